@@ -1,0 +1,321 @@
+#include "api/handlers/msgs_routes.h"
+
+#include <boost/url/parse.hpp>
+
+#include "api/http/problem.h"
+#include "api/sbi/codec.h"
+
+namespace msgin5g::api {
+
+namespace {
+
+using http::InvalidParam;
+using http::MakeProblem;
+using http::Request;
+using http::Responder;
+using http::Response;
+namespace cause = http::cause;
+
+constexpr std::string_view kRegistrationsPath = "/msgs-asregistration/v1/registrations";
+
+bool IsJsonMediaType(std::string_view ct) {
+  // "application/json" with optional parameters, case-insensitive type.
+  auto semi = ct.find(';');
+  std::string_view type = ct.substr(0, semi);
+  while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
+  if (type.size() != 16) return false;
+  static constexpr std::string_view kJson = "application/json";
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(type[i])) != kJson[i]) return false;
+  }
+  return true;
+}
+
+// Checks shared by every JSON POST: length known (411), media type (415), body present (400).
+std::optional<Response> CheckJsonBody(const Request& req) {
+  if (!req.length_known) {
+    return MakeProblem(411, cause::kIncorrectLength,
+                       "Content-Length (or chunked transfer coding) is required");
+  }
+  std::string_view ct = req.header("content-type");
+  if (!IsJsonMediaType(ct)) {
+    return MakeProblem(415, cause::kUnsupportedMediaType,
+                       ct.empty() ? "Content-Type application/json is required"
+                                  : "unsupported Content-Type " + std::string(ct) +
+                                        "; expected application/json",
+                       {{"Content-Type", "must be application/json"}});
+  }
+  if (req.body.empty()) {
+    return MakeProblem(400, cause::kInvalidMsgFormat, "a JSON request body is required");
+  }
+  return std::nullopt;
+}
+
+Response FromDecodeError(const sbi::DecodeError& e) {
+  return MakeProblem(400, e.cause, e.detail, e.invalid_params);
+}
+
+// Semantic checks beyond the schema, gathered like the codec's so one answer lists them all.
+class Semantics {
+ public:
+  void Bad(std::string ptr, std::string reason, bool mandatory) {
+    params_.push_back({std::move(ptr), std::move(reason)});
+    severity_ = std::max(severity_, mandatory ? 2 : 1);
+  }
+  void Missing(std::string ptr) {
+    params_.push_back({std::move(ptr), "is required"});
+    severity_ = 3;
+  }
+  std::optional<Response> Problem() const {
+    if (params_.empty()) return std::nullopt;
+    std::string_view c = severity_ == 3   ? cause::kMandatoryIeMissing
+                         : severity_ == 2 ? cause::kMandatoryIeIncorrect
+                                          : cause::kOptionalIeIncorrect;
+    std::string detail = params_.size() == 1 ? params_[0].param + " " + params_[0].reason
+                                             : std::to_string(params_.size()) + " invalid members";
+    return MakeProblem(400, c, std::move(detail), params_);
+  }
+
+ private:
+  std::vector<InvalidParam> params_;
+  int severity_ = 0;
+};
+
+std::optional<broker::AddressType> ParseAddressType(std::string_view t) {
+  if (t == "UE") return broker::AddressType::kUe;
+  if (t == "AS") return broker::AddressType::kAs;
+  if (t == "GROUP") return broker::AddressType::kGroup;
+  if (t == "BC") return broker::AddressType::kBroadcast;
+  if (t == "TOPIC") return broker::AddressType::kTopic;
+  return std::nullopt;
+}
+
+broker::Address ToBroker(Semantics& s, const sbi::Address& a, const std::string& ptr) {
+  broker::Address out;
+  if (auto t = ParseAddressType(a.addrType)) {
+    out.type = *t;
+  } else {
+    s.Bad(ptr + "/addrType", "unsupported address type '" + a.addrType + "'", true);
+  }
+  if (a.addr.empty()) s.Bad(ptr + "/addr", "must not be empty", true);
+  out.id = a.addr;
+  return out;
+}
+
+broker::Priority ToBrokerPriority(const std::optional<std::string>& p) {
+  // Priority is an extensible enumeration: a value from a later release is served as MIDDLE.
+  if (!p || *p == "MIDDLE") return broker::Priority::kMiddle;
+  if (*p == "HIGH") return broker::Priority::kHigh;
+  if (*p == "LOW") return broker::Priority::kLow;
+  return broker::Priority::kMiddle;
+}
+
+template <class T>
+broker::Message ToBrokerMessage(Semantics& s, const T& in, broker::Ingress ingress,
+                                broker::AddressType expected_origin) {
+  broker::Message m;
+  m.ingress = ingress;
+  m.origin = ToBroker(s, in.oriAddr, "/oriAddr");
+  m.destination = ToBroker(s, in.destAddr, "/destAddr");
+  if (ParseAddressType(in.oriAddr.addrType) && m.origin.type != expected_origin) {
+    s.Bad("/oriAddr/addrType",
+          expected_origin == broker::AddressType::kAs ? "must be AS for deliver-as-message"
+                                                      : "must be UE for deliver-ue-message",
+          true);
+  }
+  if (in.msgId.empty()) s.Bad("/msgId", "must not be empty", true);
+  m.msg_id = in.msgId;
+  m.app_id = in.appId.value_or("");
+  m.payload = in.payload.value_or("");
+  if constexpr (requires { in.priority; }) m.priority = ToBrokerPriority(in.priority);
+  if constexpr (requires { in.latency; }) {
+    if (in.latency && *in.latency < 0) s.Bad("/latency", "must not be negative", false);
+    m.latency = in.latency;
+  }
+  m.report_requested = in.delivStReqInd.value_or(false);
+  m.store_and_forward = in.stoAndFwInd;
+  if (in.stoAndFwParams && in.stoAndFwParams->exprTime) {
+    auto t = sbi::ParseDateTime(*in.stoAndFwParams->exprTime);  // format checked by the codec
+    if (t && *t <= std::chrono::system_clock::now()) {
+      s.Bad("/stoAndFwParams/exprTime", "is in the past", false);
+    }
+    m.expiry = t;
+  }
+  if (in.segInd.value_or(false)) {
+    if (!in.segParams) {
+      s.Missing("/segParams");
+    } else {
+      const auto& p = *in.segParams;
+      if (!p.segId || p.segId->empty()) s.Missing("/segParams/segId");
+      if (!p.totalSegCount) s.Missing("/segParams/totalSegCount");
+      if (!p.segNumb) s.Missing("/segParams/segNumb");
+      if (p.totalSegCount && (*p.totalSegCount < 1 || *p.totalSegCount > 65535)) {
+        s.Bad("/segParams/totalSegCount", "must be between 1 and 65535", true);
+      }
+      if (p.segNumb && p.totalSegCount &&
+          ((*p.segNumb) < 1 || (*p.segNumb) > (*p.totalSegCount))) {
+        s.Bad("/segParams/segNumb", "must be between 1 and totalSegCount", true);
+      }
+      broker::SegmentInfo seg;
+      seg.segment_id = p.segId.value_or("");
+      seg.total = static_cast<std::uint32_t>(p.totalSegCount.value_or(0));
+      seg.number = static_cast<std::uint32_t>(p.segNumb.value_or(0));
+      seg.last = p.lastSegFlag.value_or(seg.number == seg.total);
+      m.segment = seg;
+    }
+  }
+  return m;
+}
+
+Response AckResponse(const sbi::Address& ori, const std::string& msg_id,
+                     const broker::AcceptOutcome& outcome) {
+  sbi::MessageDeliveryAck ack;
+  ack.oriAddr = ori;
+  ack.msgId = msg_id;
+  switch (outcome.kind) {
+    case broker::AcceptOutcome::Kind::kAccepted:
+      break;
+    case broker::AcceptOutcome::Kind::kStored:
+      ack.status = "DELY_STORED";
+      break;
+    case broker::AcceptOutcome::Kind::kFailed:
+      ack.status = "DELY_FAILED";
+      ack.failureCause = outcome.failure_cause;
+      break;
+  }
+  return Response::Json(200, sbi::Encode(ack));
+}
+
+Response FromBrokerError(const Status& st, std::string_view not_found_cause) {
+  if (st.code() == StatusCode::kNotFound) return http::ProblemFromStatus(st, not_found_cause);
+  return http::ProblemFromStatus(st);
+}
+
+template <class T, class DecodeFn>
+void HandleMessage(broker::Broker& broker, Request& req, Responder responder, DecodeFn decode,
+                   broker::Ingress ingress, broker::AddressType expected_origin) {
+  if (auto bad = CheckJsonBody(req)) return responder.Send(std::move(*bad));
+  auto decoded = decode(req.body);
+  if (!decoded.ok()) return responder.Send(FromDecodeError(decoded.error));
+  const T& in = *decoded.value;
+  Semantics s;
+  broker::Message m = ToBrokerMessage(s, in, ingress, expected_origin);
+  if (auto bad = s.Problem()) return responder.Send(std::move(*bad));
+  broker.SubmitMessage(std::move(m), [r = std::move(responder), ori = in.oriAddr,
+                                      id = in.msgId](Result<broker::AcceptOutcome> out) mutable {
+    if (!out.ok()) return r.Send(FromBrokerError(out.status(), cause::kUnknownRecipient));
+    r.Send(AckResponse(ori, id, *out));
+  });
+}
+
+void HandleReport(broker::Broker& broker, Request& req, Responder responder) {
+  if (auto bad = CheckJsonBody(req)) return responder.Send(std::move(*bad));
+  auto decoded = sbi::DecodeDeliveryStatusReport(req.body);
+  if (!decoded.ok()) return responder.Send(FromDecodeError(decoded.error));
+  const auto& in = *decoded.value;
+  Semantics s;
+  broker::Report rep;
+  rep.origin = ToBroker(s, in.oriAddr, "/oriAddr");
+  rep.destination = ToBroker(s, in.destAddr, "/destAddr");
+  if (in.msgId.empty()) s.Bad("/msgId", "must not be empty", true);
+  rep.msg_id = in.msgId;
+  if (in.delivSt == "REPT_DELY_SUCCESS") {
+    rep.status = broker::ReportStatus::kSuccess;
+  } else if (in.delivSt == "REPT_DELY_FAILED") {
+    rep.status = broker::ReportStatus::kFailed;
+  } else {
+    s.Bad("/delivSt", "unsupported delivery status '" + in.delivSt + "'", true);
+  }
+  rep.failure_cause = in.failureCause.value_or("");
+  if (auto bad = s.Problem()) return responder.Send(std::move(*bad));
+  broker.SubmitReport(std::move(rep), [r = std::move(responder), ori = in.oriAddr,
+                                       id = in.msgId](Result<broker::AcceptOutcome> out) mutable {
+    if (!out.ok()) return r.Send(FromBrokerError(out.status(), cause::kUnknownRecipient));
+    r.Send(AckResponse(ori, id, *out));
+  });
+}
+
+void HandleRegister(broker::Broker& broker, const std::string& api_root, Request& req,
+                    Responder responder) {
+  if (auto bad = CheckJsonBody(req)) return responder.Send(std::move(*bad));
+  auto decoded = sbi::DecodeASRegistration(req.body);
+  if (!decoded.ok()) return responder.Send(FromDecodeError(decoded.error));
+  const auto& in = *decoded.value;
+  Semantics s;
+  if (in.asSvcId.empty()) s.Bad("/asSvcId", "must not be empty", true);
+  if (in.targetUri) {
+    auto u = boost::urls::parse_uri(*in.targetUri);
+    if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->encoded_host().empty()) {
+      s.Bad("/targetUri", "must be an http or https URI with a host", false);
+    }
+  }
+  if (auto bad = s.Problem()) return responder.Send(std::move(*bad));
+
+  broker::AsRegistration reg;
+  reg.as_svc_id = in.asSvcId;
+  reg.app_id = in.appId.value_or("");
+  reg.target_uri = in.targetUri.value_or("");
+  if (in.asProf) {
+    broker::AsProfile p;
+    p.app_name = in.asProf->appName.value_or("");
+    p.app_providers = in.asProf->appProviders.value_or(std::vector<std::string>{});
+    p.app_scenarios = in.asProf->appSenarios.value_or(std::vector<std::string>{});
+    p.app_category = in.asProf->appCategory.value_or("");
+    p.as_status = in.asProf->asStatus.value_or("");
+    reg.profile = std::move(p);
+  }
+  std::string base = req.scheme + "://" + (req.authority.empty() ? "localhost" : req.authority) +
+                     api_root + std::string(kRegistrationsPath) + "/";
+  broker.RegisterAs(std::move(reg), [r = std::move(responder),
+                                     base](Result<broker::AsRegistration> out) mutable {
+    if (!out.ok()) return r.Send(FromBrokerError(out.status(), cause::kRegistrationNotFound));
+    sbi::ASRegistrationAck ack;
+    ack.asSvcId = out->as_svc_id;
+    // TS 29.538 makes `result` mandatory even on success (DIGEST Q3): report it as a
+    // ProblemDetails with status 201 and cause SUCCESS.
+    ack.result.status = 201;
+    ack.result.cause = std::string(cause::kSuccess);
+    Response resp = Response::Json(201, sbi::Encode(ack));
+    resp.headers.push_back({"location", base + out->registration_id});
+    r.Send(std::move(resp));
+  });
+}
+
+void HandleDeregister(broker::Broker& broker, Request& req, Responder responder) {
+  std::string id(req.PathParam("registrationId"));
+  broker.DeregisterAs(id, [r = std::move(responder)](Status st) mutable {
+    if (!st.ok()) return r.Send(FromBrokerError(st, cause::kRegistrationNotFound));
+    r.Send(Response::Empty(204));
+  });
+}
+
+}  // namespace
+
+void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root) {
+  std::string root = api_root;
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  router.Add("POST", std::string(kRegistrationsPath), "msgs-asregistration.register",
+             [&broker, root](Request& req, Responder r) {
+               HandleRegister(broker, root, req, std::move(r));
+             });
+  router.Add("DELETE", std::string(kRegistrationsPath) + "/{registrationId}",
+             "msgs-asregistration.deregister",
+             [&broker](Request& req, Responder r) { HandleDeregister(broker, req, std::move(r)); });
+  router.Add("POST", "/msgs-msgdelivery/v1/deliver-as-message", "msgs-msgdelivery.deliver-as-message",
+             [&broker](Request& req, Responder r) {
+               HandleMessage<sbi::ASMessageDelivery>(broker, req, std::move(r),
+                                                     sbi::DecodeASMessageDelivery,
+                                                     broker::Ingress::kAs, broker::AddressType::kAs);
+             });
+  router.Add("POST", "/msgs-msgdelivery/v1/deliver-ue-message", "msgs-msgdelivery.deliver-ue-message",
+             [&broker](Request& req, Responder r) {
+               HandleMessage<sbi::UEMessageDelivery>(broker, req, std::move(r),
+                                                     sbi::DecodeUEMessageDelivery,
+                                                     broker::Ingress::kGateway,
+                                                     broker::AddressType::kUe);
+             });
+  router.Add("POST", "/msgs-msgdelivery/v1/deliver-report", "msgs-msgdelivery.deliver-report",
+             [&broker](Request& req, Responder r) { HandleReport(broker, req, std::move(r)); });
+}
+
+}  // namespace msgin5g::api

@@ -1,0 +1,21 @@
+// The MSGin5G Server's SBI operations (TS 29.538 clause 5.2): MSGS_ASRegistration and
+// MSGS_MSGDelivery, translated between the wire schemas and the broker.
+#pragma once
+
+#include <string>
+
+#include "api/http/router.h"
+#include "broker/broker.h"
+
+namespace msgin5g::api {
+
+// Adds: POST   /msgs-asregistration/v1/registrations
+//       DELETE /msgs-asregistration/v1/registrations/{registrationId}
+//       POST   /msgs-msgdelivery/v1/deliver-as-message
+//       POST   /msgs-msgdelivery/v1/deliver-ue-message
+//       POST   /msgs-msgdelivery/v1/deliver-report
+// `api_root` is the router's prefix, used to build Location headers. The broker must outlive the
+// router.
+void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root);
+
+}  // namespace msgin5g::api

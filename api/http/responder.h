@@ -1,0 +1,41 @@
+// Responder: how a handler answers a request, now or later, from any thread.
+//
+// The session that owns the request implements ResponseSink. A Responder keeps only a weak_ptr to
+// it plus the session's executor: the answer is posted back, and if the connection or the stream is
+// gone by then it is dropped safely. Copies share one answer: the first Send wins, later ones are
+// ignored. When the last copy goes away unanswered, the client gets 500, so a handler bug never
+// leaves a request hanging.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "api/http/message.h"
+
+namespace msgin5g::api::http {
+
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  // Runs on the session's executor. `token` names the request within the session.
+  virtual void Deliver(std::uint64_t token, Response&& response) = 0;
+};
+
+class Responder {
+ public:
+  Responder() = default;
+  Responder(std::weak_ptr<ResponseSink> sink, boost::asio::any_io_executor executor,
+            std::uint64_t token, std::function<void(const Response&)> observer);
+
+  // Sends the response (first call only). Thread-safe with respect to other copies.
+  void Send(Response response) const;
+
+ private:
+  class State;
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace msgin5g::api::http

@@ -1,0 +1,21 @@
+// Session factories. The listener decides the protocol (preface sniffing or ALPN) and hands the
+// stream, plus any bytes it already read, to one of these. Both are instantiated for
+// boost::asio::ip::tcp::socket and boost::asio::ssl::stream<tcp::socket>.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "api/http/server.h"
+
+namespace msgin5g::api::http {
+
+template <class Stream>
+void StartH2ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream,
+                          std::string initial_bytes, bool tls);
+
+template <class Stream>
+void StartH1ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream,
+                          std::string initial_bytes, bool tls);
+
+}  // namespace msgin5g::api::http

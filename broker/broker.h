@@ -1,0 +1,37 @@
+// The broker facade used by the API front ends. Every call is asynchronous because its answer
+// comes after durable storage (a 2xx is sent only from the completion); `done` may run on any
+// thread and must not block. Calls never block the caller.
+//
+// Errors: InvalidArgument (semantically wrong request), NotFound (unknown registration or
+// recipient), ResourceExhausted (overload: answer 503 + Retry-After), Unavailable (storage
+// refusing writes).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "broker/types.h"
+#include "common/status.h"
+
+namespace msgin5g::broker {
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+
+  // MSGS_ASRegistration: registers (or re-registers: same asSvcId replaces the old registration)
+  // an AS; the result carries the assigned registration_id.
+  virtual void RegisterAs(AsRegistration registration,
+                          std::function<void(Result<AsRegistration>)> done) = 0;
+  // Removes a registration; NotFound for an unknown id.
+  virtual void DeregisterAs(std::string registration_id, std::function<void(Status)> done) = 0;
+
+  // MSGS_MSGDelivery deliver-as-message / deliver-ue-message. A repeated (origin, msg_id) returns
+  // the first outcome and stores nothing new.
+  virtual void SubmitMessage(Message message, std::function<void(Result<AcceptOutcome>)> done) = 0;
+
+  // MSGS_MSGDelivery deliver-report: a report travelling back to the original originator.
+  virtual void SubmitReport(Report report, std::function<void(Result<AcceptOutcome>)> done) = 0;
+};
+
+}  // namespace msgin5g::broker

@@ -1,0 +1,8 @@
+# Debian 12 packages only (see scripts/install-deps.sh). Nothing is downloaded at build time.
+find_package(Threads REQUIRED)
+find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS json url)
+find_package(OpenSSL 3 REQUIRED)
+find_package(prometheus-cpp CONFIG REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2>=1.52)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)

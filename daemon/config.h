@@ -1,0 +1,55 @@
+// msgind5gd configuration: one TOML file, every key also settable with --set key=value.
+// One table (config.cc) gives each key its type, default, bounds and description; --help,
+// --print-default-config and docs/config.md come from it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace msgin5g::daemon {
+
+struct Config {
+  std::string server_id;
+
+  std::string api_listen;
+  std::string api_root;
+  std::int64_t api_threads = 0;
+  std::int64_t api_max_body_bytes = 0;
+  std::int64_t api_max_header_list_bytes = 0;
+  std::int64_t api_max_concurrent_streams = 0;
+  std::int64_t api_max_connections = 0;
+  std::int64_t api_idle_timeout_ms = 0;
+  std::int64_t api_read_timeout_ms = 0;
+  std::int64_t api_retry_after_seconds = 0;
+  bool api_http1 = true;
+
+  bool tls_enabled = false;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
+  bool tls_require_client_cert = false;
+  std::int64_t tls_handshake_timeout_ms = 0;
+
+  std::string metrics_listen;
+
+  std::int64_t broker_max_messages = 0;
+  std::string broker_unknown_recipient;
+
+  std::int64_t shutdown_drain_timeout_ms = 0;
+  std::string log_level;
+};
+
+// The default configuration file (every key at its default, with comments).
+std::string DefaultConfigText();
+
+// A --help section listing every key with its default and description.
+std::string ConfigHelp();
+
+// Loads defaults, then `file` (if not empty), then each "key=value" override. InvalidArgument names
+// the key and the problem (unknown key, wrong type, out of bounds).
+Result<Config> LoadConfig(const std::string& file, const std::vector<std::string>& overrides);
+
+}  // namespace msgin5g::daemon

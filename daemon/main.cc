@@ -1,0 +1,247 @@
+// msgin5gd: the MSGin5G Server daemon. Composition root: reads the configuration, builds the
+// modules in order (metrics, broker, routes, listeners), serves until SIGTERM/SIGINT, then drains
+// and stops in reverse. Exit codes: 0 clean stop, 64 bad usage, 69 cannot listen, 78 bad config.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/handlers/msgs_routes.h"
+#include "api/handlers/ops_routes.h"
+#include "api/http/http_metrics.h"
+#include "api/http/problem.h"
+#include "api/http/server.h"
+#include "api/http/tls_context.h"
+#include "broker/in_memory_broker.h"
+#include "common/io_pool.h"
+#include "common/logging.h"
+#include "daemon/config.h"
+#include "metrics/registry.h"
+
+namespace {
+
+using namespace msgin5g;
+
+constexpr int kExitUsage = 64;
+constexpr int kExitUnavailable = 69;
+constexpr int kExitConfig = 78;
+constexpr const char* kVersion = "0.1.0";
+
+void PrintHelp() {
+  std::printf(
+      "msgin5gd %s - MSGin5G Server (3GPP TS 23.554 / TS 29.538)\n\n"
+      "Usage: msgin5gd [--config FILE] [--set key=value ...] [options]\n\n"
+      "Options:\n"
+      "  --config FILE            TOML configuration file (default: built-in defaults)\n"
+      "  --set key=value          override one configuration key (repeatable)\n"
+      "  --check-config           validate the configuration and exit (0 valid, 78 invalid)\n"
+      "  --print-default-config   print the default configuration file and exit\n"
+      "  --ready-file FILE        once listening, write the bound addresses there as JSON\n"
+      "  --version                print the version and exit\n"
+      "  --help                   this text\n\n"
+      "Configuration keys:\n%s\n"
+      "Signals: SIGTERM/SIGINT drain and stop; SIGHUP re-reads log.level from --config.\n",
+      kVersion, daemon::ConfigHelp().c_str());
+}
+
+struct Args {
+  std::string config_file;
+  std::vector<std::string> overrides;
+  std::string ready_file;
+  bool check_only = false;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto need = [&](const char* what) -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "msgin5gd: %s needs a value\n", what);
+        std::exit(kExitUsage);
+      }
+      return argv[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      PrintHelp();
+      return 0;
+    } else if (a == "--version") {
+      std::printf("msgin5gd %s\n", kVersion);
+      return 0;
+    } else if (a == "--print-default-config") {
+      std::fputs(daemon::DefaultConfigText().c_str(), stdout);
+      return 0;
+    } else if (a == "--check-config") {
+      args.check_only = true;
+    } else if (a == "--config" || a == "-c") {
+      args.config_file = need("--config");
+    } else if (a == "--set") {
+      args.overrides.push_back(need("--set"));
+    } else if (a == "--ready-file") {
+      args.ready_file = need("--ready-file");
+    } else {
+      std::fprintf(stderr, "msgin5gd: unknown argument %s (see --help)\n", a.c_str());
+      return kExitUsage;
+    }
+  }
+
+  auto loaded = daemon::LoadConfig(args.config_file, args.overrides);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "msgin5gd: configuration error: %s\n", loaded.status().message().c_str());
+    return kExitConfig;
+  }
+  daemon::Config cfg = std::move(loaded.value());
+
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (cfg.tls_enabled) {
+    api::http::TlsOptions t;
+    t.cert_file = cfg.tls_cert_file;
+    t.key_file = cfg.tls_key_file;
+    t.ca_file = cfg.tls_ca_file;
+    t.require_client_cert = cfg.tls_require_client_cert;
+    auto ctx = api::http::MakeServerTlsContext(t);
+    if (!ctx.ok()) {
+      std::fprintf(stderr, "msgin5gd: configuration error: %s\n", ctx.status().message().c_str());
+      return kExitConfig;
+    }
+    tls = *ctx;
+  }
+  for (const auto* listen : {&cfg.api_listen, &cfg.metrics_listen}) {
+    if (auto ep = api::http::ParseEndpoint(*listen); !ep.ok()) {
+      std::fprintf(stderr, "msgin5gd: configuration error: %s\n", ep.status().message().c_str());
+      return kExitConfig;
+    }
+  }
+  if (args.check_only) {
+    std::printf("configuration OK\n");
+    return 0;
+  }
+
+  log::Level level = log::Level::kInfo;
+  log::ParseLevel(cfg.log_level, &level);
+  log::SetLevel(level);
+  api::http::SetRetryAfterSeconds(static_cast<int>(cfg.api_retry_after_seconds));
+
+  // Signals are taken synchronously by the main thread (sigwait); block them before any thread
+  // starts so none of the I/O threads gets them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::size_t threads = cfg.api_threads > 0 ? static_cast<std::size_t>(cfg.api_threads)
+                                            : std::max(1u, std::thread::hardware_concurrency());
+  IoPool pool(threads);
+  metrics::Registry registry;
+
+  broker::InMemoryBrokerOptions bopts;
+  bopts.max_messages = static_cast<std::size_t>(cfg.broker_max_messages);
+  bopts.store_for_unknown_recipient = cfg.broker_unknown_recipient == "store";
+  broker::InMemoryBroker broker(bopts);
+
+  api::http::Router sbi_router(cfg.api_root);
+  api::AddMsgsRoutes(sbi_router, broker, cfg.api_root);
+  api::http::HttpMetrics sbi_metrics(registry, "sbi", sbi_router.Operations());
+
+  api::http::ServerOptions sbi_opts;
+  sbi_opts.name = "sbi";
+  sbi_opts.listen = cfg.api_listen;
+  sbi_opts.enable_http1 = cfg.api_http1;
+  sbi_opts.max_body_bytes = static_cast<std::size_t>(cfg.api_max_body_bytes);
+  sbi_opts.max_header_list_bytes = static_cast<std::size_t>(cfg.api_max_header_list_bytes);
+  sbi_opts.max_concurrent_streams = static_cast<std::uint32_t>(cfg.api_max_concurrent_streams);
+  sbi_opts.max_connections = static_cast<std::size_t>(cfg.api_max_connections);
+  sbi_opts.idle_timeout = std::chrono::milliseconds(cfg.api_idle_timeout_ms);
+  sbi_opts.read_timeout = std::chrono::milliseconds(cfg.api_read_timeout_ms);
+  sbi_opts.handshake_timeout = std::chrono::milliseconds(cfg.tls_handshake_timeout_ms);
+  sbi_opts.tls = tls;
+  api::http::Server sbi(pool, sbi_opts, sbi_router, &sbi_metrics);
+
+  std::atomic<bool> ready{false};
+  api::http::Router ops_router;
+  api::AddOpsRoutes(ops_router, registry, [&ready] { return ready.load(); });
+  api::http::HttpMetrics ops_metrics(registry, "metrics", ops_router.Operations());
+  api::http::ServerOptions ops_opts;
+  ops_opts.name = "metrics";
+  ops_opts.listen = cfg.metrics_listen;
+  ops_opts.max_body_bytes = 4096;
+  api::http::Server ops(pool, ops_opts, ops_router, &ops_metrics);
+
+  for (auto* s : {&sbi, &ops}) {
+    if (Status st = s->Listen(); !st.ok()) {
+      LOG_ERROR("main", "%s", st.message().c_str());
+      return kExitUnavailable;
+    }
+  }
+  sbi.Start();
+  ops.Start();
+  pool.Start();
+  ready.store(true);
+
+  auto addr = [](const boost::asio::ip::tcp::endpoint& ep) {
+    return (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
+           ":" + std::to_string(ep.port());
+  };
+  LOG_INFO("main", "msgin5gd %s listening: sbi=%s (%s) metrics=%s threads=%zu", kVersion,
+           addr(sbi.local_endpoint()).c_str(), tls ? "h2+http/1.1 over TLS" : "h2c+http/1.1",
+           addr(ops.local_endpoint()).c_str(), threads);
+  LOG_WARN("main",
+           "broker=in-memory: messages are NOT durable and are not delivered (stand-in until the "
+           "RocksDB broker lands)");
+  LOG_WARN("main", "API security is OFF: no TLS client authentication or OAuth2 token checks");
+  if (!args.ready_file.empty()) {
+    std::string tmp = args.ready_file + ".tmp";
+    {
+      std::ofstream f(tmp);
+      f << "{\"sbi\":\"" << addr(sbi.local_endpoint()) << "\",\"metrics\":\""
+        << addr(ops.local_endpoint()) << "\",\"pid\":" << getpid() << "}\n";
+    }
+    std::rename(tmp.c_str(), args.ready_file.c_str());
+  }
+
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGHUP) {
+      if (args.config_file.empty()) {
+        LOG_INFO("main", "SIGHUP: no --config file to reload");
+        continue;
+      }
+      auto again = daemon::LoadConfig(args.config_file, args.overrides);
+      if (!again.ok()) {
+        LOG_ERROR("main", "SIGHUP: configuration error, keeping the old one: %s",
+                  again.status().message().c_str());
+        continue;
+      }
+      log::Level l = log::Level::kInfo;
+      log::ParseLevel(again->log_level, &l);
+      log::SetLevel(l);
+      LOG_INFO("main", "SIGHUP: reloaded log.level=%s (other keys need a restart)",
+               again->log_level.c_str());
+      continue;
+    }
+    LOG_INFO("main", "%s: draining (up to %lld ms)", strsignal(sig),
+             static_cast<long long>(cfg.shutdown_drain_timeout_ms));
+    break;
+  }
+
+  ready.store(false);
+  std::size_t cut = sbi.Shutdown(std::chrono::milliseconds(cfg.shutdown_drain_timeout_ms));
+  ops.Shutdown(std::chrono::milliseconds(1000));
+  pool.Abort();
+  LOG_INFO("main", "stopped (%zu connections cut at the drain deadline)", cut);
+  return 0;
+}
