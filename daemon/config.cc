@@ -41,8 +41,6 @@ std::function<void(Config&, const toml::node&)> Bool() {
 
 const std::vector<Option>& Options() {
   static const std::vector<Option> kOptions = {
-      {"server.id", Type::kString, "\"msgin5g-server-1\"", 0, 0,
-       "This MSGin5G Server's identifier (checked in access tokens).", Str<&Config::server_id>()},
       {"api.listen", Type::kString, "\"127.0.0.1:8080\"", 0, 0,
        "SBI listener (AS and gateway APIs), host:port. h2c, h2 with TLS, and HTTP/1.1.",
        Str<&Config::api_listen>()},

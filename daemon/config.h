@@ -12,8 +12,6 @@
 namespace msgin5g::daemon {
 
 struct Config {
-  std::string server_id;
-
   std::string api_listen;
   std::string api_root;
   std::int64_t api_threads = 0;

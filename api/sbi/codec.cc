@@ -85,7 +85,8 @@ bool Read(const Ctx& c, const json::value& v, std::int64_t& out) {
   if (v.is_double()) {
     double d = v.get_double();
     // JSON has one number type; 3.0 is an integer value, 3.5 is not.
-    if (d == static_cast<double>(static_cast<std::int64_t>(d)) && d > -9.2e18 && d < 9.2e18) {
+    // Range first: converting an out-of-range double to int64 is undefined behaviour.
+    if (d > -9.2e18 && d < 9.2e18 && d == static_cast<double>(static_cast<std::int64_t>(d))) {
       out = static_cast<std::int64_t>(d);
       return true;
     }
@@ -578,7 +579,9 @@ std::optional<std::chrono::system_clock::time_point> ParseDateTime(std::string_v
 }
 
 std::string FormatDateTime(std::chrono::system_clock::time_point t) {
-  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(t);
+  // floor, not time_point_cast (which truncates toward zero): before 1970 the millisecond part
+  // would otherwise come out negative ("...00:00:00.-500Z").
+  auto secs = std::chrono::floor<std::chrono::seconds>(t);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - secs).count();
   std::time_t tt = std::chrono::system_clock::to_time_t(secs);
   std::tm utc{};

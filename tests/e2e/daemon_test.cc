@@ -1,0 +1,254 @@
+// End to end: the real msgin5gd binary, started on port 0 with --ready-file, driven by curl,
+// nghttp and promtool exactly as an operator would.
+#include <signal.h>
+
+#include <filesystem>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "tests/support/test_util.h"
+
+namespace msgin5g {
+namespace {
+
+using namespace std::chrono_literals;
+namespace ts = testing_support;
+
+const std::string kDaemon = std::string(MSGIN5G_BINARY_DIR) + "/daemon/msgin5gd";
+
+class Daemon {
+ public:
+  explicit Daemon(const ts::TempDir& dir, std::vector<std::string> extra = {}) : dir_(dir) {
+    std::vector<std::string> argv = {kDaemon,          "--set", "api.listen=127.0.0.1:0",
+                                     "--set",          "metrics.listen=127.0.0.1:0",
+                                     "--ready-file",   dir.File("ready.json")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc_ = std::make_unique<ts::Process>(argv, dir.File("daemon.log"));
+    bool ready = ts::WaitFor(
+        [&] { return std::filesystem::exists(dir.File("ready.json")) || !proc_->running(); }, 10s);
+    EXPECT_TRUE(ready && proc_->running()) << log();
+    if (!proc_->running()) return;
+    auto j = boost::json::parse(ts::ReadFile(dir.File("ready.json"))).as_object();
+    sbi_ = std::string(j.at("sbi").as_string());
+    metrics_ = std::string(j.at("metrics").as_string());
+  }
+  std::string sbi() const { return sbi_; }
+  std::string metrics() const { return metrics_; }
+  std::string log() const { return ts::ReadFile(dir_.File("daemon.log")); }
+  ts::Process& proc() { return *proc_; }
+
+ private:
+  const ts::TempDir& dir_;
+  std::unique_ptr<ts::Process> proc_;
+  std::string sbi_, metrics_;
+};
+
+const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";
+
+std::string AsMessage(const std::string& msg_id, const std::string& extra = "") {
+  return R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-7"},)"
+         R"("msgId":")" + msg_id + R"(","stoAndFwInd":true,"payload":"hi")" + extra + "}";
+}
+
+boost::json::object Json(const std::string& s) {
+  boost::json::error_code ec;
+  auto v = boost::json::parse(s, ec);
+  if (ec || !v.is_object()) return {};
+  return v.as_object();
+}
+
+TEST(Daemon, DeliversAckOverH2cHttp1AndCountsInMetrics) {
+  ts::TempDir dir;
+  Daemon d(dir);
+  auto h2 = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                      AsMessage("e2e-1"), "http://" + d.sbi() + kDeliverAs});
+  ASSERT_EQ(h2.exit_code, 0) << h2.err << d.log();
+  EXPECT_EQ(h2.status, 200);
+  EXPECT_EQ(h2.http_version, "2");
+  auto ack = Json(h2.body);
+  EXPECT_EQ(ack["msgId"].as_string(), "e2e-1");
+  EXPECT_EQ(ack["oriAddr"].as_object()["addr"].as_string(), "as-1");
+  EXPECT_EQ(ack["status"].as_string(), "DELY_STORED");
+
+  auto h1 = ts::Curl({"--http1.1", "-H", "content-type: application/json", "-d",
+                      AsMessage("e2e-2", R"(,"stoAndFwInd":false)"), "http://" + d.sbi() + kDeliverAs});
+  EXPECT_EQ(h1.status, 200) << h1.err;
+  EXPECT_EQ(h1.http_version, "1.1");
+  EXPECT_EQ(Json(h1.body)["status"].as_string(), "DELY_FAILED");
+
+  auto metrics = ts::Run({"curl", "-sS", "http://" + d.metrics() + "/metrics"});
+  ASSERT_EQ(metrics.exit_code, 0);
+  EXPECT_NE(metrics.out.find(R"(msgin5g_api_requests_total{code="200",listener="sbi",operation="msgs-msgdelivery.deliver-as-message"} 2)"),
+            std::string::npos)
+      << metrics.out;
+  auto promtool = ts::Run({"promtool", "check", "metrics"}, metrics.out);
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
+
+  auto health = ts::Curl({"http://" + d.metrics() + "/healthz"});
+  EXPECT_EQ(health.status, 200);
+  auto ready = ts::Curl({"http://" + d.metrics() + "/readyz"});
+  EXPECT_EQ(ready.status, 200);
+
+  auto code = d.proc().Stop(SIGTERM, 10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << d.log();
+}
+
+struct BadInput {
+  const char* name;
+  std::vector<std::string> curl_args;  // appended before the URL
+  std::string path;
+  int status;
+  std::string cause;
+  std::string invalid_param;  // expected in invalidParams (empty: none required)
+};
+
+TEST(Daemon, BadInputGetsPreciseProblemDetails) {
+  ts::TempDir dir;
+  Daemon d(dir, {"--set", "api.max_body_bytes=4096"});
+  ts::WriteFile(dir.File("big.json"), "{\"pad\":\"" + std::string(8000, 'x') + "\"}");
+  const std::string json = "content-type: application/json";
+  std::vector<BadInput> cases = {
+      {"invalid JSON", {"-H", json, "-d", "{\"oriAddr\":"}, kDeliverAs, 400, "INVALID_MSG_FORMAT", ""},
+      {"missing mandatory member",
+       {"-H", json, "-d", R"({"oriAddr":{"addrType":"AS","addr":"a"},"destAddr":{"addrType":"UE","addr":"u"},"stoAndFwInd":true})"},
+       kDeliverAs, 400, "MANDATORY_IE_MISSING", "/msgId"},
+      {"wrong type",
+       {"-H", json, "-d", R"({"oriAddr":{"addrType":"AS","addr":"a"},"destAddr":{"addrType":"UE","addr":"u"},"msgId":"m","stoAndFwInd":"yes"})"},
+       kDeliverAs, 400, "MANDATORY_IE_INCORRECT", "/stoAndFwInd"},
+      {"wrong enum type",
+       {"-H", json, "-d", R"({"oriAddr":{"addrType":"AS","addr":"a"},"destAddr":{"addrType":7,"addr":"u"},"msgId":"m","stoAndFwInd":true})"},
+       kDeliverAs, 400, "MANDATORY_IE_INCORRECT", "/destAddr/addrType"},
+      {"unknown enum value",
+       {"-H", json, "-d", R"({"oriAddr":{"addrType":"AS","addr":"a"},"destAddr":{"addrType":"SATELLITE","addr":"u"},"msgId":"m","stoAndFwInd":true})"},
+       kDeliverAs, 400, "MANDATORY_IE_INCORRECT", "/destAddr/addrType"},
+      {"wrong content type", {"-H", "content-type: text/plain", "-d", AsMessage("x")}, kDeliverAs,
+       415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type"},
+      {"empty body", {"-H", json, "-d", ""}, kDeliverAs, 400, "INVALID_MSG_FORMAT", ""},
+      {"oversized body", {"-H", json, "--data-binary", "@" + dir.File("big.json")}, kDeliverAs, 413,
+       "PAYLOAD_TOO_LARGE", ""},
+      {"unknown path", {"-H", json, "-d", "{}"}, "/msgs-msgdelivery/v1/nope", 404,
+       "RESOURCE_URI_STRUCTURE_NOT_FOUND", ""},
+      {"wrong method", {"-X", "GET"}, kDeliverAs, 405, "METHOD_NOT_ALLOWED", ""},
+      {"unknown registration", {"-X", "DELETE"}, "/msgs-asregistration/v1/registrations/nope", 404,
+       "REGISTRATION_NOT_FOUND", ""},
+      {"registration without asSvcId", {"-H", json, "-d", R"({"appId":"x"})"},
+       "/msgs-asregistration/v1/registrations", 400, "MANDATORY_IE_MISSING", "/asSvcId"},
+      {"AS message to unregistered AS",
+       {"-H", json, "-d", R"({"oriAddr":{"addrType":"AS","addr":"a"},"destAddr":{"addrType":"AS","addr":"nobody"},"msgId":"m","stoAndFwInd":true})"},
+       kDeliverAs, 404, "UNKNOWN_RECIPIENT", ""},
+  };
+  for (const auto& proto : {"--http2-prior-knowledge", "--http1.1"}) {
+    for (const auto& c : cases) {
+      std::vector<std::string> args = {proto};
+      args.insert(args.end(), c.curl_args.begin(), c.curl_args.end());
+      args.push_back("http://" + d.sbi() + c.path);
+      auto r = ts::Curl(args);
+      SCOPED_TRACE(std::string(proto) + " " + c.name);
+      EXPECT_EQ(r.status, c.status) << r.body << r.err;
+      EXPECT_NE(r.headers.find("content-type: application/problem+json"), std::string::npos)
+          << r.headers;
+      auto p = Json(r.body);
+      EXPECT_EQ(p["status"].as_int64(), c.status) << r.body;
+      EXPECT_EQ(p["cause"].as_string(), c.cause) << r.body;
+      EXPECT_FALSE(p["detail"].as_string().empty());
+      if (!c.invalid_param.empty()) {
+        bool found = false;
+        for (const auto& ip : p["invalidParams"].as_array()) {
+          if (ip.as_object().at("param").as_string() == c.invalid_param) found = true;
+        }
+        EXPECT_TRUE(found) << r.body;
+      }
+    }
+  }
+  // Nothing of the above was stored: a valid message with the same ids is a first submission.
+  auto ok = ts::Curl({"--http2-prior-knowledge", "-H", json, "-d", AsMessage("m"),
+                      "http://" + d.sbi() + kDeliverAs});
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_TRUE(d.proc().running()) << d.log();
+}
+
+TEST(Daemon, AsRegistrationLifecycle) {
+  ts::TempDir dir;
+  Daemon d(dir);
+  const std::string url = "http://" + d.sbi() + "/msgs-asregistration/v1/registrations";
+  auto reg = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                       R"({"asSvcId":"as-9","targetUri":"http://127.0.0.1:1/cb","asProf":{"appName":"meter"}})",
+                       url});
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  auto ack = Json(reg.body);
+  EXPECT_EQ(ack["asSvcId"].as_string(), "as-9");
+  EXPECT_EQ(ack["result"].as_object()["status"].as_int64(), 201);
+  auto loc_at = reg.headers.find("location: ");
+  ASSERT_NE(loc_at, std::string::npos) << reg.headers;
+  std::string location = reg.headers.substr(loc_at + 10, reg.headers.find('\r', loc_at) - loc_at - 10);
+  EXPECT_EQ(location.rfind(url + "/", 0), 0u) << location;
+
+  // The AS is now routable.
+  auto to_as = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                         R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"AS","addr":"as-9"},"msgId":"x1","stoAndFwInd":false})",
+                         "http://" + d.sbi() + kDeliverAs});
+  EXPECT_EQ(to_as.status, 200) << to_as.body;
+  EXPECT_FALSE(Json(to_as.body).contains("status"));  // accepted for delivery
+
+  auto del = ts::Curl({"--http2-prior-knowledge", "-X", "DELETE", location});
+  EXPECT_EQ(del.status, 204);
+  auto again = ts::Curl({"--http2-prior-knowledge", "-X", "DELETE", location});
+  EXPECT_EQ(again.status, 404);
+}
+
+TEST(Daemon, ServesTlsWithConfiguredCertificate) {
+  ts::TempDir dir;
+  auto certs = ts::MakeTestCerts(dir.path());
+  Daemon d(dir, {"--set", "tls.enabled=true", "--set", "tls.cert_file=" + certs.server_cert,
+                 "--set", "tls.key_file=" + certs.server_key});
+  auto r = ts::Curl({"--http2", "-k", "-H", "content-type: application/json", "-d",
+                     AsMessage("tls-1"), "https://" + d.sbi() + kDeliverAs});
+  ASSERT_EQ(r.exit_code, 0) << r.err << d.log();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.http_version, "2");
+  auto verified = ts::Curl({"--http2", "--cacert", certs.ca_cert, "-H",
+                            "content-type: application/json", "-d", AsMessage("tls-2"),
+                            "https://" + d.sbi() + kDeliverAs});
+  EXPECT_EQ(verified.status, 200) << verified.err;
+}
+
+TEST(Daemon, ConfigurationErrorsExit78) {
+  ts::TempDir dir;
+  ts::WriteFile(dir.File("bad.toml"), "[api]\nlisten = 8080\n");
+  auto r = ts::Run({kDaemon, "--config", dir.File("bad.toml"), "--check-config"});
+  EXPECT_EQ(r.exit_code, 78);
+  EXPECT_NE(r.err.find("api.listen"), std::string::npos) << r.err;
+  auto unknown = ts::Run({kDaemon, "--set", "api.nope=1", "--check-config"});
+  EXPECT_EQ(unknown.exit_code, 78);
+  auto tls = ts::Run({kDaemon, "--set", "tls.enabled=true", "--check-config"});
+  EXPECT_EQ(tls.exit_code, 78);
+}
+
+TEST(Daemon, PrintedDefaultConfigIsValidAndDocumented) {
+  ts::TempDir dir;
+  auto printed = ts::Run({kDaemon, "--print-default-config"});
+  ASSERT_EQ(printed.exit_code, 0);
+  ts::WriteFile(dir.File("default.toml"), printed.out);
+  auto check = ts::Run({kDaemon, "--config", dir.File("default.toml"), "--check-config"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  // The sample shipped in packaging/ is exactly what the binary prints.
+  EXPECT_EQ(ts::ReadFile(std::string(MSGIN5G_SOURCE_DIR) + "/packaging/msgin5gd.toml"), printed.out);
+  auto help = ts::Run({kDaemon, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("api.max_body_bytes"), std::string::npos);
+}
+
+TEST(Daemon, BusyPortExits69) {
+  ts::TempDir dir;
+  Daemon first(dir);
+  ts::TempDir dir2;
+  auto r = ts::Run({kDaemon, "--set", "api.listen=" + first.sbi(), "--set",
+                    "metrics.listen=127.0.0.1:0"},
+                   "", 10s);
+  EXPECT_EQ(r.exit_code, 69) << r.err;
+}
+
+}  // namespace
+}  // namespace msgin5g

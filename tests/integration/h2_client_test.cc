@@ -1,0 +1,196 @@
+// Our HTTP/2 client against a real third-party server: nghttpd (cleartext and TLS), plus failure
+// paths (connection refused, timeouts, bad URLs).
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <future>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "api/http/h2_client.h"
+#include "api/http/tls_context.h"
+#include "tests/support/test_util.h"
+
+namespace msgin5g {
+namespace {
+
+using namespace std::chrono_literals;
+using api::http::ClientOptions;
+using api::http::ClientRequest;
+using api::http::H2Client;
+using api::http::Response;
+namespace ts = testing_support;
+
+class ClientHarness {
+ public:
+  explicit ClientHarness(ClientOptions options = {}) {
+    client_ = std::make_unique<H2Client>(ioc_, options);
+    thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~ClientHarness() {
+    std::promise<void> gone;
+    boost::asio::post(ioc_, [&] {
+      client_.reset();
+      gone.set_value();
+    });
+    gone.get_future().wait();
+    guard_.reset();
+    ioc_.stop();
+    thread_.join();
+  }
+  Result<Response> Call(ClientRequest req) {
+    std::promise<Result<Response>> p;
+    client_->Send(std::move(req), [&p](Result<Response> r) { p.set_value(std::move(r)); });
+    return p.get_future().get();
+  }
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
+      ioc_.get_executor()};
+  std::unique_ptr<H2Client> client_;
+  std::thread thread_;
+};
+
+// nghttpd serving a docroot on a free port; waits until it accepts connections.
+class Nghttpd {
+ public:
+  Nghttpd(const ts::TempDir& dir, const ts::TestCerts* certs) {
+    docroot_ = dir.File("docroot");
+    std::filesystem::create_directories(docroot_);
+    ts::WriteFile(docroot_ + "/hello.txt", "hello from nghttpd\n");
+    port_ = ts::FreePort();
+    std::vector<std::string> argv = {"nghttpd", "-d", docroot_, "--address=127.0.0.1"};
+    if (certs == nullptr) argv.push_back("--no-tls");
+    argv.push_back(std::to_string(port_));
+    if (certs != nullptr) {
+      argv.push_back(certs->server_key);
+      argv.push_back(certs->server_cert);
+    }
+    proc_ = std::make_unique<ts::Process>(argv, dir.File("nghttpd.log"));
+    bool up = ts::WaitFor(
+        [&] {
+          return ts::Run({"curl", "-s", "-o", "/dev/null", "-k", "--http2-prior-knowledge",
+                          std::string(certs ? "https" : "http") + "://127.0.0.1:" +
+                              std::to_string(port_) + "/hello.txt"})
+                     .exit_code == 0 ||
+                 !proc_->running();
+        },
+        5s);
+    EXPECT_TRUE(up && proc_->running()) << ts::ReadFile(dir.File("nghttpd.log"));
+  }
+  int port() const { return port_; }
+
+ private:
+  std::string docroot_;
+  int port_ = 0;
+  std::unique_ptr<ts::Process> proc_;
+};
+
+ClientRequest Get(const std::string& url) {
+  ClientRequest r;
+  r.method = "GET";
+  r.url = url;
+  return r;
+}
+
+TEST(H2Client, GetsFileFromNghttpdOverH2c) {
+  ts::TempDir dir;
+  Nghttpd server(dir, nullptr);
+  ClientHarness c;
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  auto r = c.Call(Get(base + "/hello.txt"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "hello from nghttpd\n");
+  auto missing = c.Call(Get(base + "/nope"));
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->status, 404);
+  // Many requests multiplexed; all succeed.
+  std::vector<std::thread> ts;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 50; ++i) {
+    ts.emplace_back([&] {
+      auto x = c.Call(Get(base + "/hello.txt"));
+      if (x.ok() && x->status == 200) ++ok;
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(ok.load(), 50);
+}
+
+TEST(H2Client, GetsFileFromNghttpdOverTls) {
+  ts::TempDir dir;
+  auto certs = ts::MakeTestCerts(dir.path());
+  Nghttpd server(dir, &certs);
+  api::http::TlsOptions t;
+  t.ca_file = certs.ca_cert;
+  auto ctx = api::http::MakeClientTlsContext(t);
+  ASSERT_TRUE(ctx.ok());
+  ClientOptions o;
+  o.tls = *ctx;
+  ClientHarness c(o);
+  auto r = c.Call(Get("https://127.0.0.1:" + std::to_string(server.port()) + "/hello.txt"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "hello from nghttpd\n");
+}
+
+TEST(H2Client, RejectsServerCertificateFromUnknownCa) {
+  ts::TempDir dir;
+  auto certs = ts::MakeTestCerts(dir.path());
+  Nghttpd server(dir, &certs);
+  auto ctx = api::http::MakeClientTlsContext({});  // system trust store: does not know our CA
+  ASSERT_TRUE(ctx.ok());
+  ClientOptions o;
+  o.tls = *ctx;
+  ClientHarness c(o);
+  auto r = c.Call(Get("https://127.0.0.1:" + std::to_string(server.port()) + "/hello.txt"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(H2Client, ConnectionRefusedIsUnavailable) {
+  ClientHarness c;
+  auto r = c.Call(Get("http://127.0.0.1:" + std::to_string(ts::FreePort()) + "/x"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(H2Client, BadUrlIsInvalidArgument) {
+  ClientHarness c;
+  for (const char* url : {"not a url", "ftp://127.0.0.1/x", "http:///nohost"}) {
+    auto r = c.Call(Get(url));
+    ASSERT_FALSE(r.ok()) << url;
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << url;
+  }
+}
+
+TEST(H2Client, SilentPeerTimesOut) {
+  // A listener that accepts (kernel backlog) but never speaks HTTP/2.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(listen(fd, 16), 0);
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ClientHarness c;
+  ClientRequest req = Get("http://127.0.0.1:" + std::to_string(ntohs(a.sin_port)) + "/x");
+  req.timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  auto r = c.Call(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  close(fd);
+}
+
+}  // namespace
+}  // namespace msgin5g

@@ -1,0 +1,346 @@
+// Unit tests for daemon/config.h: defaults, the TOML file, --set overrides and their errors.
+
+#include "daemon/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace msgin5g::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::HasSubstr;
+
+void ExpectSameConfig(const Config& a, const Config& e) {
+  EXPECT_EQ(a.api_listen, e.api_listen);
+  EXPECT_EQ(a.api_root, e.api_root);
+  EXPECT_EQ(a.api_threads, e.api_threads);
+  EXPECT_EQ(a.api_max_body_bytes, e.api_max_body_bytes);
+  EXPECT_EQ(a.api_max_header_list_bytes, e.api_max_header_list_bytes);
+  EXPECT_EQ(a.api_max_concurrent_streams, e.api_max_concurrent_streams);
+  EXPECT_EQ(a.api_max_connections, e.api_max_connections);
+  EXPECT_EQ(a.api_idle_timeout_ms, e.api_idle_timeout_ms);
+  EXPECT_EQ(a.api_read_timeout_ms, e.api_read_timeout_ms);
+  EXPECT_EQ(a.api_retry_after_seconds, e.api_retry_after_seconds);
+  EXPECT_EQ(a.api_http1, e.api_http1);
+  EXPECT_EQ(a.tls_enabled, e.tls_enabled);
+  EXPECT_EQ(a.tls_cert_file, e.tls_cert_file);
+  EXPECT_EQ(a.tls_key_file, e.tls_key_file);
+  EXPECT_EQ(a.tls_ca_file, e.tls_ca_file);
+  EXPECT_EQ(a.tls_require_client_cert, e.tls_require_client_cert);
+  EXPECT_EQ(a.tls_handshake_timeout_ms, e.tls_handshake_timeout_ms);
+  EXPECT_EQ(a.metrics_listen, e.metrics_listen);
+  EXPECT_EQ(a.broker_max_messages, e.broker_max_messages);
+  EXPECT_EQ(a.broker_unknown_recipient, e.broker_unknown_recipient);
+  EXPECT_EQ(a.shutdown_drain_timeout_ms, e.shutdown_drain_timeout_ms);
+  EXPECT_EQ(a.log_level, e.log_level);
+}
+
+class ConfigTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::path(testing::TempDir()) /
+           (std::string("config_test.") + info->name() + "." + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  std::string Write(const std::string& text, const std::string& name = "msgin5gd.toml") {
+    fs::path p = dir_ / name;
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+  // LoadConfig that must fail; returns the InvalidArgument message.
+  std::string Error(const std::string& file, const std::vector<std::string>& overrides = {}) {
+    Result<Config> r = LoadConfig(file, overrides);
+    EXPECT_FALSE(r.ok());
+    if (r.ok()) return "";
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+    return r.status().message();
+  }
+
+  Config Load(const std::string& file, const std::vector<std::string>& overrides = {}) {
+    Result<Config> r = LoadConfig(file, overrides);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value() : Config{};
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ConfigTest, DefaultsLoadWithoutAFile) {
+  Config c = Load("");
+  EXPECT_EQ(c.api_listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.api_root, "");
+  EXPECT_EQ(c.api_threads, 0);
+  EXPECT_EQ(c.api_max_body_bytes, 1048576);
+  EXPECT_EQ(c.api_max_header_list_bytes, 65536);
+  EXPECT_EQ(c.api_max_concurrent_streams, 256);
+  EXPECT_EQ(c.api_max_connections, 10000);
+  EXPECT_EQ(c.api_idle_timeout_ms, 120000);
+  EXPECT_EQ(c.api_read_timeout_ms, 30000);
+  EXPECT_EQ(c.api_retry_after_seconds, 1);
+  EXPECT_TRUE(c.api_http1);
+  EXPECT_FALSE(c.tls_enabled);
+  EXPECT_EQ(c.tls_cert_file, "");
+  EXPECT_EQ(c.tls_key_file, "");
+  EXPECT_EQ(c.tls_ca_file, "");
+  EXPECT_FALSE(c.tls_require_client_cert);
+  EXPECT_EQ(c.tls_handshake_timeout_ms, 10000);
+  EXPECT_EQ(c.metrics_listen, "127.0.0.1:9464");
+  EXPECT_EQ(c.broker_max_messages, 100000);
+  EXPECT_EQ(c.broker_unknown_recipient, "reject");
+  EXPECT_EQ(c.shutdown_drain_timeout_ms, 10000);
+  EXPECT_EQ(c.log_level, "info");
+}
+
+TEST_F(ConfigTest, DefaultConfigTextParsesAndEqualsTheDefaults) {
+  Config from_file = Load(Write(DefaultConfigText()));
+  ExpectSameConfig(from_file, Load(""));
+}
+
+TEST_F(ConfigTest, DefaultConfigTextMentionsEveryKeyOfConfigHelp) {
+  std::string text = DefaultConfigText();
+  for (const char* key : {"[api]", "[tls]", "[metrics]", "[broker]", "[shutdown]",
+                          "[log]", "max_body_bytes = 1048576", "unknown_recipient = \"reject\"",
+                          "level = \"info\"", "http1 = true"}) {
+    EXPECT_THAT(text, HasSubstr(key));
+  }
+  std::string help = ConfigHelp();
+  for (const char* key : {"api.listen", "tls.handshake_timeout_ms",
+                          "broker.max_messages", "shutdown.drain_timeout_ms", "log.level"}) {
+    EXPECT_THAT(help, HasSubstr(key));
+  }
+}
+
+TEST_F(ConfigTest, EmptyFileKeepsTheDefaults) {
+  ExpectSameConfig(Load(Write("")), Load(""));
+}
+
+TEST_F(ConfigTest, FileOverridesDefaults) {
+  Config c = Load(Write(R"(
+[api]
+listen = "0.0.0.0:9090"
+api_root = "/msgin5g"
+threads = 4
+http1 = false
+
+[broker]
+max_messages = 50
+unknown_recipient = "store"
+
+[log]
+level = "debug"
+)"));
+  EXPECT_EQ(c.api_listen, "0.0.0.0:9090");
+  EXPECT_EQ(c.api_root, "/msgin5g");
+  EXPECT_EQ(c.api_threads, 4);
+  EXPECT_FALSE(c.api_http1);
+  EXPECT_EQ(c.broker_max_messages, 50);
+  EXPECT_EQ(c.broker_unknown_recipient, "store");
+  EXPECT_EQ(c.log_level, "debug");
+  // Untouched keys keep their defaults.
+  EXPECT_EQ(c.api_max_body_bytes, 1048576);
+  EXPECT_EQ(c.metrics_listen, "127.0.0.1:9464");
+}
+
+TEST_F(ConfigTest, FileWithDottedKeysOverridesDefaults) {
+  Config c = Load(Write("api.threads = 8\nlog.level = \"warn\"\n"));
+  EXPECT_EQ(c.api_threads, 8);
+  EXPECT_EQ(c.log_level, "warn");
+}
+
+TEST_F(ConfigTest, TlsFileSettingsAreLoaded) {
+  Config c = Load(Write(R"(
+[tls]
+enabled = true
+cert_file = "/etc/msgin5g/cert.pem"
+key_file = "/etc/msgin5g/key.pem"
+ca_file = "/etc/msgin5g/ca.pem"
+require_client_cert = true
+handshake_timeout_ms = 5000
+)"));
+  EXPECT_TRUE(c.tls_enabled);
+  EXPECT_EQ(c.tls_cert_file, "/etc/msgin5g/cert.pem");
+  EXPECT_EQ(c.tls_key_file, "/etc/msgin5g/key.pem");
+  EXPECT_EQ(c.tls_ca_file, "/etc/msgin5g/ca.pem");
+  EXPECT_TRUE(c.tls_require_client_cert);
+  EXPECT_EQ(c.tls_handshake_timeout_ms, 5000);
+}
+
+TEST_F(ConfigTest, SetOverridesBareString) {
+  Config c = Load("", {"api.listen=0.0.0.0:8443", "tls.cert_file=/etc/my certs/c.pem"});
+  EXPECT_EQ(c.api_listen, "0.0.0.0:8443");
+  EXPECT_EQ(c.tls_cert_file, "/etc/my certs/c.pem");
+}
+
+TEST_F(ConfigTest, SetOverridesQuotedString) {
+  Config c = Load("", {"api.api_root=\"/msgin5g\""});
+  EXPECT_EQ(c.api_root, "/msgin5g");
+}
+
+TEST_F(ConfigTest, SetBareStringWithQuotesAndBackslashesIsTakenLiterally) {
+  Config c = Load("", {"tls.key_file=a'b\\c=d"});
+  EXPECT_EQ(c.tls_key_file, "a'b\\c=d");
+}
+
+TEST_F(ConfigTest, SetEmptyStringValue) {
+  Config c = Load(Write("[api]\napi_root = \"/x\"\n"), {"api.api_root="});
+  EXPECT_EQ(c.api_root, "");
+}
+
+TEST_F(ConfigTest, SetOverridesIntegers) {
+  Config c = Load("", {"api.threads=16", "broker.max_messages=1", "shutdown.drain_timeout_ms=0"});
+  EXPECT_EQ(c.api_threads, 16);
+  EXPECT_EQ(c.broker_max_messages, 1);
+  EXPECT_EQ(c.shutdown_drain_timeout_ms, 0);
+}
+
+TEST_F(ConfigTest, SetOverridesBooleans) {
+  Config c = Load("", {"api.http1=false", "tls.require_client_cert=true", "tls.ca_file=/ca.pem"});
+  EXPECT_FALSE(c.api_http1);
+  EXPECT_TRUE(c.tls_require_client_cert);
+  EXPECT_EQ(c.tls_ca_file, "/ca.pem");
+}
+
+TEST_F(ConfigTest, SetOverridesTheFile) {
+  Config c = Load(Write("[api]\nthreads = 4\n"), {"api.threads=2"});
+  EXPECT_EQ(c.api_threads, 2);
+}
+
+TEST_F(ConfigTest, LaterSetWins) {
+  Config c = Load("", {"log.level=debug", "log.level=error"});
+  EXPECT_EQ(c.log_level, "error");
+}
+
+TEST_F(ConfigTest, UnknownKeyInFileIsRejectedNamingTheKey) {
+  std::string file = Write("[api]\nthreads = 2\nno_such_key = 1\n");
+  std::string msg = Error(file);
+  EXPECT_THAT(msg, HasSubstr("api.no_such_key"));
+  EXPECT_THAT(msg, HasSubstr(file));
+}
+
+TEST_F(ConfigTest, UnknownSectionInFileIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error(Write("[storage]\npath = \"/x\"\n")), HasSubstr("storage.path"));
+}
+
+TEST_F(ConfigTest, TopLevelKeyInFileIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error(Write("threads = 2\n")), HasSubstr("threads"));
+}
+
+TEST_F(ConfigTest, UnknownSetKeyIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error("", {"api.thread=4"}), HasSubstr("api.thread"));
+}
+
+TEST_F(ConfigTest, SetWithoutEqualsIsRejected) {
+  EXPECT_THAT(Error("", {"api.threads"}), HasSubstr("api.threads"));
+}
+
+TEST_F(ConfigTest, WrongTypeInFileIsRejectedNamingTheKey) {
+  std::string msg = Error(Write("[api]\nthreads = \"four\"\n"));
+  EXPECT_THAT(msg, HasSubstr("api.threads"));
+  EXPECT_THAT(msg, HasSubstr("integer"));
+}
+
+TEST_F(ConfigTest, FloatForIntegerIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error(Write("[api]\nthreads = 4.0\n")), HasSubstr("api.threads"));
+}
+
+TEST_F(ConfigTest, IntegerForBooleanIsRejectedNamingTheKey) {
+  std::string msg = Error(Write("[api]\nhttp1 = 1\n"));
+  EXPECT_THAT(msg, HasSubstr("api.http1"));
+  EXPECT_THAT(msg, HasSubstr("boolean"));
+}
+
+TEST_F(ConfigTest, IntegerForStringIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error(Write("[metrics]\nlisten = 9464\n")), HasSubstr("metrics.listen"));
+}
+
+TEST_F(ConfigTest, WrongTypeInSetIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error("", {"api.threads=many"}), HasSubstr("api.threads"));
+  EXPECT_THAT(Error("", {"api.http1=yes"}), HasSubstr("api.http1"));
+  EXPECT_THAT(Error("", {"api.http1=1"}), HasSubstr("api.http1"));
+  EXPECT_THAT(Error("", {"api.threads=\"4\""}), HasSubstr("api.threads"));
+}
+
+TEST_F(ConfigTest, OutOfRangeIntegerInFileIsRejectedNamingTheKey) {
+  std::string msg = Error(Write("[api]\nthreads = 257\n"));
+  EXPECT_THAT(msg, HasSubstr("api.threads"));
+  EXPECT_THAT(msg, HasSubstr("257"));
+}
+
+TEST_F(ConfigTest, OutOfRangeIntegerInSetIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error("", {"api.max_body_bytes=1023"}), HasSubstr("api.max_body_bytes"));
+  EXPECT_THAT(Error("", {"broker.max_messages=0"}), HasSubstr("broker.max_messages"));
+  EXPECT_THAT(Error("", {"api.threads=-1"}), HasSubstr("api.threads"));
+}
+
+TEST_F(ConfigTest, IntegerBoundsAreInclusive) {
+  Config c = Load("", {"api.threads=256", "api.max_body_bytes=1024",
+                       "api.retry_after_seconds=3600"});
+  EXPECT_EQ(c.api_threads, 256);
+  EXPECT_EQ(c.api_max_body_bytes, 1024);
+  EXPECT_EQ(c.api_retry_after_seconds, 3600);
+}
+
+TEST_F(ConfigTest, BadLogLevelIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error("", {"log.level=verbose"}), HasSubstr("log.level"));
+  EXPECT_THAT(Error(Write("[log]\nlevel = \"INFO\"\n")), HasSubstr("log.level"));
+}
+
+TEST_F(ConfigTest, BadUnknownRecipientPolicyIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error("", {"broker.unknown_recipient=drop"}), HasSubstr("broker.unknown_recipient"));
+}
+
+TEST_F(ConfigTest, TlsEnabledWithoutCertIsRejectedNamingTheKey) {
+  std::string msg = Error("", {"tls.enabled=true", "tls.key_file=/k.pem"});
+  EXPECT_THAT(msg, HasSubstr("tls.enabled"));
+  EXPECT_THAT(msg, HasSubstr("tls.cert_file"));
+}
+
+TEST_F(ConfigTest, TlsEnabledWithoutKeyIsRejected) {
+  EXPECT_THAT(Error("", {"tls.enabled=true", "tls.cert_file=/c.pem"}), HasSubstr("tls.enabled"));
+}
+
+TEST_F(ConfigTest, TlsEnabledWithCertAndKeyIsAccepted) {
+  Config c = Load("", {"tls.enabled=true", "tls.cert_file=/c.pem", "tls.key_file=/k.pem"});
+  EXPECT_TRUE(c.tls_enabled);
+}
+
+TEST_F(ConfigTest, RequireClientCertWithoutCaIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error("", {"tls.require_client_cert=true"}), HasSubstr("tls.require_client_cert"));
+}
+
+TEST_F(ConfigTest, ApiRootWithoutLeadingSlashIsRejectedNamingTheKey) {
+  EXPECT_THAT(Error("", {"api.api_root=msgin5g"}), HasSubstr("api.api_root"));
+}
+
+TEST_F(ConfigTest, SyntaxErrorNamesFileAndLine) {
+  std::string file = Write("[api]\nthreads = 4\nlisten = \"unterminated\n");
+  std::string msg = Error(file);
+  EXPECT_THAT(msg, HasSubstr(file + ":3:"));
+}
+
+TEST_F(ConfigTest, DuplicateKeyIsASyntaxErrorNamingFileAndLine) {
+  std::string file = Write("[api]\nthreads = 4\n\nthreads = 5\n");
+  EXPECT_THAT(Error(file), HasSubstr(file + ":4:"));
+}
+
+TEST_F(ConfigTest, MissingFileIsRejectedNamingTheFile) {
+  std::string file = (dir_ / "does-not-exist.toml").string();
+  EXPECT_THAT(Error(file), HasSubstr(file));
+}
+
+}  // namespace
+}  // namespace msgin5g::daemon
