@@ -111,7 +111,7 @@ broker::Priority ToBrokerPriority(const std::optional<std::string>& p) {
 }
 
 template <class T>
-broker::Message ToBrokerMessage(Semantics& s, const T& in, broker::Ingress ingress,
+broker::Message ToBrokerMessage(Semantics& s, T& in, broker::Ingress ingress,
                                 broker::AddressType expected_origin) {
   broker::Message m;
   m.ingress = ingress;
@@ -126,7 +126,7 @@ broker::Message ToBrokerMessage(Semantics& s, const T& in, broker::Ingress ingre
   if (in.msgId.empty()) s.Bad("/msgId", "must not be empty", true);
   m.msg_id = in.msgId;
   m.app_id = in.appId.value_or("");
-  m.payload = in.payload.value_or("");
+  if (in.payload) m.payload = std::move(*in.payload);  // the largest member: moved, not copied
   if constexpr (requires { in.priority; }) m.priority = ToBrokerPriority(in.priority);
   if constexpr (requires { in.latency; }) {
     if (in.latency && *in.latency < 0) s.Bad("/latency", "must not be negative", false);
@@ -197,7 +197,7 @@ void HandleMessage(broker::Broker& broker, Request& req, Responder responder, De
   if (auto bad = CheckJsonBody(req)) return responder.Send(std::move(*bad));
   auto decoded = decode(req.body);
   if (!decoded.ok()) return responder.Send(FromDecodeError(decoded.error));
-  const T& in = *decoded.value;
+  T& in = *decoded.value;
   Semantics s;
   broker::Message m = ToBrokerMessage(s, in, ingress, expected_origin);
   if (auto bad = s.Problem()) return responder.Send(std::move(*bad));

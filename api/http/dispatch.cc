@@ -1,20 +1,12 @@
 #include "api/http/dispatch.h"
 
-#include <chrono>
 
 namespace msgin5g::api::http {
 
 Responder MakeResponder(const ServerContext& ctx, std::weak_ptr<ResponseSink> sink,
                         boost::asio::any_io_executor executor, std::uint64_t token,
                         std::string_view operation) {
-  std::function<void(const Response&)> observer;
-  if (ctx.metrics != nullptr) {
-    observer = [m = ctx.metrics, operation, start = std::chrono::steady_clock::now()](
-                   const Response& r) {
-      m->RequestDone(operation, r.status, std::chrono::steady_clock::now() - start);
-    };
-  }
-  return Responder(std::move(sink), std::move(executor), token, std::move(observer));
+  return Responder(std::move(sink), std::move(executor), token, ctx.metrics, operation);
 }
 
 void Dispatch(const ServerContext& ctx, Request& req, std::weak_ptr<ResponseSink> sink,

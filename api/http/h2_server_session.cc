@@ -257,12 +257,18 @@ class H2ServerSession final : public Connection,
 
     std::string status = std::to_string(response.status);
     std::string length = std::to_string(s.response_body.size());
-    std::vector<nghttp2_nv> nva;
-    nva.reserve(response.headers.size() + 2);
-    auto add = [&nva](const std::string& name, const std::string& value) {
-      nva.push_back({reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
-                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                     value.size(), NGHTTP2_NV_FLAG_NONE});
+    // Header fields are copied by nghttp2 during submit; build them on the stack when they fit.
+    constexpr std::size_t kInline = 16;
+    std::array<nghttp2_nv, kInline> inline_nva;
+    std::vector<nghttp2_nv> heap_nva;
+    std::size_t count = 0;
+    const bool use_heap = response.headers.size() + 2 > kInline;
+    if (use_heap) heap_nva.resize(response.headers.size() + 2);
+    nghttp2_nv* nva_data = use_heap ? heap_nva.data() : inline_nva.data();
+    auto add = [&](const std::string& name, const std::string& value) {
+      nva_data[count++] = {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
+                           reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                           value.size(), NGHTTP2_NV_FLAG_NONE};
     };
     static const std::string kStatus = ":status";
     static const std::string kLength = "content-length";
@@ -272,7 +278,7 @@ class H2ServerSession final : public Connection,
 
     nghttp2_data_provider provider{};
     provider.read_callback = &ReadResponseBody;
-    int rv = nghttp2_submit_response(h2_, stream_id, nva.data(), nva.size(),
+    int rv = nghttp2_submit_response(h2_, stream_id, nva_data, count,
                                      s.response_body.empty() ? nullptr : &provider);
     if (rv != 0) {
       nghttp2_submit_rst_stream(h2_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
@@ -306,7 +312,8 @@ class H2ServerSession final : public Connection,
 
   static int OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    Self(user_data)->streams_.try_emplace(frame->hd.stream_id);
+    auto [it, inserted] = Self(user_data)->streams_.try_emplace(frame->hd.stream_id);
+    if (inserted) it->second.request.headers.reserve(8);
     return 0;
   }
 
@@ -360,10 +367,13 @@ class H2ServerSession final : public Connection,
         char* end = nullptr;
         std::string tmp(cl);
         unsigned long long len = std::strtoull(tmp.c_str(), &end, 10);
-        if (end != nullptr && *end == '\0' && len > self->ctx_->options.max_body_bytes) {
-          s.body_too_large = true;
-          self->RejectEarly(id, self->TooLarge());
-          return 0;
+        if (end != nullptr && *end == '\0') {
+          if (len > self->ctx_->options.max_body_bytes) {
+            s.body_too_large = true;
+            self->RejectEarly(id, self->TooLarge());
+            return 0;
+          }
+          s.request.body.reserve(len);  // one allocation for the whole body
         }
       }
     }

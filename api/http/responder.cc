@@ -1,9 +1,13 @@
 #include "api/http/responder.h"
 
 #include <atomic>
+#include <chrono>
+
+#include <boost/asio/io_context.hpp>
 
 #include <boost/asio/post.hpp>
 
+#include "api/http/http_metrics.h"
 #include "api/http/problem.h"
 
 namespace msgin5g::api::http {
@@ -11,9 +15,9 @@ namespace msgin5g::api::http {
 class Responder::State {
  public:
   State(std::weak_ptr<ResponseSink> sink, boost::asio::any_io_executor executor,
-        std::uint64_t token, std::function<void(const Response&)> observer)
-      : sink_(std::move(sink)), executor_(std::move(executor)), token_(token),
-        observer_(std::move(observer)) {}
+        std::uint64_t token, HttpMetrics* metrics, std::string_view operation)
+      : sink_(std::move(sink)), executor_(std::move(executor)), token_(token), metrics_(metrics),
+        operation_(operation), start_(std::chrono::steady_clock::now()) {}
 
   ~State() {
     if (!answered_.load()) {
@@ -23,9 +27,18 @@ class Responder::State {
 
   void Send(Response response) {
     if (answered_.exchange(true)) return;
-    if (observer_) observer_(response);
-    // Always post, even on the session's own thread: the session may be inside an nghttp2
-    // callback, and nghttp2 must not be re-entered (Envoy's dispatching_ rule).
+    if (metrics_ != nullptr) {
+      metrics_->RequestDone(operation_, response.status, std::chrono::steady_clock::now() - start_);
+    }
+    // On the session's own thread the answer goes straight in: sessions accept Deliver at any
+    // point, even from inside their nghttp2 callbacks (they submit, and flush once nghttp2 has
+    // returned), so a synchronous handler costs no post and its answer leaves in the same write
+    // as its neighbours'. From other threads it is posted.
+    auto* io = executor_.target<boost::asio::io_context::executor_type>();
+    if (io != nullptr && io->running_in_this_thread()) {
+      if (auto s = sink_.lock()) s->Deliver(token_, std::move(response));
+      return;
+    }
     boost::asio::post(executor_, [sink = sink_, token = token_,
                                   r = std::move(response)]() mutable {
       if (auto s = sink.lock()) s->Deliver(token, std::move(r));
@@ -36,14 +49,16 @@ class Responder::State {
   std::weak_ptr<ResponseSink> sink_;
   boost::asio::any_io_executor executor_;
   std::uint64_t token_;
-  std::function<void(const Response&)> observer_;  // metrics hook, runs once with the response
+  HttpMetrics* metrics_;
+  std::string_view operation_;
+  std::chrono::steady_clock::time_point start_;
   std::atomic<bool> answered_{false};
 };
 
 Responder::Responder(std::weak_ptr<ResponseSink> sink, boost::asio::any_io_executor executor,
-                     std::uint64_t token, std::function<void(const Response&)> observer)
-    : state_(std::make_shared<State>(std::move(sink), std::move(executor), token,
-                                     std::move(observer))) {}
+                     std::uint64_t token, HttpMetrics* metrics, std::string_view operation)
+    : state_(std::make_shared<State>(std::move(sink), std::move(executor), token, metrics,
+                                     operation)) {}
 
 void Responder::Send(Response response) const {
   if (state_) state_->Send(std::move(response));

@@ -8,7 +8,7 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <string_view>
 #include <memory>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -16,6 +16,8 @@
 #include "api/http/message.h"
 
 namespace msgin5g::api::http {
+
+class HttpMetrics;
 
 class ResponseSink {
  public:
@@ -27,8 +29,10 @@ class ResponseSink {
 class Responder {
  public:
   Responder() = default;
+  // `metrics` (may be null) counts the answer under `operation`, which must outlive the Responder
+  // (route names live in the Router).
   Responder(std::weak_ptr<ResponseSink> sink, boost::asio::any_io_executor executor,
-            std::uint64_t token, std::function<void(const Response&)> observer);
+            std::uint64_t token, HttpMetrics* metrics, std::string_view operation);
 
   // Sends the response (first call only). Thread-safe with respect to other copies.
   void Send(Response response) const;

@@ -57,6 +57,7 @@ void Router::Add(std::string method, std::string pattern, std::string operation,
   SplitPath(pattern, &r.segments);
   r.operation = std::move(operation);
   r.handler = std::move(handler);
+  if (pattern.find('{') == std::string::npos) exact_[pattern].push_back(routes_.size());
   routes_.push_back(std::move(r));
 }
 
@@ -82,6 +83,22 @@ Router::Match Router::Resolve(Request& req) const {
     if (path.empty()) path = "/";
   }
   req.path = std::string(path);
+
+  if (path.find('%') == std::string_view::npos) {
+    auto hit = exact_.find(path);
+    if (hit != exact_.end()) {
+      for (std::size_t i : hit->second) {
+        const Route& r = routes_[i];
+        if (r.method != req.method) continue;
+        req.path_params.clear();
+        req.operation = r.operation;
+        m.handler = &r.handler;
+        m.operation = r.operation;
+        return m;
+      }
+      // Known path, other method: the general walk below builds the 405 with Allow.
+    }
+  }
 
   std::vector<std::string> segs;
   if (!SplitPath(path, &segs)) {

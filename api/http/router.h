@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "api/http/message.h"
@@ -46,8 +47,15 @@ class Router {
     std::string operation;
     Handler handler;
   };
+  // Exact (parameterless) patterns -> route indices: most requests resolve with one hash lookup and
+  // no per-segment allocation.
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
   std::string api_root_;
   std::vector<Route> routes_;
+  std::unordered_map<std::string, std::vector<std::size_t>, Hash, std::equal_to<>> exact_;
 };
 
 // Splits "/a/b/c" into {"a","b","c"} with percent-decoding; false if the path is malformed.

@@ -365,7 +365,11 @@ Decoded<T> DecodeBody(std::string_view text) {
   json::error_code ec;
   json::parse_options opts;
   opts.max_depth = 32;
-  json::value v = json::parse(text, ec, json::storage_ptr(), opts);
+  // The parsed tree lives only until it is copied into the typed struct: a monotonic arena on the
+  // stack makes that dozens of allocations fewer per request (it spills to the heap if needed).
+  alignas(std::max_align_t) unsigned char arena[16384];
+  json::monotonic_resource mr(arena, sizeof(arena));
+  json::value v = json::parse(text, ec, &mr, opts);
   if (ec) {
     out.error.cause = std::string(http::cause::kInvalidMsgFormat);
     out.error.detail = "request body is not valid JSON: " + ec.message();
@@ -488,13 +492,50 @@ std::string Encode(const UEMessageDelivery& v) {
   return json::serialize(o);
 }
 
+namespace {
+// RFC 8259 string escaping for the hand-written hot-path encoder below. Input is valid UTF-8 (it
+// came through the JSON parser or from our own constants), so only '"', '\\' and controls need care.
+void AppendJsonString(std::string& out, std::string_view s) {
+  static const char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      out.append("\\u00");
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xf]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+}  // namespace
+
+// Answered once per accepted message: written directly instead of through a json::object tree.
 std::string Encode(const MessageDeliveryAck& v) {
-  json::object o;
-  o["oriAddr"] = ToJson(v.oriAddr);
-  o["msgId"] = v.msgId;
-  PutIf(o, "status", v.status);
-  PutIf(o, "failureCause", v.failureCause);
-  return json::serialize(o);
+  std::string out;
+  out.reserve(64 + v.oriAddr.addr.size() + v.msgId.size() +
+              (v.failureCause ? v.failureCause->size() : 0));
+  out.append("{\"oriAddr\":{\"addrType\":");
+  AppendJsonString(out, v.oriAddr.addrType);
+  out.append(",\"addr\":");
+  AppendJsonString(out, v.oriAddr.addr);
+  out.append("},\"msgId\":");
+  AppendJsonString(out, v.msgId);
+  if (v.status) {
+    out.append(",\"status\":");
+    AppendJsonString(out, *v.status);
+  }
+  if (v.failureCause) {
+    out.append(",\"failureCause\":");
+    AppendJsonString(out, *v.failureCause);
+  }
+  out.push_back('}');
+  return out;
 }
 
 std::string Encode(const DeliveryStatusReport& v) {
