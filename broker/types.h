@@ -1,4 +1,5 @@
-// The broker's domain types: plain values, no HTTP, JSON or storage types.
+// The broker's domain types: plain values, no HTTP, JSON or RocksDB types. Addresses, priorities
+// and registrations are the stored records' types (storage/records.h), re-exported here.
 #pragma once
 
 #include <chrono>
@@ -7,21 +8,23 @@
 #include <string>
 #include <vector>
 
+#include "storage/records.h"
+
 namespace msgin5g::broker {
 
 using TimePoint = std::chrono::system_clock::time_point;
 
-// TS 29.538 AddressType. DO NOT CHANGE the numeric values: they will be stored.
-enum class AddressType : std::uint8_t { kUe = 1, kAs = 2, kGroup = 3, kBroadcast = 4, kTopic = 5 };
-
-struct Address {
-  AddressType type = AddressType::kUe;
-  std::string id;
-  bool operator==(const Address&) const = default;
-};
-
-// TS 29.538 Priority; lower value = served first. DO NOT CHANGE: stored.
-enum class Priority : std::uint8_t { kHigh = 0, kMiddle = 1, kLow = 2 };
+using storage::Address;
+using storage::AddressType;
+using storage::Ingress;
+using storage::Priority;
+using storage::ReportStatus;
+using AsProfile = storage::AsProfileRecord;
+using AsRegistration = storage::AsRegistrationRecord;  // registration_id assigned by the broker
+using storage::GroupRecord;
+using storage::QueueSummary;
+using storage::RoutingRuleRecord;
+using storage::TopicSubscriptionRecord;
 
 struct SegmentInfo {
   std::string segment_id;
@@ -29,10 +32,6 @@ struct SegmentInfo {
   std::uint32_t number = 0;  // segNumb, 1-based
   bool last = false;
 };
-
-// Who handed the message to us: an AS (deliver-as-message) or a gateway on behalf of a UE
-// (deliver-ue-message).
-enum class Ingress : std::uint8_t { kAs = 1, kGateway = 2 };
 
 struct Message {
   Ingress ingress = Ingress::kAs;
@@ -61,30 +60,12 @@ struct AcceptOutcome {
   bool operator==(const AcceptOutcome&) const = default;
 };
 
-enum class ReportStatus : std::uint8_t { kSuccess = 1, kFailed = 2 };
-
 struct Report {
   Address origin;       // who reports (the recipient of the original message)
   Address destination;  // the original message's originator
   std::string msg_id;
   ReportStatus status = ReportStatus::kSuccess;
   std::string failure_cause;
-};
-
-struct AsProfile {
-  std::string app_name;
-  std::vector<std::string> app_providers;
-  std::vector<std::string> app_scenarios;
-  std::string app_category;
-  std::string as_status;
-};
-
-struct AsRegistration {
-  std::string registration_id;  // assigned by the broker
-  std::string as_svc_id;
-  std::string app_id;
-  std::string target_uri;  // where messages and reports for this AS are POSTed
-  std::optional<AsProfile> profile;
 };
 
 }  // namespace msgin5g::broker

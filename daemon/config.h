@@ -33,7 +33,17 @@ struct Config {
 
   std::string metrics_listen;
 
-  std::int64_t broker_max_messages = 0;
+  std::string admin_listen;
+
+  std::string storage_path;
+  bool storage_sync = true;
+  std::int64_t storage_max_batch_ops = 0;
+  std::int64_t storage_max_pending_ops = 0;
+  std::int64_t storage_max_pending_mb = 0;
+
+  std::int64_t broker_default_ttl_s = 0;
+  std::int64_t broker_segment_timeout_ms = 0;
+  std::string broker_broadcast_gateway;
   std::string broker_unknown_recipient;
 
   std::int64_t shutdown_drain_timeout_ms = 0;

@@ -20,7 +20,9 @@
 #include "api/http/problem.h"
 #include "api/http/server.h"
 #include "api/http/tls_context.h"
-#include "broker/in_memory_broker.h"
+#include "api/handlers/admin_routes.h"
+#include "broker/durable_broker.h"
+#include "storage/store.h"
 #include "common/io_pool.h"
 #include "common/logging.h"
 #include "daemon/config.h"
@@ -116,7 +118,7 @@ int main(int argc, char** argv) {
     }
     tls = *ctx;
   }
-  for (const auto* listen : {&cfg.api_listen, &cfg.metrics_listen}) {
+  for (const auto* listen : {&cfg.api_listen, &cfg.metrics_listen, &cfg.admin_listen}) {
     if (auto ep = api::http::ParseEndpoint(*listen); !ep.ok()) {
       std::fprintf(stderr, "msgin5gd: configuration error: %s\n", ep.status().message().c_str());
       return kExitConfig;
@@ -147,13 +149,33 @@ int main(int argc, char** argv) {
   IoPool pool(threads);
   metrics::Registry registry;
 
-  broker::InMemoryBrokerOptions bopts;
-  bopts.max_messages = static_cast<std::size_t>(cfg.broker_max_messages);
+  storage::StoreOptions sopts;
+  sopts.path = cfg.storage_path;
+  sopts.sync = cfg.storage_sync;
+  sopts.max_batch_ops = static_cast<std::size_t>(cfg.storage_max_batch_ops);
+  sopts.max_pending_ops = static_cast<std::size_t>(cfg.storage_max_pending_ops);
+  sopts.max_pending_bytes = static_cast<std::size_t>(cfg.storage_max_pending_mb) << 20;
+  auto opened = storage::Store::Open(sopts, &registry);
+  if (!opened.ok()) {
+    LOG_ERROR("main", "storage: %s", opened.status().message().c_str());
+    return kExitUnavailable;
+  }
+  std::unique_ptr<storage::Store> store = std::move(opened.value());
+
+  broker::BrokerOptions bopts;
+  bopts.default_ttl = std::chrono::seconds(cfg.broker_default_ttl_s);
+  bopts.segment_timeout = std::chrono::milliseconds(cfg.broker_segment_timeout_ms);
+  bopts.broadcast_gateway = cfg.broker_broadcast_gateway;
   bopts.store_for_unknown_recipient = cfg.broker_unknown_recipient == "store";
-  broker::InMemoryBroker broker(bopts);
+  auto created = broker::DurableBroker::Create(*store, bopts, &registry);
+  if (!created.ok()) {
+    LOG_ERROR("main", "broker recovery: %s", created.status().message().c_str());
+    return kExitUnavailable;
+  }
+  std::unique_ptr<broker::DurableBroker> broker = std::move(created.value());
 
   api::http::Router sbi_router(cfg.api_root);
-  api::AddMsgsRoutes(sbi_router, broker, cfg.api_root);
+  api::AddMsgsRoutes(sbi_router, *broker, cfg.api_root);
   api::http::HttpMetrics sbi_metrics(registry, "sbi", sbi_router.Operations());
 
   api::http::ServerOptions sbi_opts;
@@ -172,7 +194,8 @@ int main(int argc, char** argv) {
 
   std::atomic<bool> ready{false};
   api::http::Router ops_router;
-  api::AddOpsRoutes(ops_router, registry, [&ready] { return ready.load(); });
+  api::AddOpsRoutes(ops_router, registry,
+                    [&ready, &broker] { return ready.load() && broker->healthy(); });
   api::http::HttpMetrics ops_metrics(registry, "metrics", ops_router.Operations());
   api::http::ServerOptions ops_opts;
   ops_opts.name = "metrics";
@@ -180,7 +203,16 @@ int main(int argc, char** argv) {
   ops_opts.max_body_bytes = 4096;
   api::http::Server ops(pool, ops_opts, ops_router, &ops_metrics);
 
-  for (auto* s : {&sbi, &ops}) {
+  api::http::Router admin_router;
+  api::AddAdminRoutes(admin_router, *broker);
+  api::http::HttpMetrics admin_metrics(registry, "admin", admin_router.Operations());
+  api::http::ServerOptions admin_opts;
+  admin_opts.name = "admin";
+  admin_opts.listen = cfg.admin_listen;
+  admin_opts.max_body_bytes = 1 << 20;
+  api::http::Server admin(pool, admin_opts, admin_router, &admin_metrics);
+
+  for (auto* s : {&sbi, &ops, &admin}) {
     if (Status st = s->Listen(); !st.ok()) {
       LOG_ERROR("main", "%s", st.message().c_str());
       return kExitUnavailable;
@@ -188,6 +220,7 @@ int main(int argc, char** argv) {
   }
   sbi.Start();
   ops.Start();
+  admin.Start();
   pool.Start();
   ready.store(true);
 
@@ -195,19 +228,19 @@ int main(int argc, char** argv) {
     return (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
            ":" + std::to_string(ep.port());
   };
-  LOG_INFO("main", "msgin5gd %s listening: sbi=%s (%s) metrics=%s threads=%zu", kVersion,
-           addr(sbi.local_endpoint()).c_str(), tls ? "h2+http/1.1 over TLS" : "h2c+http/1.1",
-           addr(ops.local_endpoint()).c_str(), threads);
-  LOG_WARN("main",
-           "broker=in-memory: messages are NOT durable and are not delivered (stand-in until the "
-           "RocksDB broker lands)");
+  LOG_INFO("main", "msgin5gd %s listening: sbi=%s (%s) admin=%s metrics=%s threads=%zu data=%s",
+           kVersion, addr(sbi.local_endpoint()).c_str(),
+           tls ? "h2+http/1.1 over TLS" : "h2c+http/1.1", addr(admin.local_endpoint()).c_str(),
+           addr(ops.local_endpoint()).c_str(), threads, cfg.storage_path.c_str());
+  LOG_WARN("main", "delivery engine not built yet: messages are stored durably but not forwarded");
   LOG_WARN("main", "API security is OFF: no TLS client authentication or OAuth2 token checks");
   if (!args.ready_file.empty()) {
     std::string tmp = args.ready_file + ".tmp";
     {
       std::ofstream f(tmp);
       f << "{\"sbi\":\"" << addr(sbi.local_endpoint()) << "\",\"metrics\":\""
-        << addr(ops.local_endpoint()) << "\",\"pid\":" << getpid() << "}\n";
+        << addr(ops.local_endpoint()) << "\",\"admin\":\"" << addr(admin.local_endpoint())
+        << "\",\"pid\":" << getpid() << "}\n";
     }
     std::rename(tmp.c_str(), args.ready_file.c_str());
   }
@@ -240,8 +273,11 @@ int main(int argc, char** argv) {
 
   ready.store(false);
   std::size_t cut = sbi.Shutdown(std::chrono::milliseconds(cfg.shutdown_drain_timeout_ms));
+  admin.Shutdown(std::chrono::milliseconds(1000));
   ops.Shutdown(std::chrono::milliseconds(1000));
   pool.Abort();
+  broker.reset();  // waits for queued storage operations
+  store.reset();   // flushes and closes RocksDB
   LOG_INFO("main", "stopped (%zu connections cut at the drain deadline)", cut);
   return 0;
 }

@@ -20,7 +20,8 @@ class Responder::State {
         operation_(operation), start_(std::chrono::steady_clock::now()) {}
 
   ~State() {
-    if (!answered_.load()) {
+    // A dropped, unanswered request gets 500 - unless its connection is already gone (shutdown).
+    if (!answered_.load() && !sink_.expired()) {
       Send(MakeProblem(500, cause::kSystemFailure, "the request was not answered"));
     }
   }

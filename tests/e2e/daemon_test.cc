@@ -20,9 +20,12 @@ const std::string kDaemon = std::string(MSGIN5G_BINARY_DIR) + "/daemon/msgin5gd"
 class Daemon {
  public:
   explicit Daemon(const ts::TempDir& dir, std::vector<std::string> extra = {}) : dir_(dir) {
-    std::vector<std::string> argv = {kDaemon,          "--set", "api.listen=127.0.0.1:0",
-                                     "--set",          "metrics.listen=127.0.0.1:0",
-                                     "--ready-file",   dir.File("ready.json")};
+    std::vector<std::string> argv = {kDaemon,
+                                     "--set", "api.listen=127.0.0.1:0",
+                                     "--set", "metrics.listen=127.0.0.1:0",
+                                     "--set", "admin.listen=127.0.0.1:0",
+                                     "--set", "storage.path=" + dir.File("data"),
+                                     "--ready-file", dir.File("ready.json")};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<ts::Process>(argv, dir.File("daemon.log"));
     bool ready = ts::WaitFor(
@@ -32,7 +35,9 @@ class Daemon {
     auto j = boost::json::parse(ts::ReadFile(dir.File("ready.json"))).as_object();
     sbi_ = std::string(j.at("sbi").as_string());
     metrics_ = std::string(j.at("metrics").as_string());
+    admin_ = std::string(j.at("admin").as_string());
   }
+  std::string admin() const { return admin_; }
   std::string sbi() const { return sbi_; }
   std::string metrics() const { return metrics_; }
   std::string log() const { return ts::ReadFile(dir_.File("daemon.log")); }
@@ -41,7 +46,7 @@ class Daemon {
  private:
   const ts::TempDir& dir_;
   std::unique_ptr<ts::Process> proc_;
-  std::string sbi_, metrics_;
+  std::string sbi_, metrics_, admin_;
 };
 
 const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";
@@ -245,7 +250,8 @@ TEST(Daemon, BusyPortExits69) {
   Daemon first(dir);
   ts::TempDir dir2;
   auto r = ts::Run({kDaemon, "--set", "api.listen=" + first.sbi(), "--set",
-                    "metrics.listen=127.0.0.1:0"},
+                    "metrics.listen=127.0.0.1:0", "--set", "admin.listen=127.0.0.1:0", "--set",
+                    "storage.path=" + dir2.File("data")},
                    "", 10s);
   EXPECT_EQ(r.exit_code, 69) << r.err;
 }

@@ -276,7 +276,12 @@ TEST(HttpServer, CurlH2cAndHttp1BothWork) {
   EXPECT_EQ(h1.status, 200);
   EXPECT_EQ(h1.http_version, "1.1");
   EXPECT_EQ(h1.body, h2.body);  // idempotent repeat: the first answer
-  EXPECT_EQ(f.broker().message_count(), 1u);
+  std::promise<Result<broker::QueueSummary>> q;
+  f.broker().SummarizeQueue({broker::AddressType::kUe, "ue-1"},
+                            [&q](Result<broker::QueueSummary> r) { q.set_value(std::move(r)); });
+  auto summary = q.get_future().get();
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->count, 1u);  // stored once
 }
 
 TEST(HttpServer, CurlHttp1ExpectContinueAndOversizedBody) {

@@ -8,6 +8,14 @@ using namespace api::http;
 
 ServerFixture::ServerFixture(ServerOptions options) : options_(std::move(options)) {
   options_.listen = "127.0.0.1:0";
+  storage::StoreOptions so;
+  so.path = data_dir_.File("db");
+  auto store = storage::Store::Open(so, &registry_);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  store_ = std::move(store.value());
+  auto b = broker::DurableBroker::Create(*store_, {}, &registry_);
+  EXPECT_TRUE(b.ok()) << b.status().ToString();
+  broker_ = std::move(b.value());
   router_.Add("POST", "/echo", "echo", [](Request& req, Responder r) {
     Response resp(200, std::string(req.header("content-type")), req.body);
     resp.headers.push_back({"x-protocol", req.http2 ? "h2" : "http/1.1"});
@@ -28,7 +36,7 @@ ServerFixture::ServerFixture(ServerOptions options) : options_(std::move(options
   });
   // The handler drops its Responder without answering: the client must get 500, not hang.
   router_.Add("GET", "/forget", "forget", [](Request&, Responder) {});
-  api::AddMsgsRoutes(router_, broker_, "");
+  api::AddMsgsRoutes(router_, *broker_, "");
   metrics_ = std::make_unique<HttpMetrics>(registry_, "sbi", router_.Operations());
   server_ = std::make_unique<Server>(pool_, options_, router_, metrics_.get());
   Status st = server_->Listen();
@@ -59,6 +67,8 @@ ServerFixture::~ServerFixture() {
   }
   server_->Shutdown(std::chrono::milliseconds(2000));
   pool_.Abort();
+  broker_.reset();
+  store_.reset();
 }
 
 void ServerFixture::SetClientOptions(ClientOptions options) {

@@ -15,7 +15,9 @@
 #include "api/http/h2_client.h"
 #include "api/http/http_metrics.h"
 #include "api/http/server.h"
-#include "broker/in_memory_broker.h"
+#include "broker/durable_broker.h"
+#include "storage/store.h"
+#include "tests/support/test_util.h"
 #include "common/io_pool.h"
 #include "metrics/registry.h"
 
@@ -30,7 +32,7 @@ class ServerFixture {
   int port() const { return server_->local_endpoint().port(); }
   api::http::Server& server() { return *server_; }
   metrics::Registry& registry() { return registry_; }
-  broker::InMemoryBroker& broker() { return broker_; }
+  broker::DurableBroker& broker() { return *broker_; }
 
   // Blocking call through our H2 client (runs on the client thread).
   Result<api::http::Response> Call(api::http::ClientRequest request);
@@ -42,9 +44,11 @@ class ServerFixture {
 
  private:
   api::http::ServerOptions options_;
-  IoPool pool_{2};
+  TempDir data_dir_;
   metrics::Registry registry_;
-  broker::InMemoryBroker broker_;
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<broker::DurableBroker> broker_;
+  IoPool pool_{2};
   api::http::Router router_;
   std::unique_ptr<api::http::HttpMetrics> metrics_;
   std::unique_ptr<api::http::Server> server_;

@@ -35,7 +35,7 @@ void ExpectSameConfig(const Config& a, const Config& e) {
   EXPECT_EQ(a.tls_require_client_cert, e.tls_require_client_cert);
   EXPECT_EQ(a.tls_handshake_timeout_ms, e.tls_handshake_timeout_ms);
   EXPECT_EQ(a.metrics_listen, e.metrics_listen);
-  EXPECT_EQ(a.broker_max_messages, e.broker_max_messages);
+  EXPECT_EQ(a.storage_max_batch_ops, e.storage_max_batch_ops);
   EXPECT_EQ(a.broker_unknown_recipient, e.broker_unknown_recipient);
   EXPECT_EQ(a.shutdown_drain_timeout_ms, e.shutdown_drain_timeout_ms);
   EXPECT_EQ(a.log_level, e.log_level);
@@ -99,7 +99,10 @@ TEST_F(ConfigTest, DefaultsLoadWithoutAFile) {
   EXPECT_FALSE(c.tls_require_client_cert);
   EXPECT_EQ(c.tls_handshake_timeout_ms, 10000);
   EXPECT_EQ(c.metrics_listen, "127.0.0.1:9464");
-  EXPECT_EQ(c.broker_max_messages, 100000);
+  EXPECT_EQ(c.storage_max_batch_ops, 1024);
+  EXPECT_EQ(c.storage_path, "./msgin5g-data");
+  EXPECT_TRUE(c.storage_sync);
+  EXPECT_EQ(c.admin_listen, "127.0.0.1:8081");
   EXPECT_EQ(c.broker_unknown_recipient, "reject");
   EXPECT_EQ(c.shutdown_drain_timeout_ms, 10000);
   EXPECT_EQ(c.log_level, "info");
@@ -119,7 +122,7 @@ TEST_F(ConfigTest, DefaultConfigTextMentionsEveryKeyOfConfigHelp) {
   }
   std::string help = ConfigHelp();
   for (const char* key : {"api.listen", "tls.handshake_timeout_ms",
-                          "broker.max_messages", "shutdown.drain_timeout_ms", "log.level"}) {
+                          "storage.max_batch_ops", "shutdown.drain_timeout_ms", "log.level"}) {
     EXPECT_THAT(help, HasSubstr(key));
   }
 }
@@ -136,8 +139,11 @@ api_root = "/msgin5g"
 threads = 4
 http1 = false
 
+[storage]
+max_batch_ops = 50
+path = "/var/lib/msgin5gd"
+
 [broker]
-max_messages = 50
 unknown_recipient = "store"
 
 [log]
@@ -147,7 +153,8 @@ level = "debug"
   EXPECT_EQ(c.api_root, "/msgin5g");
   EXPECT_EQ(c.api_threads, 4);
   EXPECT_FALSE(c.api_http1);
-  EXPECT_EQ(c.broker_max_messages, 50);
+  EXPECT_EQ(c.storage_max_batch_ops, 50);
+  EXPECT_EQ(c.storage_path, "/var/lib/msgin5gd");
   EXPECT_EQ(c.broker_unknown_recipient, "store");
   EXPECT_EQ(c.log_level, "debug");
   // Untouched keys keep their defaults.
@@ -201,9 +208,9 @@ TEST_F(ConfigTest, SetEmptyStringValue) {
 }
 
 TEST_F(ConfigTest, SetOverridesIntegers) {
-  Config c = Load("", {"api.threads=16", "broker.max_messages=1", "shutdown.drain_timeout_ms=0"});
+  Config c = Load("", {"api.threads=16", "storage.max_batch_ops=1", "shutdown.drain_timeout_ms=0"});
   EXPECT_EQ(c.api_threads, 16);
-  EXPECT_EQ(c.broker_max_messages, 1);
+  EXPECT_EQ(c.storage_max_batch_ops, 1);
   EXPECT_EQ(c.shutdown_drain_timeout_ms, 0);
 }
 
@@ -232,7 +239,7 @@ TEST_F(ConfigTest, UnknownKeyInFileIsRejectedNamingTheKey) {
 }
 
 TEST_F(ConfigTest, UnknownSectionInFileIsRejectedNamingTheKey) {
-  EXPECT_THAT(Error(Write("[storage]\npath = \"/x\"\n")), HasSubstr("storage.path"));
+  EXPECT_THAT(Error(Write("[cluster]\npeers = \"/x\"\n")), HasSubstr("cluster.peers"));
 }
 
 TEST_F(ConfigTest, TopLevelKeyInFileIsRejectedNamingTheKey) {
@@ -282,7 +289,7 @@ TEST_F(ConfigTest, OutOfRangeIntegerInFileIsRejectedNamingTheKey) {
 
 TEST_F(ConfigTest, OutOfRangeIntegerInSetIsRejectedNamingTheKey) {
   EXPECT_THAT(Error("", {"api.max_body_bytes=1023"}), HasSubstr("api.max_body_bytes"));
-  EXPECT_THAT(Error("", {"broker.max_messages=0"}), HasSubstr("broker.max_messages"));
+  EXPECT_THAT(Error("", {"storage.max_batch_ops=0"}), HasSubstr("storage.max_batch_ops"));
   EXPECT_THAT(Error("", {"api.threads=-1"}), HasSubstr("api.threads"));
 }
 

@@ -1,0 +1,80 @@
+// Operator functions behind the admin API: groups, topic subscriptions, UE routing rules, queue
+// and message inspection. Asynchronous like Broker; `done` may run on any thread.
+// Errors: InvalidArgument, NotFound, Conflict, ResourceExhausted, Unavailable.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "broker/types.h"
+#include "common/status.h"
+
+namespace msgin5g::broker {
+
+struct RecipientView {
+  Address recipient;
+  std::string state;  // "QUEUED", "DELIVERED", "FAILED", "EXPIRED"
+  Priority priority = Priority::kMiddle;
+  std::int64_t due_ms = 0;
+};
+
+struct MessageView {
+  std::uint64_t seq = 0;
+  std::string kind;  // "MESSAGE" or "REPORT"
+  Address origin;
+  Address destination;
+  std::string msg_id;
+  std::string app_id;
+  Priority priority = Priority::kMiddle;
+  std::size_t payload_bytes = 0;
+  std::int64_t accepted_ms = 0;
+  std::int64_t expiry_ms = 0;
+  bool report_requested = false;
+  std::string outcome;  // the answer given: "ACCEPTED", "DELY_STORED", "DELY_FAILED"
+  std::vector<RecipientView> recipients;
+};
+
+struct BrokerStats {
+  std::uint64_t queued_by_priority[3] = {0, 0, 0};
+  std::uint64_t queued_bytes = 0;
+  std::uint64_t registrations = 0;
+  std::uint64_t groups = 0;
+  std::uint64_t topic_subscriptions = 0;
+  std::uint64_t routing_rules = 0;
+  std::uint64_t open_segment_sets = 0;
+  std::size_t storage_pending = 0;
+  bool storage_healthy = true;
+};
+
+class Admin {
+ public:
+  virtual ~Admin() = default;
+
+  // Creates or replaces a group (members: UE or AS addresses).
+  virtual void PutGroup(GroupRecord group, std::function<void(Status)> done) = 0;
+  virtual void DeleteGroup(std::string group_id, std::function<void(Status)> done) = 0;
+  virtual void AddGroupMember(std::string group_id, Address member,
+                              std::function<void(Status)> done) = 0;
+  virtual void RemoveGroupMember(std::string group_id, Address member,
+                                 std::function<void(Status)> done) = 0;
+  virtual void ListGroups(std::function<void(Result<std::vector<GroupRecord>>)> done) = 0;
+
+  // expiry_ms 0 = no expiry.
+  virtual void Subscribe(TopicSubscriptionRecord subscription, std::function<void(Status)> done) = 0;
+  virtual void Unsubscribe(std::string topic, Address subscriber,
+                           std::function<void(Status)> done) = 0;
+  virtual void ListSubscribers(std::string topic,
+                               std::function<void(Result<std::vector<TopicSubscriptionRecord>>)> done) = 0;
+
+  virtual void PutRoutingRule(RoutingRuleRecord rule, std::function<void(Status)> done) = 0;
+  virtual void DeleteRoutingRule(std::string name, std::function<void(Status)> done) = 0;
+  virtual void ListRoutingRules(std::function<void(Result<std::vector<RoutingRuleRecord>>)> done) = 0;
+
+  virtual void SummarizeQueue(Address recipient, std::function<void(Result<QueueSummary>)> done) = 0;
+  virtual void FindMessage(Address origin, std::string msg_id,
+                           std::function<void(Result<MessageView>)> done) = 0;
+  virtual void Stats(std::function<void(Result<BrokerStats>)> done) = 0;
+};
+
+}  // namespace msgin5g::broker

@@ -1,0 +1,795 @@
+#include "broker/durable_broker.h"
+
+#include <algorithm>
+#include <future>
+#include <tuple>
+#include <random>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
+#include "common/logging.h"
+
+namespace msgin5g::broker {
+
+namespace {
+
+using storage::IdempotencyRecord;
+using storage::MessageKind;
+using storage::MessageRecord;
+using storage::OutcomeKind;
+using storage::Txn;
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string RandomId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[33];
+  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(rng()),
+                static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+const char* DestTypeName(AddressType t) {
+  switch (t) {
+    case AddressType::kUe: return "UE";
+    case AddressType::kAs: return "AS";
+    case AddressType::kGroup: return "GROUP";
+    case AddressType::kBroadcast: return "BC";
+    case AddressType::kTopic: return "TOPIC";
+  }
+  return "UNKNOWN";
+}
+
+OutcomeKind ToStored(AcceptOutcome::Kind k) {
+  switch (k) {
+    case AcceptOutcome::Kind::kAccepted: return OutcomeKind::kAccepted;
+    case AcceptOutcome::Kind::kStored: return OutcomeKind::kStored;
+    case AcceptOutcome::Kind::kFailed: return OutcomeKind::kFailed;
+  }
+  return OutcomeKind::kAccepted;
+}
+
+AcceptOutcome FromStored(const IdempotencyRecord& r) {
+  AcceptOutcome o;
+  switch (r.outcome) {
+    case OutcomeKind::kAccepted: o.kind = AcceptOutcome::Kind::kAccepted; break;
+    case OutcomeKind::kStored: o.kind = AcceptOutcome::Kind::kStored; break;
+    case OutcomeKind::kFailed: o.kind = AcceptOutcome::Kind::kFailed; break;
+  }
+  o.failure_cause = r.failure_cause;
+  return o;
+}
+
+const char* OutcomeName(OutcomeKind k) {
+  switch (k) {
+    case OutcomeKind::kAccepted: return "ACCEPTED";
+    case OutcomeKind::kStored: return "DELY_STORED";
+    case OutcomeKind::kFailed: return "DELY_FAILED";
+  }
+  return "UNKNOWN";
+}
+
+const char* RecipientStateName(storage::RecipientState s) {
+  switch (s) {
+    case storage::RecipientState::kQueued: return "QUEUED";
+    case storage::RecipientState::kDelivered: return "DELIVERED";
+    case storage::RecipientState::kFailed: return "FAILED";
+    case storage::RecipientState::kExpired: return "EXPIRED";
+  }
+  return "UNKNOWN";
+}
+
+// Reports are idempotent per (reporter, msgId) in a key space apart from messages.
+std::string ReportKey(const std::string& msg_id) { return std::string("\x01report:") + msg_id; }
+
+}  // namespace
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+// What the broker counts.
+class DurableBroker::Metrics {
+ public:
+  explicit Metrics(metrics::Registry* r) {
+    if (r == nullptr) return;
+    accepted_ = &prometheus::BuildCounter()
+                     .Name("msgin5g_broker_accepted_messages_total")
+                     .Help("Messages and reports answered, by operation, destination type and outcome")
+                     .Register(r->prom());
+    queued_ = &prometheus::BuildGauge()
+                   .Name("msgin5g_broker_queued_messages")
+                   .Help("Queue entries waiting for delivery, by priority")
+                   .Register(r->prom());
+    queued_bytes_ = &prometheus::BuildGauge()
+                         .Name("msgin5g_broker_queued_bytes")
+                         .Help("Payload bytes referenced by waiting queue entries")
+                         .Register(r->prom())
+                         .Add({});
+    for (const char* p : {"HIGH", "MIDDLE", "LOW"}) {
+      by_priority_.push_back(&queued_->Add({{"priority", p}}));
+    }
+  }
+  void Accepted(const char* operation, AddressType dest, OutcomeKind outcome) {
+    if (accepted_ == nullptr) return;
+    accepted_->Add({{"operation", operation}, {"dest_type", DestTypeName(dest)},
+                    {"outcome", OutcomeName(outcome)}})
+        .Increment();
+  }
+  void Queued(const std::atomic<std::uint64_t>* by_priority, std::uint64_t bytes) {
+    if (queued_ == nullptr) return;
+    for (std::size_t i = 0; i < 3; ++i) by_priority_[i]->Set(static_cast<double>(by_priority[i].load()));
+    queued_bytes_->Set(static_cast<double>(bytes));
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>* accepted_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* queued_ = nullptr;
+  prometheus::Gauge* queued_bytes_ = nullptr;
+  std::vector<prometheus::Gauge*> by_priority_;
+};
+
+DurableBroker::DurableBroker(storage::Store& store, BrokerOptions options,
+                             metrics::Registry* metrics)
+    : store_(store), options_(std::move(options)), metrics_(std::make_unique<Metrics>(metrics)) {}
+
+Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& store,
+                                                             BrokerOptions options,
+                                                             metrics::Registry* metrics) {
+  auto state = store.Recover();
+  if (!state.ok()) return state.status();
+  std::unique_ptr<DurableBroker> b(new DurableBroker(store, std::move(options), metrics));
+  b->recovered_ = *state;
+  // Load the caches on the writer thread, which owns them from now on.
+  std::promise<void> loaded;
+  store.Submit(
+      [bp = b.get(), &state](Txn&) {
+        bp->Load(*state);
+        return Status::Ok();
+      },
+      [&loaded](Status) { loaded.set_value(); });
+  loaded.get_future().wait();
+  b->ticker_ = std::thread([bp = b.get()] {
+    std::unique_lock<std::mutex> lock(bp->ticker_mu_);
+    while (!bp->ticker_cv_.wait_for(lock, std::chrono::seconds(1), [bp] { return bp->stopping_; })) {
+      lock.unlock();
+      bp->SweepSegments();
+      lock.lock();
+    }
+  });
+  LOG_INFO("broker",
+           "recovered in %lld ms: %zu registrations, %zu groups, %zu topic subscriptions, %zu "
+           "routing rules, %llu queued (HIGH %llu, MIDDLE %llu, LOW %llu), %llu open segment sets",
+           static_cast<long long>(state->took.count()), state->registrations.size(),
+           state->groups.size(), state->topics.size(), state->routing_rules.size(),
+           static_cast<unsigned long long>(state->queue_entries_by_priority[0] +
+                                           state->queue_entries_by_priority[1] +
+                                           state->queue_entries_by_priority[2]),
+           static_cast<unsigned long long>(state->queue_entries_by_priority[0]),
+           static_cast<unsigned long long>(state->queue_entries_by_priority[1]),
+           static_cast<unsigned long long>(state->queue_entries_by_priority[2]),
+           static_cast<unsigned long long>(state->open_segment_sets.size()));
+  return b;
+}
+
+DurableBroker::~DurableBroker() {
+  {
+    std::lock_guard<std::mutex> lock(ticker_mu_);
+    stopping_ = true;
+  }
+  ticker_cv_.notify_all();
+  if (ticker_.joinable()) ticker_.join();
+  // Operations already queued reference this broker: let them finish first.
+  store_.Drain();
+}
+
+void DurableBroker::Load(const storage::RecoveredState& state) {
+  for (const auto& r : state.registrations) {
+    registrations_[r.registration_id] = r;
+    registration_by_svc_[r.as_svc_id] = r.registration_id;
+  }
+  for (const auto& g : state.groups) groups_[g.group_id] = g;
+  for (const auto& t : state.topics) topics_[t.topic][t.subscriber] = t.expiry_ms;
+  rules_ = state.routing_rules;
+  std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.order, a.name) < std::tie(b.order, b.name);
+  });
+  for (const auto& s : state.open_segment_sets) {
+    open_segments_[{s.origin, s.seg_id}] = s;
+  }
+  for (std::size_t i = 0; i < 3; ++i) queued_[i] = state.queue_entries_by_priority[i];
+  queued_bytes_ = state.queued_bytes;
+  metrics_->Queued(queued_, queued_bytes_.load());
+}
+
+template <class T>
+void DurableBroker::Run(std::function<Status(Txn&, T*)> fn, std::function<void(Result<T>)> done,
+                        std::size_t bytes_hint) {
+  auto result = std::make_shared<T>();
+  store_.Submit([fn = std::move(fn), result](Txn& txn) { return fn(txn, result.get()); },
+                [done = std::move(done), result](Status st) {
+                  if (!st.ok()) {
+                    done(st);
+                  } else {
+                    done(std::move(*result));
+                  }
+                },
+                bytes_hint);
+}
+
+// --- routing ---
+
+bool DurableBroker::Reachable(const Address& a) const {
+  switch (a.type) {
+    case AddressType::kAs: {
+      auto it = registration_by_svc_.find(a.id);
+      if (it == registration_by_svc_.end()) return false;
+      return !registrations_.at(it->second).target_uri.empty();
+    }
+    case AddressType::kUe:
+      for (const auto& r : rules_) {
+        if (GlobMatch(r.pattern, a.id)) return !r.gateway.empty();
+      }
+      return false;  // direct over MSGin5G-1: no CoAP registration known yet
+    case AddressType::kBroadcast:
+      return !options_.broadcast_gateway.empty();
+    default:
+      return false;
+  }
+}
+
+Status DurableBroker::Resolve(const Address& dest, std::int64_t now_ms, std::vector<Resolved>* out) {
+  switch (dest.type) {
+    case AddressType::kAs:
+      if (registration_by_svc_.count(dest.id) == 0 && !options_.store_for_unknown_recipient) {
+        return Status::NotFound("no registered AS '" + dest.id + "'");
+      }
+      out->push_back({dest, Reachable(dest)});
+      return Status::Ok();
+    case AddressType::kUe:
+    case AddressType::kBroadcast:
+      out->push_back({dest, Reachable(dest)});
+      return Status::Ok();
+    case AddressType::kGroup: {
+      auto it = groups_.find(dest.id);
+      if (it == groups_.end()) {
+        if (!options_.store_for_unknown_recipient) {
+          return Status::NotFound("no group '" + dest.id + "'");
+        }
+        out->push_back({dest, false});
+        return Status::Ok();
+      }
+      for (const auto& m : it->second.members) out->push_back({m, Reachable(m)});
+      return Status::Ok();
+    }
+    case AddressType::kTopic: {
+      auto it = topics_.find(dest.id);
+      if (it == topics_.end()) return Status::Ok();
+      for (const auto& [sub, expiry] : it->second) {
+        if (expiry == 0 || expiry > now_ms) out->push_back({sub, Reachable(sub)});
+      }
+      return Status::Ok();
+    }
+  }
+  return Status::InvalidArgument("unsupported destination type");
+}
+
+void DurableBroker::EnqueueCounted(Txn& txn, const MessageRecord& m, const Address& r,
+                                   std::int64_t due_ms) {
+  txn.Enqueue(m, r, due_ms);
+  queued_[static_cast<std::size_t>(m.priority)]++;
+  queued_bytes_ += m.payload.size();
+}
+
+void DurableBroker::QueueReport(Txn& txn, const Address& to, const Address& about_recipient,
+                                const std::string& msg_id, storage::ReportStatus status,
+                                const std::string& cause, std::int64_t now_ms) {
+  MessageRecord r;
+  r.seq = txn.NextSeq();
+  r.kind = MessageKind::kReport;
+  r.ingress = Ingress::kServer;
+  r.origin = about_recipient;
+  r.destination = to;
+  r.msg_id = msg_id;
+  r.priority = Priority::kMiddle;
+  r.store_and_forward = true;
+  r.accepted_ms = now_ms;
+  r.expiry_ms = now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
+  r.report_status = status;
+  r.failure_cause = cause;
+  r.recipient_count = 1;
+  txn.PutMessage(r);
+  EnqueueCounted(txn, r, to, now_ms);
+  txn.PutExpiry(r.expiry_ms, r.seq);
+}
+
+// --- messages ---
+
+Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, const char* operation) {
+  if (auto seen = txn.GetIdempotency(m.origin, m.msg_id)) {
+    *out = FromStored(*seen);  // a repeat: the first answer, nothing new stored
+    return Status::Ok();
+  }
+  if (m.segment) return AcceptSegment(txn, m, out);
+
+  const std::int64_t now = NowMs();
+  std::vector<Resolved> recipients;
+  Status st = Resolve(m.destination, now, &recipients);
+  if (!st.ok()) return st;
+
+  std::size_t reachable = 0;
+  for (const auto& r : recipients) reachable += r.reachable ? 1 : 0;
+  IdempotencyRecord idem;
+  if (recipients.empty()) {
+    out->kind = AcceptOutcome::Kind::kFailed;
+    out->failure_cause = m.destination.type == AddressType::kTopic
+                             ? "topic has no subscribers"
+                             : "group has no members";
+  } else if (reachable == 0) {
+    out->kind = m.store_and_forward ? AcceptOutcome::Kind::kStored : AcceptOutcome::Kind::kFailed;
+    if (!m.store_and_forward) {
+      out->failure_cause = "recipient not reachable and store-and-forward not requested";
+    }
+  } else {
+    out->kind = AcceptOutcome::Kind::kAccepted;
+  }
+
+  if (out->kind != AcceptOutcome::Kind::kFailed) {
+    MessageRecord rec;
+    rec.seq = txn.NextSeq();
+    rec.kind = MessageKind::kMessage;
+    rec.ingress = m.ingress;
+    rec.origin = m.origin;
+    rec.destination = m.destination;
+    rec.app_id = m.app_id;
+    rec.msg_id = m.msg_id;
+    rec.payload = m.payload;
+    rec.priority = m.priority;
+    rec.report_requested = m.report_requested;
+    rec.store_and_forward = m.store_and_forward;
+    rec.accepted_ms = now;
+    rec.expiry_ms = m.expiry ? std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   m.expiry->time_since_epoch())
+                                   .count()
+                             : now + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         options_.default_ttl)
+                                         .count();
+    rec.latency = m.latency;
+    std::uint32_t queued = 0;
+    for (const auto& r : recipients) {
+      if (r.reachable || m.store_and_forward) ++queued;
+    }
+    rec.recipient_count = queued;
+    txn.PutMessage(rec);
+    for (const auto& r : recipients) {
+      if (r.reachable || m.store_and_forward) {
+        EnqueueCounted(txn, rec, r.recipient, now);
+      } else if (m.report_requested) {
+        QueueReport(txn, m.origin, r.recipient, m.msg_id, storage::ReportStatus::kFailed,
+                    "recipient not reachable", now);
+      }
+    }
+    txn.PutExpiry(rec.expiry_ms, rec.seq);
+    idem.seq = rec.seq;
+  }
+  idem.outcome = ToStored(out->kind);
+  idem.failure_cause = out->failure_cause;
+  txn.PutIdempotency(m.origin, m.msg_id, idem);
+  metrics_->Accepted(operation, m.destination.type, idem.outcome);
+  metrics_->Queued(queued_, queued_bytes_.load());
+  return Status::Ok();
+}
+
+Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* out) {
+  const auto& seg = *m.segment;
+  const std::int64_t now = NowMs();
+  auto set = txn.GetSegmentSet(m.origin, seg.segment_id);
+  if (set && set->total != seg.total) {
+    return Status::InvalidArgument("totalSegCount " + std::to_string(seg.total) +
+                                   " differs from the set's " + std::to_string(set->total));
+  }
+  if (set && set->destination != m.destination) {
+    return Status::InvalidArgument("segment destination differs from the set's");
+  }
+  if (!set) {
+    // Check before storing anything: an unknown recipient is refused on the first segment.
+    std::vector<Resolved> probe;
+    Status st = Resolve(m.destination, now, &probe);
+    if (!st.ok()) return st;
+    set = storage::SegmentSetRecord{m.origin, seg.segment_id, m.destination, m.msg_id, now,
+                                    seg.total, 0, m.report_requested};
+  }
+  IdempotencyRecord idem;
+  if (!txn.HasSegment(m.origin, seg.segment_id, seg.number)) {
+    storage::SegmentRecord s;
+    s.header.origin = m.origin;
+    s.header.destination = m.destination;
+    s.header.app_id = m.app_id;
+    s.header.msg_id = m.msg_id;
+    s.header.payload = m.payload;
+    s.header.priority = m.priority;
+    s.header.report_requested = m.report_requested;
+    s.header.store_and_forward = m.store_and_forward;
+    s.header.ingress = m.ingress;
+    s.header.latency = m.latency;
+    if (m.expiry) {
+      s.header.expiry_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(m.expiry->time_since_epoch()).count();
+    }
+    s.number = seg.number;
+    s.total = seg.total;
+    s.last = seg.last;
+    txn.PutSegment(m.origin, seg.segment_id, s);
+    set->received++;
+  }
+  out->kind = AcceptOutcome::Kind::kAccepted;
+  const auto key = std::make_pair(m.origin, seg.segment_id);
+  if (set->received < set->total) {
+    txn.PutSegmentSet(*set);
+    open_segments_[key] = *set;
+  } else {
+    // Complete: reassemble in segment order into one message whose msgId is the segId.
+    auto parts = txn.TakeSegments(m.origin, seg.segment_id);
+    txn.DeleteSegmentSet(*set);
+    open_segments_.erase(key);
+    std::sort(parts.begin(), parts.end(),
+              [](const auto& a, const auto& b) { return a.number < b.number; });
+    Message whole = m;
+    whole.segment.reset();
+    whole.msg_id = seg.segment_id;
+    whole.payload.clear();
+    for (const auto& p : parts) whole.payload += p.header.payload;
+    // Message-level parameters come from the first segment.
+    if (!parts.empty()) {
+      const auto& first = parts.front().header;
+      whole.app_id = first.app_id;
+      whole.priority = first.priority;
+      whole.report_requested = first.report_requested;
+      whole.store_and_forward = first.store_and_forward;
+      if (first.expiry_ms != 0) {
+        whole.expiry = TimePoint(std::chrono::milliseconds(first.expiry_ms));
+      }
+    }
+    Status st = Accept(txn, whole, out, "reassembled");
+    if (!st.ok()) return st;
+  }
+  idem.outcome = ToStored(out->kind);
+  idem.failure_cause = out->failure_cause;
+  txn.PutIdempotency(m.origin, m.msg_id, idem);
+  return Status::Ok();
+}
+
+void DurableBroker::SweepSegments() {
+  store_.Submit(
+      [this](Txn& txn) {
+        const std::int64_t now = NowMs();
+        const std::int64_t limit = options_.segment_timeout.count();
+        for (auto it = open_segments_.begin(); it != open_segments_.end();) {
+          const auto& s = it->second;
+          if (now - s.first_seen_ms < limit) {
+            ++it;
+            continue;
+          }
+          txn.TakeSegments(s.origin, s.seg_id);
+          txn.DeleteSegmentSet(s);
+          if (s.report_requested) {
+            QueueReport(txn, s.origin, s.destination, s.msg_id, storage::ReportStatus::kFailed,
+                        "segment reassembly timed out (" + std::to_string(s.received) + " of " +
+                            std::to_string(s.total) + " segments)",
+                        now);
+          }
+          LOG_INFO("broker", "segment set %s from %s timed out with %u of %u segments",
+                   s.seg_id.c_str(), s.origin.id.c_str(), s.received, s.total);
+          it = open_segments_.erase(it);
+        }
+        return Status::Ok();
+      },
+      nullptr);
+}
+
+void DurableBroker::SubmitMessage(Message message,
+                                  std::function<void(Result<AcceptOutcome>)> done) {
+  std::size_t bytes = message.payload.size() + 256;
+  const char* operation =
+      message.ingress == Ingress::kAs ? "deliver-as-message" : "deliver-ue-message";
+  Run<AcceptOutcome>(
+      [this, m = std::move(message), operation](Txn& txn, AcceptOutcome* out) {
+        return Accept(txn, m, out, operation);
+      },
+      std::move(done), bytes);
+}
+
+void DurableBroker::SubmitReport(Report report, std::function<void(Result<AcceptOutcome>)> done) {
+  Run<AcceptOutcome>(
+      [this, r = std::move(report)](Txn& txn, AcceptOutcome* out) {
+        const std::string key = ReportKey(r.msg_id);
+        if (auto seen = txn.GetIdempotency(r.origin, key)) {
+          *out = FromStored(*seen);
+          return Status::Ok();
+        }
+        const std::int64_t now = NowMs();
+        std::vector<Resolved> to;
+        Status st = Resolve(r.destination, now, &to);
+        if (!st.ok()) return st;
+        bool reachable = false;
+        for (const auto& t : to) {
+          reachable = reachable || t.reachable;
+          QueueReport(txn, t.recipient, r.origin, r.msg_id, r.status, r.failure_cause, now);
+        }
+        out->kind = to.empty() ? AcceptOutcome::Kind::kFailed
+                    : reachable ? AcceptOutcome::Kind::kAccepted
+                                : AcceptOutcome::Kind::kStored;
+        if (to.empty()) out->failure_cause = "no recipient for the report";
+        txn.PutIdempotency(r.origin, key, {0, ToStored(out->kind), out->failure_cause});
+        metrics_->Accepted("deliver-report", r.destination.type, ToStored(out->kind));
+        metrics_->Queued(queued_, queued_bytes_.load());
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+// --- AS registrations ---
+
+void DurableBroker::RegisterAs(AsRegistration registration,
+                               std::function<void(Result<AsRegistration>)> done) {
+  Run<AsRegistration>(
+      [this, reg = std::move(registration)](Txn& txn, AsRegistration* out) mutable {
+        // Re-registration of an asSvcId replaces the old registration (the AS restarted).
+        if (auto old = registration_by_svc_.find(reg.as_svc_id); old != registration_by_svc_.end()) {
+          txn.DeleteAsRegistration(old->second);
+          registrations_.erase(old->second);
+          registration_by_svc_.erase(old);
+        }
+        reg.registration_id = RandomId();
+        txn.PutAsRegistration(reg);
+        registration_by_svc_[reg.as_svc_id] = reg.registration_id;
+        registrations_[reg.registration_id] = reg;
+        *out = std::move(reg);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::DeregisterAs(std::string registration_id, std::function<void(Status)> done) {
+  store_.Submit(
+      [this, id = std::move(registration_id)](Txn& txn) {
+        auto it = registrations_.find(id);
+        if (it == registrations_.end()) return Status::NotFound("no AS registration " + id);
+        txn.DeleteAsRegistration(id);
+        registration_by_svc_.erase(it->second.as_svc_id);
+        registrations_.erase(it);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+// --- admin: groups ---
+
+void DurableBroker::PutGroup(GroupRecord group, std::function<void(Status)> done) {
+  store_.Submit(
+      [this, g = std::move(group)](Txn& txn) mutable {
+        std::sort(g.members.begin(), g.members.end());
+        g.members.erase(std::unique(g.members.begin(), g.members.end()), g.members.end());
+        txn.PutGroup(g);
+        groups_[g.group_id] = std::move(g);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::DeleteGroup(std::string group_id, std::function<void(Status)> done) {
+  store_.Submit(
+      [this, id = std::move(group_id)](Txn& txn) {
+        if (groups_.erase(id) == 0) return Status::NotFound("no group '" + id + "'");
+        txn.DeleteGroup(id);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::AddGroupMember(std::string group_id, Address member,
+                                   std::function<void(Status)> done) {
+  store_.Submit(
+      [this, id = std::move(group_id), member = std::move(member)](Txn& txn) {
+        auto it = groups_.find(id);
+        if (it == groups_.end()) return Status::NotFound("no group '" + id + "'");
+        GroupRecord g = it->second;
+        if (std::find(g.members.begin(), g.members.end(), member) != g.members.end()) {
+          return Status::Ok();  // already a member: idempotent
+        }
+        g.members.push_back(member);
+        std::sort(g.members.begin(), g.members.end());
+        txn.PutGroup(g);
+        it->second = std::move(g);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::RemoveGroupMember(std::string group_id, Address member,
+                                      std::function<void(Status)> done) {
+  store_.Submit(
+      [this, id = std::move(group_id), member = std::move(member)](Txn& txn) {
+        auto it = groups_.find(id);
+        if (it == groups_.end()) return Status::NotFound("no group '" + id + "'");
+        GroupRecord g = it->second;
+        auto m = std::find(g.members.begin(), g.members.end(), member);
+        if (m == g.members.end()) return Status::NotFound("not a member of '" + id + "'");
+        g.members.erase(m);
+        txn.PutGroup(g);
+        it->second = std::move(g);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::ListGroups(std::function<void(Result<std::vector<GroupRecord>>)> done) {
+  Run<std::vector<GroupRecord>>(
+      [this](Txn&, std::vector<GroupRecord>* out) {
+        for (const auto& [id, g] : groups_) out->push_back(g);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+// --- admin: topics ---
+
+void DurableBroker::Subscribe(TopicSubscriptionRecord s, std::function<void(Status)> done) {
+  store_.Submit(
+      [this, s = std::move(s)](Txn& txn) {
+        txn.PutTopicSubscription(s);
+        topics_[s.topic][s.subscriber] = s.expiry_ms;
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::Unsubscribe(std::string topic, Address subscriber,
+                                std::function<void(Status)> done) {
+  store_.Submit(
+      [this, topic = std::move(topic), subscriber = std::move(subscriber)](Txn& txn) {
+        auto it = topics_.find(topic);
+        if (it == topics_.end() || it->second.erase(subscriber) == 0) {
+          return Status::NotFound("no such subscription to '" + topic + "'");
+        }
+        if (it->second.empty()) topics_.erase(it);
+        txn.DeleteTopicSubscription(topic, subscriber);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::ListSubscribers(
+    std::string topic, std::function<void(Result<std::vector<TopicSubscriptionRecord>>)> done) {
+  Run<std::vector<TopicSubscriptionRecord>>(
+      [this, topic = std::move(topic)](Txn&, std::vector<TopicSubscriptionRecord>* out) {
+        auto it = topics_.find(topic);
+        if (it == topics_.end()) return Status::Ok();
+        for (const auto& [sub, expiry] : it->second) out->push_back({topic, sub, expiry});
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+// --- admin: routing rules ---
+
+void DurableBroker::PutRoutingRule(RoutingRuleRecord rule, std::function<void(Status)> done) {
+  store_.Submit(
+      [this, rule = std::move(rule)](Txn& txn) {
+        txn.PutRoutingRule(rule);
+        rules_.erase(std::remove_if(rules_.begin(), rules_.end(),
+                                    [&](const auto& r) { return r.name == rule.name; }),
+                     rules_.end());
+        rules_.push_back(rule);
+        std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
+          return std::tie(a.order, a.name) < std::tie(b.order, b.name);
+        });
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::DeleteRoutingRule(std::string name, std::function<void(Status)> done) {
+  store_.Submit(
+      [this, name = std::move(name)](Txn& txn) {
+        auto it = std::find_if(rules_.begin(), rules_.end(),
+                               [&](const auto& r) { return r.name == name; });
+        if (it == rules_.end()) return Status::NotFound("no routing rule '" + name + "'");
+        rules_.erase(it);
+        txn.DeleteRoutingRule(name);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::ListRoutingRules(
+    std::function<void(Result<std::vector<RoutingRuleRecord>>)> done) {
+  Run<std::vector<RoutingRuleRecord>>(
+      [this](Txn&, std::vector<RoutingRuleRecord>* out) {
+        *out = rules_;
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+// --- admin: inspection (reader thread, committed data) ---
+
+void DurableBroker::SummarizeQueue(Address recipient,
+                                   std::function<void(Result<QueueSummary>)> done) {
+  store_.Query([recipient = std::move(recipient), done = std::move(done)](storage::Reader& r) {
+    done(r.SummarizeQueue(recipient));
+  });
+}
+
+void DurableBroker::FindMessage(Address origin, std::string msg_id,
+                                std::function<void(Result<MessageView>)> done) {
+  store_.Query([origin = std::move(origin), msg_id = std::move(msg_id),
+                done = std::move(done)](storage::Reader& r) {
+    auto idem = r.GetIdempotency(origin, msg_id);
+    if (!idem) return done(Status::NotFound("no message " + msg_id + " from " + origin.id));
+    MessageView v;
+    v.origin = origin;
+    v.msg_id = msg_id;
+    v.outcome = OutcomeName(idem->outcome);
+    v.seq = idem->seq;
+    if (idem->seq != 0) {
+      if (auto m = r.GetMessage(idem->seq)) {
+        v.kind = m->kind == MessageKind::kReport ? "REPORT" : "MESSAGE";
+        v.destination = m->destination;
+        v.app_id = m->app_id;
+        v.priority = m->priority;
+        v.payload_bytes = m->payload.size();
+        v.accepted_ms = m->accepted_ms;
+        v.expiry_ms = m->expiry_ms;
+        v.report_requested = m->report_requested;
+        // A reassembled message is stored under the segId; its segments point to it.
+        v.msg_id = m->msg_id;
+      }
+      for (const auto& rec : r.Recipients(idem->seq)) {
+        v.recipients.push_back(
+            {rec.recipient, RecipientStateName(rec.state), rec.priority, rec.due_ms});
+      }
+    }
+    done(std::move(v));
+  });
+}
+
+void DurableBroker::Stats(std::function<void(Result<BrokerStats>)> done) {
+  Run<BrokerStats>(
+      [this](Txn&, BrokerStats* s) {
+        for (std::size_t i = 0; i < 3; ++i) s->queued_by_priority[i] = queued_[i].load();
+        s->queued_bytes = queued_bytes_.load();
+        s->registrations = registrations_.size();
+        s->groups = groups_.size();
+        for (const auto& [t, subs] : topics_) s->topic_subscriptions += subs.size();
+        s->routing_rules = rules_.size();
+        s->open_segment_sets = open_segments_.size();
+        s->storage_pending = store_.pending();
+        s->storage_healthy = store_.healthy();
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+}  // namespace msgin5g::broker

@@ -1,0 +1,143 @@
+// DurableBroker: the MSGin5G Server's broker on the RocksDB store (DESIGN.md §3).
+//
+// Every decision that needs shared state (idempotency, registrations, groups, topics, routing)
+// runs inside a storage operation on the store's single writer thread, so the in-memory caches are
+// owned by that thread and need no locks, and an answer is given only after the batch holding the
+// message is fsync'd. What is stored per message: the payload once (messages CF), one small queue
+// entry and one recipient-state record per recipient, the expiry index entry and the idempotency
+// record (oriAddr, msgId) -> outcome.
+//
+// Routing (destAddr.addrType): AS -> its registration (unregistered: NotFound, or stored when
+// store_for_unknown_recipient); UE -> reachable when a routing rule sends it to a gateway,
+// otherwise (direct, no CoAP registration yet) unreachable; GROUP -> every member; TOPIC -> every
+// current subscriber; BC -> reachable when a broadcast gateway is configured.
+//
+// Outcome: all recipients reachable -> accepted (no status); none reachable -> DELY_STORED with
+// stoAndFwInd, else DELY_FAILED; mixed -> accepted, and the unreachable ones are stored (or, without
+// stoAndFwInd, dropped with a failure report when one was requested).
+//
+// Segments (segInd): each segment is stored as it arrives, in any order; the one that completes
+// the set turns it into one message whose msgId is the segId, and its answer is that message's.
+// Sets not complete within segment_timeout are dropped with a failure report if requested.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "broker/admin.h"
+#include "broker/broker.h"
+#include "metrics/registry.h"
+#include "storage/store.h"
+
+namespace msgin5g::broker {
+
+struct BrokerOptions {
+  // Expiry of a stored message without stoAndFwParams.exprTime. Default: 24 h.
+  std::chrono::seconds default_ttl{86400};
+  // Unregistered AS or undefined GROUP: false -> NotFound (404 UNKNOWN_RECIPIENT); true -> stored
+  // for that address. Default: false.
+  bool store_for_unknown_recipient = false;
+  // Incomplete segment sets are dropped after this long. Default: 60 s.
+  std::chrono::milliseconds segment_timeout{60000};
+  // Name of the broadcast gateway (BC destinations); empty: BC recipients are unreachable.
+  std::string broadcast_gateway;
+};
+
+class DurableBroker final : public Broker, public Admin {
+ public:
+  // Loads registrations, groups, topics and routing rules from `store` (which must outlive the
+  // broker) and starts the segment-timeout ticker.
+  static Result<std::unique_ptr<DurableBroker>> Create(storage::Store& store, BrokerOptions options,
+                                                       metrics::Registry* metrics);
+  ~DurableBroker() override;
+
+  // Broker
+  void RegisterAs(AsRegistration registration,
+                  std::function<void(Result<AsRegistration>)> done) override;
+  void DeregisterAs(std::string registration_id, std::function<void(Status)> done) override;
+  void SubmitMessage(Message message, std::function<void(Result<AcceptOutcome>)> done) override;
+  void SubmitReport(Report report, std::function<void(Result<AcceptOutcome>)> done) override;
+
+  // Admin
+  void PutGroup(GroupRecord group, std::function<void(Status)> done) override;
+  void DeleteGroup(std::string group_id, std::function<void(Status)> done) override;
+  void AddGroupMember(std::string group_id, Address member,
+                      std::function<void(Status)> done) override;
+  void RemoveGroupMember(std::string group_id, Address member,
+                         std::function<void(Status)> done) override;
+  void ListGroups(std::function<void(Result<std::vector<GroupRecord>>)> done) override;
+  void Subscribe(TopicSubscriptionRecord subscription, std::function<void(Status)> done) override;
+  void Unsubscribe(std::string topic, Address subscriber, std::function<void(Status)> done) override;
+  void ListSubscribers(std::string topic,
+                       std::function<void(Result<std::vector<TopicSubscriptionRecord>>)> done) override;
+  void PutRoutingRule(RoutingRuleRecord rule, std::function<void(Status)> done) override;
+  void DeleteRoutingRule(std::string name, std::function<void(Status)> done) override;
+  void ListRoutingRules(std::function<void(Result<std::vector<RoutingRuleRecord>>)> done) override;
+  void SummarizeQueue(Address recipient, std::function<void(Result<QueueSummary>)> done) override;
+  void FindMessage(Address origin, std::string msg_id,
+                   std::function<void(Result<MessageView>)> done) override;
+  void Stats(std::function<void(Result<BrokerStats>)> done) override;
+
+  bool healthy() const { return store_.healthy(); }
+  const storage::RecoveredState& recovered() const { return recovered_; }
+
+ private:
+  class Metrics;
+  struct Resolved {
+    Address recipient;
+    bool reachable = false;
+  };
+
+  DurableBroker(storage::Store& store, BrokerOptions options, metrics::Registry* metrics);
+  void Load(const storage::RecoveredState& state);
+
+  // Writer-thread helpers.
+  Status Accept(storage::Txn& txn, const Message& m, AcceptOutcome* out, const char* operation);
+  Status AcceptSegment(storage::Txn& txn, const Message& m, AcceptOutcome* out);
+  Status Resolve(const Address& dest, std::int64_t now_ms, std::vector<Resolved>* out);
+  bool Reachable(const Address& a) const;
+  void QueueReport(storage::Txn& txn, const Address& to, const Address& about_recipient,
+                   const std::string& msg_id, storage::ReportStatus status,
+                   const std::string& cause, std::int64_t now_ms);
+  void EnqueueCounted(storage::Txn& txn, const storage::MessageRecord& m, const Address& r,
+                      std::int64_t due_ms);
+  void SweepSegments();
+
+  // Submits a writer operation whose result is a T.
+  template <class T>
+  void Run(std::function<Status(storage::Txn&, T*)> fn, std::function<void(Result<T>)> done,
+           std::size_t bytes_hint = 0);
+
+  storage::Store& store_;
+  BrokerOptions options_;
+  std::unique_ptr<Metrics> metrics_;
+  storage::RecoveredState recovered_;
+
+  // Owned by the store's writer thread.
+  std::unordered_map<std::string, AsRegistration> registrations_;    // by registration_id
+  std::unordered_map<std::string, std::string> registration_by_svc_;  // asSvcId -> id
+  std::map<std::string, GroupRecord> groups_;
+  std::map<std::string, std::map<Address, std::int64_t>> topics_;  // topic -> subscriber -> expiry
+  std::vector<RoutingRuleRecord> rules_;                            // sorted by (order, name)
+  std::map<std::pair<Address, std::string>, storage::SegmentSetRecord> open_segments_;
+
+  // Read by Stats and metrics from any thread.
+  std::atomic<std::uint64_t> queued_[3] = {0, 0, 0};
+  std::atomic<std::uint64_t> queued_bytes_{0};
+
+  std::mutex ticker_mu_;
+  std::condition_variable ticker_cv_;
+  bool stopping_ = false;
+  std::thread ticker_;
+};
+
+// '*' matches any run of characters (including none); everything else literally.
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+}  // namespace msgin5g::broker

@@ -1,0 +1,206 @@
+// The durable store: RocksDB with one column family per record kind, and a group-commit writer.
+//
+// Durability contract: an operation's `done` is called with OK only after the WriteBatch holding
+// its writes was written with sync=true (WAL fsync'd), unless StoreOptions::sync is false (a
+// benchmark setting that logs a warning). Many operations share one batch and one fsync.
+//
+// Threads: one writer thread runs every operation's body (`fn`) in submission order, each against
+// a Txn whose reads see the writes of earlier operations in the same batch; then writes the batch;
+// then calls each `done` on the writer thread. State kept in memory by the caller (caches) may be
+// read and changed from `fn` and `done` without locks, since they all run on that thread. One
+// reader thread serves Query() from committed data. No call blocks the caller.
+//
+// Failure: a failed batch write is sticky (leveldb's background error): every later operation gets
+// Unavailable, healthy() turns false, one error line is logged. The operator restarts.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "metrics/registry.h"
+#include "storage/records.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+class WriteBatchWithIndex;
+class Env;
+class Snapshot;
+}  // namespace rocksdb
+
+namespace msgin5g::storage {
+
+struct StoreOptions {
+  // Data directory (created if missing). Default: ./msgin5g-data
+  std::string path = "./msgin5g-data";
+  // fsync the WAL before acknowledging. Default: true. false is for measuring what durability
+  // costs; it can lose acknowledged writes on power loss (not on a process crash).
+  bool sync = true;
+  // Most operations in one batch (one fsync). Default: 1024.
+  std::size_t max_batch_ops = 1024;
+  // Bounded queue: operations waiting for the writer, and their bytes. Past either, Submit answers
+  // ResourceExhausted at once (the API maps it to 503 + Retry-After). Defaults: 65536, 256 MiB.
+  std::size_t max_pending_ops = 65536;
+  std::size_t max_pending_bytes = 256u << 20;
+  // RocksDB block cache for reads. Default: 64 MiB.
+  std::size_t block_cache_bytes = 64u << 20;
+  // Tests only: an Env to open RocksDB with (fault injection). Not owned.
+  rocksdb::Env* env_for_testing = nullptr;
+};
+
+class Store;
+
+// Reads and writes inside one writer operation. Reads see committed data plus the writes of
+// earlier operations in the same batch. All methods run on the writer thread.
+class Txn {
+ public:
+  std::optional<IdempotencyRecord> GetIdempotency(const Address& origin, std::string_view msg_id);
+  void PutIdempotency(const Address& origin, std::string_view msg_id, const IdempotencyRecord& r);
+
+  // Assigns a sequence number (stable across restarts: recovered from the last stored message).
+  std::uint64_t NextSeq();
+  void PutMessage(const MessageRecord& m);
+  std::optional<MessageRecord> GetMessage(std::uint64_t seq);
+  // Queues message `m` for `recipient` (queue entry + per-recipient state), due at `due_ms`.
+  void Enqueue(const MessageRecord& m, const Address& recipient, std::int64_t due_ms);
+  void PutExpiry(std::int64_t expiry_ms, std::uint64_t seq);
+
+  void PutAsRegistration(const AsRegistrationRecord& r);
+  void DeleteAsRegistration(const std::string& registration_id);
+  void PutGroup(const GroupRecord& g);
+  void DeleteGroup(const std::string& group_id);
+  void PutTopicSubscription(const TopicSubscriptionRecord& s);
+  void DeleteTopicSubscription(const std::string& topic, const Address& subscriber);
+  void PutRoutingRule(const RoutingRuleRecord& r);
+  void DeleteRoutingRule(const std::string& name);
+
+  std::optional<SegmentSetRecord> GetSegmentSet(const Address& origin, const std::string& seg_id);
+  void PutSegmentSet(const SegmentSetRecord& s);
+  void DeleteSegmentSet(const SegmentSetRecord& s);
+  bool HasSegment(const Address& origin, const std::string& seg_id, std::uint32_t number);
+  void PutSegment(const Address& origin, const std::string& seg_id, const SegmentRecord& s);
+  // Reads every stored segment of a set, in segment-number order, and deletes them.
+  std::vector<SegmentRecord> TakeSegments(const Address& origin, const std::string& seg_id);
+
+  // Bytes written by this operation so far.
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  friend class Store;
+  Txn(Store& store, rocksdb::WriteBatchWithIndex& batch) : store_(store), batch_(batch) {}
+  bool Get(int cf, const std::string& key, std::string* value);
+  void Put(int cf, const std::string& key, const std::string& value);
+  void Delete(int cf, const std::string& key);
+
+  Store& store_;
+  rocksdb::WriteBatchWithIndex& batch_;
+  std::size_t bytes_ = 0;
+};
+
+// Read-only access to committed data, on the reader thread.
+class Reader {
+ public:
+  std::optional<IdempotencyRecord> GetIdempotency(const Address& origin, std::string_view msg_id);
+  std::optional<MessageRecord> GetMessage(std::uint64_t seq);
+  std::vector<RecipientRecord> Recipients(std::uint64_t seq);
+  QueueSummary SummarizeQueue(const Address& recipient);
+  // Up to `limit` queue entries of `recipient`, in delivery order (priority, due time, seq).
+  std::vector<QueueEntryRecord> ListQueue(const Address& recipient, std::size_t limit);
+
+ private:
+  friend class Store;
+  explicit Reader(Store& store) : store_(store) {}
+  Store& store_;
+};
+
+// Everything loaded at startup.
+struct RecoveredState {
+  std::vector<AsRegistrationRecord> registrations;
+  std::vector<GroupRecord> groups;
+  std::vector<TopicSubscriptionRecord> topics;
+  std::vector<RoutingRuleRecord> routing_rules;
+  std::uint64_t messages = 0;
+  std::uint64_t queue_entries_by_priority[3] = {0, 0, 0};
+  std::uint64_t queued_bytes = 0;
+  std::vector<SegmentSetRecord> open_segment_sets;
+  std::chrono::milliseconds took{0};
+};
+
+class Store {
+ public:
+  using Op = std::function<Status(Txn&)>;
+  using Done = std::function<void(Status)>;
+
+  // Opens (creating if needed) the database, checks the format version, recovers the sequence.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options, metrics::Registry* metrics);
+  ~Store();  // drains the queue, stops the threads, closes RocksDB
+
+  // Queues `fn` for the writer. `done` runs on the writer thread after the batch is durable (OK),
+  // or with fn's error (its writes are rolled back), Unavailable (store failed) or
+  // ResourceExhausted (queue full; then `done` runs on the caller's thread before Submit returns).
+  // `bytes_hint` counts toward max_pending_bytes.
+  void Submit(Op fn, Done done, std::size_t bytes_hint = 0);
+
+  // Runs `fn` on the reader thread against committed data.
+  void Query(std::function<void(Reader&)> fn);
+
+  // Scans what the broker keeps in memory. Call before serving.
+  Result<RecoveredState> Recover();
+
+  bool healthy() const { return !failed_.load(); }
+  std::size_t pending() const;
+
+  // Tests: waits until every submitted operation completed.
+  void Drain();
+
+ private:
+  friend class Txn;
+  friend class Reader;
+  struct Pending {
+    Op fn;
+    Done done;
+    std::size_t bytes;
+  };
+  class Metrics;
+
+  Store(const StoreOptions& options, metrics::Registry* registry);
+  Status OpenDb();
+  void WriterLoop();
+  void ReaderLoop();
+  void Fail(const Status& st);
+
+  StoreOptions options_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
+  std::uint64_t next_seq_ = 1;  // writer thread only (after Open)
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::condition_variable drained_cv_;
+  std::deque<Pending> queue_;
+  std::size_t queued_bytes_ = 0;
+  bool in_flight_ = false;
+  bool stopping_ = false;
+  std::atomic<bool> failed_{false};
+  std::thread writer_;
+
+  std::mutex rmu_;
+  std::condition_variable rcv_;
+  std::deque<std::function<void(Reader&)>> rqueue_;
+  bool rstopping_ = false;
+  std::thread reader_;
+};
+
+}  // namespace msgin5g::storage
