@@ -452,7 +452,6 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
     // Complete: reassemble in segment order into one message whose msgId is the segId.
     auto parts = txn.TakeSegments(m.origin, seg.segment_id);
     txn.DeleteSegmentSet(*set);
-    open_segments_.erase(key);
     std::sort(parts.begin(), parts.end(),
               [](const auto& a, const auto& b) { return a.number < b.number; });
     Message whole = m;
@@ -472,7 +471,13 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
       }
     }
     Status st = Accept(txn, whole, out, "reassembled");
+    // Refused (e.g. the recipient is gone): the store rolls this operation back, so the set stays
+    // open on disk and must stay in open_segments_ too (swept on timeout like any other).
     if (!st.ok()) return st;
+    open_segments_.erase(key);
+    // The completing segment's answer points at the reassembled message (earlier segments' answers
+    // say only that the segment was taken).
+    if (auto whole_idem = txn.GetIdempotency(m.origin, seg.segment_id)) idem.seq = whole_idem->seq;
   }
   idem.outcome = ToStored(out->kind);
   idem.failure_cause = out->failure_cause;
@@ -503,6 +508,7 @@ void DurableBroker::SweepSegments() {
                    s.seg_id.c_str(), s.origin.id.c_str(), s.received, s.total);
           it = open_segments_.erase(it);
         }
+        metrics_->Queued(queued_, queued_bytes_.load());  // failure reports queued above
         return Status::Ok();
       },
       nullptr);
@@ -763,7 +769,8 @@ void DurableBroker::FindMessage(Address origin, std::string msg_id,
         v.accepted_ms = m->accepted_ms;
         v.expiry_ms = m->expiry_ms;
         v.report_requested = m->report_requested;
-        // A reassembled message is stored under the segId; its segments point to it.
+        // A reassembled message is stored under the segId; the segment that completed it points
+        // to it too.
         v.msg_id = m->msg_id;
       }
       for (const auto& rec : r.Recipients(idem->seq)) {

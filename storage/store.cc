@@ -276,7 +276,7 @@ QueueSummary Reader::SummarizeQueue(const Address& recipient) {
     s.bytes += q.payload_bytes;
     auto p = static_cast<std::size_t>(q.priority);
     if (p < 3) ++s.by_priority[p];
-    if (s.oldest_due_ms == 0 || q.due_ms < s.oldest_due_ms) s.oldest_due_ms = q.due_ms;
+    if (s.count == 1 || q.due_ms < s.oldest_due_ms) s.oldest_due_ms = q.due_ms;
   }
   return s;
 }

@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "tests/support/daemon_harness.h"
 #include "tests/support/test_util.h"
 
 namespace msgin5g {
@@ -15,38 +16,23 @@ namespace {
 using namespace std::chrono_literals;
 namespace ts = testing_support;
 
-const std::string kDaemon = std::string(MSGIN5G_BINARY_DIR) + "/daemon/msgin5gd";
+const std::string kDaemon = ts::DaemonPath();
 
+// Adapts the shared harness to this file's one-daemon-per-test use.
 class Daemon {
  public:
-  explicit Daemon(const ts::TempDir& dir, std::vector<std::string> extra = {}) : dir_(dir) {
-    std::vector<std::string> argv = {kDaemon,
-                                     "--set", "api.listen=127.0.0.1:0",
-                                     "--set", "metrics.listen=127.0.0.1:0",
-                                     "--set", "admin.listen=127.0.0.1:0",
-                                     "--set", "storage.path=" + dir.File("data"),
-                                     "--ready-file", dir.File("ready.json")};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    proc_ = std::make_unique<ts::Process>(argv, dir.File("daemon.log"));
-    bool ready = ts::WaitFor(
-        [&] { return std::filesystem::exists(dir.File("ready.json")) || !proc_->running(); }, 10s);
-    EXPECT_TRUE(ready && proc_->running()) << log();
-    if (!proc_->running()) return;
-    auto j = boost::json::parse(ts::ReadFile(dir.File("ready.json"))).as_object();
-    sbi_ = std::string(j.at("sbi").as_string());
-    metrics_ = std::string(j.at("metrics").as_string());
-    admin_ = std::string(j.at("admin").as_string());
+  explicit Daemon(const ts::TempDir& dir, std::vector<std::string> extra = {})
+      : d_(dir.File("data"), dir.path(), std::move(extra)) {
+    EXPECT_TRUE(d_.ok());
   }
-  std::string admin() const { return admin_; }
-  std::string sbi() const { return sbi_; }
-  std::string metrics() const { return metrics_; }
-  std::string log() const { return ts::ReadFile(dir_.File("daemon.log")); }
-  ts::Process& proc() { return *proc_; }
+  std::string sbi() const { return d_.sbi(); }
+  std::string metrics() const { return d_.metrics(); }
+  std::string admin() const { return d_.admin(); }
+  std::string log() const { return d_.log(); }
+  ts::Process& proc() { return d_.proc(); }
 
  private:
-  const ts::TempDir& dir_;
-  std::unique_ptr<ts::Process> proc_;
-  std::string sbi_, metrics_, admin_;
+  ts::Daemon d_;
 };
 
 const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";

@@ -1,0 +1,128 @@
+// Load generator for the durable accept path: POSTs ASMessageDelivery bodies with unique msgIds
+// (h2load can only repeat one body, which the broker would answer from its idempotency record)
+// over C HTTP/2 connections with M requests in flight on each, and prints throughput and latency.
+//
+// Usage: accept_load URL TOTAL CONNECTIONS STREAMS PAYLOAD_BYTES [UES] [PREFIX]
+//   URL is the full deliver-as-message URL (or any URL that accepts a POST, for baselines).
+//   UES spreads destinations over ue-0..ue-(UES-1) (default 1000). PREFIX makes msgIds unique
+//   across runs (default: the current time).
+// Output (one line, key=value): sent ok errors seconds rps p50_us p90_us p99_us max_us
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "api/http/h2_client.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using msgin5g::Result;
+using msgin5g::api::http::ClientOptions;
+using msgin5g::api::http::ClientRequest;
+using msgin5g::api::http::H2Client;
+using msgin5g::api::http::Response;
+
+struct Connection {
+  std::unique_ptr<H2Client> client;
+  std::vector<std::uint32_t> latencies_us;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 6) {
+    std::fprintf(stderr, "usage: %s URL TOTAL CONNECTIONS STREAMS PAYLOAD_BYTES [UES] [PREFIX]\n",
+                 argv[0]);
+    return 64;
+  }
+  const std::string url = argv[1];
+  const long total = std::atol(argv[2]);
+  const int conns = std::max(1, std::atoi(argv[3]));
+  const int streams = std::max(1, std::atoi(argv[4]));
+  const std::string payload(static_cast<std::size_t>(std::atol(argv[5])), 'p');
+  const long ues = argc > 6 ? std::max(1L, std::atol(argv[6])) : 1000;
+  const std::string prefix =
+      argc > 7 ? argv[7] : std::to_string(Clock::now().time_since_epoch().count());
+
+  boost::asio::io_context ioc(1);
+  auto guard = boost::asio::make_work_guard(ioc);
+  std::vector<Connection> connections(static_cast<std::size_t>(conns));
+  ClientOptions options;
+  options.request_timeout = std::chrono::seconds(30);
+  // Distinct clients: one HTTP/2 connection each (a client pools one connection per authority).
+  for (auto& c : connections) {
+    c.client = std::make_unique<H2Client>(ioc, options);
+    c.latencies_us.reserve(static_cast<std::size_t>(total / conns + 1));
+  }
+
+  std::atomic<long> next{0}, ok{0}, errors{0}, done{0};
+  std::promise<void> finished;
+  auto start = Clock::now();
+
+  // Each completion starts the next request on the same connection: a fixed window of STREAMS.
+  std::function<void(Connection&)> send_one = [&](Connection& c) {
+    long n = next.fetch_add(1);
+    if (n >= total) return;
+    ClientRequest req;
+    req.url = url;
+    req.headers.push_back({"content-type", "application/json"});
+    req.body = R"({"oriAddr":{"addrType":"AS","addr":"bench-as"},"destAddr":{"addrType":"UE","addr":"ue-)" +
+               std::to_string(n % ues) + R"("},"msgId":")" + prefix + "-" + std::to_string(n) +
+               R"(","stoAndFwInd":true,"payload":")" + payload + R"("})";
+    auto t0 = Clock::now();
+    c.client->Send(std::move(req), [&, t0, &conn = c](Result<Response> r) {
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+      if (r.ok() && r->status >= 200 && r->status < 300) {
+        ++ok;
+        conn.latencies_us.push_back(static_cast<std::uint32_t>(us));
+      } else {
+        if (errors.fetch_add(1) < 3) {
+          std::fprintf(stderr, "error: %s\n",
+                       r.ok() ? (std::to_string(r->status) + " " + r->body).c_str()
+                              : r.status().ToString().c_str());
+        }
+      }
+      if (done.fetch_add(1) + 1 == total) {
+        finished.set_value();
+        return;
+      }
+      send_one(conn);
+    });
+  };
+
+  boost::asio::post(ioc, [&] {
+    for (auto& c : connections) {
+      for (int s = 0; s < streams; ++s) send_one(c);
+    }
+  });
+  std::thread loop([&] { ioc.run(); });
+  if (total > 0) finished.get_future().wait();
+  double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  boost::asio::post(ioc, [&] {
+    for (auto& c : connections) c.client.reset();
+    guard.reset();
+  });
+  loop.join();
+
+  std::vector<std::uint32_t> all;
+  for (auto& c : connections) all.insert(all.end(), c.latencies_us.begin(), c.latencies_us.end());
+  std::sort(all.begin(), all.end());
+  auto pct = [&](double p) -> std::uint32_t {
+    if (all.empty()) return 0;
+    return all[std::min(all.size() - 1, static_cast<std::size_t>(p * static_cast<double>(all.size())))];
+  };
+  std::printf("sent=%ld ok=%ld errors=%ld seconds=%.3f rps=%.0f p50_us=%u p90_us=%u p99_us=%u max_us=%u\n",
+              total, ok.load(), errors.load(), secs, static_cast<double>(ok.load()) / secs, pct(0.50),
+              pct(0.90), pct(0.99), all.empty() ? 0 : all.back());
+  return errors.load() == 0 ? 0 : 1;
+}

@@ -1,0 +1,45 @@
+#include "tests/support/daemon_harness.h"
+
+#include <filesystem>
+#include <random>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+namespace msgin5g::testing_support {
+
+std::string DaemonPath() { return std::string(MSGIN5G_BINARY_DIR) + "/daemon/msgin5gd"; }
+
+Daemon::Daemon(std::string data_dir, std::string work_dir, std::vector<std::string> extra)
+    : work_dir_(std::move(work_dir)) {
+  static std::atomic<int> counter{0};
+  std::string tag = std::to_string(counter++);
+  std::string ready = work_dir_ + "/ready-" + tag + ".json";
+  log_path_ = work_dir_ + "/daemon-" + tag + ".log";
+  std::filesystem::remove(ready);
+  std::vector<std::string> argv = {DaemonPath(),
+                                   "--set", "api.listen=127.0.0.1:0",
+                                   "--set", "metrics.listen=127.0.0.1:0",
+                                   "--set", "admin.listen=127.0.0.1:0",
+                                   "--set", "storage.path=" + data_dir,
+                                   "--ready-file", ready};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  proc_ = std::make_unique<Process>(argv, log_path_);
+  bool up = WaitFor([&] { return std::filesystem::exists(ready) || !proc_->running(); },
+                    std::chrono::seconds(60));
+  if (!up || !proc_->running()) {
+    ADD_FAILURE() << "msgin5gd did not start:\n" << log();
+    return;
+  }
+  auto j = boost::json::parse(ReadFile(ready)).as_object();
+  sbi_ = std::string(j.at("sbi").as_string());
+  metrics_ = std::string(j.at("metrics").as_string());
+  admin_ = std::string(j.at("admin").as_string());
+  ok_ = true;
+}
+
+Daemon::~Daemon() = default;
+
+std::string Daemon::log() const { return ReadFile(log_path_); }
+
+}  // namespace msgin5g::testing_support

@@ -1,0 +1,36 @@
+// Starts the real msgin5gd binary on port 0 with --ready-file, a data directory the test owns, and
+// output kept in a log file; can stop it with any signal and start it again on the same data.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/test_util.h"
+
+namespace msgin5g::testing_support {
+
+std::string DaemonPath();
+
+class Daemon {
+ public:
+  // `data_dir`: storage.path (reused across restarts). `log_path`: stdout+stderr.
+  Daemon(std::string data_dir, std::string work_dir, std::vector<std::string> extra = {});
+  ~Daemon();
+
+  bool ok() const { return ok_; }
+  const std::string& sbi() const { return sbi_; }
+  const std::string& admin() const { return admin_; }
+  const std::string& metrics() const { return metrics_; }
+  std::string log() const;
+  Process& proc() { return *proc_; }
+
+ private:
+  std::string work_dir_;
+  std::string log_path_;
+  std::unique_ptr<Process> proc_;
+  std::string sbi_, admin_, metrics_;
+  bool ok_ = false;
+};
+
+}  // namespace msgin5g::testing_support

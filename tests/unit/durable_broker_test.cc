@@ -1,0 +1,1015 @@
+// Unit tests for broker/durable_broker.h: DurableBroker through its Broker and Admin interfaces,
+// on a real Store (RocksDB in a temporary directory), including restarts (broker and store
+// destroyed, then reopened on the same path).
+
+#include "broker/durable_broker.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "metrics/registry.h"
+#include "storage/store.h"
+
+namespace msgin5g::broker {
+namespace {
+
+using namespace std::chrono_literals;
+using storage::MessageRecord;
+using testing::ElementsAre;
+using testing::HasSubstr;
+using testing::IsEmpty;
+using testing::Not;
+using testing::UnorderedElementsAre;
+using Kind = AcceptOutcome::Kind;
+
+std::string FreshDir(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  std::string path = testing::TempDir();
+  if (!path.empty() && path.back() != '/') path.push_back('/');
+  path += "msgin5g_" + tag + "_" + info->test_suite_name() + "_" + info->name() + "_" +
+          std::to_string(::getpid()) + "_" + std::to_string(counter++);
+  std::filesystem::remove_all(path);
+  return path;
+}
+
+template <class T>
+T Await(std::future<T> f) {
+  if (f.wait_for(30s) != std::future_status::ready) {
+    std::fprintf(stderr, "FATAL: asynchronous call did not complete within 30 s\n");
+    std::abort();
+  }
+  return f.get();
+}
+
+// Calls `start(done)` and waits for `done(T)`.
+template <class T, class F>
+T Call(F start) {
+  std::promise<T> p;
+  auto f = p.get_future();
+  start([&p](T v) { p.set_value(std::move(v)); });
+  return Await(std::move(f));
+}
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Address Ue(std::string id) { return Address{AddressType::kUe, std::move(id)}; }
+Address As(std::string id) { return Address{AddressType::kAs, std::move(id)}; }
+Address Group(std::string id) { return Address{AddressType::kGroup, std::move(id)}; }
+Address Topic(std::string id) { return Address{AddressType::kTopic, std::move(id)}; }
+
+Message Msg(Address origin, Address destination, std::string msg_id, bool store_and_forward,
+            std::string payload = "hello") {
+  Message m;
+  m.ingress = origin.type == AddressType::kAs ? Ingress::kAs : Ingress::kUe;
+  m.origin = std::move(origin);
+  m.destination = std::move(destination);
+  m.app_id = "app-1";
+  m.msg_id = std::move(msg_id);
+  m.payload = std::move(payload);
+  m.store_and_forward = store_and_forward;
+  return m;
+}
+
+Message Segment(Address origin, Address destination, std::string msg_id, std::string seg_id,
+                std::uint32_t number, std::uint32_t total, std::string payload) {
+  Message m = Msg(std::move(origin), std::move(destination), std::move(msg_id), true,
+                  std::move(payload));
+  m.segment = SegmentInfo{std::move(seg_id), total, number, number == total};
+  return m;
+}
+
+// The value of the sample `series` (name plus labels, exactly as exposed) in `text`; -1 if absent.
+double Sample(const std::string& text, const std::string& series) {
+  std::size_t at = 0;
+  while ((at = text.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
+    at += series.size();
+  }
+  return -1;
+}
+
+std::uint64_t TotalQueued(const BrokerStats& s) {
+  return s.queued_by_priority[0] + s.queued_by_priority[1] + s.queued_by_priority[2];
+}
+
+class DurableBrokerTest : public testing::Test {
+ protected:
+  void SetUp() override { store_options_.path = FreshDir("broker"); }
+  void TearDown() override {
+    Close();
+    std::error_code ec;
+    std::filesystem::remove_all(store_options_.path, ec);
+  }
+
+  void Open() {
+    auto s = storage::Store::Open(store_options_, registry_.get());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    store_ = std::move(s.value());
+    auto b = DurableBroker::Create(*store_, broker_options_, registry_.get());
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    broker_ = std::move(b.value());
+  }
+  void Close() {
+    broker_.reset();
+    store_.reset();
+  }
+  void Reopen() {
+    Close();
+    Open();
+  }
+
+  // --- Broker ---
+  Result<AcceptOutcome> Submit(Message m) {
+    return Call<Result<AcceptOutcome>>(
+        [&](auto done) { broker_->SubmitMessage(std::move(m), std::move(done)); });
+  }
+  // Submits and expects a successful answer of `kind`.
+  AcceptOutcome SubmitOk(Message m, Kind kind) {
+    const std::string id = m.msg_id;
+    auto r = Submit(std::move(m));
+    EXPECT_TRUE(r.ok()) << id << ": " << r.status().ToString();
+    if (!r.ok()) return {};
+    EXPECT_EQ(r->kind, kind) << id << ": " << r->failure_cause;
+    return r.value();
+  }
+  Result<AcceptOutcome> SubmitReport(Report rep) {
+    return Call<Result<AcceptOutcome>>(
+        [&](auto done) { broker_->SubmitReport(std::move(rep), std::move(done)); });
+  }
+  Result<AsRegistration> Register(std::string svc, std::string target_uri) {
+    AsRegistration r;
+    r.as_svc_id = std::move(svc);
+    r.app_id = "app-1";
+    r.target_uri = std::move(target_uri);
+    return Call<Result<AsRegistration>>(
+        [&](auto done) { broker_->RegisterAs(std::move(r), std::move(done)); });
+  }
+  Status Deregister(std::string id) {
+    return Call<Status>([&](auto done) { broker_->DeregisterAs(std::move(id), std::move(done)); });
+  }
+
+  // --- Admin ---
+  Status PutGroup(std::string id, std::vector<Address> members) {
+    return Call<Status>([&](auto done) {
+      broker_->PutGroup(GroupRecord{std::move(id), std::move(members)}, std::move(done));
+    });
+  }
+  Status Subscribe(std::string topic, Address sub, std::int64_t expiry_ms = 0) {
+    return Call<Status>([&](auto done) {
+      broker_->Subscribe(TopicSubscriptionRecord{std::move(topic), std::move(sub), expiry_ms},
+                         std::move(done));
+    });
+  }
+  Status PutRule(std::string name, std::string pattern, std::string gateway,
+                 std::uint32_t order = 100) {
+    return Call<Status>([&](auto done) {
+      broker_->PutRoutingRule(RoutingRuleRecord{std::move(name), std::move(pattern),
+                                                std::move(gateway), order},
+                              std::move(done));
+    });
+  }
+  QueueSummary Queue(Address a) {
+    auto r = Call<Result<QueueSummary>>(
+        [&](auto done) { broker_->SummarizeQueue(std::move(a), std::move(done)); });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value() : QueueSummary{};
+  }
+  Result<MessageView> Find(Address origin, std::string msg_id) {
+    return Call<Result<MessageView>>([&](auto done) {
+      broker_->FindMessage(std::move(origin), std::move(msg_id), std::move(done));
+    });
+  }
+  BrokerStats Stats() {
+    auto r = Call<Result<BrokerStats>>([&](auto done) { broker_->Stats(std::move(done)); });
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? r.value() : BrokerStats{};
+  }
+
+  // --- committed data, read directly ---
+  std::optional<MessageRecord> StoredMessage(std::uint64_t seq) {
+    std::promise<std::optional<MessageRecord>> p;
+    auto f = p.get_future();
+    store_->Query([&](storage::Reader& r) { p.set_value(r.GetMessage(seq)); });
+    return Await(std::move(f));
+  }
+  std::vector<storage::QueueEntryRecord> ListQueue(Address a) {
+    std::promise<std::vector<storage::QueueEntryRecord>> p;
+    auto f = p.get_future();
+    store_->Query([&](storage::Reader& r) { p.set_value(r.ListQueue(a, 100)); });
+    return Await(std::move(f));
+  }
+
+  storage::StoreOptions store_options_;
+  BrokerOptions broker_options_;
+  std::unique_ptr<metrics::Registry> registry_;  // optional; outlives the store and broker
+  std::unique_ptr<storage::Store> store_;
+  std::unique_ptr<DurableBroker> broker_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// A2P to a UE: stored or failed
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(DurableBrokerTest, UnreachableUeWithStoreAndForwardIsStored) {
+  Open();
+  Message m = Msg(As("svc-1"), Ue("ue-5"), "m-1", true, "twelve bytes");
+  m.priority = Priority::kHigh;
+  const std::int64_t expiry = NowMs() + 3'600'000;
+  m.expiry = TimePoint(std::chrono::milliseconds(expiry));
+  AcceptOutcome o = SubmitOk(m, Kind::kStored);
+  EXPECT_EQ(o.failure_cause, "");
+
+  QueueSummary q = Queue(Ue("ue-5"));
+  EXPECT_EQ(q.count, 1u);
+  EXPECT_EQ(q.by_priority[0], 1u);
+  EXPECT_EQ(q.by_priority[1], 0u);
+  EXPECT_EQ(q.by_priority[2], 0u);
+  EXPECT_EQ(q.bytes, 12u);
+  EXPECT_GT(q.oldest_due_ms, 0);
+
+  auto v = Find(As("svc-1"), "m-1");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->outcome, "DELY_STORED");
+  EXPECT_EQ(v->kind, "MESSAGE");
+  EXPECT_NE(v->seq, 0u);
+  EXPECT_EQ(v->destination, Ue("ue-5"));
+  EXPECT_EQ(v->priority, Priority::kHigh);
+  EXPECT_EQ(v->payload_bytes, 12u);
+  EXPECT_EQ(v->expiry_ms, expiry);
+  ASSERT_EQ(v->recipients.size(), 1u);
+  EXPECT_EQ(v->recipients[0].recipient, Ue("ue-5"));
+  EXPECT_EQ(v->recipients[0].state, "QUEUED");
+  EXPECT_EQ(v->recipients[0].priority, Priority::kHigh);
+
+  BrokerStats s = Stats();
+  EXPECT_EQ(s.queued_by_priority[0], 1u);
+  EXPECT_EQ(s.queued_bytes, 12u);
+  EXPECT_TRUE(s.storage_healthy);
+}
+
+TEST_F(DurableBrokerTest, DefaultTtlAppliesWithoutExpiry) {
+  broker_options_.default_ttl = 600s;
+  Open();
+  const std::int64_t before = NowMs();
+  SubmitOk(Msg(As("svc-1"), Ue("ue-5"), "m-1", true), Kind::kStored);
+  auto v = Find(As("svc-1"), "m-1");
+  ASSERT_TRUE(v.ok());
+  EXPECT_GE(v->expiry_ms, before + 600'000);
+  EXPECT_LE(v->expiry_ms, NowMs() + 600'000);
+}
+
+TEST_F(DurableBrokerTest, UnreachableUeWithoutStoreAndForwardFails) {
+  Open();
+  AcceptOutcome o = SubmitOk(Msg(As("svc-1"), Ue("ue-5"), "m-1", false), Kind::kFailed);
+  EXPECT_THAT(o.failure_cause, Not(IsEmpty()));
+  EXPECT_EQ(Queue(Ue("ue-5")).count, 0u);
+  EXPECT_EQ(TotalQueued(Stats()), 0u);
+  auto v = Find(As("svc-1"), "m-1");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->outcome, "DELY_FAILED");
+  EXPECT_EQ(v->seq, 0u);  // nothing stored
+  EXPECT_THAT(v->recipients, IsEmpty());
+  EXPECT_EQ(Find(As("svc-1"), "never-sent").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(DurableBrokerTest, RepeatedMessageIdGivesTheFirstOutcomeAndStoresNothingNew) {
+  Open();
+  SubmitOk(Msg(As("svc-1"), Ue("ue-5"), "m-1", true), Kind::kStored);
+  SubmitOk(Msg(As("svc-1"), Ue("ue-5"), "m-1", true, "other payload"), Kind::kStored);
+  EXPECT_EQ(Queue(Ue("ue-5")).count, 1u);
+
+  // A failed first answer is repeated even when the recipient became reachable since.
+  AcceptOutcome first = SubmitOk(Msg(As("svc-1"), Ue("ue-6"), "m-2", false), Kind::kFailed);
+  ASSERT_TRUE(PutRule("gw", "ue-6", "gw-1").ok());
+  AcceptOutcome again = SubmitOk(Msg(As("svc-1"), Ue("ue-6"), "m-2", false), Kind::kFailed);
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(Queue(Ue("ue-6")).count, 0u);
+
+  // The same msgId from another originator is another message.
+  SubmitOk(Msg(As("svc-2"), Ue("ue-5"), "m-1", true), Kind::kStored);
+  EXPECT_EQ(Queue(Ue("ue-5")).count, 2u);
+
+  Reopen();
+  SubmitOk(Msg(As("svc-1"), Ue("ue-5"), "m-1", true), Kind::kStored);
+  AcceptOutcome after = SubmitOk(Msg(As("svc-1"), Ue("ue-6"), "m-2", false), Kind::kFailed);
+  EXPECT_EQ(after, first);
+  EXPECT_EQ(Queue(Ue("ue-5")).count, 2u);
+  EXPECT_EQ(Queue(Ue("ue-6")).count, 0u);
+  EXPECT_EQ(TotalQueued(Stats()), 2u);
+}
+
+TEST_F(DurableBrokerTest, RepeatedMessagesSubmittedTogetherAreStoredOnce) {
+  Open();
+  // Many copies in flight at once (the same batch): the later ones see the first one's record.
+  constexpr int kCopies = 20;
+  std::vector<std::promise<Result<AcceptOutcome>>> answers(kCopies);
+  for (auto& a : answers) {
+    broker_->SubmitMessage(Msg(As("svc-1"), Ue("ue-5"), "m-1", true),
+                           [&a](Result<AcceptOutcome> r) { a.set_value(std::move(r)); });
+  }
+  for (auto& a : answers) {
+    auto r = Await(a.get_future());
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->kind, Kind::kStored);
+  }
+  EXPECT_EQ(Queue(Ue("ue-5")).count, 1u);
+  EXPECT_EQ(TotalQueued(Stats()), 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// AS destinations and registrations
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(DurableBrokerTest, AsDestinationNeedsARegistration) {
+  Open();
+  auto r = Submit(Msg(Ue("ue-1"), As("svc-a"), "m-1", true));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Find(Ue("ue-1"), "m-1").status().code(), StatusCode::kNotFound);  // nothing kept
+
+  auto reg = Register("svc-a", "https://as.example/callback");
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  EXPECT_THAT(reg->registration_id, Not(IsEmpty()));
+  EXPECT_EQ(reg->as_svc_id, "svc-a");
+
+  // The refused msgId was not remembered: the retry is accepted.
+  SubmitOk(Msg(Ue("ue-1"), As("svc-a"), "m-1", false), Kind::kAccepted);
+  EXPECT_EQ(Queue(As("svc-a")).count, 1u);
+  auto v = Find(Ue("ue-1"), "m-1");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->outcome, "ACCEPTED");
+  ASSERT_EQ(v->recipients.size(), 1u);
+  EXPECT_EQ(v->recipients[0].recipient, As("svc-a"));
+
+  // Registered without a target URI: known but not reachable.
+  ASSERT_TRUE(Register("svc-b", "").ok());
+  SubmitOk(Msg(Ue("ue-1"), As("svc-b"), "m-2", true), Kind::kStored);
+  SubmitOk(Msg(Ue("ue-1"), As("svc-b"), "m-3", false), Kind::kFailed);
+  EXPECT_EQ(Queue(As("svc-b")).count, 1u);
+}
+
+TEST_F(DurableBrokerTest, UnknownAsIsStoredWhenConfigured) {
+  broker_options_.store_for_unknown_recipient = true;
+  Open();
+  SubmitOk(Msg(Ue("ue-1"), As("svc-unknown"), "m-1", true), Kind::kStored);
+  EXPECT_EQ(Queue(As("svc-unknown")).count, 1u);
+}
+
+TEST_F(DurableBrokerTest, RegisteringTheSameServiceAgainReplacesTheRegistration) {
+  Open();
+  auto r1 = Register("svc-x", "https://old.example/cb");
+  ASSERT_TRUE(r1.ok());
+  auto r2 = Register("svc-x", "");  // the AS restarted, now without a callback
+  ASSERT_TRUE(r2.ok());
+  EXPECT_NE(r1->registration_id, r2->registration_id);
+  EXPECT_EQ(Stats().registrations, 1u);
+  // The new registration is the one used: no target URI, so not reachable.
+  SubmitOk(Msg(Ue("ue-1"), As("svc-x"), "m-1", false), Kind::kFailed);
+
+  EXPECT_EQ(Deregister(r1->registration_id).code(), StatusCode::kNotFound);
+  Reopen();  // the old registration is gone on disk too
+  EXPECT_EQ(Stats().registrations, 1u);
+  ASSERT_EQ(broker_->recovered().registrations.size(), 1u);
+  EXPECT_EQ(broker_->recovered().registrations[0].registration_id, r2->registration_id);
+  EXPECT_EQ(Deregister(r1->registration_id).code(), StatusCode::kNotFound);
+  EXPECT_TRUE(Deregister(r2->registration_id).ok());
+  EXPECT_EQ(Deregister(r2->registration_id).code(), StatusCode::kNotFound);
+  EXPECT_EQ(Submit(Msg(Ue("ue-1"), As("svc-x"), "m-2", true)).status().code(),
+            StatusCode::kNotFound);
+  Reopen();
+  EXPECT_EQ(Stats().registrations, 0u);
+  EXPECT_EQ(Submit(Msg(Ue("ue-1"), As("svc-x"), "m-3", true)).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(DurableBrokerTest, ReportToARegisteredAsIsQueued) {
+  Open();
+  ASSERT_TRUE(Register("svc-r", "https://as.example/cb").ok());
+  Report rep;
+  rep.origin = Ue("ue-r");
+  rep.destination = As("svc-r");
+  rep.msg_id = "orig-1";
+  rep.status = ReportStatus::kFailed;
+  rep.failure_cause = "UE out of coverage";
+  auto r = SubmitReport(rep);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->kind, Kind::kAccepted);
+  EXPECT_EQ(Queue(As("svc-r")).count, 1u);
+
+  // Repeated: same answer, not queued twice.
+  auto again = SubmitReport(rep);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.value(), r.value());
+  EXPECT_EQ(Queue(As("svc-r")).count, 1u);
+
+  // A message with the report's msgId from the same UE is not mistaken for the report.
+  ASSERT_TRUE(Register("svc-m", "https://as.example/m").ok());
+  SubmitOk(Msg(Ue("ue-r"), As("svc-m"), "orig-1", false), Kind::kAccepted);
+
+  auto entries = ListQueue(As("svc-r"));
+  ASSERT_EQ(entries.size(), 1u);
+  auto stored = StoredMessage(entries[0].seq);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->kind, storage::MessageKind::kReport);
+  EXPECT_EQ(stored->origin, Ue("ue-r"));
+  EXPECT_EQ(stored->destination, As("svc-r"));
+  EXPECT_EQ(stored->msg_id, "orig-1");
+  EXPECT_EQ(stored->report_status, ReportStatus::kFailed);
+  EXPECT_EQ(stored->failure_cause, "UE out of coverage");
+
+  // To an unregistered AS: NotFound.
+  Report lost = rep;
+  lost.destination = As("svc-none");
+  lost.msg_id = "orig-2";
+  EXPECT_EQ(SubmitReport(lost).status().code(), StatusCode::kNotFound);
+  // To an AS without a callback: stored.
+  ASSERT_TRUE(Register("svc-s", "").ok());
+  Report later = rep;
+  later.destination = As("svc-s");
+  later.msg_id = "orig-3";
+  auto st = SubmitReport(later);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->kind, Kind::kStored);
+  EXPECT_EQ(Queue(As("svc-s")).count, 1u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Groups and topics
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(DurableBrokerTest, GroupMessageIsQueuedOncePerMemberAndStoredOnce) {
+  Open();
+  ASSERT_TRUE(PutGroup("g1", {Ue("ue-g3"), Ue("ue-g1"), Ue("ue-g2"), Ue("ue-g1")}).ok());
+  SubmitOk(Msg(As("svc-1"), Group("g1"), "m-1", true, "group payload"), Kind::kStored);
+  for (const char* id : {"ue-g1", "ue-g2", "ue-g3"}) EXPECT_EQ(Queue(Ue(id)).count, 1u) << id;
+  EXPECT_EQ(Queue(Group("g1")).count, 0u);
+  EXPECT_EQ(TotalQueued(Stats()), 3u);
+
+  auto v = Find(As("svc-1"), "m-1");
+  ASSERT_TRUE(v.ok());
+  std::vector<Address> recipients;
+  for (const auto& r : v->recipients) recipients.push_back(r.recipient);
+  EXPECT_THAT(recipients, UnorderedElementsAre(Ue("ue-g1"), Ue("ue-g2"), Ue("ue-g3")));
+  // One stored message shared by the three queue entries.
+  std::vector<std::uint64_t> seqs;
+  for (const char* id : {"ue-g1", "ue-g2", "ue-g3"}) {
+    auto q = ListQueue(Ue(id));
+    ASSERT_EQ(q.size(), 1u);
+    seqs.push_back(q[0].seq);
+  }
+  EXPECT_THAT(seqs, ElementsAre(v->seq, v->seq, v->seq));
+  auto stored = StoredMessage(v->seq);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->recipient_count, 3u);
+  EXPECT_EQ(stored->payload, "group payload");
+
+  // One member reachable through a gateway: accepted, all three still queued.
+  ASSERT_TRUE(PutRule("gw", "ue-g2", "gw-1").ok());
+  SubmitOk(Msg(As("svc-1"), Group("g1"), "m-2", false), Kind::kAccepted);
+  EXPECT_EQ(Queue(Ue("ue-g2")).count, 2u);
+  // Without store-and-forward, the unreachable members are dropped.
+  EXPECT_EQ(Queue(Ue("ue-g1")).count, 1u);
+}
+
+TEST_F(DurableBrokerTest, MixedGroupWithReportRequestedReportsTheDroppedMembers) {
+  Open();
+  ASSERT_TRUE(PutGroup("g1", {Ue("ue-a"), Ue("ue-b")}).ok());
+  ASSERT_TRUE(PutRule("gw", "ue-a", "gw-1").ok());
+  Message m = Msg(As("svc-1"), Group("g1"), "m-1", false);
+  m.report_requested = true;
+  SubmitOk(m, Kind::kAccepted);
+  EXPECT_EQ(Queue(Ue("ue-a")).count, 1u);
+  EXPECT_EQ(Queue(Ue("ue-b")).count, 0u);
+  auto reports = ListQueue(As("svc-1"));
+  ASSERT_EQ(reports.size(), 1u);
+  auto r = StoredMessage(reports[0].seq);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind, storage::MessageKind::kReport);
+  EXPECT_EQ(r->origin, Ue("ue-b"));
+  EXPECT_EQ(r->report_status, ReportStatus::kFailed);
+}
+
+TEST_F(DurableBrokerTest, UndefinedOrEmptyGroup) {
+  Open();
+  auto r = Submit(Msg(As("svc-1"), Group("nope"), "m-1", true));
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(TotalQueued(Stats()), 0u);
+
+  ASSERT_TRUE(PutGroup("empty", {}).ok());
+  AcceptOutcome o = SubmitOk(Msg(As("svc-1"), Group("empty"), "m-2", true), Kind::kFailed);
+  EXPECT_THAT(o.failure_cause, HasSubstr("no members"));
+
+  EXPECT_TRUE(Call<Status>([&](auto done) { broker_->DeleteGroup("empty", done); }).ok());
+  EXPECT_EQ(Call<Status>([&](auto done) { broker_->DeleteGroup("empty", done); }).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(Submit(Msg(As("svc-1"), Group("empty"), "m-3", true)).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(DurableBrokerTest, UndefinedGroupIsStoredForTheGroupWhenConfigured) {
+  broker_options_.store_for_unknown_recipient = true;
+  Open();
+  SubmitOk(Msg(As("svc-1"), Group("nope"), "m-1", true), Kind::kStored);
+  EXPECT_EQ(Queue(Group("nope")).count, 1u);
+}
+
+TEST_F(DurableBrokerTest, GroupMembershipChanges) {
+  Open();
+  ASSERT_TRUE(PutGroup("g", {Ue("a")}).ok());
+  auto add = [&](Address m) {
+    return Call<Status>([&](auto done) { broker_->AddGroupMember("g", m, done); });
+  };
+  auto remove = [&](Address m) {
+    return Call<Status>([&](auto done) { broker_->RemoveGroupMember("g", m, done); });
+  };
+  EXPECT_TRUE(add(Ue("b")).ok());
+  EXPECT_TRUE(add(Ue("b")).ok());  // idempotent
+  EXPECT_TRUE(remove(Ue("a")).ok());
+  EXPECT_EQ(remove(Ue("a")).code(), StatusCode::kNotFound);
+  EXPECT_EQ(Call<Status>([&](auto done) { broker_->AddGroupMember("none", Ue("a"), done); }).code(),
+            StatusCode::kNotFound);
+  SubmitOk(Msg(As("svc-1"), Group("g"), "m-1", true), Kind::kStored);
+  EXPECT_EQ(Queue(Ue("a")).count, 0u);
+  EXPECT_EQ(Queue(Ue("b")).count, 1u);
+}
+
+TEST_F(DurableBrokerTest, TopicMessageGoesToEachCurrentSubscriber) {
+  Open();
+  const std::int64_t now = NowMs();
+  ASSERT_TRUE(Subscribe("news", Ue("ue-t1")).ok());
+  ASSERT_TRUE(Subscribe("news", Ue("ue-t2"), now + 3'600'000).ok());
+  ASSERT_TRUE(Subscribe("news", Ue("ue-t3"), now - 1000).ok());  // expired
+  SubmitOk(Msg(As("svc-1"), Topic("news"), "m-1", true), Kind::kStored);
+  EXPECT_EQ(Queue(Ue("ue-t1")).count, 1u);
+  EXPECT_EQ(Queue(Ue("ue-t2")).count, 1u);
+  EXPECT_EQ(Queue(Ue("ue-t3")).count, 0u);
+  auto v = Find(As("svc-1"), "m-1");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->recipients.size(), 2u);
+  EXPECT_EQ(TotalQueued(Stats()), 2u);
+
+  AcceptOutcome none = SubmitOk(Msg(As("svc-1"), Topic("quiet"), "m-2", true), Kind::kFailed);
+  EXPECT_THAT(none.failure_cause, HasSubstr("no subscribers"));
+
+  // Only expired subscribers: none.
+  ASSERT_TRUE(Subscribe("stale", Ue("ue-t4"), now - 1).ok());
+  SubmitOk(Msg(As("svc-1"), Topic("stale"), "m-3", true), Kind::kFailed);
+  EXPECT_EQ(Queue(Ue("ue-t4")).count, 0u);
+
+  // Unsubscribed: no longer a recipient.
+  ASSERT_TRUE(Call<Status>([&](auto done) { broker_->Unsubscribe("news", Ue("ue-t1"), done); })
+                  .ok());
+  EXPECT_EQ(
+      Call<Status>([&](auto done) { broker_->Unsubscribe("news", Ue("ue-t1"), done); }).code(),
+      StatusCode::kNotFound);
+  SubmitOk(Msg(As("svc-1"), Topic("news"), "m-4", true), Kind::kStored);
+  EXPECT_EQ(Queue(Ue("ue-t1")).count, 1u);
+  EXPECT_EQ(Queue(Ue("ue-t2")).count, 2u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing rules
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(DurableBrokerTest, RoutingRuleMakesMatchingUesReachable) {
+  Open();
+  ASSERT_TRUE(PutRule("r1", "ue-1*", "gw-a").ok());
+  SubmitOk(Msg(As("svc-1"), Ue("ue-17"), "m-1", false), Kind::kAccepted);
+  EXPECT_EQ(Queue(Ue("ue-17")).count, 1u);
+  SubmitOk(Msg(As("svc-1"), Ue("ue-1"), "m-2", false), Kind::kAccepted);  // '*' matches nothing
+  SubmitOk(Msg(As("svc-1"), Ue("ue-2"), "m-3", false), Kind::kFailed);
+  SubmitOk(Msg(As("svc-1"), Ue("xue-17"), "m-4", false), Kind::kFailed);
+  EXPECT_EQ(Queue(Ue("ue-2")).count, 0u);
+
+  // The first matching rule (by order) decides: a direct rule before the gateway one.
+  ASSERT_TRUE(PutRule("r0", "ue-13", "", 10).ok());
+  SubmitOk(Msg(As("svc-1"), Ue("ue-13"), "m-5", false), Kind::kFailed);
+  SubmitOk(Msg(As("svc-1"), Ue("ue-14"), "m-6", false), Kind::kAccepted);
+
+  auto rules = Call<Result<std::vector<RoutingRuleRecord>>>(
+      [&](auto done) { broker_->ListRoutingRules(done); });
+  ASSERT_TRUE(rules.ok());
+  std::vector<std::string> names;
+  for (const auto& r : rules.value()) names.push_back(r.name);
+  EXPECT_THAT(names, ElementsAre("r0", "r1"));
+
+  EXPECT_TRUE(Call<Status>([&](auto done) { broker_->DeleteRoutingRule("r1", done); }).ok());
+  EXPECT_EQ(Call<Status>([&](auto done) { broker_->DeleteRoutingRule("r1", done); }).code(),
+            StatusCode::kNotFound);
+  SubmitOk(Msg(As("svc-1"), Ue("ue-18"), "m-7", false), Kind::kFailed);
+
+  // Replacing a rule by name.
+  ASSERT_TRUE(PutRule("r0", "ue-2*", "gw-b", 10).ok());
+  SubmitOk(Msg(As("svc-1"), Ue("ue-2"), "m-8", false), Kind::kAccepted);
+  SubmitOk(Msg(As("svc-1"), Ue("ue-13"), "m-9", false), Kind::kFailed);
+  EXPECT_EQ(Stats().routing_rules, 1u);
+}
+
+TEST_F(DurableBrokerTest, BroadcastNeedsAGateway) {
+  broker_options_.broadcast_gateway = "cbc";
+  Open();
+  SubmitOk(Msg(As("svc-1"), Address{AddressType::kBroadcast, "area-1"}, "m-1", false),
+           Kind::kAccepted);
+  broker_options_.broadcast_gateway.clear();
+  Reopen();
+  SubmitOk(Msg(As("svc-1"), Address{AddressType::kBroadcast, "area-1"}, "m-2", false),
+           Kind::kFailed);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segments
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(DurableBrokerTest, SegmentsOutOfOrderAreReassembledIntoOneMessage) {
+  Open();
+  const Address origin = As("svc-seg");
+  const Address dest = Ue("ue-seg");
+  const std::string parts[] = {"", "one|", "two|", "three|", "four|"};
+  for (std::uint32_t n : {3u, 1u, 4u}) {
+    SubmitOk(Segment(origin, dest, "seg-msg-" + std::to_string(n), "S1", n, 4, parts[n]),
+             Kind::kAccepted);
+    EXPECT_EQ(Queue(dest).count, 0u) << "after segment " << n;
+    EXPECT_EQ(Stats().open_segment_sets, 1u);
+  }
+  // The last one completes the set: its answer is the whole message's.
+  SubmitOk(Segment(origin, dest, "seg-msg-2", "S1", 2, 4, parts[2]), Kind::kStored);
+  EXPECT_EQ(Queue(dest).count, 1u);
+  BrokerStats s = Stats();
+  EXPECT_EQ(TotalQueued(s), 1u);
+  EXPECT_EQ(s.open_segment_sets, 0u);
+
+  const std::string whole = "one|two|three|four|";
+  auto v = Find(origin, "S1");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->msg_id, "S1");
+  EXPECT_EQ(v->outcome, "DELY_STORED");
+  EXPECT_EQ(v->payload_bytes, whole.size());
+  EXPECT_EQ(v->destination, dest);
+  ASSERT_EQ(v->recipients.size(), 1u);
+  EXPECT_EQ(v->recipients[0].recipient, dest);
+  auto stored = StoredMessage(v->seq);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->payload, whole);
+  EXPECT_EQ(stored->msg_id, "S1");
+  auto q = ListQueue(dest);
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].seq, v->seq);
+
+  // A segment sent again: the first answer, nothing new.
+  SubmitOk(Segment(origin, dest, "seg-msg-3", "S1", 3, 4, parts[3]), Kind::kAccepted);
+  EXPECT_EQ(Queue(dest).count, 1u);
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+  Reopen();
+  EXPECT_EQ(Queue(dest).count, 1u);
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+  EXPECT_TRUE(broker_->recovered().open_segment_sets.empty());
+}
+
+TEST_F(DurableBrokerTest, SegmentSentTwiceUnderANewMsgIdIsCountedOnce) {
+  Open();
+  const Address origin = As("svc-seg");
+  const Address dest = Ue("ue-seg");
+  SubmitOk(Segment(origin, dest, "a", "S", 1, 3, "A"), Kind::kAccepted);
+  SubmitOk(Segment(origin, dest, "b", "S", 2, 3, "B"), Kind::kAccepted);
+  SubmitOk(Segment(origin, dest, "b2", "S", 2, 3, "X"), Kind::kAccepted);  // number 2 again
+  EXPECT_EQ(Queue(dest).count, 0u);
+  SubmitOk(Segment(origin, dest, "c", "S", 3, 3, "C"), Kind::kStored);
+  auto v = Find(origin, "S");
+  ASSERT_TRUE(v.ok());
+  auto stored = StoredMessage(v->seq);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->payload, "ABC");
+}
+
+TEST_F(DurableBrokerTest, SegmentsInFlightTogetherAreReassembledOnce) {
+  Open();
+  const Address origin = As("svc-seg");
+  const Address dest = Group("g");
+  ASSERT_TRUE(PutGroup("g", {Ue("ue-a"), Ue("ue-b")}).ok());
+  // All submitted before any answer: typically one batch, each op reading the earlier ones'
+  // segment and set writes through the batch.
+  constexpr std::uint32_t kTotal = 6;
+  std::vector<std::promise<Result<AcceptOutcome>>> answers(kTotal);
+  const std::uint32_t order[kTotal] = {5, 2, 6, 1, 4, 3};
+  for (std::uint32_t i = 0; i < kTotal; ++i) {
+    const std::uint32_t n = order[i];
+    broker_->SubmitMessage(
+        Segment(origin, dest, "m" + std::to_string(n), "S", n, kTotal, std::to_string(n)),
+        [&answers, i](Result<AcceptOutcome> r) { answers[i].set_value(std::move(r)); });
+  }
+  for (std::uint32_t i = 0; i < kTotal; ++i) {
+    auto r = Await(answers[i].get_future());
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->kind, i + 1 == kTotal ? Kind::kStored : Kind::kAccepted) << "answer " << i;
+  }
+  EXPECT_EQ(Queue(Ue("ue-a")).count, 1u);
+  EXPECT_EQ(Queue(Ue("ue-b")).count, 1u);
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+  auto v = Find(origin, "S");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->recipients.size(), 2u);
+  auto stored = StoredMessage(v->seq);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->payload, "123456");
+}
+
+TEST_F(DurableBrokerTest, SingleSegmentSetCompletesAtOnce) {
+  Open();
+  SubmitOk(Segment(As("svc-seg"), Ue("ue-1"), "m1", "S", 1, 1, "only"), Kind::kStored);
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+  auto v = Find(As("svc-seg"), "S");
+  ASSERT_TRUE(v.ok());
+  auto stored = StoredMessage(v->seq);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->payload, "only");
+  Reopen();
+  EXPECT_TRUE(broker_->recovered().open_segment_sets.empty());
+}
+
+TEST_F(DurableBrokerTest, OpenSegmentSetSurvivesReopen) {
+  Open();
+  const Address origin = As("svc-seg");
+  const Address dest = Ue("ue-seg");
+  SubmitOk(Segment(origin, dest, "m2", "S", 2, 3, "22"), Kind::kAccepted);
+  SubmitOk(Segment(origin, dest, "m1", "S", 1, 3, "1"), Kind::kAccepted);
+  Reopen();
+  EXPECT_EQ(Stats().open_segment_sets, 1u);
+  ASSERT_EQ(broker_->recovered().open_segment_sets.size(), 1u);
+  EXPECT_EQ(broker_->recovered().open_segment_sets[0].received, 2u);
+  SubmitOk(Segment(origin, dest, "m1", "S", 1, 3, "1"), Kind::kAccepted);  // repeat after restart
+  SubmitOk(Segment(origin, dest, "m3", "S", 3, 3, "333"), Kind::kStored);
+  auto v = Find(origin, "S");
+  ASSERT_TRUE(v.ok());
+  auto stored = StoredMessage(v->seq);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->payload, "122333");
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+}
+
+TEST_F(DurableBrokerTest, InconsistentSegmentsAreRejected) {
+  Open();
+  const Address origin = As("svc-seg");
+  const Address dest = Ue("ue-seg");
+  SubmitOk(Segment(origin, dest, "m1", "S", 1, 3, "a"), Kind::kAccepted);
+  auto bad = Submit(Segment(origin, dest, "m2", "S", 2, 4, "b"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+  auto other_dest = Submit(Segment(origin, Ue("ue-other"), "m2", "S", 2, 3, "b"));
+  ASSERT_FALSE(other_dest.ok());
+  EXPECT_EQ(other_dest.status().code(), StatusCode::kInvalidArgument);
+
+  // The refused segments stored nothing: the same msgId with consistent parameters still counts.
+  SubmitOk(Segment(origin, dest, "m2", "S", 2, 3, "b"), Kind::kAccepted);
+  SubmitOk(Segment(origin, dest, "m3", "S", 3, 3, "c"), Kind::kStored);
+  auto v = Find(origin, "S");
+  ASSERT_TRUE(v.ok());
+  auto stored = StoredMessage(v->seq);
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->payload, "abc");
+
+  // An unknown recipient is refused on the first segment, and no set is opened.
+  auto unknown = Submit(Segment(origin, As("svc-none"), "n1", "T", 1, 2, "x"));
+  EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+}
+
+TEST_F(DurableBrokerTest, TimedOutSegmentSetIsDroppedWithAFailureReport) {
+  broker_options_.segment_timeout = 200ms;
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  const Address origin = Ue("ue-orig");
+  const Address quiet_origin = Ue("ue-quiet");
+  const Address dest = As("svc-d");
+  ASSERT_TRUE(Register("svc-d", "https://as.example/d").ok());
+  Message first = Segment(origin, dest, "first-msg", "S", 2, 3, "bb");
+  first.report_requested = true;
+  SubmitOk(first, Kind::kAccepted);
+  SubmitOk(Segment(quiet_origin, dest, "q1", "Q", 1, 2, "q"), Kind::kAccepted);  // no report
+  EXPECT_EQ(Stats().open_segment_sets, 2u);
+
+  // The ticker sweeps once a second.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (Stats().open_segment_sets != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(Stats().open_segment_sets, 0u);
+
+  EXPECT_EQ(Queue(quiet_origin).count, 0u);
+  EXPECT_EQ(Queue(dest).count, 0u);
+  auto reports = ListQueue(origin);
+  ASSERT_EQ(reports.size(), 1u);
+  auto r = StoredMessage(reports[0].seq);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind, storage::MessageKind::kReport);
+  EXPECT_EQ(r->destination, origin);
+  EXPECT_EQ(r->origin, dest);
+  EXPECT_EQ(r->msg_id, "first-msg");
+  EXPECT_EQ(r->report_status, ReportStatus::kFailed);
+  EXPECT_THAT(r->failure_cause, HasSubstr("timed out"));
+  EXPECT_EQ(TotalQueued(Stats()), 1u);
+  // The queue gauge counts the report as soon as it is queued.
+  EXPECT_EQ(Sample(registry_->Serialize(), "msgin5g_broker_queued_messages{priority=\"MIDDLE\"}"),
+            1);
+
+  // Dropped for good: not reopened after a restart.
+  Reopen();
+  EXPECT_TRUE(broker_->recovered().open_segment_sets.empty());
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+  EXPECT_EQ(Queue(origin).count, 1u);
+}
+
+// The segment that completes a set is refused (the AS was deregistered meanwhile): its writes are
+// rolled back, so the set stays open on disk — and must stay open in the broker's memory too, to
+// be timed out (with its failure report) like any other incomplete set.
+TEST_F(DurableBrokerTest, SetWhoseCompletionIsRefusedStaysOpenAndTimesOut) {
+  broker_options_.segment_timeout = 200ms;
+  Open();
+  const Address origin = Ue("ue-orig");
+  auto reg = Register("svc-d", "https://as.example/d");
+  ASSERT_TRUE(reg.ok());
+  Message first = Segment(origin, As("svc-d"), "s1", "S", 1, 2, "a");
+  first.report_requested = true;
+  SubmitOk(first, Kind::kAccepted);
+  ASSERT_TRUE(Deregister(reg->registration_id).ok());
+
+  auto last = Submit(Segment(origin, As("svc-d"), "s2", "S", 2, 2, "b"));
+  ASSERT_FALSE(last.ok());
+  EXPECT_EQ(last.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Stats().open_segment_sets, 1u);  // as on disk
+
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (Queue(origin).count == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(50ms);
+  }
+  auto reports = ListQueue(origin);
+  ASSERT_EQ(reports.size(), 1u) << "the incomplete set was never timed out";
+  auto r = StoredMessage(reports[0].seq);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind, storage::MessageKind::kReport);
+  EXPECT_EQ(r->msg_id, "s1");
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+  Reopen();
+  EXPECT_TRUE(broker_->recovered().open_segment_sets.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restart
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(DurableBrokerTest, StateSurvivesReopen) {
+  Open();
+  auto reg = Register("svc-1", "https://as.example/1");
+  ASSERT_TRUE(reg.ok());
+  ASSERT_TRUE(Register("svc-2", "").ok());
+  ASSERT_TRUE(PutGroup("g1", {Ue("ue-b"), Ue("ue-a")}).ok());
+  ASSERT_TRUE(Call<Status>([&](auto done) { broker_->AddGroupMember("g1", Ue("ue-c"), done); })
+                  .ok());
+  ASSERT_TRUE(PutGroup("g2", {Ue("ue-x")}).ok());
+  ASSERT_TRUE(Call<Status>([&](auto done) { broker_->DeleteGroup("g2", done); }).ok());
+  ASSERT_TRUE(Subscribe("t1", Ue("ue-a")).ok());
+  ASSERT_TRUE(Subscribe("t1", Ue("ue-b")).ok());
+  ASSERT_TRUE(Call<Status>([&](auto done) { broker_->Unsubscribe("t1", Ue("ue-b"), done); }).ok());
+  ASSERT_TRUE(Subscribe("t2", Ue("ue-c"), NowMs() + 3'600'000).ok());
+  ASSERT_TRUE(PutRule("r-gw", "ue-1*", "gw-1", 10).ok());
+  ASSERT_TRUE(PutRule("r-direct", "*", "", 20).ok());
+
+  Message high = Msg(As("svc-9"), Ue("ue-5"), "m-1", true, "12345");
+  high.priority = Priority::kHigh;
+  SubmitOk(high, Kind::kStored);
+  Message low = Msg(As("svc-9"), Group("g1"), "m-2", true, "xy");
+  low.priority = Priority::kLow;
+  SubmitOk(low, Kind::kStored);
+  SubmitOk(Msg(Ue("ue-1"), As("svc-1"), "m-3", false, "abc"), Kind::kAccepted);
+
+  const BrokerStats before = Stats();
+  EXPECT_EQ(before.queued_by_priority[0], 1u);
+  EXPECT_EQ(before.queued_by_priority[1], 1u);
+  EXPECT_EQ(before.queued_by_priority[2], 3u);
+  EXPECT_EQ(before.queued_bytes, 5u + 3 * 2u + 3u);
+  EXPECT_EQ(before.registrations, 2u);
+  EXPECT_EQ(before.groups, 1u);
+  EXPECT_EQ(before.topic_subscriptions, 2u);
+  EXPECT_EQ(before.routing_rules, 2u);
+
+  Reopen();
+  const BrokerStats after = Stats();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(after.queued_by_priority[i], before.queued_by_priority[i]);
+  EXPECT_EQ(after.queued_bytes, before.queued_bytes);
+  EXPECT_EQ(after.registrations, 2u);
+  EXPECT_EQ(after.groups, 1u);
+  EXPECT_EQ(after.topic_subscriptions, 2u);
+  EXPECT_EQ(after.routing_rules, 2u);
+  EXPECT_EQ(after.open_segment_sets, 0u);
+  EXPECT_TRUE(after.storage_healthy);
+
+  auto groups = Call<Result<std::vector<GroupRecord>>>([&](auto done) { broker_->ListGroups(done); });
+  ASSERT_TRUE(groups.ok());
+  ASSERT_EQ(groups->size(), 1u);
+  EXPECT_EQ(groups.value()[0].group_id, "g1");
+  EXPECT_THAT(groups.value()[0].members, ElementsAre(Ue("ue-a"), Ue("ue-b"), Ue("ue-c")));
+  auto subs = Call<Result<std::vector<TopicSubscriptionRecord>>>(
+      [&](auto done) { broker_->ListSubscribers("t1", done); });
+  ASSERT_TRUE(subs.ok());
+  ASSERT_EQ(subs->size(), 1u);
+  EXPECT_EQ(subs.value()[0].subscriber, Ue("ue-a"));
+  auto rules = Call<Result<std::vector<RoutingRuleRecord>>>(
+      [&](auto done) { broker_->ListRoutingRules(done); });
+  ASSERT_TRUE(rules.ok());
+  ASSERT_EQ(rules->size(), 2u);
+  EXPECT_EQ(rules.value()[0].name, "r-gw");  // kept in (order, name) order
+  EXPECT_EQ(rules.value()[1].name, "r-direct");
+
+  // The restored state is used for routing.
+  SubmitOk(Msg(As("svc-9"), Ue("ue-17"), "m-4", false), Kind::kAccepted);      // rule
+  SubmitOk(Msg(Ue("ue-1"), As("svc-1"), "m-5", false), Kind::kAccepted);       // registration
+  SubmitOk(Msg(Ue("ue-1"), As("svc-2"), "m-6", false), Kind::kFailed);         // no target URI
+  SubmitOk(Msg(As("svc-9"), Group("g1"), "m-7", true), Kind::kStored);         // group
+  SubmitOk(Msg(As("svc-9"), Topic("t2"), "m-8", true), Kind::kStored);         // topic
+  EXPECT_EQ(Queue(Ue("ue-c")).count, 3u);  // m-2, m-7, m-8
+  EXPECT_EQ(Queue(Ue("ue-5")).count, 1u);
+  EXPECT_TRUE(Deregister(reg->registration_id).ok());
+
+  // Counters keep counting from the recovered values.
+  const BrokerStats later = Stats();
+  EXPECT_EQ(TotalQueued(later), TotalQueued(before) + 1 + 1 + 3 + 1);
+}
+
+TEST_F(DurableBrokerTest, MetricsCountOutcomesAndQueuedEntries) {
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  Message high = Msg(As("svc-1"), Ue("ue-5"), "m-1", true, "1234");
+  high.priority = Priority::kHigh;
+  SubmitOk(high, Kind::kStored);
+  SubmitOk(high, Kind::kStored);  // a repeat is answered, and counted, again
+  SubmitOk(Msg(As("svc-1"), Ue("ue-6"), "m-2", false), Kind::kFailed);
+  std::string text = registry_->Serialize();
+  EXPECT_EQ(Sample(text, "msgin5g_broker_accepted_messages_total{dest_type=\"UE\","
+                         "operation=\"deliver-as-message\",outcome=\"DELY_STORED\"}"),
+            1);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_accepted_messages_total{dest_type=\"UE\","
+                         "operation=\"deliver-as-message\",outcome=\"DELY_FAILED\"}"),
+            1);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_queued_messages{priority=\"HIGH\"}"), 1);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_queued_messages{priority=\"MIDDLE\"}"), 0);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_queued_bytes"), 4);
+
+  // A restarted process (new registry) starts its gauges from what was recovered.
+  Close();
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  text = registry_->Serialize();
+  EXPECT_EQ(Sample(text, "msgin5g_broker_queued_messages{priority=\"HIGH\"}"), 1);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_queued_bytes"), 4);
+}
+
+// ---------------------------------------------------------------------------------------------
+// GlobMatch
+// ---------------------------------------------------------------------------------------------
+
+TEST(GlobMatchTest, Cases) {
+  struct Case {
+    const char* pattern;
+    const char* text;
+    bool match;
+  };
+  const Case cases[] = {
+      {"", "", true},           {"", "a", false},           {"*", "", true},
+      {"*", "anything", true},  {"**", "x", true},          {"ue-1*", "ue-1", true},
+      {"ue-1*", "ue-17", true}, {"ue-1*", "ue-123", true},  {"ue-1*", "ue-2", false},
+      {"ue-1*", "xue-1", false}, {"ue-1*", "ue-", false},   {"*-1", "ue-1", true},
+      {"*-1", "ue-12", false},  {"a*b*c", "abc", true},     {"a*b*c", "aXXbYYc", true},
+      {"a*b*c", "acb", false},  {"a*b*c", "abcx", false},   {"*ab", "aab", true},
+      {"*ab", "abab", true},    {"a*a*a", "aaa", true},     {"a*a*a", "aa", false},
+      {"abc", "abc", true},     {"abc", "abcd", false},     {"abcd", "abc", false},
+      {"ue-?", "ue-?", true},   {"ue-?", "ue-1", false},    {"UE-1", "ue-1", false},
+      {"*.example.*", "as.example.com", true},              {"*.example.*", "example.com", false},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(GlobMatch(c.pattern, c.text), c.match)
+        << "pattern '" << c.pattern << "' text '" << c.text << "'";
+  }
+}
+
+}  // namespace
+}  // namespace msgin5g::broker
