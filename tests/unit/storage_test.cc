@@ -67,6 +67,15 @@ T Await(std::future<T> f) {
   return f.get();
 }
 
+template <class T>
+T Await(const std::shared_future<T>& f) {
+  if (f.wait_for(seconds(30)) != std::future_status::ready) {
+    std::fprintf(stderr, "FATAL: asynchronous call did not complete within 30 s\n");
+    std::abort();
+  }
+  return f.get();
+}
+
 // Bytewise (unsigned) order, as RocksDB's default comparator sorts keys.
 bool BytewiseLess(const std::string& a, const std::string& b) {
   const std::size_t n = std::min(a.size(), b.size());
@@ -470,7 +479,8 @@ double Sample(const std::string& text, const std::string& series) {
 // meanwhile queue up and then share one batch.
 class WriterGate {
  public:
-  explicit WriterGate(Store& store) : released_(release_.get_future().share()) {
+  explicit WriterGate(Store& store)
+      : released_(release_.get_future().share()), done_future_(done_.get_future().share()) {
     auto entered = entered_.get_future();
     store.Submit(
         [this](Txn&) {
@@ -481,20 +491,24 @@ class WriterGate {
         [this](Status st) { done_.set_value(std::move(st)); });
     Await(std::move(entered));
   }
+  // The writer still touches this object after Release() (the op returns, then `done` runs):
+  // wait for that before the members go away.
   ~WriterGate() {
     if (!released_called_) Release();
+    done_future_.wait();
   }
   void Release() {
     released_called_ = true;
     release_.set_value();
   }
-  Status Done() { return Await(done_.get_future()); }
+  Status Done() { return Await(done_future_); }
 
  private:
   std::promise<void> entered_;
   std::promise<void> release_;
   std::shared_future<void> released_;
   std::promise<Status> done_;
+  std::shared_future<Status> done_future_;
   bool released_called_ = false;
 };
 
