@@ -1,5 +1,7 @@
 #include "broker/durable_broker.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <future>
 #include <tuple>
@@ -171,6 +173,7 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& sto
       [&loaded](Status) { loaded.set_value(); });
   loaded.get_future().wait();
   b->ticker_ = std::thread([bp = b.get()] {
+    pthread_setname_np(pthread_self(), "broker-ticker");
     std::unique_lock<std::mutex> lock(bp->ticker_mu_);
     while (!bp->ticker_cv_.wait_for(lock, std::chrono::seconds(1), [bp] { return bp->stopping_; })) {
       lock.unlock();

@@ -1,5 +1,9 @@
 #include "common/io_pool.h"
 
+#include <pthread.h>
+
+#include <string>
+
 namespace msgin5g {
 
 IoPool::IoPool(std::size_t threads) {
@@ -14,8 +18,12 @@ IoPool::IoPool(std::size_t threads) {
 IoPool::~IoPool() { Abort(); }
 
 void IoPool::Start() {
-  for (auto& ctx : contexts_) {
-    threads_.emplace_back([c = ctx.get()] { c->run(); });
+  for (std::size_t i = 0; i < contexts_.size(); ++i) {
+    threads_.emplace_back([c = contexts_[i].get(), i] {
+      std::string name = "io-" + std::to_string(i);
+      pthread_setname_np(pthread_self(), name.c_str());
+      c->run();
+    });
   }
 }
 

@@ -1,6 +1,9 @@
 #include "storage/store.h"
 
+#include <pthread.h>
+
 #include <filesystem>
+#include <map>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -10,7 +13,9 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
+
+#include <unordered_map>
 
 #include "common/logging.h"
 #include "storage/codec.h"
@@ -91,21 +96,69 @@ class Store::Metrics {
   prometheus::Counter* written_bytes_ = nullptr;
 };
 
+// Writes of the batch being built, so that an operation reads what earlier operations of the same
+// batch wrote (a plain WriteBatch is not readable). Keyed by cf byte + key; nullopt = deleted.
+// Cheaper than a WriteBatchWithIndex: one hash insert per write instead of a skiplist insert.
+struct Overlay {
+  std::unordered_map<std::string, std::optional<std::string>> entries;
+};
+
+namespace {
+std::string OverlayKey(int cf, std::string_view key) {
+  std::string k;
+  k.reserve(key.size() + 1);
+  k.push_back(static_cast<char>(cf));
+  k.append(key);
+  return k;
+}
+}  // namespace
+
 // --- Txn ---
 
 bool Txn::Get(int cf, const std::string& key, std::string* value) {
-  rocksdb::Status s = batch_.GetFromBatchAndDB(store_.db_.get(), rocksdb::ReadOptions(),
-                                               store_.cfs_[cf], key, value);
+  auto it = overlay_.entries.find(OverlayKey(cf, key));
+  if (it != overlay_.entries.end()) {
+    if (!it->second) return false;
+    *value = *it->second;
+    return true;
+  }
+  rocksdb::Status s = store_.db_->Get(rocksdb::ReadOptions(), store_.cfs_[cf], key, value);
   return s.ok();
+}
+
+void Txn::Remember(int cf, const std::string& key, const std::string* value) {
+  std::string k = OverlayKey(cf, key);
+  auto it = overlay_.entries.find(k);
+  if (it == overlay_.entries.end()) {
+    undo_.emplace_back(k, std::nullopt);
+    overlay_.entries.emplace(std::move(k),
+                             value ? std::optional<std::string>(*value) : std::nullopt);
+  } else {
+    undo_.emplace_back(k, std::move(it->second));
+    it->second = value ? std::optional<std::string>(*value) : std::nullopt;
+  }
+}
+
+void Txn::Rollback() {
+  for (auto it = undo_.rbegin(); it != undo_.rend(); ++it) {
+    if (it->second) {
+      overlay_.entries[it->first] = std::move(*it->second);
+    } else {
+      overlay_.entries.erase(it->first);
+    }
+  }
+  undo_.clear();
 }
 
 void Txn::Put(int cf, const std::string& key, const std::string& value) {
   batch_.Put(store_.cfs_[cf], key, value);
+  Remember(cf, key, &value);
   bytes_ += key.size() + value.size();
 }
 
 void Txn::Delete(int cf, const std::string& key) {
   batch_.Delete(store_.cfs_[cf], key);
+  Remember(cf, key, nullptr);
   bytes_ += key.size();
 }
 
@@ -199,21 +252,25 @@ void Txn::PutSegment(const Address& origin, const std::string& seg_id, const Seg
 }
 
 std::vector<SegmentRecord> Txn::TakeSegments(const Address& origin, const std::string& seg_id) {
-  std::vector<SegmentRecord> out;
+  // Committed segments, then this batch's writes on top (segment sets are small).
   std::string prefix = keys::SegmentPrefix(origin, seg_id);
-  std::unique_ptr<rocksdb::Iterator> base(
-      store_.db_->NewIterator(rocksdb::ReadOptions(), store_.cfs_[keys::kSegments]));
+  std::map<std::string, std::optional<std::string>> merged;
   std::unique_ptr<rocksdb::Iterator> it(
-      batch_.NewIteratorWithBase(store_.cfs_[keys::kSegments], base.release()));
-  std::vector<std::string> to_delete;
+      store_.db_->NewIterator(rocksdb::ReadOptions(), store_.cfs_[keys::kSegments]));
   for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
-    SegmentRecord s;
-    if (codec::Decode(std::string_view(it->value().data(), it->value().size()), &s)) {
-      out.push_back(std::move(s));
-    }
-    to_delete.push_back(it->key().ToString());
+    merged[it->key().ToString()] = it->value().ToString();
   }
-  for (const auto& k : to_delete) Delete(keys::kSegments, k);
+  const std::string overlay_prefix = OverlayKey(keys::kSegments, prefix);
+  for (const auto& [k, v] : overlay_.entries) {
+    if (k.compare(0, overlay_prefix.size(), overlay_prefix) == 0) merged[k.substr(1)] = v;
+  }
+  std::vector<SegmentRecord> out;
+  for (const auto& [k, v] : merged) {
+    if (!v) continue;
+    SegmentRecord s;
+    if (codec::Decode(*v, &s)) out.push_back(std::move(s));
+    Delete(keys::kSegments, k);
+  }
   return out;
 }
 
@@ -310,8 +367,14 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   if (!options.sync) {
     LOG_WARN("storage", "storage.sync=false: acknowledged messages can be lost on power failure");
   }
-  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
-  store->reader_ = std::thread([s = store.get()] { s->ReaderLoop(); });
+  store->writer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "store-writer");
+    s->WriterLoop();
+  });
+  store->reader_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "store-reader");
+    s->ReaderLoop();
+  });
   return store;
 }
 
@@ -459,7 +522,8 @@ void Store::WriterLoop() {
       metrics_->Pending(queue_.size());
     }
 
-    rocksdb::WriteBatchWithIndex wbwi(rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true);
+    rocksdb::WriteBatch batch;
+    Overlay overlay;
     results.assign(batch_ops.size(), Status::Ok());
     std::size_t bytes = 0;
     for (std::size_t i = 0; i < batch_ops.size(); ++i) {
@@ -467,21 +531,23 @@ void Store::WriterLoop() {
         results[i] = Status::Unavailable("storage is refusing writes after a write failure");
         continue;
       }
-      wbwi.SetSavePoint();
-      Txn txn(*this, wbwi);
+      batch.SetSavePoint();
+      Txn txn(*this, batch, overlay);
       results[i] = batch_ops[i].fn(txn);
       if (!results[i].ok()) {
-        wbwi.RollbackToSavePoint().PermitUncheckedError();
+        batch.RollbackToSavePoint().PermitUncheckedError();
+        txn.Rollback();
       } else {
+        batch.PopSavePoint().PermitUncheckedError();
         bytes += txn.bytes();
       }
     }
 
-    if (wbwi.GetWriteBatch()->Count() > 0 && !failed_.load()) {
+    if (batch.Count() > 0 && !failed_.load()) {
       rocksdb::WriteOptions wo;
       wo.sync = options_.sync;
       auto start = std::chrono::steady_clock::now();
-      rocksdb::Status s = db_->Write(wo, wbwi.GetWriteBatch());
+      rocksdb::Status s = db_->Write(wo, &batch);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!s.ok()) {
         // Unknown outcome: the batch may or may not be on disk. Nothing in it is acknowledged;

@@ -34,7 +34,7 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
-class WriteBatchWithIndex;
+class WriteBatch;
 class Env;
 class Snapshot;
 }  // namespace rocksdb
@@ -60,6 +60,7 @@ struct StoreOptions {
 };
 
 class Store;
+struct Overlay;
 
 // Reads and writes inside one writer operation. Reads see committed data plus the writes of
 // earlier operations in the same batch. All methods run on the writer thread.
@@ -98,13 +99,19 @@ class Txn {
 
  private:
   friend class Store;
-  Txn(Store& store, rocksdb::WriteBatchWithIndex& batch) : store_(store), batch_(batch) {}
+  Txn(Store& store, rocksdb::WriteBatch& batch, Overlay& overlay)
+      : store_(store), batch_(batch), overlay_(overlay) {}
   bool Get(int cf, const std::string& key, std::string* value);
   void Put(int cf, const std::string& key, const std::string& value);
   void Delete(int cf, const std::string& key);
+  void Remember(int cf, const std::string& key, const std::string* value);  // null: deleted
+  void Rollback();  // undoes this operation's writes (batch and overlay)
 
   Store& store_;
-  rocksdb::WriteBatchWithIndex& batch_;
+  rocksdb::WriteBatch& batch_;
+  Overlay& overlay_;
+  // (overlay key, previous overlay entry) per write, to undo a failed operation.
+  std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>> undo_;
   std::size_t bytes_ = 0;
 };
 
