@@ -36,17 +36,6 @@ std::string RandomId() {
   return buf;
 }
 
-const char* DestTypeName(AddressType t) {
-  switch (t) {
-    case AddressType::kUe: return "UE";
-    case AddressType::kAs: return "AS";
-    case AddressType::kGroup: return "GROUP";
-    case AddressType::kBroadcast: return "BC";
-    case AddressType::kTopic: return "TOPIC";
-  }
-  return "UNKNOWN";
-}
-
 OutcomeKind ToStored(AcceptOutcome::Kind k) {
   switch (k) {
     case AcceptOutcome::Kind::kAccepted: return OutcomeKind::kAccepted;
@@ -135,7 +124,7 @@ class DurableBroker::Metrics {
   }
   void Accepted(const char* operation, AddressType dest, OutcomeKind outcome) {
     if (accepted_ == nullptr) return;
-    accepted_->Add({{"operation", operation}, {"dest_type", DestTypeName(dest)},
+    accepted_->Add({{"operation", operation}, {"dest_type", AddressTypeName(dest)},
                     {"outcome", OutcomeName(outcome)}})
         .Increment();
   }

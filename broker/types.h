@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "storage/records.h"
@@ -25,6 +26,36 @@ using storage::GroupRecord;
 using storage::QueueSummary;
 using storage::RoutingRuleRecord;
 using storage::TopicSubscriptionRecord;
+
+// TS 29.538 wire spellings of AddressType and Priority (the one place that knows them).
+inline const char* AddressTypeName(AddressType t) {
+  switch (t) {
+    case AddressType::kUe: return "UE";
+    case AddressType::kAs: return "AS";
+    case AddressType::kGroup: return "GROUP";
+    case AddressType::kBroadcast: return "BC";
+    case AddressType::kTopic: return "TOPIC";
+  }
+  return "UNKNOWN";
+}
+
+inline std::optional<AddressType> ParseAddressType(std::string_view t) {
+  if (t == "UE") return AddressType::kUe;
+  if (t == "AS") return AddressType::kAs;
+  if (t == "GROUP") return AddressType::kGroup;
+  if (t == "BC") return AddressType::kBroadcast;
+  if (t == "TOPIC") return AddressType::kTopic;
+  return std::nullopt;
+}
+
+inline const char* PriorityName(Priority p) {
+  switch (p) {
+    case Priority::kHigh: return "HIGH";
+    case Priority::kMiddle: return "MIDDLE";
+    case Priority::kLow: return "LOW";
+  }
+  return "UNKNOWN";
+}
 
 struct SegmentInfo {
   std::string segment_id;

@@ -18,36 +18,7 @@ using http::Responder;
 using http::Response;
 namespace cause = http::cause;
 
-std::optional<AddressType> ParseType(std::string_view t) {
-  if (t == "UE") return AddressType::kUe;
-  if (t == "AS") return AddressType::kAs;
-  if (t == "GROUP") return AddressType::kGroup;
-  if (t == "BC") return AddressType::kBroadcast;
-  if (t == "TOPIC") return AddressType::kTopic;
-  return std::nullopt;
-}
-
-const char* TypeName(AddressType t) {
-  switch (t) {
-    case AddressType::kUe: return "UE";
-    case AddressType::kAs: return "AS";
-    case AddressType::kGroup: return "GROUP";
-    case AddressType::kBroadcast: return "BC";
-    case AddressType::kTopic: return "TOPIC";
-  }
-  return "?";
-}
-
-const char* PriorityName(broker::Priority p) {
-  switch (p) {
-    case broker::Priority::kHigh: return "HIGH";
-    case broker::Priority::kMiddle: return "MIDDLE";
-    case broker::Priority::kLow: return "LOW";
-  }
-  return "?";
-}
-
-json::object ToJson(const Address& a) { return {{"addrType", TypeName(a.type)}, {"addr", a.id}}; }
+json::object ToJson(const Address& a) { return {{"addrType", broker::AddressTypeName(a.type)}, {"addr", a.id}}; }
 
 json::value TimeJson(std::int64_t ms) {
   if (ms == 0) return nullptr;
@@ -93,7 +64,7 @@ std::optional<Address> ReadAddress(const json::value* v, const std::string& ptr,
   const auto* t = o.if_contains("addrType");
   const auto* a = o.if_contains("addr");
   std::optional<AddressType> type;
-  if (t != nullptr && t->is_string()) type = ParseType(t->as_string());
+  if (t != nullptr && t->is_string()) type = broker::ParseAddressType(t->as_string());
   if (!type || (*type != AddressType::kUe && *type != AddressType::kAs)) {
     bad->push_back({ptr + "/addrType", "must be UE or AS"});
     return std::nullopt;
@@ -106,7 +77,7 @@ std::optional<Address> ReadAddress(const json::value* v, const std::string& ptr,
 }
 
 std::optional<Address> PathAddress(const Request& req, const Responder& r) {
-  auto type = ParseType(req.PathParam("addrType"));
+  auto type = broker::ParseAddressType(req.PathParam("addrType"));
   if (!type) {
     r.Send(MakeProblem(400, cause::kInvalidMsgFormat,
                        "addrType must be one of UE, AS, GROUP, BC, TOPIC",
@@ -342,7 +313,7 @@ void AddAdminRoutes(http::Router& router, broker::Admin& admin) {
                                    for (const auto& x : m->recipients) {
                                      json::object o = ToJson(x.recipient);
                                      o["state"] = x.state;
-                                     o["priority"] = PriorityName(x.priority);
+                                     o["priority"] = broker::PriorityName(x.priority);
                                      recipients.push_back(std::move(o));
                                    }
                                    json::object o{{"msgId", m->msg_id},
@@ -351,7 +322,7 @@ void AddAdminRoutes(http::Router& router, broker::Admin& admin) {
                                    if (m->seq != 0) {
                                      o["kind"] = m->kind;
                                      o["destAddr"] = ToJson(m->destination);
-                                     o["priority"] = PriorityName(m->priority);
+                                     o["priority"] = broker::PriorityName(m->priority);
                                      o["payloadBytes"] = m->payload_bytes;
                                      o["accepted"] = TimeJson(m->accepted_ms);
                                      o["expiry"] = TimeJson(m->expiry_ms);

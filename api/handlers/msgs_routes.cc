@@ -81,14 +81,7 @@ class Semantics {
   int severity_ = 0;
 };
 
-std::optional<broker::AddressType> ParseAddressType(std::string_view t) {
-  if (t == "UE") return broker::AddressType::kUe;
-  if (t == "AS") return broker::AddressType::kAs;
-  if (t == "GROUP") return broker::AddressType::kGroup;
-  if (t == "BC") return broker::AddressType::kBroadcast;
-  if (t == "TOPIC") return broker::AddressType::kTopic;
-  return std::nullopt;
-}
+using broker::ParseAddressType;
 
 broker::Address ToBroker(Semantics& s, const sbi::Address& a, const std::string& ptr) {
   broker::Address out;

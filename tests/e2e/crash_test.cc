@@ -10,13 +10,11 @@
 #include <set>
 #include <thread>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include "api/http/h2_client.h"
+#include "tests/support/client_thread.h"
 #include "tests/support/daemon_harness.h"
 #include "tests/support/test_util.h"
 
@@ -26,45 +24,20 @@ namespace {
 using namespace std::chrono_literals;
 namespace ts = testing_support;
 using api::http::ClientRequest;
-using api::http::H2Client;
 using api::http::Response;
 
-// Our HTTP/2 client on its own thread, with a cap on requests in flight.
-class Loader {
+// Our HTTP/2 client on its own thread.
+class Loader : public ts::ClientThread {
  public:
-  Loader() {
+  Loader() : ts::ClientThread(Options()) {}
+
+ private:
+  static api::http::ClientOptions Options() {
     api::http::ClientOptions o;
     o.request_timeout = 5s;
     o.connect_timeout = 2s;
-    client_ = std::make_unique<H2Client>(ioc_, o);
-    thread_ = std::thread([this] { ioc_.run(); });
+    return o;
   }
-  ~Loader() {
-    std::promise<void> gone;
-    boost::asio::post(ioc_, [&] {
-      client_.reset();
-      gone.set_value();
-    });
-    gone.get_future().wait();
-    guard_.reset();
-    ioc_.stop();
-    thread_.join();
-  }
-  void Send(ClientRequest req, std::function<void(Result<Response>)> done) {
-    client_->Send(std::move(req), std::move(done));
-  }
-  Result<Response> Call(ClientRequest req) {
-    std::promise<Result<Response>> p;
-    client_->Send(std::move(req), [&p](Result<Response> r) { p.set_value(std::move(r)); });
-    return p.get_future().get();
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
-      ioc_.get_executor()};
-  std::unique_ptr<H2Client> client_;
-  std::thread thread_;
 };
 
 ClientRequest Message(const std::string& sbi, const std::string& msg_id) {

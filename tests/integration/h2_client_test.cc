@@ -15,6 +15,7 @@
 
 #include "api/http/h2_client.h"
 #include "api/http/tls_context.h"
+#include "tests/support/client_thread.h"
 #include "tests/support/test_util.h"
 
 namespace msgin5g {
@@ -27,36 +28,7 @@ using api::http::H2Client;
 using api::http::Response;
 namespace ts = testing_support;
 
-class ClientHarness {
- public:
-  explicit ClientHarness(ClientOptions options = {}) {
-    client_ = std::make_unique<H2Client>(ioc_, options);
-    thread_ = std::thread([this] { ioc_.run(); });
-  }
-  ~ClientHarness() {
-    std::promise<void> gone;
-    boost::asio::post(ioc_, [&] {
-      client_.reset();
-      gone.set_value();
-    });
-    gone.get_future().wait();
-    guard_.reset();
-    ioc_.stop();
-    thread_.join();
-  }
-  Result<Response> Call(ClientRequest req) {
-    std::promise<Result<Response>> p;
-    client_->Send(std::move(req), [&p](Result<Response> r) { p.set_value(std::move(r)); });
-    return p.get_future().get();
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_{
-      ioc_.get_executor()};
-  std::unique_ptr<H2Client> client_;
-  std::thread thread_;
-};
+using ClientHarness = ts::ClientThread;
 
 // nghttpd serving a docroot on a free port; waits until it accepts connections.
 class Nghttpd {
