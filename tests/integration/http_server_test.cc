@@ -366,6 +366,51 @@ TEST(HttpServer, TlsWithAlpnServesH2AndHttp1) {
   EXPECT_EQ(data.find("HTTP/1.1 200"), std::string::npos);
 }
 
+TEST(HttpServer, FullStorageQueueAnswers503WithRetryAfterAndStoresNothing) {
+  storage::StoreOptions so;
+  so.max_pending_ops = 16;
+  ServerFixture f({}, so);
+  // Hold the storage writer inside one operation so that the queue fills up.
+  std::promise<void> entered, release;
+  auto released = release.get_future().share();
+  f.store().Submit(
+      [&](storage::Txn&) {
+        entered.set_value();
+        released.wait();
+        return Status::Ok();
+      },
+      nullptr);
+  entered.get_future().wait();
+  std::vector<std::thread> senders;
+  std::atomic<int> ok{0}, overloaded{0};
+  for (int i = 0; i < 40; ++i) {
+    senders.emplace_back([&, i] {
+      std::string body = kValidAsMessage;
+      body.replace(body.find("m-1"), 3, "q-" + std::to_string(i));
+      auto r = f.Call(Post(f.base_url() + "/msgs-msgdelivery/v1/deliver-as-message", body));
+      if (!r.ok()) return;
+      if (r->status == 200) ++ok;
+      if (r->status == 503 && FindHeader(r->headers, "retry-after") == "1" &&
+          r->body.find("NF_CONGESTION") != std::string::npos) {
+        ++overloaded;
+      }
+    });
+  }
+  // The queue holds 16; the other 24 are refused at once, while the writer is still held.
+  ASSERT_TRUE(testing_support::WaitFor([&] { return overloaded.load() == 24; }, 10s))
+      << overloaded.load();
+  release.set_value();
+  for (auto& t : senders) t.join();
+  EXPECT_EQ(ok.load(), 16);
+  EXPECT_EQ(overloaded.load(), 24);
+  std::promise<Result<broker::QueueSummary>> q;
+  f.broker().SummarizeQueue({broker::AddressType::kUe, "ue-1"},
+                            [&q](Result<broker::QueueSummary> r) { q.set_value(std::move(r)); });
+  auto summary = q.get_future().get();
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->count, 16u);  // refused requests stored nothing
+}
+
 TEST(HttpServer, MetricsCountRequestsByOperationAndCode) {
   ServerFixture f;
   ASSERT_TRUE(f.Call(Post(f.base_url() + "/echo", "{}")).ok());

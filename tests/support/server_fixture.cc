@@ -6,9 +6,9 @@ namespace msgin5g::testing_support {
 
 using namespace api::http;
 
-ServerFixture::ServerFixture(ServerOptions options) : options_(std::move(options)) {
+ServerFixture::ServerFixture(ServerOptions options, storage::StoreOptions so)
+    : options_(std::move(options)) {
   options_.listen = "127.0.0.1:0";
-  storage::StoreOptions so;
   so.path = data_dir_.File("db");
   auto store = storage::Store::Open(so, &registry_);
   EXPECT_TRUE(store.ok()) << store.status().ToString();

@@ -25,7 +25,8 @@ namespace msgin5g::testing_support {
 
 class ServerFixture {
  public:
-  explicit ServerFixture(api::http::ServerOptions options = {});
+  explicit ServerFixture(api::http::ServerOptions options = {},
+                         storage::StoreOptions store_options = {});
   ~ServerFixture();
 
   std::string base_url() const;  // http(s)://127.0.0.1:PORT
@@ -33,6 +34,7 @@ class ServerFixture {
   api::http::Server& server() { return *server_; }
   metrics::Registry& registry() { return registry_; }
   broker::DurableBroker& broker() { return *broker_; }
+  storage::Store& store() { return *store_; }
 
   // Blocking call through our H2 client (runs on the client thread).
   Result<api::http::Response> Call(api::http::ClientRequest request);
