@@ -390,6 +390,9 @@ Status Store::OpenDb() {
   opts.bottommost_compression = rocksdb::kZSTD;
   opts.max_background_jobs = 2;
   opts.max_total_wal_size = 256u << 20;
+  // One writer thread: the lock-free concurrent memtable insert path only costs us.
+  opts.allow_concurrent_memtable_write = false;
+  opts.enable_write_thread_adaptive_yield = false;
   // Crash consistency: recover up to the last intact record of the WAL; a torn tail write (kill -9
   // or power loss mid-append) is dropped, which never loses a synced (acknowledged) write.
   opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
@@ -399,6 +402,10 @@ Status Store::OpenDb() {
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions cf_opts(opts);
   cf_opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Most idempotency lookups miss (a new msgId): a memtable bloom filter answers those without
+  // walking the skiplists.
+  cf_opts.memtable_whole_key_filtering = true;
+  cf_opts.memtable_prefix_bloom_size_ratio = 0.02;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int i = 0; i < keys::kCfCount; ++i) descriptors.emplace_back(keys::CfName(i), cf_opts);
