@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <cassert>
 #include <filesystem>
 #include <map>
 
@@ -113,9 +114,18 @@ std::string OverlayKey(int cf, std::string_view key) {
 }
 }  // namespace
 
+namespace {
+// Column families read inside a Txn: only their writes are kept in the overlay (copying message
+// payloads and queue entries there would cost the writer thread for nothing).
+bool ReadInTxn(int cf) {
+  return cf == keys::kIdempotency || cf == keys::kSegments || cf == keys::kSegmentSets;
+}
+}  // namespace
+
 // --- Txn ---
 
 bool Txn::Get(int cf, const std::string& key, std::string* value) {
+  assert(ReadInTxn(cf));
   auto it = overlay_.entries.find(OverlayKey(cf, key));
   if (it != overlay_.entries.end()) {
     if (!it->second) return false;
@@ -152,13 +162,13 @@ void Txn::Rollback() {
 
 void Txn::Put(int cf, const std::string& key, const std::string& value) {
   batch_.Put(store_.cfs_[cf], key, value);
-  Remember(cf, key, &value);
+  if (ReadInTxn(cf)) Remember(cf, key, &value);
   bytes_ += key.size() + value.size();
 }
 
 void Txn::Delete(int cf, const std::string& key) {
   batch_.Delete(store_.cfs_[cf], key);
-  Remember(cf, key, nullptr);
+  if (ReadInTxn(cf)) Remember(cf, key, nullptr);
   bytes_ += key.size();
 }
 
@@ -181,13 +191,6 @@ std::uint64_t Txn::NextSeq() { return store_.next_seq_++; }
 
 void Txn::PutMessage(const MessageRecord& m) {
   Put(keys::kMessages, keys::Message(m.seq), codec::Encode(m));
-}
-
-std::optional<MessageRecord> Txn::GetMessage(std::uint64_t seq) {
-  std::string v;
-  MessageRecord r;
-  if (!Get(keys::kMessages, keys::Message(seq), &v) || !codec::Decode(v, &r)) return std::nullopt;
-  return r;
 }
 
 void Txn::Enqueue(const MessageRecord& m, const Address& recipient, std::int64_t due_ms) {

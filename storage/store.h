@@ -63,7 +63,8 @@ class Store;
 struct Overlay;
 
 // Reads and writes inside one writer operation. Reads see committed data plus the writes of
-// earlier operations in the same batch. All methods run on the writer thread.
+// earlier operations in the same batch (the kinds that can be read here: idempotency records,
+// segments and segment sets). All methods run on the writer thread.
 class Txn {
  public:
   std::optional<IdempotencyRecord> GetIdempotency(const Address& origin, std::string_view msg_id);
@@ -72,7 +73,6 @@ class Txn {
   // Assigns a sequence number (stable across restarts: recovered from the last stored message).
   std::uint64_t NextSeq();
   void PutMessage(const MessageRecord& m);
-  std::optional<MessageRecord> GetMessage(std::uint64_t seq);
   // Queues message `m` for `recipient` (queue entry + per-recipient state), due at `due_ms`.
   void Enqueue(const MessageRecord& m, const Address& recipient, std::int64_t due_ms);
   void PutExpiry(std::int64_t expiry_ms, std::uint64_t seq);

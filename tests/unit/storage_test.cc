@@ -630,6 +630,7 @@ TEST_F(StoreTest, FailingOpIsRolledBackWhileOthersInTheSameBatchCommit) {
           MessageRecord m;
           m.seq = 77;
           txn.PutMessage(m);
+          txn.PutIdempotency(kCounterOrigin, "from-b", IdempotencyRecord{77, {}, {}});
           txn.DeleteGroup("from-a");  // also a delete that must be undone
           return Status::InvalidArgument("b refuses");
         },
@@ -639,7 +640,7 @@ TEST_F(StoreTest, FailingOpIsRolledBackWhileOthersInTheSameBatchCommit) {
           // Sees a's write, not b's rolled-back one.
           seen.push_back(ReadCounter(txn));
           WriteCounter(txn, ReadCounter(txn) + 1);  // 12
-          EXPECT_FALSE(txn.GetMessage(77).has_value());
+          EXPECT_FALSE(txn.GetIdempotency(kCounterOrigin, "from-b").has_value());
           return Status::Ok();
         },
         [&](Status st) { pc.set_value(st); });
