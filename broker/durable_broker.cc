@@ -75,8 +75,20 @@ const char* RecipientStateName(storage::RecipientState s) {
   return "UNKNOWN";
 }
 
-// Reports are idempotent per (reporter, msgId) in a key space apart from messages.
+// Reports, and messages reassembled from segments, are idempotent in key spaces apart from
+// ordinary msgIds (which the API keeps free of control characters).
 std::string ReportKey(const std::string& msg_id) { return std::string("\x01report:") + msg_id; }
+std::string SegmentMessageKey(const std::string& seg_id) {
+  return std::string("\x02segment:") + seg_id;
+}
+
+// Ids end up in RocksDB keys with 16-bit lengths; the API allows far less (1 KiB).
+constexpr std::size_t kMaxIdBytes = 4096;
+bool IdsFit(const Message& m) {
+  return m.origin.id.size() <= kMaxIdBytes && m.destination.id.size() <= kMaxIdBytes &&
+         m.msg_id.size() <= kMaxIdBytes &&
+         (!m.segment || m.segment->segment_id.size() <= kMaxIdBytes);
+}
 
 }  // namespace
 
@@ -318,8 +330,10 @@ void DurableBroker::QueueReport(Txn& txn, const Address& to, const Address& abou
 
 // --- messages ---
 
-Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, const char* operation) {
-  if (auto seen = txn.GetIdempotency(m.origin, m.msg_id)) {
+Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, const char* operation,
+                             const std::string* idempotency_key) {
+  const std::string& idem_key = idempotency_key != nullptr ? *idempotency_key : m.msg_id;
+  if (auto seen = txn.GetIdempotency(m.origin, idem_key)) {
     *out = FromStored(*seen);  // a repeat: the first answer, nothing new stored
     return Status::Ok();
   }
@@ -387,7 +401,7 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
   }
   idem.outcome = ToStored(out->kind);
   idem.failure_cause = out->failure_cause;
-  txn.PutIdempotency(m.origin, m.msg_id, idem);
+  txn.PutIdempotency(m.origin, idem_key, idem);
   metrics_->Accepted(operation, m.destination.type, idem.outcome);
   metrics_->Queued(queued_, queued_bytes_.load());
   return Status::Ok();
@@ -414,6 +428,12 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
   }
   IdempotencyRecord idem;
   if (!txn.HasSegment(m.origin, seg.segment_id, seg.number)) {
+    if (set->bytes + m.payload.size() > options_.max_reassembled_bytes) {
+      return Status(StatusCode::kPayloadTooLarge,
+                    "segments of " + seg.segment_id + " exceed " +
+                        std::to_string(options_.max_reassembled_bytes) + " bytes");
+    }
+    set->bytes += m.payload.size();
     storage::SegmentRecord s;
     s.header.origin = m.origin;
     s.header.destination = m.destination;
@@ -462,14 +482,15 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
         whole.expiry = TimePoint(std::chrono::milliseconds(first.expiry_ms));
       }
     }
-    Status st = Accept(txn, whole, out, "reassembled");
+    const std::string whole_key = SegmentMessageKey(seg.segment_id);
+    Status st = Accept(txn, whole, out, "reassembled", &whole_key);
     // Refused (e.g. the recipient is gone): the store rolls this operation back, so the set stays
     // open on disk and must stay in open_segments_ too (swept on timeout like any other).
     if (!st.ok()) return st;
     open_segments_.erase(key);
     // The completing segment's answer points at the reassembled message (earlier segments' answers
     // say only that the segment was taken).
-    if (auto whole_idem = txn.GetIdempotency(m.origin, seg.segment_id)) idem.seq = whole_idem->seq;
+    if (auto whole_idem = txn.GetIdempotency(m.origin, whole_key)) idem.seq = whole_idem->seq;
   }
   idem.outcome = ToStored(out->kind);
   idem.failure_cause = out->failure_cause;
@@ -508,6 +529,10 @@ void DurableBroker::SweepSegments() {
 
 void DurableBroker::SubmitMessage(Message message,
                                   std::function<void(Result<AcceptOutcome>)> done) {
+  if (!IdsFit(message)) {
+    done(Status::InvalidArgument("an address, msgId or segId is too long"));
+    return;
+  }
   std::size_t bytes = message.payload.size() + 256;
   const char* operation =
       message.ingress == Ingress::kAs ? "deliver-as-message" : "deliver-ue-message";
@@ -745,6 +770,7 @@ void DurableBroker::FindMessage(Address origin, std::string msg_id,
   store_.Query([origin = std::move(origin), msg_id = std::move(msg_id),
                 done = std::move(done)](storage::Reader& r) {
     auto idem = r.GetIdempotency(origin, msg_id);
+    if (!idem) idem = r.GetIdempotency(origin, SegmentMessageKey(msg_id));  // reassembled
     if (!idem) return done(Status::NotFound("no message " + msg_id + " from " + origin.id));
     MessageView v;
     v.origin = origin;

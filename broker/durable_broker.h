@@ -17,7 +17,9 @@
 // stoAndFwInd, dropped with a failure report when one was requested).
 //
 // Segments (segInd): each segment is stored as it arrives, in any order; the one that completes
-// the set turns it into one message whose msgId is the segId, and its answer is that message's.
+// the set turns it into one message whose msgId is the segId (kept apart from ordinary msgIds in
+// the idempotency index), and its answer is that message's. A set may hold at most
+// max_reassembled_bytes.
 // Sets not complete within segment_timeout are dropped with a failure report if requested.
 #pragma once
 
@@ -47,6 +49,8 @@ struct BrokerOptions {
   std::chrono::milliseconds segment_timeout{60000};
   // Name of the broadcast gateway (BC destinations); empty: BC recipients are unreachable.
   std::string broadcast_gateway;
+  // Largest reassembled message; a segment that would exceed it is refused. Default: 4 MiB.
+  std::size_t max_reassembled_bytes = 4u << 20;
 };
 
 class DurableBroker final : public Broker, public Admin {
@@ -98,7 +102,9 @@ class DurableBroker final : public Broker, public Admin {
   void Load(const storage::RecoveredState& state);
 
   // Writer-thread helpers.
-  Status Accept(storage::Txn& txn, const Message& m, AcceptOutcome* out, const char* operation);
+  // `idempotency_key` defaults to m.msg_id; reassembled segments use their own key space.
+  Status Accept(storage::Txn& txn, const Message& m, AcceptOutcome* out, const char* operation,
+                const std::string* idempotency_key = nullptr);
   Status AcceptSegment(storage::Txn& txn, const Message& m, AcceptOutcome* out);
   Status Resolve(const Address& dest, std::int64_t now_ms, std::vector<Resolved>* out);
   bool Reachable(const Address& a) const;

@@ -44,6 +44,7 @@ struct Config {
   std::int64_t broker_default_ttl_s = 0;
   std::int64_t broker_segment_timeout_ms = 0;
   std::string broker_broadcast_gateway;
+  std::int64_t broker_max_reassembled_bytes = 0;
   std::string broker_unknown_recipient;
 
   std::int64_t shutdown_drain_timeout_ms = 0;

@@ -2,6 +2,7 @@
 // modules in order (metrics, broker, routes, listeners), serves until SIGTERM/SIGINT, then drains
 // and stops in reverse. Exit codes: 0 clean stop, 64 bad usage, 69 cannot listen, 78 bad config.
 #include <pthread.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -144,9 +145,15 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Connections and RocksDB table files both need descriptors: use the hard limit.
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+
   std::size_t threads = cfg.api_threads > 0 ? static_cast<std::size_t>(cfg.api_threads)
                                             : std::max(1u, std::thread::hardware_concurrency());
-  IoPool pool(threads);
   metrics::Registry registry;
 
   storage::StoreOptions sopts;
@@ -166,6 +173,7 @@ int main(int argc, char** argv) {
   bopts.default_ttl = std::chrono::seconds(cfg.broker_default_ttl_s);
   bopts.segment_timeout = std::chrono::milliseconds(cfg.broker_segment_timeout_ms);
   bopts.broadcast_gateway = cfg.broker_broadcast_gateway;
+  bopts.max_reassembled_bytes = static_cast<std::size_t>(cfg.broker_max_reassembled_bytes);
   bopts.store_for_unknown_recipient = cfg.broker_unknown_recipient == "store";
   auto created = broker::DurableBroker::Create(*store, bopts, &registry);
   if (!created.ok()) {
@@ -190,7 +198,6 @@ int main(int argc, char** argv) {
   sbi_opts.read_timeout = std::chrono::milliseconds(cfg.api_read_timeout_ms);
   sbi_opts.handshake_timeout = std::chrono::milliseconds(cfg.tls_handshake_timeout_ms);
   sbi_opts.tls = tls;
-  api::http::Server sbi(pool, sbi_opts, sbi_router, &sbi_metrics);
 
   std::atomic<bool> ready{false};
   api::http::Router ops_router;
@@ -201,7 +208,6 @@ int main(int argc, char** argv) {
   ops_opts.name = "metrics";
   ops_opts.listen = cfg.metrics_listen;
   ops_opts.max_body_bytes = 4096;
-  api::http::Server ops(pool, ops_opts, ops_router, &ops_metrics);
 
   api::http::Router admin_router;
   api::AddAdminRoutes(admin_router, *broker);
@@ -210,6 +216,12 @@ int main(int argc, char** argv) {
   admin_opts.name = "admin";
   admin_opts.listen = cfg.admin_listen;
   admin_opts.max_body_bytes = 1 << 20;
+
+  // Declared after every router and metrics object that sessions point to: the io_contexts (and
+  // with them any session still held by a pending operation) are destroyed first.
+  IoPool pool(threads);
+  api::http::Server sbi(pool, sbi_opts, sbi_router, &sbi_metrics);
+  api::http::Server ops(pool, ops_opts, ops_router, &ops_metrics);
   api::http::Server admin(pool, admin_opts, admin_router, &admin_metrics);
 
   for (auto* s : {&sbi, &ops, &admin}) {

@@ -245,6 +245,7 @@ std::string Encode(const SegmentSetRecord& r) {
   p.set_seg_id(r.seg_id);
   ToPb(r.destination, p.mutable_destination());
   p.set_msg_id(r.msg_id);
+  p.set_bytes(r.bytes);
   return p.SerializeAsString();
 }
 
@@ -259,6 +260,7 @@ bool Decode(std::string_view s, SegmentSetRecord* r) {
   r->seg_id = p.seg_id();
   r->destination = FromPb(p.destination());
   r->msg_id = p.msg_id();
+  r->bytes = p.bytes();
   return true;
 }
 

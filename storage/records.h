@@ -124,6 +124,7 @@ struct SegmentSetRecord {
   std::uint32_t total = 0;
   std::uint32_t received = 0;
   bool report_requested = false;
+  std::uint64_t bytes = 0;  // payload bytes received so far
 };
 
 // Per destination, for the admin queue view.

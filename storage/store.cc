@@ -133,6 +133,9 @@ bool Txn::Get(int cf, const std::string& key, std::string* value) {
     return true;
   }
   rocksdb::Status s = store_.db_->Get(rocksdb::ReadOptions(), store_.cfs_[cf], key, value);
+  if (!s.ok() && !s.IsNotFound() && read_error_.ok()) {
+    read_error_ = Status::Unavailable(RocksError("read failed", s));
+  }
   return s.ok();
 }
 
@@ -262,6 +265,9 @@ std::vector<SegmentRecord> Txn::TakeSegments(const Address& origin, const std::s
       store_.db_->NewIterator(rocksdb::ReadOptions(), store_.cfs_[keys::kSegments]));
   for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
     merged[it->key().ToString()] = it->value().ToString();
+  }
+  if (!it->status().ok() && read_error_.ok()) {
+    read_error_ = Status::Unavailable(RocksError("segment scan failed", it->status()));
   }
   const std::string overlay_prefix = OverlayKey(keys::kSegments, prefix);
   for (const auto& [k, v] : overlay_.entries) {
@@ -543,7 +549,17 @@ void Store::WriterLoop() {
       }
       batch.SetSavePoint();
       Txn txn(*this, batch, overlay);
-      results[i] = batch_ops[i].fn(txn);
+      // No exception may leave the writer thread (it would end the process): an operation that
+      // throws (bad_alloc) is refused and rolled back like one that returns an error.
+      try {
+        results[i] = batch_ops[i].fn(txn);
+      } catch (const std::exception& e) {
+        results[i] = Status::Internal(std::string("storage operation failed: ") + e.what());
+      }
+      if (!txn.read_error().ok()) {
+        results[i] = txn.read_error();
+        Fail(txn.read_error());
+      }
       if (!results[i].ok()) {
         batch.RollbackToSavePoint().PermitUncheckedError();
         txn.Rollback();

@@ -96,6 +96,10 @@ class Txn {
 
   // Bytes written by this operation so far.
   std::size_t bytes() const { return bytes_; }
+  // A read that failed (I/O error, corruption) rather than found nothing. The operation is then
+  // refused whatever `fn` returned, and the store fails (sticky), since a miss it cannot trust
+  // could store a duplicate or complete a segment set early.
+  const Status& read_error() const { return read_error_; }
 
  private:
   friend class Store;
@@ -113,6 +117,7 @@ class Txn {
   // (overlay key, previous overlay entry) per write, to undo a failed operation.
   std::vector<std::pair<std::string, std::optional<std::optional<std::string>>>> undo_;
   std::size_t bytes_ = 0;
+  Status read_error_;
 };
 
 // Read-only access to committed data, on the reader thread.

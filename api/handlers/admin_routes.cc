@@ -18,6 +18,16 @@ using http::Responder;
 using http::Response;
 namespace cause = http::cause;
 
+// Path identifiers (group ids, topics, addresses, rule names) become storage keys: bounded and
+// free of control characters.
+bool BadId(std::string_view id) {
+  if (id.empty() || id.size() > 1024) return true;
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
 json::object ToJson(const Address& a) { return {{"addrType", broker::AddressTypeName(a.type)}, {"addr", a.id}}; }
 
 json::value TimeJson(std::int64_t ms) {
@@ -69,8 +79,8 @@ std::optional<Address> ReadAddress(const json::value* v, const std::string& ptr,
     bad->push_back({ptr + "/addrType", "must be UE or AS"});
     return std::nullopt;
   }
-  if (a == nullptr || !a->is_string() || a->as_string().empty()) {
-    bad->push_back({ptr + "/addr", "must be a non-empty string"});
+  if (a == nullptr || !a->is_string() || BadId(a->as_string())) {
+    bad->push_back({ptr + "/addr", "must be 1 to 1024 bytes without control characters"});
     return std::nullopt;
   }
   return Address{*type, std::string(a->as_string())};
@@ -100,8 +110,8 @@ void PutGroup(broker::Admin& admin, Request& req, Responder r, std::string id, i
   broker::GroupRecord g;
   if (id.empty()) {
     const auto* gid = body->if_contains("groupId");
-    if (gid == nullptr || !gid->is_string() || gid->as_string().empty()) {
-      bad.push_back({"/groupId", "must be a non-empty string"});
+    if (gid == nullptr || !gid->is_string() || BadId(gid->as_string())) {
+      bad.push_back({"/groupId", "must be 1 to 1024 bytes without control characters"});
     } else {
       id = std::string(gid->as_string());
     }
@@ -129,9 +139,35 @@ void PutGroup(broker::Admin& admin, Request& req, Responder r, std::string id, i
   });
 }
 
+http::Handler Checked(http::Handler h) {
+  return [h = std::move(h)](Request& req, Responder r) {
+    for (const auto& [name, value] : req.path_params) {
+      if (BadId(value)) {
+        return r.Send(MakeProblem(400, cause::kInvalidMsgFormat,
+                                  name + " must be 1 to 1024 bytes without control characters",
+                                  {{name, "invalid identifier"}}));
+      }
+    }
+    h(req, std::move(r));
+  };
+}
+
+// Adds routes whose path parameters are checked first.
+class CheckedRouter {
+ public:
+  explicit CheckedRouter(http::Router& r) : r_(r) {}
+  void Add(std::string method, std::string pattern, std::string operation, http::Handler h) {
+    r_.Add(std::move(method), std::move(pattern), std::move(operation), Checked(std::move(h)));
+  }
+
+ private:
+  http::Router& r_;
+};
+
 }  // namespace
 
-void AddAdminRoutes(http::Router& router, broker::Admin& admin) {
+void AddAdminRoutes(http::Router& base_router, broker::Admin& admin) {
+  CheckedRouter router(base_router);
   const std::string root = "/admin/v1";
   router.Add("POST", root + "/groups", "admin.groups.create", [&admin](Request& req, Responder r) {
     PutGroup(admin, req, std::move(r), "", 201);

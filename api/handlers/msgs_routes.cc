@@ -83,6 +83,22 @@ class Semantics {
 
 using broker::ParseAddressType;
 
+// Identifiers become storage keys: bounded, and free of control characters (which also keeps
+// them apart from the broker's internal key spaces).
+constexpr std::size_t kMaxIdBytes = 1024;
+void CheckId(Semantics& s, const std::string& ptr, std::string_view id, bool mandatory) {
+  if (id.size() > kMaxIdBytes) {
+    s.Bad(ptr, "must be at most " + std::to_string(kMaxIdBytes) + " bytes", mandatory);
+    return;
+  }
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      s.Bad(ptr, "must not contain control characters", mandatory);
+      return;
+    }
+  }
+}
+
 broker::Address ToBroker(Semantics& s, const sbi::Address& a, const std::string& ptr) {
   broker::Address out;
   if (auto t = ParseAddressType(a.addrType)) {
@@ -91,6 +107,7 @@ broker::Address ToBroker(Semantics& s, const sbi::Address& a, const std::string&
     s.Bad(ptr + "/addrType", "unsupported address type '" + a.addrType + "'", true);
   }
   if (a.addr.empty()) s.Bad(ptr + "/addr", "must not be empty", true);
+  CheckId(s, ptr + "/addr", a.addr, true);
   out.id = a.addr;
   return out;
 }
@@ -117,6 +134,8 @@ broker::Message ToBrokerMessage(Semantics& s, T& in, broker::Ingress ingress,
           true);
   }
   if (in.msgId.empty()) s.Bad("/msgId", "must not be empty", true);
+  CheckId(s, "/msgId", in.msgId, true);
+  if (in.appId) CheckId(s, "/appId", *in.appId, false);
   m.msg_id = in.msgId;
   m.app_id = in.appId.value_or("");
   if (in.payload) m.payload = std::move(*in.payload);  // the largest member: moved, not copied
@@ -140,6 +159,7 @@ broker::Message ToBrokerMessage(Semantics& s, T& in, broker::Ingress ingress,
     } else {
       const auto& p = *in.segParams;
       if (!p.segId || p.segId->empty()) s.Missing("/segParams/segId");
+      if (p.segId) CheckId(s, "/segParams/segId", *p.segId, true);
       if (!p.totalSegCount) s.Missing("/segParams/totalSegCount");
       if (!p.segNumb) s.Missing("/segParams/segNumb");
       if (p.totalSegCount && (*p.totalSegCount < 1 || *p.totalSegCount > 65535)) {
@@ -211,6 +231,7 @@ void HandleReport(broker::Broker& broker, Request& req, Responder responder) {
   rep.origin = ToBroker(s, in.oriAddr, "/oriAddr");
   rep.destination = ToBroker(s, in.destAddr, "/destAddr");
   if (in.msgId.empty()) s.Bad("/msgId", "must not be empty", true);
+  CheckId(s, "/msgId", in.msgId, true);
   rep.msg_id = in.msgId;
   if (in.delivSt == "REPT_DELY_SUCCESS") {
     rep.status = broker::ReportStatus::kSuccess;
@@ -236,6 +257,7 @@ void HandleRegister(broker::Broker& broker, const std::string& api_root, Request
   const auto& in = *decoded.value;
   Semantics s;
   if (in.asSvcId.empty()) s.Bad("/asSvcId", "must not be empty", true);
+  CheckId(s, "/asSvcId", in.asSvcId, true);
   if (in.targetUri) {
     auto u = boost::urls::parse_uri(*in.targetUri);
     if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->encoded_host().empty()) {

@@ -40,6 +40,8 @@ class H1ServerSession final : public Connection,
   void Start(std::string initial_bytes) {
     ctx_->tracker->Add(this, this->shared_from_this());
     if (ctx_->metrics != nullptr) ctx_->metrics->ConnectionOpened("http/1.1");
+    // Accepted just before shutdown began: answer the request in hand, then close.
+    if (ctx_->tracker->draining()) shutting_down_ = true;
     if (!initial_bytes.empty()) {
       auto buf = buffer_.prepare(initial_bytes.size());
       std::memcpy(buf.data(), initial_bytes.data(), initial_bytes.size());

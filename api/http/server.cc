@@ -175,7 +175,7 @@ bool ConnectionTracker::WaitEmpty(std::chrono::steady_clock::time_point deadline
 class Server::Acceptor : public std::enable_shared_from_this<Server::Acceptor> {
  public:
   Acceptor(IoPool& pool, std::shared_ptr<ServerContext> ctx)
-      : pool_(pool), ctx_(std::move(ctx)), acceptor_(pool.At(0)) {}
+      : pool_(pool), ctx_(std::move(ctx)), acceptor_(pool.At(0)), backoff_(pool.At(0)) {}
 
   Status Listen(const tcp::endpoint& ep) {
     boost::system::error_code ec;
@@ -200,9 +200,18 @@ class Server::Acceptor : public std::enable_shared_from_this<Server::Acceptor> {
         pool_.Next(), [self = shared_from_this()](const boost::system::error_code& ec,
                                                   tcp::socket socket) {
           if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-          if (!ec) self->OnAccepted(std::move(socket));
-          // EMFILE and friends: keep accepting; the next attempt may succeed.
-          self->Accept();
+          if (!ec) {
+            self->OnAccepted(std::move(socket));
+            self->Accept();
+            return;
+          }
+          // Out of descriptors (EMFILE/ENFILE) or memory: retrying at once would spin this
+          // thread; back off briefly so sessions (which free descriptors) keep running.
+          LOG_WARN("http", "accept failed: %s; retrying in 100 ms", ec.message().c_str());
+          self->backoff_.expires_after(std::chrono::milliseconds(100));
+          self->backoff_.async_wait([self](const boost::system::error_code& e) {
+            if (!e) self->Accept();
+          });
         });
   }
 
@@ -210,6 +219,7 @@ class Server::Acceptor : public std::enable_shared_from_this<Server::Acceptor> {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
       boost::system::error_code ec;
       self->acceptor_.close(ec);
+      self->backoff_.cancel();
     });
   }
 
@@ -236,6 +246,7 @@ class Server::Acceptor : public std::enable_shared_from_this<Server::Acceptor> {
   IoPool& pool_;
   std::shared_ptr<ServerContext> ctx_;
   tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;
 };
 
 // --- Server ---

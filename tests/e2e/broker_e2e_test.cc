@@ -24,7 +24,9 @@ boost::json::object Json(const std::string& s) {
 
 class BrokerE2E : public ::testing::Test {
  protected:
-  void Start() { daemon_ = std::make_unique<ts::Daemon>(dir_.File("data"), dir_.path()); }
+  void Start(std::vector<std::string> extra = {}) {
+    daemon_ = std::make_unique<ts::Daemon>(dir_.File("data"), dir_.path(), std::move(extra));
+  }
   ts::Daemon& d() { return *daemon_; }
 
   ts::CurlResult Post(const std::string& path, const std::string& body) {
@@ -152,6 +154,37 @@ TEST_F(BrokerE2E, SegmentsOutOfOrderBecomeOneMessage) {
   EXPECT_EQ(m["recipients"].as_array().size(), 1u);
   auto stats = Json(Admin("GET", "/stats").body);
   EXPECT_EQ(stats["openSegmentSets"].to_number<std::uint64_t>(), 0u);
+}
+
+std::string Segment(const std::string& msg_id, const std::string& seg_id, int n, int total,
+                    const std::string& payload) {
+  return R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-seg"},"msgId":")" +
+         msg_id + R"(","stoAndFwInd":true,"segInd":true,"payload":")" + payload +
+         R"(","segParams":{"segId":")" + seg_id + R"(","totalSegCount":)" + std::to_string(total) +
+         R"(,"segNumb":)" + std::to_string(n) + "}}";
+}
+
+// A segment whose msgId equals the segId must not make the reassembled message look like a repeat
+// (it would be acknowledged and dropped).
+TEST_F(BrokerE2E, SegmentWithMsgIdEqualToSegIdStillReassembles) {
+  Start();
+  ASSERT_TRUE(d().ok());
+  ASSERT_EQ(Post(kDeliverAs, Segment("X", "X", 1, 2, "ab")).status, 200);
+  ASSERT_EQ(Post(kDeliverAs, Segment("Y", "X", 2, 2, "cd")).status, 200);
+  EXPECT_EQ(QueueCount("UE", "ue-seg"), 1u);
+  auto m = Json(Admin("GET", "/messages/AS/as-1/Y").body);  // the completing segment points to it
+  EXPECT_EQ(m["payloadBytes"].to_number<std::uint64_t>(), 4u);
+}
+
+TEST_F(BrokerE2E, OversizedSegmentSetGets413AndStoresNothingMore) {
+  Start({"--set", "broker.max_reassembled_bytes=1024"});
+  ASSERT_TRUE(d().ok());
+  ASSERT_EQ(Post(kDeliverAs, Segment("s1", "BIG", 1, 3, std::string(600, 'a'))).status, 200);
+  auto second = Post(kDeliverAs, Segment("s2", "BIG", 2, 3, std::string(600, 'b')));
+  EXPECT_EQ(second.status, 413) << second.body;
+  EXPECT_EQ(Json(second.body)["cause"].as_string(), "PAYLOAD_TOO_LARGE");
+  EXPECT_EQ(Json(Admin("GET", "/stats").body)["openSegmentSets"].to_number<std::uint64_t>(), 1u);
+  EXPECT_EQ(Admin("GET", "/messages/AS/as-1/s2").status, 404);  // refused: nothing recorded
 }
 
 TEST_F(BrokerE2E, StateSurvivesRestart) {
