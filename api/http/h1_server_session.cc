@@ -201,6 +201,8 @@ class H1ServerSession final : public Connection,
     res->body() = std::move(response.body);
     res->keep_alive(keep_alive_ && !shutting_down_);
     res->prepare_payload();
+    // A client that stops reading must not hold the connection forever.
+    ArmTimer(ctx_->options.read_timeout);
     bhttp::async_write(stream_, *res,
                        [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                          self->busy_ = false;

@@ -42,8 +42,11 @@ struct StreamState {
   bool request_complete = false;  // END_STREAM received
   bool dispatched = false;
   bool responded = false;
+  bool reset = false;  // we sent RST_STREAM: waiting for nghttp2 to close it
   std::string response_body;
   std::size_t response_offset = 0;
+  std::chrono::steady_clock::time_point opened;    // HEADERS received
+  std::chrono::steady_clock::time_point answered;  // response submitted
 };
 
 template <class Stream>
@@ -68,7 +71,7 @@ class H2ServerSession final : public Connection,
       Abort();
       return;
     }
-    last_read_ = Clock::now();
+    last_stream_activity_ = Clock::now();
     ArmTimer();
     if (!initial_bytes.empty() && !Feed(reinterpret_cast<const uint8_t*>(initial_bytes.data()),
                                         initial_bytes.size())) {
@@ -151,7 +154,6 @@ class H2ServerSession final : public Connection,
             self->Abort();
             return;
           }
-          self->last_read_ = Clock::now();
           if (!self->Feed(self->rbuf_.data(), n)) return;
           self->Flush();
           self->DoRead();
@@ -216,30 +218,42 @@ class H2ServerSession final : public Connection,
   // --- timers ---
 
   void ArmTimer() {
-    auto o = ctx_->options;
-    timer_.expires_after(std::min(o.idle_timeout, o.read_timeout));
+    const auto& o = ctx_->options;
+    // Checked twice per shortest deadline: a deadline is enforced at most 50 % late.
+    auto period = std::max(std::chrono::milliseconds(10), std::min(o.idle_timeout, o.read_timeout) / 2);
+    timer_.expires_after(period);
     timer_.async_wait([w = this->weak_from_this()](const boost::system::error_code& ec) {
       if (ec) return;
       if (auto self = w.lock()) self->OnTimer();
     });
   }
 
+  // Deadlines are per stream, measured from the stream's own start, so that traffic on other
+  // streams or PINGs cannot keep a stalled one alive:
+  // - a request not complete within read_timeout of its HEADERS is reset (slow or stuck upload);
+  // - a response not fully taken by the client within read_timeout (zero window, not reading,
+  //   or still uploading after an early 413) is reset;
+  // - a request waiting for its handler has no deadline here (storage answers or 503s).
+  // A connection without streams for idle_timeout gets GOAWAY; PINGs do not count as activity.
   void OnTimer() {
     if (closed_) return;
     const auto& o = ctx_->options;
     auto now = Clock::now();
-    std::size_t incomplete = 0;
-    for (const auto& [id, s] : streams_) {
-      if (!s.request_complete && !s.responded) ++incomplete;
+    bool reset_any = false;
+    for (auto& [id, s] : streams_) {
+      if (s.reset) continue;
+      bool stalled_request = !s.request_complete && !s.responded && now - s.opened >= o.read_timeout;
+      bool stalled_response = s.responded && now - s.answered >= o.read_timeout;
+      if (stalled_request || stalled_response) {
+        LOG_DEBUG("h2", "stream %d %s: reset", id,
+                  stalled_request ? "request stalled" : "response not consumed");
+        nghttp2_submit_rst_stream(h2_, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
+        s.reset = true;
+        reset_any = true;
+      }
     }
-    if (incomplete > 0 && now - last_read_ >= o.read_timeout) {
-      LOG_DEBUG("h2", "read timeout with %zu incomplete requests", incomplete);
-      nghttp2_session_terminate_session(h2_, NGHTTP2_NO_ERROR);
-      close_after_write_ = true;
-      Flush();
-      return;
-    }
-    if (streams_.empty() && now - last_read_ >= o.idle_timeout) {
+    if (reset_any) Flush();
+    if (streams_.empty() && now - last_stream_activity_ >= o.idle_timeout) {
       GracefulShutdown();
       close_after_write_ = true;
       Flush();
@@ -252,6 +266,7 @@ class H2ServerSession final : public Connection,
 
   void Submit(int32_t stream_id, StreamState& s, Response&& response) {
     s.responded = true;
+    s.answered = Clock::now();
     s.response_body = std::move(response.body);
     s.response_offset = 0;
 
@@ -312,8 +327,13 @@ class H2ServerSession final : public Connection,
 
   static int OnBeginHeaders(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    auto [it, inserted] = Self(user_data)->streams_.try_emplace(frame->hd.stream_id);
-    if (inserted) it->second.request.headers.reserve(8);
+    auto* self = Self(user_data);
+    auto [it, inserted] = self->streams_.try_emplace(frame->hd.stream_id);
+    if (inserted) {
+      it->second.request.headers.reserve(8);
+      it->second.opened = Clock::now();
+      self->last_stream_activity_ = it->second.opened;
+    }
     return 0;
   }
 
@@ -409,7 +429,9 @@ class H2ServerSession final : public Connection,
   }
 
   static int OnStreamClose(nghttp2_session*, int32_t stream_id, uint32_t, void* user_data) {
-    Self(user_data)->streams_.erase(stream_id);
+    auto* self = Self(user_data);
+    self->streams_.erase(stream_id);
+    self->last_stream_activity_ = Clock::now();
     return 0;
   }
 
@@ -436,7 +458,7 @@ class H2ServerSession final : public Connection,
   std::string out_;
   std::string inflight_;
   std::unordered_map<int32_t, StreamState> streams_;
-  Clock::time_point last_read_{};
+  Clock::time_point last_stream_activity_{};
   bool reading_ = false;
   bool writing_ = false;
   bool in_recv_ = false;
