@@ -533,14 +533,27 @@ void DurableBroker::SubmitMessage(Message message,
     done(Status::InvalidArgument("an address, msgId or segId is too long"));
     return;
   }
+  // A retry of a recent message: the first answer, without a trip through storage.
+  if (auto seen = recent_.Find(message.origin, message.msg_id)) {
+    done(std::move(*seen));
+    return;
+  }
   std::size_t bytes = message.payload.size() + 256;
   const char* operation =
       message.ingress == Ingress::kAs ? "deliver-as-message" : "deliver-ue-message";
+  Address origin = message.origin;
+  std::string msg_id = message.msg_id;
   Run<AcceptOutcome>(
       [this, m = std::move(message), operation](Txn& txn, AcceptOutcome* out) {
         return Accept(txn, m, out, operation);
       },
-      std::move(done), bytes);
+      [this, origin = std::move(origin), msg_id = std::move(msg_id),
+       done = std::move(done)](Result<AcceptOutcome> r) {
+        // Runs after the batch is durable: from now on this answer is final.
+        if (r.ok()) recent_.Add(origin, msg_id, *r);
+        done(std::move(r));
+      },
+      bytes);
 }
 
 void DurableBroker::SubmitReport(Report report, std::function<void(Result<AcceptOutcome>)> done) {

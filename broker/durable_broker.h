@@ -34,6 +34,7 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/recent_outcomes.h"
 #include "metrics/registry.h"
 #include "storage/store.h"
 
@@ -132,6 +133,9 @@ class DurableBroker final : public Broker, public Admin {
   std::map<std::string, std::map<Address, std::int64_t>> topics_;  // topic -> subscriber -> expiry
   std::vector<RoutingRuleRecord> rules_;                            // sorted by (order, name)
   std::map<std::pair<Address, std::string>, storage::SegmentSetRecord> open_segments_;
+
+  // Answers of recent messages, for retries (any thread).
+  RecentOutcomes recent_;
 
   // Read by Stats and metrics from any thread.
   std::atomic<std::uint64_t> queued_[3] = {0, 0, 0};
