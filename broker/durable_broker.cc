@@ -644,17 +644,15 @@ void DurableBroker::DeleteGroup(std::string group_id, std::function<void(Status)
       std::move(done));
 }
 
-void DurableBroker::AddGroupMember(std::string group_id, Address member,
-                                   std::function<void(Status)> done) {
+void DurableBroker::UpdateGroup(std::string group_id, std::function<Status(GroupRecord&)> change,
+                                std::function<void(Status)> done) {
   store_.Submit(
-      [this, id = std::move(group_id), member = std::move(member)](Txn& txn) {
+      [this, id = std::move(group_id), change = std::move(change)](Txn& txn) {
         auto it = groups_.find(id);
         if (it == groups_.end()) return Status::NotFound("no group '" + id + "'");
-        GroupRecord g = it->second;
-        if (std::find(g.members.begin(), g.members.end(), member) != g.members.end()) {
-          return Status::Ok();  // already a member: idempotent
-        }
-        g.members.push_back(member);
+        GroupRecord g = it->second;  // changed on a copy: the cache moves only on success
+        Status st = change(g);
+        if (!st.ok()) return st;
         std::sort(g.members.begin(), g.members.end());
         txn.PutGroup(g);
         it->second = std::move(g);
@@ -663,18 +661,27 @@ void DurableBroker::AddGroupMember(std::string group_id, Address member,
       std::move(done));
 }
 
+void DurableBroker::AddGroupMember(std::string group_id, Address member,
+                                   std::function<void(Status)> done) {
+  UpdateGroup(
+      std::move(group_id),
+      [member = std::move(member)](GroupRecord& g) {
+        if (std::find(g.members.begin(), g.members.end(), member) == g.members.end()) {
+          g.members.push_back(member);  // already a member: nothing to add (idempotent)
+        }
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
 void DurableBroker::RemoveGroupMember(std::string group_id, Address member,
                                       std::function<void(Status)> done) {
-  store_.Submit(
-      [this, id = std::move(group_id), member = std::move(member)](Txn& txn) {
-        auto it = groups_.find(id);
-        if (it == groups_.end()) return Status::NotFound("no group '" + id + "'");
-        GroupRecord g = it->second;
+  UpdateGroup(
+      std::move(group_id),
+      [member = std::move(member)](GroupRecord& g) {
         auto m = std::find(g.members.begin(), g.members.end(), member);
-        if (m == g.members.end()) return Status::NotFound("not a member of '" + id + "'");
+        if (m == g.members.end()) return Status::NotFound("not a member of '" + g.group_id + "'");
         g.members.erase(m);
-        txn.PutGroup(g);
-        it->second = std::move(g);
         return Status::Ok();
       },
       std::move(done));

@@ -115,6 +115,9 @@ class DurableBroker final : public Broker, public Admin {
   void EnqueueCounted(storage::Txn& txn, const storage::MessageRecord& m, const Address& r,
                       std::int64_t due_ms);
   void SweepSegments();
+  // Applies `change` to a copy of group `group_id` and stores it; NotFound for an unknown group.
+  void UpdateGroup(std::string group_id, std::function<Status(GroupRecord&)> change,
+                   std::function<void(Status)> done);
 
   // Submits a writer operation whose result is a T.
   template <class T>
