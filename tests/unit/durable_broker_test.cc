@@ -2,6 +2,7 @@
 // on a real Store (RocksDB in a temporary directory), including restarts (broker and store
 // destroyed, then reopened on the same path).
 
+#include "tests/support/async_wait.h"
 #include "broker/durable_broker.h"
 
 #include <unistd.h>
@@ -29,6 +30,9 @@
 namespace msgin5g::broker {
 namespace {
 
+using testing_support::Await;
+using testing_support::FreshDir;
+
 using namespace std::chrono_literals;
 using storage::MessageRecord;
 using testing::ElementsAre;
@@ -37,26 +41,6 @@ using testing::IsEmpty;
 using testing::Not;
 using testing::UnorderedElementsAre;
 using Kind = AcceptOutcome::Kind;
-
-std::string FreshDir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  std::string path = testing::TempDir();
-  if (!path.empty() && path.back() != '/') path.push_back('/');
-  path += "msgin5g_" + tag + "_" + info->test_suite_name() + "_" + info->name() + "_" +
-          std::to_string(::getpid()) + "_" + std::to_string(counter++);
-  std::filesystem::remove_all(path);
-  return path;
-}
-
-template <class T>
-T Await(std::future<T> f) {
-  if (f.wait_for(30s) != std::future_status::ready) {
-    std::fprintf(stderr, "FATAL: asynchronous call did not complete within 30 s\n");
-    std::abort();
-  }
-  return f.get();
-}
 
 // Calls `start(done)` and waits for `done(T)`.
 template <class T, class F>

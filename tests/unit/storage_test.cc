@@ -28,6 +28,7 @@
 #include <rocksdb/file_system.h>
 #include <rocksdb/options.h>
 
+#include "tests/support/async_wait.h"
 #include "metrics/registry.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
@@ -37,6 +38,9 @@
 namespace msgin5g::storage {
 namespace {
 
+using testing_support::Await;
+using testing_support::FreshDir;
+
 using std::chrono::seconds;
 using testing::ElementsAre;
 using testing::UnorderedElementsAre;
@@ -44,37 +48,6 @@ using testing::UnorderedElementsAre;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-// A fresh, unique directory path under testing::TempDir() (not created).
-std::string FreshDir(const std::string& tag) {
-  static std::atomic<int> counter{0};
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  std::string path = testing::TempDir();
-  if (!path.empty() && path.back() != '/') path.push_back('/');
-  path += "msgin5g_" + tag + "_" + info->test_suite_name() + "_" + info->name() + "_" +
-          std::to_string(::getpid()) + "_" + std::to_string(counter++);
-  std::filesystem::remove_all(path);
-  return path;
-}
-
-// Waits for an asynchronous answer; a hang is a test failure, not a stuck test binary.
-template <class T>
-T Await(std::future<T> f) {
-  if (f.wait_for(seconds(30)) != std::future_status::ready) {
-    std::fprintf(stderr, "FATAL: asynchronous call did not complete within 30 s\n");
-    std::abort();
-  }
-  return f.get();
-}
-
-template <class T>
-T Await(const std::shared_future<T>& f) {
-  if (f.wait_for(seconds(30)) != std::future_status::ready) {
-    std::fprintf(stderr, "FATAL: asynchronous call did not complete within 30 s\n");
-    std::abort();
-  }
-  return f.get();
-}
 
 // Bytewise (unsigned) order, as RocksDB's default comparator sorts keys.
 bool BytewiseLess(const std::string& a, const std::string& b) {
