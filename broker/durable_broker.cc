@@ -92,26 +92,6 @@ bool IdsFit(const Message& m) {
 
 }  // namespace
 
-bool GlobMatch(std::string_view pattern, std::string_view text) {
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 // What the broker counts.
 class DurableBroker::Metrics {
  public:
@@ -159,11 +139,30 @@ DurableBroker::DurableBroker(storage::Store& store, BrokerOptions options,
 
 Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& store,
                                                              BrokerOptions options,
-                                                             metrics::Registry* metrics) {
-  auto state = store.Recover();
-  if (!state.ok()) return state.status();
+                                                             metrics::Registry* metrics,
+                                                             DeliveryChannel* channel) {
   std::unique_ptr<DurableBroker> b(new DurableBroker(store, std::move(options), metrics));
+  // Every queued entry goes to the delivery engine; fan-out messages with several entries left
+  // need their count (sorted sequence numbers: runs of equal seqs).
+  std::vector<std::uint64_t> seqs;
+  auto state = store.Recover([&](const storage::QueueEntryRecord& q) {
+    seqs.push_back(q.seq);
+    if (channel != nullptr) b->recovered_entries_.push_back({q, nullptr});
+  });
+  if (!state.ok()) return state.status();
+  std::sort(seqs.begin(), seqs.end());
+  for (std::size_t i = 0; i < seqs.size();) {
+    std::size_t j = i;
+    while (j < seqs.size() && seqs[j] == seqs[i]) ++j;
+    if (j - i > 1) b->remaining_[seqs[i]] = static_cast<std::uint32_t>(j - i);
+    i = j;
+  }
+  seqs = {};
   b->recovered_ = *state;
+  if (channel != nullptr) {
+    b->engine_ = std::make_unique<DeliveryEngine>(b->options_.delivery, *channel,
+                                                  static_cast<OutcomeSink&>(*b), metrics);
+  }
   // Load the caches on the writer thread, which owns them from now on.
   std::promise<void> loaded;
   store.Submit(
@@ -173,12 +172,18 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& sto
       },
       [&loaded](Status) { loaded.set_value(); });
   loaded.get_future().wait();
+  if (b->engine_) {
+    b->engine_->Add(std::move(b->recovered_entries_));
+    b->recovered_entries_ = {};
+    b->engine_->Start();
+  }
   b->ticker_ = std::thread([bp = b.get()] {
     pthread_setname_np(pthread_self(), "broker-ticker");
     std::unique_lock<std::mutex> lock(bp->ticker_mu_);
     while (!bp->ticker_cv_.wait_for(lock, std::chrono::seconds(1), [bp] { return bp->stopping_; })) {
       lock.unlock();
       bp->SweepSegments();
+      bp->SweepExpired();
       lock.lock();
     }
   });
@@ -204,8 +209,44 @@ DurableBroker::~DurableBroker() {
   }
   ticker_cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();
-  // Operations already queued reference this broker: let them finish first.
+  StopDelivery();
+  // Operations and queries already queued reference this broker: let them finish first (a sweep's
+  // query submits one more write, hence twice).
   store_.Drain();
+  store_.Drain();
+}
+
+void DurableBroker::StopDelivery() {
+  if (engine_) engine_->Stop();
+}
+
+void DurableBroker::Submit(storage::Store::Op fn, storage::Store::Done done, std::size_t bytes_hint,
+                           bool bounded) {
+  auto queued = std::make_shared<std::vector<QueuedEntry>>();
+  store_.Submit(
+      [this, fn = std::move(fn), queued](Txn& txn) {
+        op_queued_.clear();
+        Status st = fn(txn);
+        if (st.ok()) queued->swap(op_queued_);
+        op_queued_.clear();
+        return st;
+      },
+      [this, done = std::move(done), queued](Status st) {
+        // The write is durable now: the engine may deliver what it queued.
+        if (st.ok() && engine_ && !queued->empty()) engine_->Add(std::move(*queued));
+        if (done) done(st);
+      },
+      bytes_hint, bounded);
+}
+
+void DurableBroker::RebuildRoutes() {
+  auto t = std::make_shared<RouteTable>();
+  for (const auto& [id, r] : registrations_) t->as_targets[r.as_svc_id] = r.target_uri;
+  t->rules = rules_;
+  for (const auto& g : options_.gateways) t->gateways[g.name] = g;
+  t->broadcast_gateway = options_.broadcast_gateway;
+  routes_ = t;
+  if (engine_) engine_->SetRoutes(std::move(t));
 }
 
 void DurableBroker::Load(const storage::RecoveredState& state) {
@@ -222,6 +263,7 @@ void DurableBroker::Load(const storage::RecoveredState& state) {
   for (const auto& s : state.open_segment_sets) {
     open_segments_[{s.origin, s.seg_id}] = s;
   }
+  RebuildRoutes();
   for (std::size_t i = 0; i < 3; ++i) queued_[i] = state.queue_entries_by_priority[i];
   queued_bytes_ = state.queued_bytes;
   metrics_->Queued(queued_, queued_bytes_.load());
@@ -231,7 +273,7 @@ template <class T>
 void DurableBroker::Run(std::function<Status(Txn&, T*)> fn, std::function<void(Result<T>)> done,
                         std::size_t bytes_hint) {
   auto result = std::make_shared<T>();
-  store_.Submit([fn = std::move(fn), result](Txn& txn) { return fn(txn, result.get()); },
+  Submit([fn = std::move(fn), result](Txn& txn) { return fn(txn, result.get()); },
                 [done = std::move(done), result](Status st) {
                   if (!st.ok()) {
                     done(st);
@@ -245,22 +287,8 @@ void DurableBroker::Run(std::function<Status(Txn&, T*)> fn, std::function<void(R
 // --- routing ---
 
 bool DurableBroker::Reachable(const Address& a) const {
-  switch (a.type) {
-    case AddressType::kAs: {
-      auto it = registration_by_svc_.find(a.id);
-      if (it == registration_by_svc_.end()) return false;
-      return !registrations_.at(it->second).target_uri.empty();
-    }
-    case AddressType::kUe:
-      for (const auto& r : rules_) {
-        if (GlobMatch(r.pattern, a.id)) return !r.gateway.empty();
-      }
-      return false;  // direct over MSGin5G-1: no CoAP registration known yet
-    case AddressType::kBroadcast:
-      return !options_.broadcast_gateway.empty();
-    default:
-      return false;
-  }
+  // UEs routed "direct" (MSGin5G-1) are unreachable until CoAP registrations exist.
+  return routes_->Resolve(a).has_value();
 }
 
 Status DurableBroker::Resolve(const Address& dest, std::int64_t now_ms, std::vector<Resolved>* out) {
@@ -299,17 +327,26 @@ Status DurableBroker::Resolve(const Address& dest, std::int64_t now_ms, std::vec
   return Status::InvalidArgument("unsupported destination type");
 }
 
-void DurableBroker::EnqueueCounted(Txn& txn, const MessageRecord& m, const Address& r,
-                                   std::int64_t due_ms) {
-  txn.Enqueue(m, r, due_ms);
-  queued_[static_cast<std::size_t>(m.priority)]++;
-  queued_bytes_ += m.payload.size();
+void DurableBroker::EnqueueCounted(Txn& txn, const std::shared_ptr<const MessageRecord>& m,
+                                   const Address& r, std::int64_t due_ms) {
+  txn.Enqueue(*m, r, due_ms);
+  queued_[static_cast<std::size_t>(m->priority)]++;
+  queued_bytes_ += m->payload.size();
+  storage::QueueEntryRecord q;
+  q.recipient = r;
+  q.priority = m->priority;
+  q.due_ms = due_ms;
+  q.seq = m->seq;
+  q.payload_bytes = static_cast<std::uint32_t>(m->payload.size());
+  q.expiry_ms = m->expiry_ms;
+  op_queued_.push_back({std::move(q), m});
 }
 
 void DurableBroker::QueueReport(Txn& txn, const Address& to, const Address& about_recipient,
                                 const std::string& msg_id, storage::ReportStatus status,
                                 const std::string& cause, std::int64_t now_ms) {
-  MessageRecord r;
+  auto rp = std::make_shared<MessageRecord>();
+  MessageRecord& r = *rp;
   r.seq = txn.NextSeq();
   r.kind = MessageKind::kReport;
   r.ingress = Ingress::kServer;
@@ -324,7 +361,7 @@ void DurableBroker::QueueReport(Txn& txn, const Address& to, const Address& abou
   r.failure_cause = cause;
   r.recipient_count = 1;
   txn.PutMessage(r);
-  EnqueueCounted(txn, r, to, now_ms);
+  EnqueueCounted(txn, rp, to, now_ms);
   txn.PutExpiry(r.expiry_ms, r.seq);
 }
 
@@ -361,8 +398,11 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
     out->kind = AcceptOutcome::Kind::kAccepted;
   }
 
+  const std::int64_t ttl_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
   if (out->kind != AcceptOutcome::Kind::kFailed) {
-    MessageRecord rec;
+    auto shared = std::make_shared<MessageRecord>();
+    MessageRecord& rec = *shared;
     rec.seq = txn.NextSeq();
     rec.kind = MessageKind::kMessage;
     rec.ingress = m.ingress;
@@ -378,26 +418,28 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
     rec.expiry_ms = m.expiry ? std::chrono::duration_cast<std::chrono::milliseconds>(
                                    m.expiry->time_since_epoch())
                                    .count()
-                             : now + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                         options_.default_ttl)
-                                         .count();
+                             : now + ttl_ms;
     rec.latency = m.latency;
     std::uint32_t queued = 0;
     for (const auto& r : recipients) {
       if (r.reachable || m.store_and_forward) ++queued;
     }
     rec.recipient_count = queued;
+    if (queued > 1) remaining_[rec.seq] = queued;
     txn.PutMessage(rec);
     for (const auto& r : recipients) {
       if (r.reachable || m.store_and_forward) {
-        EnqueueCounted(txn, rec, r.recipient, now);
+        EnqueueCounted(txn, shared, r.recipient, now);
       } else if (m.report_requested) {
         QueueReport(txn, m.origin, r.recipient, m.msg_id, storage::ReportStatus::kFailed,
                     "recipient not reachable", now);
       }
     }
-    txn.PutExpiry(rec.expiry_ms, rec.seq);
+    // The idempotency record lives as long as the message may (the dedup window).
+    txn.PutExpiry(std::max(rec.expiry_ms, now), rec.seq, &m.origin, idem_key);
     idem.seq = rec.seq;
+  } else {
+    txn.PutExpiry(now + ttl_ms, txn.NextSeq(), &m.origin, idem_key);
   }
   idem.outcome = ToStored(out->kind);
   idem.failure_cause = out->failure_cause;
@@ -495,11 +537,13 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
   idem.outcome = ToStored(out->kind);
   idem.failure_cause = out->failure_cause;
   txn.PutIdempotency(m.origin, m.msg_id, idem);
+  txn.PutExpiry(now + std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count(),
+                txn.NextSeq(), &m.origin, m.msg_id);
   return Status::Ok();
 }
 
 void DurableBroker::SweepSegments() {
-  store_.Submit(
+  Submit(
       [this](Txn& txn) {
         const std::int64_t now = NowMs();
         const std::int64_t limit = options_.segment_timeout.count();
@@ -578,11 +622,99 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
                                 : AcceptOutcome::Kind::kStored;
         if (to.empty()) out->failure_cause = "no recipient for the report";
         txn.PutIdempotency(r.origin, key, {0, ToStored(out->kind), out->failure_cause});
+        txn.PutExpiry(now + std::chrono::duration_cast<std::chrono::milliseconds>(
+                                options_.default_ttl)
+                                .count(),
+                      txn.NextSeq(), &r.origin, key);
         metrics_->Accepted("deliver-report", r.destination.type, ToStored(out->kind));
         metrics_->Queued(queued_, queued_bytes_.load());
         return Status::Ok();
       },
       std::move(done));
+}
+
+// --- delivery outcomes (OutcomeSink) ---
+
+void DurableBroker::Finish(const storage::QueueEntryRecord& entry,
+                          std::shared_ptr<const MessageRecord> message, Final final,
+                          std::string cause, std::function<void(Status)> done) {
+  Submit(
+      [this, entry, message = std::move(message), final, cause = std::move(cause)](Txn& txn) {
+        std::optional<MessageRecord> loaded;
+        const MessageRecord* m = message.get();
+        if (m == nullptr) {
+          loaded = txn.GetCommittedMessage(entry.seq);
+          if (loaded) m = &*loaded;
+        }
+        const bool fan_out = m != nullptr && m->recipient_count > 1;
+        bool last = true;
+        if (fan_out) {
+          if (auto it = remaining_.find(entry.seq); it != remaining_.end()) {
+            last = --it->second == 0;
+            if (it->second <= 1) remaining_.erase(it);  // one left: "not here" says so
+          }
+        }
+        using storage::RecipientState;
+        const RecipientState state = final == Final::kDelivered ? RecipientState::kDelivered
+                                     : final == Final::kFailed  ? RecipientState::kFailed
+                                                                : RecipientState::kExpired;
+        txn.FinishEntry(entry, state, last, fan_out);
+        const auto p = static_cast<std::size_t>(entry.priority);
+        if (p < 3 && queued_[p] > 0) queued_[p]--;
+        queued_bytes_ -= std::min<std::uint64_t>(queued_bytes_.load(), entry.payload_bytes);
+        // Reports are about messages, never about reports.
+        if (m != nullptr && m->kind == MessageKind::kMessage && m->report_requested) {
+          QueueReport(txn, m->origin, entry.recipient, m->msg_id,
+                      final == Final::kDelivered ? storage::ReportStatus::kSuccess
+                                                 : storage::ReportStatus::kFailed,
+                      cause, NowMs());
+        }
+        metrics_->Queued(queued_, queued_bytes_.load());
+        return Status::Ok();
+      },
+      std::move(done), 0, /*bounded=*/false);
+}
+
+void DurableBroker::Reschedule(const storage::QueueEntryRecord& entry, std::int64_t due_ms,
+                              std::uint32_t attempts, std::function<void(Status)> done) {
+  Submit(
+      [entry, due_ms, attempts](Txn& txn) {
+        txn.RescheduleEntry(entry, due_ms, attempts);
+        return Status::Ok();
+      },
+      std::move(done), 0, /*bounded=*/false);
+}
+
+void DurableBroker::LoadMessages(
+    std::vector<std::uint64_t> seqs,
+    std::function<void(std::vector<std::shared_ptr<const MessageRecord>>)> done) {
+  store_.Query([seqs = std::move(seqs), done = std::move(done)](storage::Reader& r) {
+    std::vector<std::shared_ptr<const MessageRecord>> out;
+    out.reserve(seqs.size());
+    for (auto seq : seqs) {
+      auto m = r.GetMessage(seq);
+      out.push_back(m ? std::make_shared<const MessageRecord>(std::move(*m)) : nullptr);
+    }
+    done(std::move(out));
+  });
+}
+
+// Forgets idempotency records whose message's lifetime is over (bounds the index on disk).
+void DurableBroker::SweepExpired() {
+  if (sweeping_.exchange(true)) return;  // the last sweep is still being written
+  store_.Query([this](storage::Reader& r) {
+    auto expired = r.ExpiredBefore(NowMs(), 4096);
+    if (expired.empty()) {
+      sweeping_ = false;
+      return;
+    }
+    Submit(
+        [expired = std::move(expired)](Txn& txn) {
+          for (const auto& e : expired) txn.DeleteExpiry(e);
+          return Status::Ok();
+        },
+        [this](Status) { sweeping_ = false; }, 0, /*bounded=*/false);
+  });
 }
 
 // --- AS registrations ---
@@ -602,19 +734,21 @@ void DurableBroker::RegisterAs(AsRegistration registration,
         registration_by_svc_[reg.as_svc_id] = reg.registration_id;
         registrations_[reg.registration_id] = reg;
         *out = std::move(reg);
+        RebuildRoutes();
         return Status::Ok();
       },
       std::move(done));
 }
 
 void DurableBroker::DeregisterAs(std::string registration_id, std::function<void(Status)> done) {
-  store_.Submit(
+  Submit(
       [this, id = std::move(registration_id)](Txn& txn) {
         auto it = registrations_.find(id);
         if (it == registrations_.end()) return Status::NotFound("no AS registration " + id);
         txn.DeleteAsRegistration(id);
         registration_by_svc_.erase(it->second.as_svc_id);
         registrations_.erase(it);
+        RebuildRoutes();
         return Status::Ok();
       },
       std::move(done));
@@ -623,7 +757,7 @@ void DurableBroker::DeregisterAs(std::string registration_id, std::function<void
 // --- admin: groups ---
 
 void DurableBroker::PutGroup(GroupRecord group, std::function<void(Status)> done) {
-  store_.Submit(
+  Submit(
       [this, g = std::move(group)](Txn& txn) mutable {
         std::sort(g.members.begin(), g.members.end());
         g.members.erase(std::unique(g.members.begin(), g.members.end()), g.members.end());
@@ -635,7 +769,7 @@ void DurableBroker::PutGroup(GroupRecord group, std::function<void(Status)> done
 }
 
 void DurableBroker::DeleteGroup(std::string group_id, std::function<void(Status)> done) {
-  store_.Submit(
+  Submit(
       [this, id = std::move(group_id)](Txn& txn) {
         if (groups_.erase(id) == 0) return Status::NotFound("no group '" + id + "'");
         txn.DeleteGroup(id);
@@ -646,7 +780,7 @@ void DurableBroker::DeleteGroup(std::string group_id, std::function<void(Status)
 
 void DurableBroker::UpdateGroup(std::string group_id, std::function<Status(GroupRecord&)> change,
                                 std::function<void(Status)> done) {
-  store_.Submit(
+  Submit(
       [this, id = std::move(group_id), change = std::move(change)](Txn& txn) {
         auto it = groups_.find(id);
         if (it == groups_.end()) return Status::NotFound("no group '" + id + "'");
@@ -699,7 +833,7 @@ void DurableBroker::ListGroups(std::function<void(Result<std::vector<GroupRecord
 // --- admin: topics ---
 
 void DurableBroker::Subscribe(TopicSubscriptionRecord s, std::function<void(Status)> done) {
-  store_.Submit(
+  Submit(
       [this, s = std::move(s)](Txn& txn) {
         txn.PutTopicSubscription(s);
         topics_[s.topic][s.subscriber] = s.expiry_ms;
@@ -710,7 +844,7 @@ void DurableBroker::Subscribe(TopicSubscriptionRecord s, std::function<void(Stat
 
 void DurableBroker::Unsubscribe(std::string topic, Address subscriber,
                                 std::function<void(Status)> done) {
-  store_.Submit(
+  Submit(
       [this, topic = std::move(topic), subscriber = std::move(subscriber)](Txn& txn) {
         auto it = topics_.find(topic);
         if (it == topics_.end() || it->second.erase(subscriber) == 0) {
@@ -738,8 +872,13 @@ void DurableBroker::ListSubscribers(
 // --- admin: routing rules ---
 
 void DurableBroker::PutRoutingRule(RoutingRuleRecord rule, std::function<void(Status)> done) {
-  store_.Submit(
+  Submit(
       [this, rule = std::move(rule)](Txn& txn) {
+        if (!rule.gateway.empty() &&
+            std::none_of(options_.gateways.begin(), options_.gateways.end(),
+                         [&](const GatewayInfo& g) { return g.name == rule.gateway; })) {
+          return Status::InvalidArgument("no gateway '" + rule.gateway + "' is configured");
+        }
         txn.PutRoutingRule(rule);
         rules_.erase(std::remove_if(rules_.begin(), rules_.end(),
                                     [&](const auto& r) { return r.name == rule.name; }),
@@ -748,19 +887,21 @@ void DurableBroker::PutRoutingRule(RoutingRuleRecord rule, std::function<void(St
         std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
           return std::tie(a.order, a.name) < std::tie(b.order, b.name);
         });
+        RebuildRoutes();
         return Status::Ok();
       },
       std::move(done));
 }
 
 void DurableBroker::DeleteRoutingRule(std::string name, std::function<void(Status)> done) {
-  store_.Submit(
+  Submit(
       [this, name = std::move(name)](Txn& txn) {
         auto it = std::find_if(rules_.begin(), rules_.end(),
                                [&](const auto& r) { return r.name == name; });
         if (it == rules_.end()) return Status::NotFound("no routing rule '" + name + "'");
         rules_.erase(it);
         txn.DeleteRoutingRule(name);
+        RebuildRoutes();
         return Status::Ok();
       },
       std::move(done));

@@ -34,7 +34,9 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/delivery_engine.h"
 #include "broker/recent_outcomes.h"
+#include "broker/route_table.h"
 #include "metrics/registry.h"
 #include "storage/store.h"
 
@@ -52,14 +54,20 @@ struct BrokerOptions {
   std::string broadcast_gateway;
   // Largest reassembled message; a segment that would exceed it is refused. Default: 4 MiB.
   std::size_t max_reassembled_bytes = 4u << 20;
+  // Message gateways routing rules and broadcast_gateway may name.
+  std::vector<GatewayInfo> gateways;
+  DeliveryOptions delivery;
 };
 
-class DurableBroker final : public Broker, public Admin {
+class DurableBroker final : public Broker, public Admin, private OutcomeSink {
  public:
   // Loads registrations, groups, topics and routing rules from `store` (which must outlive the
-  // broker) and starts the segment-timeout ticker.
+  // broker) and starts the ticker (segment timeouts, forgetting expired idempotency records).
+  // With a `channel` (which must outlive the broker), the delivery engine starts too and
+  // forwards every queued entry; without one, messages are only stored (tests of the accept path).
   static Result<std::unique_ptr<DurableBroker>> Create(storage::Store& store, BrokerOptions options,
-                                                       metrics::Registry* metrics);
+                                                       metrics::Registry* metrics,
+                                                       DeliveryChannel* channel = nullptr);
   ~DurableBroker() override;
 
   // Broker
@@ -91,6 +99,10 @@ class DurableBroker final : public Broker, public Admin {
 
   bool healthy() const { return store_.healthy(); }
   const storage::RecoveredState& recovered() const { return recovered_; }
+  // The delivery engine (null without a channel).
+  DeliveryEngine* delivery() { return engine_.get(); }
+  // Stops delivery (call before destroying the channel). Idempotent.
+  void StopDelivery();
 
  private:
   class Metrics;
@@ -112,9 +124,28 @@ class DurableBroker final : public Broker, public Admin {
   void QueueReport(storage::Txn& txn, const Address& to, const Address& about_recipient,
                    const std::string& msg_id, storage::ReportStatus status,
                    const std::string& cause, std::int64_t now_ms);
-  void EnqueueCounted(storage::Txn& txn, const storage::MessageRecord& m, const Address& r,
-                      std::int64_t due_ms);
+  void EnqueueCounted(storage::Txn& txn, const std::shared_ptr<const storage::MessageRecord>& m,
+                      const Address& r, std::int64_t due_ms);
   void SweepSegments();
+  void SweepExpired();
+  // A new route snapshot from registrations_, rules_ and the configured gateways, handed to the
+  // engine. Writer thread.
+  void RebuildRoutes();
+
+  // OutcomeSink (called by the engine).
+  void Finish(const storage::QueueEntryRecord& entry,
+              std::shared_ptr<const storage::MessageRecord> message, Final final, std::string cause,
+              std::function<void(Status)> done) override;
+  void Reschedule(const storage::QueueEntryRecord& entry, std::int64_t due_ms,
+                  std::uint32_t attempts, std::function<void(Status)> done) override;
+  void LoadMessages(
+      std::vector<std::uint64_t> seqs,
+      std::function<void(std::vector<std::shared_ptr<const storage::MessageRecord>>)> done) override;
+
+  // Every broker write goes through here: entries queued by `fn` (EnqueueCounted) are handed to
+  // the delivery engine once the write is durable, and dropped if the operation was refused.
+  void Submit(storage::Store::Op fn, storage::Store::Done done, std::size_t bytes_hint = 0,
+              bool bounded = true);
   // Applies `change` to a copy of group `group_id` and stores it; NotFound for an unknown group.
   void UpdateGroup(std::string group_id, std::function<Status(GroupRecord&)> change,
                    std::function<void(Status)> done);
@@ -136,6 +167,12 @@ class DurableBroker final : public Broker, public Admin {
   std::map<std::string, std::map<Address, std::int64_t>> topics_;  // topic -> subscriber -> expiry
   std::vector<RoutingRuleRecord> rules_;                            // sorted by (order, name)
   std::map<std::pair<Address, std::string>, storage::SegmentSetRecord> open_segments_;
+  std::shared_ptr<const RouteTable> routes_;
+  // Fan-out messages with two or more entries still queued: seq -> how many. A message not here
+  // has one entry left (or none).
+  std::unordered_map<std::uint64_t, std::uint32_t> remaining_;
+  // Entries queued by the operation running now (moved out when it returns).
+  std::vector<QueuedEntry> op_queued_;
 
   // Answers of recent messages, for retries (any thread).
   RecentOutcomes recent_;
@@ -143,14 +180,15 @@ class DurableBroker final : public Broker, public Admin {
   // Read by Stats and metrics from any thread.
   std::atomic<std::uint64_t> queued_[3] = {0, 0, 0};
   std::atomic<std::uint64_t> queued_bytes_{0};
+  std::atomic<bool> sweeping_{false};
+
+  std::unique_ptr<DeliveryEngine> engine_;
+  std::vector<QueuedEntry> recovered_entries_;  // handed to the engine at start
 
   std::mutex ticker_mu_;
   std::condition_variable ticker_cv_;
   bool stopping_ = false;
   std::thread ticker_;
 };
-
-// '*' matches any run of characters (including none); everything else literally.
-bool GlobMatch(std::string_view pattern, std::string_view text);
 
 }  // namespace msgin5g::broker

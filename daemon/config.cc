@@ -7,6 +7,7 @@
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <functional>
 #include <sstream>
 
@@ -120,6 +121,45 @@ const std::vector<Option>& Options() {
       {"broker.unknown_recipient", Type::kString, "\"reject\"", 0, 0,
        "Message to an unregistered AS or undefined group: \"reject\" (404 UNKNOWN_RECIPIENT) or \"store\".",
        Str<&Config::broker_unknown_recipient>()},
+      {"delivery.enabled", Type::kBool, "true", 0, 0,
+       "Forward queued messages to ASs and gateways (false: store only).",
+       Bool<&Config::delivery_enabled>()},
+      {"delivery.max_in_flight_per_destination", Type::kInt, "64", 1, 100000,
+       "Requests in flight to one AS targetUri or gateway.",
+       Int<&Config::delivery_max_in_flight_per_destination>()},
+      {"delivery.max_in_flight", Type::kInt, "4096", 1, 1000000,
+       "Requests in flight to all destinations together.",
+       Int<&Config::delivery_max_in_flight>()},
+      {"delivery.connect_timeout_ms", Type::kInt, "3000", 10, 600000,
+       "TCP connect and TLS handshake deadline for outbound connections.",
+       Int<&Config::delivery_connect_timeout_ms>()},
+      {"delivery.request_timeout_ms", Type::kInt, "10000", 10, 600000,
+       "Deadline of one delivery request; past it the attempt counts as a transient failure.",
+       Int<&Config::delivery_request_timeout_ms>()},
+      {"delivery.retry_initial_ms", Type::kInt, "1000", 1, 86400000,
+       "First retry delay; doubles per attempt up to retry_max_ms, with jitter.",
+       Int<&Config::delivery_retry_initial_ms>()},
+      {"delivery.retry_max_ms", Type::kInt, "300000", 1, 86400000,
+       "Longest retry delay (also the longest circuit-breaker pause).",
+       Int<&Config::delivery_retry_max_ms>()},
+      {"delivery.max_attempts", Type::kInt, "0", 0, 1000000,
+       "Attempts before a stored message fails with a report; 0: retry until it expires.",
+       Int<&Config::delivery_max_attempts>()},
+      {"delivery.max_attempts_without_store", Type::kInt, "3", 1, 1000000,
+       "Attempts for a message sent without stoAndFwInd before it fails with a report.",
+       Int<&Config::delivery_max_attempts_without_store>()},
+      {"delivery.breaker_failures", Type::kInt, "5", 1, 1000000,
+       "Consecutive transient failures that pause a destination (circuit breaker).",
+       Int<&Config::delivery_breaker_failures>()},
+      {"delivery.payload_cache_mb", Type::kInt, "128", 0, 65536,
+       "Payloads of pending messages kept in memory; older ones are read back from RocksDB.",
+       Int<&Config::delivery_payload_cache_mb>()},
+      {"delivery.tls_ca_file", Type::kString, "\"\"", 0, 0,
+       "CA bundle for https:// targets (empty: the system store).",
+       Str<&Config::delivery_tls_ca_file>()},
+      {"delivery.tls_verify", Type::kBool, "true", 0, 0,
+       "Verify https:// targets' certificates (false only for tests).",
+       Bool<&Config::delivery_tls_verify>()},
       {"shutdown.drain_timeout_ms", Type::kInt, "10000", 0, 600000,
        "On SIGTERM, how long in-flight requests may take before connections are cut.",
        Int<&Config::shutdown_drain_timeout_ms>()},
@@ -161,8 +201,54 @@ const Option* Find(std::string_view key) {
   return nullptr;
 }
 
+// [gateways.NAME] keys: each gateway is its own table, so they are not in the option table.
+Status SetGatewayKey(Config& c, const std::string& name, std::string_view key,
+                     const toml::node& value, const std::string& origin) {
+  if (name.empty()) return Status::InvalidArgument(origin + ": a gateway needs a name");
+  auto it = std::find_if(c.gateways.begin(), c.gateways.end(),
+                         [&](const Config::Gateway& g) { return g.name == name; });
+  if (it == c.gateways.end()) {
+    c.gateways.push_back(Config::Gateway{name, "", "", 0});
+    it = std::prev(c.gateways.end());
+  }
+  const std::string where = origin + ": gateways." + name + "." + std::string(key);
+  if (key == "type" || key == "api_root") {
+    if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
+    (key == "type" ? it->type : it->api_root) = *value.value<std::string>();
+  } else if (key == "max_segment_bytes") {
+    if (!value.is_integer() || *value.value<std::int64_t>() < 0) {
+      return Status::InvalidArgument(where + ": expected an integer >= 0");
+    }
+    it->max_segment_bytes = *value.value<std::int64_t>();
+  } else {
+    return Status::InvalidArgument(where + ": unknown key (type, api_root, max_segment_bytes)");
+  }
+  return Status::Ok();
+}
+
+Status ApplyGateways(Config& c, const toml::node& node, const std::string& origin) {
+  const toml::table* gateways = node.as_table();
+  if (gateways == nullptr) return Status::InvalidArgument(origin + ": gateways must be a table");
+  for (const auto& [name, gw] : *gateways) {
+    const toml::table* t = gw.as_table();
+    if (t == nullptr) {
+      return Status::InvalidArgument(origin + ": gateways." + std::string(name.str()) +
+                                     " must be a table");
+    }
+    for (const auto& [key, value] : *t) {
+      MSGIN5G_RETURN_IF_ERROR(
+          SetGatewayKey(c, std::string(name.str()), key.str(), value, origin));
+    }
+  }
+  return Status::Ok();
+}
+
 Status ApplyTable(Config& c, const toml::table& root, const std::string& origin) {
   for (const auto& [section, node] : root) {
+    if (section.str() == "gateways") {
+      MSGIN5G_RETURN_IF_ERROR(ApplyGateways(c, node, origin));
+      continue;
+    }
     const toml::table* t = node.as_table();
     if (t == nullptr) {
       return Status::InvalidArgument(origin + ": unknown key " + std::string(section.str()));
@@ -194,6 +280,22 @@ Status Validate(const Config& c) {
   if (!c.api_root.empty() && c.api_root.front() != '/') {
     return Status::InvalidArgument("api.api_root: must start with '/'");
   }
+  for (const auto& g : c.gateways) {
+    if (g.type != "l3g" && g.type != "n3g" && g.type != "bg") {
+      return Status::InvalidArgument("gateways." + g.name + ".type: must be l3g, n3g or bg");
+    }
+    if (g.api_root.rfind("http://", 0) != 0 && g.api_root.rfind("https://", 0) != 0) {
+      return Status::InvalidArgument("gateways." + g.name +
+                                     ".api_root: must be an http:// or https:// URL");
+    }
+  }
+  if (!c.broker_broadcast_gateway.empty() &&
+      std::none_of(c.gateways.begin(), c.gateways.end(), [&](const Config::Gateway& g) {
+        return g.name == c.broker_broadcast_gateway && g.type == "bg";
+      })) {
+    return Status::InvalidArgument("broker.broadcast_gateway: no gateway '" +
+                                   c.broker_broadcast_gateway + "' of type bg is configured");
+  }
   return Status::Ok();
 }
 
@@ -214,6 +316,12 @@ std::string DefaultConfigText() {
     out << "# " << o.help << "\n" << key.substr(key.find('.') + 1) << " = " << o.default_value
         << "\n";
   }
+  out << "\n# Message gateways (none by default): one table each, named by routing rules and\n"
+         "# broker.broadcast_gateway; --set gateways.NAME.KEY=VALUE works too.\n"
+         "# [gateways.l3g-1]\n"
+         "# type = \"l3g\"                          # l3g, n3g or bg\n"
+         "# api_root = \"https://l3g.example.net\"  # + /msgg-l3gdelivery/v1/...\n"
+         "# max_segment_bytes = 0                 # larger payloads go out segmented; 0: never\n";
   return out.str();
 }
 
@@ -223,6 +331,9 @@ std::string ConfigHelp() {
     out << "  " << o.key << " (" << TypeName(o.type) << ", default " << o.default_value
         << ")\n      " << o.help << "\n";
   }
+  out << "  gateways.NAME.type (string: l3g, n3g or bg), gateways.NAME.api_root (string: http(s) URL),\n"
+         "  gateways.NAME.max_segment_bytes (integer, default 0 = never segment)\n"
+         "      A message gateway that routing rules and broker.broadcast_gateway may name.\n";
   return out.str();
 }
 
@@ -251,6 +362,22 @@ Result<Config> LoadConfig(const std::string& file, const std::vector<std::string
     }
     std::string key = ov.substr(0, eq);
     std::string value = ov.substr(eq + 1);
+    if (key.rfind("gateways.", 0) == 0) {
+      // --set gateways.NAME.KEY=VALUE (strings bare, integers as digits)
+      auto dot = key.rfind('.');
+      std::string name = key.substr(9, dot == std::string::npos || dot < 9 ? 0 : dot - 9);
+      std::string sub = dot == std::string::npos ? "" : key.substr(dot + 1);
+      toml::table t;
+      if (sub == "max_segment_bytes") {
+        auto parsed = toml::parse("v = " + value);
+        if (!parsed) return Status::InvalidArgument("--set " + key + ": expected an integer");
+        MSGIN5G_RETURN_IF_ERROR(SetGatewayKey(c, name, sub, *parsed.table().get("v"), "--set"));
+      } else {
+        t.insert("v", value);
+        MSGIN5G_RETURN_IF_ERROR(SetGatewayKey(c, name, sub, *t.get("v"), "--set"));
+      }
+      continue;
+    }
     const Option* o = Find(key);
     if (o == nullptr) return Status::InvalidArgument("--set: unknown key " + key);
     // Strings may be given bare (--set api.listen=0.0.0.0:8080); other types as TOML literals.

@@ -47,6 +47,29 @@ struct Config {
   std::int64_t broker_max_reassembled_bytes = 0;
   std::string broker_unknown_recipient;
 
+  bool delivery_enabled = true;
+  std::int64_t delivery_max_in_flight_per_destination = 0;
+  std::int64_t delivery_max_in_flight = 0;
+  std::int64_t delivery_connect_timeout_ms = 0;
+  std::int64_t delivery_request_timeout_ms = 0;
+  std::int64_t delivery_retry_initial_ms = 0;
+  std::int64_t delivery_retry_max_ms = 0;
+  std::int64_t delivery_max_attempts = 0;
+  std::int64_t delivery_max_attempts_without_store = 0;
+  std::int64_t delivery_breaker_failures = 0;
+  std::int64_t delivery_payload_cache_mb = 0;
+  std::string delivery_tls_ca_file;
+  bool delivery_tls_verify = true;
+
+  // [gateways.NAME] tables: message gateways that routing rules may name.
+  struct Gateway {
+    std::string name;
+    std::string type;  // l3g | n3g | bg
+    std::string api_root;
+    std::int64_t max_segment_bytes = 0;
+  };
+  std::vector<Gateway> gateways;
+
   std::int64_t shutdown_drain_timeout_ms = 0;
   std::string log_level;
 };

@@ -22,6 +22,7 @@
 #include "api/http/server.h"
 #include "api/http/tls_context.h"
 #include "api/handlers/admin_routes.h"
+#include "api/delivery/http_delivery_channel.h"
 #include "broker/durable_broker.h"
 #include "storage/store.h"
 #include "common/io_pool.h"
@@ -175,7 +176,46 @@ int main(int argc, char** argv) {
   bopts.broadcast_gateway = cfg.broker_broadcast_gateway;
   bopts.max_reassembled_bytes = static_cast<std::size_t>(cfg.broker_max_reassembled_bytes);
   bopts.store_for_unknown_recipient = cfg.broker_unknown_recipient == "store";
-  auto created = broker::DurableBroker::Create(*store, bopts, &registry);
+  for (const auto& g : cfg.gateways) {
+    broker::GatewayInfo info;
+    info.name = g.name;
+    info.kind = g.type == "n3g" ? broker::GatewayKind::kN3g
+                : g.type == "bg" ? broker::GatewayKind::kBg
+                                 : broker::GatewayKind::kL3g;
+    info.api_root = g.api_root;
+    info.max_segment_bytes = static_cast<std::size_t>(g.max_segment_bytes);
+    bopts.gateways.push_back(std::move(info));
+  }
+  auto& d = bopts.delivery;
+  d.max_in_flight_per_destination = static_cast<std::size_t>(cfg.delivery_max_in_flight_per_destination);
+  d.max_in_flight = static_cast<std::size_t>(cfg.delivery_max_in_flight);
+  d.retry_initial = std::chrono::milliseconds(cfg.delivery_retry_initial_ms);
+  d.retry_max = std::chrono::milliseconds(cfg.delivery_retry_max_ms);
+  d.max_attempts = static_cast<std::uint32_t>(cfg.delivery_max_attempts);
+  d.max_attempts_without_store = static_cast<std::uint32_t>(cfg.delivery_max_attempts_without_store);
+  d.breaker_failures = static_cast<std::uint32_t>(cfg.delivery_breaker_failures);
+  d.payload_cache_bytes = static_cast<std::size_t>(cfg.delivery_payload_cache_mb) << 20;
+
+  // Outbound HTTP/2 for ASs and gateways (https:// targets verified against the CA bundle).
+  std::unique_ptr<api::HttpDeliveryChannel> channel;
+  if (cfg.delivery_enabled) {
+    api::http::ClientOptions copts;
+    copts.connect_timeout = std::chrono::milliseconds(cfg.delivery_connect_timeout_ms);
+    copts.request_timeout = std::chrono::milliseconds(cfg.delivery_request_timeout_ms);
+    api::http::TlsOptions topts;
+    topts.ca_file = cfg.delivery_tls_ca_file;
+    topts.verify_peer = cfg.delivery_tls_verify;
+    auto client_tls = api::http::MakeClientTlsContext(topts);
+    if (!client_tls.ok()) {
+      LOG_ERROR("main", "delivery TLS: %s", client_tls.status().message().c_str());
+      return kExitConfig;
+    }
+    copts.tls = client_tls.value();
+    channel = std::make_unique<api::HttpDeliveryChannel>(std::move(copts));
+  } else {
+    LOG_WARN("main", "delivery.enabled=false: messages are stored but never forwarded");
+  }
+  auto created = broker::DurableBroker::Create(*store, bopts, &registry, channel.get());
   if (!created.ok()) {
     LOG_ERROR("main", "broker recovery: %s", created.status().message().c_str());
     return kExitUnavailable;
@@ -244,7 +284,6 @@ int main(int argc, char** argv) {
            kVersion, addr(sbi.local_endpoint()).c_str(),
            tls ? "h2+http/1.1 over TLS" : "h2c+http/1.1", addr(admin.local_endpoint()).c_str(),
            addr(ops.local_endpoint()).c_str(), threads, cfg.storage_path.c_str());
-  LOG_WARN("main", "delivery engine not built yet: messages are stored durably but not forwarded");
   LOG_WARN("main", "API security is OFF: no TLS client authentication or OAuth2 token checks");
   if (!args.ready_file.empty()) {
     std::string tmp = args.ready_file + ".tmp";
@@ -288,6 +327,8 @@ int main(int argc, char** argv) {
   admin.Shutdown(std::chrono::milliseconds(1000));
   ops.Shutdown(std::chrono::milliseconds(1000));
   pool.Abort();
+  broker->StopDelivery();
+  channel.reset();  // closes outbound connections; late answers are dropped
   broker.reset();  // waits for queued storage operations
   store.reset();   // flushes and closes RocksDB
   LOG_INFO("main", "stopped (%zu connections cut at the drain deadline)", cut);

@@ -116,6 +116,7 @@ std::string Encode(const QueueEntryRecord& r) {
   p.set_seq(r.seq);
   p.set_attempts(r.attempts);
   p.set_payload_bytes(r.payload_bytes);
+  p.set_expiry_ms(r.expiry_ms);
   return p.SerializeAsString();
 }
 
@@ -125,6 +126,7 @@ bool Decode(std::string_view s, QueueEntryRecord* r) {
   r->seq = p.seq();
   r->attempts = p.attempts();
   r->payload_bytes = p.payload_bytes();
+  r->expiry_ms = p.expiry_ms();
   return true;
 }
 

@@ -12,7 +12,7 @@ namespace msgin5g::storage::codec {
 std::string Encode(const MessageRecord& r);
 std::string Encode(const IdempotencyRecord& r);
 std::string Encode(const RecipientRecord& r);
-std::string Encode(const QueueEntryRecord& r);  // seq, attempts, payload_bytes (the rest is the key)
+std::string Encode(const QueueEntryRecord& r);  // seq, attempts, payload_bytes, expiry (the rest is the key)
 std::string Encode(const AsRegistrationRecord& r);
 std::string Encode(const GroupRecord& r);
 std::string Encode(const TopicSubscriptionRecord& r);

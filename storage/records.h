@@ -72,6 +72,15 @@ struct QueueEntryRecord {
   std::uint64_t seq = 0;
   std::uint32_t attempts = 0;
   std::uint32_t payload_bytes = 0;
+  std::int64_t expiry_ms = 0;  // the message's (0: none)
+};
+
+// An expiry index entry: when the message `seq` expires, its idempotency record (raw key; empty
+// when there is none) is forgotten too, which bounds the dedup window to the message's lifetime.
+struct ExpiryRecord {
+  std::int64_t expiry_ms = 0;
+  std::uint64_t seq = 0;
+  std::string idempotency_key;
 };
 
 struct AsProfileRecord {

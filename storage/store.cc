@@ -200,6 +200,7 @@ void Txn::Enqueue(const MessageRecord& m, const Address& recipient, std::int64_t
   QueueEntryRecord q;
   q.seq = m.seq;
   q.payload_bytes = static_cast<std::uint32_t>(m.payload.size());
+  q.expiry_ms = m.expiry_ms;
   Put(keys::kQueue, keys::Queue(recipient, m.priority, due_ms, m.seq), codec::Encode(q));
   RecipientRecord r;
   r.recipient = recipient;
@@ -209,8 +210,65 @@ void Txn::Enqueue(const MessageRecord& m, const Address& recipient, std::int64_t
   Put(keys::kRecipients, keys::Recipient(m.seq, recipient), codec::Encode(r));
 }
 
-void Txn::PutExpiry(std::int64_t expiry_ms, std::uint64_t seq) {
-  Put(keys::kExpiry, keys::Expiry(expiry_ms, seq), "");
+void Txn::PutExpiry(std::int64_t expiry_ms, std::uint64_t seq, const Address* origin,
+                    std::string_view msg_id) {
+  Put(keys::kExpiry, keys::Expiry(expiry_ms, seq),
+      origin != nullptr ? keys::Idempotency(*origin, msg_id) : std::string());
+}
+
+void Txn::DeleteExpiry(const ExpiryRecord& e) {
+  Delete(keys::kExpiry, keys::Expiry(e.expiry_ms, e.seq));
+  if (!e.idempotency_key.empty()) Delete(keys::kIdempotency, e.idempotency_key);
+}
+
+void Txn::FinishEntry(const QueueEntryRecord& e, RecipientState state, bool last, bool fan_out) {
+  Delete(keys::kQueue, keys::Queue(e.recipient, e.priority, e.due_ms, e.seq));
+  if (!fan_out) {
+    Delete(keys::kRecipients, keys::Recipient(e.seq, e.recipient));
+  } else if (last) {
+    // Every other recipient finished earlier: one range tombstone for all their states (only
+    // fan-out messages pay for it).
+    batch_.DeleteRange(store_.cfs_[keys::kRecipients], keys::RecipientPrefix(e.seq),
+                       keys::RecipientPrefix(e.seq + 1));
+    bytes_ += 16;
+  } else {
+    RecipientRecord r;
+    r.recipient = e.recipient;
+    r.state = state;
+    r.due_ms = e.due_ms;
+    r.priority = e.priority;
+    Put(keys::kRecipients, keys::Recipient(e.seq, e.recipient), codec::Encode(r));
+  }
+  if (last) Delete(keys::kMessages, keys::Message(e.seq));
+}
+
+void Txn::RescheduleEntry(const QueueEntryRecord& e, std::int64_t due_ms, std::uint32_t attempts) {
+  Delete(keys::kQueue, keys::Queue(e.recipient, e.priority, e.due_ms, e.seq));
+  QueueEntryRecord q = e;
+  q.due_ms = due_ms;
+  q.attempts = attempts;
+  Put(keys::kQueue, keys::Queue(e.recipient, e.priority, due_ms, e.seq), codec::Encode(q));
+  RecipientRecord r;
+  r.recipient = e.recipient;
+  r.state = RecipientState::kQueued;
+  r.due_ms = due_ms;
+  r.priority = e.priority;
+  Put(keys::kRecipients, keys::Recipient(e.seq, e.recipient), codec::Encode(r));
+}
+
+std::optional<MessageRecord> Txn::GetCommittedMessage(std::uint64_t seq) {
+  std::string v;
+  MessageRecord m;
+  rocksdb::Status s =
+      store_.db_->Get(rocksdb::ReadOptions(), store_.cfs_[keys::kMessages], keys::Message(seq), &v);
+  if (!s.ok()) {
+    if (!s.IsNotFound() && read_error_.ok()) {
+      read_error_ = Status::Unavailable(RocksError("read failed", s));
+    }
+    return std::nullopt;
+  }
+  if (!codec::Decode(v, &m)) return std::nullopt;
+  return m;
 }
 
 void Txn::PutAsRegistration(const AsRegistrationRecord& r) {
@@ -363,6 +421,23 @@ std::vector<QueueEntryRecord> Reader::ListQueue(const Address& recipient, std::s
   return out;
 }
 
+std::vector<ExpiryRecord> Reader::ExpiredBefore(std::int64_t now_ms, std::size_t limit) {
+  std::vector<ExpiryRecord> out;
+  const std::string end = keys::Expiry(now_ms, ~std::uint64_t{0});
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_.db_->NewIterator(rocksdb::ReadOptions(), store_.cfs_[keys::kExpiry]));
+  for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
+    std::string_view k(it->key().data(), it->key().size());
+    if (k.size() != 16 || k > std::string_view(end)) break;
+    ExpiryRecord e;
+    e.expiry_ms = static_cast<std::int64_t>(keys::ReadU64(k, 0) ^ (std::uint64_t{1} << 63));
+    e.seq = keys::ReadU64(k, 8);
+    e.idempotency_key = it->value().ToString();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 // --- Store ---
 
 Store::Store(const StoreOptions& options, metrics::Registry* registry)
@@ -472,15 +547,15 @@ Store::~Store() {
   }
 }
 
-void Store::Submit(Op fn, Done done, std::size_t bytes_hint) {
+void Store::Submit(Op fn, Done done, std::size_t bytes_hint, bool bounded) {
   if (failed_.load()) {
     if (done) done(Status::Unavailable("storage is refusing writes after a write failure"));
     return;
   }
   {
     std::unique_lock<std::mutex> lock(mu_);
-    if (queue_.size() >= options_.max_pending_ops ||
-        queued_bytes_ + bytes_hint > options_.max_pending_bytes) {
+    if (bounded && (queue_.size() >= options_.max_pending_ops ||
+                    queued_bytes_ + bytes_hint > options_.max_pending_bytes)) {
       lock.unlock();
       metrics_->Rejected();
       if (done) done(Status::ResourceExhausted("storage write queue is full"));
@@ -507,8 +582,12 @@ std::size_t Store::pending() const {
 }
 
 void Store::Drain() {
-  std::unique_lock<std::mutex> lock(mu_);
-  drained_cv_.wait(lock, [this] { return queue_.empty() && !in_flight_; });
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    drained_cv_.wait(lock, [this] { return queue_.empty() && !in_flight_; });
+  }
+  std::unique_lock<std::mutex> lock(rmu_);
+  rdrained_cv_.wait(lock, [this] { return rqueue_.empty() && !rbusy_; });
 }
 
 void Store::Fail(const Status& st) {
@@ -606,16 +685,20 @@ void Store::ReaderLoop() {
     std::function<void(Reader&)> fn;
     {
       std::unique_lock<std::mutex> lock(rmu_);
+      rbusy_ = false;
+      if (rqueue_.empty()) rdrained_cv_.notify_all();
       rcv_.wait(lock, [this] { return rstopping_ || !rqueue_.empty(); });
       if (rqueue_.empty()) return;
       fn = std::move(rqueue_.front());
       rqueue_.pop_front();
+      rbusy_ = true;
     }
     fn(reader);
   }
 }
 
-Result<RecoveredState> Store::Recover() {
+Result<RecoveredState> Store::Recover(
+    const std::function<void(const QueueEntryRecord&)>& on_queue_entry) {
   auto start = std::chrono::steady_clock::now();
   RecoveredState out;
   auto scan = [&](int cf, auto&& fn) {
@@ -657,6 +740,10 @@ Result<RecoveredState> Store::Recover() {
       if (p < 3) ++out.queue_entries_by_priority[p];
       QueueEntryRecord q;
       if (codec::Decode(view(v), &q)) out.queued_bytes += q.payload_bytes;
+      if (on_queue_entry && ParseQueueKey(k, at, &q)) {
+        q.recipient = std::move(a);
+        on_queue_entry(q);
+      }
     });
   }
   if (s.ok()) {

@@ -75,7 +75,21 @@ class Txn {
   void PutMessage(const MessageRecord& m);
   // Queues message `m` for `recipient` (queue entry + per-recipient state), due at `due_ms`.
   void Enqueue(const MessageRecord& m, const Address& recipient, std::int64_t due_ms);
-  void PutExpiry(std::int64_t expiry_ms, std::uint64_t seq);
+  // Indexes `seq` under its expiry time. With `origin`, the idempotency record (origin, msg_id) is
+  // forgotten then too.
+  void PutExpiry(std::int64_t expiry_ms, std::uint64_t seq, const Address* origin = nullptr,
+                 std::string_view msg_id = {});
+  // Removes an expiry index entry and the idempotency record it names.
+  void DeleteExpiry(const ExpiryRecord& e);
+
+  // Delivery outcomes. A finished entry leaves the queue; its recipient state becomes `state`
+  // (kept for the admin view while other recipients of a fan-out message are pending). When it was
+  // the message's `last` pending entry, the message and its recipient states are deleted.
+  void FinishEntry(const QueueEntryRecord& e, RecipientState state, bool last, bool fan_out);
+  // Moves a queue entry to a new due time (a retry), counting the attempt.
+  void RescheduleEntry(const QueueEntryRecord& e, std::int64_t due_ms, std::uint32_t attempts);
+  // A committed message (not one written earlier in the same batch).
+  std::optional<MessageRecord> GetCommittedMessage(std::uint64_t seq);
 
   void PutAsRegistration(const AsRegistrationRecord& r);
   void DeleteAsRegistration(const std::string& registration_id);
@@ -129,6 +143,8 @@ class Reader {
   QueueSummary SummarizeQueue(const Address& recipient);
   // Up to `limit` queue entries of `recipient`, in delivery order (priority, due time, seq).
   std::vector<QueueEntryRecord> ListQueue(const Address& recipient, std::size_t limit);
+  // Up to `limit` expiry index entries due at or before `now_ms`, earliest first.
+  std::vector<ExpiryRecord> ExpiredBefore(std::int64_t now_ms, std::size_t limit);
 
  private:
   friend class Store;
@@ -161,19 +177,23 @@ class Store {
   // Queues `fn` for the writer. `done` runs on the writer thread after the batch is durable (OK),
   // or with fn's error (its writes are rolled back), Unavailable (store failed) or
   // ResourceExhausted (queue full; then `done` runs on the caller's thread before Submit returns).
-  // `bytes_hint` counts toward max_pending_bytes.
-  void Submit(Op fn, Done done, std::size_t bytes_hint = 0);
+  // `bytes_hint` counts toward max_pending_bytes. Operations whose number is bounded elsewhere
+  // (delivery outcomes: at most one per delivery in flight) pass bounded = false and are never
+  // refused for a full queue, so that overload cannot turn a delivered message into a redelivery.
+  void Submit(Op fn, Done done, std::size_t bytes_hint = 0, bool bounded = true);
 
   // Runs `fn` on the reader thread against committed data.
   void Query(std::function<void(Reader&)> fn);
 
-  // Scans what the broker keeps in memory. Call before serving.
-  Result<RecoveredState> Recover();
+  // Scans what the broker keeps in memory. Call before serving. `on_queue_entry`, if set, sees
+  // every queue entry (recipient, priority, due, seq, attempts, bytes, expiry).
+  Result<RecoveredState> Recover(
+      const std::function<void(const QueueEntryRecord&)>& on_queue_entry = nullptr);
 
   bool healthy() const { return !failed_.load(); }
   std::size_t pending() const;
 
-  // Tests: waits until every submitted operation completed.
+  // Waits until every submitted operation and query completed.
   void Drain();
 
  private:
@@ -211,6 +231,8 @@ class Store {
   std::mutex rmu_;
   std::condition_variable rcv_;
   std::deque<std::function<void(Reader&)>> rqueue_;
+  std::condition_variable rdrained_cv_;
+  bool rbusy_ = false;
   bool rstopping_ = false;
   std::thread reader_;
 };

@@ -179,6 +179,13 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
       return;
     }
     boost::system::error_code ignored;
+    // A connect to a loopback port nobody listens on can pick that very port as its source and
+    // connect to itself (TCP simultaneous open): it would hold the port its server needs.
+    auto local = socket_->local_endpoint(ignored);
+    if (!ignored && local == socket_->remote_endpoint(ignored)) {
+      Fail(Status::Unavailable("connect " + target_.key() + ": connected to itself (no listener)"));
+      return;
+    }
     socket_->set_option(tcp::no_delay(true), ignored);
     if (!target_.tls) {
       StartSession();

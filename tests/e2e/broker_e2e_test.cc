@@ -188,7 +188,10 @@ TEST_F(BrokerE2E, OversizedSegmentSetGets413AndStoresNothingMore) {
 }
 
 TEST_F(BrokerE2E, StateSurvivesRestart) {
-  Start();
+  // A gateway nobody listens for: messages routed there stay queued (retried).
+  const std::vector<std::string> gateway = {"--set", "gateways.l3g-1.type=l3g", "--set",
+                                            "gateways.l3g-1.api_root=http://127.0.0.1:1"};
+  Start(gateway);
   ASSERT_TRUE(d().ok());
   ASSERT_EQ(Post("/msgs-asregistration/v1/registrations",
                  R"({"asSvcId":"as-keep","targetUri":"http://127.0.0.1:1/x"})")
@@ -203,7 +206,7 @@ TEST_F(BrokerE2E, StateSurvivesRestart) {
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0) << d().log();
 
-  Start();
+  Start(gateway);
   ASSERT_TRUE(d().ok()) << d().log();
   EXPECT_EQ(QueueCount("UE", "ue-r"), 10u);
   // The registration and the routing rule came back: AS and gateway-routed UE are reachable.
@@ -231,6 +234,10 @@ TEST_F(BrokerE2E, AdminBadInputGetsProblemDetails) {
   EXPECT_EQ(Admin("DELETE", "/groups/none").status, 404);
   EXPECT_EQ(Admin("GET", "/queues/NOPE/x").status, 400);
   EXPECT_EQ(Admin("PUT", "/routing-rules/r", R"({"gateway":5})").status, 400);
+  auto unknown_gw = Admin("PUT", "/routing-rules/r", R"({"pattern":"ue-*","gateway":"nope"})");
+  EXPECT_EQ(unknown_gw.status, 400) << unknown_gw.body;
+  EXPECT_NE(unknown_gw.body.find("nope"), std::string::npos) << unknown_gw.body;
+  EXPECT_EQ(Json(Admin("GET", "/stats").body)["routingRules"].to_number<std::uint64_t>(), 0u);
   EXPECT_EQ(Admin("GET", "/messages/AS/as-1/unknown").status, 404);
   EXPECT_EQ(Json(Admin("GET", "/stats").body)["groups"].to_number<std::uint64_t>(), 0u);
 }

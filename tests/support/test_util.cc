@@ -53,6 +53,8 @@ RunResult Run(const std::vector<std::string>& argv, const std::string& input,
   posix_spawn_file_actions_adddup2(&fa, in_pipe[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err_pipe[1], 2);
+  // The child must not inherit the test's sockets (a listener kept open by a child holds its port).
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   pid_t pid = -1;
   auto args = Argv(argv);
   int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
@@ -190,6 +192,7 @@ Process::Process(std::vector<std::string> argv, const std::string& log_path) {
     posix_spawn_file_actions_adddup2(&fa, fd, 1);
     posix_spawn_file_actions_adddup2(&fa, fd, 2);
   }
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);  // see Run
   auto args = Argv(argv);
   if (posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
   posix_spawn_file_actions_destroy(&fa);
@@ -242,6 +245,23 @@ CurlResult Curl(std::vector<std::string> args) {
     tail >> c.status >> c.http_version;
   }
   return c;
+}
+
+long EnvInt(const char* name, long fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  return *end == '\0' ? n : fallback;
+}
+
+double MetricValue(const std::string& text, const std::string& series) {
+  std::size_t at = 0;
+  while ((at = text.find(series + " ", at)) != std::string::npos) {
+    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
+    at += series.size();
+  }
+  return -1;
 }
 
 }  // namespace msgin5g::testing_support

@@ -99,7 +99,14 @@ std::uint64_t TotalQueued(const BrokerStats& s) {
 
 class DurableBrokerTest : public testing::Test {
  protected:
-  void SetUp() override { store_options_.path = FreshDir("broker"); }
+  void SetUp() override {
+    store_options_.path = FreshDir("broker");
+    // The gateways the tests' routing rules name (nothing is delivered: no channel here).
+    for (const char* name : {"gw-1", "gw-a", "gw-b"}) {
+      broker_options_.gateways.push_back({name, GatewayKind::kL3g, "http://127.0.0.1:1", 0});
+    }
+    broker_options_.gateways.push_back({"cbc", GatewayKind::kBg, "http://127.0.0.1:1", 0});
+  }
   void TearDown() override {
     Close();
     std::error_code ec;
@@ -575,6 +582,12 @@ TEST_F(DurableBrokerTest, TopicMessageGoesToEachCurrentSubscriber) {
 // ---------------------------------------------------------------------------------------------
 // Routing rules
 // ---------------------------------------------------------------------------------------------
+
+TEST_F(DurableBrokerTest, RoutingRuleToAnUnconfiguredGatewayIsRefused) {
+  Open();
+  EXPECT_EQ(PutRule("r1", "ue-*", "no-such-gw").code(), StatusCode::kInvalidArgument);
+  SubmitOk(Msg(As("svc-1"), Ue("ue-1"), "m-1", false), Kind::kFailed);  // still unrouted
+}
 
 TEST_F(DurableBrokerTest, RoutingRuleMakesMatchingUesReachable) {
   Open();

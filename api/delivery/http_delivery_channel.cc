@@ -1,0 +1,183 @@
+#include "api/delivery/http_delivery_channel.h"
+
+#include <pthread.h>
+
+#include <charconv>
+
+#include "api/sbi/codec.h"
+#include "api/sbi/models.h"
+
+namespace msgin5g::api {
+
+namespace {
+
+using broker::DeliveryResult;
+using storage::MessageKind;
+using storage::MessageRecord;
+
+sbi::Address ToSbi(const storage::Address& a) { return {broker::AddressTypeName(a.type), a.id}; }
+
+std::string Join(std::string_view base, std::string_view path) {
+  while (!base.empty() && base.back() == '/') base.remove_suffix(1);
+  return std::string(base) + std::string(path);
+}
+
+// The fields every *MessageDelivery shape shares.
+template <class T>
+T MessageBody(const broker::Outbound& out) {
+  const MessageRecord& m = *out.message;
+  T v;
+  v.oriAddr = ToSbi(m.origin);
+  v.destAddr = ToSbi(out.recipient);
+  if (!m.app_id.empty()) v.appId = m.app_id;
+  v.msgId = m.msg_id;
+  if (m.report_requested) v.delivStReqInd = true;
+  v.payload = std::string(out.payload);
+  if (out.segment) {
+    v.segInd = true;
+    v.segParams = sbi::MessageSegmentParameters{
+        out.segment->segment_id, static_cast<std::int64_t>(out.segment->total),
+        static_cast<std::int64_t>(out.segment->number), out.segment->last};
+    // Each segment is a message of its own: its msgId must differ from its siblings'.
+    v.msgId = m.msg_id + "#" + std::to_string(out.segment->number);
+  }
+  return v;
+}
+
+std::string ReportBody(const MessageRecord& m, const storage::Address& recipient) {
+  sbi::DeliveryStatusReport r;
+  r.oriAddr = ToSbi(m.origin);  // who reports: the original message's recipient
+  r.destAddr = ToSbi(recipient);
+  r.msgId = m.msg_id;
+  r.delivSt = m.report_status == storage::ReportStatus::kSuccess ? "REPT_DELY_SUCCESS"
+                                                                 : "REPT_DELY_FAILED";
+  if (!m.failure_cause.empty()) r.failureCause = m.failure_cause;
+  return sbi::Encode(r);
+}
+
+const char* GatewayService(broker::GatewayKind k) {
+  switch (k) {
+    case broker::GatewayKind::kL3g: return "/msgg-l3gdelivery/v1";
+    case broker::GatewayKind::kN3g: return "/msgg-n3gdelivery/v1";
+    case broker::GatewayKind::kBg: return "/msgg-bgdelivery/v1";
+  }
+  return "";
+}
+
+std::chrono::milliseconds RetryAfter(const http::Response& r) {
+  std::string_view v = http::FindHeader(r.headers, "retry-after");
+  std::int64_t secs = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
+  if (ec != std::errc() || p != v.data() + v.size() || secs < 0) return {};  // HTTP-date: ignored
+  return std::chrono::seconds(std::min<std::int64_t>(secs, 86400));
+}
+
+}  // namespace
+
+HttpDeliveryChannel::HttpDeliveryChannel(http::ClientOptions options)
+    : work_(boost::asio::make_work_guard(ioc_)),
+      client_(std::make_unique<http::H2Client>(ioc_, std::move(options))) {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "delivery-io");
+    ioc_.run();
+  });
+}
+
+HttpDeliveryChannel::~HttpDeliveryChannel() {
+  client_->Close();
+  work_.reset();
+  // Let the closes and failed callbacks run, then stop.
+  boost::asio::post(ioc_, [this] { ioc_.stop(); });
+  if (thread_.joinable()) thread_.join();
+  client_.reset();
+}
+
+http::ClientRequest HttpDeliveryChannel::BuildRequest(const broker::Route& route,
+                                                      const broker::Outbound& out,
+                                                      std::string* error) {
+  const MessageRecord& m = *out.message;
+  const bool report = m.kind == MessageKind::kReport;
+  http::ClientRequest req;
+  req.method = "POST";
+  req.headers.push_back({"content-type", "application/json"});
+  if (route.kind == broker::Route::Kind::kAs) {
+    req.url = Join(route.base, report ? "/deliver-report" : "/deliver-message");
+    req.body = report ? ReportBody(m, out.recipient)
+                      : sbi::Encode([&] {
+                          auto v = MessageBody<sbi::UEMessageDelivery>(out);
+                          v.stoAndFwInd = m.store_and_forward;
+                          if (m.store_and_forward && m.expiry_ms != 0) {
+                            v.stoAndFwParams = sbi::StoreAndForwardParameters{sbi::FormatDateTime(
+                                std::chrono::system_clock::time_point(
+                                    std::chrono::milliseconds(m.expiry_ms)))};
+                          }
+                          return v;
+                        }());
+    return req;
+  }
+  const std::string service = Join(route.base, GatewayService(route.gateway));
+  if (report) {
+    if (route.gateway == broker::GatewayKind::kBg) {
+      *error = "a broadcast gateway takes no delivery status reports";
+      return req;
+    }
+    req.url = service + "/deliver-report";
+    req.body = ReportBody(m, out.recipient);
+    return req;
+  }
+  req.url = service + "/deliver-message";
+  switch (route.gateway) {
+    case broker::GatewayKind::kL3g:
+      req.body = sbi::Encode(MessageBody<sbi::L3gMessageDelivery>(out));
+      break;
+    case broker::GatewayKind::kN3g:
+      req.body = sbi::Encode(MessageBody<sbi::N3gMessageDelivery>(out));
+      break;
+    case broker::GatewayKind::kBg: {
+      auto v = MessageBody<sbi::BgMessageDelivery>(out);
+      v.priority = broker::PriorityName(m.priority);
+      req.body = sbi::Encode(v);
+      break;
+    }
+  }
+  return req;
+}
+
+DeliveryResult HttpDeliveryChannel::Classify(const Result<http::Response>& r) {
+  DeliveryResult out;
+  if (!r.ok()) {
+    out.kind = r.status().code() == StatusCode::kInvalidArgument ? DeliveryResult::Kind::kPermanent
+                                                                 : DeliveryResult::Kind::kTransient;
+    out.detail = r.status().message();
+    return out;
+  }
+  const int status = r->status;
+  if (status >= 200 && status < 300) return out;
+  out.detail = "HTTP " + std::to_string(status);
+  if (!r->body.empty()) {
+    auto problem = sbi::DecodeProblemDetails(r->body);
+    if (problem.ok() && !problem.value->cause.empty()) out.detail += " " + problem.value->cause;
+  }
+  if (status == 408 || status == 429 || status >= 500) {
+    out.kind = DeliveryResult::Kind::kTransient;
+    if (status == 429 || status == 503) out.retry_after = RetryAfter(*r);
+  } else {
+    out.kind = DeliveryResult::Kind::kPermanent;
+  }
+  return out;
+}
+
+void HttpDeliveryChannel::Deliver(const broker::Route& route, const broker::Outbound& out,
+                                  std::function<void(DeliveryResult)> done) {
+  std::string error;
+  http::ClientRequest req = BuildRequest(route, out, &error);
+  if (!error.empty()) {
+    done(DeliveryResult{DeliveryResult::Kind::kPermanent, {}, error});
+    return;
+  }
+  client_->Send(std::move(req), [done = std::move(done)](Result<http::Response> r) {
+    done(Classify(r));
+  });
+}
+
+}  // namespace msgin5g::api

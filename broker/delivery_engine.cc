@@ -1,0 +1,591 @@
+#include "broker/delivery_engine.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <random>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+
+#include "common/logging.h"
+
+namespace msgin5g::broker {
+
+namespace {
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+enum class State : std::uint8_t {
+  kUnrouted,    // no route for the recipient now
+  kReady,       // in its destination's ready queue
+  kWaiting,     // in waiting_ until its due time
+  kLoading,     // payload being read back (counts as in flight)
+  kSending,     // request(s) in flight
+  kPersisting,  // outcome being written; nothing else may happen to it meanwhile
+};
+
+int Severity(DeliveryResult::Kind k) {
+  switch (k) {
+    case DeliveryResult::Kind::kDelivered: return 0;
+    case DeliveryResult::Kind::kTransient: return 1;
+    case DeliveryResult::Kind::kPermanent: return 2;
+  }
+  return 0;
+}
+
+const char* ResultName(DeliveryResult::Kind k) {
+  switch (k) {
+    case DeliveryResult::Kind::kDelivered: return "delivered";
+    case DeliveryResult::Kind::kTransient: return "transient_failure";
+    case DeliveryResult::Kind::kPermanent: return "permanent_failure";
+  }
+  return "unknown";
+}
+
+std::string RecipientKey(const Address& a) {
+  std::string k;
+  k.reserve(a.id.size() + 1);
+  k.push_back(static_cast<char>(a.type));
+  k.append(a.id);
+  return k;
+}
+
+}  // namespace
+
+std::vector<std::string_view> SplitPayload(std::string_view payload, std::size_t max) {
+  std::vector<std::string_view> parts;
+  if (max == 0 || payload.size() <= max) {
+    parts.push_back(payload);
+    return parts;
+  }
+  std::size_t at = 0;
+  while (at < payload.size()) {
+    std::size_t n = std::min(max, payload.size() - at);
+    if (at + n < payload.size()) {
+      // Back off to the start of a UTF-8 sequence (never split one between two JSON strings).
+      std::size_t cut = n;
+      while (cut > 0 && (static_cast<unsigned char>(payload[at + cut]) & 0xC0) == 0x80) --cut;
+      if (cut > 0) n = cut;  // a max smaller than one character: split bytes (cannot do better)
+    }
+    parts.push_back(payload.substr(at, n));
+    at += n;
+  }
+  return parts;
+}
+
+struct DeliveryEngine::Destination {
+  Route route;
+  std::deque<std::uint64_t> ready[3];  // entry ids by priority; stale ids are skipped
+  std::size_t in_flight = 0;
+  // Circuit breaker.
+  std::uint32_t failures = 0;  // consecutive transient failures
+  std::uint32_t opens = 0;     // consecutive openings (backoff exponent)
+  std::int64_t blocked_until = 0;
+  bool half_open = false;  // after a block: one probe at a time until a success
+
+  bool HasReady() const { return !ready[0].empty() || !ready[1].empty() || !ready[2].empty(); }
+};
+
+struct DeliveryEngine::Entry {
+  storage::QueueEntryRecord rec;
+  std::shared_ptr<const storage::MessageRecord> msg;  // null until (re)loaded
+  std::shared_ptr<Destination> dest;                  // set while ready or in flight
+  std::int64_t queued_ms = 0;                         // for the oldest-waiting gauge
+  State state = State::kUnrouted;
+  bool cached = false;  // msg counts toward cached_bytes_
+  std::uint32_t parts_left = 0;
+  DeliveryResult worst;  // over the parts of a segmented delivery
+};
+
+class DeliveryEngine::Metrics {
+ public:
+  explicit Metrics(metrics::Registry* r) {
+    if (r == nullptr) return;
+    auto& reg = r->prom();
+    attempts_ = &prometheus::BuildCounter()
+                     .Name("msgin5g_delivery_attempts_total")
+                     .Help("Delivery requests by channel and result")
+                     .Register(reg);
+    finished_ = &prometheus::BuildCounter()
+                     .Name("msgin5g_delivery_finished_total")
+                     .Help("Queue entries finished, by outcome (delivered, failed, expired)")
+                     .Register(reg);
+    retries_ = &prometheus::BuildCounter()
+                    .Name("msgin5g_delivery_retries_total")
+                    .Help("Entries scheduled for another attempt")
+                    .Register(reg)
+                    .Add({});
+    latency_ = &prometheus::BuildHistogram()
+                    .Name("msgin5g_delivery_latency_seconds")
+                    .Help("From acceptance to the recipient's 2xx")
+                    .Register(reg);
+    in_flight_ = &prometheus::BuildGauge()
+                      .Name("msgin5g_delivery_in_flight")
+                      .Help("Delivery requests in flight")
+                      .Register(reg)
+                      .Add({});
+    pending_ = &prometheus::BuildGauge()
+                    .Name("msgin5g_delivery_pending_entries")
+                    .Help("Queue entries waiting for delivery, by state (routed, unrouted)")
+                    .Register(reg);
+    routed_ = &pending_->Add({{"state", "routed"}});
+    unrouted_ = &pending_->Add({{"state", "unrouted"}});
+    oldest_ = &prometheus::BuildGauge()
+                   .Name("msgin5g_delivery_oldest_waiting_seconds")
+                   .Help("Age of the oldest undelivered entry, by priority")
+                   .Register(reg);
+    for (const char* p : {"HIGH", "MIDDLE", "LOW"}) oldest_by_.push_back(&oldest_->Add({{"priority", p}}));
+    open_ = &prometheus::BuildGauge()
+                 .Name("msgin5g_delivery_breakers_open")
+                 .Help("Destinations whose circuit breaker is open")
+                 .Register(reg)
+                 .Add({});
+  }
+  void Attempt(const char* channel, DeliveryResult::Kind k) {
+    if (attempts_) attempts_->Add({{"channel", channel}, {"result", ResultName(k)}}).Increment();
+  }
+  void Finished(const char* outcome) {
+    if (finished_) finished_->Add({{"outcome", outcome}}).Increment();
+  }
+  void Retry() {
+    if (retries_) retries_->Increment();
+  }
+  void Latency(const char* channel, double seconds) {
+    if (latency_) latency_->Add({{"channel", channel}}, metrics::LatencyBuckets()).Observe(seconds);
+  }
+  void InFlight(std::size_t n) {
+    if (in_flight_) in_flight_->Set(static_cast<double>(n));
+  }
+  void Scan(std::size_t routed, std::size_t unrouted, const double oldest[3], std::size_t open) {
+    if (!pending_) return;
+    routed_->Set(static_cast<double>(routed));
+    unrouted_->Set(static_cast<double>(unrouted));
+    for (int i = 0; i < 3; ++i) oldest_by_[i]->Set(oldest[i]);
+    open_->Set(static_cast<double>(open));
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>* attempts_ = nullptr;
+  prometheus::Family<prometheus::Counter>* finished_ = nullptr;
+  prometheus::Counter* retries_ = nullptr;
+  prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
+  prometheus::Gauge* in_flight_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* pending_ = nullptr;
+  prometheus::Gauge* routed_ = nullptr;
+  prometheus::Gauge* unrouted_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* oldest_ = nullptr;
+  std::vector<prometheus::Gauge*> oldest_by_;
+  prometheus::Gauge* open_ = nullptr;
+};
+
+DeliveryEngine::DeliveryEngine(DeliveryOptions options, DeliveryChannel& channel, OutcomeSink& sink,
+                               metrics::Registry* metrics)
+    : options_(std::move(options)),
+      channel_(channel),
+      sink_(sink),
+      metrics_(std::make_unique<Metrics>(metrics)),
+      routes_(std::make_shared<RouteTable>()) {}
+
+DeliveryEngine::~DeliveryEngine() { Stop(); }
+
+void DeliveryEngine::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "delivery");
+    Loop();
+  });
+}
+
+void DeliveryEngine::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    stopping_ = true;
+    stopped_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  inbox_.clear();
+}
+
+void DeliveryEngine::Post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopped_) return;
+    inbox_.push_back(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
+void DeliveryEngine::Add(std::vector<QueuedEntry> entries) {
+  if (entries.empty()) return;
+  Post([this, e = std::move(entries)]() mutable { AddOnLoop(std::move(e)); });
+}
+
+void DeliveryEngine::SetRoutes(std::shared_ptr<const RouteTable> routes) {
+  Post([this, r = std::move(routes)]() mutable { SetRoutesOnLoop(std::move(r)); });
+}
+
+void DeliveryEngine::GetCounts(std::function<void(Counts)> done) {
+  Post([this, done = std::move(done)] {
+    Counts c;
+    c.pending = entries_.size();
+    for (const auto& [id, e] : entries_) c.unrouted += e.state == State::kUnrouted ? 1 : 0;
+    c.in_flight = in_flight_;
+    done(c);
+  });
+}
+
+void DeliveryEngine::Loop() {
+  for (;;) {
+    std::vector<std::function<void()>> batch;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      const std::int64_t wake = NextWakeup(NowMs());
+      cv_.wait_until(lock,
+                     std::chrono::system_clock::time_point(std::chrono::milliseconds(wake)),
+                     [this] { return stopping_ || !inbox_.empty(); });
+      if (stopping_) return;
+      batch.swap(inbox_);
+    }
+    for (auto& fn : batch) fn();
+    const std::int64_t now = NowMs();
+    PromoteDue(now);
+    if (now >= next_expiry_scan_) {
+      ScanExpired(now);
+      next_expiry_scan_ = now + options_.expiry_scan_interval.count();
+    }
+    DispatchAll(now);
+    metrics_->InFlight(in_flight_);
+  }
+}
+
+std::int64_t DeliveryEngine::NextWakeup(std::int64_t now) const {
+  std::int64_t wake = std::max(next_expiry_scan_, now + 1);
+  if (!waiting_.empty()) wake = std::min(wake, std::max(waiting_.top().first, now + 1));
+  for (const auto& [key, d] : destinations_) {
+    if (d->blocked_until > now && d->HasReady()) wake = std::min(wake, d->blocked_until);
+  }
+  return wake;
+}
+
+void DeliveryEngine::CacheMessage(Entry& e, std::shared_ptr<const storage::MessageRecord> m) {
+  e.msg = std::move(m);
+  e.cached = false;
+  if (e.msg && cached_bytes_ + e.msg->payload.size() <= options_.payload_cache_bytes) {
+    cached_bytes_ += e.msg->payload.size();
+    e.cached = true;
+  }
+}
+
+void DeliveryEngine::Release(Entry& e) {
+  if (e.cached && e.msg) cached_bytes_ -= e.msg->payload.size();
+  e.cached = false;
+}
+
+void DeliveryEngine::AddOnLoop(std::vector<QueuedEntry> entries) {
+  for (auto& q : entries) {
+    const std::uint64_t id = next_id_++;
+    Entry& e = entries_[id];
+    e.rec = std::move(q.entry);
+    e.queued_ms = q.message ? q.message->accepted_ms : e.rec.due_ms;
+    // Over the budget the payload is dropped now and read back when the entry is due.
+    CacheMessage(e, std::move(q.message));
+    if (!e.cached) e.msg.reset();
+    if (e.rec.due_ms > NowMs()) {
+      e.state = State::kWaiting;
+      waiting_.push({e.rec.due_ms, id});
+    } else {
+      MakeReady(id, e);
+    }
+  }
+}
+
+std::shared_ptr<DeliveryEngine::Destination> DeliveryEngine::DestinationFor(const Address& a) {
+  std::string key = RecipientKey(a);
+  auto cached = by_recipient_.find(key);
+  if (cached != by_recipient_.end()) return cached->second;
+  std::shared_ptr<Destination> d;
+  if (auto route = routes_->Resolve(a)) {
+    auto& slot = destinations_[route->Key()];
+    if (!slot) slot = std::make_shared<Destination>();
+    slot->route = *route;
+    d = slot;
+  }
+  by_recipient_.emplace(std::move(key), d);
+  return d;
+}
+
+void DeliveryEngine::MakeReady(std::uint64_t id, Entry& e) {
+  e.dest = DestinationFor(e.rec.recipient);
+  if (!e.dest) {
+    e.state = State::kUnrouted;  // found again by SetRoutes when a route appears
+    return;
+  }
+  e.state = State::kReady;
+  e.dest->ready[std::min<std::size_t>(static_cast<std::size_t>(e.rec.priority), 2)].push_back(id);
+}
+
+void DeliveryEngine::SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes) {
+  routes_ = std::move(routes);
+  by_recipient_.clear();
+  for (auto& [key, d] : destinations_) {
+    for (auto& q : d->ready) q.clear();
+  }
+  // Everything not in flight or waiting is placed again, in priority then arrival order.
+  std::vector<std::pair<std::pair<int, std::uint64_t>, std::uint64_t>> replace;
+  for (auto& [id, e] : entries_) {
+    if (e.state == State::kReady || e.state == State::kUnrouted) {
+      replace.push_back({{static_cast<int>(e.rec.priority), e.rec.seq}, id});
+    }
+  }
+  std::sort(replace.begin(), replace.end());
+  for (const auto& [order, id] : replace) MakeReady(id, entries_.at(id));
+  // Destinations no route uses any more, with nothing in flight, are forgotten.
+  for (auto it = destinations_.begin(); it != destinations_.end();) {
+    it = (it->second.use_count() == 1 && it->second->in_flight == 0) ? destinations_.erase(it)
+                                                                      : std::next(it);
+  }
+}
+
+void DeliveryEngine::PromoteDue(std::int64_t now) {
+  while (!waiting_.empty() && waiting_.top().first <= now) {
+    auto [due, id] = waiting_.top();
+    waiting_.pop();
+    auto it = entries_.find(id);
+    if (it == entries_.end() || it->second.state != State::kWaiting || it->second.rec.due_ms != due) {
+      continue;  // stale timer
+    }
+    MakeReady(id, it->second);
+  }
+}
+
+void DeliveryEngine::ScanExpired(std::int64_t now) {
+  std::size_t routed = 0, unrouted = 0, open = 0;
+  std::int64_t oldest[3] = {now, now, now};
+  for (auto& [id, e] : entries_) {
+    if (e.state == State::kPersisting) continue;
+    (e.state == State::kUnrouted ? unrouted : routed)++;
+    auto p = std::min<std::size_t>(static_cast<std::size_t>(e.rec.priority), 2);
+    oldest[p] = std::min(oldest[p], e.queued_ms);
+    const bool idle = e.state == State::kUnrouted || e.state == State::kReady ||
+                      e.state == State::kWaiting;
+    if (idle && e.rec.expiry_ms != 0 && e.rec.expiry_ms <= now) {
+      Finish(id, e, OutcomeSink::Final::kExpired, "expired before delivery");
+    }
+  }
+  for (const auto& [key, d] : destinations_) open += d->blocked_until > now ? 1 : 0;
+  double ages[3];
+  for (int i = 0; i < 3; ++i) ages[i] = static_cast<double>(now - oldest[i]) / 1000.0;
+  metrics_->Scan(routed, unrouted, ages, open);
+}
+
+void DeliveryEngine::DispatchAll(std::int64_t now) {
+  std::vector<std::uint64_t> to_load;
+  for (auto& [key, d] : destinations_) {
+    if (in_flight_ >= options_.max_in_flight) break;
+    Dispatch(*d, now, &to_load);
+  }
+  if (to_load.empty()) return;
+  std::vector<std::uint64_t> seqs;
+  seqs.reserve(to_load.size());
+  for (auto id : to_load) seqs.push_back(entries_.at(id).rec.seq);
+  sink_.LoadMessages(std::move(seqs), [this, ids = std::move(to_load)](auto messages) {
+    Post([this, ids, messages = std::move(messages)]() mutable {
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        auto it = entries_.find(ids[i]);
+        if (it == entries_.end() || it->second.state != State::kLoading) continue;
+        Entry& e = it->second;
+        if (i >= messages.size() || !messages[i]) {
+          // The message record is gone (cannot normally happen): drop the entry from the queue.
+          e.dest->in_flight--;
+          in_flight_--;
+          Finish(ids[i], e, OutcomeSink::Final::kFailed, "message record missing");
+          continue;
+        }
+        CacheMessage(e, std::move(messages[i]));
+        Send(ids[i], e);
+      }
+    });
+  });
+}
+
+void DeliveryEngine::Dispatch(Destination& d, std::int64_t now, std::vector<std::uint64_t>* to_load) {
+  if (d.blocked_until > now) return;
+  const std::size_t limit = d.half_open ? 1 : options_.max_in_flight_per_destination;
+  while (d.in_flight < limit && in_flight_ < options_.max_in_flight) {
+    Entry* e = nullptr;
+    std::uint64_t id = 0;
+    for (auto& q : d.ready) {
+      while (!q.empty() && e == nullptr) {
+        id = q.front();
+        q.pop_front();
+        auto it = entries_.find(id);
+        if (it != entries_.end() && it->second.state == State::kReady && it->second.dest.get() == &d) {
+          e = &it->second;
+        }
+      }
+      if (e != nullptr) break;
+    }
+    if (e == nullptr) return;
+    if (e->rec.expiry_ms != 0 && e->rec.expiry_ms <= now) {
+      Finish(id, *e, OutcomeSink::Final::kExpired, "expired before delivery");
+      continue;
+    }
+    d.in_flight++;
+    in_flight_++;
+    if (e->msg) {
+      Send(id, *e);
+    } else {
+      e->state = State::kLoading;
+      to_load->push_back(id);
+    }
+  }
+}
+
+void DeliveryEngine::Send(std::uint64_t id, Entry& e) {
+  e.state = State::kSending;
+  const Route& route = e.dest->route;
+  auto parts = SplitPayload(e.msg->payload, route.max_segment_bytes);
+  e.parts_left = static_cast<std::uint32_t>(parts.size());
+  e.worst = DeliveryResult{};
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    Outbound out;
+    out.message = e.msg;
+    out.recipient = e.rec.recipient;
+    out.payload = parts[i];
+    if (parts.size() > 1) {
+      out.segment = SegmentInfo{e.msg->msg_id, static_cast<std::uint32_t>(parts.size()),
+                                static_cast<std::uint32_t>(i + 1), i + 1 == parts.size()};
+    }
+    channel_.Deliver(route, out, [this, id](DeliveryResult r) {
+      Post([this, id, r = std::move(r)]() mutable { OnResult(id, std::move(r)); });
+    });
+  }
+}
+
+void DeliveryEngine::OnResult(std::uint64_t id, DeliveryResult r) {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || it->second.state != State::kSending) return;
+  Entry& e = it->second;
+  metrics_->Attempt(e.dest->route.ChannelName(), r.kind);
+  if (Severity(r.kind) > Severity(e.worst.kind)) {
+    auto retry_after = std::max(e.worst.retry_after, r.retry_after);
+    e.worst = std::move(r);
+    e.worst.retry_after = retry_after;
+  } else {
+    e.worst.retry_after = std::max(e.worst.retry_after, r.retry_after);
+  }
+  if (--e.parts_left > 0) return;
+  Complete(id, e, std::move(e.worst), NowMs());
+}
+
+std::chrono::milliseconds DeliveryEngine::Backoff(std::uint32_t n) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::int64_t d = options_.retry_initial.count();
+  for (std::uint32_t i = 1; i < n && d < options_.retry_max.count(); ++i) d *= 2;
+  d = std::min<std::int64_t>(d, options_.retry_max.count());
+  // Half fixed, half random: spreads retries of many entries without ever retrying at once.
+  std::uniform_int_distribution<std::int64_t> jitter(0, std::max<std::int64_t>(d / 2, 0));
+  return std::chrono::milliseconds(d - d / 2 + jitter(rng));
+}
+
+void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std::int64_t now) {
+  Destination& d = *e.dest;
+  d.in_flight--;
+  in_flight_--;
+  const char* channel = d.route.ChannelName();
+  switch (r.kind) {
+    case DeliveryResult::Kind::kDelivered:
+      d.failures = 0;
+      d.opens = 0;
+      d.half_open = false;
+      metrics_->Latency(channel, static_cast<double>(now - e.msg->accepted_ms) / 1000.0);
+      Finish(id, e, OutcomeSink::Final::kDelivered, "");
+      return;
+    case DeliveryResult::Kind::kPermanent:
+      // The destination answered: it is alive, whatever it thought of this message.
+      d.failures = 0;
+      d.opens = 0;
+      d.half_open = false;
+      Finish(id, e, OutcomeSink::Final::kFailed, "refused by the destination: " + r.detail);
+      return;
+    case DeliveryResult::Kind::kTransient:
+      break;
+  }
+  // Transient. The breaker opens after breaker_failures in a row, or when a probe fails; requests
+  // still in flight when it opened do not open it again (no runaway backoff).
+  d.failures++;
+  if (d.blocked_until <= now && (d.half_open || d.failures >= options_.breaker_failures)) {
+    d.opens++;
+    d.half_open = true;
+    d.blocked_until = now + Backoff(d.opens).count();
+    LOG_WARN("delivery", "%s unavailable (%s): pausing it for %lld ms", d.route.Key().c_str(),
+             r.detail.c_str(), static_cast<long long>(d.blocked_until - now));
+  }
+  if (r.retry_after.count() > 0) {
+    d.blocked_until = std::max(d.blocked_until, now + r.retry_after.count());
+    d.half_open = true;
+  }
+  const std::uint32_t attempts = e.rec.attempts + 1;
+  const std::uint32_t limit =
+      e.msg->store_and_forward ? options_.max_attempts : options_.max_attempts_without_store;
+  if (limit != 0 && attempts >= limit) {
+    Finish(id, e, OutcomeSink::Final::kFailed,
+           "not delivered after " + std::to_string(attempts) + " attempts: " + r.detail);
+    return;
+  }
+  if (e.rec.expiry_ms != 0 && e.rec.expiry_ms <= now) {
+    Finish(id, e, OutcomeSink::Final::kExpired, "expired before delivery: " + r.detail);
+    return;
+  }
+  std::int64_t due = now + std::max(r.retry_after, Backoff(attempts)).count();
+  if (e.rec.expiry_ms != 0) due = std::min(due, e.rec.expiry_ms);
+  e.state = State::kPersisting;
+  sink_.Reschedule(e.rec, due, attempts, [this, id, due, attempts](Status st) {
+    Post([this, id, due, attempts, st] {
+      auto it = entries_.find(id);
+      if (it == entries_.end()) return;
+      if (!st.ok()) {
+        LOG_WARN("delivery", "retry of entry %llu not stored: %s",
+                 static_cast<unsigned long long>(it->second.rec.seq), st.message().c_str());
+      }
+      Entry& waiting = it->second;
+      waiting.rec.due_ms = due;
+      waiting.rec.attempts = attempts;
+      waiting.state = State::kWaiting;
+      waiting_.push({due, id});
+      metrics_->Retry();
+    });
+  });
+}
+
+void DeliveryEngine::Finish(std::uint64_t id, Entry& e, OutcomeSink::Final f, std::string cause) {
+  e.state = State::kPersisting;
+  sink_.Finish(e.rec, e.msg, f, std::move(cause), [this, id, f](Status st) {
+    Post([this, id, f, st] {
+      auto it = entries_.find(id);
+      if (it == entries_.end()) return;
+      if (!st.ok()) {
+        // The store refuses writes (sticky failure): the entry stays queued on disk and is
+        // delivered again after the restart the operator must do anyway.
+        LOG_WARN("delivery", "outcome of entry %llu not stored: %s",
+                 static_cast<unsigned long long>(it->second.rec.seq), st.message().c_str());
+        return;
+      }
+      metrics_->Finished(f == OutcomeSink::Final::kDelivered ? "delivered"
+                         : f == OutcomeSink::Final::kFailed  ? "failed"
+                                                             : "expired");
+      Release(it->second);
+      entries_.erase(it);
+    });
+  });
+}
+
+}  // namespace msgin5g::broker

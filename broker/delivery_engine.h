@@ -1,0 +1,163 @@
+// The delivery engine: takes the durable queue entries and gets each to its recipient's route at
+// least once, in priority order, without one slow or dead destination holding back the others.
+//
+// Every pending entry is known in memory (about 100 bytes each: the key fields, not the payload;
+// payloads of fresh messages are kept up to a budget, older ones are read back from RocksDB when
+// due). Entries are grouped by destination (route key: an AS targetUri, a gateway); each
+// destination serves HIGH, then MIDDLE, then LOW, oldest first, with a bounded number in flight and
+// a circuit breaker. Outcomes are persisted through the broker (OutcomeSink, the group-commit
+// writer) before the entry changes in memory, so a crash can only cause a redelivery:
+//   delivered / permanent failure / expired -> the entry leaves the queue (reports are queued by
+//   the broker in the same write); transient failure -> attempts + 1 and a new due time (exponential
+//   backoff with jitter, or the peer's Retry-After), stored.
+//
+// Threads: one engine thread owns all state; the public methods post to it and never block.
+// Channels and the sink call back on their own threads; those callbacks post too.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/delivery.h"
+#include "broker/route_table.h"
+#include "common/status.h"
+#include "metrics/registry.h"
+#include "storage/records.h"
+
+namespace msgin5g::broker {
+
+struct DeliveryOptions {
+  // Requests in flight per destination, and in all. Defaults: 64, 4096.
+  std::size_t max_in_flight_per_destination = 64;
+  std::size_t max_in_flight = 4096;
+  // Retry backoff: initial * 2^(attempt-1), capped, with jitter (half fixed, half random).
+  std::chrono::milliseconds retry_initial{1000};
+  std::chrono::milliseconds retry_max{300000};
+  // Attempts before a message is given up with a failure report. 0: until it expires. Messages
+  // sent without stoAndFwInd use max_attempts_without_store (DESIGN.md §3: dropped, not kept).
+  std::uint32_t max_attempts = 0;
+  std::uint32_t max_attempts_without_store = 3;
+  // Consecutive transient failures that open a destination's circuit breaker; while open nothing
+  // is sent there, then one probe decides (half-open). Default: 5.
+  std::uint32_t breaker_failures = 5;
+  // Payload bytes of pending messages kept in memory; beyond, payloads are read back when due.
+  std::size_t payload_cache_bytes = 128u << 20;
+  // How often expired entries are looked for. Default: 1 s.
+  std::chrono::milliseconds expiry_scan_interval{1000};
+};
+
+// Persistence and reads the engine needs (the broker, on the store's threads).
+class OutcomeSink {
+ public:
+  enum class Final { kDelivered, kFailed, kExpired };
+  virtual ~OutcomeSink() = default;
+  // Removes the entry from the durable queue; queues the originator's report if one was asked for.
+  // `message` may be null (then the sink reads it). `done` runs after the write is durable.
+  virtual void Finish(const storage::QueueEntryRecord& entry,
+                      std::shared_ptr<const storage::MessageRecord> message, Final final,
+                      std::string cause, std::function<void(Status)> done) = 0;
+  // Stores a new due time and attempt count for the entry.
+  virtual void Reschedule(const storage::QueueEntryRecord& entry, std::int64_t due_ms,
+                          std::uint32_t attempts, std::function<void(Status)> done) = 0;
+  // Reads messages by sequence number (null where gone).
+  virtual void LoadMessages(
+      std::vector<std::uint64_t> seqs,
+      std::function<void(std::vector<std::shared_ptr<const storage::MessageRecord>>)> done) = 0;
+};
+
+// An entry the broker queued (after its write is durable), with its message when at hand.
+struct QueuedEntry {
+  storage::QueueEntryRecord entry;
+  std::shared_ptr<const storage::MessageRecord> message;
+};
+
+class DeliveryEngine {
+ public:
+  DeliveryEngine(DeliveryOptions options, DeliveryChannel& channel, OutcomeSink& sink,
+                 metrics::Registry* metrics);
+  ~DeliveryEngine();  // Stop()
+  DeliveryEngine(const DeliveryEngine&) = delete;
+  DeliveryEngine& operator=(const DeliveryEngine&) = delete;
+
+  void Start();
+  // Stops the engine thread; later posts (late channel answers) are dropped. Entries in flight
+  // stay queued on disk and go out again after a restart.
+  void Stop();
+
+  // Thread-safe; never block.
+  void Add(std::vector<QueuedEntry> entries);
+  void SetRoutes(std::shared_ptr<const RouteTable> routes);
+
+  struct Counts {
+    std::size_t pending = 0;    // entries known to the engine
+    std::size_t unrouted = 0;   // of which no route exists for now
+    std::size_t in_flight = 0;
+  };
+  // For tests and stats; the answer comes on the engine thread.
+  void GetCounts(std::function<void(Counts)> done);
+
+ private:
+  class Metrics;
+  struct Destination;
+  struct Entry;
+
+  void Post(std::function<void()> fn);
+  void Loop();
+  void AddOnLoop(std::vector<QueuedEntry> entries);
+  void SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes);
+  std::shared_ptr<Destination> DestinationFor(const Address& recipient);
+  void MakeReady(std::uint64_t id, Entry& e);
+  void PromoteDue(std::int64_t now);
+  void ScanExpired(std::int64_t now);
+  void DispatchAll(std::int64_t now);
+  void Dispatch(Destination& d, std::int64_t now, std::vector<std::uint64_t>* to_load);
+  void Send(std::uint64_t id, Entry& e);
+  void OnResult(std::uint64_t id, DeliveryResult r);
+  void Complete(std::uint64_t id, Entry& e, DeliveryResult r, std::int64_t now);
+  void Finish(std::uint64_t id, Entry& e, OutcomeSink::Final final, std::string cause);
+  void Release(Entry& e);
+  void CacheMessage(Entry& e, std::shared_ptr<const storage::MessageRecord> m);
+  std::chrono::milliseconds Backoff(std::uint32_t n);
+  std::int64_t NextWakeup(std::int64_t now) const;
+
+  DeliveryOptions options_;
+  DeliveryChannel& channel_;
+  OutcomeSink& sink_;
+  std::unique_ptr<Metrics> metrics_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::function<void()>> inbox_;
+  bool stopping_ = false;
+  bool stopped_ = false;
+  std::thread thread_;
+
+  // Engine thread only.
+  std::shared_ptr<const RouteTable> routes_;
+  std::unordered_map<std::uint64_t, Entry> entries_;
+  std::uint64_t next_id_ = 1;
+  std::unordered_map<std::string, std::shared_ptr<Destination>> destinations_;  // by Route::Key
+  std::unordered_map<std::string, std::shared_ptr<Destination>> by_recipient_;  // null: unrouted
+  using Timer = std::pair<std::int64_t, std::uint64_t>;  // (due ms, entry id)
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> waiting_;
+  std::size_t in_flight_ = 0;
+  std::size_t unrouted_ = 0;
+  std::size_t cached_bytes_ = 0;
+  std::int64_t next_expiry_scan_ = 0;
+};
+
+// Splits `payload` into parts of at most `max` bytes, never inside a UTF-8 sequence (payloads are
+// JSON strings). max == 0 or a payload that fits: one part.
+std::vector<std::string_view> SplitPayload(std::string_view payload, std::size_t max);
+
+}  // namespace msgin5g::broker

@@ -1,0 +1,66 @@
+#include "broker/route_table.h"
+
+namespace msgin5g::broker {
+
+namespace {
+std::optional<Route> GatewayRoute(const std::map<std::string, GatewayInfo>& gateways,
+                                  const std::string& name) {
+  auto it = gateways.find(name);
+  if (it == gateways.end()) return std::nullopt;
+  Route r;
+  r.kind = Route::Kind::kGateway;
+  r.gateway = it->second.kind;
+  r.base = it->second.api_root;
+  r.max_segment_bytes = it->second.max_segment_bytes;
+  return r;
+}
+}  // namespace
+
+std::optional<Route> RouteTable::Resolve(const Address& a) const {
+  switch (a.type) {
+    case AddressType::kAs: {
+      auto it = as_targets.find(a.id);
+      if (it == as_targets.end() || it->second.empty()) return std::nullopt;
+      Route r;
+      r.kind = Route::Kind::kAs;
+      r.base = it->second;
+      return r;
+    }
+    case AddressType::kUe:
+      for (const auto& rule : rules) {
+        if (!GlobMatch(rule.pattern, a.id)) continue;
+        if (rule.gateway.empty()) return std::nullopt;  // direct over MSGin5G-1: not yet served
+        return GatewayRoute(gateways, rule.gateway);
+      }
+      return std::nullopt;
+    case AddressType::kBroadcast:
+      if (broadcast_gateway.empty()) return std::nullopt;
+      return GatewayRoute(gateways, broadcast_gateway);
+    case AddressType::kGroup:
+    case AddressType::kTopic:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace msgin5g::broker

@@ -1,0 +1,32 @@
+// Which route a recipient's messages take: a snapshot of AS registrations, UE routing rules and
+// configured gateways. The broker's writer thread builds a new one on every change and hands it to
+// the delivery engine (immutable, shared), so both judge reachability the same way.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "broker/delivery.h"
+#include "broker/types.h"
+
+namespace msgin5g::broker {
+
+struct RouteTable {
+  std::unordered_map<std::string, std::string> as_targets;  // asSvcId -> targetUri
+  std::vector<RoutingRuleRecord> rules;                      // sorted by (order, name)
+  std::map<std::string, GatewayInfo> gateways;               // by name
+  std::string broadcast_gateway;
+
+  // The route for `recipient`, or nullopt: an AS without a registration (or without targetUri), a UE
+  // whose first matching rule says direct (MSGin5G-1) or names an unknown gateway, BC without a
+  // broadcast gateway, and GROUP/TOPIC addresses (they are expanded before queueing).
+  std::optional<Route> Resolve(const Address& recipient) const;
+};
+
+// '*' matches any run of characters (including none); everything else literally.
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+}  // namespace msgin5g::broker

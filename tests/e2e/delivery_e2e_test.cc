@@ -1,0 +1,354 @@
+// The delivery engine end to end, as in the issue's checks: the real msgin5gd forwards to a real
+// HTTP/2 test AS and test gateways (tests/support/receiver.h) on loopback. Nothing is mocked.
+#include <signal.h>
+
+#include <algorithm>
+#include <set>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "api/sbi/codec.h"
+#include "tests/support/client_thread.h"
+#include "tests/support/daemon_harness.h"
+#include "tests/support/receiver.h"
+#include "tests/support/test_util.h"
+
+namespace msgin5g {
+namespace {
+
+using namespace std::chrono_literals;
+namespace ts = testing_support;
+using api::http::ClientRequest;
+
+const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";
+const std::string kDeliverUe = "/msgs-msgdelivery/v1/deliver-ue-message";
+
+boost::json::object Json(const std::string& s) {
+  boost::json::error_code ec;
+  auto v = boost::json::parse(s, ec);
+  if (ec || !v.is_object()) return {};
+  return v.as_object();
+}
+
+std::string Str(const boost::json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+class DeliveryE2E : public ::testing::Test {
+ protected:
+  // The daemon with fast retries and the receiver as gateway "l3g-1" (segments of at most
+  // `segment` bytes; 0: none).
+  void Start(std::vector<std::string> extra = {}, std::size_t segment = 0) {
+    std::vector<std::string> args = {
+        "--set", "gateways.l3g-1.type=l3g",
+        "--set", "gateways.l3g-1.api_root=" + gw_.url(),
+        "--set", "gateways.l3g-1.max_segment_bytes=" + std::to_string(segment),
+        "--set", "delivery.retry_initial_ms=200",
+        "--set", "delivery.retry_max_ms=2000",
+        "--set", "delivery.request_timeout_ms=1000",
+        "--set", "delivery.connect_timeout_ms=500"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    daemon_ = std::make_unique<ts::Daemon>(dir_.File("data"), dir_.path(), args);
+  }
+  ts::Daemon& d() { return *daemon_; }
+
+  api::http::Response Post(const std::string& path, const std::string& body) {
+    ClientRequest req;
+    req.url = "http://" + d().sbi() + path;
+    req.headers.push_back({"content-type", "application/json"});
+    req.body = body;
+    auto r = client_.Call(std::move(req));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : api::http::Response{};
+  }
+  ts::CurlResult Admin(const std::string& method, const std::string& path,
+                       const std::string& body = "") {
+    std::vector<std::string> args = {"-X", method};
+    if (!body.empty()) args.insert(args.end(), {"-H", "content-type: application/json", "-d", body});
+    args.push_back("http://" + d().admin() + "/admin/v1" + path);
+    return ts::Curl(args);
+  }
+  void RegisterAs(const std::string& svc, const std::string& target) {
+    auto r = Post("/msgs-asregistration/v1/registrations",
+                  R"({"asSvcId":")" + svc + R"(","targetUri":")" + target + R"("})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  std::uint64_t QueueCount(const std::string& type, const std::string& addr) {
+    auto j = Json(Admin("GET", "/queues/" + type + "/" + addr).body);
+    return j.contains("count") ? j["count"].to_number<std::uint64_t>() : ~0ull;
+  }
+  // Polls until the queue of (type, addr) is empty.
+  bool QueueDrains(const std::string& type, const std::string& addr, std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (QueueCount(type, addr) == 0) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+  static std::string Message(const std::string& from_type, const std::string& from,
+                             const std::string& to_type, const std::string& to,
+                             const std::string& msg_id, const std::string& extra = "") {
+    return R"({"oriAddr":{"addrType":")" + from_type + R"(","addr":")" + from +
+           R"("},"destAddr":{"addrType":")" + to_type + R"(","addr":")" + to + R"("},"msgId":")" +
+           msg_id + R"(","stoAndFwInd":true,"payload":"hello )" + msg_id + "\"" + extra + "}";
+  }
+
+  ts::TempDir dir_;
+  ts::Receiver gw_;  // gateways and ASs
+  ts::ClientThread client_;
+  std::unique_ptr<ts::Daemon> daemon_;
+};
+
+// A2P to a UE routed to an L3G: the gateway gets a body valid against TS29538_MSGG_L3GDelivery, and
+// with delivStReqInd the AS then gets REPT_DELY_SUCCESS at its targetUri.
+TEST_F(DeliveryE2E, AsToUeThroughL3gWithSuccessReport) {
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-1", gw_.as_target("as-1"));
+  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
+            200);
+  auto ack = Post(kDeliverAs, Message("AS", "as-1", "UE", "ue-1", "m-1",
+                                      R"(,"delivStReqInd":true,"appId":"app-9")"));
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  EXPECT_FALSE(Json(ack.body).contains("status")) << ack.body;  // reachable: accepted
+
+  ASSERT_TRUE(gw_.WaitFor("/msgg-l3gdelivery/v1/deliver-message", 1, 10s)) << d().log();
+  auto got = gw_.received("/msgg-l3gdelivery/v1/deliver-message").front();
+  auto decoded = api::sbi::DecodeL3gMessageDelivery(got.body);
+  ASSERT_TRUE(decoded.ok()) << got.body;
+  EXPECT_EQ(decoded.value->oriAddr.addrType, "AS");
+  EXPECT_EQ(decoded.value->oriAddr.addr, "as-1");
+  EXPECT_EQ(decoded.value->destAddr.addrType, "UE");
+  EXPECT_EQ(decoded.value->destAddr.addr, "ue-1");
+  EXPECT_EQ(decoded.value->msgId, "m-1");
+  EXPECT_EQ(decoded.value->appId, "app-9");
+  EXPECT_EQ(decoded.value->payload, "hello m-1");
+  EXPECT_EQ(decoded.value->delivStReqInd, true);
+  EXPECT_FALSE(decoded.value->segInd.has_value());
+
+  ASSERT_TRUE(gw_.WaitFor("/as/as-1/deliver-report", 1, 10s)) << d().log();
+  auto report = api::sbi::DecodeDeliveryStatusReport(
+      gw_.received("/as/as-1/deliver-report").front().body);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report.value->delivSt, "REPT_DELY_SUCCESS");
+  EXPECT_EQ(report.value->msgId, "m-1");
+  EXPECT_EQ(report.value->oriAddr.addr, "ue-1");   // who reports: the recipient
+  EXPECT_EQ(report.value->destAddr.addr, "as-1");  // to the originator
+  EXPECT_TRUE(QueueDrains("UE", "ue-1", 5s));
+  EXPECT_TRUE(QueueDrains("AS", "as-1", 5s));  // the report left the queue too
+
+  // Exactly once here: nothing delivered twice when the peer answers.
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(gw_.received("/deliver-message").size(), 1u);
+  EXPECT_EQ(gw_.received("/deliver-report").size(), 1u);
+  // The metrics say so too.
+  auto metrics = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
+  EXPECT_NE(metrics.find(R"(msgin5g_delivery_attempts_total{channel="l3g",result="delivered"} 1)"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find(R"(msgin5g_delivery_finished_total{outcome="delivered"} 2)"),
+            std::string::npos);
+}
+
+// A payload larger than the gateway's max segment size goes out as segments.
+TEST_F(DeliveryE2E, LargePayloadIsSegmentedForTheGateway) {
+  Start({}, 100);
+  ASSERT_TRUE(d().ok()) << d().log();
+  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
+            200);
+  std::string payload;
+  for (int i = 0; i < 250; ++i) payload.push_back(static_cast<char>('a' + i % 26));
+  auto body = R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},)"
+              R"("msgId":"big-1","stoAndFwInd":true,"payload":")" + payload + R"("})";
+  ASSERT_EQ(Post(kDeliverAs, body).status, 200);
+  ASSERT_TRUE(gw_.WaitFor("/deliver-message", 3, 10s)) << d().log();
+  auto parts = gw_.received("/deliver-message");
+  ASSERT_EQ(parts.size(), 3u);
+  std::vector<std::pair<std::int64_t, std::string>> pieces;
+  std::set<std::string> msg_ids;
+  for (const auto& p : parts) {
+    auto v = api::sbi::DecodeL3gMessageDelivery(p.body);
+    ASSERT_TRUE(v.ok()) << p.body;
+    ASSERT_TRUE(v.value->segParams.has_value());
+    EXPECT_EQ(v.value->segInd, true);
+    EXPECT_EQ(v.value->segParams->segId, "big-1");
+    EXPECT_EQ(v.value->segParams->totalSegCount, 3);
+    EXPECT_EQ(v.value->segParams->lastSegFlag, v.value->segParams->segNumb == 3);
+    EXPECT_LE(v.value->payload->size(), 100u);
+    msg_ids.insert(v.value->msgId);
+    pieces.push_back({*v.value->segParams->segNumb, *v.value->payload});
+  }
+  EXPECT_EQ(msg_ids.size(), 3u);  // each segment is a message of its own
+  std::sort(pieces.begin(), pieces.end());
+  EXPECT_EQ(pieces[0].second + pieces[1].second + pieces[2].second, payload);
+  EXPECT_TRUE(QueueDrains("UE", "ue-2", 5s));
+}
+
+// The AS is down for a while, and msgin5gd is killed with -9 in the middle of the retries: after
+// the restart and the AS's return every message arrives (duplicates allowed, losses not).
+TEST_F(DeliveryE2E, AsDownThenUpAndCrashInBetweenLosesNothing) {
+  const auto down_for = std::chrono::seconds(ts::EnvInt("MSGIN5G_AS_DOWN_SECONDS", 30));
+  ts::Receiver as;
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-down", as.as_target("as-down"));
+  const auto down_at = std::chrono::steady_clock::now();
+  as.Stop();
+  constexpr int kMessages = 50;
+  for (int i = 0; i < kMessages; ++i) {
+    auto ack = Post(kDeliverUe, Message("UE", "ue-9", "AS", "as-down", "d-" + std::to_string(i)));
+    ASSERT_EQ(ack.status, 200) << ack.body;
+  }
+  std::this_thread::sleep_for(3s);  // retries are going on
+  EXPECT_GT(ts::MetricValue(ts::Curl({"http://" + d().metrics() + "/metrics"}).body,
+                            "msgin5g_delivery_retries_total"),
+            0.0);
+  ASSERT_TRUE(d().proc().Stop(SIGKILL, 5s).has_value());
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  EXPECT_EQ(QueueCount("AS", "as-down"), static_cast<std::uint64_t>(kMessages));
+  std::this_thread::sleep_until(down_at + down_for);
+  as.Start();
+  // The breaker's pause is at most retry_max (2 s) after the AS returns.
+  ASSERT_TRUE(QueueDrains("AS", "as-down", 30s)) << d().log();
+  std::set<std::string> ids;
+  for (const auto& r : as.received("/as/as-down/deliver-message")) {
+    auto v = api::sbi::DecodeUEMessageDelivery(r.body);
+    ASSERT_TRUE(v.ok()) << r.body;
+    ids.insert(v.value->msgId);
+  }
+  EXPECT_EQ(ids.size(), static_cast<std::size_t>(kMessages));
+}
+
+// exprTime 2 s to a recipient that cannot be reached: REPT_DELY_FAILED to the originator, and the
+// entry is gone from the queue.
+TEST_F(DeliveryE2E, ExpiredMessageFailsWithReportAndLeavesTheQueue) {
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-1", gw_.as_target("as-1"));
+  const std::string expiry = api::sbi::FormatDateTime(std::chrono::system_clock::now() + 2s);
+  auto ack = Post(kDeliverAs,
+                  Message("AS", "as-1", "UE", "ue-nowhere", "x-1",
+                          R"(,"delivStReqInd":true,"stoAndFwParams":{"exprTime":")" + expiry + "\"}"));
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  EXPECT_EQ(Str(Json(ack.body), "status"), "DELY_STORED");
+  EXPECT_EQ(QueueCount("UE", "ue-nowhere"), 1u);
+  ASSERT_TRUE(gw_.WaitFor("/as/as-1/deliver-report", 1, 10s)) << d().log();
+  auto report = api::sbi::DecodeDeliveryStatusReport(
+      gw_.received("/as/as-1/deliver-report").front().body);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report.value->delivSt, "REPT_DELY_FAILED");
+  EXPECT_EQ(report.value->msgId, "x-1");
+  EXPECT_EQ(report.value->oriAddr.addr, "ue-nowhere");
+  EXPECT_TRUE(report.value->failureCause.has_value());
+  EXPECT_EQ(QueueCount("UE", "ue-nowhere"), 0u);
+  EXPECT_TRUE(gw_.received("/deliver-message").empty());
+}
+
+// A permanent refusal (4xx) fails at once with a report; 503 + Retry-After is retried.
+TEST_F(DeliveryE2E, PermanentRefusalReportsAndRetryAfterIsHonoured) {
+  ts::Receiver picky;
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-1", gw_.as_target("as-1"));
+  RegisterAs("as-picky", picky.as_target("as-picky"));
+  picky.set_status(400);
+  ASSERT_EQ(Post(kDeliverAs, Message("AS", "as-1", "AS", "as-picky", "p-1",
+                                     R"(,"delivStReqInd":true)"))
+                .status,
+            200);
+  ASSERT_TRUE(gw_.WaitFor("/as/as-1/deliver-report", 1, 10s)) << d().log();
+  auto report = api::sbi::DecodeDeliveryStatusReport(
+      gw_.received("/as/as-1/deliver-report").front().body);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report.value->delivSt, "REPT_DELY_FAILED");
+  EXPECT_NE(report.value->failureCause.value_or("").find("400"), std::string::npos);
+  EXPECT_EQ(picky.received("/deliver-message").size(), 1u);  // not retried
+
+  picky.set_status(503, "1");
+  ASSERT_EQ(Post(kDeliverAs, Message("AS", "as-1", "AS", "as-picky", "p-2")).status, 200);
+  ASSERT_TRUE(picky.WaitFor("/deliver-message", 2, 5s));
+  const auto first = picky.received("/deliver-message").back().at;
+  picky.set_status(204);
+  ASSERT_TRUE(picky.WaitFor("/deliver-message", 3, 10s)) << d().log();
+  // Retry-After: 1 holds the destination back for at least a second.
+  EXPECT_GE(picky.received("/deliver-message").back().at - first, 900ms);
+  EXPECT_TRUE(QueueDrains("AS", "as-picky", 5s));
+}
+
+// HIGH before MIDDLE before LOW: messages queued while the gateway is away go out by priority.
+TEST_F(DeliveryE2E, HigherPriorityGoesFirst) {
+  Start({"--set", "delivery.max_in_flight_per_destination=1"});
+  ASSERT_TRUE(d().ok()) << d().log();
+  gw_.Stop();
+  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
+            200);
+  const char* priorities[] = {"LOW", "MIDDLE", "HIGH"};
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_EQ(Post(kDeliverAs, Message("AS", "as-1", "UE", "ue-p", "q-" + std::to_string(i),
+                                       std::string(R"(,"priority":")") + priorities[i % 3] + "\""))
+                  .status,
+              200);
+  }
+  std::this_thread::sleep_for(500ms);
+  gw_.Start();
+  ASSERT_TRUE(gw_.WaitFor("/deliver-message", 9, 20s)) << d().log();
+  // Whatever was in flight when the gateway came back may come first; after it, strict order.
+  std::vector<std::string> order;
+  std::set<std::string> seen;
+  for (const auto& r : gw_.received("/deliver-message")) {
+    auto v = api::sbi::DecodeL3gMessageDelivery(r.body);
+    ASSERT_TRUE(v.ok());
+    if (seen.insert(v.value->msgId).second) order.push_back(v.value->msgId);
+  }
+  ASSERT_EQ(order.size(), 9u);
+  auto rank = [](const std::string& id) { return 2 - (std::stoi(id.substr(2)) % 3); };  // HIGH 0
+  for (std::size_t i = 2; i < order.size(); ++i) {
+    EXPECT_LE(rank(order[i - 1]), rank(order[i])) << "position " << i;
+  }
+}
+
+// A dead (hanging) AS and a healthy AS side by side: the healthy one's latency stays within 2x of
+// running alone.
+TEST_F(DeliveryE2E, DeadAsDoesNotDelayHealthyAs) {
+  ts::Receiver dead;
+  dead.set_status(0);  // never answers
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-ok", gw_.as_target("as-ok"));
+  RegisterAs("as-dead", dead.as_target("as-dead"));
+  // accept -> delivered latency of `n` messages to as-ok sent one at a time: the median.
+  int sent = 0;
+  auto median_latency = [&](int n) {
+    std::vector<std::chrono::microseconds> lat;
+    for (int i = 0; i < n; ++i) {
+      const std::string id = "ok-" + std::to_string(sent++);
+      const auto before = gw_.received("/as/as-ok/deliver-message").size();
+      const auto t0 = std::chrono::steady_clock::now();
+      EXPECT_EQ(Post(kDeliverUe, Message("UE", "ue-1", "AS", "as-ok", id)).status, 200);
+      EXPECT_TRUE(gw_.WaitFor("/as/as-ok/deliver-message", before + 1, 5s));
+      lat.push_back(std::chrono::duration_cast<std::chrono::microseconds>(
+          gw_.received("/as/as-ok/deliver-message").back().at - t0));
+    }
+    std::sort(lat.begin(), lat.end());
+    return lat[lat.size() / 2];
+  };
+  const auto alone = median_latency(100);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_EQ(Post(kDeliverUe, Message("UE", "ue-1", "AS", "as-dead", "dead-" + std::to_string(i)))
+                  .status,
+              200);
+  }
+  ASSERT_TRUE(dead.WaitFor("/deliver-message", 64, 5s));  // its in-flight slots are all taken
+  const auto beside_dead = median_latency(100);
+  // 1 ms of slack: medians of a millisecond or two move by that much on a busy 2-core machine.
+  EXPECT_LE(beside_dead, 2 * alone + 1ms)
+      << "alone " << alone.count() << " us, beside a dead AS " << beside_dead.count() << " us";
+  EXPECT_EQ(QueueCount("AS", "as-dead"), 300u);  // still waiting, nothing lost
+}
+
+}  // namespace
+}  // namespace msgin5g
