@@ -6,6 +6,9 @@
 //   URL is the full deliver-as-message URL (or any URL that accepts a POST, for baselines).
 //   UES spreads destinations over ue-0..ue-(UES-1) (default 1000). PREFIX makes msgIds unique
 //   across runs (default: the current time).
+// Environment: LOAD_RATE=N paces sending at N requests/s (default: as fast as the window allows);
+// LOAD_STAMP=1 starts each payload with the send time (CLOCK_MONOTONIC ns and a space) so that a
+// receiver on the same machine (bench/delivery_sink) can measure accept -> delivered latency.
 // Output (one line, key=value): sent ok errors seconds rps p50_us p90_us p99_us max_us
 #include <algorithm>
 #include <atomic>
@@ -20,6 +23,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "api/http/h2_client.h"
 
@@ -53,6 +57,8 @@ int main(int argc, char** argv) {
   const long ues = argc > 6 ? std::max(1L, std::atol(argv[6])) : 1000;
   const std::string prefix =
       argc > 7 ? argv[7] : std::to_string(Clock::now().time_since_epoch().count());
+  const double rate = std::getenv("LOAD_RATE") ? std::atof(std::getenv("LOAD_RATE")) : 0;
+  const bool stamp = std::getenv("LOAD_STAMP") != nullptr && std::string(std::getenv("LOAD_STAMP")) == "1";
 
   boost::asio::io_context ioc(1);
   auto guard = boost::asio::make_work_guard(ioc);
@@ -70,15 +76,16 @@ int main(int argc, char** argv) {
   auto start = Clock::now();
 
   // Each completion starts the next request on the same connection: a fixed window of STREAMS.
-  std::function<void(Connection&)> send_one = [&](Connection& c) {
-    long n = next.fetch_add(1);
-    if (n >= total) return;
+  std::function<void(Connection&)> send_one;
+  std::function<void(Connection&, long)> send_n = [&](Connection& c, long n) {
     ClientRequest req;
     req.url = url;
     req.headers.push_back({"content-type", "application/json"});
     req.body = R"({"oriAddr":{"addrType":"AS","addr":"bench-as"},"destAddr":{"addrType":"UE","addr":"ue-)" +
                std::to_string(n % ues) + R"("},"msgId":")" + prefix + "-" + std::to_string(n) +
-               R"(","stoAndFwInd":true,"payload":")" + payload + R"("})";
+               R"(","stoAndFwInd":true,"payload":")" +
+               (stamp ? std::to_string(Clock::now().time_since_epoch().count()) + " " : "") +
+               payload + R"("})";
     auto t0 = Clock::now();
     c.client->Send(std::move(req), [&, t0, &conn = c](Result<Response> r) {
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
@@ -98,6 +105,16 @@ int main(int argc, char** argv) {
       }
       send_one(conn);
     });
+  };
+  send_one = [&](Connection& c) {
+    long n = next.fetch_add(1);
+    if (n >= total) return;
+    if (rate <= 0) return send_n(c, n);
+    // Paced: request n leaves at start + n / rate.
+    auto due = start + std::chrono::nanoseconds(static_cast<long long>(1e9 * static_cast<double>(n) / rate));
+    if (due <= Clock::now()) return send_n(c, n);
+    auto timer = std::make_shared<boost::asio::steady_timer>(ioc, due);
+    timer->async_wait([&, timer, n, &conn = c](const boost::system::error_code&) { send_n(conn, n); });
   };
 
   boost::asio::post(ioc, [&] {

@@ -304,6 +304,11 @@ void DeliveryEngine::AddOnLoop(std::vector<QueuedEntry> entries) {
     } else {
       MakeReady(id, e);
     }
+    if (e.state == State::kUnrouted) {
+      // Nowhere to send it yet (maybe for long): keep the memory for payloads that can go out.
+      Release(e);
+      e.msg.reset();
+    }
   }
 }
 

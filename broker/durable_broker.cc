@@ -183,7 +183,6 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& sto
     while (!bp->ticker_cv_.wait_for(lock, std::chrono::seconds(1), [bp] { return bp->stopping_; })) {
       lock.unlock();
       bp->SweepSegments();
-      bp->SweepExpired();
       lock.lock();
     }
   });
@@ -210,9 +209,7 @@ DurableBroker::~DurableBroker() {
   ticker_cv_.notify_all();
   if (ticker_.joinable()) ticker_.join();
   StopDelivery();
-  // Operations and queries already queued reference this broker: let them finish first (a sweep's
-  // query submits one more write, hence twice).
-  store_.Drain();
+  // Operations and queries already queued reference this broker: let them finish first.
   store_.Drain();
 }
 
@@ -356,13 +353,12 @@ void DurableBroker::QueueReport(Txn& txn, const Address& to, const Address& abou
   r.priority = Priority::kMiddle;
   r.store_and_forward = true;
   r.accepted_ms = now_ms;
-  r.expiry_ms = now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
+  r.expiry_ms = now_ms + DefaultTtlMs();
   r.report_status = status;
   r.failure_cause = cause;
   r.recipient_count = 1;
   txn.PutMessage(r);
   EnqueueCounted(txn, rp, to, now_ms);
-  txn.PutExpiry(r.expiry_ms, r.seq);
 }
 
 // --- messages ---
@@ -398,8 +394,7 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
     out->kind = AcceptOutcome::Kind::kAccepted;
   }
 
-  const std::int64_t ttl_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
+  const std::int64_t ttl_ms = DefaultTtlMs();
   if (out->kind != AcceptOutcome::Kind::kFailed) {
     auto shared = std::make_shared<MessageRecord>();
     MessageRecord& rec = *shared;
@@ -435,11 +430,11 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
                     "recipient not reachable", now);
       }
     }
-    // The idempotency record lives as long as the message may (the dedup window).
-    txn.PutExpiry(std::max(rec.expiry_ms, now), rec.seq, &m.origin, idem_key);
     idem.seq = rec.seq;
+    // The msgId is remembered while the message may live, and at least default_ttl.
+    idem.expiry_ms = std::max(rec.expiry_ms, now + ttl_ms);
   } else {
-    txn.PutExpiry(now + ttl_ms, txn.NextSeq(), &m.origin, idem_key);
+    idem.expiry_ms = now + ttl_ms;
   }
   idem.outcome = ToStored(out->kind);
   idem.failure_cause = out->failure_cause;
@@ -536,9 +531,8 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
   }
   idem.outcome = ToStored(out->kind);
   idem.failure_cause = out->failure_cause;
+  idem.expiry_ms = now + DefaultTtlMs();
   txn.PutIdempotency(m.origin, m.msg_id, idem);
-  txn.PutExpiry(now + std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count(),
-                txn.NextSeq(), &m.origin, m.msg_id);
   return Status::Ok();
 }
 
@@ -621,11 +615,8 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
                     : reachable ? AcceptOutcome::Kind::kAccepted
                                 : AcceptOutcome::Kind::kStored;
         if (to.empty()) out->failure_cause = "no recipient for the report";
-        txn.PutIdempotency(r.origin, key, {0, ToStored(out->kind), out->failure_cause});
-        txn.PutExpiry(now + std::chrono::duration_cast<std::chrono::milliseconds>(
-                                options_.default_ttl)
-                                .count(),
-                      txn.NextSeq(), &r.origin, key);
+        txn.PutIdempotency(r.origin, key,
+                           {0, ToStored(out->kind), out->failure_cause, now + DefaultTtlMs()});
         metrics_->Accepted("deliver-report", r.destination.type, ToStored(out->kind));
         metrics_->Queued(queued_, queued_bytes_.load());
         return Status::Ok();
@@ -696,24 +687,6 @@ void DurableBroker::LoadMessages(
       out.push_back(m ? std::make_shared<const MessageRecord>(std::move(*m)) : nullptr);
     }
     done(std::move(out));
-  });
-}
-
-// Forgets idempotency records whose message's lifetime is over (bounds the index on disk).
-void DurableBroker::SweepExpired() {
-  if (sweeping_.exchange(true)) return;  // the last sweep is still being written
-  store_.Query([this](storage::Reader& r) {
-    auto expired = r.ExpiredBefore(NowMs(), 4096);
-    if (expired.empty()) {
-      sweeping_ = false;
-      return;
-    }
-    Submit(
-        [expired = std::move(expired)](Txn& txn) {
-          for (const auto& e : expired) txn.DeleteExpiry(e);
-          return Status::Ok();
-        },
-        [this](Status) { sweeping_ = false; }, 0, /*bounded=*/false);
   });
 }
 
@@ -955,6 +928,11 @@ void DurableBroker::FindMessage(Address origin, std::string msg_id,
       for (const auto& rec : r.Recipients(idem->seq)) {
         v.recipients.push_back(
             {rec.recipient, RecipientStateName(rec.state), rec.priority, rec.due_ms});
+      }
+      // A single recipient has no state record: queued while the message exists.
+      if (v.recipients.empty() && v.accepted_ms != 0) {
+        v.recipients.push_back({v.destination, RecipientStateName(storage::RecipientState::kQueued),
+                                v.priority, v.accepted_ms});
       }
     }
     done(std::move(v));

@@ -62,7 +62,7 @@ struct BrokerOptions {
 class DurableBroker final : public Broker, public Admin, private OutcomeSink {
  public:
   // Loads registrations, groups, topics and routing rules from `store` (which must outlive the
-  // broker) and starts the ticker (segment timeouts, forgetting expired idempotency records).
+  // broker) and starts the ticker (segment timeouts).
   // With a `channel` (which must outlive the broker), the delivery engine starts too and
   // forwards every queued entry; without one, messages are only stored (tests of the accept path).
   static Result<std::unique_ptr<DurableBroker>> Create(storage::Store& store, BrokerOptions options,
@@ -127,7 +127,9 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void EnqueueCounted(storage::Txn& txn, const std::shared_ptr<const storage::MessageRecord>& m,
                       const Address& r, std::int64_t due_ms);
   void SweepSegments();
-  void SweepExpired();
+  std::int64_t DefaultTtlMs() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
+  }
   // A new route snapshot from registrations_, rules_ and the configured gateways, handed to the
   // engine. Writer thread.
   void RebuildRoutes();
@@ -180,7 +182,6 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   // Read by Stats and metrics from any thread.
   std::atomic<std::uint64_t> queued_[3] = {0, 0, 0};
   std::atomic<std::uint64_t> queued_bytes_{0};
-  std::atomic<bool> sweeping_{false};
 
   std::unique_ptr<DeliveryEngine> engine_;
   std::vector<QueuedEntry> recovered_entries_;  // handed to the engine at start

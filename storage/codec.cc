@@ -80,6 +80,7 @@ std::string Encode(const IdempotencyRecord& r) {
   p.set_seq(r.seq);
   p.set_outcome(static_cast<std::uint32_t>(r.outcome));
   p.set_failure_cause(r.failure_cause);
+  p.set_expiry_ms(r.expiry_ms);
   return p.SerializeAsString();
 }
 
@@ -89,6 +90,7 @@ bool Decode(std::string_view s, IdempotencyRecord* r) {
   r->seq = p.seq();
   r->outcome = static_cast<OutcomeKind>(p.outcome());
   r->failure_cause = p.failure_cause();
+  r->expiry_ms = p.expiry_ms();
   return true;
 }
 

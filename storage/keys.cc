@@ -89,13 +89,6 @@ std::string Idempotency(const Address& origin, std::string_view msg_id) {
   return k;
 }
 
-std::string Expiry(std::int64_t expiry_ms, std::uint64_t seq) {
-  std::string k;
-  AppendU64(&k, TimeKey(expiry_ms));
-  AppendU64(&k, seq);
-  return k;
-}
-
 std::string TopicPrefix(const std::string& topic) {
   std::string k;
   AppendU16(&k, static_cast<std::uint16_t>(topic.size()));

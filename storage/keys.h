@@ -19,7 +19,7 @@ enum Cf : int {
   kQueue,
   kRecipients,
   kIdempotency,
-  kExpiry,
+  kExpiry,  // retired (unused): idempotency records carry their own expiry
   kAsRegistrations,
   kGroups,
   kTopics,
@@ -32,6 +32,9 @@ const char* CfName(int cf);
 
 inline constexpr std::string_view kFormatVersionKey = "format_version";
 inline constexpr std::string_view kFormatVersion = "1";
+// The sequence high-water mark (u64): sequence numbers are never reused, even when every message
+// was delivered and deleted.
+inline constexpr std::string_view kNextSeqKey = "next_seq";
 
 void AppendU64(std::string* out, std::uint64_t v);
 void AppendU32(std::string* out, std::uint32_t v);
@@ -50,7 +53,6 @@ std::string Queue(const Address& recipient, Priority p, std::int64_t due_ms, std
 std::string RecipientPrefix(std::uint64_t seq);
 std::string Recipient(std::uint64_t seq, const Address& recipient);
 std::string Idempotency(const Address& origin, std::string_view msg_id);
-std::string Expiry(std::int64_t expiry_ms, std::uint64_t seq);
 std::string TopicPrefix(const std::string& topic);
 std::string Topic(const std::string& topic, const Address& subscriber);
 std::string SegmentPrefix(const Address& origin, const std::string& seg_id);

@@ -56,6 +56,9 @@ struct IdempotencyRecord {
   std::uint64_t seq = 0;  // 0: nothing stored
   OutcomeKind outcome = OutcomeKind::kAccepted;
   std::string failure_cause;
+  // The dedup window: after this (unix ms) the record reads as absent and a compaction filter
+  // removes it. 0: kept forever.
+  std::int64_t expiry_ms = 0;
 };
 
 struct RecipientRecord {
@@ -75,13 +78,6 @@ struct QueueEntryRecord {
   std::int64_t expiry_ms = 0;  // the message's (0: none)
 };
 
-// An expiry index entry: when the message `seq` expires, its idempotency record (raw key; empty
-// when there is none) is forgotten too, which bounds the dedup window to the message's lifetime.
-struct ExpiryRecord {
-  std::int64_t expiry_ms = 0;
-  std::uint64_t seq = 0;
-  std::string idempotency_key;
-};
 
 struct AsProfileRecord {
   std::string app_name;

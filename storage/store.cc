@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cassert>
 #include <filesystem>
 #include <map>
@@ -10,6 +11,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <rocksdb/cache.h>
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
@@ -25,6 +27,26 @@
 namespace msgin5g::storage {
 
 namespace {
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool Expired(const IdempotencyRecord& r) { return r.expiry_ms != 0 && r.expiry_ms <= NowMs(); }
+
+// Drops idempotency records whose dedup window is over, as compactions pass over them: the index
+// stays bounded without a sweeper and without an expiry index written per message.
+class IdempotencyExpiryFilter final : public rocksdb::CompactionFilter {
+ public:
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*,
+              bool*) const override {
+    IdempotencyRecord r;
+    return codec::Decode(std::string_view(value.data(), value.size()), &r) && Expired(r);
+  }
+  const char* Name() const override { return "msgin5g.IdempotencyExpiry"; }
+};
+
 std::string RocksError(const char* what, const rocksdb::Status& s) {
   return std::string(what) + ": " + s.ToString();
 }
@@ -179,7 +201,8 @@ std::optional<IdempotencyRecord> Txn::GetIdempotency(const Address& origin,
                                                      std::string_view msg_id) {
   std::string v;
   IdempotencyRecord r;
-  if (!Get(keys::kIdempotency, keys::Idempotency(origin, msg_id), &v) || !codec::Decode(v, &r)) {
+  if (!Get(keys::kIdempotency, keys::Idempotency(origin, msg_id), &v) || !codec::Decode(v, &r) ||
+      Expired(r)) {
     return std::nullopt;
   }
   return r;
@@ -202,6 +225,7 @@ void Txn::Enqueue(const MessageRecord& m, const Address& recipient, std::int64_t
   q.payload_bytes = static_cast<std::uint32_t>(m.payload.size());
   q.expiry_ms = m.expiry_ms;
   Put(keys::kQueue, keys::Queue(recipient, m.priority, due_ms, m.seq), codec::Encode(q));
+  if (m.recipient_count <= 1) return;
   RecipientRecord r;
   r.recipient = recipient;
   r.state = RecipientState::kQueued;
@@ -210,21 +234,10 @@ void Txn::Enqueue(const MessageRecord& m, const Address& recipient, std::int64_t
   Put(keys::kRecipients, keys::Recipient(m.seq, recipient), codec::Encode(r));
 }
 
-void Txn::PutExpiry(std::int64_t expiry_ms, std::uint64_t seq, const Address* origin,
-                    std::string_view msg_id) {
-  Put(keys::kExpiry, keys::Expiry(expiry_ms, seq),
-      origin != nullptr ? keys::Idempotency(*origin, msg_id) : std::string());
-}
-
-void Txn::DeleteExpiry(const ExpiryRecord& e) {
-  Delete(keys::kExpiry, keys::Expiry(e.expiry_ms, e.seq));
-  if (!e.idempotency_key.empty()) Delete(keys::kIdempotency, e.idempotency_key);
-}
-
 void Txn::FinishEntry(const QueueEntryRecord& e, RecipientState state, bool last, bool fan_out) {
   Delete(keys::kQueue, keys::Queue(e.recipient, e.priority, e.due_ms, e.seq));
   if (!fan_out) {
-    Delete(keys::kRecipients, keys::Recipient(e.seq, e.recipient));
+    // A single recipient's state is the message's existence.
   } else if (last) {
     // Every other recipient finished earlier: one range tombstone for all their states (only
     // fan-out messages pay for it).
@@ -248,12 +261,6 @@ void Txn::RescheduleEntry(const QueueEntryRecord& e, std::int64_t due_ms, std::u
   q.due_ms = due_ms;
   q.attempts = attempts;
   Put(keys::kQueue, keys::Queue(e.recipient, e.priority, due_ms, e.seq), codec::Encode(q));
-  RecipientRecord r;
-  r.recipient = e.recipient;
-  r.state = RecipientState::kQueued;
-  r.due_ms = due_ms;
-  r.priority = e.priority;
-  Put(keys::kRecipients, keys::Recipient(e.seq, e.recipient), codec::Encode(r));
 }
 
 std::optional<MessageRecord> Txn::GetCommittedMessage(std::uint64_t seq) {
@@ -349,7 +356,7 @@ std::optional<IdempotencyRecord> Reader::GetIdempotency(const Address& origin,
   IdempotencyRecord r;
   auto s = store_.db_->Get(rocksdb::ReadOptions(), store_.cfs_[keys::kIdempotency],
                            keys::Idempotency(origin, msg_id), &v);
-  if (!s.ok() || !codec::Decode(v, &r)) return std::nullopt;
+  if (!s.ok() || !codec::Decode(v, &r) || Expired(r)) return std::nullopt;
   return r;
 }
 
@@ -421,23 +428,6 @@ std::vector<QueueEntryRecord> Reader::ListQueue(const Address& recipient, std::s
   return out;
 }
 
-std::vector<ExpiryRecord> Reader::ExpiredBefore(std::int64_t now_ms, std::size_t limit) {
-  std::vector<ExpiryRecord> out;
-  const std::string end = keys::Expiry(now_ms, ~std::uint64_t{0});
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_.db_->NewIterator(rocksdb::ReadOptions(), store_.cfs_[keys::kExpiry]));
-  for (it->SeekToFirst(); it->Valid() && out.size() < limit; it->Next()) {
-    std::string_view k(it->key().data(), it->key().size());
-    if (k.size() != 16 || k > std::string_view(end)) break;
-    ExpiryRecord e;
-    e.expiry_ms = static_cast<std::int64_t>(keys::ReadU64(k, 0) ^ (std::uint64_t{1} << 63));
-    e.seq = keys::ReadU64(k, 8);
-    e.idempotency_key = it->value().ToString();
-    out.push_back(std::move(e));
-  }
-  return out;
-}
-
 // --- Store ---
 
 Store::Store(const StoreOptions& options, metrics::Registry* registry)
@@ -454,6 +444,10 @@ Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options,
   store->writer_ = std::thread([s = store.get()] {
     pthread_setname_np(pthread_self(), "store-writer");
     s->WriterLoop();
+  });
+  store->syncer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "store-sync");
+    s->SyncLoop();
   });
   store->reader_ = std::thread([s = store.get()] {
     pthread_setname_np(pthread_self(), "store-reader");
@@ -493,6 +487,8 @@ Status Store::OpenDb() {
 
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (int i = 0; i < keys::kCfCount; ++i) descriptors.emplace_back(keys::CfName(i), cf_opts);
+  static IdempotencyExpiryFilter idempotency_filter;  // stateless, shared by every store
+  descriptors[keys::kIdempotency].options.compaction_filter = &idempotency_filter;
   rocksdb::DB* raw = nullptr;
   rocksdb::DBOptions db_opts(opts);
   rocksdb::Status s = rocksdb::DB::Open(db_opts, options_.path, descriptors, &cfs_, &raw);
@@ -523,6 +519,13 @@ Status Store::OpenDb() {
   if (it->Valid() && it->key().size() == 8) {
     next_seq_ = keys::ReadU64(std::string_view(it->key().data(), 8), 0) + 1;
   }
+  std::string mark;
+  if (db_->Get(rocksdb::ReadOptions(), cfs_[keys::kMeta], std::string(keys::kNextSeqKey), &mark)
+          .ok() &&
+      mark.size() == 8) {
+    next_seq_ = std::max(next_seq_, keys::ReadU64(mark, 0));
+  }
+  persisted_seq_ = next_seq_;
   return Status::Ok();
 }
 
@@ -533,6 +536,12 @@ Store::~Store() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard<std::mutex> lock(smu_);
+    sync_stopping_ = true;
+  }
+  scv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();
   {
     std::lock_guard<std::mutex> lock(rmu_);
     rstopping_ = true;
@@ -576,6 +585,11 @@ void Store::Query(std::function<void(Reader&)> fn) {
   rcv_.notify_one();
 }
 
+bool Store::SyncedAll() {
+  std::lock_guard<std::mutex> lock(smu_);
+  return unsynced_batches_ == 0;
+}
+
 std::size_t Store::pending() const {
   std::lock_guard<std::mutex> lock(mu_);
   return queue_.size();
@@ -584,10 +598,26 @@ std::size_t Store::pending() const {
 void Store::Drain() {
   {
     std::unique_lock<std::mutex> lock(mu_);
-    drained_cv_.wait(lock, [this] { return queue_.empty() && !in_flight_; });
+    drained_cv_.wait(lock, [this] { return queue_.empty() && !in_flight_ && SyncedAll(); });
   }
   std::unique_lock<std::mutex> lock(rmu_);
   rdrained_cv_.wait(lock, [this] { return rqueue_.empty() && !rbusy_; });
+}
+
+Status Store::CompactAll() {
+  rocksdb::CompactRangeOptions o;
+  o.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* cf : cfs_) {
+    rocksdb::Status s = db_->CompactRange(o, cf, nullptr, nullptr);
+    if (!s.ok()) return Status::Unavailable(RocksError("compaction failed", s));
+  }
+  return Status::Ok();
+}
+
+std::uint64_t Store::ApproximateIdempotencyKeys() const {
+  std::uint64_t n = 0;
+  db_->GetIntProperty(cfs_[keys::kIdempotency], "rocksdb.estimate-num-keys", &n);
+  return n;
 }
 
 void Store::Fail(const Status& st) {
@@ -648,12 +678,18 @@ void Store::WriterLoop() {
       }
     }
 
+    bool wrote = false;
     if (batch.Count() > 0 && !failed_.load()) {
+      if (next_seq_ != persisted_seq_) {
+        std::string mark;
+        keys::AppendU64(&mark, next_seq_);
+        batch.Put(cfs_[keys::kMeta], std::string(keys::kNextSeqKey), mark);
+      }
+      // Written to the WAL and memtable now, made durable by the syncer: while it fsyncs, this
+      // thread builds the next batch. Nothing is answered before the fsync that covers it.
       rocksdb::WriteOptions wo;
-      wo.sync = options_.sync;
-      auto start = std::chrono::steady_clock::now();
+      wo.sync = false;
       rocksdb::Status s = db_->Write(wo, &batch);
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       if (!s.ok()) {
         // Unknown outcome: the batch may or may not be on disk. Nothing in it is acknowledged;
         // idempotency by (origin, msgId) makes the client's retry after restart safe.
@@ -663,18 +699,80 @@ void Store::WriterLoop() {
           if (r.ok()) r = st;
         }
       } else {
-        metrics_->Batch(batch_ops.size(), secs, bytes);
+        persisted_seq_ = next_seq_;
+        wrote = true;
       }
     }
 
-    for (std::size_t i = 0; i < batch_ops.size(); ++i) {
-      if (batch_ops[i].done) batch_ops[i].done(results[i]);
+    {
+      // At most kMaxUnsynced batches written ahead of the last fsync (bounded memory, and a
+      // failed fsync fails at most that many batches besides its own).
+      std::unique_lock<std::mutex> lock(smu_);
+      scv_.wait(lock, [this] { return unsynced_batches_ < kMaxUnsynced; });
+      unsynced_.push_back(Committed{std::move(batch_ops), std::move(results), bytes, wrote});
+      ++unsynced_batches_;
     }
+    scv_.notify_all();
     batch_ops.clear();
+    results.clear();
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_flight_ = false;
-      if (queue_.empty()) drained_cv_.notify_all();
+    }
+    drained_cv_.notify_all();
+  }
+}
+
+void Store::SyncLoop() {
+  for (;;) {
+    std::deque<Committed> work;
+    {
+      std::unique_lock<std::mutex> lock(smu_);
+      scv_.wait(lock, [this] { return sync_stopping_ || !unsynced_.empty(); });
+      if (unsynced_.empty()) return;
+      work.swap(unsynced_);
+    }
+    // One fsync for everything written so far (group commit across batches). Batches that wrote
+    // nothing still wait for it: their answers may rest on data written just before.
+    Status st;
+    std::size_t ops = 0, bytes = 0;
+    bool wrote = false;
+    for (const auto& c : work) {
+      if (!c.wrote) continue;  // counted: operations made durable by this fsync
+      ops += c.ops.size();
+      bytes += c.bytes;
+      wrote = true;
+    }
+    if (failed_.load()) {
+      st = Status::Unavailable("storage is refusing writes after a write failure");
+    } else if (wrote && options_.sync) {
+      auto start = std::chrono::steady_clock::now();
+      rocksdb::Status s = db_->SyncWAL();
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (!s.ok()) {
+        st = Status::Unavailable(RocksError("WAL sync failed", s));
+        Fail(st);
+      } else {
+        metrics_->Batch(ops, secs, bytes);
+      }
+    } else if (wrote) {
+      metrics_->Batch(ops, 0, bytes);
+    }
+    for (auto& c : work) {
+      for (std::size_t i = 0; i < c.ops.size(); ++i) {
+        Status r = c.results[i];
+        if (r.ok() && !st.ok()) r = st;
+        if (c.ops[i].done) c.ops[i].done(r);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(smu_);
+      unsynced_batches_ -= work.size();
+    }
+    scv_.notify_all();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      drained_cv_.notify_all();
     }
   }
 }

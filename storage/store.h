@@ -5,10 +5,13 @@
 // benchmark setting that logs a warning). Many operations share one batch and one fsync.
 //
 // Threads: one writer thread runs every operation's body (`fn`) in submission order, each against
-// a Txn whose reads see the writes of earlier operations in the same batch; then writes the batch;
-// then calls each `done` on the writer thread. State kept in memory by the caller (caches) may be
-// read and changed from `fn` and `done` without locks, since they all run on that thread. One
-// reader thread serves Query() from committed data. No call blocks the caller.
+// a Txn whose reads see the writes of earlier operations in the same batch, then writes the batch
+// (WAL + memtable, no fsync) and goes on with the next batch. A sync thread fsyncs the WAL once for
+// every batch written meanwhile and then calls their `done`s, in submission order. So no answer
+// leaves before the fsync covering it and everything it read. State kept in memory by the caller
+// (caches) may be read and changed from `fn` without locks (one thread); `done` runs on the sync
+// thread and must only touch thread-safe state. One reader thread serves Query() from committed
+// (written, possibly not yet fsync'd) data. No call blocks the caller.
 //
 // Failure: a failed batch write is sticky (leveldb's background error): every later operation gets
 // Unavailable, healthy() turns false, one error line is logged. The operator restarts.
@@ -67,26 +70,24 @@ struct Overlay;
 // segments and segment sets). All methods run on the writer thread.
 class Txn {
  public:
+  // A record past its expiry reads as absent.
   std::optional<IdempotencyRecord> GetIdempotency(const Address& origin, std::string_view msg_id);
   void PutIdempotency(const Address& origin, std::string_view msg_id, const IdempotencyRecord& r);
 
   // Assigns a sequence number (stable across restarts: recovered from the last stored message).
   std::uint64_t NextSeq();
   void PutMessage(const MessageRecord& m);
-  // Queues message `m` for `recipient` (queue entry + per-recipient state), due at `due_ms`.
+  // Queues message `m` for `recipient`, due at `due_ms`: a queue entry, plus a per-recipient
+  // state record when the message has several recipients (m.recipient_count > 1; a single
+  // recipient's state is the message's own: queued while it exists).
   void Enqueue(const MessageRecord& m, const Address& recipient, std::int64_t due_ms);
-  // Indexes `seq` under its expiry time. With `origin`, the idempotency record (origin, msg_id) is
-  // forgotten then too.
-  void PutExpiry(std::int64_t expiry_ms, std::uint64_t seq, const Address* origin = nullptr,
-                 std::string_view msg_id = {});
-  // Removes an expiry index entry and the idempotency record it names.
-  void DeleteExpiry(const ExpiryRecord& e);
 
-  // Delivery outcomes. A finished entry leaves the queue; its recipient state becomes `state`
-  // (kept for the admin view while other recipients of a fan-out message are pending). When it was
-  // the message's `last` pending entry, the message and its recipient states are deleted.
+  // Delivery outcomes. A finished entry leaves the queue; for a fan-out message its recipient state
+  // becomes `state` (kept for the admin view while other recipients are pending). When it was the
+  // message's `last` pending entry, the message (and a fan-out's recipient states) are deleted.
   void FinishEntry(const QueueEntryRecord& e, RecipientState state, bool last, bool fan_out);
-  // Moves a queue entry to a new due time (a retry), counting the attempt.
+  // Moves a queue entry to a new due time (a retry), counting the attempt. (A fan-out recipient's
+  // state record keeps its first due time: it is for the admin view only.)
   void RescheduleEntry(const QueueEntryRecord& e, std::int64_t due_ms, std::uint32_t attempts);
   // A committed message (not one written earlier in the same batch).
   std::optional<MessageRecord> GetCommittedMessage(std::uint64_t seq);
@@ -143,8 +144,6 @@ class Reader {
   QueueSummary SummarizeQueue(const Address& recipient);
   // Up to `limit` queue entries of `recipient`, in delivery order (priority, due time, seq).
   std::vector<QueueEntryRecord> ListQueue(const Address& recipient, std::size_t limit);
-  // Up to `limit` expiry index entries due at or before `now_ms`, earliest first.
-  std::vector<ExpiryRecord> ExpiredBefore(std::int64_t now_ms, std::size_t limit);
 
  private:
   friend class Store;
@@ -174,7 +173,7 @@ class Store {
   static Result<std::unique_ptr<Store>> Open(const StoreOptions& options, metrics::Registry* metrics);
   ~Store();  // drains the queue, stops the threads, closes RocksDB
 
-  // Queues `fn` for the writer. `done` runs on the writer thread after the batch is durable (OK),
+  // Queues `fn` for the writer. `done` runs on the sync thread after the batch is durable (OK),
   // or with fn's error (its writes are rolled back), Unavailable (store failed) or
   // ResourceExhausted (queue full; then `done` runs on the caller's thread before Submit returns).
   // `bytes_hint` counts toward max_pending_bytes. Operations whose number is bounded elsewhere
@@ -196,6 +195,13 @@ class Store {
   // Waits until every submitted operation and query completed.
   void Drain();
 
+  // Compacts every column family now (blocking; maintenance and tests): expired idempotency
+  // records are dropped on the way.
+  Status CompactAll();
+
+  // Approximate number of keys in the idempotency index (tests, stats).
+  std::uint64_t ApproximateIdempotencyKeys() const;
+
  private:
   friend class Txn;
   friend class Reader;
@@ -209,6 +215,8 @@ class Store {
   Store(const StoreOptions& options, metrics::Registry* registry);
   Status OpenDb();
   void WriterLoop();
+  void SyncLoop();
+  bool SyncedAll();
   void ReaderLoop();
   void Fail(const Status& st);
 
@@ -216,7 +224,8 @@ class Store {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs_;
-  std::uint64_t next_seq_ = 1;  // writer thread only (after Open)
+  std::uint64_t next_seq_ = 1;       // writer thread only (after Open)
+  std::uint64_t persisted_seq_ = 0;  // the high-water mark last written to meta
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
@@ -227,6 +236,23 @@ class Store {
   bool stopping_ = false;
   std::atomic<bool> failed_{false};
   std::thread writer_;
+
+  // Batches written but not yet fsync'd, for the sync thread.
+  struct Committed {
+    std::vector<Pending> ops;
+    std::vector<Status> results;
+    std::size_t bytes = 0;
+    bool wrote = false;
+  };
+  // One batch written ahead of the fsync in progress: on 2 cores deeper pipelines measured slower
+  // (smaller batches, more switching; bench/RESULTS.md).
+  static constexpr std::size_t kMaxUnsynced = 1;
+  std::mutex smu_;
+  std::condition_variable scv_;
+  std::deque<Committed> unsynced_;
+  std::size_t unsynced_batches_ = 0;
+  bool sync_stopping_ = false;
+  std::thread syncer_;
 
   std::mutex rmu_;
   std::condition_variable rcv_;

@@ -1,0 +1,489 @@
+// Unit tests for the pure pieces of the delivery engine: SplitPayload (broker/delivery_engine.h),
+// RouteTable::Resolve and GlobMatch (broker/route_table.h), and the wire format and answer
+// classification of HttpDeliveryChannel (api/delivery/http_delivery_channel.h). No I/O.
+
+#include "api/delivery/http_delivery_channel.h"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "api/http/message.h"
+#include "api/http/problem.h"
+#include "api/sbi/codec.h"
+#include "api/sbi/models.h"
+#include "broker/delivery.h"
+#include "broker/delivery_engine.h"
+#include "broker/route_table.h"
+#include "common/status.h"
+#include "storage/records.h"
+
+namespace msgin5g {
+namespace {
+
+using api::HttpDeliveryChannel;
+using api::http::ClientRequest;
+using broker::DeliveryResult;
+using broker::GatewayKind;
+using broker::Outbound;
+using broker::Route;
+using broker::RouteTable;
+using storage::Address;
+using storage::AddressType;
+using storage::MessageKind;
+using storage::MessageRecord;
+using storage::Priority;
+using storage::ReportStatus;
+using testing::HasSubstr;
+namespace sbi = api::sbi;
+
+Address Ue(std::string id) { return Address{AddressType::kUe, std::move(id)}; }
+Address As(std::string id) { return Address{AddressType::kAs, std::move(id)}; }
+
+// ---------------------------------------------------------------------------------------------
+// SplitPayload
+// ---------------------------------------------------------------------------------------------
+
+std::string Repeat(std::string_view s, int n) {
+  std::string r;
+  for (int i = 0; i < n; ++i) r += s;
+  return r;
+}
+
+// Parts are non-empty, at most `max` bytes, never start inside a UTF-8 sequence, and rebuild `in`.
+std::vector<std::string_view> SplitChecked(std::string_view in, std::size_t max) {
+  std::vector<std::string_view> parts = broker::SplitPayload(in, max);
+  std::string joined;
+  for (std::string_view p : parts) {
+    EXPECT_FALSE(p.empty());
+    EXPECT_LE(p.size(), max);
+    if (!p.empty()) {
+      EXPECT_NE(static_cast<unsigned char>(p.front()) & 0xC0, 0x80) << "part starts mid-sequence";
+    }
+    joined += p;
+  }
+  EXPECT_EQ(joined, in);
+  return parts;
+}
+
+TEST(SplitPayloadTest, FittingPayloadIsOnePart) {
+  const std::string in = "hello";
+  auto parts = broker::SplitPayload(in, 5);
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(parts[0], in);
+  EXPECT_EQ(parts[0].data(), in.data());  // a view into the input, not a copy
+}
+
+TEST(SplitPayloadTest, MaxZeroNeverSplits) {
+  const std::string in(1000, 'x');
+  auto parts = broker::SplitPayload(in, 0);
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(parts[0], in);
+}
+
+TEST(SplitPayloadTest, EmptyPayloadIsOneEmptyPart) {
+  auto parts = broker::SplitPayload("", 10);
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_TRUE(parts[0].empty());
+}
+
+TEST(SplitPayloadTest, AsciiSplitsIntoFullParts) {
+  std::string in;
+  for (int i = 0; i < 250; ++i) in.push_back(static_cast<char>('a' + i % 26));
+  auto parts = SplitChecked(in, 100);
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0].size(), 100u);
+  EXPECT_EQ(parts[1].size(), 100u);
+  EXPECT_EQ(parts[2].size(), 50u);
+}
+
+TEST(SplitPayloadTest, NeverSplitsInsideUtf8Sequence) {
+  const std::string e_acute = Repeat("\xC3\xA9", 10);  // "é": 2 bytes, 20 in all
+  auto parts = SplitChecked(e_acute, 5);
+  ASSERT_EQ(parts.size(), 5u);
+  for (auto p : parts) EXPECT_EQ(p.size(), 4u);
+
+  const std::string euro = Repeat("\xE2\x82\xAC", 10);  // "€": 3 bytes, 30 in all
+  parts = SplitChecked(euro, 7);
+  ASSERT_EQ(parts.size(), 5u);
+  for (auto p : parts) EXPECT_EQ(p.size(), 6u);
+
+  SplitChecked("a" + euro + "b" + e_acute, 4);  // mixed widths
+}
+
+// ---------------------------------------------------------------------------------------------
+// RouteTable
+// ---------------------------------------------------------------------------------------------
+
+RouteTable Table() {
+  RouteTable t;
+  t.as_targets["as-1"] = "http://as1.example:8080/cb";
+  t.as_targets["as-empty"] = "";
+  t.gateways["sms"] = broker::GatewayInfo{"sms", GatewayKind::kL3g, "https://l3g.example", 140};
+  t.gateways["wifi"] = broker::GatewayInfo{"wifi", GatewayKind::kN3g, "https://n3g.example", 0};
+  t.gateways["cell"] = broker::GatewayInfo{"cell", GatewayKind::kBg, "https://bg.example", 1000};
+  t.rules = {
+      storage::RoutingRuleRecord{"direct", "ue-direct-*", "", 10},
+      storage::RoutingRuleRecord{"lost", "ue-lost-*", "nowhere", 20},
+      storage::RoutingRuleRecord{"sms", "ue-sms-*", "sms", 30},
+      storage::RoutingRuleRecord{"rest", "ue-*", "wifi", 40},
+  };
+  return t;
+}
+
+TEST(RouteTableTest, AsRoutes) {
+  const RouteTable t = Table();
+  auto r = t.Resolve(As("as-1"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind, Route::Kind::kAs);
+  EXPECT_EQ(r->base, "http://as1.example:8080/cb");
+  EXPECT_FALSE(t.Resolve(As("as-empty")).has_value());  // registered without targetUri
+  EXPECT_FALSE(t.Resolve(As("as-unknown")).has_value());
+}
+
+TEST(RouteTableTest, UeTakesFirstMatchingRule) {
+  RouteTable t = Table();
+  auto r = t.Resolve(Ue("ue-sms-1"));  // matches "ue-sms-*" and "ue-*": the first wins
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind, Route::Kind::kGateway);
+  EXPECT_EQ(r->gateway, GatewayKind::kL3g);
+  EXPECT_EQ(r->base, "https://l3g.example");
+  EXPECT_EQ(r->max_segment_bytes, 140u);
+
+  r = t.Resolve(Ue("ue-7"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->gateway, GatewayKind::kN3g);
+  EXPECT_EQ(r->base, "https://n3g.example");
+  EXPECT_EQ(r->max_segment_bytes, 0u);
+
+  // Vector order decides, not specificity: with the catch-all first, it takes ue-sms-1 too.
+  std::swap(t.rules[2], t.rules[3]);
+  r = t.Resolve(Ue("ue-sms-1"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->gateway, GatewayKind::kN3g);
+}
+
+TEST(RouteTableTest, UeUnrouted) {
+  const RouteTable t = Table();
+  EXPECT_FALSE(t.Resolve(Ue("ue-direct-1")).has_value());  // direct; no fall-through to "ue-*"
+  EXPECT_FALSE(t.Resolve(Ue("ue-lost-1")).has_value());    // unconfigured gateway
+  EXPECT_FALSE(t.Resolve(Ue("other")).has_value());        // no rule matches
+}
+
+TEST(RouteTableTest, BroadcastGroupTopic) {
+  RouteTable t = Table();
+  t.rules.push_back(storage::RoutingRuleRecord{"all", "*", "sms", 50});
+  EXPECT_FALSE(t.Resolve(Address{AddressType::kBroadcast, "area-1"}).has_value());
+  t.broadcast_gateway = "cell";
+  auto r = t.Resolve(Address{AddressType::kBroadcast, "area-1"});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->kind, Route::Kind::kGateway);
+  EXPECT_EQ(r->gateway, GatewayKind::kBg);
+  EXPECT_EQ(r->base, "https://bg.example");
+  EXPECT_EQ(r->max_segment_bytes, 1000u);
+  t.broadcast_gateway = "nowhere";
+  EXPECT_FALSE(t.Resolve(Address{AddressType::kBroadcast, "area-1"}).has_value());
+  EXPECT_FALSE(t.Resolve(Address{AddressType::kGroup, "g1"}).has_value());
+  EXPECT_FALSE(t.Resolve(Address{AddressType::kTopic, "t1"}).has_value());
+}
+
+TEST(RouteTableTest, KeyTellsKindsApart) {
+  Route as;
+  as.kind = Route::Kind::kAs;
+  as.base = "http://peer.example";
+  Route l3g = as;
+  l3g.kind = Route::Kind::kGateway;
+  l3g.gateway = GatewayKind::kL3g;
+  Route n3g = l3g;
+  n3g.gateway = GatewayKind::kN3g;
+  EXPECT_NE(as.Key(), l3g.Key());
+  EXPECT_NE(l3g.Key(), n3g.Key());
+  EXPECT_EQ(as.Key(), Route(as).Key());
+}
+
+TEST(GlobMatchTest, Stars) {
+  EXPECT_TRUE(broker::GlobMatch("ue-*", "ue-"));
+  EXPECT_TRUE(broker::GlobMatch("ue-*", "ue-123"));
+  EXPECT_TRUE(broker::GlobMatch("*", ""));
+  EXPECT_TRUE(broker::GlobMatch("a*c", "abbbc"));
+  EXPECT_TRUE(broker::GlobMatch("*b*", "abc"));
+  EXPECT_TRUE(broker::GlobMatch("exact", "exact"));
+  EXPECT_FALSE(broker::GlobMatch("a*c", "abcd"));
+  EXPECT_FALSE(broker::GlobMatch("ue-*", "u"));
+  EXPECT_FALSE(broker::GlobMatch("exact", "exactly"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// HttpDeliveryChannel::BuildRequest
+// ---------------------------------------------------------------------------------------------
+
+MessageRecord BaseMessage() {
+  MessageRecord m;
+  m.origin = As("as-origin");
+  m.destination = Address{AddressType::kGroup, "g1"};
+  m.app_id = "app-1";
+  m.msg_id = "m-1";
+  m.payload = "hello";
+  return m;
+}
+
+MessageRecord Report(ReportStatus status, std::string cause) {
+  MessageRecord m;
+  m.kind = MessageKind::kReport;
+  m.origin = Ue("ue-1");  // who reports
+  m.destination = As("as-1");
+  m.msg_id = "m-1";
+  m.report_status = status;
+  m.failure_cause = std::move(cause);
+  return m;
+}
+
+// The whole message for `recipient`; payload is a view into the shared record.
+Outbound Out(const MessageRecord& m, Address recipient) {
+  Outbound o;
+  o.message = std::make_shared<const MessageRecord>(m);
+  o.recipient = std::move(recipient);
+  o.payload = o.message->payload;
+  return o;
+}
+
+Route AsRoute(std::string base) {
+  Route r;
+  r.kind = Route::Kind::kAs;
+  r.base = std::move(base);
+  return r;
+}
+
+Route GwRoute(GatewayKind kind, std::string base) {
+  Route r;
+  r.kind = Route::Kind::kGateway;
+  r.gateway = kind;
+  r.base = std::move(base);
+  return r;
+}
+
+ClientRequest Build(const Route& route, const Outbound& out) {
+  std::string error;
+  ClientRequest req = HttpDeliveryChannel::BuildRequest(route, out, &error);
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(api::http::FindHeader(req.headers, "content-type"), "application/json");
+  return req;
+}
+
+TEST(BuildRequestTest, AsMessage) {
+  MessageRecord m = BaseMessage();
+  m.origin = Ue("ue-9");
+  m.report_requested = true;
+  m.store_and_forward = true;
+  m.expiry_ms = 1'800'000'000'250;
+  ClientRequest req = Build(AsRoute("http://as1.example:8080/cb"), Out(m, As("as-1")));
+  EXPECT_EQ(req.url, "http://as1.example:8080/cb/deliver-message");
+  auto d = sbi::DecodeUEMessageDelivery(req.body);
+  ASSERT_TRUE(d.ok()) << d.error.detail << " in " << req.body;
+  const sbi::UEMessageDelivery& v = *d.value;
+  EXPECT_EQ(v.oriAddr.addrType, "UE");
+  EXPECT_EQ(v.oriAddr.addr, "ue-9");
+  EXPECT_EQ(v.destAddr.addrType, "AS");  // the recipient, not the GROUP the message was sent to
+  EXPECT_EQ(v.destAddr.addr, "as-1");
+  EXPECT_EQ(v.appId.value_or("<none>"), "app-1");
+  EXPECT_EQ(v.msgId, "m-1");
+  EXPECT_EQ(v.payload.value_or("<none>"), "hello");
+  EXPECT_TRUE(v.delivStReqInd.value_or(false));
+  EXPECT_TRUE(v.stoAndFwInd);
+  ASSERT_TRUE(v.stoAndFwParams.has_value() && v.stoAndFwParams->exprTime.has_value());
+  auto expiry = sbi::ParseDateTime(*v.stoAndFwParams->exprTime);
+  ASSERT_TRUE(expiry.has_value()) << *v.stoAndFwParams->exprTime;
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(expiry->time_since_epoch())
+                .count(),
+            m.expiry_ms);
+  EXPECT_FALSE(v.segInd.has_value());
+}
+
+TEST(BuildRequestTest, AsMessageWithoutStoreOrReportAndSlashedBase) {
+  MessageRecord m = BaseMessage();
+  ClientRequest req = Build(AsRoute("http://as1.example/cb/"), Out(m, As("as-1")));
+  EXPECT_EQ(req.url, "http://as1.example/cb/deliver-message");
+  auto d = sbi::DecodeUEMessageDelivery(req.body);
+  ASSERT_TRUE(d.ok()) << d.error.detail << " in " << req.body;
+  EXPECT_FALSE(d.value->stoAndFwInd);
+  EXPECT_FALSE(d.value->stoAndFwParams.has_value());
+  EXPECT_FALSE(d.value->delivStReqInd.has_value());
+}
+
+TEST(BuildRequestTest, Reports) {
+  ClientRequest req =
+      Build(AsRoute("http://as1.example/cb"), Out(Report(ReportStatus::kSuccess, ""), As("as-1")));
+  EXPECT_EQ(req.url, "http://as1.example/cb/deliver-report");
+  auto d = sbi::DecodeDeliveryStatusReport(req.body);
+  ASSERT_TRUE(d.ok()) << d.error.detail << " in " << req.body;
+  EXPECT_EQ(d.value->oriAddr.addrType, "UE");
+  EXPECT_EQ(d.value->oriAddr.addr, "ue-1");
+  EXPECT_EQ(d.value->destAddr.addrType, "AS");
+  EXPECT_EQ(d.value->destAddr.addr, "as-1");
+  EXPECT_EQ(d.value->msgId, "m-1");
+  EXPECT_EQ(d.value->delivSt, "REPT_DELY_SUCCESS");
+  EXPECT_FALSE(d.value->failureCause.has_value());
+
+  req = Build(GwRoute(GatewayKind::kL3g, "https://l3g.example"),
+              Out(Report(ReportStatus::kFailed, "UE_NOT_REACHABLE"), Ue("ue-5")));
+  EXPECT_EQ(req.url, "https://l3g.example/msgg-l3gdelivery/v1/deliver-report");
+  d = sbi::DecodeDeliveryStatusReport(req.body);
+  ASSERT_TRUE(d.ok()) << d.error.detail << " in " << req.body;
+  EXPECT_EQ(d.value->destAddr.addr, "ue-5");
+  EXPECT_EQ(d.value->delivSt, "REPT_DELY_FAILED");
+  EXPECT_EQ(d.value->failureCause.value_or("<none>"), "UE_NOT_REACHABLE");
+}
+
+TEST(BuildRequestTest, L3gAndN3gMessages) {
+  const MessageRecord m = BaseMessage();  // to GROUP g1; this copy goes to member ue-1
+  ClientRequest req = Build(GwRoute(GatewayKind::kL3g, "https://l3g.example/"), Out(m, Ue("ue-1")));
+  EXPECT_EQ(req.url, "https://l3g.example/msgg-l3gdelivery/v1/deliver-message");
+  EXPECT_EQ(req.body.find("stoAndFwInd"), std::string::npos);  // not in the gateway schemas
+  auto l3g = sbi::DecodeL3gMessageDelivery(req.body);
+  ASSERT_TRUE(l3g.ok()) << l3g.error.detail << " in " << req.body;
+  EXPECT_EQ(l3g.value->oriAddr.addr, "as-origin");
+  EXPECT_EQ(l3g.value->destAddr.addrType, "UE");
+  EXPECT_EQ(l3g.value->destAddr.addr, "ue-1");
+  EXPECT_EQ(l3g.value->msgId, "m-1");
+  EXPECT_EQ(l3g.value->payload.value_or("<none>"), "hello");
+
+  req = Build(GwRoute(GatewayKind::kN3g, "https://n3g.example"), Out(m, Ue("ue-2")));
+  EXPECT_EQ(req.url, "https://n3g.example/msgg-n3gdelivery/v1/deliver-message");
+  auto n3g = sbi::DecodeN3gMessageDelivery(req.body);
+  ASSERT_TRUE(n3g.ok()) << n3g.error.detail << " in " << req.body;
+  EXPECT_EQ(n3g.value->destAddr.addr, "ue-2");
+  EXPECT_EQ(n3g.value->payload.value_or("<none>"), "hello");
+}
+
+TEST(BuildRequestTest, BgMessagesCarryPriorityAndRefuseReports) {
+  const std::pair<Priority, std::string> cases[] = {
+      {Priority::kHigh, "HIGH"}, {Priority::kMiddle, "MIDDLE"}, {Priority::kLow, "LOW"}};
+  for (const auto& [priority, name] : cases) {
+    MessageRecord m = BaseMessage();
+    m.priority = priority;
+    ClientRequest req = Build(GwRoute(GatewayKind::kBg, "https://bg.example"),
+                              Out(m, Address{AddressType::kBroadcast, "area-1"}));
+    EXPECT_EQ(req.url, "https://bg.example/msgg-bgdelivery/v1/deliver-message");
+    auto d = sbi::DecodeBgMessageDelivery(req.body);
+    ASSERT_TRUE(d.ok()) << d.error.detail << " in " << req.body;
+    EXPECT_EQ(d.value->priority.value_or("<none>"), name);
+    EXPECT_EQ(d.value->destAddr.addrType, "BC");
+  }
+  std::string error;
+  (void)HttpDeliveryChannel::BuildRequest(GwRoute(GatewayKind::kBg, "https://bg.example"),
+                                          Out(Report(ReportStatus::kSuccess, ""), Ue("ue-1")),
+                                          &error);
+  EXPECT_FALSE(error.empty());
+}
+
+TEST(BuildRequestTest, Segment) {
+  MessageRecord m = BaseMessage();
+  m.payload = "0123456789";
+  Outbound out = Out(m, Ue("ue-1"));
+  out.payload = std::string_view(out.message->payload).substr(4, 4);
+  out.segment = broker::SegmentInfo{"m-1", 3, 2, false};
+  ClientRequest req = Build(GwRoute(GatewayKind::kL3g, "https://l3g.example"), out);
+  auto d = sbi::DecodeL3gMessageDelivery(req.body);
+  ASSERT_TRUE(d.ok()) << d.error.detail << " in " << req.body;
+  EXPECT_TRUE(d.value->segInd.value_or(false));
+  ASSERT_TRUE(d.value->segParams.has_value());
+  const sbi::MessageSegmentParameters& s = *d.value->segParams;
+  EXPECT_EQ(s.segId.value_or("<none>"), "m-1");
+  EXPECT_EQ(s.totalSegCount.value_or(-1), 3);
+  EXPECT_EQ(s.segNumb.value_or(-1), 2);
+  EXPECT_FALSE(s.lastSegFlag.value_or(true));
+  EXPECT_EQ(d.value->msgId, "m-1#2");
+  EXPECT_EQ(d.value->payload.value_or("<none>"), "4567");
+}
+
+TEST(BuildRequestTest, PayloadEscapingRoundTrips) {
+  MessageRecord m = BaseMessage();
+  m.payload = std::string("quote \" backslash \\ newline \n tab \t bell \x07 nul ") + '\0' +
+              " del \x7f euro \xE2\x82\xAC {\"json\": [1]}";
+  ClientRequest req = Build(AsRoute("http://as1.example"), Out(m, As("as-1")));
+  auto d = sbi::DecodeUEMessageDelivery(req.body);
+  ASSERT_TRUE(d.ok()) << d.error.detail << " in " << req.body;
+  EXPECT_EQ(d.value->payload.value_or("<none>"), m.payload);
+}
+
+// ---------------------------------------------------------------------------------------------
+// HttpDeliveryChannel::Classify
+// ---------------------------------------------------------------------------------------------
+
+DeliveryResult ClassifyHttp(int status, std::string retry_after = "", std::string body = "") {
+  api::http::Response r;
+  r.status = status;
+  if (!retry_after.empty()) r.headers.push_back({"retry-after", std::move(retry_after)});
+  r.body = std::move(body);
+  return HttpDeliveryChannel::Classify(Result<api::http::Response>(std::move(r)));
+}
+
+DeliveryResult ClassifyError(Status s) {
+  return HttpDeliveryChannel::Classify(Result<api::http::Response>(std::move(s)));
+}
+
+TEST(ClassifyTest, Success) {
+  for (int status : {200, 204}) {
+    DeliveryResult r = ClassifyHttp(status);
+    EXPECT_EQ(r.kind, DeliveryResult::Kind::kDelivered) << status;
+    EXPECT_EQ(r.retry_after.count(), 0) << status;
+  }
+}
+
+TEST(ClassifyTest, PermanentAndTransientStatuses) {
+  for (int status : {400, 403, 404}) {
+    DeliveryResult r = ClassifyHttp(status);
+    EXPECT_EQ(r.kind, DeliveryResult::Kind::kPermanent) << status;
+    EXPECT_THAT(r.detail, HasSubstr(std::to_string(status)));
+  }
+  for (int status : {408, 500, 502}) {
+    EXPECT_EQ(ClassifyHttp(status).kind, DeliveryResult::Kind::kTransient) << status;
+  }
+  // A body that is not ProblemDetails changes nothing.
+  EXPECT_EQ(ClassifyHttp(500, "", "<html>oops</html>").kind, DeliveryResult::Kind::kTransient);
+}
+
+TEST(ClassifyTest, RetryAfter) {
+  for (int status : {429, 503}) {
+    DeliveryResult r = ClassifyHttp(status, "7");
+    EXPECT_EQ(r.kind, DeliveryResult::Kind::kTransient) << status;
+    EXPECT_EQ(r.retry_after.count(), 7000) << status;
+  }
+  DeliveryResult date = ClassifyHttp(503, "Wed, 21 Oct 2015 07:28:00 GMT");
+  EXPECT_EQ(date.kind, DeliveryResult::Kind::kTransient);
+  EXPECT_EQ(date.retry_after.count(), 0);
+  EXPECT_EQ(ClassifyHttp(503).retry_after.count(), 0);
+  EXPECT_EQ(ClassifyHttp(500, "7").retry_after.count(), 0);  // only honoured on 429/503
+}
+
+TEST(ClassifyTest, ProblemCauseInDetail) {
+  api::http::ProblemDetails p;
+  p.status = 503;
+  p.title = "Service Unavailable";
+  p.cause = "NF_CONGESTION";
+  DeliveryResult r = ClassifyHttp(503, "", api::http::EncodeProblemDetails(p));
+  EXPECT_EQ(r.kind, DeliveryResult::Kind::kTransient);
+  EXPECT_THAT(r.detail, HasSubstr("503"));
+  EXPECT_THAT(r.detail, HasSubstr("NF_CONGESTION"));
+}
+
+TEST(ClassifyTest, ClientErrors) {
+  DeliveryResult r = ClassifyError(Status::Unavailable("connection refused"));
+  EXPECT_EQ(r.kind, DeliveryResult::Kind::kTransient);
+  EXPECT_THAT(r.detail, HasSubstr("connection refused"));
+  EXPECT_EQ(ClassifyError(Status(StatusCode::kDeadlineExceeded, "timed out")).kind,
+            DeliveryResult::Kind::kTransient);
+  EXPECT_EQ(ClassifyError(Status::InvalidArgument("bad url")).kind,
+            DeliveryResult::Kind::kPermanent);
+}
+
+}  // namespace
+}  // namespace msgin5g
