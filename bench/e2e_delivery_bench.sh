@@ -13,7 +13,7 @@ SINK=${SINK:-./build/bench/delivery_sink}
 ensure_built
 [ -x "$SINK" ] || ninja -C build delivery_sink >/dev/null
 work=$(mktemp -d)
-trap 'stop_daemon; kill $SINK_PID 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $SINK_PID 2>/dev/null || true; stop_daemon || true; rm -rf "$work"' EXIT
 
 sink_port=$(free_port)
 "$SINK" "$sink_port" 1 &

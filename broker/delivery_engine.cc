@@ -97,6 +97,7 @@ struct DeliveryEngine::Entry {
   std::shared_ptr<const storage::MessageRecord> msg;  // null until (re)loaded
   std::shared_ptr<Destination> dest;                  // set while ready or in flight
   std::int64_t queued_ms = 0;                         // for the oldest-waiting gauge
+  std::int64_t wake_ms = 0;                           // kWaiting: when it is due again
   State state = State::kUnrouted;
   bool cached = false;  // msg counts toward cached_bytes_
   std::uint32_t parts_left = 0;
@@ -300,7 +301,8 @@ void DeliveryEngine::AddOnLoop(std::vector<QueuedEntry> entries) {
     if (!e.cached) e.msg.reset();
     if (e.rec.due_ms > NowMs()) {
       e.state = State::kWaiting;
-      waiting_.push({e.rec.due_ms, id});
+      e.wake_ms = e.rec.due_ms;
+      waiting_.push({e.wake_ms, id});
     } else {
       MakeReady(id, e);
     }
@@ -323,6 +325,8 @@ std::shared_ptr<DeliveryEngine::Destination> DeliveryEngine::DestinationFor(cons
     slot->route = *route;
     d = slot;
   }
+  // A cache, not a registry: bounded however many distinct recipients pass through.
+  if (by_recipient_.size() >= kMaxCachedRecipients) by_recipient_.clear();
   by_recipient_.emplace(std::move(key), d);
   return d;
 }
@@ -351,7 +355,14 @@ void DeliveryEngine::SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes) {
     }
   }
   std::sort(replace.begin(), replace.end());
-  for (const auto& [order, id] : replace) MakeReady(id, entries_.at(id));
+  for (const auto& [order, id] : replace) {
+    Entry& e = entries_.at(id);
+    MakeReady(id, e);
+    if (e.state == State::kUnrouted) {
+      Release(e);
+      e.msg.reset();
+    }
+  }
   // Destinations no route uses any more, with nothing in flight, are forgotten.
   for (auto it = destinations_.begin(); it != destinations_.end();) {
     it = (it->second.use_count() == 1 && it->second->in_flight == 0) ? destinations_.erase(it)
@@ -364,7 +375,7 @@ void DeliveryEngine::PromoteDue(std::int64_t now) {
     auto [due, id] = waiting_.top();
     waiting_.pop();
     auto it = entries_.find(id);
-    if (it == entries_.end() || it->second.state != State::kWaiting || it->second.rec.due_ms != due) {
+    if (it == entries_.end() || it->second.state != State::kWaiting || it->second.wake_ms != due) {
       continue;  // stale timer
     }
     MakeReady(id, it->second);
@@ -373,6 +384,9 @@ void DeliveryEngine::PromoteDue(std::int64_t now) {
 
 void DeliveryEngine::ScanExpired(std::int64_t now) {
   std::size_t routed = 0, unrouted = 0, open = 0;
+  // Expiries are writes too: a backlog (after an outage) is worked off a slice per scan so that
+  // it never floods the writer ahead of new messages.
+  std::size_t expiries_left = 4 * options_.max_in_flight;
   std::int64_t oldest[3] = {now, now, now};
   for (auto& [id, e] : entries_) {
     if (e.state == State::kPersisting) continue;
@@ -381,7 +395,8 @@ void DeliveryEngine::ScanExpired(std::int64_t now) {
     oldest[p] = std::min(oldest[p], e.queued_ms);
     const bool idle = e.state == State::kUnrouted || e.state == State::kReady ||
                       e.state == State::kWaiting;
-    if (idle && e.rec.expiry_ms != 0 && e.rec.expiry_ms <= now) {
+    if (idle && e.rec.expiry_ms != 0 && e.rec.expiry_ms <= now && expiries_left > 0) {
+      --expiries_left;
       Finish(id, e, OutcomeSink::Final::kExpired, "expired before delivery");
     }
   }
@@ -393,10 +408,14 @@ void DeliveryEngine::ScanExpired(std::int64_t now) {
 
 void DeliveryEngine::DispatchAll(std::int64_t now) {
   std::vector<std::uint64_t> to_load;
-  for (auto& [key, d] : destinations_) {
-    if (in_flight_ >= options_.max_in_flight) break;
-    Dispatch(*d, now, &to_load);
+  // Start at a different destination each pass: when the global limit binds, none is always last.
+  std::vector<Destination*> order;
+  order.reserve(destinations_.size());
+  for (auto& [key, d] : destinations_) order.push_back(d.get());
+  for (std::size_t i = 0; i < order.size() && in_flight_ < options_.max_in_flight; ++i) {
+    Dispatch(*order[(i + rotation_) % order.size()], now, &to_load);
   }
+  ++rotation_;
   if (to_load.empty()) return;
   std::vector<std::uint64_t> seqs;
   seqs.reserve(to_load.size());
@@ -408,10 +427,13 @@ void DeliveryEngine::DispatchAll(std::int64_t now) {
         if (it == entries_.end() || it->second.state != State::kLoading) continue;
         Entry& e = it->second;
         if (i >= messages.size() || !messages[i]) {
-          // The message record is gone (cannot normally happen): drop the entry from the queue.
+          // Not readable now (an I/O error fails the store; a missing record cannot normally
+          // happen): never drop the entry for it. Try again later; expiry still applies.
           e.dest->in_flight--;
           in_flight_--;
-          Finish(ids[i], e, OutcomeSink::Final::kFailed, "message record missing");
+          e.state = State::kWaiting;
+          e.wake_ms = NowMs() + Backoff(1).count();
+          waiting_.push({e.wake_ms, ids[i]});
           continue;
         }
         CacheMessage(e, std::move(messages[i]));
@@ -466,7 +488,11 @@ void DeliveryEngine::Send(std::uint64_t id, Entry& e) {
     out.recipient = e.rec.recipient;
     out.payload = parts[i];
     if (parts.size() > 1) {
-      out.segment = SegmentInfo{e.msg->msg_id, static_cast<std::uint32_t>(parts.size()),
+      // A retry sends a fresh set: the receiver may have dropped the first attempt's partial set
+      // (its reassembly timeout) yet still remember those segments' msgIds as seen.
+      std::string seg_id = e.msg->msg_id;
+      if (e.rec.attempts > 0) seg_id += "~" + std::to_string(e.rec.attempts);
+      out.segment = SegmentInfo{std::move(seg_id), static_cast<std::uint32_t>(parts.size()),
                                 static_cast<std::uint32_t>(i + 1), i + 1 == parts.size()};
     }
     channel_.Deliver(route, out, [this, id](DeliveryResult r) {
@@ -558,14 +584,20 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
       auto it = entries_.find(id);
       if (it == entries_.end()) return;
       if (!st.ok()) {
+        // As for Finish: the store refuses writes; the entry stays as it is on disk and goes out
+        // again after the restart.
         LOG_WARN("delivery", "retry of entry %llu not stored: %s",
                  static_cast<unsigned long long>(it->second.rec.seq), st.message().c_str());
+        return;
       }
       Entry& waiting = it->second;
       waiting.rec.due_ms = due;
       waiting.rec.attempts = attempts;
       waiting.state = State::kWaiting;
+      waiting.wake_ms = due;
       waiting_.push({due, id});
+      // A payload read back over the budget is not kept while the entry waits.
+      if (!waiting.cached) waiting.msg.reset();
       metrics_->Retry();
     });
   });

@@ -154,6 +154,8 @@ class DeliveryEngine {
   std::size_t unrouted_ = 0;
   std::size_t cached_bytes_ = 0;
   std::int64_t next_expiry_scan_ = 0;
+  std::size_t rotation_ = 0;
+  static constexpr std::size_t kMaxCachedRecipients = 100000;
 };
 
 // Splits `payload` into parts of at most `max` bytes, never inside a UTF-8 sequence (payloads are

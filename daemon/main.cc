@@ -221,6 +221,16 @@ int main(int argc, char** argv) {
     return kExitUnavailable;
   }
   std::unique_ptr<broker::DurableBroker> broker = std::move(created.value());
+  // On every way out: delivery stops before the channel goes, the channel before the broker (its
+  // late answers post to the engine the broker owns).
+  struct DeliveryStopper {
+    std::unique_ptr<broker::DurableBroker>& b;
+    std::unique_ptr<api::HttpDeliveryChannel>& c;
+    ~DeliveryStopper() {
+      if (b) b->StopDelivery();
+      c.reset();
+    }
+  } delivery_stopper{broker, channel};
 
   api::http::Router sbi_router(cfg.api_root);
   api::AddMsgsRoutes(sbi_router, *broker, cfg.api_root);
@@ -329,7 +339,7 @@ int main(int argc, char** argv) {
   pool.Abort();
   broker->StopDelivery();
   channel.reset();  // closes outbound connections; late answers are dropped
-  broker.reset();  // waits for queued storage operations
+  broker.reset();   // waits for queued storage operations
   store.reset();   // flushes and closes RocksDB
   LOG_INFO("main", "stopped (%zu connections cut at the drain deadline)", cut);
   return 0;

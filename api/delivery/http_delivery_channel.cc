@@ -38,8 +38,9 @@ T MessageBody(const broker::Outbound& out) {
     v.segParams = sbi::MessageSegmentParameters{
         out.segment->segment_id, static_cast<std::int64_t>(out.segment->total),
         static_cast<std::int64_t>(out.segment->number), out.segment->last};
-    // Each segment is a message of its own: its msgId must differ from its siblings'.
-    v.msgId = m.msg_id + "#" + std::to_string(out.segment->number);
+    // Each segment is a message of its own: its msgId must differ from its siblings' (and from
+    // an earlier attempt's, whose segId differs).
+    v.msgId = out.segment->segment_id + "#" + std::to_string(out.segment->number);
   }
   return v;
 }

@@ -174,7 +174,7 @@ TEST_F(DeliveryE2E, LargePayloadIsSegmentedForTheGateway) {
     ASSERT_TRUE(v.ok()) << p.body;
     ASSERT_TRUE(v.value->segParams.has_value());
     EXPECT_EQ(v.value->segInd, true);
-    EXPECT_EQ(v.value->segParams->segId, "big-1");
+    EXPECT_EQ(v.value->segParams->segId, "big-1");  // first attempt: the msgId
     EXPECT_EQ(v.value->segParams->totalSegCount, 3);
     EXPECT_EQ(v.value->segParams->lastSegFlag, v.value->segParams->segNumb == 3);
     EXPECT_LE(v.value->payload->size(), 100u);
@@ -185,6 +185,33 @@ TEST_F(DeliveryE2E, LargePayloadIsSegmentedForTheGateway) {
   std::sort(pieces.begin(), pieces.end());
   EXPECT_EQ(pieces[0].second + pieces[1].second + pieces[2].second, payload);
   EXPECT_TRUE(QueueDrains("UE", "ue-2", 5s));
+}
+
+// A failed segmented delivery is retried as a fresh set (new segId, new msgIds): the receiver may
+// have dropped the first partial set but still remember its segments as seen.
+TEST_F(DeliveryE2E, SegmentedRetryIsAFreshSet) {
+  Start({}, 100);
+  ASSERT_TRUE(d().ok()) << d().log();
+  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
+            200);
+  gw_.set_status(503);
+  auto body = R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-3"},)"
+              R"("msgId":"big-2","stoAndFwInd":true,"payload":")" + std::string(150, 'x') + R"("})";
+  ASSERT_EQ(Post(kDeliverAs, body).status, 200);
+  ASSERT_TRUE(gw_.WaitFor("/deliver-message", 2, 10s));
+  gw_.set_status(204);
+  ASSERT_TRUE(QueueDrains("UE", "ue-3", 10s)) << d().log();
+  std::set<std::string> seg_ids, msg_ids;
+  for (const auto& r : gw_.received("/deliver-message")) {
+    auto v = api::sbi::DecodeL3gMessageDelivery(r.body);
+    ASSERT_TRUE(v.ok());
+    seg_ids.insert(*v.value->segParams->segId);
+    msg_ids.insert(v.value->msgId);
+  }
+  EXPECT_EQ(seg_ids.count("big-2"), 1u);
+  EXPECT_EQ(seg_ids.count("big-2~1"), 1u) << "the retry is a set of its own";
+  EXPECT_EQ(msg_ids.count("big-2~1#1"), 1u);
+  EXPECT_EQ(msg_ids.count("big-2~1#2"), 1u);
 }
 
 // The AS is down for a while, and msgin5gd is killed with -9 in the middle of the retries: after
