@@ -21,8 +21,8 @@ std::int64_t NowMs() {
       .count();
 }
 
+// (Entries of recipients without a route are not in entries_ at all: see parked_.)
 enum class State : std::uint8_t {
-  kUnrouted,    // no route for the recipient now
   kReady,       // in its destination's ready queue
   kWaiting,     // in waiting_ until its due time
   kLoading,     // payload being read back (counts as in flight)
@@ -98,10 +98,9 @@ struct DeliveryEngine::Entry {
   std::shared_ptr<Destination> dest;                  // set while ready or in flight
   std::int64_t queued_ms = 0;                         // for the oldest-waiting gauge
   std::int64_t wake_ms = 0;                           // kWaiting: when it is due again
-  State state = State::kUnrouted;
+  State state = State::kReady;
   bool cached = false;  // msg counts toward cached_bytes_
   std::uint32_t parts_left = 0;
-  DeliveryResult worst;  // over the parts of a segmented delivery
 };
 
 class DeliveryEngine::Metrics {
@@ -236,8 +235,8 @@ void DeliveryEngine::SetRoutes(std::shared_ptr<const RouteTable> routes) {
 void DeliveryEngine::GetCounts(std::function<void(Counts)> done) {
   Post([this, done = std::move(done)] {
     Counts c;
-    c.pending = entries_.size();
-    for (const auto& [id, e] : entries_) c.unrouted += e.state == State::kUnrouted ? 1 : 0;
+    c.pending = entries_.size() + parked_count_;
+    c.unrouted = parked_count_;
     c.in_flight = in_flight_;
     done(c);
   });
@@ -292,6 +291,10 @@ void DeliveryEngine::Release(Entry& e) {
 
 void DeliveryEngine::AddOnLoop(std::vector<QueuedEntry> entries) {
   for (auto& q : entries) {
+    if (!DestinationFor(q.entry.recipient)) {
+      Park(q.entry);  // nowhere to send it yet (maybe for long): compact, without its payload
+      continue;
+    }
     const std::uint64_t id = next_id_++;
     Entry& e = entries_[id];
     e.rec = std::move(q.entry);
@@ -306,12 +309,36 @@ void DeliveryEngine::AddOnLoop(std::vector<QueuedEntry> entries) {
     } else {
       MakeReady(id, e);
     }
-    if (e.state == State::kUnrouted) {
-      // Nowhere to send it yet (maybe for long): keep the memory for payloads that can go out.
-      Release(e);
-      e.msg.reset();
-    }
   }
+}
+
+void DeliveryEngine::Park(const storage::QueueEntryRecord& r) {
+  auto& p = parked_[RecipientKey(r.recipient)];
+  if (p.items.empty()) p.address = r.recipient;
+  p.items.push_back(Parked{r.due_ms, r.expiry_ms, r.seq, r.attempts, r.payload_bytes, r.priority});
+  ++parked_count_;
+}
+
+void DeliveryEngine::ParkEntry(std::uint64_t id) {
+  auto it = entries_.find(id);
+  Release(it->second);
+  Park(it->second.rec);
+  entries_.erase(it);
+}
+
+std::uint64_t DeliveryEngine::Unpark(const Address& recipient, const Parked& p) {
+  const std::uint64_t id = next_id_++;
+  Entry& e = entries_[id];
+  e.rec.recipient = recipient;
+  e.rec.priority = p.priority;
+  e.rec.due_ms = p.due_ms;
+  e.rec.seq = p.seq;
+  e.rec.attempts = p.attempts;
+  e.rec.payload_bytes = p.bytes;
+  e.rec.expiry_ms = p.expiry_ms;
+  e.queued_ms = p.due_ms;
+  --parked_count_;
+  return id;
 }
 
 std::shared_ptr<DeliveryEngine::Destination> DeliveryEngine::DestinationFor(const Address& a) {
@@ -331,14 +358,12 @@ std::shared_ptr<DeliveryEngine::Destination> DeliveryEngine::DestinationFor(cons
   return d;
 }
 
-void DeliveryEngine::MakeReady(std::uint64_t id, Entry& e) {
+bool DeliveryEngine::MakeReady(std::uint64_t id, Entry& e) {
   e.dest = DestinationFor(e.rec.recipient);
-  if (!e.dest) {
-    e.state = State::kUnrouted;  // found again by SetRoutes when a route appears
-    return;
-  }
+  if (!e.dest) return false;  // the caller parks it
   e.state = State::kReady;
   e.dest->ready[std::min<std::size_t>(static_cast<std::size_t>(e.rec.priority), 2)].push_back(id);
+  return true;
 }
 
 void DeliveryEngine::SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes) {
@@ -350,18 +375,22 @@ void DeliveryEngine::SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes) {
   // Everything not in flight or waiting is placed again, in priority then arrival order.
   std::vector<std::pair<std::pair<int, std::uint64_t>, std::uint64_t>> replace;
   for (auto& [id, e] : entries_) {
-    if (e.state == State::kReady || e.state == State::kUnrouted) {
-      replace.push_back({{static_cast<int>(e.rec.priority), e.rec.seq}, id});
+    if (e.state == State::kReady) replace.push_back({{static_cast<int>(e.rec.priority), e.rec.seq}, id});
+  }
+  // Parked recipients that have a route now come back.
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (!DestinationFor(it->second.address)) {
+      ++it;
+      continue;
     }
+    for (const auto& p : it->second.items) {
+      replace.push_back({{static_cast<int>(p.priority), p.seq}, Unpark(it->second.address, p)});
+    }
+    it = parked_.erase(it);
   }
   std::sort(replace.begin(), replace.end());
   for (const auto& [order, id] : replace) {
-    Entry& e = entries_.at(id);
-    MakeReady(id, e);
-    if (e.state == State::kUnrouted) {
-      Release(e);
-      e.msg.reset();
-    }
+    if (!MakeReady(id, entries_.at(id))) ParkEntry(id);
   }
   // Destinations no route uses any more, with nothing in flight, are forgotten.
   for (auto it = destinations_.begin(); it != destinations_.end();) {
@@ -378,32 +407,53 @@ void DeliveryEngine::PromoteDue(std::int64_t now) {
     if (it == entries_.end() || it->second.state != State::kWaiting || it->second.wake_ms != due) {
       continue;  // stale timer
     }
-    MakeReady(id, it->second);
+    if (!MakeReady(id, it->second)) ParkEntry(id);
   }
 }
 
 void DeliveryEngine::ScanExpired(std::int64_t now) {
-  std::size_t routed = 0, unrouted = 0, open = 0;
+  std::size_t open = 0;
   // Expiries are writes too: a backlog (after an outage) is worked off a slice per scan so that
   // it never floods the writer ahead of new messages.
   std::size_t expiries_left = 4 * options_.max_in_flight;
   std::int64_t oldest[3] = {now, now, now};
+  auto older = [&](storage::Priority p, std::int64_t t) {
+    auto i = std::min<std::size_t>(static_cast<std::size_t>(p), 2);
+    oldest[i] = std::min(oldest[i], t);
+  };
   for (auto& [id, e] : entries_) {
     if (e.state == State::kPersisting) continue;
-    (e.state == State::kUnrouted ? unrouted : routed)++;
-    auto p = std::min<std::size_t>(static_cast<std::size_t>(e.rec.priority), 2);
-    oldest[p] = std::min(oldest[p], e.queued_ms);
-    const bool idle = e.state == State::kUnrouted || e.state == State::kReady ||
-                      e.state == State::kWaiting;
+    older(e.rec.priority, e.queued_ms);
+    const bool idle = e.state == State::kReady || e.state == State::kWaiting;
     if (idle && e.rec.expiry_ms != 0 && e.rec.expiry_ms <= now && expiries_left > 0) {
       --expiries_left;
       Finish(id, e, OutcomeSink::Final::kExpired, "expired before delivery");
     }
   }
+  // Parked entries expire too (typically: a device that never came back).
+  std::vector<std::uint64_t> expired;
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    auto& items = it->second.items;
+    for (std::size_t i = 0; i < items.size();) {
+      if (items[i].expiry_ms != 0 && items[i].expiry_ms <= now && expiries_left > 0) {
+        --expiries_left;
+        expired.push_back(Unpark(it->second.address, items[i]));
+        items[i] = items.back();
+        items.pop_back();
+      } else {
+        older(items[i].priority, items[i].due_ms);
+        ++i;
+      }
+    }
+    it = items.empty() ? parked_.erase(it) : std::next(it);
+  }
+  for (auto id : expired) {
+    Finish(id, entries_.at(id), OutcomeSink::Final::kExpired, "expired before delivery");
+  }
   for (const auto& [key, d] : destinations_) open += d->blocked_until > now ? 1 : 0;
   double ages[3];
   for (int i = 0; i < 3; ++i) ages[i] = static_cast<double>(now - oldest[i]) / 1000.0;
-  metrics_->Scan(routed, unrouted, ages, open);
+  metrics_->Scan(entries_.size(), parked_count_, ages, open);
 }
 
 void DeliveryEngine::DispatchAll(std::int64_t now) {
@@ -481,7 +531,6 @@ void DeliveryEngine::Send(std::uint64_t id, Entry& e) {
   const Route& route = e.dest->route;
   auto parts = SplitPayload(e.msg->payload, route.max_segment_bytes);
   e.parts_left = static_cast<std::uint32_t>(parts.size());
-  e.worst = DeliveryResult{};
   for (std::size_t i = 0; i < parts.size(); ++i) {
     Outbound out;
     out.message = e.msg;
@@ -506,15 +555,20 @@ void DeliveryEngine::OnResult(std::uint64_t id, DeliveryResult r) {
   if (it == entries_.end() || it->second.state != State::kSending) return;
   Entry& e = it->second;
   metrics_->Attempt(e.dest->route.ChannelName(), r.kind);
-  if (Severity(r.kind) > Severity(e.worst.kind)) {
-    auto retry_after = std::max(e.worst.retry_after, r.retry_after);
-    e.worst = std::move(r);
-    e.worst.retry_after = retry_after;
-  } else {
-    e.worst.retry_after = std::max(e.worst.retry_after, r.retry_after);
+  if (e.parts_left == 1 && partial_.count(id) == 0) {
+    e.parts_left = 0;
+    Complete(id, e, std::move(r), NowMs());  // the common case: one request
+    return;
   }
+  // A segmented delivery: the worst answer over its parts decides.
+  DeliveryResult& worst = partial_[id];
+  const auto retry_after = std::max(worst.retry_after, r.retry_after);
+  if (Severity(r.kind) > Severity(worst.kind)) worst = std::move(r);
+  worst.retry_after = retry_after;
   if (--e.parts_left > 0) return;
-  Complete(id, e, std::move(e.worst), NowMs());
+  DeliveryResult result = std::move(worst);
+  partial_.erase(id);
+  Complete(id, e, std::move(result), NowMs());
 }
 
 std::chrono::milliseconds DeliveryEngine::Backoff(std::uint32_t n) {

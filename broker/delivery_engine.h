@@ -1,9 +1,9 @@
 // The delivery engine: takes the durable queue entries and gets each to its recipient's route at
 // least once, in priority order, without one slow or dead destination holding back the others.
 //
-// Every pending entry is known in memory (about 100 bytes each: the key fields, not the payload;
-// payloads of fresh messages are kept up to a budget, older ones are read back from RocksDB when
-// due). Entries are grouped by destination (route key: an AS targetUri, a gateway); each
+// Every pending entry is known in memory: about 40 bytes for a recipient without a route (parked),
+// about 200 for one with a route (payloads of fresh messages are kept up to a budget, older ones
+// are read back from RocksDB when due). Entries are grouped by destination (route key: an AS targetUri, a gateway); each
 // destination serves HIGH, then MIDDLE, then LOW, oldest first, with a bounded number in flight and
 // a circuit breaker. Outcomes are persisted through the broker (OutcomeSink, the group-commit
 // writer) before the entry changes in memory, so a crash can only cause a redelivery:
@@ -116,7 +116,25 @@ class DeliveryEngine {
   void AddOnLoop(std::vector<QueuedEntry> entries);
   void SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes);
   std::shared_ptr<Destination> DestinationFor(const Address& recipient);
-  void MakeReady(std::uint64_t id, Entry& e);
+  // Puts the entry in its destination's ready queue; false when its recipient has no route.
+  bool MakeReady(std::uint64_t id, Entry& e);
+  // Entries of recipients without a route, kept compact (no payload, no map node): in a large
+  // deployment most recipients are sleeping devices. Brought back when a route appears, or to expire.
+  struct Parked {
+    std::int64_t due_ms;
+    std::int64_t expiry_ms;
+    std::uint64_t seq;
+    std::uint32_t attempts;
+    std::uint32_t bytes;
+    storage::Priority priority;
+  };
+  struct ParkedRecipient {
+    Address address;
+    std::vector<Parked> items;
+  };
+  void Park(const storage::QueueEntryRecord& r);
+  void ParkEntry(std::uint64_t id);  // moves entries_[id] into parked_
+  std::uint64_t Unpark(const Address& recipient, const Parked& p);  // a new entries_ id
   void PromoteDue(std::int64_t now);
   void ScanExpired(std::int64_t now);
   void DispatchAll(std::int64_t now);
@@ -148,10 +166,12 @@ class DeliveryEngine {
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::string, std::shared_ptr<Destination>> destinations_;  // by Route::Key
   std::unordered_map<std::string, std::shared_ptr<Destination>> by_recipient_;  // null: unrouted
+  std::unordered_map<std::string, ParkedRecipient> parked_;                      // by recipient
+  std::size_t parked_count_ = 0;
+  std::unordered_map<std::uint64_t, DeliveryResult> partial_;  // segmented deliveries in flight
   using Timer = std::pair<std::int64_t, std::uint64_t>;  // (due ms, entry id)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> waiting_;
   std::size_t in_flight_ = 0;
-  std::size_t unrouted_ = 0;
   std::size_t cached_bytes_ = 0;
   std::int64_t next_expiry_scan_ = 0;
   std::size_t rotation_ = 0;

@@ -355,7 +355,12 @@ void AddAdminRoutes(http::Router& base_router, broker::Admin& admin) {
                                    json::object o{{"msgId", m->msg_id},
                                                   {"oriAddr", ToJson(m->origin)},
                                                   {"outcome", m->outcome}};
-                                   if (m->seq != 0) {
+                                   if (m->seq != 0 && m->kind.empty()) {
+                                     // Every recipient is done: the message is no longer stored
+                                     // (its msgId is remembered for the dedup window).
+                                     o["state"] = "FINISHED";
+                                   } else if (m->seq != 0) {
+                                     o["state"] = "PENDING";
                                      o["kind"] = m->kind;
                                      o["destAddr"] = ToJson(m->destination);
                                      o["priority"] = broker::PriorityName(m->priority);

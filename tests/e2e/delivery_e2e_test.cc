@@ -153,6 +153,44 @@ TEST_F(DeliveryE2E, AsToUeThroughL3gWithSuccessReport) {
             std::string::npos);
 }
 
+// Messages for UEs without a route wait (parked); a routing rule added later sends them, and a
+// GROUP message reaches every member once, after which nothing of it is left.
+TEST_F(DeliveryE2E, StoredMessagesGoOutWhenARouteAppearsAndGroupsFanOut) {
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  for (int i = 0; i < 5; ++i) {
+    auto ack = Post(kDeliverAs, Message("AS", "as-1", "UE", "ue-late", "late-" + std::to_string(i)));
+    EXPECT_EQ(Str(Json(ack.body), "status"), "DELY_STORED") << ack.body;
+  }
+  ASSERT_EQ(Admin("POST", "/groups",
+                  R"({"groupId":"g1","members":[{"addrType":"UE","addr":"ue-a"},)"
+                  R"({"addrType":"UE","addr":"ue-b"},{"addrType":"UE","addr":"ue-c"}]})")
+                .status,
+            201);
+  ASSERT_EQ(Post(kDeliverAs, Message("AS", "as-1", "GROUP", "g1", "g-1")).status, 200);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(gw_.received().empty());
+  EXPECT_EQ(QueueCount("UE", "ue-late"), 5u);
+
+  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
+            200);
+  ASSERT_TRUE(gw_.WaitFor("/deliver-message", 8, 10s)) << d().log();
+  EXPECT_TRUE(QueueDrains("UE", "ue-late", 5s));
+  std::set<std::string> group_recipients;
+  for (const auto& r : gw_.received("/deliver-message")) {
+    auto v = api::sbi::DecodeL3gMessageDelivery(r.body);
+    ASSERT_TRUE(v.ok());
+    if (v.value->msgId == "g-1") group_recipients.insert(v.value->destAddr.addr);
+  }
+  EXPECT_EQ(group_recipients, (std::set<std::string>{"ue-a", "ue-b", "ue-c"}));
+  for (const char* ue : {"ue-a", "ue-b", "ue-c"}) EXPECT_TRUE(QueueDrains("UE", ue, 5s));
+  // The message itself is gone once its last recipient has it; its msgId is still known.
+  auto view = Json(Admin("GET", "/messages/AS/as-1/g-1").body);
+  EXPECT_EQ(Str(view, "outcome"), "DELY_STORED") << boost::json::serialize(view);  // no route then
+  EXPECT_EQ(Str(view, "state"), "FINISHED") << boost::json::serialize(view);
+  EXPECT_FALSE(view.contains("payloadBytes")) << boost::json::serialize(view);
+}
+
 // A payload larger than the gateway's max segment size goes out as segments.
 TEST_F(DeliveryE2E, LargePayloadIsSegmentedForTheGateway) {
   Start({}, 100);
