@@ -10,35 +10,10 @@ set -euo pipefail
 
 PKGS=(rabbitmq-server librabbitmq-dev)
 
+source "$(dirname "$0")/apt-lib.sh"
+apt_install_missing install-bench-deps "${PKGS[@]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-
-missing=()
-for p in "${PKGS[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-bench-deps: all ${#PKGS[@]} packages present"
-  exit 0
-fi
-
-# apt-get update only when the package lists don't know a package yet (fresh image) ...
-export DEBIAN_FRONTEND=noninteractive
-for p in "${missing[@]}"; do
-  if ! apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
-    $SUDO apt-get update -qq
-    break
-  fi
-done
-echo "install-bench-deps: installing ${missing[*]}"
-# ... or when the lists are stale and a mirror no longer has the version they name (404).
-if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; then
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
 
 # Stop the system node if the install started one (only possible where policy-rc.d allows it).
 # Looked up with pgrep, not rabbitmqctl: rabbitmqctl would leave an epmd daemon behind.

@@ -191,6 +191,28 @@ TEST_F(DeliveryE2E, StoredMessagesGoOutWhenARouteAppearsAndGroupsFanOut) {
   EXPECT_FALSE(view.contains("payloadBytes")) << boost::json::serialize(view);
 }
 
+// A report that a gateway hands in on deliver-report travels on to the original originator's
+// targetUri the same way.
+TEST_F(DeliveryE2E, InboundReportIsForwardedToTheOriginator) {
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-1", gw_.as_target("as-1"));
+  auto ack = Post("/msgs-msgdelivery/v1/deliver-report",
+                  R"({"oriAddr":{"addrType":"UE","addr":"ue-5"},"destAddr":{"addrType":"AS","addr":"as-1"},)"
+                  R"("msgId":"orig-7","delivSt":"REPT_DELY_FAILED","failureCause":"UE memory full"})");
+  ASSERT_EQ(ack.status, 200) << ack.body;
+  ASSERT_TRUE(gw_.WaitFor("/as/as-1/deliver-report", 1, 10s)) << d().log();
+  auto report = api::sbi::DecodeDeliveryStatusReport(
+      gw_.received("/as/as-1/deliver-report").front().body);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report.value->msgId, "orig-7");
+  EXPECT_EQ(report.value->delivSt, "REPT_DELY_FAILED");
+  EXPECT_EQ(report.value->failureCause, "UE memory full");
+  EXPECT_EQ(report.value->oriAddr.addr, "ue-5");
+  EXPECT_EQ(report.value->destAddr.addr, "as-1");
+  EXPECT_TRUE(QueueDrains("AS", "as-1", 5s));
+}
+
 // A payload larger than the gateway's max segment size goes out as segments.
 TEST_F(DeliveryE2E, LargePayloadIsSegmentedForTheGateway) {
   Start({}, 100);
