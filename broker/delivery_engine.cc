@@ -291,8 +291,9 @@ void DeliveryEngine::Release(Entry& e) {
 
 void DeliveryEngine::AddOnLoop(std::vector<QueuedEntry> entries) {
   for (auto& q : entries) {
-    if (!DestinationFor(q.entry.recipient)) {
-      Park(q.entry);  // nowhere to send it yet (maybe for long): compact, without its payload
+    std::string key = RecipientKey(q.entry.recipient);
+    if (!DestinationFor(q.entry.recipient, key)) {
+      Park(q.entry, std::move(key));  // nowhere to send it yet (maybe long): compact, no payload
       continue;
     }
     const std::uint64_t id = next_id_++;
@@ -312,8 +313,8 @@ void DeliveryEngine::AddOnLoop(std::vector<QueuedEntry> entries) {
   }
 }
 
-void DeliveryEngine::Park(const storage::QueueEntryRecord& r) {
-  auto& p = parked_[RecipientKey(r.recipient)];
+void DeliveryEngine::Park(const storage::QueueEntryRecord& r, std::string key) {
+  auto& p = parked_[key.empty() ? RecipientKey(r.recipient) : std::move(key)];
   if (p.items.empty()) p.address = r.recipient;
   p.items.push_back(Parked{r.due_ms, r.expiry_ms, r.seq, r.attempts, r.payload_bytes, r.priority});
   ++parked_count_;
@@ -341,8 +342,9 @@ std::uint64_t DeliveryEngine::Unpark(const Address& recipient, const Parked& p) 
   return id;
 }
 
-std::shared_ptr<DeliveryEngine::Destination> DeliveryEngine::DestinationFor(const Address& a) {
-  std::string key = RecipientKey(a);
+std::shared_ptr<DeliveryEngine::Destination> DeliveryEngine::DestinationFor(const Address& a,
+                                                                           const std::string& key_in) {
+  std::string key = key_in.empty() ? RecipientKey(a) : key_in;
   auto cached = by_recipient_.find(key);
   if (cached != by_recipient_.end()) return cached->second;
   std::shared_ptr<Destination> d;

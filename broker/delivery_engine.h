@@ -115,7 +115,8 @@ class DeliveryEngine {
   void Loop();
   void AddOnLoop(std::vector<QueuedEntry> entries);
   void SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes);
-  std::shared_ptr<Destination> DestinationFor(const Address& recipient);
+  // `key`: RecipientKey(recipient) when the caller has it already.
+  std::shared_ptr<Destination> DestinationFor(const Address& recipient, const std::string& key = {});
   // Puts the entry in its destination's ready queue; false when its recipient has no route.
   bool MakeReady(std::uint64_t id, Entry& e);
   // Entries of recipients without a route, kept compact (no payload, no map node): in a large
@@ -132,7 +133,7 @@ class DeliveryEngine {
     Address address;
     std::vector<Parked> items;
   };
-  void Park(const storage::QueueEntryRecord& r);
+  void Park(const storage::QueueEntryRecord& r, std::string key = {});
   void ParkEntry(std::uint64_t id);  // moves entries_[id] into parked_
   std::uint64_t Unpark(const Address& recipient, const Parked& p);  // a new entries_ id
   void PromoteDue(std::int64_t now);

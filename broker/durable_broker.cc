@@ -329,6 +329,7 @@ void DurableBroker::EnqueueCounted(Txn& txn, const std::shared_ptr<const Message
   txn.Enqueue(*m, r, due_ms);
   queued_[static_cast<std::size_t>(m->priority)]++;
   queued_bytes_ += m->payload.size();
+  if (!engine_) return;  // nothing delivers: nothing to hand over
   storage::QueueEntryRecord q;
   q.recipient = r;
   q.priority = m->priority;
