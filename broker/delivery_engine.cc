@@ -100,7 +100,6 @@ struct DeliveryEngine::Entry {
   std::int64_t wake_ms = 0;                           // kWaiting: when it is due again
   State state = State::kReady;
   bool cached = false;  // msg counts toward cached_bytes_
-  std::uint32_t parts_left = 0;
 };
 
 class DeliveryEngine::Metrics {
@@ -530,26 +529,40 @@ void DeliveryEngine::Dispatch(Destination& d, std::int64_t now, std::vector<std:
 
 void DeliveryEngine::Send(std::uint64_t id, Entry& e) {
   e.state = State::kSending;
-  const Route& route = e.dest->route;
-  auto parts = SplitPayload(e.msg->payload, route.max_segment_bytes);
-  e.parts_left = static_cast<std::uint32_t>(parts.size());
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    Outbound out;
-    out.message = e.msg;
-    out.recipient = e.rec.recipient;
-    out.payload = parts[i];
-    if (parts.size() > 1) {
-      // A retry sends a fresh set: the receiver may have dropped the first attempt's partial set
-      // (its reassembly timeout) yet still remember those segments' msgIds as seen.
-      std::string seg_id = e.msg->msg_id;
-      if (e.rec.attempts > 0) seg_id += "~" + std::to_string(e.rec.attempts);
-      out.segment = SegmentInfo{std::move(seg_id), static_cast<std::uint32_t>(parts.size()),
-                                static_cast<std::uint32_t>(i + 1), i + 1 == parts.size()};
-    }
-    channel_.Deliver(route, out, [this, id](DeliveryResult r) {
-      Post([this, id, r = std::move(r)]() mutable { OnResult(id, std::move(r)); });
-    });
+  auto parts = SplitPayload(e.msg->payload, e.dest->route.max_segment_bytes);
+  if (parts.size() == 1) {
+    SendPart(id, e, parts[0], std::nullopt);
+    return;
   }
+  // Segments go out a few at a time (a tiny max_segment_bytes must not turn one entry into
+  // thousands of concurrent streams); the first failure stops the rest.
+  Partial& p = partial_[id];
+  p = Partial{};
+  p.parts = std::move(parts);
+  // A retry sends a fresh set: the receiver may have dropped the first attempt's partial set (its
+  // reassembly timeout) yet still remember those segments' msgIds as seen.
+  p.seg_id = e.msg->msg_id;
+  if (e.rec.attempts > 0) p.seg_id += "~" + std::to_string(e.rec.attempts);
+  while (p.in_flight < kSegmentWindow && p.next < p.parts.size()) SendNextPart(id, e, p);
+}
+
+void DeliveryEngine::SendNextPart(std::uint64_t id, Entry& e, Partial& p) {
+  const auto n = static_cast<std::uint32_t>(p.parts.size());
+  const auto i = static_cast<std::uint32_t>(p.next++);
+  ++p.in_flight;
+  SendPart(id, e, p.parts[i], SegmentInfo{p.seg_id, n, i + 1, i + 1 == n});
+}
+
+void DeliveryEngine::SendPart(std::uint64_t id, Entry& e, std::string_view payload,
+                              std::optional<SegmentInfo> segment) {
+  Outbound out;
+  out.message = e.msg;
+  out.recipient = e.rec.recipient;
+  out.payload = payload;
+  out.segment = std::move(segment);
+  channel_.Deliver(e.dest->route, out, [this, id](DeliveryResult r) {
+    Post([this, id, r = std::move(r)]() mutable { OnResult(id, std::move(r)); });
+  });
 }
 
 void DeliveryEngine::OnResult(std::uint64_t id, DeliveryResult r) {
@@ -557,19 +570,25 @@ void DeliveryEngine::OnResult(std::uint64_t id, DeliveryResult r) {
   if (it == entries_.end() || it->second.state != State::kSending) return;
   Entry& e = it->second;
   metrics_->Attempt(e.dest->route.ChannelName(), r.kind);
-  if (e.parts_left == 1 && partial_.count(id) == 0) {
-    e.parts_left = 0;
+  auto pit = partial_.find(id);
+  if (pit == partial_.end()) {
     Complete(id, e, std::move(r), NowMs());  // the common case: one request
     return;
   }
   // A segmented delivery: the worst answer over its parts decides.
-  DeliveryResult& worst = partial_[id];
-  const auto retry_after = std::max(worst.retry_after, r.retry_after);
-  if (Severity(r.kind) > Severity(worst.kind)) worst = std::move(r);
-  worst.retry_after = retry_after;
-  if (--e.parts_left > 0) return;
-  DeliveryResult result = std::move(worst);
-  partial_.erase(id);
+  Partial& p = pit->second;
+  --p.in_flight;
+  const auto retry_after = std::max(p.worst.retry_after, r.retry_after);
+  if (Severity(r.kind) > Severity(p.worst.kind)) p.worst = std::move(r);
+  p.worst.retry_after = retry_after;
+  const bool failed = p.worst.kind != DeliveryResult::Kind::kDelivered;
+  if (!failed && p.next < p.parts.size()) {
+    SendNextPart(id, e, p);
+    return;
+  }
+  if (p.in_flight > 0) return;  // wait for the parts still out
+  DeliveryResult result = std::move(p.worst);
+  partial_.erase(pit);
   Complete(id, e, std::move(result), NowMs());
 }
 

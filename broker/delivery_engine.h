@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <queue>
 #include <string>
 #include <thread>
@@ -140,7 +141,19 @@ class DeliveryEngine {
   void ScanExpired(std::int64_t now);
   void DispatchAll(std::int64_t now);
   void Dispatch(Destination& d, std::int64_t now, std::vector<std::uint64_t>* to_load);
+  // A segmented delivery in progress.
+  struct Partial {
+    std::vector<std::string_view> parts;  // into the entry's message payload (kept alive by it)
+    std::string seg_id;
+    std::size_t next = 0;       // the next part to send
+    std::size_t in_flight = 0;  // parts sent and not answered
+    DeliveryResult worst;
+  };
+  static constexpr std::size_t kSegmentWindow = 8;
   void Send(std::uint64_t id, Entry& e);
+  void SendNextPart(std::uint64_t id, Entry& e, Partial& p);
+  void SendPart(std::uint64_t id, Entry& e, std::string_view payload,
+                std::optional<SegmentInfo> segment);
   void OnResult(std::uint64_t id, DeliveryResult r);
   void Complete(std::uint64_t id, Entry& e, DeliveryResult r, std::int64_t now);
   void Finish(std::uint64_t id, Entry& e, OutcomeSink::Final final, std::string cause);
@@ -169,7 +182,7 @@ class DeliveryEngine {
   std::unordered_map<std::string, std::shared_ptr<Destination>> by_recipient_;  // null: unrouted
   std::unordered_map<std::string, ParkedRecipient> parked_;                      // by recipient
   std::size_t parked_count_ = 0;
-  std::unordered_map<std::uint64_t, DeliveryResult> partial_;  // segmented deliveries in flight
+  std::unordered_map<std::uint64_t, Partial> partial_;  // segmented deliveries in flight
   using Timer = std::pair<std::int64_t, std::uint64_t>;  // (due ms, entry id)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> waiting_;
   std::size_t in_flight_ = 0;

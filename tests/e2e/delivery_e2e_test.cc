@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <boost/json.hpp>
@@ -245,6 +246,74 @@ TEST_F(DeliveryE2E, LargePayloadIsSegmentedForTheGateway) {
   std::sort(pieces.begin(), pieces.end());
   EXPECT_EQ(pieces[0].second + pieces[1].second + pieces[2].second, payload);
   EXPECT_TRUE(QueueDrains("UE", "ue-2", 5s));
+}
+
+// Many segments (more than the engine sends at once) all arrive and reassemble.
+TEST_F(DeliveryE2E, ManySegmentsAllArrive) {
+  Start({}, 100);
+  ASSERT_TRUE(d().ok()) << d().log();
+  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
+            200);
+  std::string payload;
+  for (int i = 0; i < 2000; ++i) payload.push_back(static_cast<char>('A' + i % 26));
+  auto body = R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-4"},)"
+              R"("msgId":"big-3","stoAndFwInd":true,"payload":")" + payload + R"("})";
+  ASSERT_EQ(Post(kDeliverAs, body).status, 200);
+  ASSERT_TRUE(QueueDrains("UE", "ue-4", 10s)) << d().log();
+  std::map<std::int64_t, std::string> pieces;
+  for (const auto& r : gw_.received("/deliver-message")) {
+    auto v = api::sbi::DecodeL3gMessageDelivery(r.body);
+    ASSERT_TRUE(v.ok());
+    EXPECT_EQ(v.value->segParams->totalSegCount, 20);
+    pieces[*v.value->segParams->segNumb] = *v.value->payload;
+  }
+  ASSERT_EQ(pieces.size(), 20u);
+  std::string joined;
+  for (const auto& [n, piece] : pieces) joined += piece;
+  EXPECT_EQ(joined, payload);
+}
+
+// A destination that keeps failing is paused by its circuit breaker instead of being hammered
+// with every pending message; a message sent without stoAndFwInd (to another destination of the
+// same peer) gives up after delivery.max_attempts_without_store attempts with REPT_DELY_FAILED.
+TEST_F(DeliveryE2E, FailingAsIsPausedAndUnstoredMessagesGiveUp) {
+  ts::Receiver failing;
+  failing.set_status(500);
+  Start({"--set", "delivery.retry_initial_ms=500"});
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-1", gw_.as_target("as-1"));
+  RegisterAs("as-500", failing.as_target("as-500"));
+  RegisterAs("as-500b", failing.as_target("as-500b"));  // another destination, same failing peer
+  constexpr int kMessages = 50;
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_EQ(Post(kDeliverAs, Message("AS", "as-1", "AS", "as-500", "f-" + std::to_string(i)))
+                  .status,
+              200);
+  }
+  auto no_store = R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"AS","addr":"as-500b"},)"
+                  R"("msgId":"ns-1","stoAndFwInd":false,"delivStReqInd":true,"payload":"x"})";
+  ASSERT_EQ(Post(kDeliverAs, no_store).status, 200);
+  std::this_thread::sleep_for(3s);
+  // Without the breaker every message would have been tried about three times by now (500 ms,
+  // then ~1 s, ...): 150+ requests. With it: the first burst, then one probe per pause.
+  const auto attempts = failing.received("/as/as-500/deliver-message").size();
+  EXPECT_LT(attempts, 110u) << attempts;
+  EXPECT_GE(attempts, 5u);
+  auto metrics = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
+  EXPECT_GT(ts::MetricValue(metrics, R"(msgin5g_delivery_attempts_total{channel="as",result="transient_failure"})"),
+            0.0);
+  // The unstored message: at most 3 attempts, then the failure report to its originator.
+  ASSERT_TRUE(gw_.WaitFor("/as/as-1/deliver-report", 1, 30s)) << d().log();
+  EXPECT_EQ(failing.received("/as/as-500b/deliver-message").size(), 3u);
+  auto report = api::sbi::DecodeDeliveryStatusReport(
+      gw_.received("/as/as-1/deliver-report").front().body);
+  ASSERT_TRUE(report.ok());
+  EXPECT_EQ(report.value->msgId, "ns-1");
+  EXPECT_EQ(report.value->delivSt, "REPT_DELY_FAILED");
+  EXPECT_NE(report.value->failureCause.value_or("").find("3 attempts"), std::string::npos)
+      << report.value->failureCause.value_or("");
+  // The stored ones are still waiting.
+  EXPECT_EQ(QueueCount("AS", "as-500"), static_cast<std::uint64_t>(kMessages));
 }
 
 // A failed segmented delivery is retried as a fresh set (new segId, new msgIds): the receiver may
