@@ -23,6 +23,7 @@
 #include "common/logging.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
+#include "storage/rocks_logger.h"
 
 namespace msgin5g::storage {
 
@@ -475,6 +476,7 @@ Status Store::OpenDb() {
   // or power loss mid-append) is dropped, which never loses a synced (acknowledged) write.
   opts.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
   if (options_.env_for_testing != nullptr) opts.env = options_.env_for_testing;
+  opts.info_log = std::make_shared<RocksLogger>();
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = rocksdb::NewLRUCache(options_.block_cache_bytes);
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));

@@ -247,6 +247,11 @@ class Store {
   // One batch written ahead of the fsync in progress: on 2 cores deeper pipelines measured slower
   // (smaller batches, more switching; bench/RESULTS.md).
   static constexpr std::size_t kMaxUnsynced = 1;
+  // Serializes db_->Write (writer) and db_->SyncWAL (sync thread): building a batch overlaps the
+  // fsync, the write itself does not. RocksDB 7.8 must never see SyncWAL after a failed WAL append
+  // (an assertion in its file writer aborts the process on a full disk); failed_ is set under
+  // this lock before it is released.
+  std::mutex io_mu_;
   std::mutex smu_;
   std::condition_variable scv_;
   std::deque<Committed> unsynced_;
