@@ -76,6 +76,19 @@ class DeliveryE2E : public ::testing::Test {
                   R"({"asSvcId":")" + svc + R"(","targetUri":")" + target + R"("})");
     ASSERT_EQ(r.status, 201) << r.body;
   }
+  // Every UE goes through gateway "l3g-1" (the receiver).
+  void RouteUesToGateway() {
+    ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
+              200);
+  }
+  // An AS message with `payload` to UE `ue`, accepted.
+  void SendPayload(const std::string& ue, const std::string& msg_id, const std::string& payload) {
+    ASSERT_EQ(Post(kDeliverAs, R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":")" +
+                                   ue + R"("},"msgId":")" + msg_id +
+                                   R"(","stoAndFwInd":true,"payload":")" + payload + R"("})")
+                  .status,
+              200);
+  }
   std::uint64_t QueueCount(const std::string& type, const std::string& addr) {
     auto j = Json(Admin("GET", "/queues/" + type + "/" + addr).body);
     return j.contains("count") ? j["count"].to_number<std::uint64_t>() : ~0ull;
@@ -109,8 +122,7 @@ TEST_F(DeliveryE2E, AsToUeThroughL3gWithSuccessReport) {
   Start();
   ASSERT_TRUE(d().ok()) << d().log();
   RegisterAs("as-1", gw_.as_target("as-1"));
-  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
-            200);
+  RouteUesToGateway();
   auto ack = Post(kDeliverAs, Message("AS", "as-1", "UE", "ue-1", "m-1",
                                       R"(,"delivStReqInd":true,"appId":"app-9")"));
   ASSERT_EQ(ack.status, 200) << ack.body;
@@ -173,8 +185,7 @@ TEST_F(DeliveryE2E, StoredMessagesGoOutWhenARouteAppearsAndGroupsFanOut) {
   EXPECT_TRUE(gw_.received().empty());
   EXPECT_EQ(QueueCount("UE", "ue-late"), 5u);
 
-  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
-            200);
+  RouteUesToGateway();
   ASSERT_TRUE(gw_.WaitFor("/deliver-message", 8, 10s)) << d().log();
   EXPECT_TRUE(QueueDrains("UE", "ue-late", 5s));
   std::set<std::string> group_recipients;
@@ -218,13 +229,10 @@ TEST_F(DeliveryE2E, InboundReportIsForwardedToTheOriginator) {
 TEST_F(DeliveryE2E, LargePayloadIsSegmentedForTheGateway) {
   Start({}, 100);
   ASSERT_TRUE(d().ok()) << d().log();
-  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
-            200);
+  RouteUesToGateway();
   std::string payload;
   for (int i = 0; i < 250; ++i) payload.push_back(static_cast<char>('a' + i % 26));
-  auto body = R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},)"
-              R"("msgId":"big-1","stoAndFwInd":true,"payload":")" + payload + R"("})";
-  ASSERT_EQ(Post(kDeliverAs, body).status, 200);
+  SendPayload("ue-2", "big-1", payload);
   ASSERT_TRUE(gw_.WaitFor("/deliver-message", 3, 10s)) << d().log();
   auto parts = gw_.received("/deliver-message");
   ASSERT_EQ(parts.size(), 3u);
@@ -252,13 +260,10 @@ TEST_F(DeliveryE2E, LargePayloadIsSegmentedForTheGateway) {
 TEST_F(DeliveryE2E, ManySegmentsAllArrive) {
   Start({}, 100);
   ASSERT_TRUE(d().ok()) << d().log();
-  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
-            200);
+  RouteUesToGateway();
   std::string payload;
   for (int i = 0; i < 2000; ++i) payload.push_back(static_cast<char>('A' + i % 26));
-  auto body = R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-4"},)"
-              R"("msgId":"big-3","stoAndFwInd":true,"payload":")" + payload + R"("})";
-  ASSERT_EQ(Post(kDeliverAs, body).status, 200);
+  SendPayload("ue-4", "big-3", payload);
   ASSERT_TRUE(QueueDrains("UE", "ue-4", 10s)) << d().log();
   std::map<std::int64_t, std::string> pieces;
   for (const auto& r : gw_.received("/deliver-message")) {
@@ -321,12 +326,9 @@ TEST_F(DeliveryE2E, FailingAsIsPausedAndUnstoredMessagesGiveUp) {
 TEST_F(DeliveryE2E, SegmentedRetryIsAFreshSet) {
   Start({}, 100);
   ASSERT_TRUE(d().ok()) << d().log();
-  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
-            200);
+  RouteUesToGateway();
   gw_.set_status(503);
-  auto body = R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-3"},)"
-              R"("msgId":"big-2","stoAndFwInd":true,"payload":")" + std::string(150, 'x') + R"("})";
-  ASSERT_EQ(Post(kDeliverAs, body).status, 200);
+  SendPayload("ue-3", "big-2", std::string(150, 'x'));
   ASSERT_TRUE(gw_.WaitFor("/deliver-message", 2, 10s));
   gw_.set_status(204);
   ASSERT_TRUE(QueueDrains("UE", "ue-3", 10s)) << d().log();
@@ -440,8 +442,7 @@ TEST_F(DeliveryE2E, HigherPriorityGoesFirst) {
   Start({"--set", "delivery.max_in_flight_per_destination=1"});
   ASSERT_TRUE(d().ok()) << d().log();
   gw_.Stop();
-  ASSERT_EQ(Admin("PUT", "/routing-rules/sms", R"({"pattern":"ue-*","gateway":"l3g-1"})").status,
-            200);
+  RouteUesToGateway();
   const char* priorities[] = {"LOW", "MIDDLE", "HIGH"};
   for (int i = 0; i < 9; ++i) {
     ASSERT_EQ(Post(kDeliverAs, Message("AS", "as-1", "UE", "ue-p", "q-" + std::to_string(i),
