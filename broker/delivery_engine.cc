@@ -9,17 +9,13 @@
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 
+#include "common/clock.h"
 #include "common/logging.h"
 
 namespace msgin5g::broker {
 
 namespace {
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // (Entries of recipients without a route are not in entries_ at all: see parked_.)
 enum class State : std::uint8_t {
@@ -246,7 +242,7 @@ void DeliveryEngine::Loop() {
     std::vector<std::function<void()>> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      const std::int64_t wake = NextWakeup(NowMs());
+      const std::int64_t wake = NextWakeup(UnixMillis());
       cv_.wait_until(lock,
                      std::chrono::system_clock::time_point(std::chrono::milliseconds(wake)),
                      [this] { return stopping_ || !inbox_.empty(); });
@@ -254,7 +250,7 @@ void DeliveryEngine::Loop() {
       batch.swap(inbox_);
     }
     for (auto& fn : batch) fn();
-    const std::int64_t now = NowMs();
+    const std::int64_t now = UnixMillis();
     PromoteDue(now);
     if (now >= next_expiry_scan_) {
       ScanExpired(now);
@@ -302,7 +298,7 @@ void DeliveryEngine::AddOnLoop(std::vector<QueuedEntry> entries) {
     // Over the budget the payload is dropped now and read back when the entry is due.
     CacheMessage(e, std::move(q.message));
     if (!e.cached) e.msg.reset();
-    if (e.rec.due_ms > NowMs()) {
+    if (e.rec.due_ms > UnixMillis()) {
       e.state = State::kWaiting;
       e.wake_ms = e.rec.due_ms;
       waiting_.push({e.wake_ms, id});
@@ -483,7 +479,7 @@ void DeliveryEngine::DispatchAll(std::int64_t now) {
           e.dest->in_flight--;
           in_flight_--;
           e.state = State::kWaiting;
-          e.wake_ms = NowMs() + Backoff(1).count();
+          e.wake_ms = UnixMillis() + Backoff(1).count();
           waiting_.push({e.wake_ms, ids[i]});
           continue;
         }
@@ -572,7 +568,7 @@ void DeliveryEngine::OnResult(std::uint64_t id, DeliveryResult r) {
   metrics_->Attempt(e.dest->route.ChannelName(), r.kind);
   auto pit = partial_.find(id);
   if (pit == partial_.end()) {
-    Complete(id, e, std::move(r), NowMs());  // the common case: one request
+    Complete(id, e, std::move(r), UnixMillis());  // the common case: one request
     return;
   }
   // A segmented delivery: the worst answer over its parts decides.
@@ -589,7 +585,7 @@ void DeliveryEngine::OnResult(std::uint64_t id, DeliveryResult r) {
   if (p.in_flight > 0) return;  // wait for the parts still out
   DeliveryResult result = std::move(p.worst);
   partial_.erase(pit);
-  Complete(id, e, std::move(result), NowMs());
+  Complete(id, e, std::move(result), UnixMillis());
 }
 
 std::chrono::milliseconds DeliveryEngine::Backoff(std::uint32_t n) {

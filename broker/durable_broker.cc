@@ -10,6 +10,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
+#include "common/clock.h"
 #include "common/logging.h"
 
 namespace msgin5g::broker {
@@ -22,11 +23,6 @@ using storage::MessageRecord;
 using storage::OutcomeKind;
 using storage::Txn;
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::string RandomId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -373,7 +369,7 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
   }
   if (m.segment) return AcceptSegment(txn, m, out);
 
-  const std::int64_t now = NowMs();
+  const std::int64_t now = UnixMillis();
   std::vector<Resolved> recipients;
   Status st = Resolve(m.destination, now, &recipients);
   if (!st.ok()) return st;
@@ -447,7 +443,7 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
 
 Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* out) {
   const auto& seg = *m.segment;
-  const std::int64_t now = NowMs();
+  const std::int64_t now = UnixMillis();
   auto set = txn.GetSegmentSet(m.origin, seg.segment_id);
   if (set && set->total != seg.total) {
     return Status::InvalidArgument("totalSegCount " + std::to_string(seg.total) +
@@ -540,7 +536,7 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
 void DurableBroker::SweepSegments() {
   Submit(
       [this](Txn& txn) {
-        const std::int64_t now = NowMs();
+        const std::int64_t now = UnixMillis();
         const std::int64_t limit = options_.segment_timeout.count();
         for (auto it = open_segments_.begin(); it != open_segments_.end();) {
           const auto& s = it->second;
@@ -603,7 +599,7 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
           *out = FromStored(*seen);
           return Status::Ok();
         }
-        const std::int64_t now = NowMs();
+        const std::int64_t now = UnixMillis();
         std::vector<Resolved> to;
         Status st = Resolve(r.destination, now, &to);
         if (!st.ok()) return st;
@@ -659,7 +655,7 @@ void DurableBroker::Finish(const storage::QueueEntryRecord& entry,
           QueueReport(txn, m->origin, entry.recipient, m->msg_id,
                       final == Final::kDelivered ? storage::ReportStatus::kSuccess
                                                  : storage::ReportStatus::kFailed,
-                      cause, NowMs());
+                      cause, UnixMillis());
         }
         metrics_->Queued(queued_, queued_bytes_.load());
         return Status::Ok();

@@ -20,6 +20,7 @@
 
 #include <unordered_map>
 
+#include "common/clock.h"
 #include "common/logging.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
@@ -28,13 +29,8 @@
 namespace msgin5g::storage {
 
 namespace {
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
-bool Expired(const IdempotencyRecord& r) { return r.expiry_ms != 0 && r.expiry_ms <= NowMs(); }
+bool Expired(const IdempotencyRecord& r) { return r.expiry_ms != 0 && r.expiry_ms <= UnixMillis(); }
 
 // Drops idempotency records whose dedup window is over, as compactions pass over them: the index
 // stays bounded without a sweeper and without an expiry index written per message.

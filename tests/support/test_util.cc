@@ -255,13 +255,4 @@ long EnvInt(const char* name, long fallback) {
   return *end == '\0' ? n : fallback;
 }
 
-double MetricValue(const std::string& text, const std::string& series) {
-  std::size_t at = 0;
-  while ((at = text.find(series + " ", at)) != std::string::npos) {
-    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
-    at += series.size();
-  }
-  return -1;
-}
-
 }  // namespace msgin5g::testing_support

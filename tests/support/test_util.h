@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/metric_value.h"
+
 namespace msgin5g::testing_support {
 
 struct RunResult {
@@ -92,8 +94,5 @@ CurlResult Curl(std::vector<std::string> args);
 // The integer in environment variable `name`, or `fallback` when unset or not a number.
 long EnvInt(const char* name, long fallback);
 
-// The value of the sample `series` (metric name plus labels, exactly as exposed) in a Prometheus
-// text exposition; -1 if absent.
-double MetricValue(const std::string& text, const std::string& series);
 
 }  // namespace msgin5g::testing_support

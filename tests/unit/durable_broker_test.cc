@@ -2,7 +2,9 @@
 // on a real Store (RocksDB in a temporary directory), including restarts (broker and store
 // destroyed, then reopened on the same path).
 
+#include "common/clock.h"
 #include "tests/support/async_wait.h"
+#include "tests/support/metric_value.h"
 #include "broker/durable_broker.h"
 
 #include <unistd.h>
@@ -51,11 +53,6 @@ T Call(F start) {
   return Await(std::move(f));
 }
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 Address Ue(std::string id) { return Address{AddressType::kUe, std::move(id)}; }
 Address As(std::string id) { return Address{AddressType::kAs, std::move(id)}; }
@@ -83,14 +80,8 @@ Message Segment(Address origin, Address destination, std::string msg_id, std::st
   return m;
 }
 
-// The value of the sample `series` (name plus labels, exactly as exposed) in `text`; -1 if absent.
 double Sample(const std::string& text, const std::string& series) {
-  std::size_t at = 0;
-  while ((at = text.find(series + " ", at)) != std::string::npos) {
-    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
-    at += series.size();
-  }
-  return -1;
+  return testing_support::MetricValue(text, series);
 }
 
 std::uint64_t TotalQueued(const BrokerStats& s) {
@@ -226,7 +217,7 @@ TEST_F(DurableBrokerTest, UnreachableUeWithStoreAndForwardIsStored) {
   Open();
   Message m = Msg(As("svc-1"), Ue("ue-5"), "m-1", true, "twelve bytes");
   m.priority = Priority::kHigh;
-  const std::int64_t expiry = NowMs() + 3'600'000;
+  const std::int64_t expiry = UnixMillis() + 3'600'000;
   m.expiry = TimePoint(std::chrono::milliseconds(expiry));
   AcceptOutcome o = SubmitOk(m, Kind::kStored);
   EXPECT_EQ(o.failure_cause, "");
@@ -262,12 +253,12 @@ TEST_F(DurableBrokerTest, UnreachableUeWithStoreAndForwardIsStored) {
 TEST_F(DurableBrokerTest, DefaultTtlAppliesWithoutExpiry) {
   broker_options_.default_ttl = 600s;
   Open();
-  const std::int64_t before = NowMs();
+  const std::int64_t before = UnixMillis();
   SubmitOk(Msg(As("svc-1"), Ue("ue-5"), "m-1", true), Kind::kStored);
   auto v = Find(As("svc-1"), "m-1");
   ASSERT_TRUE(v.ok());
   EXPECT_GE(v->expiry_ms, before + 600'000);
-  EXPECT_LE(v->expiry_ms, NowMs() + 600'000);
+  EXPECT_LE(v->expiry_ms, UnixMillis() + 600'000);
 }
 
 TEST_F(DurableBrokerTest, UnreachableUeWithoutStoreAndForwardFails) {
@@ -547,7 +538,7 @@ TEST_F(DurableBrokerTest, GroupMembershipChanges) {
 
 TEST_F(DurableBrokerTest, TopicMessageGoesToEachCurrentSubscriber) {
   Open();
-  const std::int64_t now = NowMs();
+  const std::int64_t now = UnixMillis();
   ASSERT_TRUE(Subscribe("news", Ue("ue-t1")).ok());
   ASSERT_TRUE(Subscribe("news", Ue("ue-t2"), now + 3'600'000).ok());
   ASSERT_TRUE(Subscribe("news", Ue("ue-t3"), now - 1000).ok());  // expired
@@ -887,7 +878,7 @@ TEST_F(DurableBrokerTest, StateSurvivesReopen) {
   ASSERT_TRUE(Subscribe("t1", Ue("ue-a")).ok());
   ASSERT_TRUE(Subscribe("t1", Ue("ue-b")).ok());
   ASSERT_TRUE(Call<Status>([&](auto done) { broker_->Unsubscribe("t1", Ue("ue-b"), done); }).ok());
-  ASSERT_TRUE(Subscribe("t2", Ue("ue-c"), NowMs() + 3'600'000).ok());
+  ASSERT_TRUE(Subscribe("t2", Ue("ue-c"), UnixMillis() + 3'600'000).ok());
   ASSERT_TRUE(PutRule("r-gw", "ue-1*", "gw-1", 10).ok());
   ASSERT_TRUE(PutRule("r-direct", "*", "", 20).ok());
 

@@ -29,6 +29,7 @@
 #include <rocksdb/options.h>
 
 #include "tests/support/async_wait.h"
+#include "tests/support/metric_value.h"
 #include "metrics/registry.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
@@ -440,14 +441,8 @@ class StoreTest : public testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-// The value of the sample `series` (name plus labels, exactly as exposed) in `text`; -1 if absent.
 double Sample(const std::string& text, const std::string& series) {
-  std::size_t at = 0;
-  while ((at = text.find(series + " ", at)) != std::string::npos) {
-    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + series.size() + 1));
-    at += series.size();
-  }
-  return -1;
+  return testing_support::MetricValue(text, series);
 }
 
 // Holds the writer thread inside an operation until Release(), so that operations submitted
