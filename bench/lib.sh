@@ -4,7 +4,9 @@ LOAD=${LOAD:-./build/bench/accept_load}
 
 ensure_built() {
   if [ ! -x "$BIN" ] || [ ! -x "$LOAD" ]; then
-    ./scripts/build.sh build -DMSGIN5G_BUILD_TESTS=OFF >/dev/null
+    # Tests off only for a fresh tree (an existing build keeps its setting, see scripts/run.sh).
+    if [ -f build/CMakeCache.txt ]; then ./scripts/build.sh build >/dev/null
+    else ./scripts/build.sh build -DMSGIN5G_BUILD_TESTS=OFF >/dev/null; fi
   fi
 }
 

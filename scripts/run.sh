@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
-./scripts/build.sh build -DMSGIN5G_BUILD_TESTS=OFF
+# A fresh tree skips the tests (faster); an existing build keeps its setting (a developer's
+# build with tests must not lose them silently).
+if [ -f build/CMakeCache.txt ]; then ./scripts/build.sh build; else ./scripts/build.sh build -DMSGIN5G_BUILD_TESTS=OFF; fi
 exec ./build/daemon/msgin5gd "$@"

@@ -162,6 +162,65 @@ level = "debug"
   EXPECT_EQ(c.metrics_listen, "127.0.0.1:9464");
 }
 
+TEST_F(ConfigTest, GatewaysComeFromTablesAndFromSet) {
+  Config c = Load(Write(R"(
+[broker]
+broadcast_gateway = "cbc"
+
+[gateways.l3g-1]
+type = "l3g"
+api_root = "https://l3g.example.net"
+max_segment_bytes = 140
+
+[gateways.cbc]
+type = "bg"
+api_root = "http://cbc.example.net:8080"
+)"),
+                  {"gateways.n3g-1.type=n3g", "gateways.n3g-1.api_root=http://127.0.0.1:9",
+                   "gateways.l3g-1.max_segment_bytes=2048"});
+  ASSERT_EQ(c.gateways.size(), 3u);
+  auto gw = [&](const std::string& name) -> const Config::Gateway& {
+    for (const auto& g : c.gateways) {
+      if (g.name == name) return g;
+    }
+    ADD_FAILURE() << "no gateway " << name;
+    return c.gateways.front();
+  };
+  EXPECT_EQ(gw("l3g-1").type, "l3g");
+  EXPECT_EQ(gw("l3g-1").api_root, "https://l3g.example.net");
+  EXPECT_EQ(gw("l3g-1").max_segment_bytes, 2048);  // --set after the file
+  EXPECT_EQ(gw("cbc").type, "bg");
+  EXPECT_EQ(gw("cbc").max_segment_bytes, 0);
+  EXPECT_EQ(gw("n3g-1").type, "n3g");
+  EXPECT_EQ(gw("n3g-1").api_root, "http://127.0.0.1:9");
+  EXPECT_TRUE(Load("").gateways.empty());  // none by default
+}
+
+TEST_F(ConfigTest, BadGatewaysAreRefusedWithTheKey) {
+  EXPECT_NE(Error(Write("[gateways.g]\ntype = \"sms\"\napi_root = \"http://x\"\n"))
+                .find("gateways.g.type"),
+            std::string::npos);
+  EXPECT_NE(Error(Write("[gateways.g]\ntype = \"l3g\"\napi_root = \"ftp://x\"\n"))
+                .find("gateways.g.api_root"),
+            std::string::npos);
+  EXPECT_NE(Error(Write("[gateways.g]\ntype = \"l3g\"\napi_root = \"http://x\"\nport = 5\n"))
+                .find("gateways.g.port"),
+            std::string::npos);
+  EXPECT_NE(Error(Write("[gateways.g]\ntype = \"l3g\"\napi_root = \"http://x\"\n"
+                        "max_segment_bytes = -1\n"))
+                .find("max_segment_bytes"),
+            std::string::npos);
+  EXPECT_NE(Error("", {"gateways.g.max_segment_bytes=many"}).find("gateways.g.max_segment_bytes"),
+            std::string::npos);
+  // The broadcast gateway must be a configured gateway of type bg.
+  EXPECT_NE(Error(Write("[broker]\nbroadcast_gateway = \"g\"\n[gateways.g]\ntype = \"l3g\"\n"
+                        "api_root = \"http://x\"\n"))
+                .find("broker.broadcast_gateway"),
+            std::string::npos);
+  EXPECT_NE(Error("", {"broker.broadcast_gateway=nowhere"}).find("broker.broadcast_gateway"),
+            std::string::npos);
+}
+
 TEST_F(ConfigTest, FileWithDottedKeysOverridesDefaults) {
   Config c = Load(Write("api.threads = 8\nlog.level = \"warn\"\n"));
   EXPECT_EQ(c.api_threads, 8);
