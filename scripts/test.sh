@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 run_suite() {
   local dir=$1 labels=$2
   shift 2
-  ./scripts/build.sh "$dir" "$@"
+  ./scripts/build.sh "$dir" -DMSGIN5G_BUILD_TESTS=ON "$@"
   (cd "$dir" && ctest --output-on-failure --timeout 300 -j 2 -L "$labels")
 }
 
