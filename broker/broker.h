@@ -23,8 +23,11 @@ class Broker {
   // an AS; the result carries the assigned registration_id.
   virtual void RegisterAs(AsRegistration registration,
                           std::function<void(Result<AsRegistration>)> done) = 0;
-  // Removes a registration; NotFound for an unknown id.
-  virtual void DeregisterAs(std::string registration_id, std::function<void(Status)> done) = 0;
+  // Removes a registration; NotFound for an unknown id. `requester` is the authenticated client
+  // asking (empty: anonymous): a registration with an owner may only be removed by that owner
+  // (PermissionDenied otherwise). RegisterAs likewise refuses to replace another owner's asSvcId.
+  virtual void DeregisterAs(std::string registration_id, std::string requester,
+                            std::function<void(Status)> done) = 0;
 
   // MSGS_MSGDelivery deliver-as-message / deliver-ue-message. A repeated (origin, msg_id) returns
   // the first outcome and stores nothing new.

@@ -695,6 +695,11 @@ void DurableBroker::RegisterAs(AsRegistration registration,
       [this, reg = std::move(registration)](Txn& txn, AsRegistration* out) mutable {
         // Re-registration of an asSvcId replaces the old registration (the AS restarted).
         if (auto old = registration_by_svc_.find(reg.as_svc_id); old != registration_by_svc_.end()) {
+          const std::string& owner = registrations_.at(old->second).owner;
+          if (!owner.empty() && owner != reg.owner) {
+            return Status(StatusCode::kPermissionDenied,
+                          "asSvcId " + reg.as_svc_id + " is registered by another client");
+          }
           txn.DeleteAsRegistration(old->second);
           registrations_.erase(old->second);
           registration_by_svc_.erase(old);
@@ -710,11 +715,16 @@ void DurableBroker::RegisterAs(AsRegistration registration,
       std::move(done));
 }
 
-void DurableBroker::DeregisterAs(std::string registration_id, std::function<void(Status)> done) {
+void DurableBroker::DeregisterAs(std::string registration_id, std::string requester,
+                                 std::function<void(Status)> done) {
   Submit(
-      [this, id = std::move(registration_id)](Txn& txn) {
+      [this, id = std::move(registration_id), requester = std::move(requester)](Txn& txn) {
         auto it = registrations_.find(id);
         if (it == registrations_.end()) return Status::NotFound("no AS registration " + id);
+        if (!it->second.owner.empty() && it->second.owner != requester) {
+          return Status(StatusCode::kPermissionDenied,
+                        "registration " + id + " belongs to another client");
+        }
         txn.DeleteAsRegistration(id);
         registration_by_svc_.erase(it->second.as_svc_id);
         registrations_.erase(it);

@@ -73,7 +73,8 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   // Broker
   void RegisterAs(AsRegistration registration,
                   std::function<void(Result<AsRegistration>)> done) override;
-  void DeregisterAs(std::string registration_id, std::function<void(Status)> done) override;
+  void DeregisterAs(std::string registration_id, std::string requester,
+                    std::function<void(Status)> done) override;
   void SubmitMessage(Message message, std::function<void(Result<AcceptOutcome>)> done) override;
   void SubmitReport(Report report, std::function<void(Result<AcceptOutcome>)> done) override;
 

@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <functional>
 #include <sstream>
 
@@ -160,6 +161,42 @@ const std::vector<Option>& Options() {
       {"delivery.tls_verify", Type::kBool, "true", 0, 0,
        "Verify https:// targets' certificates (false only for tests).",
        Bool<&Config::delivery_tls_verify>()},
+      {"delivery.tls_cert_file", Type::kString, "\"\"", 0, 0,
+       "Client certificate (PEM chain) presented to https:// targets that ask for one (mTLS).",
+       Str<&Config::delivery_tls_cert_file>()},
+      {"delivery.tls_key_file", Type::kString, "\"\"", 0, 0,
+       "Private key of delivery.tls_cert_file.", Str<&Config::delivery_tls_key_file>()},
+      {"delivery.oauth2_token_url", Type::kString, "\"\"", 0, 0,
+       "OAuth2 token endpoint (HTTP/2) for outbound calls; empty: send no Authorization header.",
+       Str<&Config::delivery_oauth2_token_url>()},
+      {"delivery.oauth2_client_id", Type::kString, "\"\"", 0, 0,
+       "client_id for the client-credentials grant.", Str<&Config::delivery_oauth2_client_id>()},
+      {"delivery.oauth2_client_secret", Type::kString, "\"\"", 0, 0,
+       "client_secret for the client-credentials grant.",
+       Str<&Config::delivery_oauth2_client_secret>()},
+      {"delivery.oauth2_scope", Type::kString, "\"\"", 0, 0,
+       "scope requested with outbound tokens (empty: none).", Str<&Config::delivery_oauth2_scope>()},
+      {"security.mode", Type::kString, "\"off\"", 0, 0,
+       "SBI caller authentication: off (anonymous allowed), tls (a configured client's certificate "
+       "or TLS-PSK identity required) or oauth2 (a Bearer token required).",
+       Str<&Config::security_mode>()},
+      {"security.server_id", Type::kString, "\"msgin5g\"", 0, 0,
+       "This server's identifier (CAPIF aefId); accepted tokens must name it.",
+       Str<&Config::security_server_id>()},
+      {"security.token_endpoint", Type::kBool, "false", 0, 0,
+       "Act as the OAuth2 authorization server: POST /oauth2/token and the CAPIF token endpoint.",
+       Bool<&Config::security_token_endpoint>()},
+      {"security.issuer", Type::kString, "\"\"", 0, 0,
+       "iss of the tokens we issue; empty: security.server_id.", Str<&Config::security_issuer>()},
+      {"security.signing_key_file", Type::kString, "\"\"", 0, 0,
+       "PEM private key signing our tokens (EC P-256: ES256, RSA: RS256); empty: an EC key kept "
+       "at {storage.path}/oauth2-signing-key.pem, made on first start.",
+       Str<&Config::security_signing_key_file>()},
+      {"security.token_lifetime_s", Type::kInt, "3600", 60, 86400, "Lifetime of issued tokens.",
+       Int<&Config::security_token_lifetime_s>()},
+      {"security.token_leeway_s", Type::kInt, "30", 0, 30,
+       "Clock skew tolerated on a token's exp (TS 33.122: at most 30 s).",
+       Int<&Config::security_token_leeway_s>()},
       {"shutdown.drain_timeout_ms", Type::kInt, "10000", 0, 600000,
        "On SIGTERM, how long in-flight requests may take before connections are cut.",
        Int<&Config::shutdown_drain_timeout_ms>()},
@@ -226,27 +263,104 @@ Status SetGatewayKey(Config& c, const std::string& name, std::string_view key,
   return Status::Ok();
 }
 
-Status ApplyGateways(Config& c, const toml::node& node, const std::string& origin) {
-  const toml::table* gateways = node.as_table();
-  if (gateways == nullptr) return Status::InvalidArgument(origin + ": gateways must be a table");
-  for (const auto& [name, gw] : *gateways) {
-    const toml::table* t = gw.as_table();
+using TableKeySetter = Status (*)(Config&, const std::string& name, std::string_view key,
+                                  const toml::node& value, const std::string& origin);
+
+// [SECTION.NAME] tables (gateways, clients, issuers): each NAME is a table of keys.
+Status ApplyNamedTables(Config& c, std::string_view section, const toml::node& node,
+                        const std::string& origin, TableKeySetter set) {
+  const std::string sec(section);
+  const toml::table* tables = node.as_table();
+  if (tables == nullptr) return Status::InvalidArgument(origin + ": " + sec + " must be a table");
+  for (const auto& [name, entry] : *tables) {
+    const toml::table* t = entry.as_table();
     if (t == nullptr) {
-      return Status::InvalidArgument(origin + ": gateways." + std::string(name.str()) +
+      return Status::InvalidArgument(origin + ": " + sec + "." + std::string(name.str()) +
                                      " must be a table");
     }
     for (const auto& [key, value] : *t) {
-      MSGIN5G_RETURN_IF_ERROR(
-          SetGatewayKey(c, std::string(name.str()), key.str(), value, origin));
+      MSGIN5G_RETURN_IF_ERROR(set(c, std::string(name.str()), key.str(), value, origin));
     }
   }
   return Status::Ok();
 }
 
+Status StringList(const toml::node& value, const std::string& where, std::vector<std::string>* out) {
+  const toml::array* a = value.as_array();
+  if (a == nullptr) return Status::InvalidArgument(where + ": expected an array of strings");
+  out->clear();
+  for (const auto& e : *a) {
+    if (!e.is_string()) return Status::InvalidArgument(where + ": expected an array of strings");
+    out->push_back(*e.value<std::string>());
+  }
+  return Status::Ok();
+}
+
+Status SetClientKey(Config& c, const std::string& id, std::string_view key, const toml::node& value,
+                    const std::string& origin) {
+  if (id.empty()) return Status::InvalidArgument(origin + ": a client needs an id");
+  auto it = std::find_if(c.clients.begin(), c.clients.end(),
+                         [&](const Config::Client& x) { return x.id == id; });
+  if (it == c.clients.end()) {
+    c.clients.push_back(Config::Client{});
+    it = std::prev(c.clients.end());
+    it->id = id;
+  }
+  const std::string where = origin + ": clients." + id + "." + std::string(key);
+  std::string* str = key == "secret_hash"    ? &it->secret_hash
+                     : key == "tls_identity" ? &it->tls_identity
+                     : key == "psk_identity" ? &it->psk_identity
+                     : key == "psk_key"      ? &it->psk_key_hex
+                                             : nullptr;
+  std::vector<std::string>* list = key == "apis"           ? &it->apis
+                                   : key == "destinations" ? &it->destinations
+                                   : key == "origins"      ? &it->origins
+                                                           : nullptr;
+  double* num = key == "rate_limit" ? &it->rate_limit : key == "rate_burst" ? &it->rate_burst : nullptr;
+  if (str != nullptr) {
+    if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
+    *str = *value.value<std::string>();
+  } else if (list != nullptr) {
+    return StringList(value, where, list);
+  } else if (num != nullptr) {
+    auto v = value.value<double>();
+    if (!(value.is_integer() || value.is_floating_point()) || !v || *v < 0) {
+      return Status::InvalidArgument(where + ": expected a number >= 0");
+    }
+    *num = *v;
+  } else {
+    return Status::InvalidArgument(where +
+                                   ": unknown key (secret_hash, apis, destinations, origins, "
+                                   "rate_limit, rate_burst, tls_identity, psk_identity, psk_key)");
+  }
+  return Status::Ok();
+}
+
+Status SetIssuerKey(Config& c, const std::string& name, std::string_view key,
+                    const toml::node& value, const std::string& origin) {
+  if (name.empty()) return Status::InvalidArgument(origin + ": an issuer needs a name");
+  auto it = std::find_if(c.issuers.begin(), c.issuers.end(),
+                         [&](const Config::Issuer& x) { return x.name == name; });
+  if (it == c.issuers.end()) {
+    c.issuers.push_back(Config::Issuer{name, name, ""});
+    it = std::prev(c.issuers.end());
+  }
+  const std::string where = origin + ": issuers." + name + "." + std::string(key);
+  if (key != "issuer" && key != "public_key_file") {
+    return Status::InvalidArgument(where + ": unknown key (issuer, public_key_file)");
+  }
+  if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
+  (key == "issuer" ? it->issuer : it->public_key_file) = *value.value<std::string>();
+  return Status::Ok();
+}
+
 Status ApplyTable(Config& c, const toml::table& root, const std::string& origin) {
   for (const auto& [section, node] : root) {
-    if (section.str() == "gateways") {
-      MSGIN5G_RETURN_IF_ERROR(ApplyGateways(c, node, origin));
+    if (section.str() == "gateways" || section.str() == "clients" || section.str() == "issuers") {
+      TableKeySetter set = section.str() == "gateways" ? SetGatewayKey
+                           : section.str() == "clients" ? SetClientKey
+                                                        : SetIssuerKey;
+      MSGIN5G_RETURN_IF_ERROR(ApplyNamedTables(c, section.str(), node, origin, set));
       continue;
     }
     const toml::table* t = node.as_table();
@@ -289,6 +403,39 @@ Status Validate(const Config& c) {
                                      ".api_root: must be an http:// or https:// URL");
     }
   }
+  if (c.security_mode != "off" && c.security_mode != "tls" && c.security_mode != "oauth2") {
+    return Status::InvalidArgument("security.mode: must be off, tls or oauth2");
+  }
+  if (c.security_mode == "tls" && !c.tls_enabled) {
+    return Status::InvalidArgument("security.mode = \"tls\" needs tls.enabled");
+  }
+  if (c.security_mode == "oauth2" && !c.security_token_endpoint && c.issuers.empty()) {
+    return Status::InvalidArgument(
+        "security.mode = \"oauth2\" needs security.token_endpoint or an [issuers.NAME] key");
+  }
+  if (c.security_server_id.empty()) {
+    return Status::InvalidArgument("security.server_id: must not be empty");
+  }
+  for (const auto& i : c.issuers) {
+    if (i.public_key_file.empty()) {
+      return Status::InvalidArgument("issuers." + i.name + ".public_key_file: is required");
+    }
+  }
+  for (const auto& cl : c.clients) {
+    const auto& k = cl.psk_key_hex;
+    bool hex = k.size() % 2 == 0 &&
+               std::all_of(k.begin(), k.end(), [](unsigned char ch) { return std::isxdigit(ch); });
+    if (!hex || (!k.empty() && k.size() < 32)) {
+      return Status::InvalidArgument("clients." + cl.id +
+                                     ".psk_key: must be at least 32 hex digits (16 bytes)");
+    }
+  }
+  if (!c.delivery_oauth2_token_url.empty() && c.delivery_oauth2_client_id.empty()) {
+    return Status::InvalidArgument("delivery.oauth2_token_url needs delivery.oauth2_client_id");
+  }
+  if (c.delivery_tls_cert_file.empty() != c.delivery_tls_key_file.empty()) {
+    return Status::InvalidArgument("delivery.tls_cert_file and delivery.tls_key_file go together");
+  }
   if (!c.broker_broadcast_gateway.empty() &&
       std::none_of(c.gateways.begin(), c.gateways.end(), [&](const Config::Gateway& g) {
         return g.name == c.broker_broadcast_gateway && g.type == "bg";
@@ -321,7 +468,23 @@ std::string DefaultConfigText() {
          "# [gateways.l3g-1]\n"
          "# type = \"l3g\"                          # l3g, n3g or bg\n"
          "# api_root = \"https://l3g.example.net\"  # + /msgg-l3gdelivery/v1/...\n"
-         "# max_segment_bytes = 0                 # larger payloads go out segmented; 0: never\n";
+         "# max_segment_bytes = 0                 # larger payloads go out segmented; 0: never\n"
+         "\n# API clients (none by default): identity, credentials and admission policy. See\n"
+         "# docs/security.md; make secret_hash with: msgin5gd --hash-secret SECRET\n"
+         "# [clients.as-1]\n"
+         "# secret_hash = \"pbkdf2-sha256$20000$...\"  # for the token endpoint\n"
+         "# apis = [\"msgs-asregistration\", \"msgs-msgdelivery\"]\n"
+         "# destinations = [\"GROUP:g1\", \"UE:ue-1*\"]  # TYPE:GLOB or \"*\"\n"
+         "# origins = [\"AS:as-1\"]\n"
+         "# rate_limit = 100                       # requests/s; 0: unlimited (429 beyond)\n"
+         "# rate_burst = 200\n"
+         "# tls_identity = \"as-1.example.net\"     # client certificate SAN URI/DNS or CN\n"
+         "# psk_identity = \"as-1\"                 # TLS-PSK identity and key (hex)\n"
+         "# psk_key = \"00112233445566778899aabbccddeeff\"\n"
+         "\n# Trusted external token issuers (e.g. a CAPIF core function):\n"
+         "# [issuers.ccf]\n"
+         "# issuer = \"ccf\"                         # the iss claim; default: the table name\n"
+         "# public_key_file = \"/etc/msgin5g/ccf-public.pem\"  # PEM public key or certificate\n";
   return out.str();
 }
 
@@ -333,7 +496,12 @@ std::string ConfigHelp() {
   }
   out << "  gateways.NAME.type (string: l3g, n3g or bg), gateways.NAME.api_root (string: http(s) URL),\n"
          "  gateways.NAME.max_segment_bytes (integer, default 0 = never segment)\n"
-         "      A message gateway that routing rules and broker.broadcast_gateway may name.\n";
+         "      A message gateway that routing rules and broker.broadcast_gateway may name.\n"
+         "  clients.ID.{secret_hash, apis, destinations, origins, rate_limit, rate_burst,\n"
+         "  tls_identity, psk_identity, psk_key} (file only)\n"
+         "      An API client: credentials, TLS identity and admission policy (docs/security.md).\n"
+         "  issuers.NAME.{issuer, public_key_file} (file only)\n"
+         "      An external token issuer whose signatures are trusted.\n";
   return out.str();
 }
 

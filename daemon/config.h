@@ -70,6 +70,44 @@ struct Config {
   };
   std::vector<Gateway> gateways;
 
+  std::string security_mode;  // off | tls | oauth2
+  std::string security_server_id;
+  bool security_token_endpoint = false;
+  std::string security_issuer;
+  std::string security_signing_key_file;
+  std::int64_t security_token_lifetime_s = 0;
+  std::int64_t security_token_leeway_s = 0;
+
+  // [clients.ID] tables: API clients (ASs, gateways) and their policies.
+  struct Client {
+    std::string id;
+    std::string secret_hash;
+    std::vector<std::string> apis = {"msgs-asregistration", "msgs-msgdelivery"};
+    std::vector<std::string> destinations = {"*"};
+    std::vector<std::string> origins = {"*"};
+    double rate_limit = 0;
+    double rate_burst = 0;
+    std::string tls_identity;
+    std::string psk_identity;
+    std::string psk_key_hex;
+  };
+  std::vector<Client> clients;
+
+  // [issuers.NAME] tables: external token issuers (e.g. a CAPIF core function) we trust.
+  struct Issuer {
+    std::string name;
+    std::string issuer;  // the iss claim; default: NAME
+    std::string public_key_file;
+  };
+  std::vector<Issuer> issuers;
+
+  std::string delivery_tls_cert_file;
+  std::string delivery_tls_key_file;
+  std::string delivery_oauth2_token_url;
+  std::string delivery_oauth2_client_id;
+  std::string delivery_oauth2_client_secret;
+  std::string delivery_oauth2_scope;
+
   std::int64_t shutdown_drain_timeout_ms = 0;
   std::string log_level;
 };

@@ -11,10 +11,14 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "api/auth/authorizer.h"
+#include "api/auth/secret_hash.h"
+#include "api/auth/token_endpoint.h"
 #include "api/handlers/msgs_routes.h"
 #include "api/handlers/ops_routes.h"
 #include "api/http/http_metrics.h"
@@ -28,6 +32,7 @@
 #include "common/io_pool.h"
 #include "common/logging.h"
 #include "daemon/config.h"
+#include "daemon/security_setup.h"
 #include "metrics/registry.h"
 
 namespace {
@@ -49,10 +54,12 @@ void PrintHelp() {
       "  --check-config           validate the configuration and exit (0 valid, 78 invalid)\n"
       "  --print-default-config   print the default configuration file and exit\n"
       "  --ready-file FILE        once listening, write the bound addresses there as JSON\n"
+      "  --hash-secret SECRET     print the secret_hash of a client secret ('-': read stdin)\n"
       "  --version                print the version and exit\n"
       "  --help                   this text\n\n"
       "Configuration keys:\n%s\n"
-      "Signals: SIGTERM/SIGINT drain and stop; SIGHUP re-reads log.level from --config.\n",
+      "Signals: SIGTERM/SIGINT drain and stop; SIGHUP re-reads --config: log.level, the TLS\n"
+      "certificate, key and CA, [clients.*] and [issuers.*] (other keys need a restart).\n",
       kVersion, daemon::ConfigHelp().c_str());
 }
 
@@ -93,6 +100,11 @@ int main(int argc, char** argv) {
       args.overrides.push_back(need("--set"));
     } else if (a == "--ready-file") {
       args.ready_file = need("--ready-file");
+    } else if (a == "--hash-secret") {
+      std::string secret = need("--hash-secret");
+      if (secret == "-" && !std::getline(std::cin, secret)) return kExitUsage;
+      std::printf("%s\n", api::auth::HashSecret(secret).c_str());
+      return 0;
     } else {
       std::fprintf(stderr, "msgin5gd: unknown argument %s (see --help)\n", a.c_str());
       return kExitUsage;
@@ -106,14 +118,18 @@ int main(int argc, char** argv) {
   }
   daemon::Config cfg = std::move(loaded.value());
 
+  auto security = daemon::BuildSecurity(cfg);
+  if (!security.ok()) {
+    std::fprintf(stderr, "msgin5gd: configuration error: %s\n", security.status().message().c_str());
+    return kExitConfig;
+  }
+  metrics::Registry registry;
+  api::auth::Authorizer authorizer(daemon::AuthOptionsFrom(cfg), &registry);
+  authorizer.SetPolicies(security->policies);
+
   std::shared_ptr<boost::asio::ssl::context> tls;
   if (cfg.tls_enabled) {
-    api::http::TlsOptions t;
-    t.cert_file = cfg.tls_cert_file;
-    t.key_file = cfg.tls_key_file;
-    t.ca_file = cfg.tls_ca_file;
-    t.require_client_cert = cfg.tls_require_client_cert;
-    auto ctx = api::http::MakeServerTlsContext(t);
+    auto ctx = daemon::BuildSbiTls(cfg, &authorizer);
     if (!ctx.ok()) {
       std::fprintf(stderr, "msgin5gd: configuration error: %s\n", ctx.status().message().c_str());
       return kExitConfig;
@@ -155,7 +171,6 @@ int main(int argc, char** argv) {
 
   std::size_t threads = cfg.api_threads > 0 ? static_cast<std::size_t>(cfg.api_threads)
                                             : std::max(1u, std::thread::hardware_concurrency());
-  metrics::Registry registry;
 
   storage::StoreOptions sopts;
   sopts.path = cfg.storage_path;
@@ -232,8 +247,37 @@ int main(int argc, char** argv) {
     }
   } delivery_stopper{broker, channel};
 
+  // Our own token issuer (clause 10 "local configuration"): its key lives beside the data unless
+  // configured, so tokens survive restarts.
+  std::vector<api::auth::TrustedIssuer> own_issuer;
+  std::optional<api::auth::SigningKey> signing_key;
+  if (cfg.security_token_endpoint) {
+    auto key = cfg.security_signing_key_file.empty()
+                   ? api::auth::LoadOrCreateSigningKey(cfg.storage_path + "/oauth2-signing-key.pem")
+                   : api::auth::LoadSigningKey(cfg.security_signing_key_file);
+    if (!key.ok()) {
+      LOG_ERROR("main", "security: %s", key.status().message().c_str());
+      return kExitConfig;
+    }
+    signing_key = std::move(key.value());
+    std::string iss = cfg.security_issuer.empty() ? cfg.security_server_id : cfg.security_issuer;
+    own_issuer.push_back({iss, signing_key->alg, signing_key->public_pem});
+  }
+  auto trusted = [&own_issuer](std::vector<api::auth::TrustedIssuer> external) {
+    external.insert(external.end(), own_issuer.begin(), own_issuer.end());
+    return external;
+  };
+  authorizer.SetIssuers(trusted(security->issuers));
+
   api::http::Router sbi_router(cfg.api_root);
-  api::AddMsgsRoutes(sbi_router, *broker, cfg.api_root);
+  api::AddMsgsRoutes(sbi_router, *broker, cfg.api_root, authorizer);
+  if (signing_key) {
+    api::auth::TokenEndpointOptions t;
+    t.server_id = cfg.security_server_id;
+    t.issuer = own_issuer.front().issuer;
+    t.lifetime_s = cfg.security_token_lifetime_s;
+    api::auth::AddTokenRoutes(sbi_router, authorizer, *signing_key, t);
+  }
   api::http::HttpMetrics sbi_metrics(registry, "sbi", sbi_router.Operations());
 
   api::http::ServerOptions sbi_opts;
@@ -294,7 +338,18 @@ int main(int argc, char** argv) {
            kVersion, addr(sbi.local_endpoint()).c_str(),
            tls ? "h2+http/1.1 over TLS" : "h2c+http/1.1", addr(admin.local_endpoint()).c_str(),
            addr(ops.local_endpoint()).c_str(), threads, cfg.storage_path.c_str());
-  LOG_WARN("main", "API security is OFF: no TLS client authentication or OAuth2 token checks");
+  if (cfg.security_mode == "off") {
+    LOG_WARN("main", "SECURITY IS OFF (security.mode=off): anonymous SBI callers are accepted; "
+             "set security.mode to tls or oauth2 in production");
+  } else {
+    LOG_INFO("main", "security.mode=%s server_id=%s clients=%zu trusted issuers=%zu token endpoint=%s",
+             cfg.security_mode.c_str(), cfg.security_server_id.c_str(), cfg.clients.size(),
+             security->issuers.size() + own_issuer.size(), signing_key ? "on" : "off");
+  }
+  if (cfg.security_mode == "oauth2" && !tls) {
+    LOG_WARN("main", "security.mode=oauth2 without tls.enabled: bearer tokens travel in clear "
+             "text (TS 33.501 requires TLS with token-based authorization)");
+  }
   if (!args.ready_file.empty()) {
     std::string tmp = args.ready_file + ".tmp";
     {
@@ -320,11 +375,32 @@ int main(int argc, char** argv) {
                   again.status().message().c_str());
         continue;
       }
+      auto sec = daemon::BuildSecurity(*again);
+      if (!sec.ok()) {
+        LOG_ERROR("main", "SIGHUP: configuration error, keeping the old one: %s",
+                  sec.status().message().c_str());
+        continue;
+      }
+      std::shared_ptr<boost::asio::ssl::context> new_tls;
+      if (tls) {
+        auto ctx = daemon::BuildSbiTls(*again, &authorizer);
+        if (!ctx.ok()) {
+          LOG_ERROR("main", "SIGHUP: TLS error, keeping the old certificate: %s",
+                    ctx.status().message().c_str());
+          continue;
+        }
+        new_tls = *ctx;
+      }
       log::Level l = log::Level::kInfo;
       log::ParseLevel(again->log_level, &l);
       log::SetLevel(l);
-      LOG_INFO("main", "SIGHUP: reloaded log.level=%s (other keys need a restart)",
-               again->log_level.c_str());
+      authorizer.SetPolicies(sec->policies);
+      authorizer.SetIssuers(trusted(sec->issuers));
+      if (new_tls) sbi.ReplaceTls(new_tls).IgnoreError();
+      LOG_INFO("main", "SIGHUP: reloaded log.level=%s, %zu clients, %zu trusted issuers%s "
+               "(other keys need a restart)",
+               again->log_level.c_str(), again->clients.size(), sec->issuers.size(),
+               new_tls ? ", TLS certificate" : "");
       continue;
     }
     LOG_INFO("main", "%s: draining (up to %lld ms)", strsignal(sig),

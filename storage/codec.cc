@@ -138,6 +138,7 @@ std::string Encode(const AsRegistrationRecord& r) {
   p.set_as_svc_id(r.as_svc_id);
   p.set_app_id(r.app_id);
   p.set_target_uri(r.target_uri);
+  p.set_owner(r.owner);
   p.set_has_profile(r.profile.has_value());
   if (r.profile) {
     p.set_app_name(r.profile->app_name);
@@ -156,6 +157,7 @@ bool Decode(std::string_view s, AsRegistrationRecord* r) {
   r->as_svc_id = p.as_svc_id();
   r->app_id = p.app_id();
   r->target_uri = p.target_uri();
+  r->owner = p.owner();
   if (p.has_profile()) {
     AsProfileRecord prof;
     prof.app_name = p.app_name();

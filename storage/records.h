@@ -93,6 +93,7 @@ struct AsRegistrationRecord {
   std::string app_id;
   std::string target_uri;
   std::optional<AsProfileRecord> profile;
+  std::string owner;  // the authenticated client that registered it (empty: anonymous)
 };
 
 struct GroupRecord {

@@ -2,6 +2,7 @@
 
 #include <boost/url/parse.hpp>
 
+#include "api/auth/scope.h"
 #include "api/http/problem.h"
 #include "api/sbi/codec.h"
 
@@ -199,13 +200,24 @@ Response AckResponse(const sbi::Address& ori, const std::string& msg_id,
   return Response::Json(200, sbi::Encode(ack));
 }
 
+// What an audit line needs of a request, without its body (answers come later, on another thread).
+Request AuditCopy(const Request& req) {
+  Request c;
+  c.method = req.method;
+  c.path = req.path;
+  c.peer_address = req.peer_address;
+  c.peer_identity = req.peer_identity;
+  c.client_id = req.client_id;
+  return c;
+}
+
 Response FromBrokerError(const Status& st, std::string_view not_found_cause) {
   if (st.code() == StatusCode::kNotFound) return http::ProblemFromStatus(st, not_found_cause);
   return http::ProblemFromStatus(st);
 }
 
 template <class T, class DecodeFn>
-void HandleMessage(broker::Broker& broker, Request& req, Responder responder, DecodeFn decode,
+void HandleMessage(broker::Broker& broker, auth::Authorizer& auth, Request& req, Responder responder, DecodeFn decode,
                    broker::Ingress ingress, broker::AddressType expected_origin) {
   if (auto bad = CheckJsonBody(req)) return responder.Send(std::move(*bad));
   auto decoded = decode(req.body);
@@ -214,6 +226,9 @@ void HandleMessage(broker::Broker& broker, Request& req, Responder responder, De
   Semantics s;
   broker::Message m = ToBrokerMessage(s, in, ingress, expected_origin);
   if (auto bad = s.Problem()) return responder.Send(std::move(*bad));
+  if (auto refused = auth.AdmitAddresses(req, m.origin, &m.destination)) {
+    return responder.Send(std::move(*refused));
+  }
   broker.SubmitMessage(std::move(m), [r = std::move(responder), ori = in.oriAddr,
                                       id = in.msgId](Result<broker::AcceptOutcome> out) mutable {
     if (!out.ok()) return r.Send(FromBrokerError(out.status(), cause::kUnknownRecipient));
@@ -221,7 +236,8 @@ void HandleMessage(broker::Broker& broker, Request& req, Responder responder, De
   });
 }
 
-void HandleReport(broker::Broker& broker, Request& req, Responder responder) {
+void HandleReport(broker::Broker& broker, auth::Authorizer& auth, Request& req,
+                  Responder responder) {
   if (auto bad = CheckJsonBody(req)) return responder.Send(std::move(*bad));
   auto decoded = sbi::DecodeDeliveryStatusReport(req.body);
   if (!decoded.ok()) return responder.Send(FromDecodeError(decoded.error));
@@ -242,6 +258,9 @@ void HandleReport(broker::Broker& broker, Request& req, Responder responder) {
   }
   rep.failure_cause = in.failureCause.value_or("");
   if (auto bad = s.Problem()) return responder.Send(std::move(*bad));
+  if (auto refused = auth.AdmitAddresses(req, rep.origin, &rep.destination)) {
+    return responder.Send(std::move(*refused));
+  }
   broker.SubmitReport(std::move(rep), [r = std::move(responder), ori = in.oriAddr,
                                        id = in.msgId](Result<broker::AcceptOutcome> out) mutable {
     if (!out.ok()) return r.Send(FromBrokerError(out.status(), cause::kUnknownRecipient));
@@ -249,8 +268,18 @@ void HandleReport(broker::Broker& broker, Request& req, Responder responder) {
   });
 }
 
-void HandleRegister(broker::Broker& broker, const std::string& api_root, Request& req,
-                    Responder responder) {
+// A registration owned by another client (PermissionDenied) is 403 MODIFICATION_NOT_ALLOWED,
+// audited like every other refusal.
+Response FromRegistrationError(auth::Authorizer& auth, const Request& req, const Status& st) {
+  if (st.code() == StatusCode::kPermissionDenied) {
+    auth.Refused(req, auth::outcome::kNotOwner, st.message());
+    return http::ProblemFromStatus(st, cause::kModificationNotAllowed);
+  }
+  return FromBrokerError(st, cause::kRegistrationNotFound);
+}
+
+void HandleRegister(broker::Broker& broker, auth::Authorizer& auth, const std::string& api_root,
+                    Request& req, Responder responder) {
   if (auto bad = CheckJsonBody(req)) return responder.Send(std::move(*bad));
   auto decoded = sbi::DecodeASRegistration(req.body);
   if (!decoded.ok()) return responder.Send(FromDecodeError(decoded.error));
@@ -265,8 +294,12 @@ void HandleRegister(broker::Broker& broker, const std::string& api_root, Request
     }
   }
   if (auto bad = s.Problem()) return responder.Send(std::move(*bad));
+  if (auto refused = auth.AdmitAddresses(req, {broker::AddressType::kAs, in.asSvcId}, nullptr)) {
+    return responder.Send(std::move(*refused));
+  }
 
   broker::AsRegistration reg;
+  reg.owner = req.client_id;
   reg.as_svc_id = in.asSvcId;
   reg.app_id = in.appId.value_or("");
   reg.target_uri = in.targetUri.value_or("");
@@ -281,9 +314,10 @@ void HandleRegister(broker::Broker& broker, const std::string& api_root, Request
   }
   std::string base = req.scheme + "://" + (req.authority.empty() ? "localhost" : req.authority) +
                      api_root + std::string(kRegistrationsPath) + "/";
-  broker.RegisterAs(std::move(reg), [r = std::move(responder),
-                                     base](Result<broker::AsRegistration> out) mutable {
-    if (!out.ok()) return r.Send(FromBrokerError(out.status(), cause::kRegistrationNotFound));
+  broker.RegisterAs(std::move(reg), [r = std::move(responder), base, &auth,
+                                     req_copy = AuditCopy(req)](
+                                        Result<broker::AsRegistration> out) mutable {
+    if (!out.ok()) return r.Send(FromRegistrationError(auth, req_copy, out.status()));
     sbi::ASRegistrationAck ack;
     ack.asSvcId = out->as_svc_id;
     // TS 29.538 makes `result` mandatory even on success (DIGEST Q3): report it as a
@@ -296,41 +330,50 @@ void HandleRegister(broker::Broker& broker, const std::string& api_root, Request
   });
 }
 
-void HandleDeregister(broker::Broker& broker, Request& req, Responder responder) {
+void HandleDeregister(broker::Broker& broker, auth::Authorizer& auth, Request& req,
+                      Responder responder) {
   std::string id(req.PathParam("registrationId"));
-  broker.DeregisterAs(id, [r = std::move(responder)](Status st) mutable {
-    if (!st.ok()) return r.Send(FromBrokerError(st, cause::kRegistrationNotFound));
+  broker.DeregisterAs(id, req.client_id, [r = std::move(responder), &auth,
+                                          req_copy = AuditCopy(req)](Status st) mutable {
+    if (!st.ok()) return r.Send(FromRegistrationError(auth, req_copy, st));
     r.Send(Response::Empty(204));
   });
 }
 
 }  // namespace
 
-void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root) {
+void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root,
+                   auth::Authorizer& auth) {
   std::string root = api_root;
   while (!root.empty() && root.back() == '/') root.pop_back();
+  const std::string reg_api(auth::kApiAsRegistration);
+  const std::string msg_api(auth::kApiMsgDelivery);
   router.Add("POST", std::string(kRegistrationsPath), "msgs-asregistration.register",
-             [&broker, root](Request& req, Responder r) {
-               HandleRegister(broker, root, req, std::move(r));
-             });
+             auth.Guard(reg_api, [&broker, &auth, root](Request& req, Responder r) {
+               HandleRegister(broker, auth, root, req, std::move(r));
+             }));
   router.Add("DELETE", std::string(kRegistrationsPath) + "/{registrationId}",
              "msgs-asregistration.deregister",
-             [&broker](Request& req, Responder r) { HandleDeregister(broker, req, std::move(r)); });
+             auth.Guard(reg_api, [&broker, &auth](Request& req, Responder r) {
+               HandleDeregister(broker, auth, req, std::move(r));
+             }));
   router.Add("POST", "/msgs-msgdelivery/v1/deliver-as-message", "msgs-msgdelivery.deliver-as-message",
-             [&broker](Request& req, Responder r) {
-               HandleMessage<sbi::ASMessageDelivery>(broker, req, std::move(r),
+             auth.Guard(msg_api, [&broker, &auth](Request& req, Responder r) {
+               HandleMessage<sbi::ASMessageDelivery>(broker, auth, req, std::move(r),
                                                      sbi::DecodeASMessageDelivery,
                                                      broker::Ingress::kAs, broker::AddressType::kAs);
-             });
+             }));
   router.Add("POST", "/msgs-msgdelivery/v1/deliver-ue-message", "msgs-msgdelivery.deliver-ue-message",
-             [&broker](Request& req, Responder r) {
-               HandleMessage<sbi::UEMessageDelivery>(broker, req, std::move(r),
+             auth.Guard(msg_api, [&broker, &auth](Request& req, Responder r) {
+               HandleMessage<sbi::UEMessageDelivery>(broker, auth, req, std::move(r),
                                                      sbi::DecodeUEMessageDelivery,
                                                      broker::Ingress::kGateway,
                                                      broker::AddressType::kUe);
-             });
+             }));
   router.Add("POST", "/msgs-msgdelivery/v1/deliver-report", "msgs-msgdelivery.deliver-report",
-             [&broker](Request& req, Responder r) { HandleReport(broker, req, std::move(r)); });
+             auth.Guard(msg_api, [&broker, &auth](Request& req, Responder r) {
+               HandleReport(broker, auth, req, std::move(r));
+             }));
 }
 
 }  // namespace msgin5g::api

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "api/auth/authorizer.h"
 #include "api/http/router.h"
 #include "broker/broker.h"
 
@@ -15,7 +16,9 @@ namespace msgin5g::api {
 //       POST   /msgs-msgdelivery/v1/deliver-ue-message
 //       POST   /msgs-msgdelivery/v1/deliver-report
 // `api_root` is the router's prefix, used to build Location headers. The broker must outlive the
-// router.
-void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root);
+// router. Each operation runs behind `auth`'s guard (API msgs-asregistration or
+// msgs-msgdelivery) and its address admission; `auth` must outlive the router.
+void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root,
+                   auth::Authorizer& auth);
 
 }  // namespace msgin5g::api

@@ -28,8 +28,8 @@ class H1ServerSession final : public Connection,
                               public ResponseSink,
                               public std::enable_shared_from_this<H1ServerSession<Stream>> {
  public:
-  H1ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream, bool tls)
-      : ctx_(std::move(ctx)), stream_(std::move(stream)), tls_(tls),
+  H1ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream, PeerInfo peer)
+      : ctx_(std::move(ctx)), stream_(std::move(stream)), peer_(std::move(peer)),
         timer_(stream_.get_executor()) {}
 
   ~H1ServerSession() override {
@@ -170,7 +170,10 @@ class H1ServerSession final : public Connection,
     keep_alive_ = msg.keep_alive() && !shutting_down_;
     Request req;
     req.http2 = false;
-    req.scheme = tls_ ? "https" : "http";
+    req.scheme = peer_.tls ? "https" : "http";
+    req.peer_address = peer_.address;
+    req.peer_identity = peer_.identity;
+    req.peer_psk = peer_.psk;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     req.authority = std::string(msg[bhttp::field::host]);
@@ -217,7 +220,7 @@ class H1ServerSession final : public Connection,
 
   std::shared_ptr<const ServerContext> ctx_;
   Stream stream_;
-  bool tls_;
+  PeerInfo peer_;
   boost::asio::steady_timer timer_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
@@ -236,15 +239,16 @@ class H1ServerSession final : public Connection,
 
 template <class Stream>
 void StartH1ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream,
-                          std::string initial_bytes, bool tls) {
-  auto session = std::make_shared<H1ServerSession<Stream>>(std::move(ctx), std::move(stream), tls);
+                          std::string initial_bytes, PeerInfo peer) {
+  auto session = std::make_shared<H1ServerSession<Stream>>(std::move(ctx), std::move(stream),
+                                                           std::move(peer));
   session->Start(std::move(initial_bytes));
 }
 
 template void StartH1ServerSession<boost::asio::ip::tcp::socket>(
-    std::shared_ptr<const ServerContext>, boost::asio::ip::tcp::socket, std::string, bool);
+    std::shared_ptr<const ServerContext>, boost::asio::ip::tcp::socket, std::string, PeerInfo);
 template void StartH1ServerSession<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>(
     std::shared_ptr<const ServerContext>, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>,
-    std::string, bool);
+    std::string, PeerInfo);
 
 }  // namespace msgin5g::api::http

@@ -54,8 +54,8 @@ class H2ServerSession final : public Connection,
                               public ResponseSink,
                               public std::enable_shared_from_this<H2ServerSession<Stream>> {
  public:
-  H2ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream, bool tls)
-      : ctx_(std::move(ctx)), stream_(std::move(stream)), tls_(tls),
+  H2ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream, PeerInfo peer)
+      : ctx_(std::move(ctx)), stream_(std::move(stream)), peer_(std::move(peer)),
         timer_(stream_.get_executor()) {}
 
   ~H2ServerSession() override {
@@ -314,7 +314,10 @@ class H2ServerSession final : public Connection,
     if (s.dispatched) return;
     s.dispatched = true;
     s.request.http2 = true;
-    s.request.scheme = tls_ ? "https" : "http";
+    s.request.scheme = peer_.tls ? "https" : "http";
+    s.request.peer_address = peer_.address;
+    s.request.peer_identity = peer_.identity;
+    s.request.peer_psk = peer_.psk;
     if (s.request.method.empty() || s.request.target.empty()) {
       RejectEarly(stream_id, MakeProblem(400, cause::kInvalidMsgFormat, "missing :method or :path"));
       return;
@@ -451,7 +454,7 @@ class H2ServerSession final : public Connection,
 
   std::shared_ptr<const ServerContext> ctx_;
   Stream stream_;
-  bool tls_;
+  PeerInfo peer_;
   boost::asio::steady_timer timer_;
   nghttp2_session* h2_ = nullptr;
   std::array<uint8_t, kReadBufferSize> rbuf_{};
@@ -471,15 +474,16 @@ class H2ServerSession final : public Connection,
 
 template <class Stream>
 void StartH2ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream,
-                          std::string initial_bytes, bool tls) {
-  auto session = std::make_shared<H2ServerSession<Stream>>(std::move(ctx), std::move(stream), tls);
+                          std::string initial_bytes, PeerInfo peer) {
+  auto session = std::make_shared<H2ServerSession<Stream>>(std::move(ctx), std::move(stream),
+                                                           std::move(peer));
   session->Start(std::move(initial_bytes));
 }
 
 template void StartH2ServerSession<boost::asio::ip::tcp::socket>(
-    std::shared_ptr<const ServerContext>, boost::asio::ip::tcp::socket, std::string, bool);
+    std::shared_ptr<const ServerContext>, boost::asio::ip::tcp::socket, std::string, PeerInfo);
 template void StartH2ServerSession<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>(
     std::shared_ptr<const ServerContext>, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>,
-    std::string, bool);
+    std::string, PeerInfo);
 
 }  // namespace msgin5g::api::http

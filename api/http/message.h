@@ -32,6 +32,15 @@ struct Request {
   // POSTs without either get 411.
   bool length_known = true;
 
+  // The connection's peer, filled by the session. peer_identity is the verified TLS client
+  // identity: the TLS-PSK identity when peer_psk, else the certificate's first SAN URI, SAN DNS or
+  // subject CN; empty without TLS or without a verified client certificate.
+  std::string peer_address;
+  std::string peer_identity;
+  bool peer_psk = false;
+  // The authenticated client (set by the security guard), empty when anonymous.
+  std::string client_id;
+
   // Filled by the router.
   std::string path;  // target without query, apiRoot stripped
   std::vector<std::pair<std::string, std::string>> path_params;

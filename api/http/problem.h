@@ -31,6 +31,14 @@ inline constexpr std::string_view kUnspecifiedNfFailure = "UNSPECIFIED_NF_FAILUR
 inline constexpr std::string_view kInsufficientResources = "INSUFFICIENT_RESOURCES";
 inline constexpr std::string_view kUnknownRecipient = "UNKNOWN_RECIPIENT";            // project
 inline constexpr std::string_view kRegistrationNotFound = "REGISTRATION_NOT_FOUND";  // project
+inline constexpr std::string_view kModificationNotAllowed = "MODIFICATION_NOT_ALLOWED";
+// Security (docs/security.md); all project-defined except MODIFICATION_NOT_ALLOWED above.
+inline constexpr std::string_view kMissingAccessToken = "MISSING_ACCESS_TOKEN";
+inline constexpr std::string_view kInvalidAccessToken = "INVALID_ACCESS_TOKEN";
+inline constexpr std::string_view kInsufficientScope = "INSUFFICIENT_SCOPE";
+inline constexpr std::string_view kApiNotAllowed = "API_NOT_ALLOWED";
+inline constexpr std::string_view kRecipientNotAllowed = "RECIPIENT_NOT_ALLOWED";
+inline constexpr std::string_view kOriginatorNotAllowed = "ORIGINATOR_NOT_ALLOWED";
 inline constexpr std::string_view kSuccess = "SUCCESS";  // ASRegistrationAck.result on 201
 }  // namespace cause
 

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "api/http/sessions.h"
+#include "api/http/tls_context.h"
 #include "common/logging.h"
 
 namespace msgin5g::api::http {
@@ -16,6 +17,15 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
 namespace {
+
+std::string RemoteAddress(const tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return {};
+  return (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
+         ":" + std::to_string(ep.port());
+}
+
 constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 // Reads just enough of a cleartext connection to tell the HTTP/2 client preface from HTTP/1.1
@@ -57,10 +67,12 @@ class Sniffer : public std::enable_shared_from_this<Sniffer> {
     }
     timer_.cancel();
     std::string initial(buf_.data(), got_);
+    PeerInfo peer;
+    peer.address = RemoteAddress(socket_);
     if (prefix_matches && ctx_->options.enable_http2) {
-      StartH2ServerSession(ctx_, std::move(socket_), std::move(initial), false);
+      StartH2ServerSession(ctx_, std::move(socket_), std::move(initial), std::move(peer));
     } else if (!prefix_matches && ctx_->options.enable_http1) {
-      StartH1ServerSession(ctx_, std::move(socket_), std::move(initial), false);
+      StartH1ServerSession(ctx_, std::move(socket_), std::move(initial), std::move(peer));
     } else {
       boost::system::error_code ignored;
       socket_.close(ignored);
@@ -77,8 +89,10 @@ class Sniffer : public std::enable_shared_from_this<Sniffer> {
 // TLS handshake under a deadline, then ALPN picks the session (no ALPN: HTTP/1.1).
 class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
  public:
-  TlsHandshake(std::shared_ptr<const ServerContext> ctx, tcp::socket socket)
-      : ctx_(std::move(ctx)), stream_(std::move(socket), *ctx_->options.tls),
+  // `tls` is the context current at accept time (SIGHUP may replace the server's meanwhile).
+  TlsHandshake(std::shared_ptr<const ServerContext> ctx, tcp::socket socket,
+               std::shared_ptr<asio::ssl::context> tls)
+      : ctx_(std::move(ctx)), tls_(std::move(tls)), stream_(std::move(socket), *tls_),
         timer_(stream_.get_executor()) {}
 
   void Start() {
@@ -109,10 +123,14 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
     unsigned int alpn_len = 0;
     SSL_get0_alpn_selected(stream_.native_handle(), &alpn, &alpn_len);
     bool h2 = alpn_len == 2 && std::memcmp(alpn, "h2", 2) == 0;
+    PeerInfo peer;
+    peer.tls = true;
+    peer.address = RemoteAddress(stream_.next_layer());
+    peer.identity = PeerIdentity(stream_.native_handle(), &peer.psk);
     if (h2 && ctx_->options.enable_http2) {
-      StartH2ServerSession(ctx_, std::move(stream_), std::string(), true);
+      StartH2ServerSession(ctx_, std::move(stream_), std::string(), std::move(peer));
     } else if (!h2 && ctx_->options.enable_http1) {
-      StartH1ServerSession(ctx_, std::move(stream_), std::string(), true);
+      StartH1ServerSession(ctx_, std::move(stream_), std::string(), std::move(peer));
     } else {
       boost::system::error_code ignored;
       stream_.lowest_layer().close(ignored);
@@ -120,6 +138,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
   }
 
   std::shared_ptr<const ServerContext> ctx_;
+  std::shared_ptr<asio::ssl::context> tls_;  // declared before stream_, which refers to it
   asio::ssl::stream<tcp::socket> stream_;
   asio::steady_timer timer_;
 };
@@ -235,8 +254,8 @@ class Server::Acceptor : public std::enable_shared_from_this<Server::Acceptor> {
     // The socket belongs to another io_context: start its session there.
     auto ex = socket.get_executor();
     asio::post(ex, [ctx = ctx_, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
-      if (ctx->options.tls) {
-        std::make_shared<TlsHandshake>(ctx, std::move(*s))->Start();
+      if (auto tls = ctx->CurrentTls()) {
+        std::make_shared<TlsHandshake>(ctx, std::move(*s), std::move(tls))->Start();
       } else {
         std::make_shared<Sniffer>(ctx, std::move(*s))->Start();
       }
@@ -293,6 +312,19 @@ Status Server::Listen() {
 
 void Server::Start() {
   asio::post(pool_.At(0), [a = acceptor_] { a->Accept(); });
+}
+
+Status Server::ReplaceTls(std::shared_ptr<asio::ssl::context> tls) {
+  if (!ctx_->options.tls) return Status::InvalidArgument("listener " + ctx_->options.name + " is not TLS");
+  if (!tls) return Status::InvalidArgument("no TLS context");
+  std::lock_guard<std::mutex> lock(ctx_->tls_mu);
+  ctx_->tls_current = std::move(tls);
+  return Status::Ok();
+}
+
+std::shared_ptr<asio::ssl::context> ServerContext::CurrentTls() const {
+  std::lock_guard<std::mutex> lock(tls_mu);
+  return tls_current ? tls_current : options.tls;
 }
 
 std::size_t Server::Shutdown(std::chrono::milliseconds drain) {

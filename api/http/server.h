@@ -92,6 +92,11 @@ struct ServerContext {
   const Router* router = nullptr;
   HttpMetrics* metrics = nullptr;  // may be null
   std::shared_ptr<ConnectionTracker> tracker;
+
+  // The TLS context for new connections: options.tls until Server::ReplaceTls; null: cleartext.
+  std::shared_ptr<boost::asio::ssl::context> CurrentTls() const;
+  mutable std::mutex tls_mu;
+  std::shared_ptr<boost::asio::ssl::context> tls_current;  // under tls_mu
 };
 
 class Server {
@@ -111,6 +116,9 @@ class Server {
   // that is not one of the pool's.
   std::size_t Shutdown(std::chrono::milliseconds drain);
   std::size_t open_connections() const { return ctx_->tracker->count(); }
+  // Serves new connections with `tls` (certificate, key, CA, PSK reloaded on SIGHUP); open
+  // connections keep the context they were accepted with. Only for listeners started with TLS.
+  Status ReplaceTls(std::shared_ptr<boost::asio::ssl::context> tls);
 
  private:
   class Acceptor;

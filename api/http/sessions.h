@@ -10,12 +10,20 @@
 
 namespace msgin5g::api::http {
 
+// What the listener learnt about the peer; copied into every Request of the connection.
+struct PeerInfo {
+  bool tls = false;
+  std::string address;   // "ip:port"
+  std::string identity;  // verified TLS identity (see Request::peer_identity)
+  bool psk = false;
+};
+
 template <class Stream>
 void StartH2ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream,
-                          std::string initial_bytes, bool tls);
+                          std::string initial_bytes, PeerInfo peer);
 
 template <class Stream>
 void StartH1ServerSession(std::shared_ptr<const ServerContext> ctx, Stream stream,
-                          std::string initial_bytes, bool tls);
+                          std::string initial_bytes, PeerInfo peer);
 
 }  // namespace msgin5g::api::http

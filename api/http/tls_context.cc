@@ -4,6 +4,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 namespace msgin5g::api::http {
 
@@ -53,15 +54,82 @@ void CommonSetup(SSL_CTX* ctx) {
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
 }
 
+// A server context and what its callbacks point to, freed together.
+struct ServerTls {
+  boost::asio::ssl::context ctx{boost::asio::ssl::context::tls_server};
+  std::function<bool(std::string_view, std::string*)> psk_lookup;
+};
+
+int PskIndex() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+// OpenSSL uses this callback for TLS 1.2 PSK suites and, with a SHA-256 suite, for TLS 1.3
+// external PSKs (no find-session callback is set).
+unsigned int PskServerCallback(SSL* ssl, const char* identity, unsigned char* psk,
+                               unsigned int max_psk_len) {
+  auto* tls = static_cast<ServerTls*>(SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), PskIndex()));
+  if (tls == nullptr || !tls->psk_lookup || identity == nullptr) return 0;
+  std::string key;
+  if (!tls->psk_lookup(identity, &key) || key.empty() || key.size() > max_psk_len) return 0;
+  std::memcpy(psk, key.data(), key.size());
+  return static_cast<unsigned int>(key.size());
+}
+
+std::string FirstSan(X509* cert, int type) {
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (names == nullptr) return {};
+  std::string out;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names) && out.empty(); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(names, i);
+    if (n->type != type) continue;
+    const ASN1_IA5STRING* s = type == GEN_URI ? n->d.uniformResourceIdentifier : n->d.dNSName;
+    out.assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+               static_cast<std::size_t>(ASN1_STRING_length(s)));
+  }
+  GENERAL_NAMES_free(names);
+  return out;
+}
+
 }  // namespace
+
+std::string PeerIdentity(SSL* ssl, bool* psk) {
+  *psk = false;
+  if (const char* id = SSL_get_psk_identity(ssl);
+      id != nullptr && SSL_get0_peer_certificate(ssl) == nullptr) {
+    *psk = true;
+    return id;
+  }
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
+  if (auto uri = FirstSan(cert, GEN_URI); !uri.empty()) return uri;
+  if (auto dns = FirstSan(cert, GEN_DNS); !dns.empty()) return dns;
+  char cn[256] = {};
+  int n = X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof(cn));
+  return n > 0 ? std::string(cn, static_cast<std::size_t>(n)) : std::string();
+}
 
 Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const TlsOptions& options) {
   if (options.cert_file.empty() || options.key_file.empty()) {
     return Status::InvalidArgument("tls: cert_file and key_file are required");
   }
-  auto ctx = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+  auto holder = std::make_shared<ServerTls>();
+  holder->psk_lookup = options.psk_lookup;
+  std::shared_ptr<boost::asio::ssl::context> ctx(holder, &holder->ctx);
   SSL_CTX* native = ctx->native_handle();
   CommonSetup(native);
+  if (options.psk_lookup) {
+    SSL_CTX_set_ex_data(native, PskIndex(), holder.get());
+    SSL_CTX_set_psk_server_callback(native, PskServerCallback);
+    // TLS 1.2 PSK suites with forward secrecy, after the certificate suites.
+    SSL_CTX_set_cipher_list(native,
+                            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                            "ECDHE-PSK-CHACHA20-POLY1305:DHE-PSK-AES128-GCM-SHA256:"
+                            "DHE-PSK-AES256-GCM-SHA384");
+  }
   ERR_clear_error();
   if (SSL_CTX_use_certificate_chain_file(native, options.cert_file.c_str()) != 1) {
     return Status::InvalidArgument(OpenSslError(("tls: cannot load " + options.cert_file).c_str()));

@@ -2,10 +2,13 @@
 // certificate and key from PEM files, optional CA bundle for peer verification (mutual TLS).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/ssl/context.hpp>
+#include <openssl/ssl.h>
 
 #include "common/status.h"
 
@@ -18,7 +21,15 @@ struct TlsOptions {
                                 // Client: verify the server against it (system store if empty).
   bool verify_peer = true;      // client side only: false accepts any server certificate (tests)
   bool require_client_cert = false;  // server side, with ca_file
+  // Server side, TLS-PSK (TLS 1.3 external PSK and TLS 1.2 (EC)DHE-PSK suites): the key for an
+  // identity, false if unknown. Called on an I/O thread during handshakes; must not block.
+  std::function<bool(std::string_view identity, std::string* key)> psk_lookup;
 };
+
+// The verified identity of a TLS peer: the PSK identity when the session used a PSK (`*psk` set),
+// else the client certificate's first SAN URI, else first SAN DNS name, else subject CN. Empty if
+// there is no verified certificate.
+std::string PeerIdentity(SSL* ssl, bool* psk);
 
 // Builds a server SSL context whose ALPN callback prefers "h2" and falls back to "http/1.1".
 Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const TlsOptions& options);

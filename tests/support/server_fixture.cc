@@ -36,7 +36,7 @@ ServerFixture::ServerFixture(ServerOptions options, storage::StoreOptions so)
   });
   // The handler drops its Responder without answering: the client must get 500, not hang.
   router_.Add("GET", "/forget", "forget", [](Request&, Responder) {});
-  api::AddMsgsRoutes(router_, *broker_, "");
+  api::AddMsgsRoutes(router_, *broker_, "", auth_);
   metrics_ = std::make_unique<HttpMetrics>(registry_, "sbi", router_.Operations());
   server_ = std::make_unique<Server>(pool_, options_, router_, metrics_.get());
   Status st = server_->Listen();

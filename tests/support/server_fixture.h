@@ -51,6 +51,7 @@ class ServerFixture {
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<broker::DurableBroker> broker_;
   IoPool pool_{2};
+  api::auth::Authorizer auth_{api::auth::AuthOptions{}, nullptr};  // security off
   api::http::Router router_;
   std::unique_ptr<api::http::HttpMetrics> metrics_;
   std::unique_ptr<api::http::Server> server_;

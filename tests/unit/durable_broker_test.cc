@@ -148,7 +148,7 @@ class DurableBrokerTest : public testing::Test {
         [&](auto done) { broker_->RegisterAs(std::move(r), std::move(done)); });
   }
   Status Deregister(std::string id) {
-    return Call<Status>([&](auto done) { broker_->DeregisterAs(std::move(id), std::move(done)); });
+    return Call<Status>([&](auto done) { broker_->DeregisterAs(std::move(id), "", std::move(done)); });
   }
 
   // --- Admin ---

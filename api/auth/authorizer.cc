@@ -1,0 +1,262 @@
+#include "api/auth/authorizer.h"
+
+#include <chrono>
+
+#include "api/auth/scope.h"
+#include "api/http/problem.h"
+#include "common/logging.h"
+
+namespace msgin5g::api::auth {
+
+namespace {
+
+using http::MakeProblem;
+using http::Response;
+namespace cause = http::cause;
+
+// A bound on cached verified tokens: one per client and token lifetime in normal operation.
+constexpr std::size_t kMaxCachedTokens = 10000;
+
+std::int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// RFC 6750 §3: the challenge. `error` empty for a request without credentials.
+Response Challenge(int status, std::string_view error, std::string_view problem_cause,
+                   const std::string& detail) {
+  Response r = MakeProblem(status, problem_cause, detail);
+  std::string h = "Bearer realm=\"msgin5g\"";
+  if (!error.empty()) {
+    h += ", error=\"" + std::string(error) + "\"";
+    std::string desc;
+    for (char c : detail) desc += (c == '"' || c == '\\') ? '\'' : c;  // quoted-string safe
+    h += ", error_description=\"" + desc + "\"";
+  }
+  r.headers.push_back({"www-authenticate", std::move(h)});
+  return r;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// RFC 6750 §2.1: "Bearer" 1*SP b64token. Returns the token or nullopt when malformed.
+std::optional<std::string_view> BearerToken(std::string_view header) {
+  auto sp = header.find(' ');
+  if (sp == std::string_view::npos || !IEquals(header.substr(0, sp), "Bearer")) return std::nullopt;
+  std::string_view t = header.substr(sp + 1);
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  if (t.empty()) return std::nullopt;
+  for (char c : t) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+              c == '~' || c == '+' || c == '/' || c == '=';
+    if (!ok) return std::nullopt;
+  }
+  return t;
+}
+
+}  // namespace
+
+Authorizer::Authorizer(AuthOptions options, metrics::Registry* registry)
+    : options_(std::move(options)),
+      policies_(*PolicySet::Build({})),
+      issuers_(std::make_shared<const std::vector<TrustedIssuer>>()) {
+  if (registry == nullptr) return;
+  decisions_ = &prometheus::BuildCounter()
+                    .Name("msgin5g_auth_decisions_total")
+                    .Help("SBI security decisions, by outcome (authenticated, anonymous, or the "
+                          "reason of a refusal)")
+                    .Register(registry->prom());
+  for (auto o : {outcome::kAuthenticated, outcome::kAnonymous, outcome::kMissingToken,
+                 outcome::kMalformedHeader, outcome::kInvalidToken, outcome::kWrongServer,
+                 outcome::kInsufficientScope, outcome::kApiNotAllowed, outcome::kRateLimited,
+                 outcome::kAddressNotAllowed, outcome::kNotOwner, outcome::kTokenIssued,
+                 outcome::kTokenRefused}) {
+    by_outcome_[std::string(o)] = &decisions_->Add({{"outcome", std::string(o)}});
+  }
+}
+
+void Authorizer::SetPolicies(std::shared_ptr<const PolicySet> policies) {
+  std::lock_guard<std::mutex> lock(mu_);
+  policies_ = std::move(policies);
+}
+
+std::shared_ptr<const PolicySet> Authorizer::policies() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return policies_;
+}
+
+void Authorizer::SetIssuers(std::vector<TrustedIssuer> issuers) {
+  std::lock_guard<std::mutex> lock(mu_);
+  issuers_ = std::make_shared<const std::vector<TrustedIssuer>>(std::move(issuers));
+  verified_.clear();  // a removed key must stop working at once
+}
+
+void Authorizer::Count(std::string_view o) {
+  if (auto it = by_outcome_.find(std::string(o)); it != by_outcome_.end()) it->second->Increment();
+}
+
+void Authorizer::Issued(const http::Request& req, std::string_view scope) {
+  Count(outcome::kTokenIssued);
+  LOG_INFO("audit", "token issued client=\"%s\" peer=%s scope=\"%.*s\"", req.client_id.c_str(),
+           req.peer_address.c_str(), static_cast<int>(scope.size()), scope.data());
+}
+
+void Authorizer::Refused(const http::Request& req, std::string_view o, std::string_view reason) {
+  Count(o);
+  LOG_WARN("audit", "refused outcome=%.*s client=\"%s\" peer=%s tls_identity=\"%s\" method=%s "
+           "path=%s reason=\"%.*s\"",
+           static_cast<int>(o.size()), o.data(), req.client_id.c_str(), req.peer_address.c_str(),
+           req.peer_identity.c_str(), req.method.c_str(), req.path.c_str(),
+           static_cast<int>(reason.size()), reason.data());
+}
+
+Result<TokenClaims> Authorizer::Verify(std::string_view token) {
+  std::int64_t now = NowSeconds();
+  std::shared_ptr<const std::vector<TrustedIssuer>> issuers;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = verified_.find(std::string(token));
+    if (it != verified_.end()) {
+      if (it->second.exp + options_.leeway_s >= now) return it->second;
+      verified_.erase(it);
+      return Status(StatusCode::kUnauthenticated, "token expired");
+    }
+    issuers = issuers_;
+  }
+  auto claims = VerifyToken(token, *issuers, now, options_.leeway_s);
+  if (claims.ok()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (issuers == issuers_) {  // not verified against keys replaced meanwhile
+      if (verified_.size() >= kMaxCachedTokens) verified_.clear();
+      verified_.emplace(std::string(token), *claims);
+    }
+  }
+  return claims;
+}
+
+std::optional<Response> Authorizer::Check(http::Request& req, std::string_view api) {
+  auto policies = this->policies();
+  const ClientPolicy* policy = nullptr;
+  std::string_view authz = req.header("authorization");
+  bool by_token = false;
+
+  if (!authz.empty()) {
+    auto token = BearerToken(authz);
+    if (!token) {
+      Refused(req, outcome::kMalformedHeader, "Authorization is not 'Bearer <token>'");
+      Response r = MakeProblem(400, cause::kInvalidMsgFormat,
+                               "the Authorization header must be 'Bearer <token>' (RFC 6750)",
+                               {{"Authorization", "expected 'Bearer <token>'"}});
+      r.headers.push_back({"www-authenticate", "Bearer realm=\"msgin5g\", error=\"invalid_request\""});
+      return r;
+    }
+    auto claims = Verify(*token);
+    if (!claims.ok()) {
+      Refused(req, outcome::kInvalidToken, claims.status().message());
+      return Challenge(401, "invalid_token", cause::kInvalidAccessToken, claims.status().message());
+    }
+    switch (CheckScope(*claims, options_.server_id, api)) {
+      case ScopeCheck::kGranted:
+        break;
+      case ScopeCheck::kOtherServer:
+        Refused(req, outcome::kWrongServer, "token does not name server " + options_.server_id);
+        return Challenge(401, "invalid_token", cause::kInvalidAccessToken,
+                         "the token is not issued for this server (" + options_.server_id + ")");
+      case ScopeCheck::kOtherApi:
+        Refused(req, outcome::kInsufficientScope, "token scope lacks " + std::string(api));
+        return Challenge(403, "insufficient_scope", cause::kInsufficientScope,
+                         "the token's scope does not include " + std::string(api));
+    }
+    req.client_id = claims->Subject();
+    policy = policies->Find(req.client_id);
+    by_token = true;
+  } else if (options_.mode == SecurityMode::kOauth2) {
+    Refused(req, outcome::kMissingToken, "no Authorization header");
+    return Challenge(401, "", cause::kMissingAccessToken,
+                     "an OAuth2 access token is required (Authorization: Bearer)");
+  }
+
+  if (!by_token && !req.peer_identity.empty()) {
+    policy = req.peer_psk ? policies->FindByPskIdentity(req.peer_identity)
+                          : policies->FindByTlsIdentity(req.peer_identity);
+    if (policy == nullptr && !req.peer_psk) policy = policies->Find(req.peer_identity);
+    req.client_id = policy != nullptr ? policy->client_id : req.peer_identity;
+  }
+  if (options_.mode == SecurityMode::kTls && !by_token && policy == nullptr) {
+    Refused(req, outcome::kMissingToken, req.peer_identity.empty()
+                                              ? "no verified TLS client identity"
+                                              : "TLS identity names no configured client");
+    return MakeProblem(401, cause::kMissingAccessToken,
+                       req.peer_identity.empty()
+                           ? "a client certificate or TLS-PSK identity is required"
+                           : "the TLS client identity is not a configured client");
+  }
+
+  if (policy != nullptr) {
+    if (!policy->AllowsApi(api)) {
+      Refused(req, outcome::kApiNotAllowed, std::string(api) + " is not permitted");
+      return MakeProblem(403, cause::kApiNotAllowed,
+                         "client " + policy->client_id + " may not use " + std::string(api));
+    }
+    if (policy->rate_limit > 0) {
+      int wait = limiter_.Take(policy->client_id, policy->rate_limit, policy->rate_burst,
+                               RateLimiter::Clock::now());
+      if (wait > 0) {
+        Refused(req, outcome::kRateLimited, "rate limit exceeded");
+        Response r = MakeProblem(429, cause::kNfCongestionRisk,
+                                 "client " + policy->client_id + " exceeds its rate limit");
+        for (auto& h : r.headers) {
+          if (h.name == "retry-after") h.value = std::to_string(wait);
+        }
+        return r;
+      }
+    }
+  }
+  Count(req.client_id.empty() ? outcome::kAnonymous : outcome::kAuthenticated);
+  return std::nullopt;
+}
+
+http::Handler Authorizer::Guard(std::string api, http::Handler inner) {
+  return [this, api = std::move(api), inner = std::move(inner)](http::Request& req,
+                                                                http::Responder r) {
+    if (auto refusal = Check(req, api)) return r.Send(std::move(*refusal));
+    inner(req, std::move(r));
+  };
+}
+
+std::optional<Response> Authorizer::AdmitAddresses(const http::Request& req,
+                                                   const broker::Address& origin,
+                                                   const broker::Address* destination) {
+  if (req.client_id.empty()) return std::nullopt;
+  auto policies = this->policies();
+  const ClientPolicy* p = policies->Find(req.client_id);
+  if (p == nullptr) return std::nullopt;
+  if (!p->AllowsOrigin(origin)) {
+    std::string what = std::string(broker::AddressTypeName(origin.type)) + ":" + origin.id;
+    Refused(req, outcome::kAddressNotAllowed, "originator " + what);
+    return MakeProblem(403, cause::kOriginatorNotAllowed,
+                       "client " + p->client_id + " may not send as " + what,
+                       {{"/oriAddr", "not permitted for this client"}});
+  }
+  if (destination != nullptr && !p->AllowsDestination(*destination)) {
+    std::string what =
+        std::string(broker::AddressTypeName(destination->type)) + ":" + destination->id;
+    Refused(req, outcome::kAddressNotAllowed, "recipient " + what);
+    return MakeProblem(403, cause::kRecipientNotAllowed,
+                       "client " + p->client_id + " may not send to " + what,
+                       {{"/destAddr", "not permitted for this client"}});
+  }
+  return std::nullopt;
+}
+
+}  // namespace msgin5g::api::auth
