@@ -65,6 +65,16 @@ int PskIndex() {
   return index;
 }
 
+// The PSK identity a handshake used, kept on the SSL object: OpenSSL records it in the session for
+// TLS 1.2 only, not for a TLS 1.3 external PSK found through the callback below.
+void FreeIdentity(void*, void* ptr, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<std::string*>(ptr);
+}
+int PskIdentityIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, FreeIdentity);
+  return index;
+}
+
 // OpenSSL uses this callback for TLS 1.2 PSK suites and, with a SHA-256 suite, for TLS 1.3
 // external PSKs (no find-session callback is set).
 unsigned int PskServerCallback(SSL* ssl, const char* identity, unsigned char* psk,
@@ -74,6 +84,8 @@ unsigned int PskServerCallback(SSL* ssl, const char* identity, unsigned char* ps
   std::string key;
   if (!tls->psk_lookup(identity, &key) || key.empty() || key.size() > max_psk_len) return 0;
   std::memcpy(psk, key.data(), key.size());
+  delete static_cast<std::string*>(SSL_get_ex_data(ssl, PskIdentityIndex()));
+  SSL_set_ex_data(ssl, PskIdentityIndex(), new std::string(identity));
   return static_cast<unsigned int>(key.size());
 }
 
@@ -96,10 +108,15 @@ std::string FirstSan(X509* cert, int type) {
 
 std::string PeerIdentity(SSL* ssl, bool* psk) {
   *psk = false;
-  if (const char* id = SSL_get_psk_identity(ssl);
-      id != nullptr && SSL_get0_peer_certificate(ssl) == nullptr) {
-    *psk = true;
-    return id;
+  if (SSL_get0_peer_certificate(ssl) == nullptr) {
+    if (auto* id = static_cast<std::string*>(SSL_get_ex_data(ssl, PskIdentityIndex()))) {
+      *psk = true;
+      return *id;
+    }
+    if (const char* id = SSL_get_psk_identity(ssl)) {  // a resumed TLS 1.2 PSK session
+      *psk = true;
+      return id;
+    }
   }
   X509* cert = SSL_get0_peer_certificate(ssl);
   if (cert == nullptr || SSL_get_verify_result(ssl) != X509_V_OK) return {};
@@ -129,6 +146,11 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const Tl
                             "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
                             "ECDHE-PSK-CHACHA20-POLY1305:DHE-PSK-AES128-GCM-SHA256:"
                             "DHE-PSK-AES256-GCM-SHA384");
+    // A TLS 1.3 external PSK from this callback is bound to SHA-256: prefer a SHA-256 suite, or
+    // server preference would pick AES-256/SHA-384 and fall back to the certificate.
+    SSL_CTX_set_ciphersuites(native,
+                             "TLS_AES_128_GCM_SHA256:TLS_CHACHA20_POLY1305_SHA256:"
+                             "TLS_AES_256_GCM_SHA384");
   }
   ERR_clear_error();
   if (SSL_CTX_use_certificate_chain_file(native, options.cert_file.c_str()) != 1) {
@@ -148,6 +170,10 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const Tl
     if (options.require_client_cert) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     SSL_CTX_set_verify(native, mode, nullptr);
   }
+  // Resumed sessions (tickets, TLS 1.3 PSKs) must carry a context id when peers are verified, or
+  // OpenSSL fails the handshake ("session id context uninitialized").
+  static const unsigned char kSessionContext[] = "msgin5g";
+  SSL_CTX_set_session_id_context(native, kSessionContext, sizeof(kSessionContext) - 1);
   SSL_CTX_set_alpn_select_cb(native, SelectAlpn, nullptr);
   return ctx;
 }
