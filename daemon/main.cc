@@ -220,13 +220,22 @@ int main(int argc, char** argv) {
     api::http::TlsOptions topts;
     topts.ca_file = cfg.delivery_tls_ca_file;
     topts.verify_peer = cfg.delivery_tls_verify;
+    topts.cert_file = cfg.delivery_tls_cert_file;  // mTLS towards ASs and gateways that ask
+    topts.key_file = cfg.delivery_tls_key_file;
     auto client_tls = api::http::MakeClientTlsContext(topts);
     if (!client_tls.ok()) {
       LOG_ERROR("main", "delivery TLS: %s", client_tls.status().message().c_str());
       return kExitConfig;
     }
     copts.tls = client_tls.value();
-    channel = std::make_unique<api::HttpDeliveryChannel>(std::move(copts));
+    std::optional<api::auth::OutboundTokenOptions> tokens;
+    if (!cfg.delivery_oauth2_token_url.empty()) {
+      tokens = api::auth::OutboundTokenOptions{cfg.delivery_oauth2_token_url,
+                                               cfg.delivery_oauth2_client_id,
+                                               cfg.delivery_oauth2_client_secret,
+                                               cfg.delivery_oauth2_scope};
+    }
+    channel = std::make_unique<api::HttpDeliveryChannel>(std::move(copts), std::move(tokens));
   } else {
     LOG_WARN("main", "delivery.enabled=false: messages are stored but never forwarded");
   }

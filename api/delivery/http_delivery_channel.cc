@@ -75,9 +75,11 @@ std::chrono::milliseconds RetryAfter(const http::Response& r) {
 
 }  // namespace
 
-HttpDeliveryChannel::HttpDeliveryChannel(http::ClientOptions options)
+HttpDeliveryChannel::HttpDeliveryChannel(http::ClientOptions options,
+                                         std::optional<auth::OutboundTokenOptions> tokens)
     : work_(boost::asio::make_work_guard(ioc_)),
       client_(std::make_unique<http::H2Client>(ioc_, std::move(options))) {
+  if (tokens) tokens_ = std::make_unique<auth::OutboundTokens>(*client_, std::move(*tokens));
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "delivery-io");
     ioc_.run();
@@ -90,6 +92,7 @@ HttpDeliveryChannel::~HttpDeliveryChannel() {
   // Let the closes and failed callbacks run, then stop.
   boost::asio::post(ioc_, [this] { ioc_.stop(); });
   if (thread_.joinable()) thread_.join();
+  tokens_.reset();
   client_.reset();
 }
 
@@ -176,8 +179,32 @@ void HttpDeliveryChannel::Deliver(const broker::Route& route, const broker::Outb
     done(DeliveryResult{DeliveryResult::Kind::kPermanent, {}, error});
     return;
   }
-  client_->Send(std::move(req), [done = std::move(done)](Result<http::Response> r) {
-    done(Classify(r));
+  if (!tokens_) {
+    client_->Send(std::move(req), [done = std::move(done)](Result<http::Response> r) {
+      done(Classify(r));
+    });
+    return;
+  }
+  boost::asio::post(ioc_, [this, req = std::move(req), done = std::move(done)]() mutable {
+    tokens_->Get([this, req = std::move(req),
+                  done = std::move(done)](Result<std::string> token) mutable {
+      if (!token.ok()) {
+        done(DeliveryResult{DeliveryResult::Kind::kTransient, {}, token.status().message()});
+        return;
+      }
+      req.headers.push_back({"authorization", "Bearer " + *token});
+      client_->Send(std::move(req), [this, t = *token,
+                                     done = std::move(done)](Result<http::Response> r) {
+        DeliveryResult result = Classify(r);
+        if (r.ok() && r->status == 401) {
+          // Our credential was refused (expired early, revoked, keys rotated): fetch a new one
+          // and let the retry carry it.
+          tokens_->Invalidate(t);
+          result.kind = DeliveryResult::Kind::kTransient;
+        }
+        done(std::move(result));
+      });
+    });
   });
 }
 

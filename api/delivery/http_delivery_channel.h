@@ -11,16 +11,20 @@
 //            reports: the API has none -> permanent failure
 // The recipient is the destAddr (a GROUP/TOPIC message reaches each member with its own address).
 // Answers: 2xx delivered; 408, 429, 5xx, connect errors and timeouts transient (Retry-After on
-// 429/503 honoured); other statuses permanent.
+// 429/503 honoured); other statuses permanent. With outbound OAuth2 configured every request
+// carries "Authorization: Bearer" (auth::OutboundTokens); a 401 then drops the token and counts
+// as transient, so the retry goes out with a fresh one.
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
+#include "api/auth/token_client.h"
 #include "api/http/h2_client.h"
 #include "broker/delivery.h"
 
@@ -29,7 +33,9 @@ namespace msgin5g::api {
 class HttpDeliveryChannel final : public broker::DeliveryChannel {
  public:
   // Runs the client on a thread of its own ("delivery-io").
-  explicit HttpDeliveryChannel(http::ClientOptions options);
+  // `tokens`: outbound OAuth2 client credentials; nullopt: no Authorization header.
+  explicit HttpDeliveryChannel(http::ClientOptions options,
+                               std::optional<auth::OutboundTokenOptions> tokens = std::nullopt);
   ~HttpDeliveryChannel() override;  // closes connections; pending callbacks get Unavailable
 
   void Deliver(const broker::Route& route, const broker::Outbound& out,
@@ -45,6 +51,7 @@ class HttpDeliveryChannel final : public broker::DeliveryChannel {
   boost::asio::io_context ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::unique_ptr<http::H2Client> client_;
+  std::unique_ptr<auth::OutboundTokens> tokens_;  // used on ioc_ only
   std::thread thread_;
 };
 

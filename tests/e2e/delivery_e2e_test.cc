@@ -9,7 +9,9 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "api/auth/secret_hash.h"
 #include "api/sbi/codec.h"
+#include "tests/support/metric_value.h"
 #include "tests/support/client_thread.h"
 #include "tests/support/daemon_harness.h"
 #include "tests/support/receiver.h"
@@ -505,6 +507,55 @@ TEST_F(DeliveryE2E, DeadAsDoesNotDelayHealthyAs) {
   EXPECT_LE(beside_dead, 2 * alone + 1ms)
       << "alone " << alone.count() << " us, beside a dead AS " << beside_dead.count() << " us";
   EXPECT_EQ(QueueCount("AS", "as-dead"), 300u);  // still waiting, nothing lost
+}
+
+// Outbound OAuth2 (issue 5): a second msgin5gd acts as the authorization server; the delivering
+// msgin5gd fetches a client-credentials token there, sends it with every request, reuses it, and
+// after a 401 from the gateway fetches a fresh one for the retry.
+TEST_F(DeliveryE2E, OutboundRequestsCarryATokenRenewedAfter401) {
+  ts::TempDir auth_dir;
+  ts::WriteFile(auth_dir.File("auth.toml"),
+            "[security]\ntoken_endpoint = true\nserver_id = \"gw-side\"\n"
+            "[clients.msgin5g-out]\nsecret_hash = \"" + api::auth::HashSecret("pw 1") + "\"\n");
+  ts::Daemon auth(auth_dir.File("data"), auth_dir.path(), {"--config", auth_dir.File("auth.toml")});
+  ASSERT_TRUE(auth.ok());
+  Start({"--set", "delivery.oauth2_token_url=http://" + auth.sbi() + "/oauth2/token",
+         "--set", "delivery.oauth2_client_id=msgin5g-out",
+         "--set", "delivery.oauth2_client_secret=pw 1",  // form-encoded as pw+1
+         "--set", "delivery.oauth2_scope=3gpp#gw-side:msgs-msgdelivery"});
+  ASSERT_TRUE(d().ok());
+  RouteUesToGateway();
+  for (int i = 0; i < 3; ++i) SendPayload("ue-1", "t" + std::to_string(i), "x");
+  ASSERT_TRUE(gw_.WaitFor("/deliver-message", 3, 10s));
+  auto first = gw_.received("/deliver-message");
+  ASSERT_EQ(first.size(), 3u);
+  const std::string token = first[0].authorization;
+  ASSERT_EQ(token.rfind("Bearer ", 0), 0u) << token;
+  for (const auto& r : first) EXPECT_EQ(r.authorization, token) << "the token is cached";
+  // The token is one msgin5gd issued to msgin5g-out for the gateway's server id.
+  std::string payload_b64 = token.substr(token.find('.') + 1);
+  payload_b64 = payload_b64.substr(0, payload_b64.find('.'));
+  for (auto& c : payload_b64) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  while (payload_b64.size() % 4 != 0) payload_b64 += '=';
+  auto decoded = ts::Run({"sh", "-c", "printf %s '" + payload_b64 + "' | base64 -d"});
+  auto claims = Json(decoded.out);
+  EXPECT_EQ(Str(claims, "client_id"), "msgin5g-out") << decoded.out;
+  EXPECT_EQ(Str(claims, "scope"), "3gpp#gw-side:msgs-msgdelivery");
+
+  // The gateway now refuses the token: the message is retried with a newly fetched one.
+  gw_.set_status(401);
+  SendPayload("ue-1", "t3", "x");
+  ASSERT_TRUE(gw_.WaitFor("/deliver-message", 4, 10s));
+  gw_.set_status(204);
+  ASSERT_TRUE(QueueDrains("UE", "ue-1", 20s));
+  auto all = gw_.received("/deliver-message");
+  ASSERT_GE(all.size(), 5u);
+  EXPECT_EQ(all[3].authorization, token);
+  EXPECT_NE(all.back().authorization, token) << "a fresh token after the 401";
+  EXPECT_EQ(all.back().authorization.rfind("Bearer ", 0), 0u);
+  EXPECT_EQ(ts::MetricValue(ts::Curl({"http://" + auth.metrics() + "/metrics"}).body,
+                            "msgin5g_auth_decisions_total{outcome=\"token_issued\"}"),
+            2);
 }
 
 }  // namespace

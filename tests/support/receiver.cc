@@ -36,7 +36,8 @@ struct Receiver::Impl {
   Impl() {
     auto record = [this](Request& req, Responder r) {
       std::unique_lock<std::mutex> lock(mu);
-      received.push_back({req.path, req.body, std::chrono::steady_clock::now()});
+      received.push_back({req.path, req.body, std::chrono::steady_clock::now(),
+                          std::string(req.header("authorization"))});
       cv.notify_all();
       if (status == 0) {
         parked.push_back(std::move(r));

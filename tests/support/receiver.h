@@ -22,6 +22,7 @@ struct Received {
   std::string path;
   std::string body;
   std::chrono::steady_clock::time_point at;
+  std::string authorization;  // the Authorization header, if any
 };
 
 class Receiver {
