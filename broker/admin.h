@@ -71,6 +71,12 @@ class Admin {
   virtual void DeleteRoutingRule(std::string name, std::function<void(Status)> done) = 0;
   virtual void ListRoutingRules(std::function<void(Result<std::vector<RoutingRuleRecord>>)> done) = 0;
 
+  // API client policies set through the admin API (stored opaque; the API layer validates them).
+  virtual void PutClientPolicy(ClientPolicyRecord policy, std::function<void(Status)> done) = 0;
+  virtual void DeleteClientPolicy(std::string client_id, std::function<void(Status)> done) = 0;
+  virtual void ListClientPolicies(
+      std::function<void(Result<std::vector<ClientPolicyRecord>>)> done) = 0;
+
   virtual void SummarizeQueue(Address recipient, std::function<void(Result<QueueSummary>)> done) = 0;
   virtual void FindMessage(Address origin, std::string msg_id,
                            std::function<void(Result<MessageView>)> done) = 0;

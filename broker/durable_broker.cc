@@ -250,6 +250,7 @@ void DurableBroker::Load(const storage::RecoveredState& state) {
   for (const auto& g : state.groups) groups_[g.group_id] = g;
   for (const auto& t : state.topics) topics_[t.topic][t.subscriber] = t.expiry_ms;
   rules_ = state.routing_rules;
+  for (const auto& p : state.client_policies) client_policies_[p.client_id] = p.json;
   std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
     return std::tie(a.order, a.name) < std::tie(b.order, b.name);
   });
@@ -892,6 +893,40 @@ void DurableBroker::ListRoutingRules(
   Run<std::vector<RoutingRuleRecord>>(
       [this](Txn&, std::vector<RoutingRuleRecord>* out) {
         *out = rules_;
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+// --- admin: API client policies ---
+
+void DurableBroker::PutClientPolicy(ClientPolicyRecord policy, std::function<void(Status)> done) {
+  Submit(
+      [this, p = std::move(policy)](Txn& txn) {
+        txn.PutClientPolicy(p);
+        client_policies_[p.client_id] = p.json;
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::DeleteClientPolicy(std::string client_id, std::function<void(Status)> done) {
+  Submit(
+      [this, id = std::move(client_id)](Txn& txn) {
+        if (client_policies_.erase(id) == 0) {
+          return Status::NotFound("no client '" + id + "' set through the admin API");
+        }
+        txn.DeleteClientPolicy(id);
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::ListClientPolicies(
+    std::function<void(Result<std::vector<ClientPolicyRecord>>)> done) {
+  Run<std::vector<ClientPolicyRecord>>(
+      [this](Txn&, std::vector<ClientPolicyRecord>* out) {
+        for (const auto& [id, json] : client_policies_) out->push_back({id, json});
         return Status::Ok();
       },
       std::move(done));

@@ -93,6 +93,10 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void PutRoutingRule(RoutingRuleRecord rule, std::function<void(Status)> done) override;
   void DeleteRoutingRule(std::string name, std::function<void(Status)> done) override;
   void ListRoutingRules(std::function<void(Result<std::vector<RoutingRuleRecord>>)> done) override;
+  void PutClientPolicy(ClientPolicyRecord policy, std::function<void(Status)> done) override;
+  void DeleteClientPolicy(std::string client_id, std::function<void(Status)> done) override;
+  void ListClientPolicies(
+      std::function<void(Result<std::vector<ClientPolicyRecord>>)> done) override;
   void SummarizeQueue(Address recipient, std::function<void(Result<QueueSummary>)> done) override;
   void FindMessage(Address origin, std::string msg_id,
                    std::function<void(Result<MessageView>)> done) override;
@@ -168,7 +172,8 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   std::unordered_map<std::string, std::string> registration_by_svc_;  // asSvcId -> id
   std::map<std::string, GroupRecord> groups_;
   std::map<std::string, std::map<Address, std::int64_t>> topics_;  // topic -> subscriber -> expiry
-  std::vector<RoutingRuleRecord> rules_;                            // sorted by (order, name)
+  std::vector<RoutingRuleRecord> rules_;
+  std::map<std::string, std::string> client_policies_;  // client id -> JSON (admin API)                            // sorted by (order, name)
   std::map<std::pair<Address, std::string>, storage::SegmentSetRecord> open_segments_;
   std::shared_ptr<const RouteTable> routes_;
   // Fan-out messages with two or more entries still queued: seq -> how many. A message not here

@@ -26,6 +26,8 @@
 #include "api/http/server.h"
 #include "api/http/tls_context.h"
 #include "api/handlers/admin_routes.h"
+#include "api/handlers/client_routes.h"
+#include "api/auth/policy_store.h"
 #include "api/delivery/http_delivery_channel.h"
 #include "broker/durable_broker.h"
 #include "storage/store.h"
@@ -125,7 +127,11 @@ int main(int argc, char** argv) {
   }
   metrics::Registry registry;
   api::auth::Authorizer authorizer(daemon::AuthOptionsFrom(cfg), &registry);
-  authorizer.SetPolicies(security->policies);
+  api::auth::PolicyStore policy_store(authorizer);
+  if (Status st = policy_store.SetConfigured(security->policies->clients()); !st.ok()) {
+    std::fprintf(stderr, "msgin5gd: configuration error: %s\n", st.message().c_str());
+    return kExitConfig;
+  }
 
   std::shared_ptr<boost::asio::ssl::context> tls;
   if (cfg.tls_enabled) {
@@ -314,6 +320,8 @@ int main(int argc, char** argv) {
 
   api::http::Router admin_router;
   api::AddAdminRoutes(admin_router, *broker);
+  api::AddClientRoutes(admin_router, *broker, policy_store, authorizer);
+  api::LoadStoredClients(*broker, policy_store);
   api::http::HttpMetrics admin_metrics(registry, "admin", admin_router.Operations());
   api::http::ServerOptions admin_opts;
   admin_opts.name = "admin";
@@ -403,7 +411,11 @@ int main(int argc, char** argv) {
       log::Level l = log::Level::kInfo;
       log::ParseLevel(again->log_level, &l);
       log::SetLevel(l);
-      authorizer.SetPolicies(sec->policies);
+      if (Status st = policy_store.SetConfigured(sec->policies->clients()); !st.ok()) {
+        LOG_ERROR("main", "SIGHUP: clients clash with admin-set ones, keeping the old ones: %s",
+                  st.message().c_str());
+        continue;
+      }
       authorizer.SetIssuers(trusted(sec->issuers));
       if (new_tls) sbi.ReplaceTls(new_tls).IgnoreError();
       LOG_INFO("main", "SIGHUP: reloaded log.level=%s, %zu clients, %zu trusted issuers%s "

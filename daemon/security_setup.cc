@@ -57,9 +57,8 @@ Result<std::shared_ptr<boost::asio::ssl::context>> BuildSbiTls(const Config& cfg
   t.key_file = cfg.tls_key_file;
   t.ca_file = cfg.tls_ca_file;
   t.require_client_cert = cfg.tls_require_client_cert;
-  bool any_psk = false;
-  for (const auto& c : cfg.clients) any_psk = any_psk || !c.psk_key_hex.empty();
-  if (any_psk && auth != nullptr) {
+  // Always installed: the admin API may add PSK clients later.
+  if (auth != nullptr) {
     t.psk_lookup = [auth](std::string_view identity, std::string* key) {
       auto policies = auth->policies();
       const auto* p = policies->FindByPskIdentity(identity);

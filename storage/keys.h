@@ -35,6 +35,8 @@ inline constexpr std::string_view kFormatVersion = "1";
 // The sequence high-water mark (u64): sequence numbers are never reused, even when every message
 // was delivered and deleted.
 inline constexpr std::string_view kNextSeqKey = "next_seq";
+// kMeta: "client-policy/{clientId}" -> the policy JSON (admin API).
+inline constexpr std::string_view kClientPolicyPrefix = "client-policy/";
 
 void AppendU64(std::string* out, std::uint64_t v);
 void AppendU32(std::string* out, std::uint32_t v);

@@ -96,6 +96,13 @@ struct AsRegistrationRecord {
   std::string owner;  // the authenticated client that registered it (empty: anonymous)
 };
 
+// An API client's policy set through the admin API. Storage keeps the JSON as given (the API layer
+// owns its schema).
+struct ClientPolicyRecord {
+  std::string client_id;
+  std::string json;
+};
+
 struct GroupRecord {
   std::string group_id;
   std::vector<Address> members;

@@ -291,6 +291,12 @@ void Txn::PutRoutingRule(const RoutingRuleRecord& r) {
   Put(keys::kRouting, r.name, codec::Encode(r));
 }
 void Txn::DeleteRoutingRule(const std::string& name) { Delete(keys::kRouting, name); }
+void Txn::PutClientPolicy(const ClientPolicyRecord& p) {
+  Put(keys::kMeta, std::string(keys::kClientPolicyPrefix) + p.client_id, p.json);
+}
+void Txn::DeleteClientPolicy(const std::string& client_id) {
+  Delete(keys::kMeta, std::string(keys::kClientPolicyPrefix) + client_id);
+}
 
 std::optional<SegmentSetRecord> Txn::GetSegmentSet(const Address& origin,
                                                    const std::string& seg_id) {
@@ -824,6 +830,14 @@ Result<RecoveredState> Store::Recover(
     s = scan(keys::kRouting, [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
       RoutingRuleRecord r;
       if (codec::Decode(view(v), &r)) out.routing_rules.push_back(std::move(r));
+    });
+  }
+  if (s.ok()) {
+    s = scan(keys::kMeta, [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
+      std::string_view key = view(k);
+      if (key.substr(0, keys::kClientPolicyPrefix.size()) != keys::kClientPolicyPrefix) return;
+      out.client_policies.push_back(
+          {std::string(key.substr(keys::kClientPolicyPrefix.size())), std::string(view(v))});
     });
   }
   if (s.ok()) {

@@ -100,6 +100,8 @@ class Txn {
   void DeleteTopicSubscription(const std::string& topic, const Address& subscriber);
   void PutRoutingRule(const RoutingRuleRecord& r);
   void DeleteRoutingRule(const std::string& name);
+  void PutClientPolicy(const ClientPolicyRecord& p);
+  void DeleteClientPolicy(const std::string& client_id);
 
   std::optional<SegmentSetRecord> GetSegmentSet(const Address& origin, const std::string& seg_id);
   void PutSegmentSet(const SegmentSetRecord& s);
@@ -157,6 +159,7 @@ struct RecoveredState {
   std::vector<GroupRecord> groups;
   std::vector<TopicSubscriptionRecord> topics;
   std::vector<RoutingRuleRecord> routing_rules;
+  std::vector<ClientPolicyRecord> client_policies;
   std::uint64_t messages = 0;
   std::uint64_t queue_entries_by_priority[3] = {0, 0, 0};
   std::uint64_t queued_bytes = 0;

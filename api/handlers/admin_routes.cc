@@ -1,4 +1,5 @@
 #include "api/handlers/admin_routes.h"
+#include "api/handlers/admin_json.h"
 
 #include <boost/json.hpp>
 
@@ -7,11 +8,8 @@
 
 namespace msgin5g::api {
 
-namespace {
+namespace admin_json {
 
-namespace json = boost::json;
-using broker::Address;
-using broker::AddressType;
 using http::MakeProblem;
 using http::Request;
 using http::Responder;
@@ -28,7 +26,9 @@ bool BadId(std::string_view id) {
   return false;
 }
 
-json::object ToJson(const Address& a) { return {{"addrType", broker::AddressTypeName(a.type)}, {"addr", a.id}}; }
+json::object ToJson(const broker::Address& a) {
+  return {{"addrType", broker::AddressTypeName(a.type)}, {"addr", a.id}};
+}
 
 json::value TimeJson(std::int64_t ms) {
   if (ms == 0) return nullptr;
@@ -46,7 +46,7 @@ Response Error(const Status& st) {
 }
 
 // Parses a JSON object body; on failure answers the request and returns nullopt.
-std::optional<json::object> Body(const Request& req, const Responder& r, bool required = true) {
+std::optional<json::object> Body(const Request& req, const Responder& r, bool required) {
   if (req.body.empty() && !required) return json::object();
   std::string_view ct = req.header("content-type");
   if (ct.substr(0, 16) != "application/json") {
@@ -62,6 +62,20 @@ std::optional<json::object> Body(const Request& req, const Responder& r, bool re
   }
   return v.as_object();
 }
+
+}  // namespace admin_json
+
+namespace {
+using namespace admin_json;
+
+namespace json = boost::json;
+using broker::Address;
+using broker::AddressType;
+using http::MakeProblem;
+using http::Request;
+using http::Responder;
+using http::Response;
+namespace cause = http::cause;
 
 // Reads {"addrType","addr"} at `ptr`; appends invalidParams on error.
 std::optional<Address> ReadAddress(const json::value* v, const std::string& ptr,
