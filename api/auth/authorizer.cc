@@ -1,5 +1,6 @@
 #include "api/auth/authorizer.h"
 
+#include <array>
 #include <chrono>
 
 #include "api/auth/scope.h"
@@ -56,10 +57,16 @@ std::optional<std::string_view> BearerToken(std::string_view header) {
   while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
   while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
   if (t.empty()) return std::nullopt;
+  static const auto kB64Token = [] {  // RFC 6750 b64token characters
+    std::array<bool, 256> ok{};
+    for (int c = 0; c < 256; ++c) {
+      ok[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
+    }
+    return ok;
+  }();
   for (char c : t) {
-    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
-              c == '~' || c == '+' || c == '/' || c == '=';
-    if (!ok) return std::nullopt;
+    if (!kB64Token[static_cast<unsigned char>(c)]) return std::nullopt;
   }
   return t;
 }
@@ -121,27 +128,36 @@ void Authorizer::Refused(const http::Request& req, std::string_view o, std::stri
 }
 
 Result<TokenClaims> Authorizer::Verify(std::string_view token) {
+  auto v = VerifyCached(token);
+  if (!v.ok()) return v.status();
+  return (*v)->claims;
+}
+
+Result<std::shared_ptr<const Authorizer::Verified>> Authorizer::VerifyCached(std::string_view token) {
   std::int64_t now = NowSeconds();
   std::shared_ptr<const std::vector<TrustedIssuer>> issuers;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = verified_.find(std::string(token));
+    auto it = verified_.find(token);
     if (it != verified_.end()) {
-      if (it->second.exp + options_.leeway_s >= now) return it->second;
+      if (it->second->claims.exp + options_.leeway_s >= now) return it->second;
       verified_.erase(it);
       return Status(StatusCode::kUnauthenticated, "token expired");
     }
     issuers = issuers_;
   }
   auto claims = VerifyToken(token, *issuers, now, options_.leeway_s);
-  if (claims.ok()) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (issuers == issuers_) {  // not verified against keys replaced meanwhile
-      if (verified_.size() >= kMaxCachedTokens) verified_.clear();
-      verified_.emplace(std::string(token), *claims);
-    }
+  if (!claims.ok()) return claims.status();
+  auto v = std::make_shared<Verified>();
+  v->registration = CheckScope(*claims, options_.server_id, kApiAsRegistration);
+  v->delivery = CheckScope(*claims, options_.server_id, kApiMsgDelivery);
+  v->claims = std::move(claims.value());
+  std::lock_guard<std::mutex> lock(mu_);
+  if (issuers == issuers_) {  // not verified against keys replaced meanwhile
+    if (verified_.size() >= kMaxCachedTokens) verified_.clear();
+    verified_.emplace(std::string(token), v);
   }
-  return claims;
+  return std::shared_ptr<const Verified>(std::move(v));
 }
 
 std::optional<Response> Authorizer::Check(http::Request& req, std::string_view api) {
@@ -160,12 +176,17 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
       r.headers.push_back({"www-authenticate", "Bearer realm=\"msgin5g\", error=\"invalid_request\""});
       return r;
     }
-    auto claims = Verify(*token);
-    if (!claims.ok()) {
-      Refused(req, outcome::kInvalidToken, claims.status().message());
-      return Challenge(401, "invalid_token", cause::kInvalidAccessToken, claims.status().message());
+    auto verified = VerifyCached(*token);
+    if (!verified.ok()) {
+      Refused(req, outcome::kInvalidToken, verified.status().message());
+      return Challenge(401, "invalid_token", cause::kInvalidAccessToken,
+                       verified.status().message());
     }
-    switch (CheckScope(*claims, options_.server_id, api)) {
+    const Verified& v = **verified;
+    ScopeCheck scope = api == kApiAsRegistration ? v.registration
+                       : api == kApiMsgDelivery  ? v.delivery
+                                                 : CheckScope(v.claims, options_.server_id, api);
+    switch (scope) {
       case ScopeCheck::kGranted:
         break;
       case ScopeCheck::kOtherServer:
@@ -177,7 +198,7 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
         return Challenge(403, "insufficient_scope", cause::kInsufficientScope,
                          "the token's scope does not include " + std::string(api));
     }
-    req.client_id = claims->Subject();
+    req.client_id = v.claims.Subject();
     policy = policies->Find(req.client_id);
     by_token = true;
   } else if (options_.mode == SecurityMode::kOauth2) {

@@ -100,9 +100,10 @@ Result<std::shared_ptr<const PolicySet>> PolicySet::Build(std::vector<ClientPoli
 }
 
 namespace {
-const ClientPolicy* Lookup(const std::unordered_map<std::string, std::size_t>& index,
-                           const std::vector<ClientPolicy>& clients, std::string_view key) {
-  auto it = index.find(std::string(key));
+template <class Index>
+const ClientPolicy* Lookup(const Index& index, const std::vector<ClientPolicy>& clients,
+                           std::string_view key) {
+  auto it = index.find(key);
   return it == index.end() ? nullptr : &clients[it->second];
 }
 }  // namespace

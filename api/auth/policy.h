@@ -54,8 +54,13 @@ class PolicySet {
   const std::vector<ClientPolicy>& clients() const { return clients_; }
 
  private:
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  using Index = std::unordered_map<std::string, std::size_t, StringHash, std::equal_to<>>;
   std::vector<ClientPolicy> clients_;
-  std::unordered_map<std::string, std::size_t> by_id_, by_tls_, by_psk_;
+  Index by_id_, by_tls_, by_psk_;
 };
 
 }  // namespace msgin5g::api::auth
