@@ -90,9 +90,17 @@ const std::vector<Option>& Options() {
       {"metrics.listen", Type::kString, "\"127.0.0.1:9464\"", 0, 0,
        "Metrics and health listener (HTTP/1.1): /metrics, /healthz, /readyz.",
        Str<&Config::metrics_listen>()},
+      {"metrics.tls", Type::kBool, "false", 0, 0,
+       "Serve metrics over HTTPS with the [tls] certificate (client certificates checked against "
+       "tls.ca_file when set).",
+       Bool<&Config::metrics_tls>()},
       {"admin.listen", Type::kString, "\"127.0.0.1:8081\"", 0, 0,
        "Admin API listener (/admin/v1/...): groups, topics, routing, queues. Keep it private.",
        Str<&Config::admin_listen>()},
+      {"admin.tls", Type::kBool, "false", 0, 0,
+       "Serve the admin API over TLS with the [tls] certificate; with tls.ca_file and "
+       "tls.require_client_cert only holders of a client certificate get in.",
+       Bool<&Config::admin_tls>()},
       {"storage.path", Type::kString, "\"./msgin5g-data\"", 0, 0,
        "RocksDB data directory (created if missing).", Str<&Config::storage_path>()},
       {"storage.sync", Type::kBool, "true", 0, 0,
@@ -387,6 +395,9 @@ Status Validate(const Config& c) {
   }
   if (c.tls_enabled && (c.tls_cert_file.empty() || c.tls_key_file.empty())) {
     return Status::InvalidArgument("tls.enabled needs tls.cert_file and tls.key_file");
+  }
+  if ((c.admin_tls || c.metrics_tls) && (c.tls_cert_file.empty() || c.tls_key_file.empty())) {
+    return Status::InvalidArgument("admin.tls and metrics.tls need tls.cert_file and tls.key_file");
   }
   if (c.tls_require_client_cert && c.tls_ca_file.empty()) {
     return Status::InvalidArgument("tls.require_client_cert needs tls.ca_file");

@@ -32,8 +32,10 @@ struct Config {
   std::int64_t tls_handshake_timeout_ms = 0;
 
   std::string metrics_listen;
+  bool metrics_tls = false;
 
   std::string admin_listen;
+  bool admin_tls = false;
 
   std::string storage_path;
   bool storage_sync = true;

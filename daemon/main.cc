@@ -142,6 +142,15 @@ int main(int argc, char** argv) {
     }
     tls = *ctx;
   }
+  std::shared_ptr<boost::asio::ssl::context> ops_tls;
+  if (cfg.admin_tls || cfg.metrics_tls) {
+    auto ctx = daemon::BuildOpsTls(cfg);
+    if (!ctx.ok()) {
+      std::fprintf(stderr, "msgin5gd: configuration error: %s\n", ctx.status().message().c_str());
+      return kExitConfig;
+    }
+    ops_tls = *ctx;
+  }
   for (const auto* listen : {&cfg.api_listen, &cfg.metrics_listen, &cfg.admin_listen}) {
     if (auto ep = api::http::ParseEndpoint(*listen); !ep.ok()) {
       std::fprintf(stderr, "msgin5gd: configuration error: %s\n", ep.status().message().c_str());
@@ -317,6 +326,7 @@ int main(int argc, char** argv) {
   ops_opts.name = "metrics";
   ops_opts.listen = cfg.metrics_listen;
   ops_opts.max_body_bytes = 4096;
+  if (cfg.metrics_tls) ops_opts.tls = ops_tls;
 
   api::http::Router admin_router;
   api::AddAdminRoutes(admin_router, *broker);
@@ -327,6 +337,7 @@ int main(int argc, char** argv) {
   admin_opts.name = "admin";
   admin_opts.listen = cfg.admin_listen;
   admin_opts.max_body_bytes = 1 << 20;
+  if (cfg.admin_tls) admin_opts.tls = ops_tls;
 
   // Declared after every router and metrics object that sessions point to: the io_contexts (and
   // with them any session still held by a pending operation) are destroyed first.
@@ -408,6 +419,16 @@ int main(int argc, char** argv) {
         }
         new_tls = *ctx;
       }
+      std::shared_ptr<boost::asio::ssl::context> new_ops_tls;
+      if (ops_tls) {
+        auto ctx = daemon::BuildOpsTls(*again);
+        if (!ctx.ok()) {
+          LOG_ERROR("main", "SIGHUP: TLS error, keeping the old certificate: %s",
+                    ctx.status().message().c_str());
+          continue;
+        }
+        new_ops_tls = *ctx;
+      }
       log::Level l = log::Level::kInfo;
       log::ParseLevel(again->log_level, &l);
       log::SetLevel(l);
@@ -418,6 +439,8 @@ int main(int argc, char** argv) {
       }
       authorizer.SetIssuers(trusted(sec->issuers));
       if (new_tls) sbi.ReplaceTls(new_tls).IgnoreError();
+      if (new_ops_tls && cfg.admin_tls) admin.ReplaceTls(new_ops_tls).IgnoreError();
+      if (new_ops_tls && cfg.metrics_tls) ops.ReplaceTls(new_ops_tls).IgnoreError();
       LOG_INFO("main", "SIGHUP: reloaded log.level=%s, %zu clients, %zu trusted issuers%s "
                "(other keys need a restart)",
                again->log_level.c_str(), again->clients.size(), sec->issuers.size(),

@@ -70,6 +70,10 @@ Result<std::shared_ptr<boost::asio::ssl::context>> BuildSbiTls(const Config& cfg
   return api::http::MakeServerTlsContext(t);
 }
 
+Result<std::shared_ptr<boost::asio::ssl::context>> BuildOpsTls(const Config& cfg) {
+  return BuildSbiTls(cfg, nullptr);
+}
+
 api::auth::AuthOptions AuthOptionsFrom(const Config& cfg) {
   api::auth::AuthOptions o;
   o.server_id = cfg.security_server_id;

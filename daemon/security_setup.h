@@ -29,6 +29,9 @@ Result<SecuritySetup> BuildSecurity(const Config& cfg);
 Result<std::shared_ptr<boost::asio::ssl::context>> BuildSbiTls(const Config& cfg,
                                                                api::auth::Authorizer* auth);
 
+// The admin and metrics listeners' TLS context (same certificate, no PSK).
+Result<std::shared_ptr<boost::asio::ssl::context>> BuildOpsTls(const Config& cfg);
+
 api::auth::AuthOptions AuthOptionsFrom(const Config& cfg);
 
 }  // namespace msgin5g::daemon
