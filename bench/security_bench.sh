@@ -48,7 +48,7 @@ TOML
 
 cpu_ticks() { awk '{print $14+$15}' "/proc/$DAEMON_PID/stat"; }
 
-run() { # url [h2load args...] -> "req/s|status codes|latency|server CPU us per request|header bytes"
+run() { # url [h2load args...] -> "req/s|status codes|latency|server CPU us per request"
   local url=$1
   shift
   local t0; t0=$(cpu_ticks)
@@ -60,8 +60,7 @@ run() { # url [h2load args...] -> "req/s|status codes|latency|server CPU us per 
   rps=$(grep -E '^finished in' "$work/h2load.out" | sed -E 's/.* ([0-9.]+) req\/s.*/\1/')
   lat=$(grep -E '^time for request:' "$work/h2load.out" | awk '{print "min="$4" max="$5" mean="$6" sd="$7}')
   local cpu; cpu=$(python3 -c "print('%.2f' % (($(cpu_ticks) - $t0) * 1e6 / $(getconf CLK_TCK) / $N))")
-  local hdr; hdr=$(grep -E '^traffic:' "$work/h2load.out" | sed -E 's/.*\(([0-9]+)\) headers.*/\1/')
-  echo "$rps|$codes|$lat|$cpu|$((hdr / N))"
+  echo "$rps|$codes|$lat|$cpu"
 }
 
 # 1. h2c, security off.
@@ -89,7 +88,7 @@ for name in plain secure; do
   r=${!name}
   label=$([ "$name" = plain ] && echo "h2c, security off       " || echo "TLS 1.3 + Bearer (ES256)")
   echo "$label : ${r%%|*} req/s  [$(echo "$r" | cut -d'|' -f2)] [$(echo "$r" | cut -d'|' -f3)]"
-  echo "                           server CPU $(echo "$r" | cut -d'|' -f4) us/request, request headers on the wire $(echo "$r" | cut -d'|' -f5) bytes/request"
+  echo "                           server CPU $(echo "$r" | cut -d'|' -f4) us/request"
 done
 echo "auth decisions counted    : $refused"
 pc=$(echo "$plain" | cut -d'|' -f4)
