@@ -26,7 +26,9 @@ struct RouteTable {
   std::optional<Route> Resolve(const Address& recipient) const;
 };
 
-// '*' matches any run of characters (including none); everything else literally.
+// '*' matches any run of characters (including none), '?' any one character; everything else
+// literally. Linear in practice (one backtrack point), no recursion. Routing rules and client
+// address patterns both use it.
 bool GlobMatch(std::string_view pattern, std::string_view text);
 
 }  // namespace msgin5g::broker

@@ -3,28 +3,12 @@
 #include <algorithm>
 
 #include "api/auth/scope.h"
+#include "broker/route_table.h"
 
 namespace msgin5g::api::auth {
 
-bool Glob(std::string_view p, std::string_view t) {
-  // Iterative matcher with one backtrack point: linear in practice, no recursion.
-  std::size_t pi = 0, ti = 0, star = std::string_view::npos, mark = 0;
-  while (ti < t.size()) {
-    if (pi < p.size() && (p[pi] == '?' || p[pi] == t[ti])) {
-      ++pi;
-      ++ti;
-    } else if (pi < p.size() && p[pi] == '*') {
-      star = pi++;
-      mark = ti;
-    } else if (star != std::string_view::npos) {
-      pi = star + 1;
-      ti = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (pi < p.size() && p[pi] == '*') ++pi;
-  return pi == p.size();
+bool Glob(std::string_view pattern, std::string_view text) {
+  return broker::GlobMatch(pattern, text);
 }
 
 Status CheckAddressPattern(std::string_view pattern) {

@@ -40,7 +40,7 @@ struct ClientPolicy {
 // Checks a pattern list entry; InvalidArgument names the problem.
 Status CheckAddressPattern(std::string_view pattern);
 bool MatchAddress(std::string_view pattern, const broker::Address& a);
-// Shell-style '*' and '?' glob.
+// '*' and '?' glob: the routing rules' matcher (broker::GlobMatch).
 bool Glob(std::string_view pattern, std::string_view text);
 
 class PolicySet {
