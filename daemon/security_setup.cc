@@ -5,18 +5,6 @@
 
 namespace msgin5g::daemon {
 
-namespace {
-
-std::string HexToBytes(const std::string& hex) {
-  std::string out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-}  // namespace
-
 Result<SecuritySetup> BuildSecurity(const Config& cfg) {
   SecuritySetup out;
   std::vector<api::auth::ClientPolicy> policies;
@@ -35,7 +23,7 @@ Result<SecuritySetup> BuildSecurity(const Config& cfg) {
     p.rate_limit = c.rate_limit;
     p.rate_burst = c.rate_burst;
     p.tls_identity = c.tls_identity;
-    p.psk_key = HexToBytes(c.psk_key_hex);
+    api::auth::DecodeHex(c.psk_key_hex, &p.psk_key);  // format checked with the config
     p.psk_identity = c.psk_identity.empty() && !p.psk_key.empty() ? c.id : c.psk_identity;
     policies.push_back(std::move(p));
   }

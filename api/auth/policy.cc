@@ -11,6 +11,23 @@ bool Glob(std::string_view pattern, std::string_view text) {
   return broker::GlobMatch(pattern, text);
 }
 
+bool DecodeHex(std::string_view hex, std::string* out) {
+  out->clear();
+  if (hex.size() % 2 != 0) return false;
+  auto nibble = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+  };
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
 Status CheckAddressPattern(std::string_view pattern) {
   if (pattern == "*") return Status::Ok();
   auto colon = pattern.find(':');

@@ -37,6 +37,9 @@ struct ClientPolicy {
   bool AllowsOrigin(const broker::Address& a) const;
 };
 
+// Hex text -> bytes (PSK keys); false on an odd length or a non-hex digit.
+bool DecodeHex(std::string_view hex, std::string* out);
+
 // Checks a pattern list entry; InvalidArgument names the problem.
 Status CheckAddressPattern(std::string_view pattern);
 bool MatchAddress(std::string_view pattern, const broker::Address& a);

@@ -177,14 +177,7 @@ Result<ClientPolicy> PolicyFromJson(const std::string& client_id, std::string_vi
     bad->push_back({"/secretHash", "expected pbkdf2-sha256$ITERATIONS$SALT$HASH"});
   }
   p.secret_hash = !secret.empty() ? HashSecret(secret) : hash;
-  if (psk_hex.size() % 2 != 0 ||
-      !std::all_of(psk_hex.begin(), psk_hex.end(), [](unsigned char c) { return std::isxdigit(c); })) {
-    bad->push_back({"/pskKey", "must be hex"});
-  } else {
-    for (std::size_t i = 0; i + 1 < psk_hex.size(); i += 2) {
-      p.psk_key.push_back(static_cast<char>(std::stoi(psk_hex.substr(i, 2), nullptr, 16)));
-    }
-  }
+  if (!DecodeHex(psk_hex, &p.psk_key)) bad->push_back({"/pskKey", "must be hex"});
   if (!p.psk_key.empty() && p.psk_identity.empty()) p.psk_identity = client_id;
   if (!bad->empty()) return Status::InvalidArgument("invalid client policy");
   return p;
