@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <functional>
 #include <sstream>
 
@@ -332,8 +333,8 @@ Status SetClientKey(Config& c, const std::string& id, std::string_view key, cons
     return StringList(value, where, list);
   } else if (num != nullptr) {
     auto v = value.value<double>();
-    if (!(value.is_integer() || value.is_floating_point()) || !v || *v < 0) {
-      return Status::InvalidArgument(where + ": expected a number >= 0");
+    if (!(value.is_integer() || value.is_floating_point()) || !v || !std::isfinite(*v) || *v < 0) {
+      return Status::InvalidArgument(where + ": expected a finite number >= 0");
     }
     *num = *v;
   } else {

@@ -223,7 +223,9 @@ Result<TokenClaims> VerifyToken(std::string_view token, const std::vector<Truste
                            jwt::params::leeway(static_cast<std::uint32_t>(leeway_s)));
     if (ec) {
       if (ec == jwt::VerificationErrc::TokenExpired) return Invalid("token expired");
-      if (ec == jwt::VerificationErrc::InvalidSignature) return Invalid("token signature is invalid");
+      if (ec == jwt::VerificationErrc::InvalidSignature || ec == jwt::AlgorithmErrc::VerificationErr) {
+        return Invalid("token signature is invalid");
+      }
       return Invalid("token rejected: " + ec.message());
     }
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #include "api/auth/policy.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "api/auth/scope.h"
 #include "broker/route_table.h"
@@ -78,8 +79,13 @@ Result<std::shared_ptr<const PolicySet>> PolicySet::Build(std::vector<ClientPoli
     for (const auto* list : {&c.destinations, &c.origins}) {
       for (const auto& p : *list) MSGIN5G_RETURN_IF_ERROR(CheckAddressPattern(p));
     }
-    if (c.rate_limit < 0 || c.rate_burst < 0) {
-      return Status::InvalidArgument(where + ": rate_limit and rate_burst must be >= 0");
+    if (!std::isfinite(c.rate_limit) || !std::isfinite(c.rate_burst) || c.rate_limit < 0 ||
+        c.rate_burst < 0) {
+      return Status::InvalidArgument(where + ": rate_limit and rate_burst must be finite and >= 0");
+    }
+    if (c.rate_burst > 0 && c.rate_burst < 1) {
+      // A bucket smaller than one token could never admit a request.
+      return Status::InvalidArgument(where + ": rate_burst must be 0 (default) or at least 1");
     }
     if (!c.psk_identity.empty() && c.psk_key.size() < 16) {
       return Status::InvalidArgument(where + ": psk_key must be at least 16 bytes (32 hex digits)");

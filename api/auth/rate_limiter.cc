@@ -8,7 +8,8 @@ namespace msgin5g::api::auth {
 
 int RateLimiter::Take(const std::string& client, double rate, double burst, Clock::time_point now) {
   if (rate <= 0) return 0;
-  double cap = burst > 0 ? burst : std::max(1.0, rate);
+  // A bucket must hold at least one whole token, or it could never admit anything.
+  double cap = std::max(1.0, burst > 0 ? burst : rate);
   Stripe& s = stripes_[std::hash<std::string>()(client) % stripes_.size()];
   std::lock_guard<std::mutex> lock(s.mu);
   auto [it, fresh] = s.buckets.try_emplace(client);

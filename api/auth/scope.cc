@@ -29,7 +29,10 @@ void Parse(std::string_view token, std::vector<std::pair<std::string_view, std::
   for (auto entry : Split(token, ";")) {
     auto colon = entry.find(':');
     if (colon == std::string_view::npos) continue;
-    for (auto api : Split(entry.substr(colon + 1), ",")) out->emplace_back(entry.substr(0, colon), api);
+    auto apis = Split(entry.substr(colon + 1), ",");
+    // "aef:" with no API: kept as an empty name, which grants nothing and RequestedApis refuses.
+    if (apis.empty()) out->emplace_back(entry.substr(0, colon), std::string_view());
+    for (auto api : apis) out->emplace_back(entry.substr(0, colon), api);
   }
 }
 

@@ -408,5 +408,308 @@ TEST_F(ConfigTest, MissingFileIsRejectedNamingTheFile) {
   EXPECT_THAT(Error(file), HasSubstr(file));
 }
 
+// ---------------------------------------------------------------------------------------------
+// Security: [security], [clients.ID], [issuers.NAME] and the outbound delivery credentials.
+
+const Config::Client* FindClient(const Config& c, const std::string& id) {
+  for (const auto& cl : c.clients) {
+    if (cl.id == id) return &cl;
+  }
+  return nullptr;
+}
+
+const Config::Issuer* FindIssuer(const Config& c, const std::string& name) {
+  for (const auto& i : c.issuers) {
+    if (i.name == name) return &i;
+  }
+  return nullptr;
+}
+
+TEST_F(ConfigTest, SecurityDefaults) {
+  for (const Config& c : {Load(""), Load(Write(DefaultConfigText()))}) {
+    EXPECT_EQ(c.security_mode, "off");
+    EXPECT_EQ(c.security_server_id, "msgin5g");
+    EXPECT_FALSE(c.security_token_endpoint);
+    EXPECT_EQ(c.security_issuer, "");
+    EXPECT_EQ(c.security_signing_key_file, "");
+    EXPECT_EQ(c.security_token_lifetime_s, 3600);
+    EXPECT_EQ(c.security_token_leeway_s, 30);
+    EXPECT_TRUE(c.clients.empty());
+    EXPECT_TRUE(c.issuers.empty());
+    EXPECT_EQ(c.delivery_tls_cert_file, "");
+    EXPECT_EQ(c.delivery_tls_key_file, "");
+    EXPECT_EQ(c.delivery_oauth2_token_url, "");
+    EXPECT_EQ(c.delivery_oauth2_client_id, "");
+    EXPECT_EQ(c.delivery_oauth2_client_secret, "");
+    EXPECT_EQ(c.delivery_oauth2_scope, "");
+  }
+  std::string text = DefaultConfigText();
+  EXPECT_THAT(text, HasSubstr("[security]"));
+  EXPECT_THAT(text, HasSubstr("mode = \"off\""));
+  EXPECT_THAT(text, HasSubstr("# [clients.as-1]"));
+  EXPECT_THAT(text, HasSubstr("# [issuers.ccf]"));
+  std::string help = ConfigHelp();
+  for (const char* key : {"security.mode", "security.server_id", "security.token_endpoint",
+                          "security.token_leeway_s", "delivery.oauth2_token_url",
+                          "delivery.tls_cert_file", "clients.ID", "issuers.NAME"}) {
+    EXPECT_THAT(help, HasSubstr(key));
+  }
+}
+
+TEST_F(ConfigTest, SecuritySettingsFromFileAndSet) {
+  Config c = Load(Write(R"(
+[security]
+mode = "oauth2"
+server_id = "msgin5g-eu-1"
+token_endpoint = true
+issuer = "https://msgin5g.example.net"
+signing_key_file = "/etc/msgin5g/signing.pem"
+token_lifetime_s = 600
+token_leeway_s = 5
+)"),
+                  {"security.token_leeway_s=0", "security.token_lifetime_s=86400"});
+  EXPECT_EQ(c.security_mode, "oauth2");
+  EXPECT_EQ(c.security_server_id, "msgin5g-eu-1");
+  EXPECT_TRUE(c.security_token_endpoint);
+  EXPECT_EQ(c.security_issuer, "https://msgin5g.example.net");
+  EXPECT_EQ(c.security_signing_key_file, "/etc/msgin5g/signing.pem");
+  EXPECT_EQ(c.security_token_lifetime_s, 86400);
+  EXPECT_EQ(c.security_token_leeway_s, 0);
+}
+
+TEST_F(ConfigTest, SecurityModeMustBeOffTlsOrOauth2) {
+  for (const char* bad : {"none", "OFF", "", "mtls", "oauth"}) {
+    EXPECT_THAT(Error("", {std::string("security.mode=") + bad}), HasSubstr("security.mode"))
+        << bad;
+  }
+  EXPECT_THAT(Error(Write("[security]\nmode = true\n")), HasSubstr("security.mode"));
+  EXPECT_EQ(Load("", {"security.mode=off"}).security_mode, "off");
+}
+
+TEST_F(ConfigTest, SecurityModeTlsNeedsTlsEnabled) {
+  std::string msg = Error("", {"security.mode=tls"});
+  EXPECT_THAT(msg, HasSubstr("security.mode"));
+  EXPECT_THAT(msg, HasSubstr("tls.enabled"));
+  Config c = Load("", {"security.mode=tls", "tls.enabled=true", "tls.cert_file=/c.pem",
+                       "tls.key_file=/k.pem"});
+  EXPECT_EQ(c.security_mode, "tls");
+}
+
+TEST_F(ConfigTest, SecurityModeOauth2NeedsTokenEndpointOrAnIssuer) {
+  std::string msg = Error("", {"security.mode=oauth2"});
+  EXPECT_THAT(msg, HasSubstr("security.mode"));
+  EXPECT_THAT(msg, HasSubstr("token_endpoint"));
+  EXPECT_THAT(msg, HasSubstr("issuers"));
+  EXPECT_EQ(Load("", {"security.mode=oauth2", "security.token_endpoint=true"}).security_mode,
+            "oauth2");
+  Config c = Load(Write("[security]\nmode = \"oauth2\"\n[issuers.ccf]\n"
+                        "public_key_file = \"/etc/msgin5g/ccf.pem\"\n"));
+  EXPECT_EQ(c.security_mode, "oauth2");
+  ASSERT_EQ(c.issuers.size(), 1u);
+  // Mode off needs neither.
+  EXPECT_EQ(Load("", {"security.mode=off"}).issuers.size(), 0u);
+}
+
+TEST_F(ConfigTest, SecurityIntegerBoundsAndServerId) {
+  EXPECT_THAT(Error("", {"security.token_leeway_s=31"}), HasSubstr("security.token_leeway_s"));
+  EXPECT_THAT(Error("", {"security.token_leeway_s=-1"}), HasSubstr("security.token_leeway_s"));
+  EXPECT_THAT(Error("", {"security.token_lifetime_s=59"}), HasSubstr("security.token_lifetime_s"));
+  EXPECT_THAT(Error("", {"security.token_lifetime_s=86401"}),
+              HasSubstr("security.token_lifetime_s"));
+  EXPECT_THAT(Error("", {"security.token_endpoint=yes"}), HasSubstr("security.token_endpoint"));
+  EXPECT_THAT(Error("", {"security.server_id="}), HasSubstr("security.server_id"));
+  Config c = Load("", {"security.token_leeway_s=30", "security.token_lifetime_s=60"});
+  EXPECT_EQ(c.security_token_leeway_s, 30);
+  EXPECT_EQ(c.security_token_lifetime_s, 60);
+}
+
+TEST_F(ConfigTest, ClientsAreParsed) {
+  Config c = Load(Write(R"(
+[clients.as-1]
+secret_hash = "pbkdf2-sha256$20000$c2FsdHNhbHRzYWx0c2FsdA==$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g="
+apis = ["msgs-msgdelivery"]
+destinations = ["GROUP:g1", "UE:ue-1*"]
+origins = ["AS:as-1"]
+rate_limit = 100
+rate_burst = 2.5
+tls_identity = "as-1.example.net"
+psk_identity = "psk-as-1"
+psk_key = "00112233445566778899aabbccddeeff"
+
+[clients.gw-1]
+rate_limit = 0.5
+apis = []
+destinations = []
+
+[clients."as.2"]
+tls_identity = "spiffe://example.net/as-2"
+)"));
+  ASSERT_EQ(c.clients.size(), 3u);
+  const Config::Client* a = FindClient(c, "as-1");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->secret_hash,
+            "pbkdf2-sha256$20000$c2FsdHNhbHRzYWx0c2FsdA==$"
+            "aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g=");
+  EXPECT_EQ(a->apis, std::vector<std::string>({"msgs-msgdelivery"}));
+  EXPECT_EQ(a->destinations, std::vector<std::string>({"GROUP:g1", "UE:ue-1*"}));
+  EXPECT_EQ(a->origins, std::vector<std::string>({"AS:as-1"}));
+  EXPECT_DOUBLE_EQ(a->rate_limit, 100);  // an integer is a number
+  EXPECT_DOUBLE_EQ(a->rate_burst, 2.5);
+  EXPECT_EQ(a->tls_identity, "as-1.example.net");
+  EXPECT_EQ(a->psk_identity, "psk-as-1");
+  EXPECT_EQ(a->psk_key_hex, "00112233445566778899aabbccddeeff");
+
+  const Config::Client* g = FindClient(c, "gw-1");
+  ASSERT_NE(g, nullptr);
+  EXPECT_DOUBLE_EQ(g->rate_limit, 0.5);
+  EXPECT_DOUBLE_EQ(g->rate_burst, 0);
+  EXPECT_TRUE(g->apis.empty());          // an explicit empty list is kept
+  EXPECT_TRUE(g->destinations.empty());
+  EXPECT_EQ(g->origins, std::vector<std::string>({"*"}));  // default
+
+  const Config::Client* b = FindClient(c, "as.2");  // a quoted id with a dot
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->tls_identity, "spiffe://example.net/as-2");
+}
+
+TEST_F(ConfigTest, ClientDefaults) {
+  Config c = Load(Write("[clients.as-1]\ntls_identity = \"as-1.example.net\"\n"));
+  ASSERT_EQ(c.clients.size(), 1u);
+  const Config::Client& cl = c.clients.front();
+  EXPECT_EQ(cl.id, "as-1");
+  EXPECT_EQ(cl.secret_hash, "");
+  EXPECT_EQ(cl.apis, std::vector<std::string>({"msgs-asregistration", "msgs-msgdelivery"}));
+  EXPECT_EQ(cl.destinations, std::vector<std::string>({"*"}));
+  EXPECT_EQ(cl.origins, std::vector<std::string>({"*"}));
+  EXPECT_DOUBLE_EQ(cl.rate_limit, 0);
+  EXPECT_DOUBLE_EQ(cl.rate_burst, 0);
+  EXPECT_EQ(cl.psk_identity, "");
+  EXPECT_EQ(cl.psk_key_hex, "");
+}
+
+TEST_F(ConfigTest, BadClientKeysAreRefusedNamingTheKey) {
+  std::string msg = Error(Write("[clients.as-1]\nsecret = \"x\"\n"));
+  EXPECT_THAT(msg, HasSubstr("clients.as-1.secret"));
+  EXPECT_THAT(msg, HasSubstr("unknown key"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\napis = \"msgs-msgdelivery\"\n")),
+              HasSubstr("clients.as-1.apis"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\ndestinations = [\"UE:x\", 3]\n")),
+              HasSubstr("clients.as-1.destinations"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\norigins = [[\"AS:x\"]]\n")),
+              HasSubstr("clients.as-1.origins"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\nrate_limit = \"100\"\n")),
+              HasSubstr("clients.as-1.rate_limit"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\nrate_limit = -1\n")),
+              HasSubstr("clients.as-1.rate_limit"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\nrate_burst = -0.5\n")),
+              HasSubstr("clients.as-1.rate_burst"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\nrate_burst = true\n")),
+              HasSubstr("clients.as-1.rate_burst"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\nsecret_hash = 5\n")),
+              HasSubstr("clients.as-1.secret_hash"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\ntls_identity = [\"a\"]\n")),
+              HasSubstr("clients.as-1.tls_identity"));
+  EXPECT_THAT(Error(Write("[clients]\nas-1 = \"x\"\n")), HasSubstr("clients.as-1"));
+  EXPECT_THAT(Error(Write("clients = 5\n")), HasSubstr("clients"));
+  // Clients are file-only: --set does not know them.
+  EXPECT_THAT(Error("", {"clients.as-1.rate_limit=5"}), HasSubstr("clients.as-1.rate_limit"));
+}
+
+// TOML allows nan and inf as floats; "nan" would pass a plain ">= 0" check (every comparison with
+// NaN is false) and silently mean "unlimited". Refused like -1.
+TEST_F(ConfigTest, NonFiniteClientRateIsRefused) {
+  EXPECT_THAT(Error(Write("[clients.as-1]\nrate_limit = nan\n")),
+              HasSubstr("clients.as-1.rate_limit"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\nrate_burst = nan\n")),
+              HasSubstr("clients.as-1.rate_burst"));
+  EXPECT_THAT(Error(Write("[clients.as-1]\nrate_limit = -inf\n")),
+              HasSubstr("clients.as-1.rate_limit"));
+}
+
+TEST_F(ConfigTest, PskKeyMustBeAtLeast32HexDigits) {
+  auto with_key = [&](const std::string& key) {
+    return Write("[clients.as-1]\npsk_identity = \"psk-1\"\npsk_key = \"" + key + "\"\n");
+  };
+  for (const std::string& bad : {std::string(30, 'a'),                      // 15 bytes
+                                 std::string(31, 'a'),                      // odd, short
+                                 std::string(33, 'a'),                      // odd
+                                 std::string(31, 'a') + "g",                // not hex
+                                 "0x" + std::string(32, '0'),               // prefix
+                                 std::string(16, 'a') + " " + std::string(16, 'b')}) {
+    std::string msg = Error(with_key(bad));
+    EXPECT_THAT(msg, HasSubstr("clients.as-1.psk_key")) << bad;
+  }
+  for (const std::string& ok : {std::string(32, 'a'), std::string("00112233445566778899AABBCCDDEEFF"),
+                                std::string(64, 'F'), std::string(34, '0')}) {
+    Config c = Load(with_key(ok));
+    ASSERT_EQ(c.clients.size(), 1u) << ok;
+    EXPECT_EQ(c.clients.front().psk_key_hex, ok);
+  }
+  // No key at all is fine (a client without TLS-PSK).
+  EXPECT_EQ(Load(Write("[clients.as-1]\npsk_key = \"\"\n")).clients.size(), 1u);
+  EXPECT_THAT(Error(Write("[clients.as-1]\npsk_key = 12345\n")), HasSubstr("clients.as-1.psk_key"));
+}
+
+TEST_F(ConfigTest, IssuersAreParsedAndIssuerDefaultsToTheName) {
+  Config c = Load(Write(R"(
+[issuers.ccf]
+public_key_file = "/etc/msgin5g/ccf.pem"
+
+[issuers.nrf]
+issuer = "https://nrf.example.net"
+public_key_file = "/etc/msgin5g/nrf-cert.pem"
+)"));
+  ASSERT_EQ(c.issuers.size(), 2u);
+  const Config::Issuer* ccf = FindIssuer(c, "ccf");
+  ASSERT_NE(ccf, nullptr);
+  EXPECT_EQ(ccf->issuer, "ccf");
+  EXPECT_EQ(ccf->public_key_file, "/etc/msgin5g/ccf.pem");
+  const Config::Issuer* nrf = FindIssuer(c, "nrf");
+  ASSERT_NE(nrf, nullptr);
+  EXPECT_EQ(nrf->issuer, "https://nrf.example.net");
+  EXPECT_EQ(nrf->public_key_file, "/etc/msgin5g/nrf-cert.pem");
+}
+
+TEST_F(ConfigTest, BadIssuersAreRefusedNamingTheKey) {
+  std::string msg = Error(Write("[issuers.ccf]\nissuer = \"ccf\"\n"));
+  EXPECT_THAT(msg, HasSubstr("issuers.ccf.public_key_file"));
+  EXPECT_THAT(Error(Write("[issuers.ccf]\npublic_key_file = \"/k.pem\"\nalg = \"ES256\"\n")),
+              HasSubstr("issuers.ccf.alg"));
+  EXPECT_THAT(Error(Write("[issuers.ccf]\npublic_key_file = 1\n")),
+              HasSubstr("issuers.ccf.public_key_file"));
+  EXPECT_THAT(Error(Write("[issuers.ccf]\npublic_key_file = \"/k.pem\"\nissuer = [\"a\"]\n")),
+              HasSubstr("issuers.ccf.issuer"));
+  EXPECT_THAT(Error(Write("[issuers]\nccf = \"/k.pem\"\n")), HasSubstr("issuers.ccf"));
+  EXPECT_THAT(Error("", {"issuers.ccf.public_key_file=/k.pem"}),
+              HasSubstr("issuers.ccf.public_key_file"));
+}
+
+TEST_F(ConfigTest, DeliveryOauth2TokenUrlNeedsAClientId) {
+  std::string msg = Error("", {"delivery.oauth2_token_url=https://nrf.example.net/oauth2/token"});
+  EXPECT_THAT(msg, HasSubstr("delivery.oauth2_token_url"));
+  EXPECT_THAT(msg, HasSubstr("delivery.oauth2_client_id"));
+  Config c = Load(Write(R"(
+[delivery]
+oauth2_token_url = "https://nrf.example.net/oauth2/token"
+oauth2_client_id = "msgin5g"
+oauth2_client_secret = "s3cret"
+oauth2_scope = "3gpp#as-1:nmsg-delivery"
+)"));
+  EXPECT_EQ(c.delivery_oauth2_token_url, "https://nrf.example.net/oauth2/token");
+  EXPECT_EQ(c.delivery_oauth2_client_id, "msgin5g");
+  EXPECT_EQ(c.delivery_oauth2_client_secret, "s3cret");
+  EXPECT_EQ(c.delivery_oauth2_scope, "3gpp#as-1:nmsg-delivery");
+  // A client id without a token URL is harmless.
+  EXPECT_EQ(Load("", {"delivery.oauth2_client_id=x"}).delivery_oauth2_client_id, "x");
+}
+
+TEST_F(ConfigTest, DeliveryTlsCertAndKeyGoTogether) {
+  EXPECT_THAT(Error("", {"delivery.tls_cert_file=/c.pem"}), HasSubstr("delivery.tls_key_file"));
+  EXPECT_THAT(Error("", {"delivery.tls_key_file=/k.pem"}), HasSubstr("delivery.tls_cert_file"));
+  Config c = Load("", {"delivery.tls_cert_file=/c.pem", "delivery.tls_key_file=/k.pem"});
+  EXPECT_EQ(c.delivery_tls_cert_file, "/c.pem");
+  EXPECT_EQ(c.delivery_tls_key_file, "/k.pem");
+}
+
 }  // namespace
 }  // namespace msgin5g::daemon
