@@ -990,7 +990,8 @@ TEST(GlobMatchTest, Cases) {
       {"a*b*c", "acb", false},  {"a*b*c", "abcx", false},   {"*ab", "aab", true},
       {"*ab", "abab", true},    {"a*a*a", "aaa", true},     {"a*a*a", "aa", false},
       {"abc", "abc", true},     {"abc", "abcd", false},     {"abcd", "abc", false},
-      {"ue-?", "ue-?", true},   {"ue-?", "ue-1", false},    {"UE-1", "ue-1", false},
+      {"ue-?", "ue-?", true},   {"ue-?", "ue-1", true},     {"ue-?", "ue-12", false},
+      {"UE-1", "ue-1", false},
       {"*.example.*", "as.example.com", true},              {"*.example.*", "example.com", false},
   };
   for (const auto& c : cases) {
