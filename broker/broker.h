@@ -29,6 +29,20 @@ class Broker {
   virtual void DeregisterAs(std::string registration_id, std::string requester,
                             std::function<void(Status)> done) = 0;
 
+  // MSGin5G-1 UE registration (REG): stored durably; the UE becomes reachable at
+  // registration.endpoint and its stored messages start flowing. Re-registration replaces.
+  virtual void RegisterUe(UeRegistration registration, std::function<void(Status)> done) = 0;
+  // DEREG: NotFound for a UE that is not registered.
+  virtual void DeregisterUe(std::string ue_id, std::function<void(Status)> done) = 0;
+  // A registered UE was heard from `endpoint` (any request): if that differs from the stored one,
+  // the registration moves there (stored). NotFound if the UE is not registered.
+  // It is also awake again: its stored messages go out now, highest priority first.
+  virtual void UeContact(std::string ue_id, std::string endpoint, std::function<void(Status)> done) = 0;
+  // The UE did not answer (CoAP retransmissions exhausted): it sleeps. Its messages stay stored
+  // (parked, no attempts spent) until UeContact or RegisterUe. Not stored: after a restart a
+  // registered UE is tried once more.
+  virtual void UeUnreachable(std::string ue_id) = 0;
+
   // MSGS_MSGDelivery deliver-as-message / deliver-ue-message. A repeated (origin, msg_id) returns
   // the first outcome and stores nothing new.
   virtual void SubmitMessage(Message message, std::function<void(Result<AcceptOutcome>)> done) = 0;

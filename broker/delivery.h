@@ -37,17 +37,17 @@ struct GatewayInfo {
 
 // Where a recipient's messages go right now.
 struct Route {
-  enum class Kind { kAs, kGateway };
+  // kUe: a UE registered over MSGin5G-1 (CoAP); `base` is its endpoint ("coap://ip:port").
+  enum class Kind { kAs, kGateway, kUe };
   Kind kind = Kind::kAs;
   GatewayKind gateway = GatewayKind::kL3g;  // kGateway only
   std::string base;                         // AS targetUri, or the gateway's apiRoot
   std::size_t max_segment_bytes = 0;
   // Identifies the destination for fairness, in-flight limits and the circuit breaker.
-  std::string Key() const {
-    return (kind == Kind::kAs ? std::string("as ") : std::string(GatewayKindName(gateway)) + " ") +
-           base;
+  std::string Key() const { return std::string(ChannelName()) + " " + base; }
+  const char* ChannelName() const {
+    return kind == Kind::kAs ? "as" : kind == Kind::kUe ? "ue" : GatewayKindName(gateway);
   }
-  const char* ChannelName() const { return kind == Kind::kAs ? "as" : GatewayKindName(gateway); }
 };
 
 // One request to send: a message (or a delivery status report, by message->kind) for one

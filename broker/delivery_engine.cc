@@ -371,8 +371,22 @@ void DeliveryEngine::SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes) {
   }
   // Everything not in flight or waiting is placed again, in priority then arrival order.
   std::vector<std::pair<std::pair<int, std::uint64_t>, std::uint64_t>> replace;
+  std::vector<std::uint64_t> lost_route;
   for (auto& [id, e] : entries_) {
     if (e.state == State::kReady) replace.push_back({{static_cast<int>(e.rec.priority), e.rec.seq}, id});
+    // A retry waiting for a recipient that has no route any more (a UE that went to sleep) is
+    // parked now, so that when the route comes back all its entries leave in priority order.
+    if (e.state == State::kWaiting && !DestinationFor(e.rec.recipient)) lost_route.push_back(id);
+  }
+  for (auto id : lost_route) ParkEntry(id);
+  // A UE route that exists is a UE that was just heard from: forget its failures.
+  for (auto& [key, d] : destinations_) {
+    if (d->route.kind == Route::Kind::kUe) {
+      d->failures = 0;
+      d->opens = 0;
+      d->half_open = false;
+      d->blocked_until = 0;
+    }
   }
   // Parked recipients that have a route now come back.
   for (auto it = parked_.begin(); it != parked_.end();) {
@@ -664,6 +678,11 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
       Entry& waiting = it->second;
       waiting.rec.due_ms = due;
       waiting.rec.attempts = attempts;
+      if (!DestinationFor(waiting.rec.recipient)) {  // its route went away meanwhile
+        ParkEntry(id);
+        metrics_->Retry();
+        return;
+      }
       waiting.state = State::kWaiting;
       waiting.wake_ms = due;
       waiting_.push({due, id});

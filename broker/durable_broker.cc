@@ -235,6 +235,11 @@ void DurableBroker::Submit(storage::Store::Op fn, storage::Store::Done done, std
 void DurableBroker::RebuildRoutes() {
   auto t = std::make_shared<RouteTable>();
   for (const auto& [id, r] : registrations_) t->as_targets[r.as_svc_id] = r.target_uri;
+  for (const auto& [id, u] : ues_) {
+    if (asleep_.count(id) != 0) continue;
+    t->ues[id] = {u.endpoint, u.max_segment_bytes != 0 ? u.max_segment_bytes
+                                                       : options_.ue_max_segment_bytes};
+  }
   t->rules = rules_;
   for (const auto& g : options_.gateways) t->gateways[g.name] = g;
   t->broadcast_gateway = options_.broadcast_gateway;
@@ -251,6 +256,7 @@ void DurableBroker::Load(const storage::RecoveredState& state) {
   for (const auto& t : state.topics) topics_[t.topic][t.subscriber] = t.expiry_ms;
   rules_ = state.routing_rules;
   for (const auto& p : state.client_policies) client_policies_[p.client_id] = p.json;
+  for (const auto& u : state.ue_registrations) ues_[u.ue_id] = u;
   std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
     return std::tie(a.order, a.name) < std::tie(b.order, b.name);
   });
@@ -281,7 +287,7 @@ void DurableBroker::Run(std::function<Status(Txn&, T*)> fn, std::function<void(R
 // --- routing ---
 
 bool DurableBroker::Reachable(const Address& a) const {
-  // UEs routed "direct" (MSGin5G-1) are unreachable until CoAP registrations exist.
+  // UEs routed "direct" (MSGin5G-1) are reachable while registered over CoAP.
   return routes_->Resolve(a).has_value();
 }
 
@@ -733,6 +739,59 @@ void DurableBroker::DeregisterAs(std::string registration_id, std::string reques
         return Status::Ok();
       },
       std::move(done));
+}
+
+// --- MSGin5G-1 UE registrations ---
+
+void DurableBroker::RegisterUe(UeRegistration registration, std::function<void(Status)> done) {
+  Submit(
+      [this, reg = std::move(registration)](Txn& txn) mutable {
+        txn.PutUeRegistration(reg);
+        asleep_.erase(reg.ue_id);
+        ues_[reg.ue_id] = std::move(reg);
+        RebuildRoutes();  // unparks the UE's stored messages
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::DeregisterUe(std::string ue_id, std::function<void(Status)> done) {
+  Submit(
+      [this, id = std::move(ue_id)](Txn& txn) {
+        if (ues_.erase(id) == 0) return Status::NotFound("UE " + id + " is not registered");
+        asleep_.erase(id);
+        txn.DeleteUeRegistration(id);
+        RebuildRoutes();
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::UeContact(std::string ue_id, std::string endpoint,
+                              std::function<void(Status)> done) {
+  Submit(
+      [this, id = std::move(ue_id), endpoint = std::move(endpoint)](Txn& txn) {
+        auto it = ues_.find(id);
+        if (it == ues_.end()) return Status::NotFound("UE " + id + " is not registered");
+        bool woke = asleep_.erase(id) != 0;
+        if (it->second.endpoint != endpoint) {
+          it->second.endpoint = endpoint;
+          txn.PutUeRegistration(it->second);
+          woke = true;
+        }
+        if (woke) RebuildRoutes();
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::UeUnreachable(std::string ue_id) {
+  Submit(
+      [this, id = std::move(ue_id)](Txn&) {
+        if (ues_.count(id) != 0 && asleep_.insert(id).second) RebuildRoutes();
+        return Status::Ok();
+      },
+      [](Status) {});
 }
 
 // --- admin: groups ---

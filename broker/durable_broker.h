@@ -31,6 +31,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "broker/admin.h"
 #include "broker/broker.h"
@@ -43,6 +44,8 @@
 namespace msgin5g::broker {
 
 struct BrokerOptions {
+  // Segment size for UEs registered over MSGin5G-1 that declare none (TS 23.554 8.5: 2048).
+  std::size_t ue_max_segment_bytes = 2048;
   // Expiry of a stored message without stoAndFwParams.exprTime. Default: 24 h.
   std::chrono::seconds default_ttl{86400};
   // Unregistered AS or undefined GROUP: false -> NotFound (404 UNKNOWN_RECIPIENT); true -> stored
@@ -73,6 +76,10 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   // Broker
   void RegisterAs(AsRegistration registration,
                   std::function<void(Result<AsRegistration>)> done) override;
+  void RegisterUe(UeRegistration registration, std::function<void(Status)> done) override;
+  void DeregisterUe(std::string ue_id, std::function<void(Status)> done) override;
+  void UeContact(std::string ue_id, std::string endpoint, std::function<void(Status)> done) override;
+  void UeUnreachable(std::string ue_id) override;
   void DeregisterAs(std::string registration_id, std::string requester,
                     std::function<void(Status)> done) override;
   void SubmitMessage(Message message, std::function<void(Result<AcceptOutcome>)> done) override;
@@ -170,6 +177,8 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   // Owned by the store's writer thread.
   std::unordered_map<std::string, AsRegistration> registrations_;    // by registration_id
   std::unordered_map<std::string, std::string> registration_by_svc_;  // asSvcId -> id
+  std::unordered_map<std::string, UeRegistration> ues_;               // by UE Service ID
+  std::unordered_set<std::string> asleep_;  // registered UEs that stopped answering (no route)
   std::map<std::string, GroupRecord> groups_;
   std::map<std::string, std::map<Address, std::int64_t>> topics_;  // topic -> subscriber -> expiry
   std::vector<RoutingRuleRecord> rules_;

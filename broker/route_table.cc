@@ -26,13 +26,20 @@ std::optional<Route> RouteTable::Resolve(const Address& a) const {
       r.base = it->second;
       return r;
     }
-    case AddressType::kUe:
+    case AddressType::kUe: {
       for (const auto& rule : rules) {
         if (!GlobMatch(rule.pattern, a.id)) continue;
-        if (rule.gateway.empty()) return std::nullopt;  // direct over MSGin5G-1: not yet served
-        return GatewayRoute(gateways, rule.gateway);
+        if (!rule.gateway.empty()) return GatewayRoute(gateways, rule.gateway);
+        break;  // direct over MSGin5G-1
       }
-      return std::nullopt;
+      auto it = ues.find(a.id);
+      if (it == ues.end() || it->second.endpoint.empty()) return std::nullopt;  // not registered
+      Route r;
+      r.kind = Route::Kind::kUe;
+      r.base = it->second.endpoint;
+      r.max_segment_bytes = it->second.max_segment_bytes;
+      return r;
+    }
     case AddressType::kBroadcast:
       if (broadcast_gateway.empty()) return std::nullopt;
       return GatewayRoute(gateways, broadcast_gateway);

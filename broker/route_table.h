@@ -19,10 +19,17 @@ struct RouteTable {
   std::vector<RoutingRuleRecord> rules;                      // sorted by (order, name)
   std::map<std::string, GatewayInfo> gateways;               // by name
   std::string broadcast_gateway;
+  // UEs registered over MSGin5G-1: endpoint and segment size (the UE's or the default).
+  struct UeRoute {
+    std::string endpoint;
+    std::size_t max_segment_bytes = 0;
+  };
+  std::unordered_map<std::string, UeRoute> ues;
 
   // The route for `recipient`, or nullopt: an AS without a registration (or without targetUri), a UE
-  // whose first matching rule says direct (MSGin5G-1) or names an unknown gateway, BC without a
-  // broadcast gateway, and GROUP/TOPIC addresses (they are expanded before queueing).
+  // reached directly (no rule, or a rule without gateway) that is not registered over MSGin5G-1, a
+  // rule naming an unknown gateway, BC without a broadcast gateway, and GROUP/TOPIC addresses (they
+  // are expanded before queueing).
   std::optional<Route> Resolve(const Address& recipient) const;
 };
 

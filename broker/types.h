@@ -22,6 +22,7 @@ using storage::Priority;
 using storage::ReportStatus;
 using AsProfile = storage::AsProfileRecord;
 using AsRegistration = storage::AsRegistrationRecord;  // registration_id assigned by the broker
+using UeRegistration = storage::UeRegistrationRecord;
 using storage::ClientPolicyRecord;
 using storage::GroupRecord;
 using storage::QueueSummary;

@@ -150,6 +150,29 @@ std::string Encode(const AsRegistrationRecord& r) {
   return p.SerializeAsString();
 }
 
+std::string Encode(const UeRegistrationRecord& r) {
+  pb::UeRegistration p;
+  p.set_ue_id(r.ue_id);
+  p.set_max_segment_bytes(r.max_segment_bytes);
+  p.set_comm_availability(r.comm_availability);
+  p.set_endpoint(r.endpoint);
+  p.set_registered_ms(r.registered_ms);
+  p.set_psk_identity(r.psk_identity);
+  return p.SerializeAsString();
+}
+
+bool Decode(std::string_view s, UeRegistrationRecord* r) {
+  pb::UeRegistration p;
+  if (!Parse(s, &p)) return false;
+  r->ue_id = p.ue_id();
+  r->max_segment_bytes = p.max_segment_bytes();
+  r->comm_availability = p.comm_availability();
+  r->endpoint = p.endpoint();
+  r->registered_ms = p.registered_ms();
+  r->psk_identity = p.psk_identity();
+  return true;
+}
+
 bool Decode(std::string_view s, AsRegistrationRecord* r) {
   pb::AsRegistration p;
   if (!Parse(s, &p)) return false;

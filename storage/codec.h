@@ -14,6 +14,7 @@ std::string Encode(const IdempotencyRecord& r);
 std::string Encode(const RecipientRecord& r);
 std::string Encode(const QueueEntryRecord& r);  // seq, attempts, payload_bytes, expiry (the rest is the key)
 std::string Encode(const AsRegistrationRecord& r);
+std::string Encode(const UeRegistrationRecord& r);
 std::string Encode(const GroupRecord& r);
 std::string Encode(const TopicSubscriptionRecord& r);
 std::string Encode(const RoutingRuleRecord& r);
@@ -25,6 +26,7 @@ bool Decode(std::string_view s, IdempotencyRecord* r);
 bool Decode(std::string_view s, RecipientRecord* r);
 bool Decode(std::string_view s, QueueEntryRecord* r);
 bool Decode(std::string_view s, AsRegistrationRecord* r);
+bool Decode(std::string_view s, UeRegistrationRecord* r);
 bool Decode(std::string_view s, GroupRecord* r);
 bool Decode(std::string_view s, TopicSubscriptionRecord* r);
 bool Decode(std::string_view s, RoutingRuleRecord* r);

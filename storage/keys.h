@@ -37,6 +37,8 @@ inline constexpr std::string_view kFormatVersion = "1";
 inline constexpr std::string_view kNextSeqKey = "next_seq";
 // kMeta: "client-policy/{clientId}" -> the policy JSON (admin API).
 inline constexpr std::string_view kClientPolicyPrefix = "client-policy/";
+// kMeta: "ue-reg/{ueId}" -> UeRegistration (MSGin5G-1 registrations).
+inline constexpr std::string_view kUeRegistrationPrefix = "ue-reg/";
 
 void AppendU64(std::string* out, std::uint64_t v);
 void AppendU32(std::string* out, std::uint32_t v);

@@ -96,6 +96,16 @@ struct AsRegistrationRecord {
   std::string owner;  // the authenticated client that registered it (empty: anonymous)
 };
 
+// A UE registered over MSGin5G-1 (TS 23.554 8.2.1): reachable at `endpoint` until it deregisters.
+struct UeRegistrationRecord {
+  std::string ue_id;
+  std::uint32_t max_segment_bytes = 0;  // 0: not declared
+  std::string comm_availability;
+  std::string endpoint;  // transport address of its last REG or message ("coap://ip:port")
+  std::int64_t registered_ms = 0;
+  std::string psk_identity;
+};
+
 // An API client's policy set through the admin API. Storage keeps the JSON as given (the API layer
 // owns its schema).
 struct ClientPolicyRecord {

@@ -291,6 +291,12 @@ void Txn::PutRoutingRule(const RoutingRuleRecord& r) {
   Put(keys::kRouting, r.name, codec::Encode(r));
 }
 void Txn::DeleteRoutingRule(const std::string& name) { Delete(keys::kRouting, name); }
+void Txn::PutUeRegistration(const UeRegistrationRecord& r) {
+  Put(keys::kMeta, std::string(keys::kUeRegistrationPrefix) + r.ue_id, codec::Encode(r));
+}
+void Txn::DeleteUeRegistration(const std::string& ue_id) {
+  Delete(keys::kMeta, std::string(keys::kUeRegistrationPrefix) + ue_id);
+}
 void Txn::PutClientPolicy(const ClientPolicyRecord& p) {
   Put(keys::kMeta, std::string(keys::kClientPolicyPrefix) + p.client_id, p.json);
 }
@@ -835,6 +841,11 @@ Result<RecoveredState> Store::Recover(
   if (s.ok()) {
     s = scan(keys::kMeta, [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
       std::string_view key = view(k);
+      if (key.substr(0, keys::kUeRegistrationPrefix.size()) == keys::kUeRegistrationPrefix) {
+        UeRegistrationRecord r;
+        if (codec::Decode(view(v), &r)) out.ue_registrations.push_back(std::move(r));
+        return;
+      }
       if (key.substr(0, keys::kClientPolicyPrefix.size()) != keys::kClientPolicyPrefix) return;
       out.client_policies.push_back(
           {std::string(key.substr(keys::kClientPolicyPrefix.size())), std::string(view(v))});

@@ -100,6 +100,8 @@ class Txn {
   void DeleteTopicSubscription(const std::string& topic, const Address& subscriber);
   void PutRoutingRule(const RoutingRuleRecord& r);
   void DeleteRoutingRule(const std::string& name);
+  void PutUeRegistration(const UeRegistrationRecord& r);
+  void DeleteUeRegistration(const std::string& ue_id);
   void PutClientPolicy(const ClientPolicyRecord& p);
   void DeleteClientPolicy(const std::string& client_id);
 
@@ -160,6 +162,7 @@ struct RecoveredState {
   std::vector<TopicSubscriptionRecord> topics;
   std::vector<RoutingRuleRecord> routing_rules;
   std::vector<ClientPolicyRecord> client_policies;
+  std::vector<UeRegistrationRecord> ue_registrations;
   std::uint64_t messages = 0;
   std::uint64_t queue_entries_by_priority[3] = {0, 0, 0};
   std::uint64_t queued_bytes = 0;

@@ -104,6 +104,10 @@ http::ClientRequest HttpDeliveryChannel::BuildRequest(const broker::Route& route
   http::ClientRequest req;
   req.method = "POST";
   req.headers.push_back({"content-type", "application/json"});
+  if (route.kind == broker::Route::Kind::kUe) {
+    *error = "UEs are reached over CoAP, not HTTP";
+    return req;
+  }
   if (route.kind == broker::Route::Kind::kAs) {
     req.url = Join(route.base, report ? "/deliver-report" : "/deliver-message");
     req.body = report ? ReportBody(m, out.recipient)
