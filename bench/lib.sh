@@ -18,7 +18,8 @@ start_daemon() {
   shift 2
   rm -f "$work/ready.json"
   "$BIN" --set api.listen=127.0.0.1:0 --set metrics.listen=127.0.0.1:0 \
-    --set admin.listen=127.0.0.1:0 --set storage.path="$data" --set log.level=warn \
+    --set admin.listen=127.0.0.1:0 --set coap.listen=127.0.0.1:0 --set storage.path="$data" \
+    --set log.level=warn \
     --ready-file "$work/ready.json" "$@" 2>>"$work/msgin5gd.log" &
   DAEMON_PID=$!
   for _ in $(seq 600); do [ -s "$work/ready.json" ] && break; sleep 0.05; done

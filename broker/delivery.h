@@ -64,6 +64,8 @@ struct DeliveryResult {
     kDelivered,  // the peer took it (2xx)
     kTransient,  // try again later: connect error, timeout, 5xx, 408, 429
     kPermanent,  // the peer refused it for good: other 4xx
+    kRequeue,    // not an attempt: the route moved under it (a UE woke up elsewhere); send again
+                 // at once, ahead of its priority class, without counting or storing anything
   };
   Kind kind = Kind::kDelivered;
   std::chrono::milliseconds retry_after{0};  // from Retry-After on 429/503; 0: none

@@ -29,8 +29,9 @@ enum class State : std::uint8_t {
 int Severity(DeliveryResult::Kind k) {
   switch (k) {
     case DeliveryResult::Kind::kDelivered: return 0;
-    case DeliveryResult::Kind::kTransient: return 1;
-    case DeliveryResult::Kind::kPermanent: return 2;
+    case DeliveryResult::Kind::kRequeue: return 1;
+    case DeliveryResult::Kind::kTransient: return 2;
+    case DeliveryResult::Kind::kPermanent: return 3;
   }
   return 0;
 }
@@ -40,6 +41,7 @@ const char* ResultName(DeliveryResult::Kind k) {
     case DeliveryResult::Kind::kDelivered: return "delivered";
     case DeliveryResult::Kind::kTransient: return "transient_failure";
     case DeliveryResult::Kind::kPermanent: return "permanent_failure";
+    case DeliveryResult::Kind::kRequeue: return "requeued";
   }
   return "unknown";
 }
@@ -506,7 +508,9 @@ void DeliveryEngine::DispatchAll(std::int64_t now) {
 
 void DeliveryEngine::Dispatch(Destination& d, std::int64_t now, std::vector<std::uint64_t>* to_load) {
   if (d.blocked_until > now) return;
-  const std::size_t limit = d.half_open ? 1 : options_.max_in_flight_per_destination;
+  const std::size_t limit = d.half_open                       ? 1
+                            : d.route.kind == Route::Kind::kUe ? options_.max_in_flight_per_ue
+                                                               : options_.max_in_flight_per_destination;
   while (d.in_flight < limit && in_flight_ < options_.max_in_flight) {
     Entry* e = nullptr;
     std::uint64_t id = 0;
@@ -632,6 +636,18 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
       d.half_open = false;
       Finish(id, e, OutcomeSink::Final::kFailed, "refused by the destination: " + r.detail);
       return;
+    case DeliveryResult::Kind::kRequeue: {
+      // Back to the front of its class: it had been first in line before it was sent.
+      e.dest.reset();
+      e.dest = DestinationFor(e.rec.recipient);
+      if (!e.dest) {
+        ParkEntry(id);
+        return;
+      }
+      e.state = State::kReady;
+      e.dest->ready[std::min<std::size_t>(static_cast<std::size_t>(e.rec.priority), 2)].push_front(id);
+      return;
+    }
     case DeliveryResult::Kind::kTransient:
       break;
   }

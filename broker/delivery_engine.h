@@ -40,6 +40,10 @@ namespace msgin5g::broker {
 struct DeliveryOptions {
   // Requests in flight per destination, and in all. Defaults: 64, 4096.
   std::size_t max_in_flight_per_destination = 64;
+  // A UE over CoAP takes one message at a time: a constrained device, and when it stops answering
+  // only that one message waits for the retransmission timeout while the rest stay in priority
+  // order (parked until it wakes).
+  std::size_t max_in_flight_per_ue = 1;
   std::size_t max_in_flight = 4096;
   // Retry backoff: initial * 2^(attempt-1), capped, with jitter (half fixed, half random).
   std::chrono::milliseconds retry_initial{1000};

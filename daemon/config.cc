@@ -206,6 +206,24 @@ const std::vector<Option>& Options() {
       {"security.token_leeway_s", Type::kInt, "30", 0, 30,
        "Clock skew tolerated on a token's exp (TS 33.122: at most 30 s).",
        Int<&Config::security_token_leeway_s>()},
+      {"coap.listen", Type::kString, "\"127.0.0.1:5683\"", 0, 0,
+       "MSGin5G-1 CoAP endpoint for UEs over UDP (coap://), host:port; empty: off.",
+       Str<&Config::coap_listen>()},
+      {"coap.dtls_listen", Type::kString, "\"\"", 0, 0,
+       "CoAP over DTLS with PSK (coaps://), host:port, keys from [ues.ID]; empty: off.",
+       Str<&Config::coap_dtls_listen>()},
+      {"coap.ack_timeout_ms", Type::kInt, "2000", 1000, 60000,
+       "RFC 7252 ACK_TIMEOUT for messages sent to UEs (doubles per retransmission).",
+       Int<&Config::coap_ack_timeout_ms>()},
+      {"coap.max_retransmit", Type::kInt, "4", 1, 10,
+       "RFC 7252 MAX_RETRANSMIT; a UE that answers none of them is taken as asleep.",
+       Int<&Config::coap_max_retransmit>()},
+      {"coap.max_segment_bytes", Type::kInt, "2048", 64, 65536,
+       "Segment size for UEs that declare none at REG (TS 23.554 8.5).",
+       Int<&Config::coap_max_segment_bytes>()},
+      {"coap.max_body_bytes", Type::kInt, "65536", 1024, 1048576,
+       "Largest CoAP request body (block-wise reassembled); larger gets 4.13.",
+       Int<&Config::coap_max_body_bytes>()},
       {"shutdown.drain_timeout_ms", Type::kInt, "10000", 0, 600000,
        "On SIGTERM, how long in-flight requests may take before connections are cut.",
        Int<&Config::shutdown_drain_timeout_ms>()},
@@ -345,6 +363,20 @@ Status SetClientKey(Config& c, const std::string& id, std::string_view key, cons
   return Status::Ok();
 }
 
+Status SetUeKey(Config& c, const std::string& id, std::string_view key, const toml::node& value,
+                const std::string& origin) {
+  const std::string where = origin + ": ues." + id + "." + std::string(key);
+  if (key != "psk_key") return Status::InvalidArgument(where + ": unknown key (psk_key)");
+  if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
+  auto it = std::find_if(c.ues.begin(), c.ues.end(), [&](const Config::Ue& u) { return u.id == id; });
+  if (it == c.ues.end()) {
+    c.ues.push_back(Config::Ue{id, ""});
+    it = std::prev(c.ues.end());
+  }
+  it->psk_key_hex = *value.value<std::string>();
+  return Status::Ok();
+}
+
 Status SetIssuerKey(Config& c, const std::string& name, std::string_view key,
                     const toml::node& value, const std::string& origin) {
   if (name.empty()) return Status::InvalidArgument(origin + ": an issuer needs a name");
@@ -365,9 +397,11 @@ Status SetIssuerKey(Config& c, const std::string& name, std::string_view key,
 
 Status ApplyTable(Config& c, const toml::table& root, const std::string& origin) {
   for (const auto& [section, node] : root) {
-    if (section.str() == "gateways" || section.str() == "clients" || section.str() == "issuers") {
+    if (section.str() == "gateways" || section.str() == "clients" || section.str() == "issuers" ||
+        section.str() == "ues") {
       TableKeySetter set = section.str() == "gateways" ? SetGatewayKey
                            : section.str() == "clients" ? SetClientKey
+                           : section.str() == "ues"     ? SetUeKey
                                                         : SetIssuerKey;
       MSGIN5G_RETURN_IF_ERROR(ApplyNamedTables(c, section.str(), node, origin, set));
       continue;
@@ -442,6 +476,14 @@ Status Validate(const Config& c) {
                                      ".psk_key: must be at least 32 hex digits (16 bytes)");
     }
   }
+  for (const auto& u : c.ues) {
+    const auto& k = u.psk_key_hex;
+    bool hex = k.size() % 2 == 0 &&
+               std::all_of(k.begin(), k.end(), [](unsigned char ch) { return std::isxdigit(ch); });
+    if (!hex || k.size() < 32) {
+      return Status::InvalidArgument("ues." + u.id + ".psk_key: must be at least 32 hex digits");
+    }
+  }
   if (!c.delivery_oauth2_token_url.empty() && c.delivery_oauth2_client_id.empty()) {
     return Status::InvalidArgument("delivery.oauth2_token_url needs delivery.oauth2_client_id");
   }
@@ -493,6 +535,9 @@ std::string DefaultConfigText() {
          "# tls_identity = \"as-1.example.net\"     # client certificate SAN URI/DNS or CN\n"
          "# psk_identity = \"as-1\"                 # TLS-PSK identity and key (hex)\n"
          "# psk_key = \"00112233445566778899aabbccddeeff\"\n"
+         "\n# DTLS-PSK keys of UEs on coap.dtls_listen (identity = UE Service ID):\n"
+         "# [ues.ue-1]\n"
+         "# psk_key = \"00112233445566778899aabbccddeeff\"\n"
          "\n# Trusted external token issuers (e.g. a CAPIF core function):\n"
          "# [issuers.ccf]\n"
          "# issuer = \"ccf\"                         # the iss claim; default: the table name\n"
@@ -512,6 +557,8 @@ std::string ConfigHelp() {
          "  clients.ID.{secret_hash, apis, destinations, origins, rate_limit, rate_burst,\n"
          "  tls_identity, psk_identity, psk_key} (file only)\n"
          "      An API client: credentials, TLS identity and admission policy (docs/security.md).\n"
+         "  ues.ID.psk_key (file only)\n"
+         "      A UE's DTLS-PSK key (hex) for coap.dtls_listen; the identity is the UE Service ID.\n"
          "  issuers.NAME.{issuer, public_key_file} (file only)\n"
          "      An external token issuer whose signatures are trusted.\n";
   return out.str();

@@ -103,6 +103,19 @@ struct Config {
   };
   std::vector<Issuer> issuers;
 
+  std::string coap_listen;
+  std::string coap_dtls_listen;
+  std::int64_t coap_ack_timeout_ms = 0;
+  std::int64_t coap_max_retransmit = 0;
+  std::int64_t coap_max_segment_bytes = 0;
+  std::int64_t coap_max_body_bytes = 0;
+  // [ues.ID] tables: DTLS-PSK keys of UEs (identity = UE Service ID).
+  struct Ue {
+    std::string id;
+    std::string psk_key_hex;
+  };
+  std::vector<Ue> ues;
+
   std::string delivery_tls_cert_file;
   std::string delivery_tls_key_file;
   std::string delivery_oauth2_token_url;

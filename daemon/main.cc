@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "api/auth/authorizer.h"
@@ -27,8 +28,11 @@
 #include "api/http/tls_context.h"
 #include "api/handlers/admin_routes.h"
 #include "api/handlers/client_routes.h"
+#include "api/auth/policy.h"
 #include "api/auth/policy_store.h"
+#include "api/coap/coap_server.h"
 #include "api/delivery/http_delivery_channel.h"
+#include "api/delivery/split_channel.h"
 #include "broker/durable_broker.h"
 #include "storage/store.h"
 #include "common/io_pool.h"
@@ -206,6 +210,7 @@ int main(int argc, char** argv) {
   bopts.broadcast_gateway = cfg.broker_broadcast_gateway;
   bopts.max_reassembled_bytes = static_cast<std::size_t>(cfg.broker_max_reassembled_bytes);
   bopts.store_for_unknown_recipient = cfg.broker_unknown_recipient == "store";
+  bopts.ue_max_segment_bytes = static_cast<std::size_t>(cfg.coap_max_segment_bytes);
   for (const auto& g : cfg.gateways) {
     broker::GatewayInfo info;
     info.name = g.name;
@@ -254,7 +259,10 @@ int main(int argc, char** argv) {
   } else {
     LOG_WARN("main", "delivery.enabled=false: messages are stored but never forwarded");
   }
-  auto created = broker::DurableBroker::Create(*store, bopts, &registry, channel.get());
+  // HTTP/2 for ASs and gateways; CoAP for UEs (attached once the broker exists).
+  api::SplitDeliveryChannel split(channel.get());
+  const bool deliver = cfg.delivery_enabled;
+  auto created = broker::DurableBroker::Create(*store, bopts, &registry, deliver ? &split : nullptr);
   if (!created.ok()) {
     LOG_ERROR("main", "broker recovery: %s", created.status().message().c_str());
     return kExitUnavailable;
@@ -262,14 +270,41 @@ int main(int argc, char** argv) {
   std::unique_ptr<broker::DurableBroker> broker = std::move(created.value());
   // On every way out: delivery stops before the channel goes, the channel before the broker (its
   // late answers post to the engine the broker owns).
+  std::unique_ptr<api::coap::CoapServer> coap;
   struct DeliveryStopper {
     std::unique_ptr<broker::DurableBroker>& b;
     std::unique_ptr<api::HttpDeliveryChannel>& c;
+    std::unique_ptr<api::coap::CoapServer>& u;
     ~DeliveryStopper() {
       if (b) b->StopDelivery();
+      if (u) u->Stop();
       c.reset();
     }
-  } delivery_stopper{broker, channel};
+  } delivery_stopper{broker, channel, coap};
+
+  // MSGin5G-1: the CoAP endpoint for UEs.
+  if (!cfg.coap_listen.empty() || !cfg.coap_dtls_listen.empty()) {
+    api::coap::CoapOptions co;
+    co.listen = cfg.coap_listen;
+    co.dtls_listen = cfg.coap_dtls_listen;
+    co.ack_timeout = std::chrono::milliseconds(cfg.coap_ack_timeout_ms);
+    co.max_retransmit = static_cast<int>(cfg.coap_max_retransmit);
+    co.max_body_bytes = static_cast<std::size_t>(cfg.coap_max_body_bytes);
+    auto keys = std::make_shared<std::unordered_map<std::string, std::string>>();
+    for (const auto& u : cfg.ues) api::auth::DecodeHex(u.psk_key_hex, &(*keys)[u.id]);
+    co.psk_lookup = [keys](std::string_view identity, std::string* key) {
+      auto it = keys->find(std::string(identity));
+      if (it == keys->end()) return false;
+      *key = it->second;
+      return true;
+    };
+    coap = std::make_unique<api::coap::CoapServer>(std::move(co), *broker, &registry);
+    if (Status st = coap->Start(); !st.ok()) {
+      LOG_ERROR("main", "%s", st.message().c_str());
+      return kExitUnavailable;
+    }
+    split.SetUeChannel(coap.get());
+  }
 
   // Our own token issuer (clause 10 "local configuration"): its key lives beside the data unless
   // configured, so tokens survive restarts.
@@ -384,7 +419,9 @@ int main(int argc, char** argv) {
       std::ofstream f(tmp);
       f << "{\"sbi\":\"" << addr(sbi.local_endpoint()) << "\",\"metrics\":\""
         << addr(ops.local_endpoint()) << "\",\"admin\":\"" << addr(admin.local_endpoint())
-        << "\",\"pid\":" << getpid() << "}\n";
+        << "\",\"coap_port\":" << (coap ? coap->udp_port() : 0)
+        << ",\"coaps_port\":" << (coap ? coap->dtls_port() : 0) << ",\"pid\":" << getpid()
+        << "}\n";
     }
     std::rename(tmp.c_str(), args.ready_file.c_str());
   }
@@ -458,6 +495,7 @@ int main(int argc, char** argv) {
   ops.Shutdown(std::chrono::milliseconds(1000));
   pool.Abort();
   broker->StopDelivery();
+  if (coap) coap->Stop();
   channel.reset();  // closes outbound connections; late answers are dropped
   broker.reset();   // waits for queued storage operations
   store.reset();   // flushes and closes RocksDB

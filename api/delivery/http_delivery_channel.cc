@@ -110,17 +110,7 @@ http::ClientRequest HttpDeliveryChannel::BuildRequest(const broker::Route& route
   }
   if (route.kind == broker::Route::Kind::kAs) {
     req.url = Join(route.base, report ? "/deliver-report" : "/deliver-message");
-    req.body = report ? ReportBody(m, out.recipient)
-                      : sbi::Encode([&] {
-                          auto v = MessageBody<sbi::UEMessageDelivery>(out);
-                          v.stoAndFwInd = m.store_and_forward;
-                          if (m.store_and_forward && m.expiry_ms != 0) {
-                            v.stoAndFwParams = sbi::StoreAndForwardParameters{sbi::FormatDateTime(
-                                std::chrono::system_clock::time_point(
-                                    std::chrono::milliseconds(m.expiry_ms)))};
-                          }
-                          return v;
-                        }());
+    req.body = AsBody(out);
     return req;
   }
   const std::string service = Join(route.base, GatewayService(route.gateway));
@@ -149,6 +139,18 @@ http::ClientRequest HttpDeliveryChannel::BuildRequest(const broker::Route& route
     }
   }
   return req;
+}
+
+std::string HttpDeliveryChannel::AsBody(const broker::Outbound& out) {
+  const MessageRecord& m = *out.message;
+  if (m.kind == MessageKind::kReport) return ReportBody(m, out.recipient);
+  auto v = MessageBody<sbi::UEMessageDelivery>(out);
+  v.stoAndFwInd = m.store_and_forward;
+  if (m.store_and_forward && m.expiry_ms != 0) {
+    v.stoAndFwParams = sbi::StoreAndForwardParameters{sbi::FormatDateTime(
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(m.expiry_ms)))};
+  }
+  return sbi::Encode(v);
 }
 
 DeliveryResult HttpDeliveryChannel::Classify(const Result<http::Response>& r) {

@@ -44,6 +44,9 @@ class HttpDeliveryChannel final : public broker::DeliveryChannel {
   // The request Deliver would send (for tests of the wire format).
   static http::ClientRequest BuildRequest(const broker::Route& route, const broker::Outbound& out,
                                           std::string* error);
+  // The body an AS gets (UEMessageDelivery, or DeliveryStatusReport for a report); UEs over CoAP
+  // get the same members.
+  static std::string AsBody(const broker::Outbound& out);
   // How an answer is judged.
   static broker::DeliveryResult Classify(const Result<http::Response>& r);
 

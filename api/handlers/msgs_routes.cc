@@ -226,6 +226,7 @@ void HandleMessage(broker::Broker& broker, auth::Authorizer& auth, Request& req,
   Semantics s;
   broker::Message m = ToBrokerMessage(s, in, ingress, expected_origin);
   if (auto bad = s.Problem()) return responder.Send(std::move(*bad));
+  // (UeMessageToBroker below is the same mapping for the CoAP endpoint.)
   if (auto refused = auth.AdmitAddresses(req, m.origin, &m.destination)) {
     return responder.Send(std::move(*refused));
   }
@@ -242,22 +243,9 @@ void HandleReport(broker::Broker& broker, auth::Authorizer& auth, Request& req,
   auto decoded = sbi::DecodeDeliveryStatusReport(req.body);
   if (!decoded.ok()) return responder.Send(FromDecodeError(decoded.error));
   const auto& in = *decoded.value;
-  Semantics s;
-  broker::Report rep;
-  rep.origin = ToBroker(s, in.oriAddr, "/oriAddr");
-  rep.destination = ToBroker(s, in.destAddr, "/destAddr");
-  if (in.msgId.empty()) s.Bad("/msgId", "must not be empty", true);
-  CheckId(s, "/msgId", in.msgId, true);
-  rep.msg_id = in.msgId;
-  if (in.delivSt == "REPT_DELY_SUCCESS") {
-    rep.status = broker::ReportStatus::kSuccess;
-  } else if (in.delivSt == "REPT_DELY_FAILED") {
-    rep.status = broker::ReportStatus::kFailed;
-  } else {
-    s.Bad("/delivSt", "unsupported delivery status '" + in.delivSt + "'", true);
-  }
-  rep.failure_cause = in.failureCause.value_or("");
-  if (auto bad = s.Problem()) return responder.Send(std::move(*bad));
+  auto mapped = ReportToBroker(in);
+  if (auto* bad = std::get_if<Response>(&mapped)) return responder.Send(std::move(*bad));
+  broker::Report& rep = std::get<broker::Report>(mapped);
   if (auto refused = auth.AdmitAddresses(req, rep.origin, &rep.destination)) {
     return responder.Send(std::move(*refused));
   }
@@ -341,6 +329,41 @@ void HandleDeregister(broker::Broker& broker, auth::Authorizer& auth, Request& r
 }
 
 }  // namespace
+
+std::variant<broker::Message, Response> UeMessageToBroker(sbi::UEMessageDelivery& in,
+                                                          broker::Ingress ingress) {
+  Semantics s;
+  broker::Message m = ToBrokerMessage(s, in, ingress, broker::AddressType::kUe);
+  if (auto bad = s.Problem()) return std::move(*bad);
+  return m;
+}
+
+std::variant<broker::Report, Response> ReportToBroker(const sbi::DeliveryStatusReport& in) {
+  Semantics s;
+  broker::Report rep;
+  rep.origin = ToBroker(s, in.oriAddr, "/oriAddr");
+  rep.destination = ToBroker(s, in.destAddr, "/destAddr");
+  if (in.msgId.empty()) s.Bad("/msgId", "must not be empty", true);
+  CheckId(s, "/msgId", in.msgId, true);
+  rep.msg_id = in.msgId;
+  if (in.delivSt == "REPT_DELY_SUCCESS") {
+    rep.status = broker::ReportStatus::kSuccess;
+  } else if (in.delivSt == "REPT_DELY_FAILED") {
+    rep.status = broker::ReportStatus::kFailed;
+  } else {
+    s.Bad("/delivSt", "unsupported delivery status '" + in.delivSt + "'", true);
+  }
+  rep.failure_cause = in.failureCause.value_or("");
+  if (auto bad = s.Problem()) return std::move(*bad);
+  return rep;
+}
+
+Response MessageAck(const sbi::Address& ori, const std::string& msg_id,
+                    const broker::AcceptOutcome& outcome) {
+  return AckResponse(ori, msg_id, outcome);
+}
+
+Response MessageError(const Status& st) { return FromBrokerError(st, cause::kUnknownRecipient); }
 
 void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root,
                    auth::Authorizer& auth) {

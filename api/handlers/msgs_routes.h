@@ -3,9 +3,11 @@
 #pragma once
 
 #include <string>
+#include <variant>
 
 #include "api/auth/authorizer.h"
 #include "api/http/router.h"
+#include "api/sbi/models.h"
 #include "broker/broker.h"
 
 namespace msgin5g::api {
@@ -20,5 +22,15 @@ namespace msgin5g::api {
 // msgs-msgdelivery) and its address admission; `auth` must outlive the router.
 void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root,
                    auth::Authorizer& auth);
+
+// Shared with the CoAP endpoint (MSGin5G-1), so a UE's MSG and IMDN get exactly the checks and
+// answers of deliver-ue-message and deliver-report: the broker request, or the 400 ProblemDetails.
+std::variant<broker::Message, http::Response> UeMessageToBroker(sbi::UEMessageDelivery& in,
+                                                                broker::Ingress ingress);
+std::variant<broker::Report, http::Response> ReportToBroker(const sbi::DeliveryStatusReport& in);
+// The MessageDeliveryAck of an accepted message (200), and the ProblemDetails of a broker error.
+http::Response MessageAck(const sbi::Address& ori, const std::string& msg_id,
+                          const broker::AcceptOutcome& outcome);
+http::Response MessageError(const Status& st);
 
 }  // namespace msgin5g::api

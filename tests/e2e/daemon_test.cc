@@ -243,7 +243,7 @@ TEST(Daemon, BusyPortExits69) {
   ts::TempDir dir2;
   auto r = ts::Run({kDaemon, "--set", "api.listen=" + first.sbi(), "--set",
                     "metrics.listen=127.0.0.1:0", "--set", "admin.listen=127.0.0.1:0", "--set",
-                    "storage.path=" + dir2.File("data")},
+                    "coap.listen=127.0.0.1:0", "--set", "storage.path=" + dir2.File("data")},
                    "", 10s);
   EXPECT_EQ(r.exit_code, 69) << r.err;
 }

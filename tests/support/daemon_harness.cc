@@ -21,6 +21,7 @@ Daemon::Daemon(std::string data_dir, std::string work_dir, std::vector<std::stri
                                    "--set", "api.listen=127.0.0.1:0",
                                    "--set", "metrics.listen=127.0.0.1:0",
                                    "--set", "admin.listen=127.0.0.1:0",
+                                   "--set", "coap.listen=127.0.0.1:0",
                                    "--set", "storage.path=" + data_dir,
                                    "--ready-file", ready};
   argv.insert(argv.end(), extra.begin(), extra.end());
@@ -35,6 +36,8 @@ Daemon::Daemon(std::string data_dir, std::string work_dir, std::vector<std::stri
   sbi_ = std::string(j.at("sbi").as_string());
   metrics_ = std::string(j.at("metrics").as_string());
   admin_ = std::string(j.at("admin").as_string());
+  if (const auto* p = j.if_contains("coap_port")) coap_port_ = static_cast<int>(p->to_number<std::int64_t>());
+  if (const auto* p = j.if_contains("coaps_port")) coaps_port_ = static_cast<int>(p->to_number<std::int64_t>());
   ok_ = true;
 }
 

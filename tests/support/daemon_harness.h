@@ -22,6 +22,9 @@ class Daemon {
   const std::string& sbi() const { return sbi_; }
   const std::string& admin() const { return admin_; }
   const std::string& metrics() const { return metrics_; }
+  // CoAP (UDP) and CoAP over DTLS ports on 127.0.0.1; 0 when off.
+  int coap_port() const { return coap_port_; }
+  int coaps_port() const { return coaps_port_; }
   std::string log() const;
   Process& proc() { return *proc_; }
 
@@ -30,6 +33,7 @@ class Daemon {
   std::string log_path_;
   std::unique_ptr<Process> proc_;
   std::string sbi_, admin_, metrics_;
+  int coap_port_ = 0, coaps_port_ = 0;
   bool ok_ = false;
 };
 

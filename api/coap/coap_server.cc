@@ -1,0 +1,735 @@
+#include "api/coap/coap_server.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <coap3/coap.h>
+// <syslog.h>, through libcoap, defines LOG_DEBUG and LOG_INFO; ours (common/logging.h) are macros
+// of the same names. libcoap's level is set below with LOG_WARNING, which we do not redefine.
+constexpr int kCoapLogLevel = LOG_WARNING;
+#undef LOG_DEBUG
+#undef LOG_INFO
+
+#include <atomic>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/json.hpp>
+#include <prometheus/counter.h>
+
+#include "api/delivery/http_delivery_channel.h"
+#include "api/handlers/msgs_routes.h"
+#include "api/http/problem.h"
+#include "api/http/server.h"
+#include "api/sbi/codec.h"
+#include "common/clock.h"
+#include "common/logging.h"
+
+namespace msgin5g::api::coap {
+
+namespace {
+
+namespace json = boost::json;
+using broker::DeliveryResult;
+using http::MakeProblem;
+using http::Response;
+namespace cause = http::cause;
+
+// HTTP status of the SBI answer -> CoAP response code (RFC 7252 §12.1.2, RFC 8516 for 4.29).
+coap_pdu_code_t CoapCode(int status) {
+  switch (status) {
+    case 200:
+    case 201: return COAP_RESPONSE_CODE_CREATED;
+    case 204: return COAP_RESPONSE_CODE_CHANGED;
+    default: break;
+  }
+  if (status >= 400 && status < 600) return static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(status));
+  return static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(500));
+}
+
+// What a request is answered with: a code and a JSON body.
+struct Answer {
+  coap_pdu_code_t code = COAP_RESPONSE_CODE_CREATED;
+  std::string body;
+};
+
+Answer FromResponse(const Response& r, coap_pdu_code_t ok_code = COAP_RESPONSE_CODE_CREATED) {
+  return {r.status < 300 ? ok_code : CoapCode(r.status), r.body};
+}
+
+Answer Problem(int status, std::string_view c, std::string detail,
+               std::vector<http::InvalidParam> params = {}) {
+  return FromResponse(MakeProblem(status, c, std::move(detail), std::move(params)));
+}
+
+// Adds "msgType" as the first member of an encoded JSON object.
+std::string WithMsgType(std::string_view type, const std::string& object) {
+  std::string out = "{\"msgType\":\"" + std::string(type) + "\"";
+  if (object.size() > 2) out += ",";
+  out.append(object, 1, std::string::npos);
+  return out;
+}
+
+bool BadId(std::string_view id) {
+  if (id.empty() || id.size() > 1024) return true;
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return true;
+  }
+  return false;
+}
+
+Result<coap_address_t> ToCoapAddress(const std::string& hostport) {
+  auto ep = http::ParseEndpoint(hostport);
+  if (!ep.ok()) return ep.status();
+  coap_address_t a;
+  coap_address_init(&a);
+  if (ep->address().is_v4()) {
+    a.addr.sin.sin_family = AF_INET;
+    a.addr.sin.sin_addr.s_addr = htonl(ep->address().to_v4().to_uint());
+    a.addr.sin.sin_port = htons(ep->port());
+    a.size = sizeof(sockaddr_in);
+  } else {
+    a.addr.sin6.sin6_family = AF_INET6;
+    auto bytes = ep->address().to_v6().to_bytes();
+    std::memcpy(&a.addr.sin6.sin6_addr, bytes.data(), bytes.size());
+    a.addr.sin6.sin6_port = htons(ep->port());
+    a.size = sizeof(sockaddr_in6);
+  }
+  return a;
+}
+
+// "coap://ip:port" or "coaps://ip:port": the UE's transport address as the broker stores it.
+std::string EndpointOf(coap_session_t* s) {
+  const coap_address_t* a = coap_session_get_addr_remote(s);
+  char host[INET6_ADDRSTRLEN] = "?";
+  int port = 0;
+  if (a->addr.sa.sa_family == AF_INET) {
+    inet_ntop(AF_INET, &a->addr.sin.sin_addr, host, sizeof(host));
+    port = ntohs(a->addr.sin.sin_port);
+  } else if (a->addr.sa.sa_family == AF_INET6) {
+    inet_ntop(AF_INET6, &a->addr.sin6.sin6_addr, host, sizeof(host));
+    port = ntohs(a->addr.sin6.sin6_port);
+    return std::string(coap_session_get_proto(s) == COAP_PROTO_DTLS ? "coaps" : "coap") + "://[" +
+           host + "]:" + std::to_string(port);
+  }
+  return std::string(coap_session_get_proto(s) == COAP_PROTO_DTLS ? "coaps" : "coap") + "://" +
+         host + ":" + std::to_string(port);
+}
+
+std::uint16_t PortOf(coap_endpoint_t* ep) {
+  if (ep == nullptr) return 0;
+  std::string s = coap_endpoint_str(ep);  // "127.0.0.1:5683 UDP" / "[::1]:5683 UDP"
+  auto sp = s.find(' ');
+  auto colon = s.rfind(':', sp);
+  if (colon == std::string::npos) return 0;
+  return static_cast<std::uint16_t>(std::atoi(s.c_str() + colon + 1));
+}
+
+std::string StringMember(const json::object& o, const char* name) {
+  const auto* v = o.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+void FreeString(coap_session_t*, void* p) { delete static_cast<std::string*>(p); }
+
+}  // namespace
+
+class CoapServer::Impl {
+ public:
+  Impl(CoapOptions options, broker::Broker& broker, metrics::Registry* metrics)
+      : options_(std::move(options)), broker_(broker) {
+    if (metrics != nullptr) {
+      auto& fam = prometheus::BuildCounter()
+                      .Name("msgin5g_coap_requests_total")
+                      .Help("CoAP requests from UEs, by msgType and CoAP response class")
+                      .Register(metrics->prom());
+      requests_ = &fam;
+    }
+  }
+
+  ~Impl() { Stop(); }
+
+  Status Start() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+      coap_startup();
+      // MSGIN5G_COAP_LOG=7 shows libcoap's own debug log (syslog levels) on stderr.
+      const char* env = std::getenv("MSGIN5G_COAP_LOG");
+      int level = env != nullptr ? std::atoi(env) : kCoapLogLevel;
+      coap_set_log_level(level);
+      coap_dtls_set_log_level(level);
+    });
+    ctx_ = coap_new_context(nullptr);
+    if (ctx_ == nullptr) return Status::Internal("coap: cannot create a context");
+    coap_set_app_data(ctx_, this);
+    coap_context_set_block_mode(ctx_, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_context_set_max_idle_sessions(ctx_, 100000);
+    coap_context_set_max_handshake_sessions(ctx_, 1000);
+    coap_register_response_handler(ctx_, &Impl::OnResponse);
+    coap_register_nack_handler(ctx_, &Impl::OnNack);
+    coap_register_event_handler(ctx_, &Impl::OnEvent);
+    if (!options_.dtls_listen.empty()) {
+      if (!coap_dtls_is_supported()) return Status::InvalidArgument("coap: libcoap has no DTLS");
+      static const char kHint[] = "msgin5g";
+      coap_dtls_spsk_t psk{};
+      psk.version = COAP_DTLS_SPSK_SETUP_VERSION;
+      psk.validate_id_call_back = &Impl::OnPskIdentity;
+      psk.id_call_back_arg = this;
+      psk.psk_info.hint = {sizeof(kHint) - 1, reinterpret_cast<const uint8_t*>(kHint)};
+      if (coap_context_set_psk2(ctx_, &psk) != 1) {
+        return Status::InvalidArgument("coap: cannot set up DTLS-PSK");
+      }
+    }
+    if (!options_.listen.empty()) {
+      auto a = ToCoapAddress(options_.listen);
+      if (!a.ok()) return Status::InvalidArgument("coap.listen: " + a.status().message());
+      udp_ = coap_new_endpoint(ctx_, &*a, COAP_PROTO_UDP);
+      if (udp_ == nullptr) return Status::Unavailable("coap: cannot listen on udp " + options_.listen);
+    }
+    if (!options_.dtls_listen.empty()) {
+      auto a = ToCoapAddress(options_.dtls_listen);
+      if (!a.ok()) return Status::InvalidArgument("coap.dtls_listen: " + a.status().message());
+      dtls_ = coap_new_endpoint(ctx_, &*a, COAP_PROTO_DTLS);
+      if (dtls_ == nullptr) {
+        return Status::Unavailable("coap: cannot listen on dtls " + options_.dtls_listen);
+      }
+    }
+    coap_resource_t* r = coap_resource_init(coap_make_str_const("msgin5g"), 0);
+    coap_register_request_handler(r, COAP_REQUEST_POST, &Impl::OnPost);
+    coap_add_resource(ctx_, r);
+
+    wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    int cfd = coap_context_get_coap_fd(ctx_);
+    if (wake_ < 0 || epoll_ < 0 || cfd < 0) return Status::Internal("coap: epoll setup failed");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = cfd;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, cfd, &ev);
+    ev.data.fd = wake_;
+    epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "coap-io");
+      Loop();
+    });
+    return Status::Ok();
+  }
+
+  void Stop() {
+    if (thread_.joinable()) {
+      stopping_.store(true);
+      Wake();
+      thread_.join();
+    }
+    if (ctx_ != nullptr) {
+      for (auto& [key, p] : pending_) p.done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
+      pending_.clear();
+      for (auto& [endpoint, s] : sessions_) coap_session_release(s);
+      sessions_.clear();
+      coap_free_context(ctx_);
+      ctx_ = nullptr;
+    }
+    if (wake_ >= 0) close(wake_);
+    if (epoll_ >= 0) close(epoll_);
+    wake_ = epoll_ = -1;
+  }
+
+  std::uint16_t udp_port() const { return PortOf(udp_); }
+  std::uint16_t dtls_port() const { return PortOf(dtls_); }
+
+  // Any thread.
+  void Post(std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_.load()) return;
+      inbox_.push_back(std::move(fn));
+    }
+    Wake();
+  }
+
+  void Deliver(const broker::Route& route, const broker::Outbound& out,
+               std::function<void(DeliveryResult)> done) {
+    const bool report = out.message->kind == storage::MessageKind::kReport;
+    std::string body = WithMsgType(report ? "IMDN" : "MSG", HttpDeliveryChannel::AsBody(out));
+    if (stopping_.load()) {
+      done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
+      return;
+    }
+    Post([this, endpoint = route.base, ue = out.recipient.id, body = std::move(body),
+          done = std::move(done)]() mutable {
+      SendToUe(endpoint, ue, std::move(body), std::move(done));
+    });
+  }
+
+ private:
+  struct PendingKey {
+    coap_session_t* session;
+    std::string token;
+    bool operator<(const PendingKey& o) const {
+      return std::tie(session, token) < std::tie(o.session, o.token);
+    }
+  };
+  struct Pending {
+    std::string ue;
+    std::string endpoint;
+    std::function<void(DeliveryResult)> done;
+  };
+
+  void Wake() {
+    std::uint64_t one = 1;
+    if (wake_ >= 0) [[maybe_unused]] auto n = write(wake_, &one, sizeof(one));
+  }
+
+  void Loop() {
+    while (!stopping_.load()) {
+      coap_tick_t now;
+      coap_ticks(&now);
+      unsigned timeout = coap_io_prepare_epoll(ctx_, now);
+      epoll_event events[4];
+      int n = epoll_wait(epoll_, events, 4, timeout != 0 ? static_cast<int>(timeout) : 1000);
+      for (int i = 0; i < n; ++i) {
+        if (events[i].data.fd != wake_) continue;
+        std::uint64_t v;
+        [[maybe_unused]] auto r = read(wake_, &v, sizeof(v));
+        std::deque<std::function<void()>> work;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          work.swap(inbox_);
+        }
+        for (auto& fn : work) fn();
+      }
+      coap_io_process(ctx_, COAP_IO_NO_WAIT);
+    }
+  }
+
+  void Count(std::string_view type, coap_pdu_code_t code) {
+    if (requests_ == nullptr) return;
+    int cls = static_cast<int>(code) >> 5;
+    requests_->Add({{"msg_type", std::string(type)}, {"class", std::to_string(cls) + ".xx"}})
+        .Increment();
+  }
+
+  // Keeps the session the UE was last heard on: deliveries go out over it (its NAT binding).
+  void RememberSession(const std::string& endpoint, coap_session_t* s) {
+    auto [it, fresh] = sessions_.try_emplace(endpoint, s);
+    if (!fresh) {
+      if (it->second == s) return;
+      coap_session_release(it->second);
+      it->second = s;
+    }
+    coap_session_reference(s);
+    // A UE that declared no window gets the server's: our requests and separate responses must
+    // not wait behind each other (NSTART).
+    coap_session_set_nstart(s, 2);
+    coap_fixed_point_t t{static_cast<uint16_t>(options_.ack_timeout.count() / 1000),
+                         static_cast<uint16_t>(options_.ack_timeout.count() % 1000)};
+    coap_session_set_ack_timeout(s, t);
+    coap_session_set_max_retransmit(s, static_cast<uint16_t>(options_.max_retransmit));
+  }
+
+  // `ue` is now reached at `endpoint` (the broker's routes say so already: this runs after its
+  // REG or contact was stored): what still waits for an answer at an older endpoint will never get
+  // one (that socket is gone), so the engine sends it again at once, to the new one; and the old
+  // session is let go.
+  void Moved(const std::string& ue, const std::string& endpoint) {
+    auto [it_ue, fresh] = ue_endpoint_.try_emplace(ue, endpoint);
+    if (!fresh && it_ue->second != endpoint) {
+      if (auto old = sessions_.find(it_ue->second); old != sessions_.end()) {
+        coap_session_release(old->second);
+        sessions_.erase(old);
+      }
+      it_ue->second = endpoint;
+    }
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.ue == ue && it->second.endpoint != endpoint) {
+        auto done = std::move(it->second.done);
+        it = pending_.erase(it);
+        done({DeliveryResult::Kind::kRequeue, {}, "the UE moved to another endpoint"});
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  void ForgetSession(coap_session_t* s) {
+    for (auto it = sessions_.begin(); it != sessions_.end();) {
+      if (it->second == s) {
+        coap_session_release(s);
+        it = sessions_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // --- requests from UEs ---
+
+  static void OnPost(coap_resource_t* resource, coap_session_t* s, const coap_pdu_t* req,
+                     const coap_string_t* query, coap_pdu_t* resp) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
+    coap_bin_const_t token = coap_pdu_get_token(req);
+    if (coap_async_t* a = coap_find_async(s, token)) {
+      // Triggered: the answer is ready. libcoap frees the async itself after this call.
+      auto* answer = static_cast<Answer*>(coap_async_get_app_data(a));
+      coap_async_set_app_data(a, nullptr);
+      if (answer == nullptr) {
+        coap_pdu_set_code(resp, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(500)));
+        return;
+      }
+      self->Respond(resource, s, req, query, resp, std::move(*answer));
+      delete answer;
+      return;
+    }
+    self->Handle(resource, s, req, query, resp);
+  }
+
+  void Respond(coap_resource_t* resource, coap_session_t* s, const coap_pdu_t* req,
+               const coap_string_t* query, coap_pdu_t* resp, Answer answer) {
+    coap_pdu_set_code(resp, answer.code);
+    auto* body = new std::string(std::move(answer.body));
+    coap_add_data_large_response(resource, s, req, resp, query, COAP_MEDIATYPE_APPLICATION_JSON, -1,
+                                 0, body->size(), reinterpret_cast<const uint8_t*>(body->data()),
+                                 FreeString, body);
+  }
+
+  // Answers later, from any thread: registers an RFC 7252 separate response and returns the
+  // function that completes it.
+  std::function<void(Answer)> Later(coap_session_t* s, const coap_pdu_t* req, std::string type) {
+    coap_bin_const_t t = coap_pdu_get_token(req);
+    std::string token(reinterpret_cast<const char*>(t.s), t.length);
+    if (coap_register_async(s, req, 0) == nullptr) return nullptr;
+    coap_session_reference(s);
+    return [this, s, token = std::move(token), type = std::move(type)](Answer a) {
+      Post([this, s, token, type, a = std::move(a)]() mutable {
+        coap_bin_const_t tk{token.size(), reinterpret_cast<const uint8_t*>(token.data())};
+        Count(type, a.code);
+        if (coap_async_t* as = coap_find_async(s, tk)) {
+          coap_async_set_app_data(as, new Answer(std::move(a)));
+          coap_async_trigger(as);
+        }
+        coap_session_release(s);
+      });
+    };
+  }
+
+  void Handle(coap_resource_t* resource, coap_session_t* s, const coap_pdu_t* req,
+              const coap_string_t* query, coap_pdu_t* resp) {
+    auto now_answer = [&](std::string_view type, Answer a) {
+      Count(type, a.code);
+      Respond(resource, s, req, query, resp, std::move(a));
+    };
+    std::size_t len = 0, offset = 0, total = 0;
+    const uint8_t* data = nullptr;
+    std::string body;
+    if (coap_get_data_large(req, &len, &data, &offset, &total)) {
+      if (total > options_.max_body_bytes) {
+        return now_answer("unknown", Problem(413, cause::kPayloadTooLarge,
+                                             "body over " + std::to_string(options_.max_body_bytes) +
+                                                 " bytes"));
+      }
+      body.assign(reinterpret_cast<const char*>(data), len);
+    }
+    json::error_code ec;
+    json::value v = json::parse(body, ec);
+    if (ec || !v.is_object()) {
+      return now_answer("unknown", Problem(400, cause::kInvalidMsgFormat,
+                                           "the body must be a JSON object with a msgType"));
+    }
+    const json::object& o = v.as_object();
+    std::string type = StringMember(o, "msgType");
+    std::string psk_identity;
+    if (const coap_bin_const_t* id = coap_session_get_psk_identity(s); id != nullptr && id->length) {
+      psk_identity.assign(reinterpret_cast<const char*>(id->s), id->length);
+    }
+    const std::string endpoint = EndpointOf(s);
+    // With DTLS-PSK the identity is the UE: it may speak only for itself.
+    auto impersonates = [&](const std::string& ue) {
+      return !psk_identity.empty() && psk_identity != ue;
+    };
+
+    if (type == "REG" || type == "DEREG") {
+      std::string ue = StringMember(o, "ueSvcId");
+      if (BadId(ue)) {
+        return now_answer(type, Problem(400, cause::kMandatoryIeMissing,
+                                        "ueSvcId is required (1..1024 bytes, no control characters)",
+                                        {{"/ueSvcId", "is required"}}));
+      }
+      if (impersonates(ue)) {
+        return now_answer(type, Problem(403, cause::kOriginatorNotAllowed,
+                                        "DTLS identity " + psk_identity + " may not act for " + ue));
+      }
+      if (type == "DEREG") {
+        auto done = Later(s, req, type);
+        if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
+        broker_.DeregisterUe(ue, [done](Status st) {
+          done(st.ok() ? Answer{COAP_RESPONSE_CODE_DELETED, "{\"msgType\":\"DEREG\",\"result\":\"SUCCESS\"}"}
+                       : FromResponse(http::ProblemFromStatus(st, st.code() == StatusCode::kNotFound
+                                                                     ? cause::kUnknownRecipient
+                                                                     : std::string_view())));
+        });
+        return;
+      }
+      broker::UeRegistration reg;
+      reg.ue_id = ue;
+      reg.endpoint = endpoint;
+      reg.psk_identity = psk_identity;
+      reg.registered_ms = UnixMillis();
+      reg.comm_availability = StringMember(o, "commAvail");
+      if (const auto* m = o.if_contains("maxSegSize")) {
+        if (!m->is_int64() || m->as_int64() < 64 || m->as_int64() > 65536) {
+          return now_answer(type, Problem(400, cause::kOptionalIeIncorrect,
+                                          "maxSegSize must be an integer in [64, 65536]",
+                                          {{"/maxSegSize", "must be an integer in [64, 65536]"}}));
+        }
+        reg.max_segment_bytes = static_cast<std::uint32_t>(m->as_int64());
+      }
+      RememberSession(endpoint, s);
+      auto done = Later(s, req, type);
+      if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
+      broker_.RegisterUe(std::move(reg), [this, done, ue, endpoint](Status st) {
+        if (!st.ok()) return done(FromResponse(http::ProblemFromStatus(st)));
+        Post([this, ue, endpoint] { Moved(ue, endpoint); });
+        json::object a;
+        a["msgType"] = "REG";
+        a["ueSvcId"] = ue;
+        a["result"] = json::object{{"status", 201}, {"cause", "SUCCESS"}};
+        done({COAP_RESPONSE_CODE_CREATED, json::serialize(a)});
+      });
+      return;
+    }
+
+    if (type == "MSG") {
+      auto decoded = sbi::DecodeUEMessageDelivery(body);
+      if (!decoded.ok()) {
+        const auto& e = decoded.error;
+        return now_answer(type, Problem(400, e.cause, e.detail, e.invalid_params));
+      }
+      auto mapped = UeMessageToBroker(*decoded.value, broker::Ingress::kUe);
+      if (auto* bad = std::get_if<Response>(&mapped)) return now_answer(type, FromResponse(*bad));
+      broker::Message m = std::move(std::get<broker::Message>(mapped));
+      if (impersonates(m.origin.id)) {
+        return now_answer(type, Problem(403, cause::kOriginatorNotAllowed,
+                                        "DTLS identity " + psk_identity + " may not send as " +
+                                            m.origin.id,
+                                        {{"/oriAddr", "not this UE"}}));
+      }
+      auto done = Later(s, req, type);
+      if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
+      RememberSession(endpoint, s);
+      sbi::Address ori = decoded.value->oriAddr;
+      std::string msg_id = m.msg_id;
+      std::string ue = m.origin.id;
+      // A MSG is also "the UE is awake here": record that first (NotFound: not registered, and
+      // nothing is stored), then accept the message.
+      broker_.UeContact(ue, endpoint, [this, done, m = std::move(m), ori, msg_id, ue,
+                                       endpoint](Status st) mutable {
+        if (st.ok()) Post([this, ue, endpoint] { Moved(ue, endpoint); });
+        if (!st.ok()) {
+          return done(st.code() == StatusCode::kNotFound
+                          ? Problem(403, cause::kOriginatorNotAllowed,
+                                    "UE " + m.origin.id + " is not registered (send REG first)")
+                          : FromResponse(http::ProblemFromStatus(st)));
+        }
+        broker_.SubmitMessage(std::move(m), [done, ori, msg_id](Result<broker::AcceptOutcome> out) {
+          if (!out.ok()) return done(FromResponse(MessageError(out.status())));
+          done({COAP_RESPONSE_CODE_CREATED,
+                WithMsgType("MSGRESP", MessageAck(ori, msg_id, *out).body)});
+        });
+      });
+      return;
+    }
+
+    if (type == "IMDN") {
+      auto decoded = sbi::DecodeDeliveryStatusReport(body);
+      if (!decoded.ok()) {
+        const auto& e = decoded.error;
+        return now_answer(type, Problem(400, e.cause, e.detail, e.invalid_params));
+      }
+      auto mapped = ReportToBroker(*decoded.value);
+      if (auto* bad = std::get_if<Response>(&mapped)) return now_answer(type, FromResponse(*bad));
+      broker::Report rep = std::move(std::get<broker::Report>(mapped));
+      if (rep.origin.type != broker::AddressType::kUe || impersonates(rep.origin.id)) {
+        return now_answer(type, Problem(403, cause::kOriginatorNotAllowed,
+                                        "a UE reports as itself (oriAddr UE)",
+                                        {{"/oriAddr", "must be this UE"}}));
+      }
+      auto done = Later(s, req, type);
+      if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
+      RememberSession(endpoint, s);
+      sbi::Address ori = decoded.value->oriAddr;
+      std::string msg_id = rep.msg_id;
+      std::string ue = rep.origin.id;
+      broker_.UeContact(ue, endpoint, [this, done, rep = std::move(rep), ori, msg_id, ue,
+                                       endpoint](Status st) mutable {
+        if (st.ok()) Post([this, ue, endpoint] { Moved(ue, endpoint); });
+        if (!st.ok()) {
+          return done(st.code() == StatusCode::kNotFound
+                          ? Problem(403, cause::kOriginatorNotAllowed,
+                                    "UE " + rep.origin.id + " is not registered (send REG first)")
+                          : FromResponse(http::ProblemFromStatus(st)));
+        }
+        broker_.SubmitReport(std::move(rep), [done, ori, msg_id](Result<broker::AcceptOutcome> out) {
+          if (!out.ok()) return done(FromResponse(MessageError(out.status())));
+          done({COAP_RESPONSE_CODE_CHANGED, WithMsgType("MSGRESP", MessageAck(ori, msg_id, *out).body)});
+        });
+      });
+      return;
+    }
+
+    if (type == "SEGREC" || type == "SEGCONFIR") {
+      return now_answer(type, Problem(501, "NOT_IMPLEMENTED",
+                                      type + " (segment recovery) is not implemented yet; resend "
+                                             "the missing segments as MSG"));
+    }
+    if (type == "MSGRESP") {
+      // A UE answers our MSG in the CoAP response; a MSGRESP sent as a request carries nothing new.
+      return now_answer(type, {COAP_RESPONSE_CODE_CHANGED, "{}"});
+    }
+    now_answer("unknown",
+               Problem(400, cause::kMandatoryIeIncorrect,
+                       type.empty() ? std::string("msgType is required")
+                                    : "unknown msgType '" + type + "' (REG, DEREG, MSG, IMDN)",
+                       {{"/msgType", "must be REG, DEREG, MSG, IMDN, MSGRESP, SEGREC or SEGCONFIR"}}));
+  }
+
+  // --- requests to UEs ---
+
+  void SendToUe(const std::string& endpoint, const std::string& ue, std::string body,
+                std::function<void(DeliveryResult)> done) {
+    auto it = sessions_.find(endpoint);
+    if (it == sessions_.end()) {
+      // No session to reach it through (after a restart, or the DTLS session closed): it must
+      // contact us first.
+      broker_.UeUnreachable(ue);
+      done({DeliveryResult::Kind::kTransient, {}, "UE has no CoAP session: waiting for it"});
+      return;
+    }
+    coap_session_t* s = it->second;
+    coap_pdu_t* pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, s);
+    if (pdu == nullptr) {
+      done({DeliveryResult::Kind::kTransient, {}, "coap: cannot make a PDU"});
+      return;
+    }
+    uint8_t tok[8];
+    size_t tl = 0;
+    coap_session_new_token(s, &tl, tok);
+    coap_add_token(pdu, tl, tok);
+    coap_add_option(pdu, COAP_OPTION_URI_PATH, 7, reinterpret_cast<const uint8_t*>("msgin5g"));
+    uint8_t cf[4];
+    coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT,
+                    coap_encode_var_safe(cf, sizeof(cf), COAP_MEDIATYPE_APPLICATION_JSON), cf);
+    auto* data = new std::string(std::move(body));
+    coap_add_data_large_request(s, pdu, data->size(), reinterpret_cast<const uint8_t*>(data->data()),
+                                FreeString, data);
+    PendingKey key{s, std::string(reinterpret_cast<const char*>(tok), tl)};
+    pending_[key] = {ue, endpoint, std::move(done)};
+    if (coap_send(s, pdu) == COAP_INVALID_MID) {
+      auto p = pending_.find(key);
+      if (p != pending_.end()) {
+        auto d = std::move(p->second.done);
+        pending_.erase(p);
+        d({DeliveryResult::Kind::kTransient, {}, "coap: send failed"});
+      }
+    }
+  }
+
+  static coap_response_t OnResponse(coap_session_t* s, const coap_pdu_t*, const coap_pdu_t* received,
+                                    const coap_mid_t) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
+    coap_bin_const_t t = coap_pdu_get_token(received);
+    auto it = self->pending_.find({s, std::string(reinterpret_cast<const char*>(t.s), t.length)});
+    if (it == self->pending_.end()) return COAP_RESPONSE_OK;
+    auto done = std::move(it->second.done);
+    self->pending_.erase(it);
+    int code = coap_pdu_get_code(received);
+    int cls = code >> 5;
+    std::string detail = "CoAP " + std::to_string(cls) + "." + (code % 32 < 10 ? "0" : "") +
+                         std::to_string(code % 32);
+    if (cls == 2) {
+      done({DeliveryResult::Kind::kDelivered, {}, ""});
+    } else if (cls == 4) {
+      done({DeliveryResult::Kind::kPermanent, {}, detail});
+    } else {
+      done({DeliveryResult::Kind::kTransient, {}, detail});
+    }
+    return COAP_RESPONSE_OK;
+  }
+
+  static void OnNack(coap_session_t* s, const coap_pdu_t* sent, const coap_nack_reason_t reason,
+                     const coap_mid_t) {
+    if (sent == nullptr) return;
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
+    if (coap_pdu_get_code(sent) != COAP_REQUEST_CODE_POST) return;  // our separate responses
+    coap_bin_const_t t = coap_pdu_get_token(sent);
+    auto it = self->pending_.find({s, std::string(reinterpret_cast<const char*>(t.s), t.length)});
+    if (it == self->pending_.end()) return;
+    auto p = std::move(it->second);
+    self->pending_.erase(it);
+    // No answer after the retransmissions: the UE sleeps. Its messages wait, parked, until it is
+    // heard from again (UeContact / RegisterUe).
+    self->broker_.UeUnreachable(p.ue);
+    p.done({DeliveryResult::Kind::kTransient, {},
+            reason == COAP_NACK_TOO_MANY_RETRIES ? "UE did not answer" : "UE unreachable"});
+  }
+
+  static int OnEvent(coap_session_t* s, const coap_event_t event) {
+    if (event == COAP_EVENT_DTLS_CLOSED || event == COAP_EVENT_DTLS_ERROR ||
+        event == COAP_EVENT_SERVER_SESSION_DEL) {
+      auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
+      if (self != nullptr && event != COAP_EVENT_SERVER_SESSION_DEL) self->ForgetSession(s);
+    }
+    return 0;
+  }
+
+  static const coap_bin_const_t* OnPskIdentity(coap_bin_const_t* identity, coap_session_t*,
+                                               void* arg) {
+    auto* self = static_cast<Impl*>(arg);
+    if (!self->options_.psk_lookup || identity == nullptr) return nullptr;
+    std::string id(reinterpret_cast<const char*>(identity->s), identity->length);
+    std::string key;
+    if (!self->options_.psk_lookup(id, &key) || key.empty()) return nullptr;
+    self->psk_scratch_ = std::move(key);  // libcoap copies the key before the next call
+    self->psk_bin_ = {self->psk_scratch_.size(),
+                      reinterpret_cast<const uint8_t*>(self->psk_scratch_.data())};
+    return &self->psk_bin_;
+  }
+
+  CoapOptions options_;
+  broker::Broker& broker_;
+  prometheus::Family<prometheus::Counter>* requests_ = nullptr;
+  coap_context_t* ctx_ = nullptr;
+  coap_endpoint_t* udp_ = nullptr;
+  coap_endpoint_t* dtls_ = nullptr;
+  int wake_ = -1;
+  int epoll_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::deque<std::function<void()>> inbox_;
+  // coap-io thread only.
+  std::unordered_map<std::string, coap_session_t*> sessions_;  // endpoint -> referenced session
+  std::unordered_map<std::string, std::string> ue_endpoint_;    // UE -> its current endpoint
+  std::map<PendingKey, Pending> pending_;
+  std::string psk_scratch_;
+  coap_bin_const_t psk_bin_{};
+};
+
+CoapServer::CoapServer(CoapOptions options, broker::Broker& broker, metrics::Registry* metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), broker, metrics)) {}
+CoapServer::~CoapServer() = default;
+Status CoapServer::Start() { return impl_->Start(); }
+void CoapServer::Stop() { impl_->Stop(); }
+std::uint16_t CoapServer::udp_port() const { return impl_->udp_port(); }
+std::uint16_t CoapServer::dtls_port() const { return impl_->dtls_port(); }
+void CoapServer::Deliver(const broker::Route& route, const broker::Outbound& out,
+                         std::function<void(DeliveryResult)> done) {
+  impl_->Deliver(route, out, std::move(done));
+}
+
+}  // namespace msgin5g::api::coap

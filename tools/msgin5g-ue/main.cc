@@ -1,0 +1,396 @@
+// msgin5g-ue: a UE simulator for MSGin5G-1 (CoAP, docs/coap.md), on libcoap.
+//
+//   msgin5g-ue [options] register            REG, print the answer, exit
+//   msgin5g-ue [options] deregister          DEREG
+//   msgin5g-ue [options] send --to TYPE:ID --payload TEXT [--msg-id ID] [--report] [--priority P]
+//   msgin5g-ue [options] listen [--count N] [--seconds S] [--no-register]
+//                 REG, then print every MSG/IMDN the server sends as one JSON line and answer it
+//                 2.04 MSGRESP; exits after N messages or S seconds of silence
+//   msgin5g-ue [options] cycle --wakes K --sleep-ms MS [--count N]   K sleep/wake cycles of listen
+//   msgin5g-ue [options] load --ues N [--expect M] [--seconds S]
+//                 N simulated UEs (ids PREFIX0..PREFIX{N-1}), one socket each: each registers once
+//                 and drains its pending messages; prints delivered msgs/s, the p50/p99 time from
+//                 its REG to its last expected message, and a summary line as JSON
+// Options: --server HOST:PORT (default 127.0.0.1:5683), --ue ID (default ue-1), --prefix P (load),
+//          --psk-key HEX (DTLS-PSK with identity = the UE id; then the port is the coaps one)
+// Exit codes: 0 success, 1 a request failed or was refused, 2 usage.
+#include <arpa/inet.h>
+
+#include <coap3/coap.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  std::string server = "127.0.0.1:5683";
+  std::string ue = "ue-1";
+  std::string prefix = "ue-";
+  std::string psk_key_hex;
+  std::string command;
+  std::string to, payload, msg_id, priority;
+  bool report = false, no_register = false;
+  int count = 0, seconds = 10, wakes = 1, sleep_ms = 1000, ues = 1, expect = 0, max_seg = 0;
+};
+
+[[noreturn]] void Usage(const char* why) {
+  std::fprintf(stderr, "msgin5g-ue: %s (see the comment at the top of tools/msgin5g-ue/main.cc)\n", why);
+  std::exit(2);
+}
+
+std::string HexToBytes(const std::string& hex) {
+  std::string out;
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
+// One simulated UE: a client session (one socket) that sends to the server and, on the same
+// socket, receives the server's POST /msgin5g.
+struct Ue {
+  std::string id;
+  coap_session_t* session = nullptr;
+  std::string psk_key;
+  int answers = 0;          // responses to our requests
+  int failures = 0;         // 4.xx/5.xx or no answer
+  int received = 0;         // messages from the server
+  std::string last_answer;
+  Clock::time_point started{}, last_received{};
+  std::vector<std::string> lines;  // received bodies, printed in order (single-UE modes)
+};
+
+struct World {
+  coap_context_t* ctx = nullptr;
+  std::map<coap_session_t*, Ue*> by_session;
+  bool print = true;
+  Clock::time_point last_activity = Clock::now();
+};
+World g;
+
+Ue* Find(coap_session_t* s) {
+  auto it = g.by_session.find(s);
+  return it == g.by_session.end() ? nullptr : it->second;
+}
+
+void AddJson(coap_pdu_t* pdu) {
+  uint8_t cf[4];
+  coap_add_option(pdu, COAP_OPTION_CONTENT_FORMAT,
+                  coap_encode_var_safe(cf, sizeof(cf), COAP_MEDIATYPE_APPLICATION_JSON), cf);
+}
+
+void OnMessage(coap_resource_t*, coap_session_t* s, const coap_pdu_t* req, const coap_string_t*,
+               coap_pdu_t* resp) {
+  std::size_t len = 0, off = 0, total = 0;
+  const uint8_t* data = nullptr;
+  std::string body;
+  if (coap_get_data_large(req, &len, &data, &off, &total)) body.assign(reinterpret_cast<const char*>(data), len);
+  Ue* ue = Find(s);
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  std::string msg_id;
+  if (!ec && v.is_object()) {
+    if (const auto* m = v.as_object().if_contains("msgId"); m != nullptr && m->is_string()) {
+      msg_id = std::string(m->as_string());
+    }
+  }
+  if (ue != nullptr) {
+    ue->received++;
+    ue->last_received = Clock::now();
+    if (g.print) ue->lines.push_back(body);
+  }
+  g.last_activity = Clock::now();
+  coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
+  AddJson(resp);
+  static thread_local std::string answer;
+  answer = "{\"msgType\":\"MSGRESP\",\"msgId\":" + json::serialize(json::value(msg_id)) + "}";
+  coap_add_data(resp, answer.size(), reinterpret_cast<const uint8_t*>(answer.data()));
+}
+
+coap_response_t OnResponse(coap_session_t* s, const coap_pdu_t*, const coap_pdu_t* received,
+                           const coap_mid_t) {
+  Ue* ue = Find(s);
+  if (ue == nullptr) return COAP_RESPONSE_OK;
+  std::size_t len = 0, off = 0, total = 0;
+  const uint8_t* data = nullptr;
+  std::string body;
+  if (coap_get_data_large(received, &len, &data, &off, &total)) body.assign(reinterpret_cast<const char*>(data), len);
+  int code = coap_pdu_get_code(received);
+  if (code == 0) return COAP_RESPONSE_OK;  // an empty ACK: the separate response follows
+  char c[24];
+  std::snprintf(c, sizeof(c), "%d.%02d", code >> 5, code & 31);
+  ue->last_answer = std::string(c) + " " + body;
+  ue->answers++;
+  if ((code >> 5) != 2) ue->failures++;
+  g.last_activity = Clock::now();
+  return COAP_RESPONSE_OK;
+}
+
+void OnNack(coap_session_t* s, const coap_pdu_t*, const coap_nack_reason_t, const coap_mid_t) {
+  if (Ue* ue = Find(s)) {
+    ue->answers++;
+    ue->failures++;
+    ue->last_answer = "no answer from the server";
+  }
+}
+
+Ue* Open(const Args& a, const std::string& id) {
+  auto colon = a.server.rfind(':');
+  if (colon == std::string::npos) Usage("--server must be HOST:PORT");
+  coap_address_t dst;
+  coap_address_init(&dst);
+  dst.addr.sin.sin_family = AF_INET;
+  if (inet_pton(AF_INET, a.server.substr(0, colon).c_str(), &dst.addr.sin.sin_addr) != 1) {
+    Usage("--server needs an IPv4 literal");
+  }
+  dst.addr.sin.sin_port = htons(static_cast<uint16_t>(std::atoi(a.server.c_str() + colon + 1)));
+  dst.size = sizeof(sockaddr_in);
+  auto* ue = new Ue;
+  ue->id = id;
+  if (!a.psk_key_hex.empty()) {
+    ue->psk_key = HexToBytes(a.psk_key_hex);
+    coap_dtls_cpsk_t c{};
+    c.version = COAP_DTLS_CPSK_SETUP_VERSION;
+    c.psk_info.identity = {ue->id.size(), reinterpret_cast<const uint8_t*>(ue->id.data())};
+    c.psk_info.key = {ue->psk_key.size(), reinterpret_cast<const uint8_t*>(ue->psk_key.data())};
+    ue->session = coap_new_client_session_psk2(g.ctx, nullptr, &dst, COAP_PROTO_DTLS, &c);
+  } else {
+    ue->session = coap_new_client_session(g.ctx, nullptr, &dst, COAP_PROTO_UDP);
+  }
+  if (ue->session == nullptr) {
+    std::fprintf(stderr, "msgin5g-ue: cannot open a session to %s\n", a.server.c_str());
+    std::exit(1);
+  }
+  g.by_session[ue->session] = ue;
+  return ue;
+}
+
+void Close(Ue* ue) {
+  g.by_session.erase(ue->session);
+  coap_session_release(ue->session);
+  delete ue;
+}
+
+void Post(Ue* ue, const std::string& body) {
+  coap_pdu_t* pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, ue->session);
+  uint8_t tok[8];
+  size_t tl = 0;
+  coap_session_new_token(ue->session, &tl, tok);
+  coap_add_token(pdu, tl, tok);
+  coap_add_option(pdu, COAP_OPTION_URI_PATH, 7, reinterpret_cast<const uint8_t*>("msgin5g"));
+  AddJson(pdu);
+  auto* copy = new std::string(body);
+  coap_add_data_large_request(ue->session, pdu, copy->size(), reinterpret_cast<const uint8_t*>(copy->data()),
+                              [](coap_session_t*, void* p) { delete static_cast<std::string*>(p); },
+                              copy);
+  coap_send(ue->session, pdu);
+}
+
+// Runs the loop until `done()` or `timeout` passes.
+template <class Pred>
+bool RunUntil(Pred done, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() >= deadline) return false;
+    coap_io_process(g.ctx, 20);
+  }
+  return true;
+}
+
+std::string RegBody(const Args& a, const std::string& id) {
+  json::object o{{"msgType", "REG"}, {"ueSvcId", id}};
+  if (a.max_seg > 0) o["maxSegSize"] = a.max_seg;
+  return json::serialize(o);
+}
+
+// One request, waiting for its final answer; prints it; true on 2.xx.
+bool Request(Ue* ue, const std::string& body) {
+  int before = ue->answers;
+  Post(ue, body);
+  if (!RunUntil([&] { return ue->answers > before; }, std::chrono::seconds(30))) {
+    std::fprintf(stderr, "msgin5g-ue: no answer within 30 s\n");
+    return false;
+  }
+  std::printf("%s\n", ue->last_answer.c_str());
+  return ue->last_answer.rfind("2.", 0) == 0;
+}
+
+void FlushLines(Ue* ue) {
+  for (const auto& l : ue->lines) std::printf("%s\n", l.c_str());
+  std::fflush(stdout);
+  ue->lines.clear();
+}
+
+// Registers (unless told not to) and prints what arrives until `count` messages or `seconds`
+// without any.
+bool Listen(const Args& a, Ue* ue) {
+  if (!a.no_register && !Request(ue, RegBody(a, ue->id))) return false;
+  std::fflush(stdout);
+  g.last_activity = Clock::now();
+  int target = ue->received + a.count;
+  while (a.count == 0 || ue->received < target) {
+    coap_io_process(g.ctx, 20);
+    FlushLines(ue);
+    if (Clock::now() - g.last_activity > std::chrono::seconds(a.seconds)) break;
+  }
+  FlushLines(ue);
+  return a.count == 0 || ue->received >= target;
+}
+
+int Load(const Args& a) {
+  g.print = false;
+  std::vector<Ue*> ues;
+  ues.reserve(static_cast<std::size_t>(a.ues));
+  for (int i = 0; i < a.ues; ++i) ues.push_back(Open(a, a.prefix + std::to_string(i)));
+  auto t0 = Clock::now();
+  // Wake every UE: REG from its own socket, a few hundred at a time so the burst of handshakes
+  // and separate responses stays bounded.
+  std::size_t next = 0, window = 256;
+  auto registered = [&] {
+    int n = 0;
+    for (auto* u : ues) n += u->answers > 0;
+    return n;
+  };
+  while (next < ues.size() || registered() < static_cast<int>(ues.size())) {
+    while (next < ues.size() && next - static_cast<std::size_t>(registered()) < window) {
+      ues[next]->started = Clock::now();
+      Post(ues[next], RegBody(a, ues[next]->id));
+      ++next;
+    }
+    coap_io_process(g.ctx, 5);
+    if (Clock::now() - t0 > std::chrono::seconds(a.seconds + 60)) break;
+  }
+  auto all_drained = [&] {
+    if (a.expect == 0) return false;
+    for (auto* u : ues) {
+      if (u->received < a.expect) return false;
+    }
+    return true;
+  };
+  g.last_activity = Clock::now();
+  while (!all_drained() && Clock::now() - g.last_activity < std::chrono::seconds(a.seconds)) {
+    coap_io_process(g.ctx, 5);
+  }
+  auto t1 = Clock::now();
+  std::vector<double> lat;
+  long total = 0;
+  int refused = 0;
+  for (auto* u : ues) {
+    total += u->received;
+    refused += u->failures;
+    if (u->received > 0) {
+      lat.push_back(std::chrono::duration<double, std::milli>(u->last_received - u->started).count());
+    }
+  }
+  std::sort(lat.begin(), lat.end());
+  auto pct = [&](double p) {
+    return lat.empty() ? 0.0 : lat[std::min(lat.size() - 1, static_cast<std::size_t>(p * lat.size()))];
+  };
+  double secs = std::chrono::duration<double>(t1 - t0).count();
+  std::printf("{\"ues\":%d,\"delivered\":%ld,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
+              "\"wake_to_last_ms_p50\":%.1f,\"wake_to_last_ms_p99\":%.1f,\"ues_drained\":%zu,"
+              "\"refused\":%d}\n",
+              a.ues, total, secs, secs > 0 ? total / secs : 0.0, pct(0.50), pct(0.99), lat.size(),
+              refused);
+  bool ok = a.expect == 0 || all_drained();
+  for (auto* u : ues) Close(u);
+  return ok && refused == 0 ? 0 : 1;
+}
+
+Args Parse(int argc, char** argv) {
+  Args a;
+  for (int i = 1; i < argc; ++i) {
+    std::string s = argv[i];
+    auto need = [&]() -> std::string {
+      if (i + 1 >= argc) Usage(("missing value for " + s).c_str());
+      return argv[++i];
+    };
+    if (s == "--server") a.server = need();
+    else if (s == "--ue") a.ue = need();
+    else if (s == "--prefix") a.prefix = need();
+    else if (s == "--psk-key") a.psk_key_hex = need();
+    else if (s == "--to") a.to = need();
+    else if (s == "--payload") a.payload = need();
+    else if (s == "--msg-id") a.msg_id = need();
+    else if (s == "--priority") a.priority = need();
+    else if (s == "--report") a.report = true;
+    else if (s == "--no-register") a.no_register = true;
+    else if (s == "--count") a.count = std::atoi(need().c_str());
+    else if (s == "--seconds") a.seconds = std::atoi(need().c_str());
+    else if (s == "--wakes") a.wakes = std::atoi(need().c_str());
+    else if (s == "--sleep-ms") a.sleep_ms = std::atoi(need().c_str());
+    else if (s == "--ues") a.ues = std::atoi(need().c_str());
+    else if (s == "--expect") a.expect = std::atoi(need().c_str());
+    else if (s == "--max-seg") a.max_seg = std::atoi(need().c_str());
+    else if (!s.empty() && s[0] != '-' && a.command.empty()) a.command = s;
+    else Usage(("unknown argument " + s).c_str());
+  }
+  if (a.command.empty()) Usage("a command is required");
+  return a;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a = Parse(argc, argv);
+  coap_startup();
+  coap_set_log_level(LOG_ERR);
+  g.ctx = coap_new_context(nullptr);
+  coap_context_set_block_mode(g.ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+  coap_register_response_handler(g.ctx, OnResponse);
+  coap_register_nack_handler(g.ctx, OnNack);
+  coap_resource_t* r = coap_resource_init(coap_make_str_const("msgin5g"), 0);
+  coap_register_request_handler(r, COAP_REQUEST_POST, OnMessage);
+  coap_add_resource(g.ctx, r);
+
+  int rc = 0;
+  if (a.command == "load") {
+    rc = Load(a);
+  } else {
+    Ue* ue = Open(a, a.ue);
+    if (a.command == "register") {
+      rc = Request(ue, RegBody(a, a.ue)) ? 0 : 1;
+    } else if (a.command == "deregister") {
+      rc = Request(ue, json::serialize(json::object{{"msgType", "DEREG"}, {"ueSvcId", a.ue}})) ? 0 : 1;
+    } else if (a.command == "send") {
+      auto colon = a.to.find(':');
+      if (colon == std::string::npos) Usage("--to TYPE:ID is required");
+      json::object o{{"msgType", "MSG"},
+                     {"oriAddr", {{"addrType", "UE"}, {"addr", a.ue}}},
+                     {"destAddr", {{"addrType", a.to.substr(0, colon)}, {"addr", a.to.substr(colon + 1)}}},
+                     {"msgId", a.msg_id.empty() ? "ue-msg-" + std::to_string(std::time(nullptr)) : a.msg_id},
+                     {"payload", a.payload},
+                     {"stoAndFwInd", true}};
+      if (a.report) o["delivStReqInd"] = true;
+      if (!a.priority.empty()) o["priority"] = a.priority;
+      rc = Request(ue, json::serialize(o)) ? 0 : 1;
+    } else if (a.command == "listen") {
+      rc = Listen(a, ue) ? 0 : 1;
+    } else if (a.command == "cycle") {
+      for (int k = 0; k < a.wakes && rc == 0; ++k) {
+        rc = Listen(a, ue) ? 0 : 1;
+        Close(ue);  // asleep: the socket is gone, the next wake comes from a new port
+        coap_io_process(g.ctx, a.sleep_ms);
+        ue = Open(a, a.ue);
+      }
+    } else {
+      Usage("unknown command");
+    }
+    Close(ue);
+  }
+  coap_free_context(g.ctx);
+  coap_cleanup();
+  return rc;
+}
