@@ -226,7 +226,23 @@ void DeliveryEngine::Add(std::vector<QueuedEntry> entries) {
 }
 
 void DeliveryEngine::SetRoutes(std::shared_ptr<const RouteTable> routes) {
-  Post([this, r = std::move(routes)]() mutable { SetRoutesOnLoop(std::move(r)); });
+  // Coalesced: a burst of changes (10,000 UEs waking at once) is applied as its latest snapshot,
+  // once per engine pass, instead of one full re-placement per change.
+  {
+    std::lock_guard<std::mutex> lock(routes_mu_);
+    next_routes_ = std::move(routes);
+    if (routes_posted_) return;
+    routes_posted_ = true;
+  }
+  Post([this] {
+    std::shared_ptr<const RouteTable> latest;
+    {
+      std::lock_guard<std::mutex> lock(routes_mu_);
+      latest = std::move(next_routes_);
+      routes_posted_ = false;
+    }
+    if (latest) SetRoutesOnLoop(std::move(latest));
+  });
 }
 
 void DeliveryEngine::GetCounts(std::function<void(Counts)> done) {

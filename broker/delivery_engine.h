@@ -178,6 +178,10 @@ class DeliveryEngine {
   bool stopped_ = false;
   std::thread thread_;
 
+  std::mutex routes_mu_;
+  std::shared_ptr<const RouteTable> next_routes_;  // under routes_mu_: the latest SetRoutes
+  bool routes_posted_ = false;                     // under routes_mu_
+
   // Engine thread only.
   std::shared_ptr<const RouteTable> routes_;
   std::unordered_map<std::uint64_t, Entry> entries_;

@@ -235,16 +235,23 @@ void DurableBroker::Submit(storage::Store::Op fn, storage::Store::Done done, std
 void DurableBroker::RebuildRoutes() {
   auto t = std::make_shared<RouteTable>();
   for (const auto& [id, r] : registrations_) t->as_targets[r.as_svc_id] = r.target_uri;
-  for (const auto& [id, u] : ues_) {
-    if (asleep_.count(id) != 0) continue;
-    t->ues[id] = {u.endpoint, u.max_segment_bytes != 0 ? u.max_segment_bytes
-                                                       : options_.ue_max_segment_bytes};
-  }
+  t->ues = ue_routes_;
   t->rules = rules_;
   for (const auto& g : options_.gateways) t->gateways[g.name] = g;
   t->broadcast_gateway = options_.broadcast_gateway;
   routes_ = t;
   if (engine_) engine_->SetRoutes(std::move(t));
+}
+
+void DurableBroker::PublishUe(const std::string& ue_id) {
+  auto it = ues_.find(ue_id);
+  if (it == ues_.end() || asleep_.count(ue_id) != 0) {
+    ue_routes_->Erase(ue_id);
+    return;
+  }
+  const auto& u = it->second;
+  ue_routes_->Put(ue_id, {u.endpoint, u.max_segment_bytes != 0 ? u.max_segment_bytes
+                                                               : options_.ue_max_segment_bytes});
 }
 
 void DurableBroker::Load(const storage::RecoveredState& state) {
@@ -256,7 +263,10 @@ void DurableBroker::Load(const storage::RecoveredState& state) {
   for (const auto& t : state.topics) topics_[t.topic][t.subscriber] = t.expiry_ms;
   rules_ = state.routing_rules;
   for (const auto& p : state.client_policies) client_policies_[p.client_id] = p.json;
-  for (const auto& u : state.ue_registrations) ues_[u.ue_id] = u;
+  for (const auto& u : state.ue_registrations) {
+    ues_[u.ue_id] = u;
+    PublishUe(u.ue_id);
+  }
   std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
     return std::tie(a.order, a.name) < std::tie(b.order, b.name);
   });
@@ -748,7 +758,9 @@ void DurableBroker::RegisterUe(UeRegistration registration, std::function<void(S
       [this, reg = std::move(registration)](Txn& txn) mutable {
         txn.PutUeRegistration(reg);
         asleep_.erase(reg.ue_id);
-        ues_[reg.ue_id] = std::move(reg);
+        std::string id = reg.ue_id;
+        ues_[id] = std::move(reg);
+        PublishUe(id);
         RebuildRoutes();  // unparks the UE's stored messages
         return Status::Ok();
       },
@@ -760,6 +772,7 @@ void DurableBroker::DeregisterUe(std::string ue_id, std::function<void(Status)> 
       [this, id = std::move(ue_id)](Txn& txn) {
         if (ues_.erase(id) == 0) return Status::NotFound("UE " + id + " is not registered");
         asleep_.erase(id);
+        PublishUe(id);
         txn.DeleteUeRegistration(id);
         RebuildRoutes();
         return Status::Ok();
@@ -779,7 +792,10 @@ void DurableBroker::UeContact(std::string ue_id, std::string endpoint,
           txn.PutUeRegistration(it->second);
           woke = true;
         }
-        if (woke) RebuildRoutes();
+        if (woke) {
+          PublishUe(id);
+          RebuildRoutes();
+        }
         return Status::Ok();
       },
       std::move(done));
@@ -788,7 +804,10 @@ void DurableBroker::UeContact(std::string ue_id, std::string endpoint,
 void DurableBroker::UeUnreachable(std::string ue_id) {
   Submit(
       [this, id = std::move(ue_id)](Txn&) {
-        if (ues_.count(id) != 0 && asleep_.insert(id).second) RebuildRoutes();
+        if (ues_.count(id) != 0 && asleep_.insert(id).second) {
+          PublishUe(id);
+          RebuildRoutes();
+        }
         return Status::Ok();
       },
       [](Status) {});

@@ -179,6 +179,9 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   std::unordered_map<std::string, std::string> registration_by_svc_;  // asSvcId -> id
   std::unordered_map<std::string, UeRegistration> ues_;               // by UE Service ID
   std::unordered_set<std::string> asleep_;  // registered UEs that stopped answering (no route)
+  std::shared_ptr<RouteTable::UeDirectory> ue_routes_ = std::make_shared<RouteTable::UeDirectory>();
+  // Publishes `ue_id`'s route (registered and awake) or its absence into ue_routes_.
+  void PublishUe(const std::string& ue_id);
   std::map<std::string, GroupRecord> groups_;
   std::map<std::string, std::map<Address, std::int64_t>> topics_;  // topic -> subscriber -> expiry
   std::vector<RoutingRuleRecord> rules_;

@@ -32,12 +32,12 @@ std::optional<Route> RouteTable::Resolve(const Address& a) const {
         if (!rule.gateway.empty()) return GatewayRoute(gateways, rule.gateway);
         break;  // direct over MSGin5G-1
       }
-      auto it = ues.find(a.id);
-      if (it == ues.end() || it->second.endpoint.empty()) return std::nullopt;  // not registered
+      auto ue = ues ? ues->Find(a.id) : std::nullopt;
+      if (!ue || ue->endpoint.empty()) return std::nullopt;  // not registered, or asleep
       Route r;
       r.kind = Route::Kind::kUe;
-      r.base = it->second.endpoint;
-      r.max_segment_bytes = it->second.max_segment_bytes;
+      r.base = ue->endpoint;
+      r.max_segment_bytes = ue->max_segment_bytes;
       return r;
     }
     case AddressType::kBroadcast:

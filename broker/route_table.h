@@ -4,6 +4,8 @@
 #pragma once
 
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -19,12 +21,35 @@ struct RouteTable {
   std::vector<RoutingRuleRecord> rules;                      // sorted by (order, name)
   std::map<std::string, GatewayInfo> gateways;               // by name
   std::string broadcast_gateway;
-  // UEs registered over MSGin5G-1: endpoint and segment size (the UE's or the default).
+  // UEs registered over MSGin5G-1 and awake: endpoint and segment size (the UE's or the default).
+  // Unlike the rest of the table this part is shared and updated in place (under its own lock):
+  // copying 10,000 UE routes for each of 10,000 REGs would be quadratic.
   struct UeRoute {
     std::string endpoint;
     std::size_t max_segment_bytes = 0;
   };
-  std::unordered_map<std::string, UeRoute> ues;
+  class UeDirectory {
+   public:
+    std::optional<UeRoute> Find(const std::string& ue_id) const {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = routes_.find(ue_id);
+      if (it == routes_.end()) return std::nullopt;
+      return it->second;
+    }
+    void Put(const std::string& ue_id, UeRoute r) {
+      std::lock_guard<std::mutex> lock(mu_);
+      routes_[ue_id] = std::move(r);
+    }
+    void Erase(const std::string& ue_id) {
+      std::lock_guard<std::mutex> lock(mu_);
+      routes_.erase(ue_id);
+    }
+
+   private:
+    mutable std::mutex mu_;
+    std::unordered_map<std::string, UeRoute> routes_;
+  };
+  std::shared_ptr<const UeDirectory> ues;  // null: no UE is reachable
 
   // The route for `recipient`, or nullopt: an AS without a registration (or without targetUri), a UE
   // reached directly (no rule, or a rule without gateway) that is not registered over MSGin5G-1, a

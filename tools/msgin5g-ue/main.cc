@@ -15,6 +15,7 @@
 //          --psk-key HEX (DTLS-PSK with identity = the UE id; then the port is the coaps one)
 // Exit codes: 0 success, 1 a request failed or was refused, 2 usage.
 #include <arpa/inet.h>
+#include <sys/resource.h>
 
 #include <coap3/coap.h>
 
@@ -24,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,7 +68,9 @@ struct Ue {
   std::string psk_key;
   int answers = 0;          // responses to our requests
   int failures = 0;         // 4.xx/5.xx or no answer
-  int received = 0;         // messages from the server
+  int received = 0;         // distinct messages from the server (by msgId)
+  int duplicates = 0;       // the same msgId again (a retransmission, or at-least-once redelivery)
+  std::set<std::string> seen;
   std::string last_answer;
   Clock::time_point started{}, last_received{};
   std::vector<std::string> lines;  // received bodies, printed in order (single-UE modes)
@@ -107,9 +111,13 @@ void OnMessage(coap_resource_t*, coap_session_t* s, const coap_pdu_t* req, const
     }
   }
   if (ue != nullptr) {
-    ue->received++;
-    ue->last_received = Clock::now();
-    if (g.print) ue->lines.push_back(body);
+    if (!ue->seen.insert(msg_id).second) {
+      ue->duplicates++;
+    } else {
+      ue->received++;
+      ue->last_received = Clock::now();
+      if (g.print) ue->lines.push_back(body);
+    }
   }
   g.last_activity = Clock::now();
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
@@ -285,10 +293,11 @@ int Load(const Args& a) {
   }
   auto t1 = Clock::now();
   std::vector<double> lat;
-  long total = 0;
+  long total = 0, dups = 0;
   int refused = 0;
   for (auto* u : ues) {
     total += u->received;
+    dups += u->duplicates;
     refused += u->failures;
     if (u->received > 0) {
       lat.push_back(std::chrono::duration<double, std::milli>(u->last_received - u->started).count());
@@ -301,9 +310,9 @@ int Load(const Args& a) {
   double secs = std::chrono::duration<double>(t1 - t0).count();
   std::printf("{\"ues\":%d,\"delivered\":%ld,\"seconds\":%.3f,\"msgs_per_s\":%.0f,"
               "\"wake_to_last_ms_p50\":%.1f,\"wake_to_last_ms_p99\":%.1f,\"ues_drained\":%zu,"
-              "\"refused\":%d}\n",
+              "\"refused\":%d,\"duplicates\":%ld}\n",
               a.ues, total, secs, secs > 0 ? total / secs : 0.0, pct(0.50), pct(0.99), lat.size(),
-              refused);
+              refused, dups);
   bool ok = a.expect == 0 || all_drained();
   for (auto* u : ues) Close(u);
   return ok && refused == 0 ? 0 : 1;
@@ -345,6 +354,12 @@ Args Parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Args a = Parse(argc, argv);
+  // load: one socket per simulated UE.
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   coap_startup();
   coap_set_log_level(LOG_ERR);
   g.ctx = coap_new_context(nullptr);

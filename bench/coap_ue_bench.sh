@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# 10,000 sleeping UEs wake once and drain (issue "MSGin5G-1"): an AS stores PER_UE messages for
+# each of UES UEs that are not registered (so every message is parked), then msgin5g-ue's load
+# mode wakes every UE once (REG from its own UDP socket, 256 at a time) and counts what arrives.
+# Prints delivered msgs/s, p50/p99 time from a UE's REG to its last message, and msgin5gd's RSS.
+# Usage: bench/coap_ue_bench.sh [UES] [PER_UE] [PAYLOAD_BYTES]   (defaults 10000 2 100)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+UES=${1:-10000}
+PER=${2:-2}
+BYTES=${3:-100}
+source bench/lib.sh
+ensure_built
+UE_TOOL=./build/tools/msgin5g-ue
+[ -x "$UE_TOOL" ] || ninja -C build msgin5g-ue >/dev/null
+
+work=$(mktemp -d)
+cleanup() { kill "${DAEMON_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$DAEMON_PID/status"; }
+
+start_daemon "$work" "$work/data" --set api.threads=1
+coap_port=$(python3 -c "import json;print(json.load(open('$work/ready.json'))['coap_port'])")
+total=$((UES * PER))
+echo "storing $total messages for $UES sleeping UEs..."
+"$LOAD" "http://$SBI/msgs-msgdelivery/v1/deliver-as-message" "$total" 4 32 "$BYTES" "$UES" bench \
+  > "$work/load.out"
+for _ in $(seq 600); do
+  [ "$(metric 'msgin5g_delivery_pending_entries{state="unrouted"}')" -ge "$total" ] && break
+  sleep 0.1
+done
+rss_before=$(rss_mb)
+"$UE_TOOL" load --server "127.0.0.1:$coap_port" --ues "$UES" --expect "$PER" --seconds 30 \
+  --prefix ue- > "$work/ue.out" || true
+rss_after=$(rss_mb)
+pending=$(metric msgin5g_delivery_pending_entries)
+echo "machine: $(nproc) cores; $UES UEs x $PER messages of $BYTES bytes; msgin5gd api.threads=1"
+echo "store (accept_load): $(cat "$work/load.out")"
+echo "wake and drain (msgin5g-ue load): $(cat "$work/ue.out")"
+echo "msgin5gd RSS: ${rss_before} MB with everything parked, ${rss_after} MB after the drain; entries still pending: $pending"
