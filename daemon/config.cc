@@ -275,6 +275,7 @@ Status SetGatewayKey(Config& c, const std::string& name, std::string_view key,
     c.gateways.push_back(Config::Gateway{name, "", "", 0});
     it = std::prev(c.gateways.end());
   }
+  if (key.empty()) return Status::Ok();  // declared, no keys
   const std::string where = origin + ": gateways." + name + "." + std::string(key);
   if (key == "type" || key == "api_root") {
     if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
@@ -305,6 +306,11 @@ Status ApplyNamedTables(Config& c, std::string_view section, const toml::node& n
       return Status::InvalidArgument(origin + ": " + sec + "." + std::string(name.str()) +
                                      " must be a table");
     }
+    // A table with no keys still declares its entry (a client with the default policy); the
+    // empty key asks the setter only to create it.
+    if (t->empty()) {
+      MSGIN5G_RETURN_IF_ERROR(set(c, std::string(name.str()), "", toml::value<bool>(false), origin));
+    }
     for (const auto& [key, value] : *t) {
       MSGIN5G_RETURN_IF_ERROR(set(c, std::string(name.str()), key.str(), value, origin));
     }
@@ -333,6 +339,7 @@ Status SetClientKey(Config& c, const std::string& id, std::string_view key, cons
     it = std::prev(c.clients.end());
     it->id = id;
   }
+  if (key.empty()) return Status::Ok();  // declared, no keys: the default policy
   const std::string where = origin + ": clients." + id + "." + std::string(key);
   std::string* str = key == "secret_hash"    ? &it->secret_hash
                      : key == "tls_identity" ? &it->tls_identity
@@ -366,13 +373,14 @@ Status SetClientKey(Config& c, const std::string& id, std::string_view key, cons
 Status SetUeKey(Config& c, const std::string& id, std::string_view key, const toml::node& value,
                 const std::string& origin) {
   const std::string where = origin + ": ues." + id + "." + std::string(key);
-  if (key != "psk_key") return Status::InvalidArgument(where + ": unknown key (psk_key)");
-  if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
   auto it = std::find_if(c.ues.begin(), c.ues.end(), [&](const Config::Ue& u) { return u.id == id; });
   if (it == c.ues.end()) {
     c.ues.push_back(Config::Ue{id, ""});
     it = std::prev(c.ues.end());
   }
+  if (key.empty()) return Status::Ok();  // declared; validation asks for psk_key
+  if (key != "psk_key") return Status::InvalidArgument(where + ": unknown key (psk_key)");
+  if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
   it->psk_key_hex = *value.value<std::string>();
   return Status::Ok();
 }
@@ -386,6 +394,7 @@ Status SetIssuerKey(Config& c, const std::string& name, std::string_view key,
     c.issuers.push_back(Config::Issuer{name, name, ""});
     it = std::prev(c.issuers.end());
   }
+  if (key.empty()) return Status::Ok();  // declared; validation asks for public_key_file
   const std::string where = origin + ": issuers." + name + "." + std::string(key);
   if (key != "issuer" && key != "public_key_file") {
     return Status::InvalidArgument(where + ": unknown key (issuer, public_key_file)");

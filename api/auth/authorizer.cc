@@ -217,10 +217,11 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
     Refused(req, outcome::kMissingToken, req.peer_identity.empty()
                                               ? "no verified TLS client identity"
                                               : "TLS identity names no configured client");
-    return MakeProblem(401, cause::kMissingAccessToken,
-                       req.peer_identity.empty()
-                           ? "a client certificate or TLS-PSK identity is required"
-                           : "the TLS client identity is not a configured client");
+    // RFC 9110 §15.5.2: a 401 carries a challenge; a Bearer token is accepted in this mode too.
+    return Challenge(401, "", cause::kMissingAccessToken,
+                     req.peer_identity.empty()
+                         ? "a client certificate or TLS-PSK identity is required"
+                         : "the TLS client identity is not a configured client");
   }
 
   if (policy != nullptr) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <type_traits>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -53,6 +54,18 @@ class H1ServerSession final : public Connection,
   void GracefulShutdown() override {
     shutting_down_ = true;
     if (!busy_) Abort();  // idle between requests: nothing to drain
+  }
+
+  // An orderly close after the last answer: over TLS a close_notify first (RFC 8446 §6.1), so the
+  // client can tell the end of the answer from a truncation; bounded by a short timer.
+  void Close() {
+    if constexpr (std::is_same_v<Stream, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>) {
+      if (closed_) return;
+      ArmTimer(std::chrono::milliseconds(1000));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->Abort(); });
+    } else {
+      Abort();
+    }
   }
 
   void Abort() override {
@@ -210,8 +223,12 @@ class H1ServerSession final : public Connection,
                        [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
                          self->busy_ = false;
                          self->pinned_.reset();
-                         if (ec || !res->keep_alive()) {
+                         if (ec) {
                            self->Abort();
+                           return;
+                         }
+                         if (!res->keep_alive()) {
+                           self->Close();
                            return;
                          }
                          self->ReadHeader();

@@ -762,9 +762,7 @@ TEST_F(SecurityE2E, EmptyClientTableDefinesAClient) {
   ASSERT_NE(conf.ToToml().find("[clients.bare]\n"), std::string::npos);
   ASSERT_TRUE(Start(conf));
   EXPECT_EQ(Admin("GET", "/clients/as-1").status, 200);
-  // PRODUCT BUG (kept failing on purpose): a [clients.ID] table without keys is silently dropped
-  // (daemon/config.cc: ApplyNamedTables only creates the client in SetClientKey, once per key),
-  // so the startup log says "clients=1" and the client does not exist; --check-config accepts it.
+  // A [clients.ID] table without keys declares a client with the default policy.
   auto bare = Admin("GET", "/clients/bare");
   EXPECT_EQ(bare.status, 200) << bare.body;
   EXPECT_NE(d().log().find("clients=2"), std::string::npos) << d().log();
@@ -786,9 +784,7 @@ TEST_F(SecurityE2E, TlsModeUnauthorizedCarriesAChallenge) {
   auto r = Deliver(AsMessage("as-1", "UE", "ue-12", "nochallenge-1"), "");
   EXPECT_EQ(r.status, 401) << r.body;
   EXPECT_EQ(Str(Json(r.body), "cause"), "MISSING_ACCESS_TOKEN") << r.body;
-  // PRODUCT BUG (kept failing on purpose): in security.mode = tls the 401 has no WWW-Authenticate
-  // at all (api/auth/authorizer.cc, Authorizer::Check, the kTls branch uses MakeProblem, not
-  // Challenge). A Bearer challenge applies: a Bearer token is accepted in this mode too.
+  // RFC 9110 §15.5.2: a 401 carries a challenge (Bearer: a token is accepted in this mode too).
   EXPECT_TRUE(Header(r.headers, "www-authenticate").has_value())
       << "401 without WWW-Authenticate:\n" << r.headers;
 }
@@ -810,10 +806,8 @@ TEST_F(SecurityE2E, TlsHttp1ConnectionCloseSendsCloseNotify) {
   auto r = SClient(Psk("psk-1", kPskKey), "POST", kDeliverAs,
                    AsMessage("as-1", "UE", "ue-12", "close-1"), &report);
   EXPECT_EQ(r.status, 200) << report;
-  // PRODUCT BUG (kept failing on purpose): after answering a "Connection: close" request over TLS,
-  // the HTTP/1.1 session closes the TCP socket without SSL_shutdown (api/http/h1_server_session.cc,
-  // Abort(): lowest_layer().shutdown/close). OpenSSL 3 clients report "unexpected eof while
-  // reading" and s_client exits 1; a client cannot tell the end of the answer from a truncation.
+  // After answering a "Connection: close" request over TLS the server sends close_notify
+  // (RFC 8446 §6.1): without it OpenSSL 3 clients report "unexpected eof while reading".
   EXPECT_EQ(report.find("unexpected eof"), std::string::npos) << report;
   EXPECT_EQ(r.exit_code, 0) << report;
 }
