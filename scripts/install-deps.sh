@@ -14,7 +14,7 @@ PKGS=(
   libcoap3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for tests and benchmarks
-  curl nghttp2-client nghttp2-server openssl prometheus python3
+  curl nghttp2-client nghttp2-server openssl prometheus python3 libcoap3-bin
 )
 
 source "$(dirname "$0")/apt-lib.sh"
