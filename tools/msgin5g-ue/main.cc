@@ -12,7 +12,9 @@
 //                 and drains its pending messages; prints delivered msgs/s, the p50/p99 time from
 //                 its REG to its last expected message, and a summary line as JSON
 // Options: --server HOST:PORT (default 127.0.0.1:5683), --ue ID (default ue-1), --prefix P (load),
-//          --psk-key HEX (DTLS-PSK with identity = the UE id; then the port is the coaps one)
+//          --psk-key HEX (DTLS-PSK with identity = the UE id; then the port is the coaps one),
+//          --timeout S (wait for one answer, default 30; a wrong PSK key is never answered),
+//          --max-seg N (maxSegSize declared at REG)
 // Exit codes: 0 success, 1 a request failed or was refused, 2 usage.
 #include <arpa/inet.h>
 #include <sys/resource.h>
@@ -45,6 +47,7 @@ struct Args {
   std::string to, payload, msg_id, priority;
   bool report = false, no_register = false;
   int count = 0, seconds = 10, wakes = 1, sleep_ms = 1000, ues = 1, expect = 0, max_seg = 0;
+  int timeout = 30;  // seconds to wait for the answer to one request
 };
 
 [[noreturn]] void Usage(const char* why) {
@@ -223,12 +226,12 @@ std::string RegBody(const Args& a, const std::string& id) {
   return json::serialize(o);
 }
 
-// One request, waiting for its final answer; prints it; true on 2.xx.
-bool Request(Ue* ue, const std::string& body) {
+// One request, waiting up to `timeout_s` for its final answer; prints it; true on 2.xx.
+bool Request(Ue* ue, const std::string& body, int timeout_s) {
   int before = ue->answers;
   Post(ue, body);
-  if (!RunUntil([&] { return ue->answers > before; }, std::chrono::seconds(30))) {
-    std::fprintf(stderr, "msgin5g-ue: no answer within 30 s\n");
+  if (!RunUntil([&] { return ue->answers > before; }, std::chrono::seconds(timeout_s))) {
+    std::fprintf(stderr, "msgin5g-ue: no answer within %d s\n", timeout_s);
     return false;
   }
   std::printf("%s\n", ue->last_answer.c_str());
@@ -244,10 +247,11 @@ void FlushLines(Ue* ue) {
 // Registers (unless told not to) and prints what arrives until `count` messages or `seconds`
 // without any.
 bool Listen(const Args& a, Ue* ue) {
-  if (!a.no_register && !Request(ue, RegBody(a, ue->id))) return false;
+  // Counted from before the REG: waiting messages often arrive before the REG's own answer.
+  int target = ue->received + a.count;
+  if (!a.no_register && !Request(ue, RegBody(a, ue->id), a.timeout)) return false;
   std::fflush(stdout);
   g.last_activity = Clock::now();
-  int target = ue->received + a.count;
   while (a.count == 0 || ue->received < target) {
     coap_io_process(g.ctx, 20);
     FlushLines(ue);
@@ -343,6 +347,7 @@ Args Parse(int argc, char** argv) {
     else if (s == "--ues") a.ues = std::atoi(need().c_str());
     else if (s == "--expect") a.expect = std::atoi(need().c_str());
     else if (s == "--max-seg") a.max_seg = std::atoi(need().c_str());
+    else if (s == "--timeout") a.timeout = std::atoi(need().c_str());
     else if (!s.empty() && s[0] != '-' && a.command.empty()) a.command = s;
     else Usage(("unknown argument " + s).c_str());
   }
@@ -376,9 +381,12 @@ int main(int argc, char** argv) {
   } else {
     Ue* ue = Open(a, a.ue);
     if (a.command == "register") {
-      rc = Request(ue, RegBody(a, a.ue)) ? 0 : 1;
+      rc = Request(ue, RegBody(a, a.ue), a.timeout) ? 0 : 1;
     } else if (a.command == "deregister") {
-      rc = Request(ue, json::serialize(json::object{{"msgType", "DEREG"}, {"ueSvcId", a.ue}})) ? 0 : 1;
+      rc = Request(ue, json::serialize(json::object{{"msgType", "DEREG"}, {"ueSvcId", a.ue}}),
+                   a.timeout)
+               ? 0
+               : 1;
     } else if (a.command == "send") {
       auto colon = a.to.find(':');
       if (colon == std::string::npos) Usage("--to TYPE:ID is required");
@@ -390,7 +398,7 @@ int main(int argc, char** argv) {
                      {"stoAndFwInd", true}};
       if (a.report) o["delivStReqInd"] = true;
       if (!a.priority.empty()) o["priority"] = a.priority;
-      rc = Request(ue, json::serialize(o)) ? 0 : 1;
+      rc = Request(ue, json::serialize(o), a.timeout) ? 0 : 1;
     } else if (a.command == "listen") {
       rc = Listen(a, ue) ? 0 : 1;
     } else if (a.command == "cycle") {

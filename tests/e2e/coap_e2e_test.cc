@@ -1,0 +1,488 @@
+// MSGin5G-1 (CoAP, docs/coap.md) end to end: the real msgin5gd, the real msgin5g-ue simulator and
+// the real coap-client-openssl (libcoap3-bin) on loopback, a real HTTP/2 test AS
+// (tests/support/receiver.h) on the SBI side. Nothing is mocked.
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "tests/support/client_thread.h"
+#include "tests/support/daemon_harness.h"
+#include "tests/support/metric_value.h"
+#include "tests/support/receiver.h"
+#include "tests/support/test_util.h"
+
+namespace msgin5g {
+namespace {
+
+using namespace std::chrono_literals;
+namespace ts = testing_support;
+using api::http::ClientRequest;
+
+const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";
+
+// The simulator sits next to the daemon in the build tree: BUILD/daemon/msgin5gd ->
+// BUILD/tools/msgin5g-ue.
+std::string UePath() {
+  return std::filesystem::path(ts::DaemonPath()).parent_path().parent_path().string() +
+         "/tools/msgin5g-ue";
+}
+
+boost::json::object Json(const std::string& s) {
+  boost::json::error_code ec;
+  auto v = boost::json::parse(s, ec);
+  if (ec || !v.is_object()) return {};
+  return v.as_object();
+}
+
+std::string Str(const boost::json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::string Addr(const boost::json::object& o, const char* key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_object() ? Str(v->as_object(), "addr") : std::string();
+}
+
+// The JSON objects among `text`'s lines (msgin5g-ue listen prints its REG answer as "2.01 {...}",
+// then every received body as one JSON line).
+std::vector<boost::json::object> JsonLines(const std::string& text) {
+  std::vector<boost::json::object> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] == '{') out.push_back(Json(line));
+  }
+  return out;
+}
+
+// 32 hex digits of an ASCII key: coap-client-openssl's -k takes the key as text, msgin5gd's
+// [ues.ID] psk_key and msgin5g-ue's --psk-key as hex.
+std::string Hex(const std::string& s) {
+  static const char* d = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    out.push_back(d[c >> 4]);
+    out.push_back(d[c & 15]);
+  }
+  return out;
+}
+
+class CoapE2E : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> extra = {}) {
+    daemon_ = std::make_unique<ts::Daemon>(dir_.File("data"), dir_.path(), std::move(extra));
+  }
+  ts::Daemon& d() { return *daemon_; }
+  std::string coap_server() { return "127.0.0.1:" + std::to_string(d().coap_port()); }
+  std::string coaps_server() { return "127.0.0.1:" + std::to_string(d().coaps_port()); }
+  std::string coap_uri() { return "coap://" + coap_server() + "/msgin5g"; }
+
+  // msgin5g-ue with `args` (options and command), run to its end.
+  ts::RunResult Ue(std::vector<std::string> args, std::chrono::milliseconds timeout = 40s) {
+    args.insert(args.begin(), UePath());
+    return ts::Run(args, "", timeout);
+  }
+  // coap-client-openssl POST /msgin5g with a JSON `body` (Content-Format 50). It exits 0 even on
+  // an error code; the answer is on stdout (2.xx) or "4.03 {...}" on stderr.
+  ts::RunResult CoapPost(const std::string& body, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {"coap-client-openssl", "-m", "post", "-t", "50", "-B", "10"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.insert(argv.end(), {"-e", body, coap_uri()});
+    return ts::Run(argv, "", 30s);
+  }
+
+  api::http::Response Post(const std::string& path, const std::string& body) {
+    ClientRequest req;
+    req.url = "http://" + d().sbi() + path;
+    req.headers.push_back({"content-type", "application/json"});
+    req.body = body;
+    auto r = client_.Call(std::move(req));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : api::http::Response{};
+  }
+  ts::CurlResult Admin(const std::string& path) {
+    return ts::Curl({"http://" + d().admin() + "/admin/v1" + path});
+  }
+  void RegisterAs(const std::string& svc, const std::string& target) {
+    auto r = Post("/msgs-asregistration/v1/registrations",
+                  R"({"asSvcId":")" + svc + R"(","targetUri":")" + target + R"("})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  // AS as-1 -> UE `ue`, stored and forwarded; `extra` starts with a comma.
+  void SendToUe(const std::string& ue, const std::string& msg_id, const std::string& payload,
+                const std::string& extra = "") {
+    auto r = Post(kDeliverAs, R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":")" +
+                                  ue + R"("},"msgId":")" + msg_id +
+                                  R"(","stoAndFwInd":true,"payload":")" + payload + "\"" + extra +
+                                  "}");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  std::uint64_t QueueCount(const std::string& type, const std::string& addr) {
+    auto j = Json(Admin("/queues/" + type + "/" + addr).body);
+    return j.contains("count") ? j["count"].to_number<std::uint64_t>() : ~0ull;
+  }
+  bool QueueDrains(const std::string& type, const std::string& addr, std::chrono::seconds timeout) {
+    return ts::WaitFor([&] { return QueueCount(type, addr) == 0; }, timeout);
+  }
+  double Metric(const std::string& series) {
+    return ts::MetricValue(ts::Curl({"http://" + d().metrics() + "/metrics"}).body, series);
+  }
+  // The admin stats' queued counts by priority, as one string ("HIGH/MIDDLE/LOW").
+  std::string Queued() {
+    auto j = Json(Admin("/stats").body);
+    if (!j.contains("queued")) return "?";
+    auto& q = j["queued"].as_object();
+    return std::to_string(q["HIGH"].to_number<std::uint64_t>()) + "/" +
+           std::to_string(q["MIDDLE"].to_number<std::uint64_t>()) + "/" +
+           std::to_string(q["LOW"].to_number<std::uint64_t>());
+  }
+
+  ts::TempDir dir_;
+  ts::Receiver as_;
+  ts::ClientThread client_;
+  std::unique_ptr<ts::Daemon> daemon_;
+};
+
+// The issue's check: UE A registers and goes away; an AS sends it 10 messages of mixed priority
+// with delivery reports asked for. The server's CON POST to A's old socket is never answered, so
+// A is taken as asleep and all 10 park. When A registers again (msgin5g-ue listen) every message
+// arrives exactly once, HIGH before MIDDLE before LOW, the AS gets 10 REPT_DELY_SUCCESS and A's
+// queue is empty.
+TEST_F(CoapE2E, SleepingUeGetsEverythingInPriorityOrderWhenItRegistersAgain) {
+  Start({"--set", "coap.ack_timeout_ms=1000", "--set", "coap.max_retransmit=1"});
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-1", as_.as_target("as-1"));
+
+  auto reg = Ue({"--server", coap_server(), "--ue", "ue-A", "register"});
+  ASSERT_EQ(reg.exit_code, 0) << reg.out << reg.err;
+  auto reg_answer = reg.out.substr(reg.out.find('{'));
+  EXPECT_EQ(reg.out.rfind("2.01 ", 0), 0u) << reg.out;
+  auto ra = Json(reg_answer);
+  EXPECT_EQ(Str(ra, "msgType"), "REG") << reg.out;
+  EXPECT_EQ(Str(ra, "ueSvcId"), "ue-A") << reg.out;
+  // The process has exited: its socket is gone, the server still has its session.
+
+  const std::vector<std::string> priorities = {"LOW",    "HIGH", "MIDDLE", "MIDDLE", "LOW",
+                                               "HIGH",   "MIDDLE", "LOW",  "HIGH",   "MIDDLE"};
+  std::map<std::string, int> rank;  // msgId -> 0 HIGH, 1 MIDDLE, 2 LOW
+  for (std::size_t i = 0; i < priorities.size(); ++i) {
+    const std::string id = "a-" + std::to_string(i);
+    rank[id] = priorities[i] == "HIGH" ? 0 : priorities[i] == "MIDDLE" ? 1 : 2;
+    SendToUe("ue-A", id, "hello " + id,
+             R"(,"delivStReqInd":true,"priority":")" + priorities[i] + "\"");
+  }
+  // ack_timeout 1 s, one retransmission: within ~4.5 s the first CON POST is given up and A
+  // sleeps; all 10 entries then wait parked.
+  const std::string unrouted = R"(msgin5g_delivery_pending_entries{state="unrouted"})";
+  ASSERT_TRUE(ts::WaitFor([&] { return Metric(unrouted) == 10; }, 15s))
+      << "unrouted " << Metric(unrouted) << "\n" << d().log();
+  EXPECT_EQ(QueueCount("UE", "ue-A"), 10u);
+  EXPECT_TRUE(as_.received("/deliver-report").empty());
+
+  auto listen = Ue({"--server", coap_server(), "--ue", "ue-A", "listen", "--count", "10",
+                    "--seconds", "10"});
+  // `listen --count N` counts from before the REG (the first MSG often beats the REG's answer)
+  // and exits 0 as soon as the Nth arrives.
+  EXPECT_EQ(listen.exit_code, 0) << listen.out << listen.err;
+  EXPECT_EQ(listen.out.rfind("2.01 ", 0), 0u) << listen.out;  // REG answered first
+  std::vector<std::string> order;
+  std::map<std::string, int> times;
+  for (const auto& m : JsonLines(listen.out)) {
+    if (Str(m, "msgType") == "REG") continue;
+    EXPECT_EQ(Str(m, "msgType"), "MSG") << boost::json::serialize(m);
+    const std::string id = Str(m, "msgId");
+    EXPECT_EQ(Addr(m, "destAddr"), "ue-A");
+    EXPECT_EQ(Addr(m, "oriAddr"), "as-1");
+    EXPECT_EQ(Str(m, "payload"), "hello " + id);
+    if (times[id]++ == 0) order.push_back(id);
+  }
+  ASSERT_EQ(order.size(), 10u) << listen.out;
+  for (const auto& [id, n] : times) EXPECT_EQ(n, 1) << id << " printed twice";
+  for (std::size_t i = 1; i < order.size(); ++i) {
+    EXPECT_LE(rank[order[i - 1]], rank[order[i]])
+        << "position " << i << ": " << order[i - 1] << " before " << order[i] << "\n"
+        << listen.out;
+  }
+
+  ASSERT_TRUE(as_.WaitFor("/as/as-1/deliver-report", 10, 10s)) << d().log();
+  std::set<std::string> reported;
+  for (const auto& r : as_.received("/as/as-1/deliver-report")) {
+    auto j = Json(r.body);
+    EXPECT_EQ(Str(j, "delivSt"), "REPT_DELY_SUCCESS") << r.body;
+    EXPECT_EQ(Addr(j, "oriAddr"), "ue-A") << r.body;  // the recipient reports
+    EXPECT_EQ(Addr(j, "destAddr"), "as-1") << r.body;
+    reported.insert(Str(j, "msgId"));
+  }
+  std::set<std::string> expected;
+  for (const auto& [id, r] : rank) expected.insert(id);
+  EXPECT_EQ(reported, expected);
+  EXPECT_TRUE(QueueDrains("UE", "ue-A", 5s)) << QueueCount("UE", "ue-A");
+  EXPECT_TRUE(ts::WaitFor([&] { return Metric(unrouted) == 0; }, 5s)) << Metric(unrouted);
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(as_.received("/deliver-report").size(), 10u) << "one report per message";
+}
+
+// The same over DTLS-PSK: a UE with its key registers on the coaps port, receives what waited for
+// it and sends to an AS; a wrong key does not get in; a UE may not act for another UE id than its
+// PSK identity (4.03).
+TEST_F(CoapE2E, DtlsPskDeliversAndHoldsUesToTheirIdentity) {
+  const std::string key_b = "ue-B secret key!";  // 16 bytes
+  const std::string key_c = "ue-C secret key!";
+  ts::WriteFile(dir_.File("ues.toml"), "[ues.ue-B]\npsk_key = \"" + Hex(key_b) +
+                                           "\"\n[ues.ue-C]\npsk_key = \"" + Hex(key_c) + "\"\n");
+  Start({"--config", dir_.File("ues.toml"), "--set", "coap.dtls_listen=127.0.0.1:0"});
+  ASSERT_TRUE(d().ok()) << d().log();
+  ASSERT_NE(d().coaps_port(), 0);
+  RegisterAs("as-1", as_.as_target("as-1"));
+
+  // A wrong key: the server drops the handshake's Finished (DTLS discards records that fail
+  // their MAC, no alert), so msgin5g-ue hears nothing and gives up after --timeout. It runs in
+  // the background meanwhile; checked at the end.
+  const std::string wrong_out = dir_.File("wrong-key.out");
+  ts::Process wrong({UePath(), "--server", coaps_server(), "--ue", "ue-B", "--psk-key",
+                     Hex("not the right k!"), "--timeout", "4", "register"},
+                    wrong_out);
+
+  for (int i = 0; i < 3; ++i) SendToUe("ue-B", "b-" + std::to_string(i), "dtls " + std::to_string(i));
+  EXPECT_EQ(QueueCount("UE", "ue-B"), 3u);
+  auto listen = Ue({"--server", coaps_server(), "--ue", "ue-B", "--psk-key", Hex(key_b), "listen",
+                    "--count", "3", "--seconds", "5"});
+  EXPECT_EQ(listen.exit_code, 0) << listen.out << listen.err;
+  EXPECT_EQ(listen.out.rfind("2.01 ", 0), 0u) << listen.out;
+  std::set<std::string> got;
+  for (const auto& m : JsonLines(listen.out)) {
+    if (Str(m, "msgType") != "MSG") continue;
+    EXPECT_EQ(Str(m, "payload"), "dtls " + Str(m, "msgId").substr(2));
+    got.insert(Str(m, "msgId"));
+  }
+  EXPECT_EQ(got, (std::set<std::string>{"b-0", "b-1", "b-2"})) << listen.out;
+  EXPECT_TRUE(QueueDrains("UE", "ue-B", 5s));
+
+  // UE-originated over DTLS, to the AS.
+  auto send = Ue({"--server", coaps_server(), "--ue", "ue-B", "--psk-key", Hex(key_b), "send",
+                  "--to", "AS:as-1", "--payload", "from B", "--msg-id", "bo-1"});
+  EXPECT_EQ(send.exit_code, 0) << send.out << send.err;
+  EXPECT_EQ(Str(Json(send.out.substr(std::min(send.out.find('{'), send.out.size()))), "msgType"),
+            "MSGRESP")
+      << send.out;
+  ASSERT_TRUE(as_.WaitFor("/as/as-1/deliver-message", 1, 10s)) << d().log();
+  auto delivered = Json(as_.received("/as/as-1/deliver-message").front().body);
+  EXPECT_EQ(Str(delivered, "msgId"), "bo-1");
+  EXPECT_EQ(Str(delivered, "payload"), "from B");
+  EXPECT_EQ(Addr(delivered, "oriAddr"), "ue-B");
+
+  // An identity the server has no key for fails the same way.
+  auto unknown = Ue({"--server", coaps_server(), "--ue", "ue-Z", "--psk-key", Hex(key_b),
+                     "register"});
+  EXPECT_NE(unknown.exit_code, 0) << unknown.out << unknown.err;
+
+  // ue-C (a valid PSK identity) acting for ue-B: refused, REG and MSG alike.
+  const std::string coaps_uri = "coaps://" + coaps_server() + "/msgin5g";
+  auto as_c = [&](const std::string& body) {
+    return ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-B", "10", "-u", "ue-C",
+                    "-k", key_c, "-e", body, coaps_uri},
+                   "", 30s);
+  };
+  auto own = as_c(R"({"msgType":"REG","ueSvcId":"ue-C"})");
+  EXPECT_EQ(Str(Json(own.out), "ueSvcId"), "ue-C") << own.out << own.err;  // the key works
+  auto imp = as_c(R"({"msgType":"REG","ueSvcId":"ue-B"})");
+  EXPECT_EQ(imp.err.find("4.03"), 0u) << imp.out << "|" << imp.err;
+  EXPECT_NE(imp.err.find("ORIGINATOR_NOT_ALLOWED"), std::string::npos) << imp.err;
+  EXPECT_EQ(imp.out, "");
+  auto imp_msg = as_c(R"({"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-B"},)"
+                      R"("destAddr":{"addrType":"AS","addr":"as-1"},"msgId":"fake-1",)"
+                      R"("payload":"not from B","stoAndFwInd":true})");
+  EXPECT_EQ(imp_msg.err.find("4.03"), 0u) << imp_msg.out << "|" << imp_msg.err;
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(as_.received("/as/as-1/deliver-message").size(), 1u) << "fake-1 was not accepted";
+
+  // The wrong key never got a REG through.
+  auto wrong_rc = wrong.Wait(15s);
+  ASSERT_TRUE(wrong_rc.has_value()) << "msgin5g-ue with a wrong key still running";
+  EXPECT_EQ(*wrong_rc, 1) << ts::ReadFile(wrong_out);
+  EXPECT_EQ(ts::ReadFile(wrong_out).find("2.01"), std::string::npos) << ts::ReadFile(wrong_out);
+  EXPECT_NE(ts::ReadFile(wrong_out).find("no answer"), std::string::npos) << ts::ReadFile(wrong_out);
+  // Successful REGs over CoAP: ue-B's listen and ue-C's own; nothing for the wrong key or ue-Z.
+  EXPECT_EQ(Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="REG"})"), 2);
+}
+
+// docs/coap.md "By hand", with coap-client-openssl. The README quotes these two commands (the
+// test substitutes the daemon's port for 5683):
+//
+//   coap-client-openssl -m post -t 50 -e '{"msgType":"REG","ueSvcId":"ue-1"}' coap://127.0.0.1:5683/msgin5g
+//   coap-client-openssl -m post -t 50 -e '{"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"m1","payload":"hello","stoAndFwInd":true}' coap://127.0.0.1:5683/msgin5g
+//
+// The first prints {"msgType":"REG","ueSvcId":"ue-1","result":{"status":201,"cause":"SUCCESS"}},
+// the second {"msgType":"MSGRESP","oriAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"m1",
+// "status":"DELY_STORED"} (ue-2 is not registered: the message waits for it).
+TEST_F(CoapE2E, ReadmeExampleByHand) {
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  auto reg = ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-e",
+                      R"({"msgType":"REG","ueSvcId":"ue-1"})", coap_uri()},
+                     "", 30s);
+  EXPECT_EQ(reg.out, R"({"msgType":"REG","ueSvcId":"ue-1","result":{"status":201,"cause":"SUCCESS"}})" "\n")
+      << reg.err;  // coap-client ends the answer with a newline
+  auto msg = ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-e",
+                      R"({"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"m1","payload":"hello","stoAndFwInd":true})",
+                      coap_uri()},
+                     "", 30s);
+  EXPECT_EQ(msg.out,
+            R"({"msgType":"MSGRESP","oriAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"m1","status":"DELY_STORED"})" "\n")
+      << msg.err;
+  EXPECT_EQ(QueueCount("UE", "ue-2"), 1u);
+  auto queue = Json(Admin("/queues/UE/ue-2").body);
+  EXPECT_EQ(queue["byPriority"].as_object()["MIDDLE"].to_number<int>(), 1);
+  EXPECT_EQ(Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="MSG"})"), 1);
+}
+
+// Bad input: each is answered with its CoAP error code and a ProblemDetails payload, nothing is
+// stored, and the daemon stays up.
+TEST_F(CoapE2E, BadInputIsRefusedWithDiagnosticsAndNothingStored) {
+  Start({"--set", "coap.max_body_bytes=1024"});
+  ASSERT_TRUE(d().ok()) << d().log();
+  auto reg = CoapPost(R"({"msgType":"REG","ueSvcId":"ue-1"})");
+  ASSERT_NE(reg.out.find("SUCCESS"), std::string::npos) << reg.out << reg.err;
+  const std::string before = Queued();
+  ASSERT_EQ(before, "0/0/0");
+
+  // "4.00 {json}" on stderr: the code and the ProblemDetails.
+  auto expect_error = [&](const std::string& what, const ts::RunResult& r, const std::string& code,
+                          int status, const std::string& cause) -> boost::json::object {
+    EXPECT_EQ(r.out, "") << what;
+    EXPECT_EQ(r.err.rfind(code + " ", 0), 0u) << what << ": " << r.err;
+    auto p = Json(r.err.substr(std::min(r.err.find('{'), r.err.size())));
+    EXPECT_EQ(p["status"].is_int64() ? p["status"].as_int64() : -1, status) << what << ": " << r.err;
+    EXPECT_EQ(Str(p, "cause"), cause) << what << ": " << r.err;
+    EXPECT_FALSE(Str(p, "detail").empty()) << what << ": " << r.err;
+    return p;
+  };
+  const std::string msg_head =
+      R"({"msgType":"MSG","destAddr":{"addrType":"UE","addr":"ue-2"},"payload":"x","stoAndFwInd":true,)";
+
+  expect_error("malformed JSON", CoapPost(R"({"msgType":"MSG",)"), "4.00", 400,
+               "INVALID_MSG_FORMAT");
+  auto unknown = expect_error("unknown msgType", CoapPost(R"({"msgType":"HELLO"})"), "4.00", 400,
+                              "MANDATORY_IE_INCORRECT");
+  EXPECT_NE(Str(unknown, "detail").find("HELLO"), std::string::npos);
+  auto no_id = expect_error("MSG without msgId",
+                            CoapPost(msg_head + R"("oriAddr":{"addrType":"UE","addr":"ue-1"}})"),
+                            "4.00", 400, "MANDATORY_IE_MISSING");
+  ASSERT_TRUE(no_id.contains("invalidParams")) << boost::json::serialize(no_id);
+  EXPECT_EQ(Str(no_id["invalidParams"].as_array().at(0).as_object(), "param"), "/msgId");
+
+  // 2 KB through block-wise transfer (coap-client -f): over coap.max_body_bytes.
+  std::string big = msg_head + R"("oriAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"big","x":")" +
+                    std::string(2048, 'a') + "\"}";
+  ts::WriteFile(dir_.File("big.json"), big);
+  expect_error("2 KB body",
+               ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-B", "10", "-f",
+                        dir_.File("big.json"), coap_uri()},
+                       "", 30s),
+               "4.13", 413, "PAYLOAD_TOO_LARGE");
+  expect_error("MSG from an unregistered UE",
+               CoapPost(msg_head + R"("oriAddr":{"addrType":"UE","addr":"ue-9"},"msgId":"u-1"})"),
+               "4.03", 403, "ORIGINATOR_NOT_ALLOWED");
+  expect_error("DEREG of an unknown UE", CoapPost(R"({"msgType":"DEREG","ueSvcId":"ue-nobody"})"),
+               "4.04", 404, "UNKNOWN_RECIPIENT");
+  expect_error("SEGREC", CoapPost(R"({"msgType":"SEGREC","ueSvcId":"ue-1"})"), "5.01", 501,
+               "NOT_IMPLEMENTED");
+
+  EXPECT_EQ(Queued(), before);
+  EXPECT_EQ(QueueCount("UE", "ue-2"), 0u);
+  EXPECT_EQ(Json(Admin("/messages/UE/ue-9/u-1").body).contains("outcome"), false);
+  EXPECT_TRUE(d().proc().running());
+  EXPECT_EQ(ts::Curl({"http://" + d().metrics() + "/healthz"}).status, 200);
+  // The endpoint still works after all that.
+  auto ok = CoapPost(msg_head + R"("oriAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"ok-1"})");
+  EXPECT_NE(ok.out.find("MSGRESP"), std::string::npos) << ok.out << ok.err;
+  EXPECT_EQ(QueueCount("UE", "ue-2"), 1u);
+  EXPECT_EQ(Metric(R"(msgin5g_coap_requests_total{class="4.xx",msg_type="MSG"})"), 2);
+}
+
+// UE -> AS over HTTP/2; and AS -> UE segmented to the UE's maxSegSize.
+TEST_F(CoapE2E, UeToAsAndSegmentsToAUe) {
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-1", as_.as_target("as-1"));
+
+  auto reg = Ue({"--server", coap_server(), "--ue", "ue-5", "register"});
+  ASSERT_EQ(reg.exit_code, 0) << reg.out << reg.err;
+  auto send = Ue({"--server", coap_server(), "--ue", "ue-5", "send", "--to", "AS:as-1",
+                  "--payload", "to the AS over CoAP", "--msg-id", "u5-1"});
+  EXPECT_EQ(send.exit_code, 0) << send.out << send.err;
+  EXPECT_EQ(send.out.rfind("2.01 ", 0), 0u) << send.out;
+  ASSERT_TRUE(as_.WaitFor("/as/as-1/deliver-message", 1, 10s)) << d().log();
+  auto got = as_.received("/as/as-1/deliver-message");
+  ASSERT_EQ(got.size(), 1u);
+  auto m = Json(got[0].body);
+  EXPECT_EQ(Str(m, "msgId"), "u5-1") << got[0].body;
+  EXPECT_EQ(Str(m, "payload"), "to the AS over CoAP");
+  EXPECT_EQ(Addr(m, "oriAddr"), "ue-5");
+  EXPECT_EQ(Addr(m, "destAddr"), "as-1");
+  EXPECT_FALSE(m.contains("msgType")) << "the SBI body is a plain UEMessageDelivery";
+  EXPECT_TRUE(QueueDrains("AS", "as-1", 5s));
+
+  // ue-6 listens with maxSegSize 64; a 300-byte payload reaches it in segments.
+  const std::string out_path = dir_.File("ue-6.out");
+  ts::Process listener({UePath(), "--server", coap_server(), "--ue", "ue-6", "--max-seg", "64",
+                        "listen", "--seconds", "20"},
+                       out_path);
+  ASSERT_TRUE(ts::WaitFor([&] { return ts::ReadFile(out_path).find("2.01 ") != std::string::npos; },
+                          10s))
+      << ts::ReadFile(out_path);
+  std::string payload;
+  for (int i = 0; i < 300; ++i) payload.push_back(static_cast<char>('a' + i % 26));
+  SendToUe("ue-6", "big-6", payload);
+  std::map<std::int64_t, std::string> pieces;
+  std::int64_t total = -1;
+  auto collect = [&] {
+    pieces.clear();
+    for (const auto& s : JsonLines(ts::ReadFile(out_path))) {
+      if (Str(s, "msgType") != "MSG") continue;
+      const auto* sp = s.if_contains("segParams");
+      if (sp == nullptr || !sp->is_object()) continue;
+      const auto& p = sp->as_object();
+      total = p.contains("totalSegCount") ? p.at("totalSegCount").to_number<std::int64_t>() : -1;
+      pieces[p.contains("segNumb") ? p.at("segNumb").to_number<std::int64_t>() : 0] =
+          Str(s, "payload");
+    }
+    return total > 0 && static_cast<std::int64_t>(pieces.size()) == total;
+  };
+  EXPECT_TRUE(ts::WaitFor(collect, 15s)) << ts::ReadFile(out_path);
+  listener.Stop(SIGTERM, 5s);
+  const auto lines = JsonLines(ts::ReadFile(out_path));
+  int segments = 0;
+  std::set<std::string> seg_ids;
+  for (const auto& s : lines) {
+    if (Str(s, "msgType") != "MSG") continue;
+    ++segments;
+    EXPECT_TRUE(s.contains("segInd") && s.at("segInd").is_bool() && s.at("segInd").as_bool())
+        << boost::json::serialize(s);
+    ASSERT_TRUE(s.contains("segParams")) << boost::json::serialize(s);
+    const auto& p = s.at("segParams").as_object();
+    seg_ids.insert(Str(p, "segId"));
+    EXPECT_EQ(p.at("lastSegFlag").as_bool(), p.at("segNumb").to_number<std::int64_t>() == total);
+    EXPECT_LE(Str(s, "payload").size(), 64u);
+    EXPECT_EQ(Addr(s, "destAddr"), "ue-6");
+  }
+  EXPECT_GT(total, 1);
+  EXPECT_EQ(segments, total);
+  EXPECT_EQ(seg_ids, (std::set<std::string>{"big-6"}));
+  std::string joined;
+  for (const auto& [n, piece] : pieces) joined += piece;
+  EXPECT_EQ(joined, payload);
+  EXPECT_TRUE(QueueDrains("UE", "ue-6", 5s));
+}
+
+}  // namespace
+}  // namespace msgin5g
