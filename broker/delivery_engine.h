@@ -40,10 +40,10 @@ namespace msgin5g::broker {
 struct DeliveryOptions {
   // Requests in flight per destination, and in all. Defaults: 64, 4096.
   std::size_t max_in_flight_per_destination = 64;
-  // A UE over CoAP takes one message at a time: a constrained device, and when it stops answering
-  // only that one message waits for the retransmission timeout while the rest stay in priority
-  // order (parked until it wakes).
-  std::size_t max_in_flight_per_ue = 1;
+  // A UE over CoAP gets a few messages at a time: enough for the channel to aggregate small ones
+  // (TS 23.554 8.4.3), few enough that when it stops answering only these wait for the
+  // retransmission timeout while the rest stay in priority order (parked until it wakes).
+  std::size_t max_in_flight_per_ue = 8;
   std::size_t max_in_flight = 4096;
   // Retry backoff: initial * 2^(attempt-1), capped, with jitter (half fixed, half random).
   std::chrono::milliseconds retry_initial{1000};

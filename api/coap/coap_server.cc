@@ -19,6 +19,7 @@ constexpr int kCoapLogLevel = LOG_WARNING;
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <boost/json.hpp>
 #include <prometheus/counter.h>
@@ -150,6 +151,11 @@ class CoapServer::Impl {
                       .Help("CoAP requests from UEs, by msgType and CoAP response class")
                       .Register(metrics->prom());
       requests_ = &fam;
+      aggregated_ = &prometheus::BuildCounter()
+                         .Name("msgin5g_coap_aggregated_messages_total")
+                         .Help("Messages sent to UEs inside aggregated MSG requests")
+                         .Register(metrics->prom())
+                         .Add({});
     }
   }
 
@@ -230,6 +236,10 @@ class CoapServer::Impl {
     if (ctx_ != nullptr) {
       for (auto& [key, p] : pending_) p.done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
       pending_.clear();
+      for (auto& [endpoint, items] : queues_) {
+        for (auto& o : items) o.done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
+      }
+      queues_.clear();
       for (auto& [endpoint, s] : sessions_) coap_session_release(s);
       sessions_.clear();
       coap_free_context(ctx_);
@@ -256,18 +266,98 @@ class CoapServer::Impl {
   void Deliver(const broker::Route& route, const broker::Outbound& out,
                std::function<void(DeliveryResult)> done) {
     const bool report = out.message->kind == storage::MessageKind::kReport;
-    std::string body = WithMsgType(report ? "IMDN" : "MSG", HttpDeliveryChannel::AsBody(out));
+    Outgoing o;
+    o.ue = out.recipient.id;
+    o.object = HttpDeliveryChannel::AsBody(out);
+    o.type = report ? "IMDN" : "MSG";
+    // TS 23.554 8.4.3: small messages that are not HIGH may travel together; segments and
+    // reports go alone.
+    o.aggregatable = !report && !out.segment && out.message->priority != storage::Priority::kHigh &&
+                     o.object.size() <= kMaxAggregatedItemBytes;
+    o.done = std::move(done);
     if (stopping_.load()) {
-      done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
+      o.done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
       return;
     }
-    Post([this, endpoint = route.base, ue = out.recipient.id, body = std::move(body),
-          done = std::move(done)]() mutable {
-      SendToUe(endpoint, ue, std::move(body), std::move(done));
+    Post([this, endpoint = route.base, o = std::move(o)]() mutable {
+      queues_[endpoint].push_back(std::move(o));
+      Pump(endpoint);
     });
   }
 
  private:
+  static constexpr std::size_t kMaxAggregated = 16;            // messages in one aggregated MSG
+  static constexpr std::size_t kMaxAggregatedItemBytes = 512;  // larger ones go alone
+  static constexpr std::size_t kMaxAggregatedBytes = 900;  // one datagram (MTU 1152, no Block1)
+
+  struct Outgoing {
+    std::string ue;
+    std::string object;  // the UEMessageDelivery / DeliveryStatusReport JSON object
+    const char* type = "MSG";
+    bool aggregatable = false;
+    std::function<void(DeliveryResult)> done;
+  };
+
+  // One request at a time per UE endpoint (its queue, in the engine's priority order): a
+  // block-wise transfer of one message is never overtaken by a later small one. Whatever has
+  // gathered meanwhile leaves together: a run of aggregatable messages as one
+  // {"msgType":"MSG","aggregated":[...]} request whose answer settles all of them (TS 23.554
+  // 8.4.3), kept to one datagram; anything else alone.
+  void Pump(const std::string& endpoint) {
+    if (busy_.count(endpoint) != 0) return;
+    auto qit = queues_.find(endpoint);
+    if (qit == queues_.end()) return;
+    auto& q = qit->second;
+    if (q.empty()) {
+      queues_.erase(qit);
+      return;
+    }
+    std::vector<Outgoing> run;
+    std::size_t bytes = 0;
+    if (q.front().aggregatable) {
+      while (!q.empty() && q.front().aggregatable && run.size() < kMaxAggregated &&
+             bytes + q.front().object.size() <= kMaxAggregatedBytes) {
+        bytes += q.front().object.size();
+        run.push_back(std::move(q.front()));
+        q.pop_front();
+      }
+    }
+    if (run.empty()) {
+      run.push_back(std::move(q.front()));
+      q.pop_front();
+    }
+    std::string body;
+    if (run.size() == 1) {
+      body = WithMsgType(run[0].type, run[0].object);
+    } else {
+      body = "{\"msgType\":\"MSG\",\"aggregated\":[";
+      for (std::size_t i = 0; i < run.size(); ++i) {
+        if (i > 0) body += ',';
+        body += run[i].object;
+      }
+      body += "]}";
+      if (aggregated_ != nullptr) aggregated_->Increment(static_cast<double>(run.size()));
+    }
+    std::vector<std::function<void(DeliveryResult)>> dones;
+    for (auto& o : run) dones.push_back(std::move(o.done));
+    busy_.insert(endpoint);
+    SendToUe(endpoint, run[0].ue, std::move(body),
+             [this, endpoint, dones = std::move(dones)](DeliveryResult r) {
+               for (const auto& d : dones) d(r);
+               busy_.erase(endpoint);
+               Pump(endpoint);
+             });
+  }
+
+  // Fails (or requeues) everything queued for `endpoint` that has not been sent.
+  void DrainQueue(const std::string& endpoint, DeliveryResult r) {
+    auto qit = queues_.find(endpoint);
+    if (qit == queues_.end()) return;
+    auto items = std::move(qit->second);
+    queues_.erase(qit);
+    for (auto& o : items) o.done(r);
+  }
+
   struct PendingKey {
     coap_session_t* session;
     std::string token;
@@ -324,9 +414,9 @@ class CoapServer::Impl {
       it->second = s;
     }
     coap_session_reference(s);
-    // A UE that declared no window gets the server's: our requests and separate responses must
-    // not wait behind each other (NSTART).
-    coap_session_set_nstart(s, 2);
+    // NSTART stays 1 (RFC 7252 §4.7): one outstanding confirmable message per UE, so a lost and
+    // retransmitted one is never overtaken and the UE sees our priority order. (A separate
+    // response may therefore wait for the ACK of a message we sent just before.)
     coap_fixed_point_t t{static_cast<uint16_t>(options_.ack_timeout.count() / 1000),
                          static_cast<uint16_t>(options_.ack_timeout.count() % 1000)};
     coap_session_set_ack_timeout(s, t);
@@ -345,6 +435,13 @@ class CoapServer::Impl {
         sessions_.erase(old);
       }
       it_ue->second = endpoint;
+    }
+    std::vector<std::string> stale;
+    for (const auto& [ep, q] : queues_) {
+      if (ep != endpoint && !q.empty() && q.front().ue == ue) stale.push_back(ep);
+    }
+    for (const auto& ep : stale) {
+      DrainQueue(ep, {DeliveryResult::Kind::kRequeue, {}, "the UE moved to another endpoint"});
     }
     for (auto it = pending_.begin(); it != pending_.end();) {
       if (it->second.ue == ue && it->second.endpoint != endpoint) {
@@ -674,8 +771,33 @@ class CoapServer::Impl {
     // No answer after the retransmissions: the UE sleeps. Its messages wait, parked, until it is
     // heard from again (UeContact / RegisterUe).
     self->broker_.UeUnreachable(p.ue);
-    p.done({DeliveryResult::Kind::kTransient, {},
-            reason == COAP_NACK_TOO_MANY_RETRIES ? "UE did not answer" : "UE unreachable"});
+    const char* why = reason == COAP_NACK_TOO_MANY_RETRIES ? "UE did not answer" : "UE unreachable";
+    // Whatever else waits for that UE there would time out the same way, one after another: give
+    // all of it up now (it is stored; it goes out when the UE is heard from again). The queue
+    // first, so that completing the failed request does not send the next one.
+    self->DrainQueue(p.endpoint, {DeliveryResult::Kind::kTransient, {}, why});
+    for (auto it2 = self->pending_.begin(); it2 != self->pending_.end();) {
+      if (it2->second.ue == p.ue && it2->second.endpoint == p.endpoint) {
+        auto done = std::move(it2->second.done);
+        it2 = self->pending_.erase(it2);
+        done({DeliveryResult::Kind::kTransient, {}, why});
+      } else {
+        ++it2;
+      }
+    }
+    p.done({DeliveryResult::Kind::kTransient, {}, why});
+    // libcoap still holds the requests queued behind the one that failed (NSTART 1). Dropped,
+    // with the session: a UE that comes back from the same address and port (ports get reused)
+    // must not be handed those stale requests ahead of the priority order. Not from inside this
+    // callback: on the next pass.
+    self->Post([self, endpoint = p.endpoint] {
+      auto found = self->sessions_.find(endpoint);
+      if (found == self->sessions_.end()) return;
+      coap_session_t* dead = found->second;
+      self->sessions_.erase(found);
+      coap_session_disconnected(dead, COAP_NACK_NOT_DELIVERABLE);
+      coap_session_release(dead);
+    });
   }
 
   static int OnEvent(coap_session_t* s, const coap_event_t event) {
@@ -703,6 +825,7 @@ class CoapServer::Impl {
   CoapOptions options_;
   broker::Broker& broker_;
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
+  prometheus::Counter* aggregated_ = nullptr;
   coap_context_t* ctx_ = nullptr;
   coap_endpoint_t* udp_ = nullptr;
   coap_endpoint_t* dtls_ = nullptr;
@@ -716,6 +839,8 @@ class CoapServer::Impl {
   std::unordered_map<std::string, coap_session_t*> sessions_;  // endpoint -> referenced session
   std::unordered_map<std::string, std::string> ue_endpoint_;    // UE -> its current endpoint
   std::map<PendingKey, Pending> pending_;
+  std::unordered_map<std::string, std::deque<Outgoing>> queues_;  // by endpoint, not yet sent
+  std::unordered_set<std::string> busy_;  // endpoints with a request outstanding
   std::string psk_scratch_;
   coap_bin_const_t psk_bin_{};
 };

@@ -196,6 +196,7 @@ TEST_F(CoapE2E, SleepingUeGetsEverythingInPriorityOrderWhenItRegistersAgain) {
   EXPECT_EQ(listen.out.rfind("2.01 ", 0), 0u) << listen.out;  // REG answered first
   std::vector<std::string> order;
   std::map<std::string, int> times;
+  int aggregated = 0;  // messages that arrived inside an aggregated MSG
   for (const auto& m : JsonLines(listen.out)) {
     if (Str(m, "msgType") == "REG") continue;
     EXPECT_EQ(Str(m, "msgType"), "MSG") << boost::json::serialize(m);
@@ -204,13 +205,22 @@ TEST_F(CoapE2E, SleepingUeGetsEverythingInPriorityOrderWhenItRegistersAgain) {
     EXPECT_EQ(Addr(m, "oriAddr"), "as-1");
     EXPECT_EQ(Str(m, "payload"), "hello " + id);
     if (times[id]++ == 0) order.push_back(id);
+    // Aggregation (TS 23.554 8.4.3): small MIDDLE/LOW messages travel together, HIGH ones alone.
+    const auto* agg = m.if_contains("inAggregate");
+    const std::int64_t in_aggregate = agg != nullptr ? agg->to_number<std::int64_t>() : 1;
+    if (rank[id] == 0) {
+      EXPECT_EQ(in_aggregate, 1) << id << " (HIGH) was aggregated";
+    }
+    if (in_aggregate > 1) ++aggregated;
   }
   ASSERT_EQ(order.size(), 10u) << listen.out;
+  EXPECT_GE(aggregated, 2) << "no aggregated delivery:\n" << listen.out;
+  EXPECT_EQ(Metric("msgin5g_coap_aggregated_messages_total"), aggregated);
   for (const auto& [id, n] : times) EXPECT_EQ(n, 1) << id << " printed twice";
   for (std::size_t i = 1; i < order.size(); ++i) {
     EXPECT_LE(rank[order[i - 1]], rank[order[i]])
         << "position " << i << ": " << order[i - 1] << " before " << order[i] << "\n"
-        << listen.out;
+        << listen.out << "\n" << d().log();
   }
 
   ASSERT_TRUE(as_.WaitFor("/as/as-1/deliver-report", 10, 10s)) << d().log();

@@ -107,26 +107,45 @@ void OnMessage(coap_resource_t*, coap_session_t* s, const coap_pdu_t* req, const
   Ue* ue = Find(s);
   json::error_code ec;
   json::value v = json::parse(body, ec);
-  std::string msg_id;
+  // One message, or an aggregated MSG ({"msgType":"MSG","aggregated":[...]}): each inner message
+  // is counted and printed as a line of its own, marked "inAggregate":N.
+  std::vector<std::pair<std::string, std::string>> messages;  // (msgId, line)
   if (!ec && v.is_object()) {
-    if (const auto* m = v.as_object().if_contains("msgId"); m != nullptr && m->is_string()) {
-      msg_id = std::string(m->as_string());
+    const auto& o = v.as_object();
+    auto id_of = [](const json::object& m) {
+      const auto* id = m.if_contains("msgId");
+      return id != nullptr && id->is_string() ? std::string(id->as_string()) : std::string();
+    };
+    if (const auto* agg = o.if_contains("aggregated"); agg != nullptr && agg->is_array()) {
+      for (const auto& item : agg->as_array()) {
+        if (!item.is_object()) continue;
+        json::object line{{"msgType", "MSG"}, {"inAggregate", agg->as_array().size()}};
+        for (const auto& kv : item.as_object()) line[kv.key()] = kv.value();
+        messages.emplace_back(id_of(item.as_object()), json::serialize(line));
+      }
+    } else {
+      messages.emplace_back(id_of(o), body);
     }
   }
-  if (ue != nullptr) {
+  std::string ids;
+  for (const auto& [msg_id, line] : messages) {
+    if (!ids.empty()) ids += ',';
+    ids += json::serialize(json::value(msg_id));
+    if (ue == nullptr) continue;
     if (!ue->seen.insert(msg_id).second) {
       ue->duplicates++;
     } else {
       ue->received++;
       ue->last_received = Clock::now();
-      if (g.print) ue->lines.push_back(body);
+      if (g.print) ue->lines.push_back(line);
     }
   }
   g.last_activity = Clock::now();
   coap_pdu_set_code(resp, COAP_RESPONSE_CODE_CHANGED);
   AddJson(resp);
   static thread_local std::string answer;
-  answer = "{\"msgType\":\"MSGRESP\",\"msgId\":" + json::serialize(json::value(msg_id)) + "}";
+  answer = messages.size() == 1 ? "{\"msgType\":\"MSGRESP\",\"msgId\":" + ids + "}"
+                                : "{\"msgType\":\"MSGRESP\",\"msgIds\":[" + ids + "]}";
   coap_add_data(resp, answer.size(), reinterpret_cast<const uint8_t*>(answer.data()));
 }
 
