@@ -15,6 +15,7 @@
 
 #include "tests/support/client_thread.h"
 #include "tests/support/daemon_harness.h"
+#include "tests/support/json_util.h"
 #include "tests/support/metric_value.h"
 #include "tests/support/receiver.h"
 #include "tests/support/test_util.h"
@@ -24,6 +25,9 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace ts = testing_support;
+using ts::Json;
+using ts::Str;
+using ts::Addr;
 using api::http::ClientRequest;
 
 const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";
@@ -33,23 +37,6 @@ const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";
 std::string UePath() {
   return std::filesystem::path(ts::DaemonPath()).parent_path().parent_path().string() +
          "/tools/msgin5g-ue";
-}
-
-boost::json::object Json(const std::string& s) {
-  boost::json::error_code ec;
-  auto v = boost::json::parse(s, ec);
-  if (ec || !v.is_object()) return {};
-  return v.as_object();
-}
-
-std::string Str(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::string Addr(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? Str(v->as_object(), "addr") : std::string();
 }
 
 // The JSON objects among `text`'s lines (msgin5g-ue listen prints its REG answer as "2.01 {...}",

@@ -14,6 +14,7 @@
 #include "tests/support/metric_value.h"
 #include "tests/support/client_thread.h"
 #include "tests/support/daemon_harness.h"
+#include "tests/support/json_util.h"
 #include "tests/support/receiver.h"
 #include "tests/support/test_util.h"
 
@@ -22,22 +23,13 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace ts = testing_support;
+using ts::Json;
+using ts::Str;
+using ts::Addr;
 using api::http::ClientRequest;
 
 const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";
 const std::string kDeliverUe = "/msgs-msgdelivery/v1/deliver-ue-message";
-
-boost::json::object Json(const std::string& s) {
-  boost::json::error_code ec;
-  auto v = boost::json::parse(s, ec);
-  if (ec || !v.is_object()) return {};
-  return v.as_object();
-}
-
-std::string Str(const boost::json::object& o, const char* key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
 
 class DeliveryE2E : public ::testing::Test {
  protected:

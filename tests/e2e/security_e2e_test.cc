@@ -33,6 +33,7 @@
 
 #include "api/auth/jwt.h"
 #include "tests/support/daemon_harness.h"
+#include "tests/support/json_util.h"
 #include "tests/support/metric_value.h"
 #include "tests/support/test_util.h"
 
@@ -41,6 +42,9 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace ts = testing_support;
+using ts::Json;
+using ts::Str;
+using ts::Addr;
 namespace auth = api::auth;
 
 const std::string kServerId = "msgin5g-test";
@@ -50,18 +54,6 @@ const std::string kJsonType = "content-type: application/json";
 
 // ----------------------------------------------------------------------------------------------
 // Small helpers
-
-boost::json::object Json(const std::string& s) {
-  boost::json::error_code ec;
-  auto v = boost::json::parse(s, ec);
-  if (ec || !v.is_object()) return {};
-  return v.as_object();
-}
-
-std::string Str(const boost::json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().as_string()) : "";
-}
 
 std::int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
