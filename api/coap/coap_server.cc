@@ -234,6 +234,10 @@ class CoapServer::Impl {
       thread_.join();
     }
     if (ctx_ != nullptr) {
+      std::size_t queued = 0;
+      for (const auto& [endpoint, items] : queues_) queued += items.size();
+      LOG_INFO("coap", "stopping: %zu requests to UEs outstanding, %zu queued, %zu UE sessions",
+               pending_.size(), queued, sessions_.size());
       for (auto& [key, p] : pending_) p.done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
       pending_.clear();
       for (auto& [endpoint, items] : queues_) {
