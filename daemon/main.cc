@@ -262,6 +262,9 @@ int main(int argc, char** argv) {
   // HTTP/2 for ASs and gateways; CoAP for UEs (attached once the broker exists).
   api::SplitDeliveryChannel split(channel.get());
   const bool deliver = cfg.delivery_enabled;
+  // Declared before the broker so that it is destroyed after it on every way out: the broker's
+  // last storage completions may still post answers to it (dropped once it is stopped).
+  std::unique_ptr<api::coap::CoapServer> coap;
   auto created = broker::DurableBroker::Create(*store, bopts, &registry, deliver ? &split : nullptr);
   if (!created.ok()) {
     LOG_ERROR("main", "broker recovery: %s", created.status().message().c_str());
@@ -270,7 +273,6 @@ int main(int argc, char** argv) {
   std::unique_ptr<broker::DurableBroker> broker = std::move(created.value());
   // On every way out: delivery stops before the channel goes, the channel before the broker (its
   // late answers post to the engine the broker owns).
-  std::unique_ptr<api::coap::CoapServer> coap;
   struct DeliveryStopper {
     std::unique_ptr<broker::DurableBroker>& b;
     std::unique_ptr<api::HttpDeliveryChannel>& c;

@@ -229,8 +229,11 @@ class CoapServer::Impl {
 
   void Stop() {
     if (thread_.joinable()) {
-      stopping_.store(true);
-      Wake();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        stopping_.store(true);
+        Wake();
+      }
       thread_.join();
     }
     if (ctx_ != nullptr) {
@@ -238,17 +241,32 @@ class CoapServer::Impl {
       for (const auto& [endpoint, items] : queues_) queued += items.size();
       LOG_INFO("coap", "stopping: %zu requests to UEs outstanding, %zu queued, %zu UE sessions",
                pending_.size(), queued, sessions_.size());
-      for (auto& [key, p] : pending_) p.done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
-      pending_.clear();
-      for (auto& [endpoint, items] : queues_) {
-        for (auto& o : items) o.done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
+      // Work posted before the stop (answers, releases) runs now, on this thread: every session
+      // reference must be given back before the context goes (libcoap asserts it).
+      std::deque<std::function<void()>> rest;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        rest.swap(inbox_);
       }
+      for (auto& fn : rest) fn();
+      // Moved out first: the callbacks must not find these half-emptied (Pump stays idle now).
+      auto pending = std::move(pending_);
+      pending_.clear();
+      auto queues = std::move(queues_);
       queues_.clear();
+      const DeliveryResult stopped{DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"};
+      for (auto& [key, p] : pending) p.done(stopped);
+      for (auto& [endpoint, items] : queues) {
+        for (auto& o : items) o.done(stopped);
+      }
+      for (auto* s : later_refs_) coap_session_release(s);
+      later_refs_.clear();
       for (auto& [endpoint, s] : sessions_) coap_session_release(s);
       sessions_.clear();
       coap_free_context(ctx_);
       ctx_ = nullptr;
     }
+    std::lock_guard<std::mutex> lock(mu_);
     if (wake_ >= 0) close(wake_);
     if (epoll_ >= 0) close(epoll_);
     wake_ = epoll_ = -1;
@@ -259,11 +277,11 @@ class CoapServer::Impl {
 
   // Any thread.
   void Post(std::function<void()> fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_.load()) return;
-      inbox_.push_back(std::move(fn));
-    }
+    // Under the lock, so that Stop (which sets stopping_ under it) never races a write to a
+    // closed eventfd.
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_.load()) return;
+    inbox_.push_back(std::move(fn));
     Wake();
   }
 
@@ -308,7 +326,7 @@ class CoapServer::Impl {
   // {"msgType":"MSG","aggregated":[...]} request whose answer settles all of them (TS 23.554
   // 8.4.3), kept to one datagram; anything else alone.
   void Pump(const std::string& endpoint) {
-    if (busy_.count(endpoint) != 0) return;
+    if (stopping_.load() || busy_.count(endpoint) != 0) return;
     auto qit = queues_.find(endpoint);
     if (qit == queues_.end()) return;
     auto& q = qit->second;
@@ -373,6 +391,7 @@ class CoapServer::Impl {
     std::string ue;
     std::string endpoint;
     std::function<void(DeliveryResult)> done;
+    std::chrono::steady_clock::time_point sent_at = std::chrono::steady_clock::now();
   };
 
   void Wake() {
@@ -506,13 +525,19 @@ class CoapServer::Impl {
     std::string token(reinterpret_cast<const char*>(t.s), t.length);
     if (coap_register_async(s, req, 0) == nullptr) return nullptr;
     coap_session_reference(s);
+    later_refs_.insert(s);
     return [this, s, token = std::move(token), type = std::move(type)](Answer a) {
       Post([this, s, token, type, a = std::move(a)]() mutable {
+        auto ref = later_refs_.find(s);
+        if (ref == later_refs_.end()) return;  // released by Stop
+        later_refs_.erase(ref);
         coap_bin_const_t tk{token.size(), reinterpret_cast<const uint8_t*>(token.data())};
         Count(type, a.code);
-        if (coap_async_t* as = coap_find_async(s, tk)) {
-          coap_async_set_app_data(as, new Answer(std::move(a)));
-          coap_async_trigger(as);
+        if (!stopping_.load()) {
+          if (coap_async_t* as = coap_find_async(s, tk)) {
+            coap_async_set_app_data(as, new Answer(std::move(a)));
+            coap_async_trigger(as);
+          }
         }
         coap_session_release(s);
       });
@@ -568,7 +593,19 @@ class CoapServer::Impl {
       if (type == "DEREG") {
         auto done = Later(s, req, type);
         if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
-        broker_.DeregisterUe(ue, [done](Status st) {
+        broker_.DeregisterUe(ue, [this, done, ue](Status st) {
+          if (st.ok()) {
+            Post([this, ue] {  // a deregistered UE's session is not kept
+              if (auto e = ue_endpoint_.find(ue); e != ue_endpoint_.end()) {
+                if (auto found = sessions_.find(e->second); found != sessions_.end()) {
+                  coap_session_release(found->second);
+                  sessions_.erase(found);
+                }
+                ue_endpoint_.erase(e);
+              }
+              last_heard_.erase(ue);
+            });
+          }
           done(st.ok() ? Answer{COAP_RESPONSE_CODE_DELETED, "{\"msgType\":\"DEREG\",\"result\":\"SUCCESS\"}"}
                        : FromResponse(http::ProblemFromStatus(st, st.code() == StatusCode::kNotFound
                                                                      ? cause::kUnknownRecipient
@@ -591,6 +628,7 @@ class CoapServer::Impl {
         reg.max_segment_bytes = static_cast<std::uint32_t>(m->as_int64());
       }
       RememberSession(endpoint, s);
+      last_heard_[ue] = std::chrono::steady_clock::now();
       auto done = Later(s, req, type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
       broker_.RegisterUe(std::move(reg), [this, done, ue, endpoint](Status st) {
@@ -622,15 +660,21 @@ class CoapServer::Impl {
       }
       auto done = Later(s, req, type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
-      RememberSession(endpoint, s);
       sbi::Address ori = decoded.value->oriAddr;
       std::string msg_id = m.msg_id;
       std::string ue = m.origin.id;
+      last_heard_[ue] = std::chrono::steady_clock::now();
       // A MSG is also "the UE is awake here": record that first (NotFound: not registered, and
-      // nothing is stored), then accept the message.
-      broker_.UeContact(ue, endpoint, [this, done, m = std::move(m), ori, msg_id, ue,
-                                       endpoint](Status st) mutable {
-        if (st.ok()) Post([this, ue, endpoint] { Moved(ue, endpoint); });
+      // nothing is stored; nor is its session kept), then accept the message. `s` stays alive
+      // until the answer (Later holds a reference).
+      broker_.UeContact(ue, endpoint, [this, done, m = std::move(m), ori, msg_id, ue, endpoint,
+                                       s](Status st) mutable {
+        if (st.ok()) {
+          Post([this, ue, endpoint, s] {
+            RememberSession(endpoint, s);
+            Moved(ue, endpoint);
+          });
+        }
         if (!st.ok()) {
           return done(st.code() == StatusCode::kNotFound
                           ? Problem(403, cause::kOriginatorNotAllowed,
@@ -662,13 +706,18 @@ class CoapServer::Impl {
       }
       auto done = Later(s, req, type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
-      RememberSession(endpoint, s);
       sbi::Address ori = decoded.value->oriAddr;
       std::string msg_id = rep.msg_id;
       std::string ue = rep.origin.id;
-      broker_.UeContact(ue, endpoint, [this, done, rep = std::move(rep), ori, msg_id, ue,
-                                       endpoint](Status st) mutable {
-        if (st.ok()) Post([this, ue, endpoint] { Moved(ue, endpoint); });
+      last_heard_[ue] = std::chrono::steady_clock::now();
+      broker_.UeContact(ue, endpoint, [this, done, rep = std::move(rep), ori, msg_id, ue, endpoint,
+                                       s](Status st) mutable {
+        if (st.ok()) {
+          Post([this, ue, endpoint, s] {
+            RememberSession(endpoint, s);
+            Moved(ue, endpoint);
+          });
+        }
         if (!st.ok()) {
           return done(st.code() == StatusCode::kNotFound
                           ? Problem(403, cause::kOriginatorNotAllowed,
@@ -703,6 +752,11 @@ class CoapServer::Impl {
 
   void SendToUe(const std::string& endpoint, const std::string& ue, std::string body,
                 std::function<void(DeliveryResult)> done) {
+    if (auto moved = ue_endpoint_.find(ue); moved != ue_endpoint_.end() && moved->second != endpoint) {
+      // Dispatched to where the UE was before it was heard from elsewhere: send again, there.
+      done({DeliveryResult::Kind::kRequeue, {}, "the UE moved to another endpoint"});
+      return;
+    }
     auto it = sessions_.find(endpoint);
     if (it == sessions_.end()) {
       // No session to reach it through (after a restart, or the DTLS session closed): it must
@@ -740,11 +794,22 @@ class CoapServer::Impl {
     }
   }
 
+  // The request outstanding on `s` with `token`. Block-wise transfers put libcoap's own tokens on
+  // the blocks (a NACK reports one of those), so failing an exact match the session's one
+  // outstanding request is it (Pump keeps one per UE endpoint, i.e. per session).
+  std::map<PendingKey, Pending>::iterator FindPending(coap_session_t* s, coap_bin_const_t t) {
+    auto it = pending_.find({s, std::string(reinterpret_cast<const char*>(t.s), t.length)});
+    if (it != pending_.end()) return it;
+    for (it = pending_.begin(); it != pending_.end(); ++it) {
+      if (it->first.session == s) return it;
+    }
+    return pending_.end();
+  }
+
   static coap_response_t OnResponse(coap_session_t* s, const coap_pdu_t*, const coap_pdu_t* received,
                                     const coap_mid_t) {
     auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
-    coap_bin_const_t t = coap_pdu_get_token(received);
-    auto it = self->pending_.find({s, std::string(reinterpret_cast<const char*>(t.s), t.length)});
+    auto it = self->FindPending(s, coap_pdu_get_token(received));
     if (it == self->pending_.end()) return COAP_RESPONSE_OK;
     auto done = std::move(it->second.done);
     self->pending_.erase(it);
@@ -754,7 +819,7 @@ class CoapServer::Impl {
                          std::to_string(code % 32);
     if (cls == 2) {
       done({DeliveryResult::Kind::kDelivered, {}, ""});
-    } else if (cls == 4) {
+    } else if (cls == 4 && code != COAP_RESPONSE_CODE(429) && code != COAP_RESPONSE_CODE(408)) {
       done({DeliveryResult::Kind::kPermanent, {}, detail});
     } else {
       done({DeliveryResult::Kind::kTransient, {}, detail});
@@ -767,11 +832,17 @@ class CoapServer::Impl {
     if (sent == nullptr) return;
     auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
     if (coap_pdu_get_code(sent) != COAP_REQUEST_CODE_POST) return;  // our separate responses
-    coap_bin_const_t t = coap_pdu_get_token(sent);
-    auto it = self->pending_.find({s, std::string(reinterpret_cast<const char*>(t.s), t.length)});
+    auto it = self->FindPending(s, coap_pdu_get_token(sent));
     if (it == self->pending_.end()) return;
     auto p = std::move(it->second);
     self->pending_.erase(it);
+    if (auto heard = self->last_heard_.find(p.ue);
+        heard != self->last_heard_.end() && heard->second > p.sent_at) {
+      // The UE spoke to us after this was sent (it woke up, perhaps on a new port): it is not
+      // asleep; this one is simply sent again.
+      p.done({DeliveryResult::Kind::kRequeue, {}, "no answer on the old session"});
+      return;
+    }
     // No answer after the retransmissions: the UE sleeps. Its messages wait, parked, until it is
     // heard from again (UeContact / RegisterUe).
     self->broker_.UeUnreachable(p.ue);
@@ -794,7 +865,11 @@ class CoapServer::Impl {
     // with the session: a UE that comes back from the same address and port (ports get reused)
     // must not be handed those stale requests ahead of the priority order. Not from inside this
     // callback: on the next pass.
-    self->Post([self, endpoint = p.endpoint] {
+    self->Post([self, endpoint = p.endpoint, ue = p.ue, nack_at = std::chrono::steady_clock::now()] {
+      if (auto heard = self->last_heard_.find(ue);
+          heard != self->last_heard_.end() && heard->second > nack_at) {
+        return;  // heard from meanwhile: that session is alive
+      }
       auto found = self->sessions_.find(endpoint);
       if (found == self->sessions_.end()) return;
       coap_session_t* dead = found->second;
@@ -845,6 +920,8 @@ class CoapServer::Impl {
   std::map<PendingKey, Pending> pending_;
   std::unordered_map<std::string, std::deque<Outgoing>> queues_;  // by endpoint, not yet sent
   std::unordered_set<std::string> busy_;  // endpoints with a request outstanding
+  std::unordered_multiset<coap_session_t*> later_refs_;  // references held for separate responses
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_heard_;  // by UE
   std::string psk_scratch_;
   coap_bin_const_t psk_bin_{};
 };
