@@ -7,8 +7,9 @@
 //                 REG, then print every MSG/IMDN the server sends as one JSON line and answer it
 //                 2.04 MSGRESP; exits after N messages or S seconds of silence
 //   msgin5g-ue [options] cycle --wakes K --sleep-ms MS [--count N]   K sleep/wake cycles of listen
-//   msgin5g-ue [options] load --ues N [--expect M] [--seconds S]
-//                 N simulated UEs (ids PREFIX0..PREFIX{N-1}), one socket each: each registers once
+//   msgin5g-ue [options] load --ues N [--expect M] [--seconds S] [--window W]
+//                 N simulated UEs (ids PREFIX0..PREFIX{N-1}), one socket each, W waking at a time
+//                 (default 16): each registers once
 //                 and drains its pending messages; prints delivered msgs/s, the p50/p99 time from
 //                 its REG to its last expected message, and a summary line as JSON
 // Options: --server HOST:PORT (default 127.0.0.1:5683), --ue ID (default ue-1), --prefix P (load),
@@ -48,6 +49,7 @@ struct Args {
   bool report = false, no_register = false;
   int count = 0, seconds = 10, wakes = 1, sleep_ms = 1000, ues = 1, expect = 0, max_seg = 0;
   int timeout = 30;  // seconds to wait for the answer to one request
+  int window = 16;   // load: UEs waking at the same time
 };
 
 [[noreturn]] void Usage(const char* why) {
@@ -286,9 +288,10 @@ int Load(const Args& a) {
   ues.reserve(static_cast<std::size_t>(a.ues));
   for (int i = 0; i < a.ues; ++i) ues.push_back(Open(a, a.prefix + std::to_string(i)));
   auto t0 = Clock::now();
-  // Wake every UE: REG from its own socket, a few hundred at a time so the burst of handshakes
-  // and separate responses stays bounded.
-  std::size_t next = 0, window = 256;
+  // Wake every UE: REG from its own socket, --window at a time (default 16). More at once floods
+  // the loopback UDP buffers: at 256, 1-3% of the UEs lost datagrams and then waited out CoAP
+  // retransmission timeouts (bench/RESULTS.md).
+  std::size_t next = 0, window = static_cast<std::size_t>(std::max(1, a.window));
   auto registered = [&] {
     int n = 0;
     for (auto* u : ues) n += u->answers > 0;
@@ -367,6 +370,7 @@ Args Parse(int argc, char** argv) {
     else if (s == "--expect") a.expect = std::atoi(need().c_str());
     else if (s == "--max-seg") a.max_seg = std::atoi(need().c_str());
     else if (s == "--timeout") a.timeout = std::atoi(need().c_str());
+    else if (s == "--window") a.window = std::atoi(need().c_str());
     else if (!s.empty() && s[0] != '-' && a.command.empty()) a.command = s;
     else Usage(("unknown argument " + s).c_str());
   }
