@@ -544,6 +544,41 @@ class CoapServer::Impl {
     };
   }
 
+  // A MSG or IMDN is also "the UE is awake here": that is recorded first (NotFound: the UE is
+  // not registered, so nothing is stored and its session is not kept), then `submit` runs with
+  // the function that answers. `s` stays alive until the answer (Later holds a reference).
+  void ContactThen(coap_session_t* s, const std::string& ue, const std::string& endpoint,
+                   std::function<void(Answer)> done,
+                   std::function<void(std::function<void(Answer)>)> submit) {
+    last_heard_[ue] = std::chrono::steady_clock::now();
+    broker_.UeContact(ue, endpoint, [this, s, ue, endpoint, done = std::move(done),
+                                     submit = std::move(submit)](Status st) mutable {
+      if (!st.ok()) {
+        return done(st.code() == StatusCode::kNotFound
+                        ? Problem(403, cause::kOriginatorNotAllowed,
+                                  "UE " + ue + " is not registered (send REG first)")
+                        : FromResponse(http::ProblemFromStatus(st)));
+      }
+      Post([this, ue, endpoint, s] {
+        RememberSession(endpoint, s);
+        Moved(ue, endpoint);
+      });
+      submit(std::move(done));
+    });
+  }
+
+  // The broker's answer to a MSG or IMDN as a CoAP answer: MSGRESP with `ok_code`, or the problem.
+  static std::function<void(Result<broker::AcceptOutcome>)> Acked(std::function<void(Answer)> done,
+                                                                   sbi::Address ori,
+                                                                   std::string msg_id,
+                                                                   coap_pdu_code_t ok_code) {
+    return [done = std::move(done), ori = std::move(ori), msg_id = std::move(msg_id),
+            ok_code](Result<broker::AcceptOutcome> out) {
+      if (!out.ok()) return done(FromResponse(MessageError(out.status())));
+      done({ok_code, WithMsgType("MSGRESP", MessageAck(ori, msg_id, *out).body)});
+    };
+  }
+
   void Handle(coap_resource_t* resource, coap_session_t* s, const coap_pdu_t* req,
               const coap_string_t* query, coap_pdu_t* resp) {
     auto now_answer = [&](std::string_view type, Answer a) {
@@ -660,33 +695,15 @@ class CoapServer::Impl {
       }
       auto done = Later(s, req, type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
-      sbi::Address ori = decoded.value->oriAddr;
-      std::string msg_id = m.msg_id;
-      std::string ue = m.origin.id;
-      last_heard_[ue] = std::chrono::steady_clock::now();
-      // A MSG is also "the UE is awake here": record that first (NotFound: not registered, and
-      // nothing is stored; nor is its session kept), then accept the message. `s` stays alive
-      // until the answer (Later holds a reference).
-      broker_.UeContact(ue, endpoint, [this, done, m = std::move(m), ori, msg_id, ue, endpoint,
-                                       s](Status st) mutable {
-        if (st.ok()) {
-          Post([this, ue, endpoint, s] {
-            RememberSession(endpoint, s);
-            Moved(ue, endpoint);
-          });
-        }
-        if (!st.ok()) {
-          return done(st.code() == StatusCode::kNotFound
-                          ? Problem(403, cause::kOriginatorNotAllowed,
-                                    "UE " + m.origin.id + " is not registered (send REG first)")
-                          : FromResponse(http::ProblemFromStatus(st)));
-        }
-        broker_.SubmitMessage(std::move(m), [done, ori, msg_id](Result<broker::AcceptOutcome> out) {
-          if (!out.ok()) return done(FromResponse(MessageError(out.status())));
-          done({COAP_RESPONSE_CODE_CREATED,
-                WithMsgType("MSGRESP", MessageAck(ori, msg_id, *out).body)});
-        });
-      });
+      const std::string ue = m.origin.id;  // a copy: `m` moves into the lambda below
+      ContactThen(s, ue, endpoint, std::move(done),
+                  [this, m = std::move(m), ori = decoded.value->oriAddr](
+                      std::function<void(Answer)> answer) mutable {
+                    std::string msg_id = m.msg_id;
+                    broker_.SubmitMessage(std::move(m),
+                                          Acked(std::move(answer), ori, msg_id,
+                                                COAP_RESPONSE_CODE_CREATED));
+                  });
       return;
     }
 
@@ -706,29 +723,15 @@ class CoapServer::Impl {
       }
       auto done = Later(s, req, type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
-      sbi::Address ori = decoded.value->oriAddr;
-      std::string msg_id = rep.msg_id;
-      std::string ue = rep.origin.id;
-      last_heard_[ue] = std::chrono::steady_clock::now();
-      broker_.UeContact(ue, endpoint, [this, done, rep = std::move(rep), ori, msg_id, ue, endpoint,
-                                       s](Status st) mutable {
-        if (st.ok()) {
-          Post([this, ue, endpoint, s] {
-            RememberSession(endpoint, s);
-            Moved(ue, endpoint);
-          });
-        }
-        if (!st.ok()) {
-          return done(st.code() == StatusCode::kNotFound
-                          ? Problem(403, cause::kOriginatorNotAllowed,
-                                    "UE " + rep.origin.id + " is not registered (send REG first)")
-                          : FromResponse(http::ProblemFromStatus(st)));
-        }
-        broker_.SubmitReport(std::move(rep), [done, ori, msg_id](Result<broker::AcceptOutcome> out) {
-          if (!out.ok()) return done(FromResponse(MessageError(out.status())));
-          done({COAP_RESPONSE_CODE_CHANGED, WithMsgType("MSGRESP", MessageAck(ori, msg_id, *out).body)});
-        });
-      });
+      const std::string ue = rep.origin.id;  // a copy: `rep` moves into the lambda below
+      ContactThen(s, ue, endpoint, std::move(done),
+                  [this, rep = std::move(rep), ori = decoded.value->oriAddr](
+                      std::function<void(Answer)> answer) mutable {
+                    std::string msg_id = rep.msg_id;
+                    broker_.SubmitReport(std::move(rep),
+                                         Acked(std::move(answer), ori, msg_id,
+                                               COAP_RESPONSE_CODE_CHANGED));
+                  });
       return;
     }
 
@@ -752,11 +755,6 @@ class CoapServer::Impl {
 
   void SendToUe(const std::string& endpoint, const std::string& ue, std::string body,
                 std::function<void(DeliveryResult)> done) {
-    if (auto moved = ue_endpoint_.find(ue); moved != ue_endpoint_.end() && moved->second != endpoint) {
-      // Dispatched to where the UE was before it was heard from elsewhere: send again, there.
-      done({DeliveryResult::Kind::kRequeue, {}, "the UE moved to another endpoint"});
-      return;
-    }
     auto it = sessions_.find(endpoint);
     if (it == sessions_.end()) {
       // No session to reach it through (after a restart, or the DTLS session closed): it must

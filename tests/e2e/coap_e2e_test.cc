@@ -170,7 +170,10 @@ TEST_F(CoapE2E, SleepingUeGetsEverythingInPriorityOrderWhenItRegistersAgain) {
   // ack_timeout 1 s, one retransmission: within ~4.5 s the first CON POST is given up and A
   // sleeps; all 10 entries then wait parked.
   const std::string unrouted = R"(msgin5g_delivery_pending_entries{state="unrouted"})";
-  ASSERT_TRUE(ts::WaitFor([&] { return Metric(unrouted) == 10; }, 15s))
+  // ...and nothing is in flight to the old session any more (the server has settled: what it
+  // sent there has been given up).
+  ASSERT_TRUE(ts::WaitFor(
+      [&] { return Metric(unrouted) == 10 && Metric("msgin5g_delivery_in_flight") == 0; }, 20s))
       << "unrouted " << Metric(unrouted) << "\n" << d().log();
   EXPECT_EQ(QueueCount("UE", "ue-A"), 10u);
   EXPECT_TRUE(as_.received("/deliver-report").empty());
