@@ -224,6 +224,24 @@ const std::vector<Option>& Options() {
       {"coap.max_body_bytes", Type::kInt, "65536", 1024, 1048576,
        "Largest CoAP request body (block-wise reassembled); larger gets 4.13.",
        Int<&Config::coap_max_body_bytes>()},
+      {"coap.dtls_cert_listen", Type::kString, "\"\"", 0, 0,
+       "CoAP over DTLS with certificates (coaps://), host:port; the UE's certificate must chain to "
+       "coap.dtls_ca_file and names its UE Service ID (subjectAltName, else CN); empty: off.",
+       Str<&Config::coap_dtls_cert_listen>()},
+      {"coap.dtls_cert_file", Type::kString, "\"\"", 0, 0,
+       "PEM certificate (chain) of the server on coap.dtls_cert_listen.",
+       Str<&Config::coap_dtls_cert_file>()},
+      {"coap.dtls_key_file", Type::kString, "\"\"", 0, 0,
+       "PEM private key for coap.dtls_cert_file.", Str<&Config::coap_dtls_key_file>()},
+      {"coap.dtls_ca_file", Type::kString, "\"\"", 0, 0,
+       "PEM CA certificate(s) UE certificates must chain to.", Str<&Config::coap_dtls_ca_file>()},
+      {"coap.segment_recovery_ms", Type::kInt, "5000", 100, 600000,
+       "Silence on a UE's incomplete segment set before the server asks for the missing segments "
+       "(SEGREC).",
+       Int<&Config::coap_segment_recovery_ms>()},
+      {"coap.segment_recovery_requests", Type::kInt, "3", 0, 20,
+       "SEGRECs per set before the server gives it up (SEGCONFIR FAILURE); 0: no recovery.",
+       Int<&Config::coap_segment_recovery_requests>()},
       {"shutdown.drain_timeout_ms", Type::kInt, "10000", 0, 600000,
        "On SIGTERM, how long in-flight requests may take before connections are cut.",
        Int<&Config::shutdown_drain_timeout_ms>()},
@@ -495,6 +513,11 @@ Status Validate(const Config& c) {
   }
   if (!c.delivery_oauth2_token_url.empty() && c.delivery_oauth2_client_id.empty()) {
     return Status::InvalidArgument("delivery.oauth2_token_url needs delivery.oauth2_client_id");
+  }
+  if (!c.coap_dtls_cert_listen.empty() &&
+      (c.coap_dtls_cert_file.empty() || c.coap_dtls_key_file.empty() || c.coap_dtls_ca_file.empty())) {
+    return Status::InvalidArgument(
+        "coap.dtls_cert_listen needs coap.dtls_cert_file, coap.dtls_key_file and coap.dtls_ca_file");
   }
   if (c.delivery_tls_cert_file.empty() != c.delivery_tls_key_file.empty()) {
     return Status::InvalidArgument("delivery.tls_cert_file and delivery.tls_key_file go together");

@@ -109,6 +109,12 @@ struct Config {
   std::int64_t coap_max_retransmit = 0;
   std::int64_t coap_max_segment_bytes = 0;
   std::int64_t coap_max_body_bytes = 0;
+  std::string coap_dtls_cert_listen;
+  std::string coap_dtls_cert_file;
+  std::string coap_dtls_key_file;
+  std::string coap_dtls_ca_file;
+  std::int64_t coap_segment_recovery_ms = 0;
+  std::int64_t coap_segment_recovery_requests = 0;
   // [ues.ID] tables: DTLS-PSK keys of UEs (identity = UE Service ID).
   struct Ue {
     std::string id;

@@ -285,13 +285,19 @@ int main(int argc, char** argv) {
   } delivery_stopper{broker, channel, coap};
 
   // MSGin5G-1: the CoAP endpoint for UEs.
-  if (!cfg.coap_listen.empty() || !cfg.coap_dtls_listen.empty()) {
+  if (!cfg.coap_listen.empty() || !cfg.coap_dtls_listen.empty() || !cfg.coap_dtls_cert_listen.empty()) {
     api::coap::CoapOptions co;
     co.listen = cfg.coap_listen;
     co.dtls_listen = cfg.coap_dtls_listen;
     co.ack_timeout = std::chrono::milliseconds(cfg.coap_ack_timeout_ms);
     co.max_retransmit = static_cast<int>(cfg.coap_max_retransmit);
     co.max_body_bytes = static_cast<std::size_t>(cfg.coap_max_body_bytes);
+    co.dtls_cert_listen = cfg.coap_dtls_cert_listen;
+    co.dtls_cert_file = cfg.coap_dtls_cert_file;
+    co.dtls_key_file = cfg.coap_dtls_key_file;
+    co.dtls_ca_file = cfg.coap_dtls_ca_file;
+    co.segment_recovery_after = std::chrono::milliseconds(cfg.coap_segment_recovery_ms);
+    co.segment_recovery_requests = static_cast<int>(cfg.coap_segment_recovery_requests);
     auto keys = std::make_shared<std::unordered_map<std::string, std::string>>();
     for (const auto& u : cfg.ues) api::auth::DecodeHex(u.psk_key_hex, &(*keys)[u.id]);
     co.psk_lookup = [keys](std::string_view identity, std::string* key) {
@@ -422,7 +428,8 @@ int main(int argc, char** argv) {
       f << "{\"sbi\":\"" << addr(sbi.local_endpoint()) << "\",\"metrics\":\""
         << addr(ops.local_endpoint()) << "\",\"admin\":\"" << addr(admin.local_endpoint())
         << "\",\"coap_port\":" << (coap ? coap->udp_port() : 0)
-        << ",\"coaps_port\":" << (coap ? coap->dtls_port() : 0) << ",\"pid\":" << getpid()
+        << ",\"coaps_port\":" << (coap ? coap->dtls_port() : 0)
+        << ",\"coaps_cert_port\":" << (coap ? coap->dtls_cert_port() : 0) << ",\"pid\":" << getpid()
         << "}\n";
     }
     std::rename(tmp.c_str(), args.ready_file.c_str());

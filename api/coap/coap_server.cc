@@ -1,5 +1,8 @@
 #include "api/coap/coap_server.h"
 
+#include "api/coap/inbound_segments.h"
+#include "api/coap/sent_segments.h"
+
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -139,12 +142,28 @@ std::string StringMember(const json::object& o, const char* name) {
 
 void FreeString(coap_session_t*, void* p) { delete static_cast<std::string*>(p); }
 
+// libcoap's log lines (DTLS handshake failures, mostly) go to our log, not to stdout.
+void CoapLog(coap_log_t level, const char* message) {
+  std::string_view m(message);
+  while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.remove_suffix(1);
+  if (level <= LOG_ERR) {
+    LOG_ERROR("coap", "libcoap: %.*s", static_cast<int>(m.size()), m.data());
+  } else if (level <= LOG_WARNING) {
+    LOG_WARN("coap", "libcoap: %.*s", static_cast<int>(m.size()), m.data());
+  } else {
+    LOG_DEBUG("coap", "libcoap: %.*s", static_cast<int>(m.size()), m.data());
+  }
+}
+
 }  // namespace
 
 class CoapServer::Impl {
  public:
   Impl(CoapOptions options, broker::Broker& broker, metrics::Registry* metrics)
-      : options_(std::move(options)), broker_(broker) {
+      : options_(std::move(options)),
+        broker_(broker),
+        inbound_({options_.segment_recovery_after, options_.segment_recovery_requests}),
+        sent_({}) {
     if (metrics != nullptr) {
       auto& fam = prometheus::BuildCounter()
                       .Name("msgin5g_coap_requests_total")
@@ -156,6 +175,12 @@ class CoapServer::Impl {
                          .Help("Messages sent to UEs inside aggregated MSG requests")
                          .Register(metrics->prom())
                          .Add({});
+      recovery_ = &prometheus::BuildCounter()
+                       .Name("msgin5g_coap_segment_recovery_total")
+                       .Help("Segment recovery: SEGRECs sent to UEs (segrec_sent), sets completed "
+                             "after one (recovered), sets given up (given_up), segments sent again "
+                             "on a UE's SEGREC (resent)")
+                       .Register(metrics->prom());
     }
   }
 
@@ -170,16 +195,10 @@ class CoapServer::Impl {
       int level = env != nullptr ? std::atoi(env) : kCoapLogLevel;
       coap_set_log_level(level);
       coap_dtls_set_log_level(level);
+      coap_set_log_handler(&CoapLog);
     });
-    ctx_ = coap_new_context(nullptr);
+    ctx_ = NewContext();
     if (ctx_ == nullptr) return Status::Internal("coap: cannot create a context");
-    coap_set_app_data(ctx_, this);
-    coap_context_set_block_mode(ctx_, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
-    coap_context_set_max_idle_sessions(ctx_, 100000);
-    coap_context_set_max_handshake_sessions(ctx_, 1000);
-    coap_register_response_handler(ctx_, &Impl::OnResponse);
-    coap_register_nack_handler(ctx_, &Impl::OnNack);
-    coap_register_event_handler(ctx_, &Impl::OnEvent);
     if (!options_.dtls_listen.empty()) {
       if (!coap_dtls_is_supported()) return Status::InvalidArgument("coap: libcoap has no DTLS");
       static const char kHint[] = "msgin5g";
@@ -206,18 +225,21 @@ class CoapServer::Impl {
         return Status::Unavailable("coap: cannot listen on dtls " + options_.dtls_listen);
       }
     }
-    coap_resource_t* r = coap_resource_init(coap_make_str_const("msgin5g"), 0);
-    coap_register_request_handler(r, COAP_REQUEST_POST, &Impl::OnPost);
-    coap_add_resource(ctx_, r);
-
+    if (!options_.dtls_cert_listen.empty()) {
+      if (Status st = StartCertEndpoint(); !st.ok()) return st;
+    }
     wake_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     epoll_ = epoll_create1(EPOLL_CLOEXEC);
-    int cfd = coap_context_get_coap_fd(ctx_);
-    if (wake_ < 0 || epoll_ < 0 || cfd < 0) return Status::Internal("coap: epoll setup failed");
+    if (wake_ < 0 || epoll_ < 0) return Status::Internal("coap: epoll setup failed");
     epoll_event ev{};
     ev.events = EPOLLIN;
-    ev.data.fd = cfd;
-    epoll_ctl(epoll_, EPOLL_CTL_ADD, cfd, &ev);
+    for (coap_context_t* c : {ctx_, ctx_pki_}) {
+      if (c == nullptr) continue;
+      int cfd = coap_context_get_coap_fd(c);
+      if (cfd < 0) return Status::Internal("coap: epoll setup failed");
+      ev.data.fd = cfd;
+      epoll_ctl(epoll_, EPOLL_CTL_ADD, cfd, &ev);
+    }
     ev.data.fd = wake_;
     epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
     thread_ = std::thread([this] {
@@ -265,6 +287,8 @@ class CoapServer::Impl {
       sessions_.clear();
       coap_free_context(ctx_);
       ctx_ = nullptr;
+      if (ctx_pki_ != nullptr) coap_free_context(ctx_pki_);
+      ctx_pki_ = nullptr;
     }
     std::lock_guard<std::mutex> lock(mu_);
     if (wake_ >= 0) close(wake_);
@@ -274,6 +298,7 @@ class CoapServer::Impl {
 
   std::uint16_t udp_port() const { return PortOf(udp_); }
   std::uint16_t dtls_port() const { return PortOf(dtls_); }
+  std::uint16_t dtls_cert_port() const { return PortOf(dtls_cert_); }
 
   // Any thread.
   void Post(std::function<void()> fn) {
@@ -296,6 +321,10 @@ class CoapServer::Impl {
     // reports go alone.
     o.aggregatable = !report && !out.segment && out.message->priority != storage::Priority::kHigh &&
                      o.object.size() <= kMaxAggregatedItemBytes;
+    if (out.segment) {
+      o.seg_id = out.segment->segment_id;
+      o.seg_number = out.segment->number;
+    }
     o.done = std::move(done);
     if (stopping_.load()) {
       o.done({DeliveryResult::Kind::kTransient, {}, "coap endpoint stopped"});
@@ -317,6 +346,8 @@ class CoapServer::Impl {
     std::string object;  // the UEMessageDelivery / DeliveryStatusReport JSON object
     const char* type = "MSG";
     bool aggregatable = false;
+    std::string seg_id;           // a segment: kept for the UE's SEGREC (sent_)
+    std::uint32_t seg_number = 0;
     std::function<void(DeliveryResult)> done;
   };
 
@@ -350,6 +381,10 @@ class CoapServer::Impl {
     }
     std::string body;
     if (run.size() == 1) {
+      if (run[0].seg_number != 0) {
+        sent_.Sent(run[0].ue, run[0].seg_id, run[0].seg_number, run[0].object,
+                   std::chrono::steady_clock::now());
+      }
       body = WithMsgType(run[0].type, run[0].object);
     } else {
       body = "{\"msgType\":\"MSG\",\"aggregated\":[";
@@ -403,9 +438,15 @@ class CoapServer::Impl {
     while (!stopping_.load()) {
       coap_tick_t now;
       coap_ticks(&now);
-      unsigned timeout = coap_io_prepare_epoll(ctx_, now);
+      unsigned timeout = 1000;  // ms; 0 from libcoap means "nothing scheduled"
+      for (coap_context_t* c : {ctx_, ctx_pki_}) {
+        if (c == nullptr) continue;
+        unsigned t = coap_io_prepare_epoll(c, now);
+        if (t != 0 && t < timeout) timeout = t;
+      }
+      if (inbound_.size() > 0 && timeout > 250) timeout = 250;  // segment recovery deadlines
       epoll_event events[4];
-      int n = epoll_wait(epoll_, events, 4, timeout != 0 ? static_cast<int>(timeout) : 1000);
+      int n = epoll_wait(epoll_, events, 4, static_cast<int>(timeout));
       for (int i = 0; i < n; ++i) {
         if (events[i].data.fd != wake_) continue;
         std::uint64_t v;
@@ -418,6 +459,8 @@ class CoapServer::Impl {
         for (auto& fn : work) fn();
       }
       coap_io_process(ctx_, COAP_IO_NO_WAIT);
+      if (ctx_pki_ != nullptr) coap_io_process(ctx_pki_, COAP_IO_NO_WAIT);
+      RecoverSegments();
     }
   }
 
@@ -486,6 +529,131 @@ class CoapServer::Impl {
         ++it;
       }
     }
+  }
+
+  // --- contexts ---
+
+  // A libcoap context with our handlers and the /msgin5g resource. Block mode is set before any
+  // session exists (libcoap requires it).
+  coap_context_t* NewContext() {
+    coap_context_t* c = coap_new_context(nullptr);
+    if (c == nullptr) return nullptr;
+    coap_set_app_data(c, this);
+    coap_context_set_block_mode(c, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    coap_context_set_max_idle_sessions(c, 100000);
+    coap_context_set_max_handshake_sessions(c, 1000);
+    coap_register_response_handler(c, &Impl::OnResponse);
+    coap_register_nack_handler(c, &Impl::OnNack);
+    coap_register_event_handler(c, &Impl::OnEvent);
+    coap_resource_t* r = coap_resource_init(coap_make_str_const("msgin5g"), 0);
+    coap_register_request_handler(r, COAP_REQUEST_POST, &Impl::OnPost);
+    coap_add_resource(c, r);
+    return c;
+  }
+
+  // DTLS with certificates: a second context (PSK and PKI cannot share one in libcoap 4.3.1's
+  // OpenSSL flavour), driven by the same thread. UEs must present a certificate that chains to
+  // dtls_ca_file; its name (OnCertIdentity) is the UE it may act for.
+  Status StartCertEndpoint() {
+    if (!coap_dtls_is_supported()) return Status::InvalidArgument("coap: libcoap has no DTLS");
+    for (const std::string* f :
+         {&options_.dtls_cert_file, &options_.dtls_key_file, &options_.dtls_ca_file}) {
+      if (f->empty() || access(f->c_str(), R_OK) != 0) {
+        return Status::InvalidArgument("coap: cannot read '" + *f +
+                                       "' (coap.dtls_cert_file, dtls_key_file, dtls_ca_file)");
+      }
+    }
+    ctx_pki_ = NewContext();
+    if (ctx_pki_ == nullptr) return Status::Internal("coap: cannot create a context");
+    coap_dtls_pki_t pki{};
+    pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+    pki.verify_peer_cert = 1;
+    pki.check_common_ca = 1;  // the UE's certificate must chain to dtls_ca_file
+    pki.cert_chain_validation = 1;
+    pki.cert_chain_verify_depth = 3;
+    pki.validate_cn_call_back = &Impl::OnCertIdentity;
+    pki.cn_call_back_arg = this;
+    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
+    pki.pki_key.key.pem.ca_file = options_.dtls_ca_file.c_str();
+    pki.pki_key.key.pem.public_cert = options_.dtls_cert_file.c_str();
+    pki.pki_key.key.pem.private_key = options_.dtls_key_file.c_str();
+    if (coap_context_set_pki(ctx_pki_, &pki) != 1) {
+      return Status::InvalidArgument("coap: cannot set up DTLS certificates from " +
+                                     options_.dtls_cert_file + " / " + options_.dtls_key_file);
+    }
+    auto a = ToCoapAddress(options_.dtls_cert_listen);
+    if (!a.ok()) return Status::InvalidArgument("coap.dtls_cert_listen: " + a.status().message());
+    dtls_cert_ = coap_new_endpoint(ctx_pki_, &*a, COAP_PROTO_DTLS);
+    if (dtls_cert_ == nullptr) {
+      return Status::Unavailable("coap: cannot listen on dtls " + options_.dtls_cert_listen);
+    }
+    return Status::Ok();
+  }
+
+  // libcoap calls this for each certificate of the chain after its own checks; `cn` is the
+  // subjectAltName if the certificate has one, else the CN. The leaf's is the UE's identity.
+  static int OnCertIdentity(const char* cn, const uint8_t*, size_t, coap_session_t* s,
+                            unsigned depth, int validated, void* arg) {
+    if (!validated) return 0;
+    if (depth == 0 && s != nullptr && cn != nullptr) {
+      static_cast<Impl*>(arg)->cert_identity_[s] = cn;
+    }
+    return 1;
+  }
+
+  // The authenticated identity of a DTLS peer (PSK identity or certificate name); empty on UDP.
+  std::string PeerIdentity(coap_session_t* s) const {
+    if (const coap_bin_const_t* id = coap_session_get_psk_identity(s); id != nullptr && id->length) {
+      return std::string(reinterpret_cast<const char*>(id->s), id->length);
+    }
+    auto it = cert_identity_.find(s);
+    return it == cert_identity_.end() ? std::string() : it->second;
+  }
+
+  // --- segment recovery (docs/coap.md "Segments") ---
+
+  // Sends a control message (SEGREC, SEGCONFIR) to `ue` at its current endpoint, in its queue.
+  void SendControl(const std::string& ue, const char* type, json::object object,
+                   std::function<void(DeliveryResult)> done) {
+    auto e = ue_endpoint_.find(ue);
+    if (e == ue_endpoint_.end()) return;  // deregistered meanwhile
+    Outgoing o;
+    o.ue = ue;
+    o.object = json::serialize(object);
+    o.type = type;
+    o.done = std::move(done);
+    queues_[e->second].push_back(std::move(o));
+    Pump(e->second);
+  }
+
+  void Act(const InboundSegments::Action& a) {
+    using Kind = InboundSegments::Action::Kind;
+    json::object o{{"segId", a.seg_id}};
+    json::array missing;
+    for (auto n : a.missing) missing.push_back(n);
+    if (a.kind == Kind::kRequest) {
+      o["missingSegs"] = std::move(missing);
+      CountRecovery("segrec_sent");
+      SendControl(a.ue, "SEGREC", std::move(o),
+                  [this, ue = a.ue, seg_id = a.seg_id](DeliveryResult r) {
+                    // A UE that refuses (it no longer has the set) is not asked again.
+                    if (r.kind == DeliveryResult::Kind::kPermanent) inbound_.Forget(ue, seg_id);
+                  });
+      return;
+    }
+    o["result"] = a.kind == Kind::kConfirmSuccess ? "SUCCESS" : "FAILURE";
+    if (a.kind == Kind::kConfirmFailure) o["missingSegs"] = std::move(missing);
+    CountRecovery(a.kind == Kind::kConfirmSuccess ? "recovered" : "given_up");
+    SendControl(a.ue, "SEGCONFIR", std::move(o), [](DeliveryResult) {});
+  }
+
+  void RecoverSegments() {
+    if (inbound_.size() == 0) return;
+    for (const auto& a : inbound_.Due(std::chrono::steady_clock::now())) Act(a);
+  }
+
+  void CountRecovery(const char* what) {
+    if (recovery_ != nullptr) recovery_->Add({{"event", what}}).Increment();
   }
 
   // --- requests from UEs ---
@@ -579,6 +747,108 @@ class CoapServer::Impl {
     };
   }
 
+  // Wraps the answer to a UE's MSG segment: once the segment is stored (2.xx) the recovery
+  // tracker learns of it (on the I/O thread).
+  std::function<void(Answer)> TrackSegment(const std::string& ue, const broker::SegmentInfo& seg,
+                                           std::function<void(Answer)> done) {
+    return [this, ue, seg, done = std::move(done)](Answer a) {
+      if ((static_cast<int>(a.code) >> 5) == 2) {
+        Post([this, ue, seg] {
+          for (const auto& act : inbound_.Stored(ue, seg.segment_id, seg.total, seg.number,
+                                                 std::chrono::steady_clock::now())) {
+            Act(act);
+          }
+        });
+      }
+      done(std::move(a));
+    };
+  }
+
+  // A UE's SEGREC (send these segments of a set you sent me again) or SEGCONFIR (I have the set,
+  // or gave it up). Answered at once; nothing is stored. Only from the UE's current endpoint.
+  Answer SegmentControl(const std::string& type, const json::object& o, const std::string& identity,
+                        const std::string& endpoint) {
+    const std::string ue = StringMember(o, "ueSvcId");
+    if (BadId(ue)) {
+      return Problem(400, cause::kMandatoryIeMissing,
+                     "ueSvcId is required (1..1024 bytes, no control characters)",
+                     {{"/ueSvcId", "is required"}});
+    }
+    if (!identity.empty() && identity != ue) {
+      return Problem(403, cause::kOriginatorNotAllowed,
+                     "DTLS identity " + identity + " may not act for " + ue);
+    }
+    auto at = ue_endpoint_.find(ue);
+    if (at == ue_endpoint_.end() || at->second != endpoint) {
+      return Problem(403, cause::kOriginatorNotAllowed,
+                     "UE " + ue + " is not registered at this address (send REG first)");
+    }
+    const std::string seg_id = StringMember(o, "segId");
+    if (BadId(seg_id)) {
+      return Problem(400, cause::kMandatoryIeMissing, "segId is required", {{"/segId", "is required"}});
+    }
+    if (type == "SEGCONFIR") {
+      const std::string result = StringMember(o, "result");
+      if (result != "SUCCESS" && result != "FAILURE") {
+        return Problem(400, cause::kMandatoryIeIncorrect, "result must be SUCCESS or FAILURE",
+                       {{"/result", "must be SUCCESS or FAILURE"}});
+      }
+      sent_.Forget(ue, seg_id);  // the UE needs none of it any more
+      return {COAP_RESPONSE_CODE_CHANGED,
+              json::serialize(json::object{{"msgType", "SEGCONFIR"}, {"segId", seg_id}})};
+    }
+    const auto* list = o.if_contains("missingSegs");
+    if (list == nullptr || !list->is_array() || list->as_array().empty() ||
+        list->as_array().size() > 1024) {
+      return Problem(400, cause::kMandatoryIeIncorrect,
+                     "missingSegs must be an array of 1 to 1024 segment numbers",
+                     {{"/missingSegs", "must be an array of 1 to 1024 segment numbers"}});
+    }
+    std::vector<std::uint32_t> numbers;
+    for (std::size_t i = 0; i < list->as_array().size(); ++i) {
+      const auto& n = list->as_array()[i];
+      if (!n.is_int64() || n.as_int64() < 1 || n.as_int64() > 65535) {
+        const std::string where = "/missingSegs/" + std::to_string(i);
+        return Problem(400, cause::kMandatoryIeIncorrect, where + " must be an integer in [1, 65535]",
+                       {{where, "must be an integer in [1, 65535]"}});
+      }
+      numbers.push_back(static_cast<std::uint32_t>(n.as_int64()));
+    }
+    json::array resent, unavailable;
+    std::vector<std::string> bodies;
+    for (auto n : numbers) {
+      if (const std::string* body = sent_.Find(ue, seg_id, n)) {
+        bodies.push_back(*body);
+        resent.push_back(n);
+      } else {
+        unavailable.push_back(n);
+      }
+    }
+    if (bodies.empty()) {
+      return Problem(404, cause::kSegmentsNotHeld,
+                     "no segment of set " + seg_id + " sent to " + ue +
+                         " is still held: it cannot be recovered",
+                     {{"/segId", "unknown, confirmed or expired"}});
+    }
+    // Sent from the next loop pass (not from inside libcoap's request handler), in the UE's queue.
+    Post([this, ue, endpoint, bodies = std::move(bodies)]() mutable {
+      for (auto& b : bodies) {
+        Outgoing again;
+        again.ue = ue;
+        again.object = std::move(b);
+        again.done = [](DeliveryResult) {};  // its message was finished when it first went out
+        queues_[endpoint].push_back(std::move(again));
+        CountRecovery("resent");
+      }
+      Pump(endpoint);
+    });
+    return {COAP_RESPONSE_CODE_CHANGED,
+            json::serialize(json::object{{"msgType", "SEGREC"},
+                                         {"segId", seg_id},
+                                         {"resent", std::move(resent)},
+                                         {"unavailable", std::move(unavailable)}})};
+  }
+
   void Handle(coap_resource_t* resource, coap_session_t* s, const coap_pdu_t* req,
               const coap_string_t* query, coap_pdu_t* resp) {
     auto now_answer = [&](std::string_view type, Answer a) {
@@ -604,15 +874,10 @@ class CoapServer::Impl {
     }
     const json::object& o = v.as_object();
     std::string type = StringMember(o, "msgType");
-    std::string psk_identity;
-    if (const coap_bin_const_t* id = coap_session_get_psk_identity(s); id != nullptr && id->length) {
-      psk_identity.assign(reinterpret_cast<const char*>(id->s), id->length);
-    }
+    // With DTLS (PSK or certificate) the identity is the UE: it may speak only for itself.
+    const std::string identity = PeerIdentity(s);
     const std::string endpoint = EndpointOf(s);
-    // With DTLS-PSK the identity is the UE: it may speak only for itself.
-    auto impersonates = [&](const std::string& ue) {
-      return !psk_identity.empty() && psk_identity != ue;
-    };
+    auto impersonates = [&](const std::string& ue) { return !identity.empty() && identity != ue; };
 
     if (type == "REG" || type == "DEREG") {
       std::string ue = StringMember(o, "ueSvcId");
@@ -623,7 +888,7 @@ class CoapServer::Impl {
       }
       if (impersonates(ue)) {
         return now_answer(type, Problem(403, cause::kOriginatorNotAllowed,
-                                        "DTLS identity " + psk_identity + " may not act for " + ue));
+                                        "DTLS identity " + identity + " may not act for " + ue));
       }
       if (type == "DEREG") {
         auto done = Later(s, req, type);
@@ -639,6 +904,7 @@ class CoapServer::Impl {
                 ue_endpoint_.erase(e);
               }
               last_heard_.erase(ue);
+              inbound_.ForgetUe(ue);
             });
           }
           done(st.ok() ? Answer{COAP_RESPONSE_CODE_DELETED, "{\"msgType\":\"DEREG\",\"result\":\"SUCCESS\"}"}
@@ -651,7 +917,7 @@ class CoapServer::Impl {
       broker::UeRegistration reg;
       reg.ue_id = ue;
       reg.endpoint = endpoint;
-      reg.psk_identity = psk_identity;
+      reg.psk_identity = identity;  // the DTLS identity (PSK or certificate), if any
       reg.registered_ms = UnixMillis();
       reg.comm_availability = StringMember(o, "commAvail");
       if (const auto* m = o.if_contains("maxSegSize")) {
@@ -689,13 +955,14 @@ class CoapServer::Impl {
       broker::Message m = std::move(std::get<broker::Message>(mapped));
       if (impersonates(m.origin.id)) {
         return now_answer(type, Problem(403, cause::kOriginatorNotAllowed,
-                                        "DTLS identity " + psk_identity + " may not send as " +
+                                        "DTLS identity " + identity + " may not send as " +
                                             m.origin.id,
                                         {{"/oriAddr", "not this UE"}}));
       }
       auto done = Later(s, req, type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
       const std::string ue = m.origin.id;  // a copy: `m` moves into the lambda below
+      if (m.segment && options_.segment_recovery_requests > 0) done = TrackSegment(ue, *m.segment, done);
       ContactThen(s, ue, endpoint, std::move(done),
                   [this, m = std::move(m), ori = decoded.value->oriAddr](
                       std::function<void(Answer)> answer) mutable {
@@ -736,9 +1003,7 @@ class CoapServer::Impl {
     }
 
     if (type == "SEGREC" || type == "SEGCONFIR") {
-      return now_answer(type, Problem(501, "NOT_IMPLEMENTED",
-                                      type + " (segment recovery) is not implemented yet; resend "
-                                             "the missing segments as MSG"));
+      return now_answer(type, SegmentControl(type, o, identity, endpoint));
     }
     if (type == "MSGRESP") {
       // A UE answers our MSG in the CoAP response; a MSGRESP sent as a request carries nothing new.
@@ -747,7 +1012,8 @@ class CoapServer::Impl {
     now_answer("unknown",
                Problem(400, cause::kMandatoryIeIncorrect,
                        type.empty() ? std::string("msgType is required")
-                                    : "unknown msgType '" + type + "' (REG, DEREG, MSG, IMDN)",
+                                    : "unknown msgType '" + type +
+                                          "' (REG, DEREG, MSG, IMDN, MSGRESP, SEGREC, SEGCONFIR)",
                        {{"/msgType", "must be REG, DEREG, MSG, IMDN, MSGRESP, SEGREC or SEGCONFIR"}}));
   }
 
@@ -881,7 +1147,9 @@ class CoapServer::Impl {
     if (event == COAP_EVENT_DTLS_CLOSED || event == COAP_EVENT_DTLS_ERROR ||
         event == COAP_EVENT_SERVER_SESSION_DEL) {
       auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
-      if (self != nullptr && event != COAP_EVENT_SERVER_SESSION_DEL) self->ForgetSession(s);
+      if (self == nullptr) return 0;
+      if (event != COAP_EVENT_SERVER_SESSION_DEL) self->ForgetSession(s);
+      self->cert_identity_.erase(s);
     }
     return 0;
   }
@@ -903,9 +1171,12 @@ class CoapServer::Impl {
   broker::Broker& broker_;
   prometheus::Family<prometheus::Counter>* requests_ = nullptr;
   prometheus::Counter* aggregated_ = nullptr;
+  prometheus::Family<prometheus::Counter>* recovery_ = nullptr;
   coap_context_t* ctx_ = nullptr;
   coap_endpoint_t* udp_ = nullptr;
   coap_endpoint_t* dtls_ = nullptr;
+  coap_context_t* ctx_pki_ = nullptr;  // DTLS with certificates, when configured
+  coap_endpoint_t* dtls_cert_ = nullptr;
   int wake_ = -1;
   int epoll_ = -1;
   std::thread thread_;
@@ -920,6 +1191,9 @@ class CoapServer::Impl {
   std::unordered_set<std::string> busy_;  // endpoints with a request outstanding
   std::unordered_multiset<coap_session_t*> later_refs_;  // references held for separate responses
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_heard_;  // by UE
+  std::unordered_map<coap_session_t*, std::string> cert_identity_;  // certificate name by session
+  InboundSegments inbound_;
+  SentSegments sent_;
   std::string psk_scratch_;
   coap_bin_const_t psk_bin_{};
 };
@@ -931,6 +1205,7 @@ Status CoapServer::Start() { return impl_->Start(); }
 void CoapServer::Stop() { impl_->Stop(); }
 std::uint16_t CoapServer::udp_port() const { return impl_->udp_port(); }
 std::uint16_t CoapServer::dtls_port() const { return impl_->dtls_port(); }
+std::uint16_t CoapServer::dtls_cert_port() const { return impl_->dtls_cert_port(); }
 void CoapServer::Deliver(const broker::Route& route, const broker::Outbound& out,
                          std::function<void(DeliveryResult)> done) {
   impl_->Deliver(route, out, std::move(done));

@@ -1,6 +1,6 @@
 // MSGin5G-1: the CoAP (RFC 7252) endpoint UEs talk to, on libcoap 4.3.1, over UDP and DTLS-PSK.
 // Wire format (docs/coap.md): every request is POST /msgin5g with a JSON body (Content-Format 50)
-// whose "msgType" is REG, DEREG, MSG or IMDN (SEGREC/SEGCONFIR: 5.01); members mirror TS 29.538
+// whose "msgType" is REG, DEREG, MSG, IMDN, SEGREC or SEGCONFIR; members mirror TS 29.538
 // (oriAddr, destAddr, msgId, payload, delivStReqInd, segParams, ...). Answers carry JSON too; errors
 // a ProblemDetails with the CoAP code matching the SBI's HTTP status (4.00, 4.03, 4.04, 4.13, 5.03).
 //
@@ -34,6 +34,14 @@ struct CoapOptions {
   std::string dtls_listen;                // DTLS with PSK (coaps://); empty: off
   // DTLS-PSK keys by identity (the identity must be the UE Service ID the UE registers).
   std::function<bool(std::string_view identity, std::string* key)> psk_lookup;
+  // DTLS with certificates (coaps://), on an endpoint of its own: libcoap 4.3.1's OpenSSL
+  // flavour cannot serve PSK and certificates on one (docs/notes/libcoap-4.3.1.md §5). UE
+  // certificates must chain to `dtls_ca_file`; their CN (or first subjectAltName) is the UE.
+  std::string dtls_cert_listen;
+  std::string dtls_cert_file, dtls_key_file, dtls_ca_file;
+  // Segment recovery (SEGREC) for UE-originated segment sets that stall; 0 requests: off.
+  std::chrono::milliseconds segment_recovery_after{5000};
+  int segment_recovery_requests = 3;
   // RFC 7252 transmission parameters for requests to UEs.
   std::chrono::milliseconds ack_timeout{2000};
   int max_retransmit = 4;
@@ -52,6 +60,7 @@ class CoapServer final : public broker::DeliveryChannel {
   // Bound ports (0 when off), for --ready-file and tests.
   std::uint16_t udp_port() const;
   std::uint16_t dtls_port() const;
+  std::uint16_t dtls_cert_port() const;
 
   void Deliver(const broker::Route& route, const broker::Outbound& out,
                std::function<void(broker::DeliveryResult)> done) override;

@@ -31,6 +31,7 @@ inline constexpr std::string_view kUnspecifiedNfFailure = "UNSPECIFIED_NF_FAILUR
 inline constexpr std::string_view kInsufficientResources = "INSUFFICIENT_RESOURCES";
 inline constexpr std::string_view kUnknownRecipient = "UNKNOWN_RECIPIENT";            // project
 inline constexpr std::string_view kRegistrationNotFound = "REGISTRATION_NOT_FOUND";  // project
+inline constexpr std::string_view kSegmentsNotHeld = "SEGMENTS_NOT_HELD";  // project (CoAP SEGREC)
 inline constexpr std::string_view kModificationNotAllowed = "MODIFICATION_NOT_ALLOWED";
 // Security (docs/security.md); all project-defined except MODIFICATION_NOT_ALLOWED above.
 inline constexpr std::string_view kMissingAccessToken = "MISSING_ACCESS_TOKEN";

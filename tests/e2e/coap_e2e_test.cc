@@ -394,8 +394,13 @@ TEST_F(CoapE2E, BadInputIsRefusedWithDiagnosticsAndNothingStored) {
                "4.03", 403, "ORIGINATOR_NOT_ALLOWED");
   expect_error("DEREG of an unknown UE", CoapPost(R"({"msgType":"DEREG","ueSvcId":"ue-nobody"})"),
                "4.04", 404, "UNKNOWN_RECIPIENT");
-  expect_error("SEGREC", CoapPost(R"({"msgType":"SEGREC","ueSvcId":"ue-1"})"), "5.01", 501,
-               "NOT_IMPLEMENTED");
+  // Segment recovery requests act on what was sent to the UE's current address: coap-client
+  // comes from a new port each time, so ue-1's SEGREC from here is not ue-1's.
+  expect_error("SEGREC from another address than the UE's",
+               CoapPost(R"({"msgType":"SEGREC","ueSvcId":"ue-1","segId":"s","missingSegs":[1]})"),
+               "4.03", 403, "ORIGINATOR_NOT_ALLOWED");
+  expect_error("SEGCONFIR without ueSvcId", CoapPost(R"({"msgType":"SEGCONFIR","segId":"s"})"),
+               "4.00", 400, "MANDATORY_IE_MISSING");
 
   EXPECT_EQ(Queued(), before);
   EXPECT_EQ(QueueCount("UE", "ue-2"), 0u);
@@ -482,6 +487,195 @@ TEST_F(CoapE2E, UeToAsAndSegmentsToAUe) {
   for (const auto& [n, piece] : pieces) joined += piece;
   EXPECT_EQ(joined, payload);
   EXPECT_TRUE(QueueDrains("UE", "ue-6", 5s));
+}
+
+// Segment recovery, UE -> server (docs/coap.md "Segments"): ue-s sends a 4-segment message to the
+// AS but holds segment 2 back. After coap.segment_recovery_ms of silence the server asks for it
+// (SEGREC missingSegs [2]); the UE sends it; the set completes, the AS receives one reassembled
+// message, and the server confirms (SEGCONFIR SUCCESS). A UE that never completes its set is
+// given up after coap.segment_recovery_requests SEGRECs.
+TEST_F(CoapE2E, UeSegmentSetIsRecoveredWithSegrecAndConfirmed) {
+  Start({"--set", "coap.segment_recovery_ms=300", "--set", "coap.segment_recovery_requests=2"});
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-1", as_.as_target("as-1"));
+  ASSERT_EQ(Ue({"--server", coap_server(), "--ue", "ue-s", "register"}).exit_code, 0);
+
+  const std::string payload = "0123456789abcdefghijklmnopqrstuvwxyz";  // 36 bytes: 4 segments of 10
+  auto send = Ue({"--server", coap_server(), "--ue", "ue-s", "send", "--to", "AS:as-1", "--payload",
+                  payload, "--msg-id", "s-1", "--seg-size", "10", "--skip-seg", "2", "--seconds",
+                  "10"});
+  EXPECT_EQ(send.exit_code, 0) << send.out << send.err;
+  std::vector<std::string> control;
+  for (const auto& m : JsonLines(send.out)) {
+    control.push_back(boost::json::serialize(m));
+  }
+  EXPECT_EQ(control, (std::vector<std::string>{
+                         R"({"msgType":"SEGREC","segId":"s-1","missingSegs":[2]})",
+                         R"({"msgType":"SEGCONFIR","segId":"s-1","result":"SUCCESS"})"}))
+      << send.out;
+  ASSERT_TRUE(as_.WaitFor("/as/as-1/deliver-message", 1, 10s)) << d().log();
+  std::this_thread::sleep_for(200ms);
+  auto got = as_.received("/as/as-1/deliver-message");
+  ASSERT_EQ(got.size(), 1u);
+  auto m = Json(got[0].body);
+  EXPECT_EQ(Str(m, "msgId"), "s-1");
+  EXPECT_EQ(Str(m, "payload"), payload);
+  EXPECT_EQ(Addr(m, "oriAddr"), "ue-s");
+  EXPECT_EQ(Metric(R"(msgin5g_coap_segment_recovery_total{event="segrec_sent"})"), 1);
+  EXPECT_EQ(Metric(R"(msgin5g_coap_segment_recovery_total{event="recovered"})"), 1);
+
+  // ue-g sends segment 1 of 3 and is gone: two SEGRECs, then the set is given up. Nothing
+  // reaches the AS.
+  auto part = Ue({"--server", coap_server(), "--ue", "ue-g", "request", "--body",
+                  R"({"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-g"},)"
+                  R"("destAddr":{"addrType":"AS","addr":"as-1"},"msgId":"g-1#1","payload":"part","stoAndFwInd":true,)"
+                  R"("segInd":true,"segParams":{"segId":"g-1","totalSegCount":3,"segNumb":1}})"});
+  EXPECT_EQ(part.exit_code, 0) << part.out << part.err;
+  EXPECT_TRUE(ts::WaitFor(
+      [&] { return Metric(R"(msgin5g_coap_segment_recovery_total{event="given_up"})") == 1; }, 15s))
+      << d().log();
+  EXPECT_EQ(Metric(R"(msgin5g_coap_segment_recovery_total{event="segrec_sent"})"), 3);
+  EXPECT_EQ(as_.received("/as/as-1/deliver-message").size(), 1u);
+}
+
+// Segment recovery, server -> UE: ue-l drops segment 2 of a 5-segment message once (answered, then
+// lost), asks for it with SEGREC when the last segment is in, gets it again from the server's
+// window of sent segments, reassembles the whole payload and confirms. SEGRECs the server cannot
+// serve are refused precisely.
+TEST_F(CoapE2E, SegmentsLostByTheUeAreSentAgainOnItsSegrec) {
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  const std::string out_path = dir_.File("ue-l.out");
+  ts::Process listener({UePath(), "--server", coap_server(), "--ue", "ue-l", "--max-seg", "64",
+                        "--lose-seg", "2", "listen", "--seconds", "20"},
+                       out_path);
+  ASSERT_TRUE(ts::WaitFor([&] { return ts::ReadFile(out_path).find("2.01 ") != std::string::npos; },
+                          10s))
+      << ts::ReadFile(out_path);
+  std::string payload;
+  for (int i = 0; i < 300; ++i) payload.push_back(static_cast<char>('a' + i % 26));
+  SendToUe("ue-l", "big-l", payload);
+  auto reassembled = [&]() -> boost::json::object {
+    for (const auto& l : JsonLines(ts::ReadFile(out_path))) {
+      if (Str(l, "event") == "reassembled") return l;
+    }
+    return {};
+  };
+  ASSERT_TRUE(ts::WaitFor([&] { return !reassembled().empty(); }, 15s)) << ts::ReadFile(out_path);
+  auto whole = reassembled();
+  EXPECT_EQ(Str(whole, "segId"), "big-l");
+  EXPECT_EQ(whole["segments"].to_number<int>(), 5);
+  EXPECT_EQ(Str(whole, "payload"), payload);
+  EXPECT_EQ(Metric(R"(msgin5g_coap_segment_recovery_total{event="resent"})"), 1);
+  // The UE's SEGCONFIR arrives after its reassembly.
+  EXPECT_TRUE(ts::WaitFor(
+      [&] { return Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="SEGCONFIR"})") == 1; },
+      5s));
+  EXPECT_EQ(Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="SEGREC"})"), 1);
+  listener.Stop(SIGTERM, 5s);
+  EXPECT_TRUE(QueueDrains("UE", "ue-l", 5s));
+
+  // From a registered UE's own socket (msgin5g-ue request registers first).
+  auto ask = [&](const std::string& body) {
+    return Ue({"--server", coap_server(), "--ue", "ue-l", "request", "--body", body});
+  };
+  auto confirmed = ask(R"({"msgType":"SEGREC","ueSvcId":"ue-l","segId":"big-l","missingSegs":[2]})");
+  EXPECT_NE(confirmed.out.find("4.04 "), std::string::npos) << confirmed.out;
+  EXPECT_NE(confirmed.out.find("SEGMENTS_NOT_HELD"), std::string::npos)
+      << "confirmed sets are let go: " << confirmed.out;
+  auto bad = ask(R"({"msgType":"SEGREC","ueSvcId":"ue-l","segId":"big-l","missingSegs":[0]})");
+  EXPECT_NE(bad.out.find("4.00 "), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("/missingSegs/0"), std::string::npos) << bad.out;
+  auto bad_result = ask(R"({"msgType":"SEGCONFIR","ueSvcId":"ue-l","segId":"big-l","result":"MAYBE"})");
+  EXPECT_NE(bad_result.out.find("4.00 "), std::string::npos) << bad_result.out;
+  EXPECT_NE(bad_result.out.find("/result"), std::string::npos) << bad_result.out;
+}
+
+// DTLS with certificates (coap.dtls_cert_listen), beside DTLS-PSK: a UE whose certificate
+// chains to coap.dtls_ca_file is the UE its certificate names. PKI made with the openssl CLI.
+TEST_F(CoapE2E, DtlsCertificatesNameTheUe) {
+  const std::string pki = dir_.File("pki");
+  std::filesystem::create_directories(pki);
+  auto run = [&](std::vector<std::string> argv) {
+    auto r = ts::Run(argv, "", 30s);
+    ASSERT_EQ(r.exit_code, 0) << argv[1] << ": " << r.err;
+  };
+  auto ca = [&](const std::string& name) {
+    run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-keyout", pki + "/" + name + ".key", "-out", pki + "/" + name + ".pem", "-days",
+         "2", "-subj", "/CN=" + name});
+  };
+  auto issue = [&](const std::string& name, const std::string& cn, const std::string& by) {
+    const std::string base = pki + "/" + name;
+    run({"openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+         "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=" + cn});
+    run({"openssl", "x509", "-req", "-in", base + ".csr", "-CA", pki + "/" + by + ".pem", "-CAkey",
+         pki + "/" + by + ".key", "-set_serial", "0x" + std::to_string(name.size() * 7919), "-days",
+         "2", "-out", base + ".pem"});
+  };
+  ca("ca");
+  ca("other-ca");
+  issue("server", "localhost", "ca");
+  issue("ue-c1", "ue-c1", "ca");
+  issue("impostor", "ue-c1", "other-ca");  // the right name, from a CA we do not trust
+  const std::string psk = "ue-P secret key!";
+  ts::WriteFile(dir_.File("ues.toml"), "[ues.ue-P]\npsk_key = \"" + Hex(psk) + "\"\n");
+  Start({"--config", dir_.File("ues.toml"), "--set", "coap.dtls_listen=127.0.0.1:0", "--set",
+         "coap.dtls_cert_listen=127.0.0.1:0", "--set", "coap.dtls_cert_file=" + pki + "/server.pem",
+         "--set", "coap.dtls_key_file=" + pki + "/server.key", "--set",
+         "coap.dtls_ca_file=" + pki + "/ca.pem"});
+  ASSERT_TRUE(d().ok()) << d().log();
+  ASSERT_NE(d().coaps_cert_port(), 0);
+  ASSERT_NE(d().coaps_port(), d().coaps_cert_port());
+  RegisterAs("as-1", as_.as_target("as-1"));
+  const std::string server = "127.0.0.1:" + std::to_string(d().coaps_cert_port());
+  auto with_cert = [&](const std::string& name) {
+    return std::vector<std::string>{"--server", server, "--cert", pki + "/" + name + ".pem",
+                                    "--key", pki + "/" + name + ".key", "--ca", pki + "/ca.pem"};
+  };
+  auto args = [](std::vector<std::string> a, std::vector<std::string> more) {
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
+
+  // Stored while ue-c1 sleeps, delivered over DTLS once it listens.
+  SendToUe("ue-c1", "c-0", "cert 0");
+  SendToUe("ue-c1", "c-1", "cert 1");
+  auto listen = Ue(args(with_cert("ue-c1"), {"--ue", "ue-c1", "listen", "--count", "2", "--seconds", "5"}));
+  EXPECT_EQ(listen.exit_code, 0) << listen.out << listen.err;
+  std::set<std::string> got;
+  for (const auto& m : JsonLines(listen.out)) {
+    if (Str(m, "msgType") == "MSG") got.insert(Str(m, "msgId") + "=" + Str(m, "payload"));
+  }
+  EXPECT_EQ(got, (std::set<std::string>{"c-0=cert 0", "c-1=cert 1"})) << listen.out;
+  EXPECT_TRUE(QueueDrains("UE", "ue-c1", 5s));
+
+  auto send = Ue(args(with_cert("ue-c1"),
+                      {"--ue", "ue-c1", "send", "--to", "AS:as-1", "--payload", "signed", "--msg-id", "c1-1"}));
+  EXPECT_EQ(send.exit_code, 0) << send.out << send.err;
+  ASSERT_TRUE(as_.WaitFor("/as/as-1/deliver-message", 1, 10s)) << d().log();
+  EXPECT_EQ(Addr(Json(as_.received("/as/as-1/deliver-message").front().body), "oriAddr"), "ue-c1");
+
+  // The certificate names ue-c1: acting for another UE is refused.
+  auto other = Ue(args(with_cert("ue-c1"), {"--ue", "ue-c9", "register"}));
+  EXPECT_EQ(other.exit_code, 1);
+  EXPECT_NE(other.out.find("4.03 "), std::string::npos) << other.out;
+  EXPECT_NE(other.out.find("ORIGINATOR_NOT_ALLOWED"), std::string::npos) << other.out;
+  // A certificate from another CA, or none: no handshake, no answer.
+  auto impostor = Ue(args(with_cert("impostor"), {"--ue", "ue-c1", "--timeout", "4", "register"}));
+  EXPECT_EQ(impostor.exit_code, 1) << impostor.out;
+  EXPECT_EQ(impostor.out.find("2.01"), std::string::npos) << impostor.out;
+  auto bare = ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-B", "4", "-e",
+                       R"({"msgType":"REG","ueSvcId":"ue-c1"})", "coaps://" + server + "/msgin5g"},
+                      "", 30s);
+  EXPECT_EQ(bare.out.find("ueSvcId"), std::string::npos) << bare.out << bare.err;
+  EXPECT_NE((bare.out + bare.err).find("handshake failure"), std::string::npos) << bare.out << bare.err;
+  // The PSK endpoint works beside it (a second libcoap context on the same thread).
+  auto p = Ue({"--server", coaps_server(), "--ue", "ue-P", "--psk-key", Hex(psk), "register"});
+  EXPECT_EQ(p.exit_code, 0) << p.out << p.err;
+  // ue-c1's listen, ue-c1's send needs none; ue-P's REG: 2 successful REGs in all.
+  EXPECT_EQ(Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="REG"})"), 2);
+  EXPECT_NE(d().log().find("unknown CA"), std::string::npos) << "libcoap's reason is in our log";
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ Daemon::Daemon(std::string data_dir, std::string work_dir, std::vector<std::stri
   admin_ = std::string(j.at("admin").as_string());
   if (const auto* p = j.if_contains("coap_port")) coap_port_ = static_cast<int>(p->to_number<std::int64_t>());
   if (const auto* p = j.if_contains("coaps_port")) coaps_port_ = static_cast<int>(p->to_number<std::int64_t>());
+  if (const auto* p = j.if_contains("coaps_cert_port")) coaps_cert_port_ = static_cast<int>(p->to_number<std::int64_t>());
   ok_ = true;
 }
 

@@ -25,6 +25,7 @@ class Daemon {
   // CoAP (UDP) and CoAP over DTLS ports on 127.0.0.1; 0 when off.
   int coap_port() const { return coap_port_; }
   int coaps_port() const { return coaps_port_; }
+  int coaps_cert_port() const { return coaps_cert_port_; }
   std::string log() const;
   Process& proc() { return *proc_; }
 
@@ -33,7 +34,7 @@ class Daemon {
   std::string log_path_;
   std::unique_ptr<Process> proc_;
   std::string sbi_, admin_, metrics_;
-  int coap_port_ = 0, coaps_port_ = 0;
+  int coap_port_ = 0, coaps_port_ = 0, coaps_cert_port_ = 0;
   bool ok_ = false;
 };
 

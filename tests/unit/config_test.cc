@@ -711,5 +711,19 @@ TEST_F(ConfigTest, DeliveryTlsCertAndKeyGoTogether) {
   EXPECT_EQ(c.delivery_tls_key_file, "/k.pem");
 }
 
+TEST_F(ConfigTest, CoapCertificateEndpointNeedsItsFiles) {
+  std::string why = Error("", {"coap.dtls_cert_listen=127.0.0.1:5685",
+                                   "coap.dtls_cert_file=/etc/s.pem", "coap.dtls_key_file=/etc/s.key"});
+  EXPECT_NE(why.find("coap.dtls_ca_file"), std::string::npos) << why;
+  Config c = Load("", {"coap.dtls_cert_listen=127.0.0.1:5685", "coap.dtls_cert_file=/etc/s.pem",
+                       "coap.dtls_key_file=/etc/s.key", "coap.dtls_ca_file=/etc/ca.pem",
+                       "coap.segment_recovery_ms=250", "coap.segment_recovery_requests=0"});
+  EXPECT_EQ(c.coap_dtls_ca_file, "/etc/ca.pem");
+  EXPECT_EQ(c.coap_segment_recovery_ms, 250);
+  EXPECT_EQ(c.coap_segment_recovery_requests, 0);
+  EXPECT_NE(Error("", {"coap.segment_recovery_ms=10"}).find("coap.segment_recovery_ms"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace msgin5g::daemon

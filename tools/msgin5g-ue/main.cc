@@ -3,9 +3,18 @@
 //   msgin5g-ue [options] register            REG, print the answer, exit
 //   msgin5g-ue [options] deregister          DEREG
 //   msgin5g-ue [options] send --to TYPE:ID --payload TEXT [--msg-id ID] [--report] [--priority P]
+//                 [--seg-size N [--skip-seg K]]   in segments of N bytes (segId = msgId); with
+//                 --skip-seg, segment K is held back until the server asks for it (SEGREC), and
+//                 the command waits for the server's SEGCONFIR
+//   msgin5g-ue [options] request --body JSON [--no-register]
+//                 REG (unless told not to), then POST the given body from the same socket; prints
+//                 the answer (for requests the other commands do not make, e.g. SEGREC by hand)
 //   msgin5g-ue [options] listen [--count N] [--seconds S] [--no-register]
 //                 REG, then print every MSG/IMDN the server sends as one JSON line and answer it
-//                 2.04 MSGRESP; exits after N messages or S seconds of silence
+//                 2.04 MSGRESP; exits after N messages or S seconds of silence. Segments are
+//                 also reassembled: {"event":"reassembled","segId",...,"payload"} when a set is
+//                 complete. --lose-seg K drops segment K of each set once (as if the UE lost it)
+//                 and asks the server for it again with SEGREC, then confirms with SEGCONFIR.
 //   msgin5g-ue [options] cycle --wakes K --sleep-ms MS [--count N]   K sleep/wake cycles of listen
 //   msgin5g-ue [options] load --ues N [--expect M] [--seconds S] [--window W]
 //                 N simulated UEs (ids PREFIX0..PREFIX{N-1}), one socket each, W waking at a time
@@ -15,7 +24,8 @@
 // Options: --server HOST:PORT (default 127.0.0.1:5683), --ue ID (default ue-1), --prefix P (load),
 //          --psk-key HEX (DTLS-PSK with identity = the UE id; then the port is the coaps one),
 //          --timeout S (wait for one answer, default 30; a wrong PSK key is never answered),
-//          --max-seg N (maxSegSize declared at REG)
+//          --max-seg N (maxSegSize declared at REG),
+//          --cert FILE --key FILE --ca FILE (DTLS with certificates; the port is the coaps one)
 // Exit codes: 0 success, 1 a request failed or was refused, 2 usage.
 #include <arpa/inet.h>
 #include <sys/resource.h>
@@ -44,8 +54,10 @@ struct Args {
   std::string ue = "ue-1";
   std::string prefix = "ue-";
   std::string psk_key_hex;
+  std::string cert, key, ca;
+  int seg_size = 0, skip_seg = 0, lose_seg = 0;
   std::string command;
-  std::string to, payload, msg_id, priority;
+  std::string to, payload, msg_id, priority, body;
   bool report = false, no_register = false;
   int count = 0, seconds = 10, wakes = 1, sleep_ms = 1000, ues = 1, expect = 0, max_seg = 0;
   int timeout = 30;  // seconds to wait for the answer to one request
@@ -81,8 +93,24 @@ struct Ue {
   std::vector<std::string> lines;  // received bodies, printed in order (single-UE modes)
 };
 
+// A segment set being received (listen), by segId.
+struct Inbound {
+  std::map<std::int64_t, std::string> pieces;
+  std::int64_t total = 0;
+  bool lost_once = false;
+  bool asked = false;
+  json::object first;  // the first segment seen, for the reassembled line's members
+};
+
 struct World {
   coap_context_t* ctx = nullptr;
+  int lose_seg = 0;
+  std::map<std::string, Inbound> inbound;
+  // Segments we sent (send --seg-size), by number, for the server's SEGREC.
+  std::map<std::int64_t, std::string> sent_segments;
+  std::string confirmed;  // the result of the server's SEGCONFIR ("SUCCESS"/"FAILURE")
+  // Requests to send from the main loop (never from inside a libcoap handler).
+  std::vector<std::pair<coap_session_t*, std::string>> outbox;
   std::map<coap_session_t*, Ue*> by_session;
   bool print = true;
   Clock::time_point last_activity = Clock::now();
@@ -100,6 +128,83 @@ void AddJson(coap_pdu_t* pdu) {
                   coap_encode_var_safe(cf, sizeof(cf), COAP_MEDIATYPE_APPLICATION_JSON), cf);
 }
 
+std::string Str(const json::object& o, const char* name) {
+  const auto* v = o.if_contains(name);
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::int64_t Int(const json::object& o, const char* name) {
+  const auto* v = o.if_contains(name);
+  return v != nullptr && v->is_int64() ? v->as_int64() : 0;
+}
+
+void Answer(coap_pdu_t* resp, coap_pdu_code_t code, const std::string& body) {
+  coap_pdu_set_code(resp, code);
+  AddJson(resp);
+  static thread_local std::string keep;  // coap_add_data copies; kept for clarity of lifetime
+  keep = body;
+  coap_add_data(resp, keep.size(), reinterpret_cast<const uint8_t*>(keep.data()));
+}
+
+// The server's SEGREC (send these segments of yours again) or SEGCONFIR (your set is complete,
+// or given up). Printed as lines; a SEGREC for a set we do not have is refused 4.04.
+void OnSegmentControl(coap_session_t* s, Ue* ue, const json::object& o, const std::string& body,
+                      coap_pdu_t* resp) {
+  const std::string type = Str(o, "msgType");
+  if (ue != nullptr && g.print) ue->lines.push_back(body);
+  g.last_activity = Clock::now();
+  if (type == "SEGCONFIR") {
+    g.confirmed = Str(o, "result");
+    return Answer(resp, COAP_RESPONSE_CODE_CHANGED, "{\"msgType\":\"SEGCONFIR\"}");
+  }
+  int resent = 0;
+  if (const auto* list = o.if_contains("missingSegs"); list != nullptr && list->is_array()) {
+    for (const auto& n : list->as_array()) {
+      auto it = n.is_int64() ? g.sent_segments.find(n.as_int64()) : g.sent_segments.end();
+      if (it == g.sent_segments.end()) continue;
+      g.outbox.emplace_back(s, it->second);
+      ++resent;
+    }
+  }
+  if (resent == 0) return Answer(resp, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(404)), "{\"detail\":\"no such segments\"}");
+  Answer(resp, COAP_RESPONSE_CODE_CHANGED, "{\"msgType\":\"SEGREC\",\"resent\":" + std::to_string(resent) + "}");
+}
+
+// A segment the server sent (listen): kept by segId until the set is complete, then printed as
+// one {"event":"reassembled",...} line. When the last segment is in and some are missing, asks
+// for them (SEGREC); a set completed after asking is confirmed (SEGCONFIR SUCCESS).
+void Reassemble(coap_session_t* s, Ue* ue, const json::object& m) {
+  const auto& p = m.at("segParams").as_object();
+  const std::string seg_id = Str(p, "segId");
+  Inbound& in = g.inbound[seg_id];
+  if (in.pieces.empty()) in.first = m;
+  in.total = Int(p, "totalSegCount");
+  in.pieces[Int(p, "segNumb")] = Str(m, "payload");
+  auto control = [&](json::object o) {
+    o["ueSvcId"] = ue->id;
+    o["segId"] = seg_id;
+    g.outbox.emplace_back(s, json::serialize(o));
+  };
+  if (in.total > 0 && static_cast<std::int64_t>(in.pieces.size()) == in.total) {
+    std::string whole;
+    for (const auto& [n, piece] : in.pieces) whole += piece;
+    json::object line{{"event", "reassembled"}, {"segId", seg_id}, {"segments", in.total},
+                      {"oriAddr", in.first["oriAddr"]}, {"payload", whole}};
+    if (g.print) ue->lines.push_back(json::serialize(line));
+    if (in.asked) control({{"msgType", "SEGCONFIR"}, {"result", "SUCCESS"}});
+    g.inbound.erase(seg_id);
+    return;
+  }
+  if (!in.asked && in.pieces.count(in.total) != 0) {
+    json::array missing;
+    for (std::int64_t n = 1; n <= in.total; ++n) {
+      if (in.pieces.count(n) == 0) missing.push_back(n);
+    }
+    in.asked = true;
+    control({{"msgType", "SEGREC"}, {"missingSegs", std::move(missing)}});
+  }
+}
+
 void OnMessage(coap_resource_t*, coap_session_t* s, const coap_pdu_t* req, const coap_string_t*,
                coap_pdu_t* resp) {
   std::size_t len = 0, off = 0, total = 0;
@@ -109,6 +214,21 @@ void OnMessage(coap_resource_t*, coap_session_t* s, const coap_pdu_t* req, const
   Ue* ue = Find(s);
   json::error_code ec;
   json::value v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    const auto& o = v.as_object();
+    const std::string type = Str(o, "msgType");
+    if (type == "SEGREC" || type == "SEGCONFIR") return OnSegmentControl(s, ue, o, body, resp);
+    const auto* sp = o.if_contains("segParams");
+    if (sp != nullptr && sp->is_object() && g.lose_seg > 0 &&
+        Int(sp->as_object(), "segNumb") == g.lose_seg) {
+      Inbound& in = g.inbound[Str(sp->as_object(), "segId")];
+      if (!in.lost_once) {
+        // Answered as delivered, then forgotten: the server only hears of it through SEGREC.
+        in.lost_once = true;
+        return Answer(resp, COAP_RESPONSE_CODE_CHANGED, "{\"msgType\":\"MSGRESP\"}");
+      }
+    }
+  }
   // One message, or an aggregated MSG ({"msgType":"MSG","aggregated":[...]}): each inner message
   // is counted and printed as a line of its own, marked "inAggregate":N.
   std::vector<std::pair<std::string, std::string>> messages;  // (msgId, line)
@@ -140,6 +260,10 @@ void OnMessage(coap_resource_t*, coap_session_t* s, const coap_pdu_t* req, const
       ue->received++;
       ue->last_received = Clock::now();
       if (g.print) ue->lines.push_back(line);
+      if (messages.size() == 1 && v.as_object().contains("segParams") &&
+          v.as_object().at("segParams").is_object()) {
+        Reassemble(s, ue, v.as_object());
+      }
     }
   }
   g.last_activity = Clock::now();
@@ -198,6 +322,19 @@ Ue* Open(const Args& a, const std::string& id) {
     c.psk_info.identity = {ue->id.size(), reinterpret_cast<const uint8_t*>(ue->id.data())};
     c.psk_info.key = {ue->psk_key.size(), reinterpret_cast<const uint8_t*>(ue->psk_key.data())};
     ue->session = coap_new_client_session_psk2(g.ctx, nullptr, &dst, COAP_PROTO_DTLS, &c);
+  } else if (!a.cert.empty()) {
+    // The server's certificate must chain to --ca; ours (--cert) names this UE.
+    coap_dtls_pki_t pki{};
+    pki.version = COAP_DTLS_PKI_SETUP_VERSION;
+    pki.verify_peer_cert = 1;
+    pki.check_common_ca = 1;
+    pki.cert_chain_validation = 1;
+    pki.cert_chain_verify_depth = 3;
+    pki.pki_key.key_type = COAP_PKI_KEY_PEM;
+    pki.pki_key.key.pem.ca_file = a.ca.c_str();
+    pki.pki_key.key.pem.public_cert = a.cert.c_str();
+    pki.pki_key.key.pem.private_key = a.key.c_str();
+    ue->session = coap_new_client_session_pki(g.ctx, nullptr, &dst, COAP_PROTO_DTLS, &pki);
   } else {
     ue->session = coap_new_client_session(g.ctx, nullptr, &dst, COAP_PROTO_UDP);
   }
@@ -230,13 +367,27 @@ void Post(Ue* ue, const std::string& body) {
   coap_send(ue->session, pdu);
 }
 
+// Sends what the handlers queued (SEGREC, SEGCONFIR, segments asked for again).
+void FlushOutbox() {
+  auto out = std::move(g.outbox);
+  g.outbox.clear();
+  for (auto& [session, body] : out) {
+    if (Ue* ue = Find(session)) Post(ue, body);
+  }
+}
+
+void IoOnce(int ms) {
+  coap_io_process(g.ctx, ms);
+  FlushOutbox();
+}
+
 // Runs the loop until `done()` or `timeout` passes.
 template <class Pred>
 bool RunUntil(Pred done, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
   while (!done()) {
     if (Clock::now() >= deadline) return false;
-    coap_io_process(g.ctx, 20);
+    IoOnce(20);
   }
   return true;
 }
@@ -265,6 +416,35 @@ void FlushLines(Ue* ue) {
   ue->lines.clear();
 }
 
+// A MSG in segments of --seg-size bytes (segId = its msgId), each answered before the next; with
+// --skip-seg K, segment K is left out and sent only when the server asks (SEGREC); then waits up
+// to --seconds for the server's SEGCONFIR. Prints every answer and what the server sent.
+bool SendSegments(const Args& a, Ue* ue, const json::object& base) {
+  const std::string seg_id = Str(base, "msgId");
+  const std::size_t size = static_cast<std::size_t>(a.seg_size);
+  const std::size_t n = std::max<std::size_t>(1, (a.payload.size() + size - 1) / size);
+  for (std::size_t i = 1; i <= n; ++i) {
+    json::object m = base;
+    m["msgId"] = seg_id + "#" + std::to_string(i);
+    m["payload"] = a.payload.substr((i - 1) * size, size);
+    m["segInd"] = true;
+    m["segParams"] = {{"segId", seg_id},
+                      {"totalSegCount", n},
+                      {"segNumb", i},
+                      {"lastSegFlag", i == n}};
+    std::string body = json::serialize(m);
+    g.sent_segments[static_cast<std::int64_t>(i)] = body;
+    if (static_cast<int>(i) == a.skip_seg) continue;
+    if (!Request(ue, body, a.timeout)) return false;
+  }
+  if (a.skip_seg == 0) return true;
+  g.last_activity = Clock::now();
+  bool confirmed = RunUntil([] { return !g.confirmed.empty(); }, std::chrono::seconds(a.seconds));
+  FlushLines(ue);
+  if (!confirmed) std::fprintf(stderr, "msgin5g-ue: no SEGCONFIR within %d s\n", a.seconds);
+  return g.confirmed == "SUCCESS";
+}
+
 // Registers (unless told not to) and prints what arrives until `count` messages or `seconds`
 // without any.
 bool Listen(const Args& a, Ue* ue) {
@@ -274,7 +454,7 @@ bool Listen(const Args& a, Ue* ue) {
   std::fflush(stdout);
   g.last_activity = Clock::now();
   while (a.count == 0 || ue->received < target) {
-    coap_io_process(g.ctx, 20);
+    IoOnce(20);
     FlushLines(ue);
     if (Clock::now() - g.last_activity > std::chrono::seconds(a.seconds)) break;
   }
@@ -358,6 +538,7 @@ Args Parse(int argc, char** argv) {
     else if (s == "--psk-key") a.psk_key_hex = need();
     else if (s == "--to") a.to = need();
     else if (s == "--payload") a.payload = need();
+    else if (s == "--body") a.body = need();
     else if (s == "--msg-id") a.msg_id = need();
     else if (s == "--priority") a.priority = need();
     else if (s == "--report") a.report = true;
@@ -371,10 +552,19 @@ Args Parse(int argc, char** argv) {
     else if (s == "--max-seg") a.max_seg = std::atoi(need().c_str());
     else if (s == "--timeout") a.timeout = std::atoi(need().c_str());
     else if (s == "--window") a.window = std::atoi(need().c_str());
+    else if (s == "--seg-size") a.seg_size = std::atoi(need().c_str());
+    else if (s == "--skip-seg") a.skip_seg = std::atoi(need().c_str());
+    else if (s == "--lose-seg") a.lose_seg = std::atoi(need().c_str());
+    else if (s == "--cert") a.cert = need();
+    else if (s == "--key") a.key = need();
+    else if (s == "--ca") a.ca = need();
     else if (!s.empty() && s[0] != '-' && a.command.empty()) a.command = s;
     else Usage(("unknown argument " + s).c_str());
   }
   if (a.command.empty()) Usage("a command is required");
+  if (a.seg_size < 0 || a.skip_seg < 0 || a.lose_seg < 0) Usage("segment options must be positive");
+  if (a.skip_seg > 0 && a.seg_size == 0) Usage("--skip-seg needs --seg-size");
+  if (!a.cert.empty() && (a.key.empty() || a.ca.empty())) Usage("--cert needs --key and --ca");
   return a;
 }
 
@@ -388,6 +578,7 @@ int main(int argc, char** argv) {
     nofile.rlim_cur = nofile.rlim_max;
     setrlimit(RLIMIT_NOFILE, &nofile);
   }
+  g.lose_seg = a.lose_seg;
   coap_startup();
   coap_set_log_level(LOG_ERR);
   g.ctx = coap_new_context(nullptr);
@@ -421,7 +612,17 @@ int main(int argc, char** argv) {
                      {"stoAndFwInd", true}};
       if (a.report) o["delivStReqInd"] = true;
       if (!a.priority.empty()) o["priority"] = a.priority;
-      rc = Request(ue, json::serialize(o), a.timeout) ? 0 : 1;
+      if (a.seg_size > 0) {
+        rc = SendSegments(a, ue, o) ? 0 : 1;
+      } else {
+        rc = Request(ue, json::serialize(o), a.timeout) ? 0 : 1;
+      }
+    } else if (a.command == "request") {
+      if (a.body.empty()) Usage("request needs --body");
+      rc = (a.no_register || Request(ue, RegBody(a, a.ue), a.timeout)) &&
+                   Request(ue, a.body, a.timeout)
+               ? 0
+               : 1;
     } else if (a.command == "listen") {
       rc = Listen(a, ue) ? 0 : 1;
     } else if (a.command == "cycle") {
