@@ -143,13 +143,36 @@ class CoapE2E : public ::testing::Test {
 // with delivery reports asked for. The server's CON POST to A's old socket is never answered, so
 // A is taken as asleep and all 10 park. When A registers again (msgin5g-ue listen) every message
 // arrives exactly once, HIGH before MIDDLE before LOW, the AS gets 10 REPT_DELY_SUCCESS and A's
-// queue is empty.
-TEST_F(CoapE2E, SleepingUeGetsEverythingInPriorityOrderWhenItRegistersAgain) {
-  Start({"--set", "coap.ack_timeout_ms=1000", "--set", "coap.max_retransmit=1"});
+// queue is empty. Over UDP, and over DTLS-PSK (where the UE's exit also closes its DTLS session:
+// the server then has no session to try at all).
+class SleepingUe : public CoapE2E, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(SleepingUe, GetsEverythingInPriorityOrderWhenItRegistersAgain) {
+  const bool dtls = GetParam();
+  std::vector<std::string> opts = {"--set", "coap.ack_timeout_ms=1000", "--set",
+                                   "coap.max_retransmit=1"};
+  std::vector<std::string> ue = {"--ue", "ue-A"};
+  if (dtls) {
+    const std::string key = "ue-A secret key!";
+    ts::WriteFile(dir_.File("ues.toml"), "[ues.ue-A]\npsk_key = \"" + Hex(key) + "\"\n");
+    opts.insert(opts.end(), {"--config", dir_.File("ues.toml"), "--set",
+                             "coap.dtls_listen=127.0.0.1:0", "--set", "coap.listen="});
+  }
+  Start(opts);
   ASSERT_TRUE(d().ok()) << d().log();
+  if (dtls) {
+    ue.insert(ue.end(), {"--server", coaps_server(), "--psk-key", Hex("ue-A secret key!")});
+  } else {
+    ue.insert(ue.end(), {"--server", coap_server()});
+  }
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> a = ue;
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+  };
   RegisterAs("as-1", as_.as_target("as-1"));
 
-  auto reg = Ue({"--server", coap_server(), "--ue", "ue-A", "register"});
+  auto reg = Ue(with({"register"}));
   ASSERT_EQ(reg.exit_code, 0) << reg.out << reg.err;
   auto reg_answer = reg.out.substr(reg.out.find('{'));
   EXPECT_EQ(reg.out.rfind("2.01 ", 0), 0u) << reg.out;
@@ -178,8 +201,7 @@ TEST_F(CoapE2E, SleepingUeGetsEverythingInPriorityOrderWhenItRegistersAgain) {
   EXPECT_EQ(QueueCount("UE", "ue-A"), 10u);
   EXPECT_TRUE(as_.received("/deliver-report").empty());
 
-  auto listen = Ue({"--server", coap_server(), "--ue", "ue-A", "listen", "--count", "10",
-                    "--seconds", "10"});
+  auto listen = Ue(with({"listen", "--count", "10", "--seconds", "10"}));
   // `listen --count N` counts from before the REG (the first MSG often beats the REG's answer)
   // and exits 0 as soon as the Nth arrives.
   EXPECT_EQ(listen.exit_code, 0) << listen.out << listen.err;
@@ -230,6 +252,9 @@ TEST_F(CoapE2E, SleepingUeGetsEverythingInPriorityOrderWhenItRegistersAgain) {
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(as_.received("/deliver-report").size(), 10u) << "one report per message";
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, SleepingUe, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "DtlsPsk" : "Udp"; });
 
 // The same over DTLS-PSK: a UE with its key registers on the coaps port, receives what waited for
 // it and sends to an AS; a wrong key does not get in; a UE may not act for another UE id than its
