@@ -133,6 +133,26 @@ class CoapE2E : public ::testing::Test {
            std::to_string(q["LOW"].to_number<std::uint64_t>());
   }
 
+  // `msgin5g-ue listen` for `ue` in the background, printing to `out_path`, once its REG is
+  // answered. `extra` goes before the command (e.g. --max-seg 64).
+  std::unique_ptr<ts::Process> Listener(const std::string& ue, const std::string& out_path,
+                                        std::vector<std::string> extra) {
+    std::vector<std::string> argv = {UePath(), "--server", coap_server(), "--ue", ue};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    argv.insert(argv.end(), {"listen", "--seconds", "20"});
+    auto p = std::make_unique<ts::Process>(argv, out_path);
+    EXPECT_TRUE(ts::WaitFor(
+        [&] { return ts::ReadFile(out_path).find("2.01 ") != std::string::npos; }, 10s))
+        << ts::ReadFile(out_path);
+    return p;
+  }
+  // "abc...zab..." of `n` bytes.
+  static std::string Letters(int n) {
+    std::string out;
+    for (int i = 0; i < n; ++i) out.push_back(static_cast<char>('a' + i % 26));
+    return out;
+  }
+
   ts::TempDir dir_;
   ts::Receiver as_;
   ts::ClientThread client_;
@@ -464,14 +484,8 @@ TEST_F(CoapE2E, UeToAsAndSegmentsToAUe) {
 
   // ue-6 listens with maxSegSize 64; a 300-byte payload reaches it in segments.
   const std::string out_path = dir_.File("ue-6.out");
-  ts::Process listener({UePath(), "--server", coap_server(), "--ue", "ue-6", "--max-seg", "64",
-                        "listen", "--seconds", "20"},
-                       out_path);
-  ASSERT_TRUE(ts::WaitFor([&] { return ts::ReadFile(out_path).find("2.01 ") != std::string::npos; },
-                          10s))
-      << ts::ReadFile(out_path);
-  std::string payload;
-  for (int i = 0; i < 300; ++i) payload.push_back(static_cast<char>('a' + i % 26));
+  auto listener = Listener("ue-6", out_path, {"--max-seg", "64"});
+  const std::string payload = Letters(300);
   SendToUe("ue-6", "big-6", payload);
   std::map<std::int64_t, std::string> pieces;
   std::int64_t total = -1;
@@ -489,7 +503,7 @@ TEST_F(CoapE2E, UeToAsAndSegmentsToAUe) {
     return total > 0 && static_cast<std::int64_t>(pieces.size()) == total;
   };
   EXPECT_TRUE(ts::WaitFor(collect, 15s)) << ts::ReadFile(out_path);
-  listener.Stop(SIGTERM, 5s);
+  listener->Stop(SIGTERM, 5s);
   const auto lines = JsonLines(ts::ReadFile(out_path));
   int segments = 0;
   std::set<std::string> seg_ids;
@@ -571,14 +585,8 @@ TEST_F(CoapE2E, SegmentsLostByTheUeAreSentAgainOnItsSegrec) {
   Start();
   ASSERT_TRUE(d().ok()) << d().log();
   const std::string out_path = dir_.File("ue-l.out");
-  ts::Process listener({UePath(), "--server", coap_server(), "--ue", "ue-l", "--max-seg", "64",
-                        "--lose-seg", "2", "listen", "--seconds", "20"},
-                       out_path);
-  ASSERT_TRUE(ts::WaitFor([&] { return ts::ReadFile(out_path).find("2.01 ") != std::string::npos; },
-                          10s))
-      << ts::ReadFile(out_path);
-  std::string payload;
-  for (int i = 0; i < 300; ++i) payload.push_back(static_cast<char>('a' + i % 26));
+  auto listener = Listener("ue-l", out_path, {"--max-seg", "64", "--lose-seg", "2"});
+  const std::string payload = Letters(300);
   SendToUe("ue-l", "big-l", payload);
   auto reassembled = [&]() -> boost::json::object {
     for (const auto& l : JsonLines(ts::ReadFile(out_path))) {
@@ -597,7 +605,7 @@ TEST_F(CoapE2E, SegmentsLostByTheUeAreSentAgainOnItsSegrec) {
       [&] { return Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="SEGCONFIR"})") == 1; },
       5s));
   EXPECT_EQ(Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="SEGREC"})"), 1);
-  listener.Stop(SIGTERM, 5s);
+  listener->Stop(SIGTERM, 5s);
   EXPECT_TRUE(QueueDrains("UE", "ue-l", 5s));
 
   // From a registered UE's own socket (msgin5g-ue request registers first).
