@@ -514,6 +514,14 @@ Status Validate(const Config& c) {
   if (!c.delivery_oauth2_token_url.empty() && c.delivery_oauth2_client_id.empty()) {
     return Status::InvalidArgument("delivery.oauth2_token_url needs delivery.oauth2_client_id");
   }
+  if (c.coap_segment_recovery_requests > 0 &&
+      c.coap_segment_recovery_ms * (c.coap_segment_recovery_requests + 1) >=
+          c.broker_segment_timeout_ms) {
+    // Recovery must end before the broker drops the stored segments it is recovering.
+    return Status::InvalidArgument(
+        "coap.segment_recovery_ms x (coap.segment_recovery_requests + 1) must be below "
+        "broker.segment_timeout_ms");
+  }
   if (!c.coap_dtls_cert_listen.empty() &&
       (c.coap_dtls_cert_file.empty() || c.coap_dtls_key_file.empty() || c.coap_dtls_ca_file.empty())) {
     return Status::InvalidArgument(

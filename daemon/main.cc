@@ -298,6 +298,7 @@ int main(int argc, char** argv) {
     co.dtls_ca_file = cfg.coap_dtls_ca_file;
     co.segment_recovery_after = std::chrono::milliseconds(cfg.coap_segment_recovery_ms);
     co.segment_recovery_requests = static_cast<int>(cfg.coap_segment_recovery_requests);
+    co.segment_finished_memory = std::chrono::milliseconds(cfg.broker_segment_timeout_ms);
     auto keys = std::make_shared<std::unordered_map<std::string, std::string>>();
     for (const auto& u : cfg.ues) api::auth::DecodeHex(u.psk_key_hex, &(*keys)[u.id]);
     co.psk_lookup = [keys](std::string_view identity, std::string* key) {

@@ -20,6 +20,8 @@ constexpr int kCoapLogLevel = LOG_WARNING;
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -162,7 +164,8 @@ class CoapServer::Impl {
   Impl(CoapOptions options, broker::Broker& broker, metrics::Registry* metrics)
       : options_(std::move(options)),
         broker_(broker),
-        inbound_({options_.segment_recovery_after, options_.segment_recovery_requests}),
+        inbound_({options_.segment_recovery_after, options_.segment_recovery_requests, 10000, 128,
+                  options_.segment_finished_memory}),
         sent_({}) {
     if (metrics != nullptr) {
       auto& fam = prometheus::BuildCounter()
@@ -242,6 +245,9 @@ class CoapServer::Impl {
     }
     ev.data.fd = wake_;
     epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
+    udp_port_ = PortOf(udp_);
+    dtls_port_ = PortOf(dtls_);
+    dtls_cert_port_ = PortOf(dtls_cert_);
     thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), "coap-io");
       Loop();
@@ -289,6 +295,7 @@ class CoapServer::Impl {
       ctx_ = nullptr;
       if (ctx_pki_ != nullptr) coap_free_context(ctx_pki_);
       ctx_pki_ = nullptr;
+      cert_identity_.clear();
     }
     std::lock_guard<std::mutex> lock(mu_);
     if (wake_ >= 0) close(wake_);
@@ -296,9 +303,11 @@ class CoapServer::Impl {
     wake_ = epoll_ = -1;
   }
 
-  std::uint16_t udp_port() const { return PortOf(udp_); }
-  std::uint16_t dtls_port() const { return PortOf(dtls_); }
-  std::uint16_t dtls_cert_port() const { return PortOf(dtls_cert_); }
+  // Read once in Start: coap_endpoint_str writes a static buffer of libcoap's, not to be touched
+  // from another thread while coap-io runs.
+  std::uint16_t udp_port() const { return udp_port_; }
+  std::uint16_t dtls_port() const { return dtls_port_; }
+  std::uint16_t dtls_cert_port() const { return dtls_cert_port_; }
 
   // Any thread.
   void Post(std::function<void()> fn) {
@@ -338,6 +347,9 @@ class CoapServer::Impl {
 
  private:
   static constexpr std::size_t kMaxAggregated = 16;            // messages in one aggregated MSG
+  // Requests waiting for one UE beyond which its SEGREC is refused (5.03): a resend burst is
+  // bounded however it is asked for.
+  static constexpr std::size_t kMaxQueuedPerUe = 1024;
   static constexpr std::size_t kMaxAggregatedItemBytes = 512;  // larger ones go alone
   static constexpr std::size_t kMaxAggregatedBytes = 900;  // one datagram (MTU 1152, no Block1)
 
@@ -592,12 +604,17 @@ class CoapServer::Impl {
 
   // libcoap calls this for each certificate of the chain after its own checks; `cn` is the
   // subjectAltName if the certificate has one, else the CN. The leaf's is the UE's identity.
+  // A leaf without a usable name is refused: an authenticated session must name its UE (an
+  // empty identity would be taken for plain UDP, which may act for any UE).
   static int OnCertIdentity(const char* cn, const uint8_t*, size_t, coap_session_t* s,
                             unsigned depth, int validated, void* arg) {
     if (!validated) return 0;
-    if (depth == 0 && s != nullptr && cn != nullptr) {
-      static_cast<Impl*>(arg)->cert_identity_[s] = cn;
+    if (depth != 0) return 1;
+    if (s == nullptr || cn == nullptr || BadId(cn)) {
+      LOG_WARN("coap", "a UE certificate without a usable name (subjectAltName or CN) refused");
+      return 0;
     }
+    static_cast<Impl*>(arg)->cert_identity_[s] = cn;
     return 1;
   }
 
@@ -613,10 +630,10 @@ class CoapServer::Impl {
   // --- segment recovery (docs/coap.md "Segments") ---
 
   // Sends a control message (SEGREC, SEGCONFIR) to `ue` at its current endpoint, in its queue.
-  void SendControl(const std::string& ue, const char* type, json::object object,
+  bool SendControl(const std::string& ue, const char* type, json::object object,
                    std::function<void(DeliveryResult)> done) {
     auto e = ue_endpoint_.find(ue);
-    if (e == ue_endpoint_.end()) return;  // deregistered meanwhile
+    if (e == ue_endpoint_.end()) return false;  // deregistered meanwhile
     Outgoing o;
     o.ue = ue;
     o.object = json::serialize(object);
@@ -624,6 +641,7 @@ class CoapServer::Impl {
     o.done = std::move(done);
     queues_[e->second].push_back(std::move(o));
     Pump(e->second);
+    return true;
   }
 
   void Act(const InboundSegments::Action& a) {
@@ -633,12 +651,13 @@ class CoapServer::Impl {
     for (auto n : a.missing) missing.push_back(n);
     if (a.kind == Kind::kRequest) {
       o["missingSegs"] = std::move(missing);
-      CountRecovery("segrec_sent");
-      SendControl(a.ue, "SEGREC", std::move(o),
-                  [this, ue = a.ue, seg_id = a.seg_id](DeliveryResult r) {
-                    // A UE that refuses (it no longer has the set) is not asked again.
-                    if (r.kind == DeliveryResult::Kind::kPermanent) inbound_.Forget(ue, seg_id);
-                  });
+      if (SendControl(a.ue, "SEGREC", std::move(o),
+                      [this, ue = a.ue, seg_id = a.seg_id](DeliveryResult r) {
+                        // A UE that refuses (it no longer has the set) is not asked again.
+                        if (r.kind == DeliveryResult::Kind::kPermanent) inbound_.Forget(ue, seg_id);
+                      })) {
+        CountRecovery("segrec_sent");
+      }
       return;
     }
     o["result"] = a.kind == Kind::kConfirmSuccess ? "SUCCESS" : "FAILURE";
@@ -647,9 +666,13 @@ class CoapServer::Impl {
     SendControl(a.ue, "SEGCONFIR", std::move(o), [](DeliveryResult) {});
   }
 
+  // At most every 100 ms (the loop wakes per datagram; Due walks every open set).
   void RecoverSegments() {
     if (inbound_.size() == 0) return;
-    for (const auto& a : inbound_.Due(std::chrono::steady_clock::now())) Act(a);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_recovery_scan_ < std::chrono::milliseconds(100)) return;
+    last_recovery_scan_ = now;
+    for (const auto& a : inbound_.Due(now)) Act(a);
   }
 
   void CountRecovery(const char* what) {
@@ -752,41 +775,69 @@ class CoapServer::Impl {
   std::function<void(Answer)> TrackSegment(const std::string& ue, const broker::SegmentInfo& seg,
                                            std::function<void(Answer)> done) {
     return [this, ue, seg, done = std::move(done)](Answer a) {
-      if ((static_cast<int>(a.code) >> 5) == 2) {
-        Post([this, ue, seg] {
-          for (const auto& act : inbound_.Stored(ue, seg.segment_id, seg.total, seg.number,
-                                                 std::chrono::steady_clock::now())) {
-            Act(act);
-          }
+      const bool stored = (static_cast<int>(a.code) >> 5) == 2;
+      done(std::move(a));  // first: its separate response leaves before any SEGCONFIR
+      if (!stored) return;
+      Post([this, ue, seg] {
+        auto acts = inbound_.Stored(ue, seg.segment_id, seg.total, seg.number,
+                                    std::chrono::steady_clock::now());
+        if (acts.empty()) return;
+        // On the next pass, after coap_io_process has sent the answer triggered in this one
+        // (NSTART 1: a SEGCONFIR sent first would hold the 2.01 back behind it).
+        Post([this, acts = std::move(acts)] {
+          for (const auto& act : acts) Act(act);
         });
-      }
-      done(std::move(a));
+      });
     };
+  }
+
+  // Why a peer with DTLS `identity` (empty: plain UDP) may not act for `ue`, or "" if it may. A
+  // DTLS peer is its identity; a UE that has a DTLS-PSK key configured must use it (otherwise
+  // anyone on the UDP port could register or send as it).
+  std::string ActAsRefusal(const std::string& identity, const std::string& ue) const {
+    if (!identity.empty()) {
+      return identity == ue ? std::string() : "DTLS identity " + identity + " may not act for " + ue;
+    }
+    std::string key;
+    if (options_.psk_lookup && options_.psk_lookup(ue, &key)) {
+      return "UE " + ue + " has a DTLS key: it must use coaps:// with it";
+    }
+    return {};
+  }
+
+  // A string member that must be there: "" and the problem if it is missing or not an id.
+  static std::optional<Answer> BadIdMember(const json::object& o, const char* name,
+                                           std::string* out) {
+    const auto* v = o.if_contains(name);
+    const std::string where = std::string("/") + name;
+    if (v == nullptr) {
+      return Problem(400, cause::kMandatoryIeMissing, std::string(name) + " is required",
+                     {{where, "is required"}});
+    }
+    if (!v->is_string() || BadId(v->as_string())) {
+      return Problem(400, cause::kMandatoryIeIncorrect,
+                     std::string(name) + " must be a string of 1..1024 bytes, no control characters",
+                     {{where, "must be a string of 1..1024 bytes, no control characters"}});
+    }
+    *out = std::string(v->as_string());
+    return std::nullopt;
   }
 
   // A UE's SEGREC (send these segments of a set you sent me again) or SEGCONFIR (I have the set,
   // or gave it up). Answered at once; nothing is stored. Only from the UE's current endpoint.
   Answer SegmentControl(const std::string& type, const json::object& o, const std::string& identity,
                         const std::string& endpoint) {
-    const std::string ue = StringMember(o, "ueSvcId");
-    if (BadId(ue)) {
-      return Problem(400, cause::kMandatoryIeMissing,
-                     "ueSvcId is required (1..1024 bytes, no control characters)",
-                     {{"/ueSvcId", "is required"}});
-    }
-    if (!identity.empty() && identity != ue) {
-      return Problem(403, cause::kOriginatorNotAllowed,
-                     "DTLS identity " + identity + " may not act for " + ue);
+    std::string ue, seg_id;
+    if (auto bad = BadIdMember(o, "ueSvcId", &ue)) return *bad;
+    if (auto why = ActAsRefusal(identity, ue); !why.empty()) {
+      return Problem(403, cause::kOriginatorNotAllowed, why);
     }
     auto at = ue_endpoint_.find(ue);
     if (at == ue_endpoint_.end() || at->second != endpoint) {
       return Problem(403, cause::kOriginatorNotAllowed,
                      "UE " + ue + " is not registered at this address (send REG first)");
     }
-    const std::string seg_id = StringMember(o, "segId");
-    if (BadId(seg_id)) {
-      return Problem(400, cause::kMandatoryIeMissing, "segId is required", {{"/segId", "is required"}});
-    }
+    if (auto bad = BadIdMember(o, "segId", &seg_id)) return *bad;
     if (type == "SEGCONFIR") {
       const std::string result = StringMember(o, "result");
       if (result != "SUCCESS" && result != "FAILURE") {
@@ -804,7 +855,7 @@ class CoapServer::Impl {
                      "missingSegs must be an array of 1 to 1024 segment numbers",
                      {{"/missingSegs", "must be an array of 1 to 1024 segment numbers"}});
     }
-    std::vector<std::uint32_t> numbers;
+    std::set<std::uint32_t> numbers;  // each segment once, in order
     for (std::size_t i = 0; i < list->as_array().size(); ++i) {
       const auto& n = list->as_array()[i];
       if (!n.is_int64() || n.as_int64() < 1 || n.as_int64() > 65535) {
@@ -812,8 +863,9 @@ class CoapServer::Impl {
         return Problem(400, cause::kMandatoryIeIncorrect, where + " must be an integer in [1, 65535]",
                        {{where, "must be an integer in [1, 65535]"}});
       }
-      numbers.push_back(static_cast<std::uint32_t>(n.as_int64()));
+      numbers.insert(static_cast<std::uint32_t>(n.as_int64()));
     }
+    sent_.Trim(std::chrono::steady_clock::now());  // nothing older than the window promises
     json::array resent, unavailable;
     std::vector<std::string> bodies;
     for (auto n : numbers) {
@@ -823,6 +875,12 @@ class CoapServer::Impl {
       } else {
         unavailable.push_back(n);
       }
+    }
+    if (auto q = queues_.find(endpoint);
+        !bodies.empty() && q != queues_.end() && q->second.size() + bodies.size() > kMaxQueuedPerUe) {
+      return Problem(503, cause::kNfCongestion,
+                     std::to_string(q->second.size()) + " requests already wait for " + ue +
+                         ": ask again later");
     }
     if (bodies.empty()) {
       return Problem(404, cause::kSegmentsNotHeld,
@@ -877,7 +935,10 @@ class CoapServer::Impl {
     // With DTLS (PSK or certificate) the identity is the UE: it may speak only for itself.
     const std::string identity = PeerIdentity(s);
     const std::string endpoint = EndpointOf(s);
-    auto impersonates = [&](const std::string& ue) { return !identity.empty() && identity != ue; };
+    if (identity.empty() && coap_session_get_context(s) == ctx_pki_ && ctx_pki_ != nullptr) {
+      // Cannot happen (OnCertIdentity refuses a nameless certificate); never taken for UDP.
+      return now_answer(type, Problem(403, cause::kOriginatorNotAllowed, "no UE identity"));
+    }
 
     if (type == "REG" || type == "DEREG") {
       std::string ue = StringMember(o, "ueSvcId");
@@ -886,9 +947,8 @@ class CoapServer::Impl {
                                         "ueSvcId is required (1..1024 bytes, no control characters)",
                                         {{"/ueSvcId", "is required"}}));
       }
-      if (impersonates(ue)) {
-        return now_answer(type, Problem(403, cause::kOriginatorNotAllowed,
-                                        "DTLS identity " + identity + " may not act for " + ue));
+      if (auto why = ActAsRefusal(identity, ue); !why.empty()) {
+        return now_answer(type, Problem(403, cause::kOriginatorNotAllowed, why));
       }
       if (type == "DEREG") {
         auto done = Later(s, req, type);
@@ -953,10 +1013,8 @@ class CoapServer::Impl {
       auto mapped = UeMessageToBroker(*decoded.value, broker::Ingress::kUe);
       if (auto* bad = std::get_if<Response>(&mapped)) return now_answer(type, FromResponse(*bad));
       broker::Message m = std::move(std::get<broker::Message>(mapped));
-      if (impersonates(m.origin.id)) {
-        return now_answer(type, Problem(403, cause::kOriginatorNotAllowed,
-                                        "DTLS identity " + identity + " may not send as " +
-                                            m.origin.id,
+      if (auto why = ActAsRefusal(identity, m.origin.id); !why.empty()) {
+        return now_answer(type, Problem(403, cause::kOriginatorNotAllowed, why,
                                         {{"/oriAddr", "not this UE"}}));
       }
       auto done = Later(s, req, type);
@@ -983,7 +1041,8 @@ class CoapServer::Impl {
       auto mapped = ReportToBroker(*decoded.value);
       if (auto* bad = std::get_if<Response>(&mapped)) return now_answer(type, FromResponse(*bad));
       broker::Report rep = std::move(std::get<broker::Report>(mapped));
-      if (rep.origin.type != broker::AddressType::kUe || impersonates(rep.origin.id)) {
+      if (rep.origin.type != broker::AddressType::kUe ||
+          !ActAsRefusal(identity, rep.origin.id).empty()) {
         return now_answer(type, Problem(403, cause::kOriginatorNotAllowed,
                                         "a UE reports as itself (oriAddr UE)",
                                         {{"/oriAddr", "must be this UE"}}));
@@ -1177,6 +1236,7 @@ class CoapServer::Impl {
   coap_endpoint_t* dtls_ = nullptr;
   coap_context_t* ctx_pki_ = nullptr;  // DTLS with certificates, when configured
   coap_endpoint_t* dtls_cert_ = nullptr;
+  std::uint16_t udp_port_ = 0, dtls_port_ = 0, dtls_cert_port_ = 0;
   int wake_ = -1;
   int epoll_ = -1;
   std::thread thread_;
@@ -1193,6 +1253,7 @@ class CoapServer::Impl {
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_heard_;  // by UE
   std::unordered_map<coap_session_t*, std::string> cert_identity_;  // certificate name by session
   InboundSegments inbound_;
+  std::chrono::steady_clock::time_point last_recovery_scan_{};
   SentSegments sent_;
   std::string psk_scratch_;
   coap_bin_const_t psk_bin_{};

@@ -42,6 +42,9 @@ struct CoapOptions {
   // Segment recovery (SEGREC) for UE-originated segment sets that stall; 0 requests: off.
   std::chrono::milliseconds segment_recovery_after{5000};
   int segment_recovery_requests = 3;
+  // How long a finished set is remembered (a late segment does not reopen it): the broker's
+  // segment timeout.
+  std::chrono::milliseconds segment_finished_memory{60000};
   // RFC 7252 transmission parameters for requests to UEs.
   std::chrono::milliseconds ack_timeout{2000};
   int max_retransmit = 4;

@@ -11,7 +11,7 @@ std::vector<InboundSegments::Action> InboundSegments::Stored(const std::string& 
   auto key = std::make_pair(ue, seg_id);
   auto it = sets_.find(key);
   if (it == sets_.end()) {
-    if (total == 1 || sets_.size() >= options_.max_sets) return {};
+    if (total == 1 || sets_.size() >= options_.max_sets || Finished(key, now)) return {};
     it = sets_.emplace(std::move(key), Set{}).first;
     it->second.have.assign(total, false);
   }
@@ -25,6 +25,7 @@ std::vector<InboundSegments::Action> InboundSegments::Stored(const std::string& 
   if (s.count < total) return {};
   const bool asked = s.requests > 0;
   sets_.erase(it);
+  Finish(std::move(key), now);
   if (!asked) return {};
   return {Action{Action::Kind::kConfirmSuccess, ue, seg_id, {}}};
 }
@@ -39,6 +40,7 @@ std::vector<InboundSegments::Action> InboundSegments::Due(Clock::time_point now)
     }
     if (s.requests >= options_.max_requests) {
       out.push_back({Action::Kind::kConfirmFailure, it->first.first, it->first.second, Missing(s)});
+      Finish(it->first, now);
       it = sets_.erase(it);
       continue;
     }
@@ -51,12 +53,33 @@ std::vector<InboundSegments::Action> InboundSegments::Due(Clock::time_point now)
 }
 
 void InboundSegments::Forget(const std::string& ue, const std::string& seg_id) {
-  sets_.erase(std::make_pair(ue, seg_id));
+  if (sets_.erase(std::make_pair(ue, seg_id)) != 0) Finish({ue, seg_id}, Clock::now());
 }
 
 void InboundSegments::ForgetUe(const std::string& ue) {
   auto it = sets_.lower_bound(std::make_pair(ue, std::string()));
   while (it != sets_.end() && it->first.first == ue) it = sets_.erase(it);
+}
+
+void InboundSegments::Finish(std::pair<std::string, std::string> key, Clock::time_point now) {
+  finished_[key] = now;
+  finished_order_.emplace_back(std::move(key), now);
+  while (finished_order_.size() > options_.max_sets) {
+    auto& [old, at] = finished_order_.front();
+    if (auto f = finished_.find(old); f != finished_.end() && f->second == at) finished_.erase(f);
+    finished_order_.pop_front();
+  }
+}
+
+bool InboundSegments::Finished(const std::pair<std::string, std::string>& key,
+                               Clock::time_point now) {
+  while (!finished_order_.empty() &&
+         now - finished_order_.front().second >= options_.remember_finished) {
+    auto& [old, at] = finished_order_.front();
+    if (auto f = finished_.find(old); f != finished_.end() && f->second == at) finished_.erase(f);
+    finished_order_.pop_front();
+  }
+  return finished_.count(key) != 0;
 }
 
 std::vector<std::uint32_t> InboundSegments::Missing(const Set& s) const {

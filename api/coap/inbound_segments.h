@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <utility>
@@ -33,6 +34,10 @@ class InboundSegments {
     int max_requests = 3;                             // SEGRECs before giving up
     std::size_t max_sets = 10000;  // x up to 8 KiB each (65535 segment flags)
     std::size_t max_missing_listed = 128;  // numbers in one SEGREC (one datagram)
+    // A finished set (complete or given up) is remembered this long, so that a repeated or late
+    // segment of it does not open it again (the broker answers a repeat 2.01 from its
+    // idempotency record). The broker's segment timeout is the natural value.
+    std::chrono::milliseconds remember_finished{60000};
   };
 
   // What the endpoint should send to a UE.
@@ -55,12 +60,14 @@ class InboundSegments {
   // `max_requests` of them (the set is then forgotten).
   std::vector<Action> Due(Clock::time_point now);
 
-  // The UE answered a SEGREC with a refusal (it no longer has the set): stop asking.
+  // The UE answered a SEGREC with a refusal (it no longer has the set): stop asking, and do not
+  // open the set again.
   void Forget(const std::string& ue, const std::string& seg_id);
   // The UE deregistered.
   void ForgetUe(const std::string& ue);
 
   std::size_t size() const { return sets_.size(); }
+  std::size_t finished() const { return finished_.size(); }
 
  private:
   struct Set {
@@ -70,9 +77,14 @@ class InboundSegments {
     Clock::time_point last_progress;
   };
   std::vector<std::uint32_t> Missing(const Set& s) const;
+  void Finish(std::pair<std::string, std::string> key, Clock::time_point now);
+  bool Finished(const std::pair<std::string, std::string>& key, Clock::time_point now);
 
   Options options_;
   std::map<std::pair<std::string, std::string>, Set> sets_;  // (ue, segId)
+  // Finished sets, oldest first (bounded by max_sets as well as by time).
+  std::map<std::pair<std::string, std::string>, Clock::time_point> finished_;
+  std::deque<std::pair<std::pair<std::string, std::string>, Clock::time_point>> finished_order_;
 };
 
 }  // namespace msgin5g::api::coap

@@ -274,7 +274,7 @@ TEST_P(SleepingUe, GetsEverythingInPriorityOrderWhenItRegistersAgain) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, SleepingUe, ::testing::Values(false, true),
-                         [](const auto& info) { return info.param ? "DtlsPsk" : "Udp"; });
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "DtlsPsk" : "Udp"; });
 
 // The same over DTLS-PSK: a UE with its key registers on the coaps port, receives what waited for
 // it and sends to an AS; a wrong key does not get in; a UE may not act for another UE id than its
@@ -349,6 +349,11 @@ TEST_F(CoapE2E, DtlsPskDeliversAndHoldsUesToTheirIdentity) {
   EXPECT_EQ(imp_msg.err.find("4.03"), 0u) << imp_msg.out << "|" << imp_msg.err;
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(as_.received("/as/as-1/deliver-message").size(), 1u) << "fake-1 was not accepted";
+
+  // A UE with a DTLS key may not use plain UDP: anyone could claim to be it there.
+  auto udp = CoapPost(R"({"msgType":"REG","ueSvcId":"ue-B"})");
+  EXPECT_EQ(udp.err.find("4.03"), 0u) << udp.out << "|" << udp.err;
+  EXPECT_NE(udp.err.find("must use coaps://"), std::string::npos) << udp.err;
 
   // The wrong key never got a REG through.
   auto wrong_rc = wrong.Wait(15s);

@@ -66,6 +66,26 @@ TEST(InboundSegments, GivesUpAfterMaxRequests) {
   EXPECT_TRUE(t.Due(t0 + 10s).empty());
 }
 
+TEST(InboundSegments, AFinishedSetIsNotOpenedAgain) {
+  InboundSegments::Options o;
+  o.recovery_after = 1000ms;
+  o.max_requests = 1;
+  o.remember_finished = 5s;
+  InboundSegments t(o);
+  t.Stored("ue", "done", 2, 1, t0);
+  t.Stored("ue", "done", 2, 2, t0);
+  EXPECT_EQ(t.finished(), 1u);
+  t.Stored("ue", "done", 2, 2, t0 + 1s);  // a repeat (answered 2.01 from the idempotency record)
+  EXPECT_EQ(t.size(), 0u) << "no SEGREC for a delivered set";
+  t.Stored("ue", "lost", 2, 1, t0);
+  t.Due(t0 + 1s);                                      // SEGREC
+  EXPECT_EQ(t.Due(t0 + 2s).at(0).kind, Kind::kConfirmFailure);
+  EXPECT_TRUE(t.Stored("ue", "lost", 2, 2, t0 + 3s).empty()) << "no SUCCESS after FAILURE";
+  EXPECT_EQ(t.size(), 0u);
+  t.Stored("ue", "done", 2, 1, t0 + 6s);  // remembered 5 s: a new set of that id is tracked
+  EXPECT_EQ(t.size(), 1u);
+}
+
 TEST(InboundSegments, BoundsAndForgetting) {
   auto t = Tracker();
   EXPECT_TRUE(t.Stored("ue", "one", 1, 1, t0).empty());  // a single segment is not tracked

@@ -723,6 +723,8 @@ TEST_F(ConfigTest, CoapCertificateEndpointNeedsItsFiles) {
   EXPECT_EQ(c.coap_segment_recovery_requests, 0);
   EXPECT_NE(Error("", {"coap.segment_recovery_ms=10"}).find("coap.segment_recovery_ms"),
             std::string::npos);
+  EXPECT_THAT(Error("", {"coap.segment_recovery_ms=20000", "broker.segment_timeout_ms=60000"}),
+              HasSubstr("broker.segment_timeout_ms"));
 }
 
 }  // namespace

@@ -108,6 +108,7 @@ struct World {
   std::map<std::string, Inbound> inbound;
   // Segments we sent (send --seg-size), by number, for the server's SEGREC.
   std::map<std::int64_t, std::string> sent_segments;
+  std::string sent_seg_id;  // their segId
   std::string confirmed;  // the result of the server's SEGCONFIR ("SUCCESS"/"FAILURE")
   // Requests to send from the main loop (never from inside a libcoap handler).
   std::vector<std::pair<coap_session_t*, std::string>> outbox;
@@ -158,7 +159,8 @@ void OnSegmentControl(coap_session_t* s, Ue* ue, const json::object& o, const st
     return Answer(resp, COAP_RESPONSE_CODE_CHANGED, "{\"msgType\":\"SEGCONFIR\"}");
   }
   int resent = 0;
-  if (const auto* list = o.if_contains("missingSegs"); list != nullptr && list->is_array()) {
+  const auto* list = o.if_contains("missingSegs");
+  if (Str(o, "segId") == g.sent_seg_id && list != nullptr && list->is_array()) {
     for (const auto& n : list->as_array()) {
       auto it = n.is_int64() ? g.sent_segments.find(n.as_int64()) : g.sent_segments.end();
       if (it == g.sent_segments.end()) continue;
@@ -221,10 +223,20 @@ void OnMessage(coap_resource_t*, coap_session_t* s, const coap_pdu_t* req, const
     const auto* sp = o.if_contains("segParams");
     if (sp != nullptr && sp->is_object() && g.lose_seg > 0 &&
         Int(sp->as_object(), "segNumb") == g.lose_seg) {
-      Inbound& in = g.inbound[Str(sp->as_object(), "segId")];
+      const std::string seg_id = Str(sp->as_object(), "segId");
+      Inbound& in = g.inbound[seg_id];
       if (!in.lost_once) {
-        // Answered as delivered, then forgotten: the server only hears of it through SEGREC.
+        // Answered as delivered, then forgotten: the server only hears of it through SEGREC,
+        // sent when the last segment is in (at once if the lost one is the last).
         in.lost_once = true;
+        const std::int64_t seg_total = Int(sp->as_object(), "totalSegCount");
+        if (g.lose_seg == seg_total && ue != nullptr) {
+          in.asked = true;
+          in.total = seg_total;
+          g.outbox.emplace_back(
+              s, json::serialize(json::object{{"msgType", "SEGREC"}, {"ueSvcId", ue->id},
+                                              {"segId", seg_id}, {"missingSegs", {seg_total}}}));
+        }
         return Answer(resp, COAP_RESPONSE_CODE_CHANGED, "{\"msgType\":\"MSGRESP\"}");
       }
     }
@@ -423,6 +435,8 @@ bool SendSegments(const Args& a, Ue* ue, const json::object& base) {
   const std::string seg_id = Str(base, "msgId");
   const std::size_t size = static_cast<std::size_t>(a.seg_size);
   const std::size_t n = std::max<std::size_t>(1, (a.payload.size() + size - 1) / size);
+  if (static_cast<std::size_t>(a.skip_seg) > n) Usage("--skip-seg is beyond the last segment");
+  g.sent_seg_id = seg_id;
   for (std::size_t i = 1; i <= n; ++i) {
     json::object m = base;
     m["msgId"] = seg_id + "#" + std::to_string(i);
@@ -459,6 +473,8 @@ bool Listen(const Args& a, Ue* ue) {
     if (Clock::now() - g.last_activity > std::chrono::seconds(a.seconds)) break;
   }
   FlushLines(ue);
+  // What the handlers queued last (a SEGCONFIR) leaves before the socket closes.
+  RunUntil([] { return g.outbox.empty() && coap_can_exit(g.ctx); }, std::chrono::seconds(2));
   return a.count == 0 || ue->received >= target;
 }
 
