@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # 10,000 sleeping UEs wake once and drain (issue "MSGin5G-1"): an AS stores PER_UE messages for
 # each of UES UEs that are not registered (so every message is parked), then msgin5g-ue's load
-# mode wakes every UE once (REG from its own UDP socket, 256 at a time) and counts what arrives.
+# mode wakes every UE once (REG from its own UDP socket, 16 at a time) and counts what arrives.
 # Prints delivered msgs/s, p50/p99 time from a UE's REG to its last message, and msgin5gd's RSS.
+# Then, with msgin5gd stopped (the two must not share the 2 cores), the same scenario on Mosquitto
+# with persistent MQTT sessions (bench/mosquitto_ue_baseline.sh), if it is installed.
 # Usage: bench/coap_ue_bench.sh [UES] [PER_UE] [PAYLOAD_BYTES]   (defaults 10000 2 100)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +37,16 @@ rss_before=$(rss_mb)
   --prefix ue- > "$work/ue.out" || true
 rss_after=$(rss_mb)
 pending=$(metric msgin5g_delivery_pending_entries)
+stop_daemon
+DAEMON_PID=  # so that the exit trap does not signal a pid that may have been reused
 echo "machine: $(nproc) cores; $UES UEs x $PER messages of $BYTES bytes; msgin5gd api.threads=1"
 echo "store (accept_load): $(cat "$work/load.out")"
 echo "wake and drain (msgin5g-ue load): $(cat "$work/ue.out")"
 echo "msgin5gd RSS: ${rss_before} MB with everything parked, ${rss_after} MB after the drain; entries still pending: $pending"
+
+if [ -x /usr/sbin/mosquitto ]; then
+  echo "baseline, same UEs and messages:"
+  bench/mosquitto_ue_baseline.sh "$UES" "$PER" "$BYTES" || echo "baseline failed (exit $?)"
+else
+  echo "baseline skipped: mosquitto not installed (scripts/install-bench-deps.sh)"
+fi
