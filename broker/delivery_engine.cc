@@ -86,6 +86,7 @@ struct DeliveryEngine::Destination {
   std::uint32_t opens = 0;     // consecutive openings (backoff exponent)
   std::int64_t blocked_until = 0;
   bool half_open = false;  // after a block: one probe at a time until a success
+  bool active = false;     // in the engine's active_ list
 
   bool HasReady() const { return !ready[0].empty() || !ready[1].empty() || !ready[2].empty(); }
 };
@@ -245,6 +246,24 @@ void DeliveryEngine::SetRoutes(std::shared_ptr<const RouteTable> routes) {
   });
 }
 
+void DeliveryEngine::UeRouteChanged(std::string ue_id) {
+  {
+    std::lock_guard<std::mutex> lock(routes_mu_);
+    changed_ues_.insert(std::move(ue_id));
+    if (ues_posted_) return;
+    ues_posted_ = true;
+  }
+  Post([this] {
+    std::unordered_set<std::string> ids;
+    {
+      std::lock_guard<std::mutex> lock(routes_mu_);
+      ids.swap(changed_ues_);
+      ues_posted_ = false;
+    }
+    for (const auto& id : ids) UeRouteChangedOnLoop(id);
+  });
+}
+
 void DeliveryEngine::GetCounts(std::function<void(Counts)> done) {
   Post([this, done = std::move(done)] {
     Counts c;
@@ -282,7 +301,7 @@ void DeliveryEngine::Loop() {
 std::int64_t DeliveryEngine::NextWakeup(std::int64_t now) const {
   std::int64_t wake = std::max(next_expiry_scan_, now + 1);
   if (!waiting_.empty()) wake = std::min(wake, std::max(waiting_.top().first, now + 1));
-  for (const auto& [key, d] : destinations_) {
+  for (const auto& d : active_) {
     if (d->blocked_until > now && d->HasReady()) wake = std::min(wake, d->blocked_until);
   }
   return wake;
@@ -378,7 +397,14 @@ bool DeliveryEngine::MakeReady(std::uint64_t id, Entry& e) {
   if (!e.dest) return false;  // the caller parks it
   e.state = State::kReady;
   e.dest->ready[std::min<std::size_t>(static_cast<std::size_t>(e.rec.priority), 2)].push_back(id);
+  Activate(e.dest);
   return true;
+}
+
+void DeliveryEngine::Activate(const std::shared_ptr<Destination>& d) {
+  if (d->active) return;
+  d->active = true;
+  active_.push_back(d);
 }
 
 void DeliveryEngine::SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes) {
@@ -425,6 +451,60 @@ void DeliveryEngine::SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes) {
   for (auto it = destinations_.begin(); it != destinations_.end();) {
     it = (it->second.use_count() == 1 && it->second->in_flight == 0) ? destinations_.erase(it)
                                                                       : std::next(it);
+  }
+}
+
+void DeliveryEngine::UeRouteChangedOnLoop(const std::string& ue_id) {
+  const Address ue{storage::AddressType::kUe, ue_id};
+  const std::string key = RecipientKey(ue);
+  std::shared_ptr<Destination> old;
+  if (auto cached = by_recipient_.find(key); cached != by_recipient_.end()) {
+    old = std::move(cached->second);
+    by_recipient_.erase(cached);
+  }
+  auto dest = DestinationFor(ue, key);  // from the directory as it is now
+  // (priority, seq) -> entry id: what is placed again, in order.
+  std::vector<std::pair<std::pair<int, std::uint64_t>, std::uint64_t>> replace;
+  if (old && old != dest) {
+    // Its ready entries leave the old destination (another endpoint, or none: asleep).
+    for (auto& q : old->ready) {
+      std::deque<std::uint64_t> keep;
+      for (auto id : q) {
+        auto it = entries_.find(id);
+        if (it == entries_.end() || it->second.state != State::kReady || it->second.dest != old) {
+          continue;  // stale
+        }
+        if (it->second.rec.recipient == ue) {
+          replace.push_back({{static_cast<int>(it->second.rec.priority), it->second.rec.seq}, id});
+        } else {
+          keep.push_back(id);
+        }
+      }
+      q.swap(keep);
+    }
+  }
+  if (dest) {
+    // Heard from just now: its past failures say nothing any more.
+    if (dest->route.kind == Route::Kind::kUe) {
+      dest->failures = 0;
+      dest->opens = 0;
+      dest->half_open = false;
+      dest->blocked_until = 0;
+    }
+    if (auto p = parked_.find(key); p != parked_.end()) {
+      for (const auto& item : p->second.items) {
+        replace.push_back({{static_cast<int>(item.priority), item.seq}, Unpark(p->second.address, item)});
+      }
+      parked_.erase(p);
+    }
+  }
+  std::sort(replace.begin(), replace.end());
+  for (const auto& [order, id] : replace) {
+    if (!MakeReady(id, entries_.at(id))) ParkEntry(id);
+  }
+  if (old && old != dest && old->in_flight == 0 && !old->HasReady()) {
+    auto d = destinations_.find(old->route.Key());
+    if (d != destinations_.end() && d->second == old) destinations_.erase(d);
   }
 }
 
@@ -487,14 +567,19 @@ void DeliveryEngine::ScanExpired(std::int64_t now) {
 
 void DeliveryEngine::DispatchAll(std::int64_t now) {
   std::vector<std::uint64_t> to_load;
-  // Start at a different destination each pass: when the global limit binds, none is always last.
-  std::vector<Destination*> order;
-  order.reserve(destinations_.size());
-  for (auto& [key, d] : destinations_) order.push_back(d.get());
-  for (std::size_t i = 0; i < order.size() && in_flight_ < options_.max_in_flight; ++i) {
-    Dispatch(*order[(i + rotation_) % order.size()], now, &to_load);
+  // Only destinations with something ready are visited (a pass runs per completion: walking
+  // every destination, 10,000 UEs each with its own, made a wake burst quadratic). Round robin:
+  // a visited destination goes to the back, so when the global limit binds none is always last.
+  for (std::size_t n = active_.size(); n > 0 && in_flight_ < options_.max_in_flight; --n) {
+    auto d = std::move(active_.front());
+    active_.pop_front();
+    Dispatch(*d, now, &to_load);
+    if (d->HasReady()) {
+      active_.push_back(std::move(d));
+    } else {
+      d->active = false;
+    }
   }
-  ++rotation_;
   if (to_load.empty()) return;
   std::vector<std::uint64_t> seqs;
   seqs.reserve(to_load.size());
@@ -662,6 +747,7 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
       }
       e.state = State::kReady;
       e.dest->ready[std::min<std::size_t>(static_cast<std::size_t>(e.rec.priority), 2)].push_front(id);
+      Activate(e.dest);
       return;
     }
     case DeliveryResult::Kind::kTransient:

@@ -27,6 +27,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "broker/delivery.h"
@@ -102,6 +103,11 @@ class DeliveryEngine {
   // Thread-safe; never block.
   void Add(std::vector<QueuedEntry> entries);
   void SetRoutes(std::shared_ptr<const RouteTable> routes);
+  // One UE's entry in the shared UE directory (RouteTable::UeDirectory) changed: it registered,
+  // woke, moved or fell asleep. Re-places only that UE's entries, where SetRoutes re-places every
+  // entry and parked recipient: a wake burst of 10,000 UEs costs 10,000 small steps, not 10,000
+  // full passes. Coalesced like SetRoutes.
+  void UeRouteChanged(std::string ue_id);
 
   struct Counts {
     std::size_t pending = 0;    // entries known to the engine
@@ -120,10 +126,12 @@ class DeliveryEngine {
   void Loop();
   void AddOnLoop(std::vector<QueuedEntry> entries);
   void SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes);
+  void UeRouteChangedOnLoop(const std::string& ue_id);
   // `key`: RecipientKey(recipient) when the caller has it already.
   std::shared_ptr<Destination> DestinationFor(const Address& recipient, const std::string& key = {});
   // Puts the entry in its destination's ready queue; false when its recipient has no route.
   bool MakeReady(std::uint64_t id, Entry& e);
+  void Activate(const std::shared_ptr<Destination>& d);  // into active_ (once)
   // Entries of recipients without a route, kept compact (no payload, no map node): in a large
   // deployment most recipients are sleeping devices. Brought back when a route appears, or to expire.
   struct Parked {
@@ -181,6 +189,8 @@ class DeliveryEngine {
   std::mutex routes_mu_;
   std::shared_ptr<const RouteTable> next_routes_;  // under routes_mu_: the latest SetRoutes
   bool routes_posted_ = false;                     // under routes_mu_
+  std::unordered_set<std::string> changed_ues_;     // under routes_mu_: UeRouteChanged since the last pass
+  bool ues_posted_ = false;                         // under routes_mu_
 
   // Engine thread only.
   std::shared_ptr<const RouteTable> routes_;
@@ -196,7 +206,8 @@ class DeliveryEngine {
   std::size_t in_flight_ = 0;
   std::size_t cached_bytes_ = 0;
   std::int64_t next_expiry_scan_ = 0;
-  std::size_t rotation_ = 0;
+  // Destinations that may have ready entries, in round-robin order; each at most once (active).
+  std::deque<std::shared_ptr<Destination>> active_;
   static constexpr std::size_t kMaxCachedRecipients = 100000;
 };
 

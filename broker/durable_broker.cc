@@ -247,11 +247,13 @@ void DurableBroker::PublishUe(const std::string& ue_id) {
   auto it = ues_.find(ue_id);
   if (it == ues_.end() || asleep_.count(ue_id) != 0) {
     ue_routes_->Erase(ue_id);
-    return;
+  } else {
+    const auto& u = it->second;
+    ue_routes_->Put(ue_id, {u.endpoint, u.max_segment_bytes != 0 ? u.max_segment_bytes
+                                                                 : options_.ue_max_segment_bytes});
   }
-  const auto& u = it->second;
-  ue_routes_->Put(ue_id, {u.endpoint, u.max_segment_bytes != 0 ? u.max_segment_bytes
-                                                               : options_.ue_max_segment_bytes});
+  // Only this UE's entries move (not a full re-placement: see UeRouteChanged).
+  if (engine_) engine_->UeRouteChanged(ue_id);
 }
 
 void DurableBroker::Load(const storage::RecoveredState& state) {
@@ -760,8 +762,7 @@ void DurableBroker::RegisterUe(UeRegistration registration, std::function<void(S
         asleep_.erase(reg.ue_id);
         std::string id = reg.ue_id;
         ues_[id] = std::move(reg);
-        PublishUe(id);
-        RebuildRoutes();  // unparks the UE's stored messages
+        PublishUe(id);  // unparks the UE's stored messages
         return Status::Ok();
       },
       std::move(done));
@@ -774,7 +775,6 @@ void DurableBroker::DeregisterUe(std::string ue_id, std::function<void(Status)> 
         asleep_.erase(id);
         PublishUe(id);
         txn.DeleteUeRegistration(id);
-        RebuildRoutes();
         return Status::Ok();
       },
       std::move(done));
@@ -792,10 +792,7 @@ void DurableBroker::UeContact(std::string ue_id, std::string endpoint,
           txn.PutUeRegistration(it->second);
           woke = true;
         }
-        if (woke) {
-          PublishUe(id);
-          RebuildRoutes();
-        }
+        if (woke) PublishUe(id);
         return Status::Ok();
       },
       std::move(done));
@@ -804,10 +801,7 @@ void DurableBroker::UeContact(std::string ue_id, std::string endpoint,
 void DurableBroker::UeUnreachable(std::string ue_id) {
   Submit(
       [this, id = std::move(ue_id)](Txn&) {
-        if (ues_.count(id) != 0 && asleep_.insert(id).second) {
-          PublishUe(id);
-          RebuildRoutes();
-        }
+        if (ues_.count(id) != 0 && asleep_.insert(id).second) PublishUe(id);
         return Status::Ok();
       },
       [](Status) {});
