@@ -465,13 +465,23 @@ void DeliveryEngine::UeRouteChangedOnLoop(const std::string& ue_id) {
   auto dest = DestinationFor(ue, key);  // from the directory as it is now
   // (priority, seq) -> entry id: what is placed again, in order.
   std::vector<std::pair<std::pair<int, std::uint64_t>, std::uint64_t>> replace;
-  if (old && old != dest) {
-    // Its ready entries leave the old destination (another endpoint, or none: asleep).
-    for (auto& q : old->ready) {
+  // Its ready entries leave the old destination (another endpoint, or none: asleep). The old one
+  // is in the recipient cache unless the cache was emptied meanwhile; then it is one of the UE
+  // endpoints with something ready.
+  std::vector<std::shared_ptr<Destination>> olds;
+  if (old) {
+    if (old != dest) olds.push_back(old);
+  } else {
+    for (const auto& d : active_) {
+      if (d != dest && d->route.kind == Route::Kind::kUe && d->HasReady()) olds.push_back(d);
+    }
+  }
+  for (const auto& from : olds) {
+    for (auto& q : from->ready) {
       std::deque<std::uint64_t> keep;
       for (auto id : q) {
         auto it = entries_.find(id);
-        if (it == entries_.end() || it->second.state != State::kReady || it->second.dest != old) {
+        if (it == entries_.end() || it->second.state != State::kReady || it->second.dest != from) {
           continue;  // stale
         }
         if (it->second.rec.recipient == ue) {
