@@ -748,7 +748,7 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
       Finish(id, e, OutcomeSink::Final::kFailed, "refused by the destination: " + r.detail);
       return;
     case DeliveryResult::Kind::kRequeue: {
-      // Back to the front of its class: it had been first in line before it was sent.
+      // Back ahead of everything newer in its class: it had been first in line before it was sent.
       e.dest.reset();
       e.dest = DestinationFor(e.rec.recipient);
       if (!e.dest) {
@@ -756,7 +756,15 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
         return;
       }
       e.state = State::kReady;
-      e.dest->ready[std::min<std::size_t>(static_cast<std::size_t>(e.rec.priority), 2)].push_front(id);
+      // Back in arrival order within its class: several answered kRequeue in one pass (a UE
+      // that moved) must not leave newest first. Only UE channels requeue; their queues are short.
+      auto& q = e.dest->ready[std::min<std::size_t>(static_cast<std::size_t>(e.rec.priority), 2)];
+      auto at = std::find_if(q.begin(), q.end(), [&](std::uint64_t other) {
+        auto it = entries_.find(other);
+        return it != entries_.end() && it->second.state == State::kReady &&
+               it->second.dest == e.dest && it->second.rec.seq > e.rec.seq;
+      });
+      q.insert(at, id);
       Activate(e.dest);
       return;
     }

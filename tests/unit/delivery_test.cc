@@ -1,11 +1,18 @@
 // Unit tests for the pure pieces of the delivery engine: SplitPayload (broker/delivery_engine.h),
 // RouteTable::Resolve and GlobMatch (broker/route_table.h), and the wire format and answer
-// classification of HttpDeliveryChannel (api/delivery/http_delivery_channel.h). No I/O.
+// classification of HttpDeliveryChannel (api/delivery/http_delivery_channel.h); and the engine's
+// UeRouteChanged on a recording channel and an in-memory sink. No I/O.
 
 #include "api/delivery/http_delivery_channel.h"
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +31,7 @@
 #include "broker/route_table.h"
 #include "common/status.h"
 #include "storage/records.h"
+#include "tests/support/async_wait.h"
 
 namespace msgin5g {
 namespace {
@@ -41,6 +49,7 @@ using storage::MessageKind;
 using storage::MessageRecord;
 using storage::Priority;
 using storage::ReportStatus;
+using testing::ElementsAre;
 using testing::HasSubstr;
 namespace sbi = api::sbi;
 
@@ -483,6 +492,384 @@ TEST(ClassifyTest, ClientErrors) {
             DeliveryResult::Kind::kTransient);
   EXPECT_EQ(ClassifyError(Status::InvalidArgument("bad url")).kind,
             DeliveryResult::Kind::kPermanent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// DeliveryEngine::UeRouteChanged
+// ---------------------------------------------------------------------------------------------
+
+constexpr auto kWaitLimit = std::chrono::seconds(30);
+
+// A DeliveryChannel that records every request. While holding, it keeps the answers back until
+// the test gives them (so entries stay in flight and the per-UE limit binds); otherwise it answers
+// "delivered" at once.
+class RecordingChannel : public broker::DeliveryChannel {
+ public:
+  struct Sent {
+    Route route;
+    std::string recipient;
+    std::uint64_t seq = 0;
+  };
+
+  void Deliver(const Route& route, const Outbound& out,
+               std::function<void(DeliveryResult)> done) override {
+    bool hold;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sent_.push_back(Sent{route, out.recipient.id, out.message->seq});
+      hold = hold_;
+      if (hold) held_.push_back(std::move(done));
+    }
+    cv_.notify_all();
+    if (!hold) done(DeliveryResult{});
+  }
+
+  void Hold(bool hold) {
+    std::lock_guard<std::mutex> lock(mu_);
+    hold_ = hold;
+  }
+  // Answers the requests held so far, oldest first.
+  void AnswerHeld(DeliveryResult::Kind kind) {
+    std::vector<std::function<void(DeliveryResult)>> held;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      held.swap(held_);
+    }
+    for (auto& done : held) done(DeliveryResult{kind, {}, "answered by the test"});
+  }
+  // Answers the `n` oldest held requests with `kind`; the rest stay held.
+  void AnswerFirst(std::size_t n, DeliveryResult::Kind kind) {
+    std::vector<std::function<void(DeliveryResult)>> first;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      n = std::min(n, held_.size());
+      for (std::size_t i = 0; i < n; ++i) first.push_back(std::move(held_[i]));
+      held_.erase(held_.begin(), held_.begin() + static_cast<std::ptrdiff_t>(n));
+    }
+    for (auto& done : first) done(DeliveryResult{kind, {}, "answered by the test"});
+  }
+  // Stops holding and answers what was held "delivered".
+  void ReleaseAll() {
+    Hold(false);
+    AnswerHeld(DeliveryResult::Kind::kDelivered);
+  }
+  // False when fewer than `n` requests were made within the limit.
+  bool WaitForSent(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, kWaitLimit, [&] { return sent_.size() >= n; });
+  }
+  std::vector<Sent> sent() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sent_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Sent> sent_;
+  std::vector<std::function<void(DeliveryResult)>> held_;
+  bool hold_ = false;
+};
+
+// An OutcomeSink in memory: every write succeeds at once; messages are read back from what the
+// test queued (parked entries are kept without their payload and read back when they leave).
+class MemorySink : public broker::OutcomeSink {
+ public:
+  void Keep(std::shared_ptr<const MessageRecord> m) {
+    std::lock_guard<std::mutex> lock(mu_);
+    messages_[m->seq] = std::move(m);
+  }
+
+  void Finish(const storage::QueueEntryRecord& entry, std::shared_ptr<const MessageRecord>,
+              Final final, std::string, std::function<void(Status)> done) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      finished_.emplace_back(entry.seq, final);
+    }
+    cv_.notify_all();
+    done(Status::Ok());
+  }
+  void Reschedule(const storage::QueueEntryRecord&, std::int64_t, std::uint32_t,
+                  std::function<void(Status)> done) override {
+    done(Status::Ok());
+  }
+  void LoadMessages(
+      std::vector<std::uint64_t> seqs,
+      std::function<void(std::vector<std::shared_ptr<const MessageRecord>>)> done) override {
+    std::vector<std::shared_ptr<const MessageRecord>> out;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto seq : seqs) {
+        auto it = messages_.find(seq);
+        out.push_back(it == messages_.end() ? nullptr : it->second);
+      }
+    }
+    done(std::move(out));
+  }
+
+  bool WaitForFinished(std::size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, kWaitLimit, [&] { return finished_.size() >= n; });
+  }
+  std::vector<std::pair<std::uint64_t, Final>> finished() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return finished_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::uint64_t, std::shared_ptr<const MessageRecord>> messages_;
+  std::vector<std::pair<std::uint64_t, Final>> finished_;
+};
+
+// What was sent to `recipient`, in sending order: the sequence numbers, and the endpoints.
+std::vector<std::uint64_t> SeqsFor(const std::vector<RecordingChannel::Sent>& sent,
+                                   const std::string& recipient) {
+  std::vector<std::uint64_t> seqs;
+  for (const auto& s : sent) {
+    if (s.recipient == recipient) seqs.push_back(s.seq);
+  }
+  return seqs;
+}
+
+std::vector<std::string> BasesFor(const std::vector<RecordingChannel::Sent>& sent,
+                                  const std::string& recipient) {
+  std::vector<std::string> bases;
+  for (const auto& s : sent) {
+    if (s.recipient == recipient) bases.push_back(s.route.base);
+  }
+  return bases;
+}
+
+// An engine on a recording channel and a memory sink, its UE routes in a shared UeDirectory the
+// test changes the way DurableBroker::PublishUe does (Put or Erase, then UeRouteChanged).
+class UeRouteChangedTest : public ::testing::Test {
+ protected:
+  using Counts = broker::DeliveryEngine::Counts;
+
+  void StartEngine(std::size_t max_in_flight_per_ue) {
+    broker::DeliveryOptions options;
+    options.max_in_flight_per_ue = max_in_flight_per_ue;
+    engine_ = std::make_unique<broker::DeliveryEngine>(options, channel_, sink_, nullptr);
+    engine_->Start();
+    auto table = std::make_shared<RouteTable>();  // no rules: every UE is reached directly
+    table->ues = ues_;
+    engine_->SetRoutes(table);
+  }
+  void TearDown() override {
+    if (engine_) engine_->Stop();
+  }
+
+  void Register(const std::string& ue, const std::string& endpoint) {
+    ues_->Put(ue, RouteTable::UeRoute{endpoint, 0});
+    engine_->UeRouteChanged(ue);
+  }
+  void Sleep(const std::string& ue) {
+    ues_->Erase(ue);
+    engine_->UeRouteChanged(ue);
+  }
+
+  // Queues one entry for `ue` (its message at hand, as after an accepted write).
+  void Queue(const std::string& ue, std::uint64_t seq, Priority priority) {
+    auto m = std::make_shared<MessageRecord>();
+    m->seq = seq;
+    m->origin = As("as-1");
+    m->destination = Ue(ue);
+    m->msg_id = "m-" + std::to_string(seq);
+    m->payload = "payload " + std::to_string(seq);
+    m->priority = priority;
+    m->store_and_forward = true;
+    sink_.Keep(m);
+    broker::QueuedEntry q;
+    q.entry.recipient = Ue(ue);
+    q.entry.priority = priority;
+    q.entry.seq = seq;
+    q.entry.payload_bytes = static_cast<std::uint32_t>(m->payload.size());
+    q.message = std::move(m);
+    std::vector<broker::QueuedEntry> entries;
+    entries.push_back(std::move(q));
+    engine_->Add(std::move(entries));
+  }
+  // Six entries for `ue`, queued in seq order with mixed priorities: they leave as 2 4 3 6 1 5.
+  void QueueSix(const std::string& ue) {
+    Queue(ue, 1, Priority::kLow);
+    Queue(ue, 2, Priority::kHigh);
+    Queue(ue, 3, Priority::kMiddle);
+    Queue(ue, 4, Priority::kHigh);
+    Queue(ue, 5, Priority::kLow);
+    Queue(ue, 6, Priority::kMiddle);
+  }
+
+  Counts GetCounts() {
+    std::promise<Counts> p;
+    auto f = p.get_future();
+    engine_->GetCounts([&p](Counts c) { p.set_value(c); });
+    return testing_support::Await(std::move(f));
+  }
+  // Returns once everything posted to the engine before the call has been handled, including the
+  // sends it started (the pass after it, and a payload read back in the pass after that).
+  Counts Settle() {
+    GetCounts();
+    GetCounts();
+    return GetCounts();
+  }
+
+  RecordingChannel channel_;
+  MemorySink sink_;
+  std::shared_ptr<RouteTable::UeDirectory> ues_ = std::make_shared<RouteTable::UeDirectory>();
+  std::unique_ptr<broker::DeliveryEngine> engine_;  // last: stopped before the others go
+};
+
+TEST_F(UeRouteChangedTest, RegisteredUeGetsItsParkedEntriesInPriorityOrder) {
+  StartEngine(2);  // a small per-UE window: the entries leave over several passes
+  // Seqs are arrival order; the expected order is HIGH, MIDDLE, LOW, oldest first in each.
+  Queue("ue-1", 1, Priority::kLow);
+  Queue("ue-1", 2, Priority::kMiddle);
+  Queue("ue-2", 3, Priority::kHigh);
+  Queue("ue-1", 4, Priority::kHigh);
+  Queue("ue-1", 5, Priority::kLow);
+  Queue("ue-1", 6, Priority::kMiddle);
+  Queue("ue-2", 7, Priority::kLow);
+  Queue("ue-1", 8, Priority::kHigh);
+  Queue("ue-1", 9, Priority::kMiddle);
+  Counts c = Settle();
+  EXPECT_EQ(c.pending, 9u);
+  EXPECT_EQ(c.unrouted, 9u);
+  EXPECT_EQ(c.in_flight, 0u);
+  EXPECT_TRUE(channel_.sent().empty());
+
+  Register("ue-1", "coap://10.0.0.1:5683");
+  ASSERT_TRUE(channel_.WaitForSent(7));
+  ASSERT_TRUE(sink_.WaitForFinished(7));
+  c = Settle();
+  const auto sent = channel_.sent();
+  EXPECT_THAT(SeqsFor(sent, "ue-1"), ElementsAre(4, 8, 2, 6, 9, 1, 5));
+  EXPECT_TRUE(SeqsFor(sent, "ue-2").empty());
+  EXPECT_EQ(sent.size(), 7u);
+  for (const auto& s : sent) {
+    EXPECT_EQ(s.route.kind, Route::Kind::kUe);
+    EXPECT_EQ(s.route.base, "coap://10.0.0.1:5683");
+  }
+  for (const auto& [seq, final] : sink_.finished()) {
+    EXPECT_EQ(final, broker::OutcomeSink::Final::kDelivered) << seq;
+  }
+  // Only ue-1 moved: ue-2 (no route) stays parked.
+  EXPECT_EQ(c.pending, 2u);
+  EXPECT_EQ(c.unrouted, 2u);
+  EXPECT_EQ(c.in_flight, 0u);
+}
+
+TEST_F(UeRouteChangedTest, MovedUeGetsItsWaitingEntriesAtTheNewEndpoint) {
+  StartEngine(2);
+  Register("ue-1", "coap://10.0.0.1:5683");
+  channel_.Hold(true);
+  QueueSix("ue-1");
+  // Two in flight at the old endpoint (the per-UE limit), four ready behind them.
+  ASSERT_TRUE(channel_.WaitForSent(2));
+  Counts c = Settle();
+  EXPECT_EQ(c.pending, 6u);
+  EXPECT_EQ(c.unrouted, 0u);
+  EXPECT_EQ(c.in_flight, 2u);
+  EXPECT_THAT(SeqsFor(channel_.sent(), "ue-1"), ElementsAre(2, 4));
+
+  Register("ue-1", "coap://10.0.0.2:6000");  // moved
+  Settle();
+  channel_.ReleaseAll();
+  ASSERT_TRUE(channel_.WaitForSent(6));
+  ASSERT_TRUE(sink_.WaitForFinished(6));
+  c = Settle();
+  const auto sent = channel_.sent();
+  EXPECT_THAT(SeqsFor(sent, "ue-1"), ElementsAre(2, 4, 3, 6, 1, 5));
+  EXPECT_THAT(BasesFor(sent, "ue-1"),
+              ElementsAre("coap://10.0.0.1:5683", "coap://10.0.0.1:5683", "coap://10.0.0.2:6000",
+                          "coap://10.0.0.2:6000", "coap://10.0.0.2:6000", "coap://10.0.0.2:6000"));
+  EXPECT_EQ(c.pending, 0u);
+  EXPECT_EQ(c.unrouted, 0u);
+  EXPECT_EQ(c.in_flight, 0u);
+}
+
+TEST_F(UeRouteChangedTest, AsleepUeKeepsItsEntriesParkedUntilItWakes) {
+  StartEngine(2);
+  Register("ue-1", "coap://10.0.0.1:5683");
+  channel_.Hold(true);
+  QueueSix("ue-1");
+  ASSERT_TRUE(channel_.WaitForSent(2));
+
+  Sleep("ue-1");
+  Counts c = Settle();
+  EXPECT_EQ(c.pending, 6u);
+  EXPECT_EQ(c.unrouted, 4u);  // the ready ones; the two in flight wait for their answers
+  EXPECT_EQ(c.in_flight, 2u);
+
+  // The answers to the two in flight free the UE's window; nothing else goes out while it sleeps.
+  channel_.AnswerHeld(DeliveryResult::Kind::kDelivered);
+  ASSERT_TRUE(sink_.WaitForFinished(2));
+  c = Settle();
+  EXPECT_EQ(c.pending, 4u);
+  EXPECT_EQ(c.unrouted, 4u);
+  EXPECT_EQ(c.in_flight, 0u);
+  EXPECT_THAT(SeqsFor(channel_.sent(), "ue-1"), ElementsAre(2, 4));
+
+  channel_.Hold(false);
+  Register("ue-1", "coap://10.0.0.3:5683");  // awake again, at another address
+  ASSERT_TRUE(channel_.WaitForSent(6));
+  ASSERT_TRUE(sink_.WaitForFinished(6));
+  c = Settle();
+  const auto sent = channel_.sent();
+  EXPECT_THAT(SeqsFor(sent, "ue-1"), ElementsAre(2, 4, 3, 6, 1, 5));
+  for (std::size_t i = 2; i < sent.size(); ++i) EXPECT_EQ(sent[i].route.base, "coap://10.0.0.3:5683");
+  EXPECT_EQ(c.pending, 0u);
+  EXPECT_EQ(c.unrouted, 0u);
+  EXPECT_EQ(c.in_flight, 0u);
+}
+
+TEST_F(UeRouteChangedTest, EntriesRequeuedWhileAsleepAreParkedToo) {
+  StartEngine(2);
+  Register("ue-1", "coap://10.0.0.1:5683");
+  channel_.Hold(true);
+  QueueSix("ue-1");
+  ASSERT_TRUE(channel_.WaitForSent(2));
+
+  Sleep("ue-1");
+  Settle();
+  // The channel gives the two in flight back (no answer on the old session): no route, so parked.
+  channel_.AnswerHeld(DeliveryResult::Kind::kRequeue);
+  Counts c = Settle();
+  EXPECT_EQ(c.pending, 6u);
+  EXPECT_EQ(c.unrouted, 6u);
+  EXPECT_EQ(c.in_flight, 0u);
+  EXPECT_EQ(channel_.sent().size(), 2u);
+  EXPECT_TRUE(sink_.finished().empty());
+
+  channel_.Hold(false);
+  Register("ue-1", "coap://10.0.0.1:5683");
+  ASSERT_TRUE(channel_.WaitForSent(8));
+  ASSERT_TRUE(sink_.WaitForFinished(6));
+  c = Settle();
+  // All six again, in priority order (the requeued two first: they are the HIGH ones).
+  EXPECT_THAT(SeqsFor(channel_.sent(), "ue-1"), ElementsAre(2, 4, 2, 4, 3, 6, 1, 5));
+  EXPECT_EQ(c.pending, 0u);
+  EXPECT_EQ(c.unrouted, 0u);
+}
+
+// Entries the channel gives back (kRequeue: the UE moved while they waited at its old endpoint)
+// leave again oldest first, even when several come back in one pass.
+TEST_F(UeRouteChangedTest, RequeuedEntriesKeepTheirArrivalOrder) {
+  StartEngine(2);
+  Register("ue-1", "coap://10.0.0.1:5683");
+  channel_.Hold(true);
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) Queue("ue-1", seq, Priority::kHigh);
+  ASSERT_TRUE(channel_.WaitForSent(2));  // 1 and 2 at the old endpoint
+  Register("ue-1", "coap://10.0.0.2:5683");
+  ASSERT_TRUE(channel_.WaitForSent(4));  // 3 and 4 at the new one
+  Settle();
+  channel_.AnswerFirst(2, DeliveryResult::Kind::kRequeue);  // 1 and 2 come back
+  Settle();
+  channel_.ReleaseAll();
+  ASSERT_TRUE(sink_.WaitForFinished(6));
+  Settle();
+  EXPECT_THAT(SeqsFor(channel_.sent(), "ue-1"), ElementsAre(1, 2, 3, 4, 1, 2, 5, 6));
 }
 
 }  // namespace
