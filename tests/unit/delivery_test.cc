@@ -670,8 +670,8 @@ class UeRouteChangedTest : public ::testing::Test {
     engine_->UeRouteChanged(ue);
   }
 
-  // Queues one entry for `ue` (its message at hand, as after an accepted write).
-  void Queue(const std::string& ue, std::uint64_t seq, Priority priority) {
+  // One entry for `ue` (its message at hand, as after an accepted write).
+  broker::QueuedEntry Entry(const std::string& ue, std::uint64_t seq, Priority priority) {
     auto m = std::make_shared<MessageRecord>();
     m->seq = seq;
     m->origin = As("as-1");
@@ -687,18 +687,23 @@ class UeRouteChangedTest : public ::testing::Test {
     q.entry.seq = seq;
     q.entry.payload_bytes = static_cast<std::uint32_t>(m->payload.size());
     q.message = std::move(m);
-    std::vector<broker::QueuedEntry> entries;
-    entries.push_back(std::move(q));
-    engine_->Add(std::move(entries));
+    return q;
+  }
+  // Queues entries in one Add, as one durable write does: the engine places all of them before
+  // it dispatches (one Add each would let the first go out before the others arrive).
+  void QueueAll(std::vector<broker::QueuedEntry> entries) { engine_->Add(std::move(entries)); }
+  void Queue(const std::string& ue, std::uint64_t seq, Priority priority) {
+    std::vector<broker::QueuedEntry> one;
+    one.push_back(Entry(ue, seq, priority));
+    QueueAll(std::move(one));
   }
   // Six entries for `ue`, queued in seq order with mixed priorities: they leave as 2 4 3 6 1 5.
   void QueueSix(const std::string& ue) {
-    Queue(ue, 1, Priority::kLow);
-    Queue(ue, 2, Priority::kHigh);
-    Queue(ue, 3, Priority::kMiddle);
-    Queue(ue, 4, Priority::kHigh);
-    Queue(ue, 5, Priority::kLow);
-    Queue(ue, 6, Priority::kMiddle);
+    const Priority p[] = {Priority::kLow,    Priority::kHigh, Priority::kMiddle,
+                          Priority::kHigh,   Priority::kLow,  Priority::kMiddle};
+    std::vector<broker::QueuedEntry> six;
+    for (std::uint64_t seq = 1; seq <= 6; ++seq) six.push_back(Entry(ue, seq, p[seq - 1]));
+    QueueAll(std::move(six));
   }
 
   Counts GetCounts() {
@@ -859,7 +864,9 @@ TEST_F(UeRouteChangedTest, RequeuedEntriesKeepTheirArrivalOrder) {
   StartEngine(2);
   Register("ue-1", "coap://10.0.0.1:5683");
   channel_.Hold(true);
-  for (std::uint64_t seq = 1; seq <= 6; ++seq) Queue("ue-1", seq, Priority::kHigh);
+  std::vector<broker::QueuedEntry> six;
+  for (std::uint64_t seq = 1; seq <= 6; ++seq) six.push_back(Entry("ue-1", seq, Priority::kHigh));
+  QueueAll(std::move(six));
   ASSERT_TRUE(channel_.WaitForSent(2));  // 1 and 2 at the old endpoint
   Register("ue-1", "coap://10.0.0.2:5683");
   ASSERT_TRUE(channel_.WaitForSent(4));  // 3 and 4 at the new one
