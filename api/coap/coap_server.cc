@@ -157,6 +157,15 @@ void CoapLog(coap_log_t level, const char* message) {
   }
 }
 
+// The recovery tracker's settings from ours; its bounds keep their defaults.
+InboundSegments::Options TrackerOptions(const CoapOptions& o) {
+  InboundSegments::Options t;
+  t.recovery_after = o.segment_recovery_after;
+  t.max_requests = o.segment_recovery_requests;
+  t.remember_finished = o.segment_finished_memory;
+  return t;
+}
+
 }  // namespace
 
 class CoapServer::Impl {
@@ -164,8 +173,7 @@ class CoapServer::Impl {
   Impl(CoapOptions options, broker::Broker& broker, metrics::Registry* metrics)
       : options_(std::move(options)),
         broker_(broker),
-        inbound_({options_.segment_recovery_after, options_.segment_recovery_requests, 10000, 128,
-                  options_.segment_finished_memory}),
+        inbound_(TrackerOptions(options_)),
         sent_({}) {
     if (metrics != nullptr) {
       auto& fam = prometheus::BuildCounter()
@@ -996,12 +1004,8 @@ class CoapServer::Impl {
     }
 
     if (type == "REG" || type == "DEREG") {
-      std::string ue = StringMember(o, "ueSvcId");
-      if (BadId(ue)) {
-        return now_answer(type, Problem(400, cause::kMandatoryIeMissing,
-                                        "ueSvcId is required (1..1024 bytes, no control characters)",
-                                        {{"/ueSvcId", "is required"}}));
-      }
+      std::string ue;
+      if (auto bad = BadIdMember(o, "ueSvcId", &ue)) return now_answer(type, *bad);
       if (auto why = ActAsRefusal(identity, ue); !why.empty()) {
         return now_answer(type, Problem(403, cause::kOriginatorNotAllowed, why));
       }

@@ -442,6 +442,13 @@ TEST_F(CoapE2E, BadInputIsRefusedWithDiagnosticsAndNothingStored) {
   expect_error("MSG from an unregistered UE",
                CoapPost(msg_head + R"("oriAddr":{"addrType":"UE","addr":"ue-9"},"msgId":"u-1"})"),
                "4.03", 403, "ORIGINATOR_NOT_ALLOWED");
+  auto no_ue = expect_error("REG without ueSvcId", CoapPost(R"({"msgType":"REG"})"), "4.00", 400,
+                           "MANDATORY_IE_MISSING");
+  EXPECT_EQ(Str(no_ue["invalidParams"].as_array().at(0).as_object(), "param"), "/ueSvcId");
+  auto typed = expect_error("REG with a numeric ueSvcId",
+                            CoapPost(R"({"msgType":"REG","ueSvcId":7})"), "4.00", 400,
+                            "MANDATORY_IE_INCORRECT");
+  EXPECT_EQ(Str(typed["invalidParams"].as_array().at(0).as_object(), "param"), "/ueSvcId");
   expect_error("DEREG of an unknown UE", CoapPost(R"({"msgType":"DEREG","ueSvcId":"ue-nobody"})"),
                "4.04", 404, "UNKNOWN_RECIPIENT");
   // Segment recovery requests act on what was sent to the UE's current address: coap-client

@@ -706,6 +706,16 @@ class UeRouteChangedTest : public ::testing::Test {
     QueueAll(std::move(six));
   }
 
+  // ue-1 at coap://10.0.0.1:5683 with QueueSix's entries: two in flight there (the per-UE limit,
+  // the channel holding its answers), four ready behind them.
+  void StartWithTwoInFlight() {
+    StartEngine(2);
+    Register("ue-1", "coap://10.0.0.1:5683");
+    channel_.Hold(true);
+    QueueSix("ue-1");
+    ASSERT_TRUE(channel_.WaitForSent(2));
+  }
+
   Counts GetCounts() {
     std::promise<Counts> p;
     auto f = p.get_future();
@@ -766,12 +776,7 @@ TEST_F(UeRouteChangedTest, RegisteredUeGetsItsParkedEntriesInPriorityOrder) {
 }
 
 TEST_F(UeRouteChangedTest, MovedUeGetsItsWaitingEntriesAtTheNewEndpoint) {
-  StartEngine(2);
-  Register("ue-1", "coap://10.0.0.1:5683");
-  channel_.Hold(true);
-  QueueSix("ue-1");
-  // Two in flight at the old endpoint (the per-UE limit), four ready behind them.
-  ASSERT_TRUE(channel_.WaitForSent(2));
+  ASSERT_NO_FATAL_FAILURE(StartWithTwoInFlight());
   Counts c = Settle();
   EXPECT_EQ(c.pending, 6u);
   EXPECT_EQ(c.unrouted, 0u);
@@ -795,11 +800,7 @@ TEST_F(UeRouteChangedTest, MovedUeGetsItsWaitingEntriesAtTheNewEndpoint) {
 }
 
 TEST_F(UeRouteChangedTest, AsleepUeKeepsItsEntriesParkedUntilItWakes) {
-  StartEngine(2);
-  Register("ue-1", "coap://10.0.0.1:5683");
-  channel_.Hold(true);
-  QueueSix("ue-1");
-  ASSERT_TRUE(channel_.WaitForSent(2));
+  ASSERT_NO_FATAL_FAILURE(StartWithTwoInFlight());
 
   Sleep("ue-1");
   Counts c = Settle();
@@ -830,11 +831,7 @@ TEST_F(UeRouteChangedTest, AsleepUeKeepsItsEntriesParkedUntilItWakes) {
 }
 
 TEST_F(UeRouteChangedTest, EntriesRequeuedWhileAsleepAreParkedToo) {
-  StartEngine(2);
-  Register("ue-1", "coap://10.0.0.1:5683");
-  channel_.Hold(true);
-  QueueSix("ue-1");
-  ASSERT_TRUE(channel_.WaitForSent(2));
+  ASSERT_NO_FATAL_FAILURE(StartWithTwoInFlight());
 
   Sleep("ue-1");
   Settle();
