@@ -121,6 +121,15 @@ class Store::Metrics {
 // Cheaper than a WriteBatchWithIndex: one hash insert per write instead of a skiplist insert.
 struct Overlay {
   std::unordered_map<std::string, std::optional<std::string>> entries;
+  // Segment keys (overlay keys) written in this batch, by segment set (the segment key without its
+  // number): TakeSegments looks up only its own set's writes instead of scanning every entry, so a
+  // batch that takes many sets (a sweep) costs time linear in its writes. Append-only: a key whose
+  // write was rolled back is no longer in `entries` and is skipped.
+  std::unordered_map<std::string, std::vector<std::string>> segments_by_set;
+  // One iterator over committed segments for the whole batch (created at the first TakeSegments):
+  // nothing else writes to RocksDB while the batch is built, so its view stays current, and a sweep
+  // seeks instead of creating an iterator per set.
+  std::unique_ptr<rocksdb::Iterator> segment_iterator;
 };
 
 namespace {
@@ -162,6 +171,9 @@ void Txn::Remember(int cf, const std::string& key, const std::string* value) {
   std::string k = OverlayKey(cf, key);
   auto it = overlay_.entries.find(k);
   if (it == overlay_.entries.end()) {
+    if (cf == keys::kSegments && key.size() >= 4) {
+      overlay_.segments_by_set[key.substr(0, key.size() - 4)].push_back(k);
+    }
     undo_.emplace_back(k, std::nullopt);
     overlay_.entries.emplace(std::move(k),
                              value ? std::optional<std::string>(*value) : std::nullopt);
@@ -332,20 +344,23 @@ void Txn::PutSegment(const Address& origin, const std::string& seg_id, const Seg
 }
 
 std::vector<SegmentRecord> Txn::TakeSegments(const Address& origin, const std::string& seg_id) {
-  // Committed segments, then this batch's writes on top (segment sets are small).
-  std::string prefix = keys::SegmentPrefix(origin, seg_id);
+  // Committed segments, then this batch's writes to this set on top. Cost: the set's segments,
+  // whatever else the batch holds.
+  const std::string prefix = keys::SegmentPrefix(origin, seg_id);
   std::map<std::string, std::optional<std::string>> merged;
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_.db_->NewIterator(rocksdb::ReadOptions(), store_.cfs_[keys::kSegments]));
+  auto& it = overlay_.segment_iterator;
+  if (!it) it.reset(store_.db_->NewIterator(rocksdb::ReadOptions(), store_.cfs_[keys::kSegments]));
   for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
     merged[it->key().ToString()] = it->value().ToString();
   }
   if (!it->status().ok() && read_error_.ok()) {
     read_error_ = Status::Unavailable(RocksError("segment scan failed", it->status()));
   }
-  const std::string overlay_prefix = OverlayKey(keys::kSegments, prefix);
-  for (const auto& [k, v] : overlay_.entries) {
-    if (k.compare(0, overlay_prefix.size(), overlay_prefix) == 0) merged[k.substr(1)] = v;
+  if (auto idx = overlay_.segments_by_set.find(prefix); idx != overlay_.segments_by_set.end()) {
+    for (const auto& k : idx->second) {
+      auto e = overlay_.entries.find(k);
+      if (e != overlay_.entries.end()) merged[k.substr(1)] = e->second;
+    }
   }
   std::vector<SegmentRecord> out;
   for (const auto& [k, v] : merged) {
@@ -688,6 +703,7 @@ void Store::WriterLoop() {
       }
     }
 
+    overlay.segment_iterator.reset();  // releases the memtables and files it pinned
     bool wrote = false;
     if (batch.Count() > 0 && !failed_.load()) {
       if (next_seq_ != persisted_seq_) {

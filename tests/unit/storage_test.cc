@@ -30,6 +30,7 @@
 
 #include "tests/support/async_wait.h"
 #include "tests/support/metric_value.h"
+#include "tests/support/writer_gate.h"
 #include "metrics/registry.h"
 #include "storage/codec.h"
 #include "storage/keys.h"
@@ -445,42 +446,7 @@ double Sample(const std::string& text, const std::string& series) {
   return testing_support::MetricValue(text, series);
 }
 
-// Holds the writer thread inside an operation until Release(), so that operations submitted
-// meanwhile queue up and then share one batch.
-class WriterGate {
- public:
-  explicit WriterGate(Store& store)
-      : released_(release_.get_future().share()), done_future_(done_.get_future().share()) {
-    auto entered = entered_.get_future();
-    store.Submit(
-        [this](Txn&) {
-          entered_.set_value();
-          released_.wait();
-          return Status::Ok();
-        },
-        [this](Status st) { done_.set_value(std::move(st)); });
-    Await(std::move(entered));
-  }
-  // The writer still touches this object after Release() (the op returns, then `done` runs):
-  // wait for that before the members go away.
-  ~WriterGate() {
-    if (!released_called_) Release();
-    done_future_.wait();
-  }
-  void Release() {
-    released_called_ = true;
-    release_.set_value();
-  }
-  Status Done() { return Await(done_future_); }
-
- private:
-  std::promise<void> entered_;
-  std::promise<void> release_;
-  std::shared_future<void> released_;
-  std::promise<Status> done_;
-  std::shared_future<Status> done_future_;
-  bool released_called_ = false;
-};
+using testing_support::WriterGate;
 
 TEST_F(StoreTest, SubmittedOpsAreCommittedAndVisibleAfterReopen) {
   Open();
@@ -776,6 +742,97 @@ TEST_F(StoreTest, SegmentsAreReadInNumberOrderAndTakenOnce) {
                 return Status::Ok();
               }).ok());
   EXPECT_TRUE(MustRecover().open_segment_sets.empty());
+}
+
+// TakeSegments finds a set's writes of the same batch through the batch's per-set index (not by
+// scanning every write of the batch): writes of other sets, writes rolled back with their
+// operation, a segment written again after a rollback, and committed segments under one batch-wide
+// iterator that must not outlive its batch.
+TEST_F(StoreTest, TakeSegmentsSeesOnlyItsSetsLiveWritesOfTheBatch) {
+  Open();
+  const Address o = Ue("o");
+  auto seg = [](std::uint32_t n, std::string payload) {
+    SegmentRecord s;
+    s.number = n;
+    s.total = 9;
+    s.header.payload = std::move(payload);
+    return s;
+  };
+  auto payloads = [](const std::vector<SegmentRecord>& parts) {
+    std::vector<std::string> out;
+    for (const auto& p : parts) out.push_back(p.header.payload);
+    return out;
+  };
+  // Committed before the batch: set "c" with two segments.
+  ASSERT_TRUE(Run([&](Txn& txn) {
+                txn.PutSegment(o, "c", seg(1, "c1"));
+                txn.PutSegment(o, "c", seg(2, "c2"));
+                return Status::Ok();
+              }).ok());
+
+  std::promise<Status> p1, p2, p3, p4;
+  std::vector<std::string> a_first, b_taken, c_taken, a_again, c_again;
+  {
+    WriterGate gate(*store_);
+    store_->Submit(
+        [&](Txn& txn) {
+          txn.PutSegment(o, "a", seg(2, "a2"));
+          txn.PutSegment(o, "a", seg(1, "a1"));
+          txn.PutSegment(o, "b", seg(1, "b1"));
+          txn.PutSegment(o, "c", seg(3, "c3"));
+          for (int i = 0; i < 200; ++i) txn.PutSegment(o, "x" + std::to_string(i), seg(1, "x"));
+          return Status::Ok();
+        },
+        [&](Status st) { p1.set_value(st); });
+    store_->Submit(
+        [&](Txn& txn) {
+          txn.PutSegment(o, "a", seg(3, "a3-rolled-back"));
+          txn.PutSegment(o, "c", seg(4, "c4-rolled-back"));
+          return Status::InvalidArgument("refused");
+        },
+        [&](Status st) { p2.set_value(st); });
+    store_->Submit(
+        [&](Txn& txn) {
+          a_first = payloads(txn.TakeSegments(o, "a"));
+          b_taken = payloads(txn.TakeSegments(o, "b"));
+          c_taken = payloads(txn.TakeSegments(o, "c"));
+          txn.PutSegment(o, "a", seg(3, "a3"));  // the key a rolled-back op wrote, written again
+          return Status::Ok();
+        },
+        [&](Status st) { p3.set_value(st); });
+    store_->Submit(
+        [&](Txn& txn) {
+          a_again = payloads(txn.TakeSegments(o, "a"));
+          c_again = payloads(txn.TakeSegments(o, "c"));
+          return Status::Ok();
+        },
+        [&](Status st) { p4.set_value(st); });
+    gate.Release();
+    EXPECT_TRUE(gate.Done().ok());
+  }
+  EXPECT_TRUE(Await(p1.get_future()).ok());
+  EXPECT_EQ(Await(p2.get_future()).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Await(p3.get_future()).ok());
+  EXPECT_TRUE(Await(p4.get_future()).ok());
+  EXPECT_THAT(a_first, ElementsAre("a1", "a2"));
+  EXPECT_THAT(b_taken, ElementsAre("b1"));
+  EXPECT_THAT(c_taken, ElementsAre("c1", "c2", "c3"));
+  EXPECT_THAT(a_again, ElementsAre("a3"));
+  EXPECT_TRUE(c_again.empty());
+
+  // The next batch reads what the last one committed (a fresh iterator): all taken, x* kept.
+  ASSERT_TRUE(Run([&](Txn& txn) {
+                EXPECT_TRUE(txn.TakeSegments(o, "a").empty());
+                EXPECT_TRUE(txn.TakeSegments(o, "c").empty());
+                EXPECT_FALSE(txn.HasSegment(o, "c", 4));
+                EXPECT_THAT(payloads(txn.TakeSegments(o, "x7")), ElementsAre("x"));
+                return Status::Ok();
+              }).ok());
+  ASSERT_TRUE(Run([&](Txn& txn) {
+                EXPECT_TRUE(txn.TakeSegments(o, "x7").empty());
+                EXPECT_TRUE(txn.HasSegment(o, "x8", 1));
+                return Status::Ok();
+              }).ok());
 }
 
 TEST_F(StoreTest, NextSeqKeepsIncreasingAcrossReopen) {
