@@ -24,6 +24,10 @@ inline constexpr std::string_view kPayloadTooLarge = "PAYLOAD_TOO_LARGE";  // pr
 inline constexpr std::string_view kResourceUriStructureNotFound = "RESOURCE_URI_STRUCTURE_NOT_FOUND";
 inline constexpr std::string_view kMethodNotAllowed = "METHOD_NOT_ALLOWED";  // project
 inline constexpr std::string_view kHeadersTooLarge = "HEADERS_TOO_LARGE";  // project
+// HTTP/1.1 framing (docs/api.md): a request not completed within api.read_timeout (408), a
+// Transfer-Encoding other than chunked (501).
+inline constexpr std::string_view kRequestTimeout = "REQUEST_TIMEOUT";  // project
+inline constexpr std::string_view kUnsupportedTransferCoding = "UNSUPPORTED_TRANSFER_CODING";  // project
 inline constexpr std::string_view kNfCongestion = "NF_CONGESTION";
 inline constexpr std::string_view kNfCongestionRisk = "NF_CONGESTION_RISK";
 inline constexpr std::string_view kSystemFailure = "SYSTEM_FAILURE";

@@ -16,7 +16,11 @@ ServerFixture::ServerFixture(ServerOptions options, storage::StoreOptions so)
   auto b = broker::DurableBroker::Create(*store_, {}, &registry_);
   EXPECT_TRUE(b.ok()) << b.status().ToString();
   broker_ = std::move(b.value());
-  router_.Add("POST", "/echo", "echo", [](Request& req, Responder r) {
+  router_.Add("POST", "/echo", "echo", [this](Request& req, Responder r) {
+    {
+      std::lock_guard<std::mutex> lock(parked_mu_);
+      echoed_.push_back(req.body);
+    }
     Response resp(200, std::string(req.header("content-type")), req.body);
     resp.headers.push_back({"x-protocol", req.http2 ? "h2" : "http/1.1"});
     r.Send(std::move(resp));
@@ -97,6 +101,11 @@ Result<Response> ServerFixture::Call(ClientRequest request) {
 std::vector<Responder> ServerFixture::TakeParked() {
   std::lock_guard<std::mutex> lock(parked_mu_);
   return std::move(parked_);
+}
+
+std::vector<std::string> ServerFixture::echoed() {
+  std::lock_guard<std::mutex> lock(parked_mu_);
+  return echoed_;
 }
 
 std::size_t ServerFixture::parked_count() {

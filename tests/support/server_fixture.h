@@ -44,6 +44,10 @@ class ServerFixture {
   std::vector<api::http::Responder> TakeParked();
   std::size_t parked_count();
 
+  // The bodies of the requests the POST /echo handler was given, in order: which requests the
+  // server really handled (the HTTP/1.1 framing tests check that a smuggled one never was).
+  std::vector<std::string> echoed();
+
  private:
   api::http::ServerOptions options_;
   TempDir data_dir_;
@@ -58,6 +62,7 @@ class ServerFixture {
 
   std::mutex parked_mu_;
   std::vector<api::http::Responder> parked_;
+  std::vector<std::string> echoed_;  // under parked_mu_
 
   boost::asio::io_context client_ioc_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> client_guard_{
