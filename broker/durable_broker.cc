@@ -109,6 +109,33 @@ class DurableBroker::Metrics {
     for (const char* p : {"HIGH", "MIDDLE", "LOW"}) {
       by_priority_.push_back(&queued_->Add({{"priority", p}}));
     }
+    open_sets_ = &prometheus::BuildGauge()
+                      .Name("msgin5g_broker_open_segment_sets")
+                      .Help("Incomplete inbound segment sets held (bounded by "
+                            "broker.max_open_segment_sets)")
+                      .Register(r->prom())
+                      .Add({});
+    auto& refused = prometheus::BuildCounter()
+                        .Name("msgin5g_broker_segment_sets_refused_total")
+                        .Help("Segments refused because they would open a set past a bound, by "
+                              "bound (total: 503, originator: 429)")
+                        .Register(r->prom());
+    refused_total_ = &refused.Add({{"bound", "total"}});
+    refused_originator_ = &refused.Add({{"bound", "originator"}});
+    expired_sets_ = &prometheus::BuildCounter()
+                         .Name("msgin5g_broker_segment_sets_expired_total")
+                         .Help("Incomplete segment sets dropped after broker.segment_timeout_ms")
+                         .Register(r->prom())
+                         .Add({});
+  }
+  void OpenSets(std::size_t n) {
+    if (open_sets_) open_sets_->Set(static_cast<double>(n));
+  }
+  void RefusedSet(bool per_originator) {
+    if (refused_total_) (per_originator ? refused_originator_ : refused_total_)->Increment();
+  }
+  void ExpiredSets(std::size_t n) {
+    if (expired_sets_ && n > 0) expired_sets_->Increment(static_cast<double>(n));
   }
   void Accepted(const char* operation, AddressType dest, OutcomeKind outcome) {
     if (accepted_ == nullptr) return;
@@ -127,6 +154,19 @@ class DurableBroker::Metrics {
   prometheus::Family<prometheus::Gauge>* queued_ = nullptr;
   prometheus::Gauge* queued_bytes_ = nullptr;
   std::vector<prometheus::Gauge*> by_priority_;
+  prometheus::Gauge* open_sets_ = nullptr;
+  prometheus::Counter* refused_total_ = nullptr;
+  prometheus::Counter* refused_originator_ = nullptr;
+  prometheus::Counter* expired_sets_ = nullptr;
+};
+
+// One sweep across its slices. Touched by one slice at a time (writer thread, then that slice's
+// done on the sync thread, which queues the next: ordered by the store's locks).
+struct DurableBroker::SweepRun {
+  std::function<void(SegmentSweepResult)> done;
+  SegmentSweepResult result;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  bool more = false;  // set by the last slice
 };
 
 DurableBroker::DurableBroker(storage::Store& store, BrokerOptions options,
@@ -176,9 +216,10 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& sto
   b->ticker_ = std::thread([bp = b.get()] {
     pthread_setname_np(pthread_self(), "broker-ticker");
     std::unique_lock<std::mutex> lock(bp->ticker_mu_);
-    while (!bp->ticker_cv_.wait_for(lock, std::chrono::seconds(1), [bp] { return bp->stopping_; })) {
+    while (!bp->ticker_cv_.wait_for(lock, bp->options_.segment_sweep_interval,
+                                    [bp] { return bp->stopping_; })) {
       lock.unlock();
-      bp->SweepSegments();
+      bp->SweepExpiredSegments();  // no-op while the previous sweep still runs
       lock.lock();
     }
   });
@@ -198,15 +239,21 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& sto
 }
 
 DurableBroker::~DurableBroker() {
+  BeginShutdown();
+  StopDelivery();
+  // Operations and queries already queued reference this broker: let them finish first (a sweep
+  // queues no further slice once stopped, so this waits for at most one).
+  store_.Drain();
+}
+
+void DurableBroker::BeginShutdown() {
+  sweep_stop_.store(true);
   {
     std::lock_guard<std::mutex> lock(ticker_mu_);
     stopping_ = true;
   }
   ticker_cv_.notify_all();
-  if (ticker_.joinable()) ticker_.join();
-  StopDelivery();
-  // Operations and queries already queued reference this broker: let them finish first.
-  store_.Drain();
+  if (ticker_.joinable() && ticker_.get_id() != std::this_thread::get_id()) ticker_.join();
 }
 
 void DurableBroker::StopDelivery() {
@@ -272,9 +319,9 @@ void DurableBroker::Load(const storage::RecoveredState& state) {
   std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
     return std::tie(a.order, a.name) < std::tie(b.order, b.name);
   });
-  for (const auto& s : state.open_segment_sets) {
-    open_segments_[{s.origin, s.seg_id}] = s;
-  }
+  // The bounds count what is open on disk, across restarts.
+  for (const auto& s : state.open_segment_sets) open_segments_.Put(s);
+  metrics_->OpenSets(open_segments_.size());
   RebuildRoutes();
   for (std::size_t i = 0; i < 3; ++i) queued_[i] = state.queue_entries_by_priority[i];
   queued_bytes_ = state.queued_bytes;
@@ -476,6 +523,9 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
     std::vector<Resolved> probe;
     Status st = Resolve(m.destination, now, &probe);
     if (!st.ok()) return st;
+    // A set that stays open after this segment counts against the bounds (a single-segment set
+    // completes at once and is never held).
+    if (seg.total > 1) MSGIN5G_RETURN_IF_ERROR(AdmitNewSegmentSet(m.origin));
     set = storage::SegmentSetRecord{m.origin, seg.segment_id, m.destination, m.msg_id, now,
                                     seg.total, 0, m.report_requested};
   }
@@ -512,7 +562,8 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
   const auto key = std::make_pair(m.origin, seg.segment_id);
   if (set->received < set->total) {
     txn.PutSegmentSet(*set);
-    open_segments_[key] = *set;
+    open_segments_.Put(*set);
+    metrics_->OpenSets(open_segments_.size());
   } else {
     // Complete: reassemble in segment order into one message whose msgId is the segId.
     auto parts = txn.TakeSegments(m.origin, seg.segment_id);
@@ -540,7 +591,8 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
     // Refused (e.g. the recipient is gone): the store rolls this operation back, so the set stays
     // open on disk and must stay in open_segments_ too (swept on timeout like any other).
     if (!st.ok()) return st;
-    open_segments_.erase(key);
+    open_segments_.Erase(key);
+    metrics_->OpenSets(open_segments_.size());
     // The completing segment's answer points at the reassembled message (earlier segments' answers
     // say only that the segment was taken).
     if (auto whole_idem = txn.GetIdempotency(m.origin, whole_key)) idem.seq = whole_idem->seq;
@@ -552,33 +604,97 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
   return Status::Ok();
 }
 
-void DurableBroker::SweepSegments() {
+Status DurableBroker::AdmitNewSegmentSet(const Address& origin) {
+  if (open_segments_.size() >= options_.max_open_segment_sets) {
+    metrics_->RefusedSet(false);
+    return Status::ResourceExhausted(
+        "too many open segment sets (" + std::to_string(open_segments_.size()) +
+        ", broker.max_open_segment_sets): no new set until others complete or time out");
+  }
+  const std::size_t mine = open_segments_.CountFrom(origin);
+  if (mine >= options_.max_open_segment_sets_per_originator) {
+    metrics_->RefusedSet(true);
+    return Status(StatusCode::kRateLimited,
+                  "originator " + origin.id + " has " + std::to_string(mine) +
+                      " open segment sets (broker.max_open_segment_sets_per_originator): no new "
+                      "set until its others complete or time out");
+  }
+  return Status::Ok();
+}
+
+bool DurableBroker::SweepExpiredSegments(std::function<void(SegmentSweepResult)> done) {
+  if (sweep_stop_.load() || sweeping_.exchange(true)) return false;
+  auto run = std::make_shared<SweepRun>();
+  run->done = std::move(done);
+  SubmitSweepSlice(std::move(run));
+  return true;
+}
+
+void DurableBroker::SubmitSweepSlice(std::shared_ptr<SweepRun> run) {
+  // Not bounded by the queue limit: one slice at most is queued at any time (the next is queued
+  // only when this one is durable), behind the writes that arrived meanwhile.
   Submit(
-      [this](Txn& txn) {
-        const std::int64_t now = UnixMillis();
-        const std::int64_t limit = options_.segment_timeout.count();
-        for (auto it = open_segments_.begin(); it != open_segments_.end();) {
-          const auto& s = it->second;
-          if (now - s.first_seen_ms < limit) {
-            ++it;
-            continue;
-          }
-          txn.TakeSegments(s.origin, s.seg_id);
-          txn.DeleteSegmentSet(s);
-          if (s.report_requested) {
-            QueueReport(txn, s.origin, s.destination, s.msg_id, storage::ReportStatus::kFailed,
-                        "segment reassembly timed out (" + std::to_string(s.received) + " of " +
-                            std::to_string(s.total) + " segments)",
-                        now);
-          }
-          LOG_INFO("broker", "segment set %s from %s timed out with %u of %u segments",
-                   s.seg_id.c_str(), s.origin.id.c_str(), s.received, s.total);
-          it = open_segments_.erase(it);
+      [this, run](Txn& txn) {
+        if (!sweep_stop_.load()) {
+          run->more = SweepSlice(txn, *run);
+        } else {  // stopped before this slice: say whether anything was left undone
+          const auto* oldest = open_segments_.Oldest();
+          run->more = oldest != nullptr &&
+                      UnixMillis() - oldest->first_seen_ms >= options_.segment_timeout.count();
         }
-        metrics_->Queued(queued_, queued_bytes_.load());  // failure reports queued above
         return Status::Ok();
       },
-      nullptr);
+      [this, run](Status st) {
+        if (st.ok() && run->more && !sweep_stop_.load()) return SubmitSweepSlice(run);
+        run->result.stopped = !st.ok() || run->more;
+        if (run->result.sets > 0) {
+          LOG_INFO("broker", "dropped %zu timed-out segment sets in %zu slices (%lld ms)%s",
+                   run->result.sets, run->result.slices,
+                   static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::steady_clock::now() - run->started)
+                                              .count()),
+                   run->result.stopped ? ", stopped before the end" : "");
+        }
+        sweeping_.store(false);
+        if (run->done) run->done(run->result);
+      },
+      0, /*bounded=*/false);
+}
+
+bool DurableBroker::SweepSlice(Txn& txn, SweepRun& run) {
+  const std::int64_t now = UnixMillis();
+  const std::int64_t limit = options_.segment_timeout.count();
+  const auto deadline = std::chrono::steady_clock::now() + options_.segment_sweep_slice_time;
+  auto expired = [&](const storage::SegmentSetRecord* s) {
+    return s != nullptr && now - s->first_seen_ms >= limit;
+  };
+  std::size_t n = 0;
+  // Oldest first: the first set not yet timed out ends the sweep.
+  while (expired(open_segments_.Oldest())) {
+    if (n >= options_.segment_sweep_slice_sets ||
+        (n > 0 && std::chrono::steady_clock::now() >= deadline)) {
+      break;
+    }
+    const storage::SegmentSetRecord s = *open_segments_.Oldest();
+    txn.TakeSegments(s.origin, s.seg_id);
+    txn.DeleteSegmentSet(s);
+    if (s.report_requested) {
+      QueueReport(txn, s.origin, s.destination, s.msg_id, storage::ReportStatus::kFailed,
+                  "segment reassembly timed out (" + std::to_string(s.received) + " of " +
+                      std::to_string(s.total) + " segments)",
+                  now);
+    }
+    LOG_DEBUG("broker", "segment set %s from %s timed out with %u of %u segments",
+              s.seg_id.c_str(), s.origin.id.c_str(), s.received, s.total);
+    open_segments_.Erase(OpenSegmentSets::KeyOf(s));
+    ++n;
+  }
+  ++run.result.slices;
+  run.result.sets += n;
+  metrics_->ExpiredSets(n);
+  metrics_->OpenSets(open_segments_.size());
+  metrics_->Queued(queued_, queued_bytes_.load());  // failure reports queued above
+  return expired(open_segments_.Oldest());
 }
 
 void DurableBroker::SubmitMessage(Message message,

@@ -20,7 +20,12 @@
 // the set turns it into one message whose msgId is the segId (kept apart from ordinary msgIds in
 // the idempotency index), and its answer is that message's. A set may hold at most
 // max_reassembled_bytes.
-// Sets not complete within segment_timeout are dropped with a failure report if requested.
+// Sets not complete within segment_timeout are dropped with a failure report if requested, by a
+// sweep that runs in slices (at most segment_sweep_slice_sets sets or segment_sweep_slice_time per
+// writer operation, the next slice queued behind the writes that arrived meanwhile), oldest first.
+// Open sets are bounded: a segment that would open a set past max_open_segment_sets is refused
+// with ResourceExhausted (503), past max_open_segment_sets_per_originator for its originator with
+// RateLimited (429); segments of sets already open are still taken.
 #pragma once
 
 #include <atomic>
@@ -36,6 +41,7 @@
 #include "broker/admin.h"
 #include "broker/broker.h"
 #include "broker/delivery_engine.h"
+#include "broker/open_segment_sets.h"
 #include "broker/recent_outcomes.h"
 #include "broker/route_table.h"
 #include "metrics/registry.h"
@@ -53,6 +59,16 @@ struct BrokerOptions {
   bool store_for_unknown_recipient = false;
   // Incomplete segment sets are dropped after this long. Default: 60 s.
   std::chrono::milliseconds segment_timeout{60000};
+  // Open (incomplete) segment sets, in all and per originator: a segment that would open one more
+  // is refused (503 / 429), nothing stored. Defaults: 100000, 1000.
+  std::size_t max_open_segment_sets = 100000;
+  std::size_t max_open_segment_sets_per_originator = 1000;
+  // How often the ticker looks for timed-out sets. Default: 1 s.
+  std::chrono::milliseconds segment_sweep_interval{1000};
+  // One sweep slice (one writer operation) drops at most this many sets, and stops after this
+  // long; a normal write waits at most about one slice. Defaults: 256 sets, 5 ms.
+  std::size_t segment_sweep_slice_sets = 256;
+  std::chrono::microseconds segment_sweep_slice_time{5000};
   // Name of the broadcast gateway (BC destinations); empty: BC recipients are unreachable.
   std::string broadcast_gateway;
   // Largest reassembled message; a segment that would exceed it is refused. Default: 4 MiB.
@@ -110,6 +126,20 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void Stats(std::function<void(Result<BrokerStats>)> done) override;
 
   bool healthy() const { return store_.healthy(); }
+
+  // What a sweep of timed-out segment sets did.
+  struct SegmentSweepResult {
+    std::size_t sets = 0;    // sets dropped
+    std::size_t slices = 0;  // writer operations it took
+    bool stopped = false;    // ended by BeginShutdown (or a storage failure) before it was done
+  };
+  // Starts a sweep of the timed-out segment sets now (the ticker does every
+  // segment_sweep_interval); `done`, if set, runs (on the storage sync thread) when it ended.
+  // False, and `done` is not called, when a sweep is already running.
+  bool SweepExpiredSegments(std::function<void(SegmentSweepResult)> done = nullptr);
+  // Stops the ticker and any running sweep at its next slice (what is left is swept after the
+  // next start). Call at shutdown before draining; the destructor calls it too. Idempotent.
+  void BeginShutdown();
   const storage::RecoveredState& recovered() const { return recovered_; }
   // The delivery engine (null without a channel).
   DeliveryEngine* delivery() { return engine_.get(); }
@@ -138,7 +168,13 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
                    const std::string& cause, std::int64_t now_ms);
   void EnqueueCounted(storage::Txn& txn, const std::shared_ptr<const storage::MessageRecord>& m,
                       const Address& r, std::int64_t due_ms);
-  void SweepSegments();
+  struct SweepRun;
+  void SubmitSweepSlice(std::shared_ptr<SweepRun> run);
+  // One slice: drops timed-out sets, oldest first, within the slice bounds. Writer thread. True
+  // when timed-out sets remain.
+  bool SweepSlice(storage::Txn& txn, SweepRun& run);
+  // Refuses a segment that would open one more set past the bounds. Writer thread.
+  Status AdmitNewSegmentSet(const Address& origin);
   std::int64_t DefaultTtlMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
   }
@@ -186,7 +222,7 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   std::map<std::string, std::map<Address, std::int64_t>> topics_;  // topic -> subscriber -> expiry
   std::vector<RoutingRuleRecord> rules_;
   std::map<std::string, std::string> client_policies_;  // client id -> JSON (admin API)                            // sorted by (order, name)
-  std::map<std::pair<Address, std::string>, storage::SegmentSetRecord> open_segments_;
+  OpenSegmentSets open_segments_;
   std::shared_ptr<const RouteTable> routes_;
   // Fan-out messages with two or more entries still queued: seq -> how many. A message not here
   // has one entry left (or none).
@@ -208,6 +244,9 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   std::condition_variable ticker_cv_;
   bool stopping_ = false;
   std::thread ticker_;
+  // Set by BeginShutdown: no new sweep, no next slice.
+  std::atomic<bool> sweep_stop_{false};
+  std::atomic<bool> sweeping_{false};  // a sweep's slices are queued or running
 };
 
 }  // namespace msgin5g::broker

@@ -131,6 +131,14 @@ const std::vector<Option>& Options() {
       {"broker.unknown_recipient", Type::kString, "\"reject\"", 0, 0,
        "Message to an unregistered AS or undefined group: \"reject\" (404 UNKNOWN_RECIPIENT) or \"store\".",
        Str<&Config::broker_unknown_recipient>()},
+      {"broker.max_open_segment_sets", Type::kInt, "100000", 1, 100000000,
+       "Incomplete inbound segment sets held at once; a segment that would open one more gets 503 "
+       "NF_CONGESTION + Retry-After (segments of open sets are still taken).",
+       Int<&Config::broker_max_open_segment_sets>()},
+      {"broker.max_open_segment_sets_per_originator", Type::kInt, "1000", 1, 100000000,
+       "Incomplete inbound segment sets one originator may hold; past it a new set gets 429 "
+       "NF_CONGESTION_RISK + Retry-After.",
+       Int<&Config::broker_max_open_segment_sets_per_originator>()},
       {"delivery.enabled", Type::kBool, "true", 0, 0,
        "Forward queued messages to ASs and gateways (false: store only).",
        Bool<&Config::delivery_enabled>()},

@@ -48,6 +48,8 @@ struct Config {
   std::string broker_broadcast_gateway;
   std::int64_t broker_max_reassembled_bytes = 0;
   std::string broker_unknown_recipient;
+  std::int64_t broker_max_open_segment_sets = 0;
+  std::int64_t broker_max_open_segment_sets_per_originator = 0;
 
   bool delivery_enabled = true;
   std::int64_t delivery_max_in_flight_per_destination = 0;

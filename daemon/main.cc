@@ -207,6 +207,9 @@ int main(int argc, char** argv) {
   broker::BrokerOptions bopts;
   bopts.default_ttl = std::chrono::seconds(cfg.broker_default_ttl_s);
   bopts.segment_timeout = std::chrono::milliseconds(cfg.broker_segment_timeout_ms);
+  bopts.max_open_segment_sets = static_cast<std::size_t>(cfg.broker_max_open_segment_sets);
+  bopts.max_open_segment_sets_per_originator =
+      static_cast<std::size_t>(cfg.broker_max_open_segment_sets_per_originator);
   bopts.broadcast_gateway = cfg.broker_broadcast_gateway;
   bopts.max_reassembled_bytes = static_cast<std::size_t>(cfg.broker_max_reassembled_bytes);
   bopts.store_for_unknown_recipient = cfg.broker_unknown_recipient == "store";
@@ -500,6 +503,9 @@ int main(int argc, char** argv) {
   }
 
   ready.store(false);
+  // No further segment sweep slice: the writer is free for the requests being drained, and the
+  // broker's Drain below waits for one slice at most.
+  broker->BeginShutdown();
   std::size_t cut = sbi.Shutdown(std::chrono::milliseconds(cfg.shutdown_drain_timeout_ms));
   admin.Shutdown(std::chrono::milliseconds(1000));
   ops.Shutdown(std::chrono::milliseconds(1000));

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/daemon_harness.h"
+#include "tests/support/metric_value.h"
 #include "tests/support/test_util.h"
 
 namespace msgin5g {
@@ -185,6 +186,63 @@ TEST_F(BrokerE2E, OversizedSegmentSetGets413AndStoresNothingMore) {
   EXPECT_EQ(Json(second.body)["cause"].as_string(), "PAYLOAD_TOO_LARGE");
   EXPECT_EQ(Json(Admin("GET", "/stats").body)["openSegmentSets"].to_number<std::uint64_t>(), 1u);
   EXPECT_EQ(Admin("GET", "/messages/AS/as-1/s2").status, 404);  // refused: nothing recorded
+}
+
+std::string SegmentFrom(const std::string& origin, const std::string& msg_id,
+                        const std::string& seg_id, int n, int total) {
+  return R"({"oriAddr":{"addrType":"AS","addr":")" + origin +
+         R"("},"destAddr":{"addrType":"UE","addr":"ue-seg"},"msgId":")" + msg_id +
+         R"(","stoAndFwInd":true,"segInd":true,"payload":"x","segParams":{"segId":")" + seg_id +
+         R"(","totalSegCount":)" + std::to_string(total) + R"(,"segNumb":)" + std::to_string(n) +
+         "}}";
+}
+
+// Open segment sets are bounded: past the per-originator bound a new set gets 429, past the total
+// 503, both ProblemDetails with Retry-After that store nothing; segments of open sets still go in;
+// the count (and its gauge) is the same after a restart.
+TEST_F(BrokerE2E, OpenSegmentSetBoundsAnswer429And503AndStoreNothing) {
+  const std::vector<std::string> bounds = {"--set", "broker.max_open_segment_sets=2", "--set",
+                                           "broker.max_open_segment_sets_per_originator=1"};
+  Start(bounds);
+  ASSERT_TRUE(d().ok()) << d().log();
+  auto open_sets = [&] {
+    return ts::MetricValue(ts::Curl({"http://" + d().metrics() + "/metrics"}).body,
+                           "msgin5g_broker_open_segment_sets");
+  };
+  ASSERT_EQ(Post(kDeliverAs, SegmentFrom("as-1", "a1", "S1", 1, 3)).status, 200);
+  auto per_originator = Post(kDeliverAs, SegmentFrom("as-1", "a2", "S2", 1, 3));
+  EXPECT_EQ(per_originator.status, 429) << per_originator.body;
+  EXPECT_EQ(Json(per_originator.body)["status"].to_number<int>(), 429);
+  EXPECT_EQ(Json(per_originator.body)["cause"].as_string(), "NF_CONGESTION_RISK");
+  EXPECT_NE(Json(per_originator.body)["detail"].as_string().find("max_open_segment_sets_per_originator"),
+            std::string::npos)
+      << per_originator.body;
+  EXPECT_NE(per_originator.headers.find("retry-after:"), std::string::npos);
+  EXPECT_EQ(Admin("GET", "/messages/AS/as-1/a2").status, 404);  // nothing stored
+
+  ASSERT_EQ(Post(kDeliverAs, SegmentFrom("as-2", "b1", "T1", 1, 3)).status, 200);
+  auto total = Post(kDeliverAs, SegmentFrom("as-3", "c1", "U1", 1, 3));
+  EXPECT_EQ(total.status, 503) << total.body;
+  EXPECT_EQ(Json(total.body)["status"].to_number<int>(), 503);
+  EXPECT_EQ(Json(total.body)["cause"].as_string(), "NF_CONGESTION");
+  EXPECT_NE(total.headers.find("retry-after:"), std::string::npos);
+  EXPECT_EQ(Admin("GET", "/messages/AS/as-3/c1").status, 404);
+  // A segment of an open set is still taken.
+  EXPECT_EQ(Post(kDeliverAs, SegmentFrom("as-1", "a1-2", "S1", 2, 3)).status, 200);
+  EXPECT_EQ(Json(Admin("GET", "/stats").body)["openSegmentSets"].to_number<std::uint64_t>(), 2u);
+  EXPECT_EQ(open_sets(), 2);
+
+  auto code = d().proc().Stop(SIGTERM, 10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << d().log();
+  Start(bounds);
+  ASSERT_TRUE(d().ok()) << d().log();
+  EXPECT_EQ(open_sets(), 2);
+  EXPECT_EQ(Post(kDeliverAs, SegmentFrom("as-3", "c1", "U1", 1, 3)).status, 503);
+  EXPECT_EQ(Post(kDeliverAs, SegmentFrom("as-1", "a1-3", "S1", 3, 3)).status, 200);  // completes
+  EXPECT_EQ(open_sets(), 1);
+  EXPECT_EQ(Post(kDeliverAs, SegmentFrom("as-3", "c1", "U1", 1, 3)).status, 200);
+  EXPECT_EQ(QueueCount("UE", "ue-seg"), 1u);
 }
 
 TEST_F(BrokerE2E, StateSurvivesRestart) {

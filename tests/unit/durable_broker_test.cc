@@ -5,6 +5,7 @@
 #include "common/clock.h"
 #include "tests/support/async_wait.h"
 #include "tests/support/metric_value.h"
+#include "tests/support/writer_gate.h"
 #include "broker/durable_broker.h"
 
 #include <unistd.h>
@@ -34,6 +35,7 @@ namespace {
 
 using testing_support::Await;
 using testing_support::FreshDir;
+using testing_support::WriterGate;
 
 using namespace std::chrono_literals;
 using storage::MessageRecord;
@@ -859,6 +861,167 @@ TEST_F(DurableBrokerTest, SetWhoseCompletionIsRefusedStaysOpenAndTimesOut) {
   EXPECT_EQ(Stats().open_segment_sets, 0u);
   Reopen();
   EXPECT_TRUE(broker_->recovered().open_segment_sets.empty());
+}
+
+// Sweeps of many timed-out sets go in slices; a write that arrives during a sweep is answered
+// after the slice in progress, not after the whole sweep (a sweep used to be one writer operation:
+// 50k sets held every write for a minute).
+class SegmentSweepTest : public DurableBrokerTest {
+ protected:
+  void SetUp() override {
+    DurableBrokerTest::SetUp();
+    broker_options_.segment_timeout = 0ms;        // every open set is timed out at once...
+    broker_options_.segment_sweep_interval = 1h;  // ...but only swept when the test says
+    broker_options_.segment_sweep_slice_sets = 10;
+    broker_options_.segment_sweep_slice_time = 1h;  // slices bounded by count only
+  }
+  // `n` open sets (segment 1 of 2) from `origin`; every `report_every`-th asks for a report.
+  void OpenSets(const Address& origin, int n, int report_every = 0) {
+    std::vector<std::promise<Result<AcceptOutcome>>> answers(n);
+    for (int i = 0; i < n; ++i) {
+      Message m = Segment(origin, Ue("ue-d"), "part-" + std::to_string(i), "S" + std::to_string(i),
+                          1, 2, "x");
+      m.report_requested = report_every > 0 && i % report_every == 0;
+      broker_->SubmitMessage(std::move(m), [&answers, i](Result<AcceptOutcome> r) {
+        answers[i].set_value(std::move(r));
+      });
+    }
+    for (auto& a : answers) {
+      auto r = Await(a.get_future());
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+    }
+  }
+  DurableBroker::SegmentSweepResult Sweep() {
+    std::promise<DurableBroker::SegmentSweepResult> p;
+    auto f = p.get_future();
+    EXPECT_TRUE(broker_->SweepExpiredSegments([&p](auto r) { p.set_value(r); }));
+    return Await(std::move(f));
+  }
+};
+
+TEST_F(SegmentSweepTest, WriteDuringASweepIsAnsweredBeforeTheSweepEnds) {
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  const Address origin = As("svc-seg");
+  OpenSets(origin, 35, 7);  // 5 of them ask for a failure report
+  ASSERT_EQ(Stats().open_segment_sets, 35u);
+
+  std::atomic<bool> sweep_ended{false};
+  std::promise<DurableBroker::SegmentSweepResult> swept;
+  std::promise<bool> ended_when_answered;
+  {
+    WriterGate gate(*store_);  // the sweep's first slice and the write queue up behind it
+    ASSERT_TRUE(broker_->SweepExpiredSegments([&](auto r) {
+      sweep_ended.store(true);
+      swept.set_value(r);
+    }));
+    EXPECT_FALSE(broker_->SweepExpiredSegments());  // one sweep at a time
+    broker_->SubmitMessage(Msg(origin, Ue("ue-other"), "during-sweep", true),
+                           [&](Result<AcceptOutcome> r) {
+                             EXPECT_TRUE(r.ok()) << r.status().ToString();
+                             ended_when_answered.set_value(sweep_ended.load());
+                           });
+    gate.Release();
+  }
+  EXPECT_FALSE(Await(ended_when_answered.get_future()))
+      << "the write was answered only after the whole sweep";
+  auto r = Await(swept.get_future());
+  EXPECT_EQ(r.sets, 35u);
+  EXPECT_GE(r.slices, 4u);  // at most 10 sets per writer operation
+  EXPECT_FALSE(r.stopped);
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+  EXPECT_EQ(Queue(origin).count, 5u);  // the failure reports
+  EXPECT_EQ(Queue(Ue("ue-other")).count, 1u);
+  const std::string text = registry_->Serialize();
+  EXPECT_EQ(Sample(text, "msgin5g_broker_open_segment_sets"), 0);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_segment_sets_expired_total"), 35);
+  Reopen();
+  EXPECT_TRUE(broker_->recovered().open_segment_sets.empty());
+  EXPECT_EQ(Queue(origin).count, 5u);
+}
+
+TEST_F(SegmentSweepTest, ShutdownStopsASweepBetweenSlicesAndTheRestartFinishesIt) {
+  Open();
+  const Address origin = As("svc-seg");
+  OpenSets(origin, 60);
+  std::promise<DurableBroker::SegmentSweepResult> swept;
+  {
+    WriterGate gate(*store_);
+    ASSERT_TRUE(broker_->SweepExpiredSegments([&](auto r) { swept.set_value(r); }));
+    broker_->BeginShutdown();  // SIGTERM while the sweep's first slice waits
+    EXPECT_FALSE(broker_->SweepExpiredSegments());
+    gate.Release();
+  }
+  auto r = Await(swept.get_future());
+  EXPECT_TRUE(r.stopped);
+  EXPECT_LE(r.sets, 10u);  // one slice at most
+  Close();                 // returns without sweeping the rest
+
+  Open();
+  const std::size_t left = broker_->recovered().open_segment_sets.size();
+  EXPECT_EQ(left, 60u - r.sets);
+  EXPECT_EQ(Stats().open_segment_sets, left);
+  auto again = Sweep();  // resumes in slices
+  EXPECT_EQ(again.sets, left);
+  EXPECT_GE(again.slices, (left + 9) / 10);
+  EXPECT_FALSE(again.stopped);
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+  Reopen();
+  EXPECT_TRUE(broker_->recovered().open_segment_sets.empty());
+}
+
+// A segment that would open a set past the bounds is refused and stores nothing; segments of open
+// sets are still taken; the counts are rebuilt from storage after a restart.
+TEST_F(DurableBrokerTest, OpenSegmentSetsAreBoundedInAllAndPerOriginator) {
+  broker_options_.max_open_segment_sets = 3;
+  broker_options_.max_open_segment_sets_per_originator = 2;
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  const Address a = As("svc-a"), b = As("svc-b"), c = As("svc-c");
+  const Address dest = Ue("ue-d");
+  SubmitOk(Segment(a, dest, "a1-1", "A1", 1, 3, "1"), Kind::kAccepted);
+  SubmitOk(Segment(a, dest, "a2-1", "A2", 1, 3, "1"), Kind::kAccepted);
+  auto per_originator = Submit(Segment(a, dest, "a3-1", "A3", 1, 3, "1"));
+  ASSERT_FALSE(per_originator.ok());
+  EXPECT_EQ(per_originator.status().code(), StatusCode::kRateLimited);
+  EXPECT_THAT(per_originator.status().message(), HasSubstr("svc-a"));
+  EXPECT_EQ(Find(a, "a3-1").status().code(), StatusCode::kNotFound);  // nothing stored
+  // Below the bounds' reach: more segments of an open set, and a set complete at once.
+  SubmitOk(Segment(a, dest, "a1-2", "A1", 2, 3, "2"), Kind::kAccepted);
+  SubmitOk(Segment(a, dest, "single", "A9", 1, 1, "whole"), Kind::kStored);
+  EXPECT_EQ(Stats().open_segment_sets, 2u);
+
+  SubmitOk(Segment(b, dest, "b1-1", "B1", 1, 3, "1"), Kind::kAccepted);  // 3 open: the total
+  for (const Address& o : {b, c}) {
+    auto total = Submit(Segment(o, dest, "x-1", "X", 1, 3, "1"));
+    ASSERT_FALSE(total.ok()) << o.id;
+    EXPECT_EQ(total.status().code(), StatusCode::kResourceExhausted) << o.id;
+    EXPECT_EQ(Find(o, "x-1").status().code(), StatusCode::kNotFound);
+  }
+  EXPECT_EQ(Stats().open_segment_sets, 3u);
+  std::string text = registry_->Serialize();
+  EXPECT_EQ(Sample(text, "msgin5g_broker_open_segment_sets"), 3);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_segment_sets_refused_total{bound=\"originator\"}"), 1);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_segment_sets_refused_total{bound=\"total\"}"), 2);
+
+  // The counts come back from storage.
+  Reopen();
+  EXPECT_EQ(Stats().open_segment_sets, 3u);
+  EXPECT_EQ(Sample(registry_->Serialize(), "msgin5g_broker_open_segment_sets"), 3);
+  EXPECT_EQ(Submit(Segment(b, dest, "x-1", "X", 1, 3, "1")).status().code(),
+            StatusCode::kResourceExhausted);
+  SubmitOk(Segment(a, dest, "a1-3", "A1", 3, 3, "3"), Kind::kStored);  // completes A1
+  EXPECT_EQ(Stats().open_segment_sets, 2u);
+  EXPECT_EQ(Sample(registry_->Serialize(), "msgin5g_broker_open_segment_sets"), 2);
+  // The refused segment, sent again now that there is room, is taken (its refusal recorded
+  // nothing); then the per-originator bound holds for b.
+  SubmitOk(Segment(b, dest, "x-1", "X", 1, 3, "1"), Kind::kAccepted);
+  EXPECT_EQ(Submit(Segment(c, dest, "c1-1", "C1", 1, 3, "1")).status().code(),
+            StatusCode::kResourceExhausted);
+  Reopen();
+  EXPECT_EQ(Stats().open_segment_sets, 3u);
+  EXPECT_EQ(Submit(Segment(b, dest, "b3-1", "B3", 1, 3, "1")).status().code(),
+            StatusCode::kResourceExhausted);
 }
 
 // ---------------------------------------------------------------------------------------------
