@@ -1,7 +1,12 @@
 // End to end: the real msgin5gd binary, started on port 0 with --ready-file, driven by curl,
 // nghttp and promtool exactly as an operator would.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 
 #include <boost/json.hpp>
@@ -163,6 +168,76 @@ TEST(Daemon, BadInputGetsPreciseProblemDetails) {
   auto ok = ts::Curl({"--http2-prior-knowledge", "-H", json, "-d", AsMessage("m"),
                       "http://" + d.sbi() + kDeliverAs});
   EXPECT_EQ(ok.status, 200);
+  EXPECT_TRUE(d.proc().running()) << d.log();
+}
+
+// Sends `bytes` in one write on a fresh TCP connection to `host_port` and reads until the server
+// closes (or 10 s pass without a byte). Returns what arrived and whether the server closed.
+std::pair<std::string, bool> RawExchange(const std::string& host_port, const std::string& bytes) {
+  auto colon = host_port.rfind(':');
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1))));
+  inet_pton(AF_INET, host_port.substr(0, colon).c_str(), &a.sin_addr);
+  std::string out;
+  bool closed = false;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())) {
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    char buf[4096];
+    for (;;) {
+      ssize_t n = read(fd, buf, sizeof(buf));
+      if (n <= 0) {
+        closed = n == 0;
+        break;
+      }
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  close(fd);
+  return {out, closed};
+}
+
+// The reported HTTP/1.1 request smuggling: "Transfer-Encoding: chunked, identity" used to be read
+// as a body-less request (411) on a connection left open, and its body, a second deliver-as-message,
+// was then served and stored. Now the first request is refused 400 before its body is read, the
+// connection closes, and the smuggled message is stored nowhere.
+TEST(Daemon, Http1RequestSmugglingIsRefusedAndStoresNothing) {
+  ts::TempDir dir;
+  Daemon d(dir);
+  const std::string body = AsMessage("smuggled-1");
+  const std::string smuggled = "POST " + kDeliverAs + " HTTP/1.1\r\nHost: x\r\n"
+                               "Content-Type: application/json\r\nContent-Length: " +
+                               std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string attack = "POST " + kDeliverAs + " HTTP/1.1\r\nHost: x\r\n"
+                             "Content-Type: application/json\r\n"
+                             "Transfer-Encoding: chunked, identity\r\n\r\n" + smuggled;
+  auto [data, closed] = RawExchange(d.sbi(), attack);
+  EXPECT_EQ(data.rfind("HTTP/1.1 400 ", 0), 0u) << data;
+  std::string lower = data;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_NE(lower.find("\r\nconnection: close\r\n"), std::string::npos) << data;
+  EXPECT_NE(lower.find("\r\ncontent-type: application/problem+json\r\n"), std::string::npos) << data;
+  EXPECT_NE(data.find("INVALID_MSG_FORMAT"), std::string::npos) << data;
+  EXPECT_EQ(data.find("HTTP/1.1 ", 1), std::string::npos) << "a second answer: " << data;
+  EXPECT_TRUE(closed);
+
+  // Nothing stored: the admin API knows no such message and ue-7's queue is empty.
+  auto msg = ts::Curl({"http://" + d.admin() + "/admin/v1/messages/AS/as-1/smuggled-1"});
+  EXPECT_EQ(msg.status, 404) << msg.body;
+  auto queue = ts::Curl({"http://" + d.admin() + "/admin/v1/queues/UE/ue-7"});
+  ASSERT_EQ(queue.status, 200) << queue.body;
+  EXPECT_EQ(Json(queue.body)["count"], 0) << queue.body;
+
+  // Control: the same message sent properly is a first submission, and the admin API then has it.
+  auto ok = ts::Curl({"--http1.1", "-H", "content-type: application/json", "-d", body,
+                      "http://" + d.sbi() + kDeliverAs});
+  EXPECT_EQ(ok.status, 200) << ok.body << ok.err;
+  EXPECT_EQ(Json(ok.body)["status"], "DELY_STORED") << ok.body;
+  EXPECT_EQ(ts::Curl({"http://" + d.admin() + "/admin/v1/messages/AS/as-1/smuggled-1"}).status,
+            200);
   EXPECT_TRUE(d.proc().running()) << d.log();
 }
 
