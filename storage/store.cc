@@ -126,10 +126,6 @@ struct Overlay {
   // batch that takes many sets (a sweep) costs time linear in its writes. Append-only: a key whose
   // write was rolled back is no longer in `entries` and is skipped.
   std::unordered_map<std::string, std::vector<std::string>> segments_by_set;
-  // One iterator over committed segments for the whole batch (created at the first TakeSegments):
-  // nothing else writes to RocksDB while the batch is built, so its view stays current, and a sweep
-  // seeks instead of creating an iterator per set.
-  std::unique_ptr<rocksdb::Iterator> segment_iterator;
 };
 
 namespace {
@@ -345,11 +341,17 @@ void Txn::PutSegment(const Address& origin, const std::string& seg_id, const Seg
 
 std::vector<SegmentRecord> Txn::TakeSegments(const Address& origin, const std::string& seg_id) {
   // Committed segments, then this batch's writes to this set on top. Cost: the set's segments,
-  // whatever else the batch holds.
+  // whatever else the batch holds or deleted before.
   const std::string prefix = keys::SegmentPrefix(origin, seg_id);
   std::map<std::string, std::optional<std::string>> merged;
-  auto& it = overlay_.segment_iterator;
-  if (!it) it.reset(store_.db_->NewIterator(rocksdb::ReadOptions(), store_.cfs_[keys::kSegments]));
+  // Bounded to this set's keys (prefix + u32 number): the scan stops at the bound instead of
+  // stepping over the tombstones of the sets deleted before it (a sweep deletes them in age
+  // order, which the segIds may make any key order).
+  const std::string bound = prefix + std::string(5, '\xff');
+  const rocksdb::Slice upper(bound);
+  rocksdb::ReadOptions ro;
+  ro.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(store_.db_->NewIterator(ro, store_.cfs_[keys::kSegments]));
   for (it->Seek(prefix); it->Valid() && StartsWith(it->key(), prefix); it->Next()) {
     merged[it->key().ToString()] = it->value().ToString();
   }
@@ -703,7 +705,6 @@ void Store::WriterLoop() {
       }
     }
 
-    overlay.segment_iterator.reset();  // releases the memtables and files it pinned
     bool wrote = false;
     if (batch.Count() > 0 && !failed_.load()) {
       if (next_seq_ != persisted_seq_) {

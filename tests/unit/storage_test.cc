@@ -746,8 +746,8 @@ TEST_F(StoreTest, SegmentsAreReadInNumberOrderAndTakenOnce) {
 
 // TakeSegments finds a set's writes of the same batch through the batch's per-set index (not by
 // scanning every write of the batch): writes of other sets, writes rolled back with their
-// operation, a segment written again after a rollback, and committed segments under one batch-wide
-// iterator that must not outlive its batch.
+// operation, a segment written again after a rollback, and committed segments (read with an
+// iterator bounded to the set).
 TEST_F(StoreTest, TakeSegmentsSeesOnlyItsSetsLiveWritesOfTheBatch) {
   Open();
   const Address o = Ue("o");
@@ -820,7 +820,7 @@ TEST_F(StoreTest, TakeSegmentsSeesOnlyItsSetsLiveWritesOfTheBatch) {
   EXPECT_THAT(a_again, ElementsAre("a3"));
   EXPECT_TRUE(c_again.empty());
 
-  // The next batch reads what the last one committed (a fresh iterator): all taken, x* kept.
+  // The next batch reads what the last one committed: all taken, x* kept.
   ASSERT_TRUE(Run([&](Txn& txn) {
                 EXPECT_TRUE(txn.TakeSegments(o, "a").empty());
                 EXPECT_TRUE(txn.TakeSegments(o, "c").empty());
