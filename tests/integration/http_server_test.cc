@@ -626,6 +626,37 @@ TEST(HttpServer, NghttpSeesAdvertisedSettings) {
   EXPECT_NE(r.out.find(":status: 500"), std::string::npos) << r.out;
 }
 
+// The same refusal over TLS (ALPN http/1.1): 400, close_notify and close; the smuggled request is
+// never handled. openssl s_client keeps reading after its input ends (-ign_eof), so it only exits
+// because the server closed.
+TEST(HttpServer, Http1OverTlsFramingErrorClosesAndNothingIsSmuggled) {
+  testing_support::TempDir dir;
+  auto certs = testing_support::MakeTestCerts(dir.path());
+  api::http::TlsOptions t;
+  t.cert_file = certs.server_cert;
+  t.key_file = certs.server_key;
+  auto ctx = api::http::MakeServerTlsContext(t);
+  ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
+  api::http::ServerOptions o;
+  o.tls = *ctx;
+  ServerFixture f(o);
+  const std::string attack =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+      "Transfer-Encoding: chunked, identity\r\n\r\n"
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 8\r\n\r\n"
+      "SMUGGLED";
+  auto r = testing_support::Run({"openssl", "s_client", "-connect",
+                                 "127.0.0.1:" + std::to_string(f.port()), "-alpn", "http/1.1",
+                                 "-CAfile", certs.ca_cert, "-quiet", "-ign_eof"},
+                                attack, 20s);
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // not killed at the timeout: the server closed
+  auto answers = SplitResponses(r.out);
+  ASSERT_EQ(answers.size(), 1u) << r.out;
+  EXPECT_EQ(answers[0].status, 400);
+  EXPECT_NE(answers[0].headers.find("\r\nconnection: close\r\n"), std::string::npos) << r.out;
+  EXPECT_TRUE(f.echoed().empty());
+}
+
 TEST(HttpServer, TlsWithAlpnServesH2AndHttp1) {
   testing_support::TempDir dir;
   auto certs = testing_support::MakeTestCerts(dir.path());
