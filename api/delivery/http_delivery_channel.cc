@@ -76,9 +76,11 @@ std::chrono::milliseconds RetryAfter(const http::Response& r) {
 }  // namespace
 
 HttpDeliveryChannel::HttpDeliveryChannel(http::ClientOptions options,
-                                         std::optional<auth::OutboundTokenOptions> tokens)
+                                         std::optional<auth::OutboundTokenOptions> tokens,
+                                         std::shared_ptr<const TargetUriPolicy> targets)
     : work_(boost::asio::make_work_guard(ioc_)),
-      client_(std::make_unique<http::H2Client>(ioc_, std::move(options))) {
+      client_(std::make_unique<http::H2Client>(ioc_, std::move(options))),
+      targets_(targets ? std::move(targets) : std::make_shared<const TargetUriPolicy>()) {
   if (tokens) tokens_ = std::make_unique<auth::OutboundTokens>(*client_, std::move(*tokens));
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "delivery-io");
@@ -180,7 +182,23 @@ DeliveryResult HttpDeliveryChannel::Classify(const Result<http::Response>& r) {
 void HttpDeliveryChannel::Deliver(const broker::Route& route, const broker::Outbound& out,
                                   std::function<void(DeliveryResult)> done) {
   std::string error;
-  http::ClientRequest req = BuildRequest(route, out, &error);
+  http::ClientRequest req;
+  if (route.kind == broker::Route::Kind::kAs) {
+    // Registration stores only targets that pass; this catches older records and a policy made
+    // stricter since (gateways' api_root comes from the configuration and is trusted). An older
+    // record is also sent to its normal form, as a new registration would be.
+    auto checked = targets_->Check(route.base);
+    if (!checked.ok()) {
+      done(DeliveryResult{DeliveryResult::Kind::kPermanent, {},
+                          "targetUri refused: " + checked.status().message()});
+      return;
+    }
+    broker::Route normal = route;
+    normal.base = std::move(*checked);
+    req = BuildRequest(normal, out, &error);
+  } else {
+    req = BuildRequest(route, out, &error);
+  }
   if (!error.empty()) {
     done(DeliveryResult{DeliveryResult::Kind::kPermanent, {}, error});
     return;

@@ -10,6 +10,7 @@
 //   BG       message -> POST {apiRoot}/msgg-bgdelivery/v1/deliver-message  (BgMessageDelivery)
 //            reports: the API has none -> permanent failure
 // The recipient is the destAddr (a GROUP/TOPIC message reaches each member with its own address).
+// An AS targetUri that TargetUriPolicy refuses is a permanent failure, never sent.
 // Answers: 2xx delivered; 408, 429, 5xx, connect errors and timeouts transient (Retry-After on
 // 429/503 honoured); other statuses permanent. With outbound OAuth2 configured every request
 // carries "Authorization: Bearer" (auth::OutboundTokens); a 401 then drops the token and counts
@@ -25,6 +26,7 @@
 #include <boost/asio/post.hpp>
 
 #include "api/auth/token_client.h"
+#include "api/delivery/target_uri.h"
 #include "api/http/h2_client.h"
 #include "broker/delivery.h"
 
@@ -34,8 +36,12 @@ class HttpDeliveryChannel final : public broker::DeliveryChannel {
  public:
   // Runs the client on a thread of its own ("delivery-io").
   // `tokens`: outbound OAuth2 client credentials; nullopt: no Authorization header.
+  // `targets`: an AS's targetUri is checked again before each delivery (a registration stored
+  // before the check existed, or under laxer settings); one it refuses fails permanently, unsent.
+  // nullptr: a TargetUriPolicy with private targets allowed and no listeners.
   explicit HttpDeliveryChannel(http::ClientOptions options,
-                               std::optional<auth::OutboundTokenOptions> tokens = std::nullopt);
+                               std::optional<auth::OutboundTokenOptions> tokens = std::nullopt,
+                               std::shared_ptr<const TargetUriPolicy> targets = nullptr);
   ~HttpDeliveryChannel() override;  // closes connections; pending callbacks get Unavailable
 
   void Deliver(const broker::Route& route, const broker::Outbound& out,
@@ -55,6 +61,7 @@ class HttpDeliveryChannel final : public broker::DeliveryChannel {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
   std::unique_ptr<http::H2Client> client_;
   std::unique_ptr<auth::OutboundTokens> tokens_;  // used on ioc_ only
+  std::shared_ptr<const TargetUriPolicy> targets_;
   std::thread thread_;
 };
 

@@ -1,6 +1,6 @@
 #include "api/handlers/msgs_routes.h"
 
-#include <boost/url/parse.hpp>
+#include <atomic>
 
 #include "api/auth/scope.h"
 #include "api/http/problem.h"
@@ -100,12 +100,30 @@ void CheckId(Semantics& s, const std::string& ptr, std::string_view id, bool man
   }
 }
 
+// Free text that is stored (failureCause, the AS profile): bounded like identifiers, but any
+// character allowed (it is JSON-escaped wherever it goes).
+constexpr std::size_t kMaxTextBytes = 1024;
+constexpr std::size_t kMaxListItems = 64;
+void CheckText(Semantics& s, const std::string& ptr, std::string_view text, bool mandatory) {
+  if (text.size() > kMaxTextBytes) {
+    s.Bad(ptr, "must be at most " + std::to_string(kMaxTextBytes) + " bytes", mandatory);
+  }
+}
+
+// A value quoted back in a reason, cut short: an answer need not repeat a megabyte it refuses.
+std::string Quoted(std::string_view v) {
+  constexpr std::size_t kMax = 64;
+  return "'" + std::string(v.substr(0, kMax)) + (v.size() > kMax ? "...'" : "'");
+}
+
+std::atomic<std::int64_t> g_max_ttl_s{30 * 86400};
+
 broker::Address ToBroker(Semantics& s, const sbi::Address& a, const std::string& ptr) {
   broker::Address out;
   if (auto t = ParseAddressType(a.addrType)) {
     out.type = *t;
   } else {
-    s.Bad(ptr + "/addrType", "unsupported address type '" + a.addrType + "'", true);
+    s.Bad(ptr + "/addrType", "unsupported address type " + Quoted(a.addrType), true);
   }
   if (a.addr.empty()) s.Bad(ptr + "/addr", "must not be empty", true);
   CheckId(s, ptr + "/addr", a.addr, true);
@@ -148,9 +166,16 @@ broker::Message ToBrokerMessage(Semantics& s, T& in, broker::Ingress ingress,
   m.report_requested = in.delivStReqInd.value_or(false);
   m.store_and_forward = in.stoAndFwInd;
   if (in.stoAndFwParams && in.stoAndFwParams->exprTime) {
-    auto t = sbi::ParseDateTime(*in.stoAndFwParams->exprTime);  // format checked by the codec
-    if (t && *t <= std::chrono::system_clock::now()) {
+    // Format and range (years 1678-2261) checked by the codec.
+    auto t = sbi::ParseDateTime(*in.stoAndFwParams->exprTime);
+    const auto now = std::chrono::system_clock::now();
+    if (t && *t <= now) {
       s.Bad("/stoAndFwParams/exprTime", "is in the past", false);
+    } else if (t) {
+      // Capped, not refused: the sender asked for "at least until then", and broker.max_ttl_s is
+      // how long this server is willing to hold anything.
+      const auto cap = now + std::chrono::seconds(g_max_ttl_s.load(std::memory_order_relaxed));
+      if (*t > cap) t = std::chrono::time_point_cast<std::chrono::system_clock::duration>(cap);
     }
     m.expiry = t;
   }
@@ -267,7 +292,7 @@ Response FromRegistrationError(auth::Authorizer& auth, const Request& req, const
 }
 
 void HandleRegister(broker::Broker& broker, auth::Authorizer& auth, const std::string& api_root,
-                    Request& req, Responder responder) {
+                    const TargetUriPolicy& targets, Request& req, Responder responder) {
   if (auto bad = CheckJsonBody(req)) return responder.Send(std::move(*bad));
   auto decoded = sbi::DecodeASRegistration(req.body);
   if (!decoded.ok()) return responder.Send(FromDecodeError(decoded.error));
@@ -275,11 +300,37 @@ void HandleRegister(broker::Broker& broker, auth::Authorizer& auth, const std::s
   Semantics s;
   if (in.asSvcId.empty()) s.Bad("/asSvcId", "must not be empty", true);
   CheckId(s, "/asSvcId", in.asSvcId, true);
+  if (in.appId) CheckId(s, "/appId", *in.appId, false);
+  std::string target;
   if (in.targetUri) {
-    auto u = boost::urls::parse_uri(*in.targetUri);
-    if (!u || (u->scheme() != "http" && u->scheme() != "https") || u->encoded_host().empty()) {
-      s.Bad("/targetUri", "must be an http or https URI with a host", false);
+    // Where this server will send requests: a refused target is not an optional member to
+    // ignore but a registration that cannot be served as asked, hence MANDATORY_IE_INCORRECT.
+    auto checked = targets.Check(*in.targetUri);
+    if (checked.ok()) {
+      target = std::move(*checked);
+    } else {
+      s.Bad("/targetUri", checked.status().message(), true);
     }
+  }
+  if (in.asProf) {
+    const auto& p = *in.asProf;
+    auto text = [&](const char* ptr, const std::optional<std::string>& v) {
+      if (v) CheckText(s, ptr, *v, false);
+    };
+    text("/asProf/appName", p.appName);
+    text("/asProf/appCategory", p.appCategory);
+    text("/asProf/asStatus", p.asStatus);
+    auto list = [&](const std::string& ptr, const std::optional<std::vector<std::string>>& v) {
+      if (!v) return;
+      if (v->size() > kMaxListItems) {
+        s.Bad(ptr, "must have at most " + std::to_string(kMaxListItems) + " items", false);
+      }
+      for (std::size_t i = 0; i < v->size() && i < kMaxListItems; ++i) {
+        CheckText(s, ptr + "/" + std::to_string(i), (*v)[i], false);
+      }
+    };
+    list("/asProf/appProviders", p.appProviders);
+    list("/asProf/appSenarios", p.appSenarios);
   }
   if (auto bad = s.Problem()) return responder.Send(std::move(*bad));
   if (auto refused = auth.AdmitAddresses(req, {broker::AddressType::kAs, in.asSvcId}, nullptr)) {
@@ -290,7 +341,7 @@ void HandleRegister(broker::Broker& broker, auth::Authorizer& auth, const std::s
   reg.owner = req.client_id;
   reg.as_svc_id = in.asSvcId;
   reg.app_id = in.appId.value_or("");
-  reg.target_uri = in.targetUri.value_or("");
+  reg.target_uri = std::move(target);  // the normal form, as every delivery will use it
   if (in.asProf) {
     broker::AsProfile p;
     p.app_name = in.asProf->appName.value_or("");
@@ -351,8 +402,10 @@ std::variant<broker::Report, Response> ReportToBroker(const sbi::DeliveryStatusR
   } else if (in.delivSt == "REPT_DELY_FAILED") {
     rep.status = broker::ReportStatus::kFailed;
   } else {
-    s.Bad("/delivSt", "unsupported delivery status '" + in.delivSt + "'", true);
+    s.Bad("/delivSt", "unsupported delivery status " + Quoted(in.delivSt), true);
   }
+  // Stored with the report and passed on to the originator.
+  if (in.failureCause) CheckText(s, "/failureCause", *in.failureCause, false);
   rep.failure_cause = in.failureCause.value_or("");
   if (auto bad = s.Problem()) return std::move(*bad);
   return rep;
@@ -365,15 +418,21 @@ Response MessageAck(const sbi::Address& ori, const std::string& msg_id,
 
 Response MessageError(const Status& st) { return FromBrokerError(st, cause::kUnknownRecipient); }
 
+void SetMaxMessageTtl(std::chrono::seconds ttl) {
+  g_max_ttl_s.store(ttl.count(), std::memory_order_relaxed);
+}
+
 void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root,
-                   auth::Authorizer& auth) {
+                   auth::Authorizer& auth, const TargetUriPolicy* targets) {
+  static const TargetUriPolicy kDefaultTargets;
+  const TargetUriPolicy& tp = targets != nullptr ? *targets : kDefaultTargets;
   std::string root = api_root;
   while (!root.empty() && root.back() == '/') root.pop_back();
   const std::string reg_api(auth::kApiAsRegistration);
   const std::string msg_api(auth::kApiMsgDelivery);
   router.Add("POST", std::string(kRegistrationsPath), "msgs-asregistration.register",
-             auth.Guard(reg_api, [&broker, &auth, root](Request& req, Responder r) {
-               HandleRegister(broker, auth, root, req, std::move(r));
+             auth.Guard(reg_api, [&broker, &auth, root, &tp](Request& req, Responder r) {
+               HandleRegister(broker, auth, root, tp, req, std::move(r));
              }));
   router.Add("DELETE", std::string(kRegistrationsPath) + "/{registrationId}",
              "msgs-asregistration.deregister",

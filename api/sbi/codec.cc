@@ -1,8 +1,11 @@
 #include "api/sbi/codec.h"
 
+#include <algorithm>
 #include <ctime>
+#include <unordered_set>
 
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/url/parse.hpp>
 
 namespace msgin5g::api::sbi {
@@ -10,6 +13,9 @@ namespace msgin5g::api::sbi {
 namespace json = boost::json;
 
 namespace {
+
+constexpr const char* kDateTimeRangeReason =
+    "is out of range (years 1678 to 2261 are accepted)";
 
 // Collects violations while walking a body; `mandatory` says whether the IE being read sits under
 // mandatory IEs all the way up (a required member of an optional object makes that object
@@ -173,11 +179,18 @@ struct DateTimeString {
 
 bool Read(const Ctx& c, const json::value& v, DateTimeString& out) {
   if (!Read(c, v, out.text)) return false;
-  if (!ParseDateTime(out.text)) {
-    c.check.Bad(c.ptr, "must be an RFC 3339 date-time", c.mandatory);
-    return false;
+  std::chrono::system_clock::time_point t;
+  switch (ParseDateTime(out.text, &t)) {
+    case DateTimeParse::kOk:
+      return true;
+    case DateTimeParse::kOutOfRange:
+      c.check.Bad(c.ptr, kDateTimeRangeReason, c.mandatory);
+      return false;
+    case DateTimeParse::kMalformed:
+      break;
   }
-  return true;
+  c.check.Bad(c.ptr, "must be an RFC 3339 date-time", c.mandatory);
+  return false;
 }
 
 struct UriString {
@@ -380,6 +393,14 @@ Decoded<T> DecodeBody(std::string_view text) {
     out.error.detail = "request body must be a JSON object";
     return out;
   }
+  // The tree above kept only one of two equal member names; which one the sender meant cannot be
+  // known, and another JSON reader on the path may have taken the other.
+  if (auto dup = FindDuplicateMember(text)) {
+    out.error.cause = std::string(http::cause::kInvalidMsgFormat);
+    out.error.detail = "duplicate member " + *dup;
+    out.error.invalid_params = {{*dup, "is a duplicate member name"}};
+    return out;
+  }
   Checker check;
   T value{};
   Read(Ctx{check, "", true}, v, value);
@@ -559,7 +580,7 @@ std::string Encode(const BgMessageDelivery& v) {
 
 // --- DateTime ---
 
-std::optional<std::chrono::system_clock::time_point> ParseDateTime(std::string_view s) {
+DateTimeParse ParseDateTime(std::string_view s, std::chrono::system_clock::time_point* out) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
   auto digits = [&](std::size_t pos, std::size_t n, int* out) {
     if (pos + n > s.size()) return false;
@@ -576,10 +597,10 @@ std::optional<std::chrono::system_clock::time_point> ParseDateTime(std::string_v
       s[7] != '-' || !digits(8, 2, &day) || (s[10] != 'T' && s[10] != 't') ||
       !digits(11, 2, &hour) || s[13] != ':' || !digits(14, 2, &minute) || s[16] != ':' ||
       !digits(17, 2, &second)) {
-    return std::nullopt;
+    return DateTimeParse::kMalformed;
   }
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
-    return std::nullopt;
+    return DateTimeParse::kMalformed;
   }
   std::size_t pos = 19;
   long long nanos = 0;
@@ -592,7 +613,7 @@ std::optional<std::chrono::system_clock::time_point> ParseDateTime(std::string_v
       scale /= 10;
       ++pos;
     }
-    if (pos == start) return std::nullopt;
+    if (pos == start) return DateTimeParse::kMalformed;
   }
   int offset_minutes = 0;
   if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
@@ -601,22 +622,177 @@ std::optional<std::chrono::system_clock::time_point> ParseDateTime(std::string_v
     int oh, om;
     if (!digits(pos + 1, 2, &oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
         !digits(pos + 4, 2, &om) || oh > 23 || om > 59) {
-      return std::nullopt;
+      return DateTimeParse::kMalformed;
     }
     offset_minutes = (oh * 60 + om) * (s[pos] == '-' ? -1 : 1);
     pos += 6;
   } else {
-    return std::nullopt;
+    return DateTimeParse::kMalformed;
   }
-  if (pos != s.size()) return std::nullopt;
+  if (pos != s.size()) return DateTimeParse::kMalformed;
 
   std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month),
                                   std::chrono::day(day)};
-  if (!ymd.ok()) return std::nullopt;
+  if (!ymd.ok()) return DateTimeParse::kMalformed;
+  // system_clock counts int64 nanoseconds: only 1677-09-21 to 2262-04-11 fit, and converting a
+  // time outside wraps around silently (year 2700 became 2115). Whole years within, with room
+  // for any UTC offset and leap second: 1678 to 2261.
+  if (year < 1678 || year > 2261) return DateTimeParse::kOutOfRange;
   auto t = std::chrono::sys_days(ymd) + std::chrono::hours(hour) + std::chrono::minutes(minute) +
            std::chrono::seconds(second) - std::chrono::minutes(offset_minutes);
-  return std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+  *out = std::chrono::time_point_cast<std::chrono::system_clock::duration>(
       t + std::chrono::nanoseconds(nanos));
+  return DateTimeParse::kOk;
+}
+
+std::optional<std::chrono::system_clock::time_point> ParseDateTime(std::string_view s) {
+  std::chrono::system_clock::time_point t;
+  if (ParseDateTime(s, &t) != DateTimeParse::kOk) return std::nullopt;
+  return t;
+}
+
+// --- duplicate member names ---
+
+namespace {
+
+// A SAX pass over text json::parse has already accepted: tracks the member names of each open
+// object and the position in each open array, so the first repeated name can be reported with its
+// JSON Pointer. Names are compared unescaped ("a" and "\u0061" are the same member).
+class DuplicateFinder {
+ public:
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+
+  std::optional<std::string> found;
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) {
+    Value();
+    Push(true);
+    return true;
+  }
+  bool on_object_end(std::size_t, json::error_code&) {
+    --depth_;
+    return true;
+  }
+  bool on_array_begin(json::error_code&) {
+    Value();
+    Push(false);
+    return true;
+  }
+  bool on_array_end(std::size_t, json::error_code&) {
+    --depth_;
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    key_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
+    key_.append(s.data(), s.size());
+    Frame& f = frames_[depth_ - 1];
+    bool dup;
+    if (!f.many.empty()) {
+      dup = !f.many.insert(key_).second;
+    } else {
+      dup = std::find(f.keys.begin(), f.keys.end(), key_) != f.keys.end();
+      if (!dup) {
+        f.keys.push_back(key_);
+        // Linear search while small (nearly every body); a set once large, so a body of 100k
+        // members costs no quadratic time.
+        if (f.keys.size() > 16) {
+          f.many.insert(f.keys.begin(), f.keys.end());
+          f.keys.clear();
+        }
+      }
+    }
+    f.key.swap(key_);
+    key_.clear();
+    if (dup) {
+      found = Pointer();
+      ec = json::error::extra_data;  // any error: stops the pass
+      return false;
+    }
+    return true;
+  }
+  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, json::error_code&) { return Value(); }
+  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return Value(); }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return Value(); }
+  bool on_double(double, json::string_view, json::error_code&) { return Value(); }
+  bool on_bool(bool, json::error_code&) { return Value(); }
+  bool on_null(json::error_code&) { return Value(); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  struct Frame {
+    bool object = false;
+    std::string key;             // object: the member being read
+    std::size_t index = 0;       // array: the element being read
+    std::size_t next_index = 0;  // array: elements seen
+    std::vector<std::string> keys;
+    std::unordered_set<std::string> many;
+  };
+
+  // A value starts: in an array it is the next element.
+  bool Value() {
+    if (depth_ > 0 && !frames_[depth_ - 1].object) {
+      Frame& f = frames_[depth_ - 1];
+      f.index = f.next_index++;
+    }
+    return true;
+  }
+  void Push(bool object) {
+    if (frames_.size() == depth_) frames_.emplace_back();
+    Frame& f = frames_[depth_++];
+    f.object = object;
+    f.key.clear();
+    f.index = f.next_index = 0;
+    f.keys.clear();
+    f.many.clear();
+  }
+  // RFC 6901: the path to the member just read, '~' and '/' escaped.
+  std::string Pointer() const {
+    std::string p;
+    for (std::size_t i = 0; i < depth_; ++i) {
+      const Frame& f = frames_[i];
+      p.push_back('/');
+      if (!f.object) {
+        p += std::to_string(f.index);
+        continue;
+      }
+      for (char c : f.key) {
+        if (c == '~') {
+          p += "~0";
+        } else if (c == '/') {
+          p += "~1";
+        } else {
+          p.push_back(c);
+        }
+      }
+    }
+    return p;
+  }
+
+  std::vector<Frame> frames_;
+  std::size_t depth_ = 0;
+  std::string key_;
+};
+
+}  // namespace
+
+std::optional<std::string> FindDuplicateMember(std::string_view text) {
+  json::parse_options opts;
+  opts.max_depth = 32;
+  json::basic_parser<DuplicateFinder> p(opts);
+  json::error_code ec;
+  p.write_some(false, text.data(), text.size(), ec);
+  return std::move(p.handler().found);
 }
 
 std::string FormatDateTime(std::chrono::system_clock::time_point t) {

@@ -1205,3 +1205,98 @@ TEST(Codec, MessageDeliveryAckEscapesSpecialCharacters) {
 }
 }  // namespace
 }  // namespace msgin5g::api::sbi
+
+// Date-times beyond what int64 nanoseconds hold, and duplicate member names (attack report).
+namespace msgin5g::api::sbi {
+namespace {
+
+TEST(DateTime, YearsOutsideTheNanosecondRangeAreOutOfRangeNotWrapped) {
+  system_clock::time_point t{};
+  // Before the fix 2700 came back as a time in 2115 and 2300 as one in the past.
+  for (const char* bad : {"2700-01-01T00:00:00Z", "2262-04-12T00:00:00Z", "2300-06-01T12:00:00Z",
+                          "2262-01-01T00:00:00+23:59", "9999-12-31T23:59:59Z",
+                          "1677-09-22T00:00:00Z", "0000-01-01T00:00:00Z"}) {
+    EXPECT_EQ(ParseDateTime(bad, &t), DateTimeParse::kOutOfRange) << bad;
+    EXPECT_FALSE(ParseDateTime(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(ParseDateTime("2700-13-01T00:00:00Z", &t), DateTimeParse::kMalformed);
+}
+
+TEST(DateTime, TheLastAndFirstAcceptedYearsParseExactly) {
+  auto late = ParseDateTime("2261-12-31T23:59:59-23:59");
+  ASSERT_TRUE(late.has_value());
+  EXPECT_EQ(*late, Utc(2262y / std::chrono::January / 1d, hours(23), minutes(58),
+                       std::chrono::seconds(59)));
+  auto early = ParseDateTime("1678-01-01T00:00:00+23:59");
+  ASSERT_TRUE(early.has_value());
+  EXPECT_EQ(*early, Utc(1677y / std::chrono::December / 31d, hours(0), minutes(1)));
+  EXPECT_EQ(FormatDateTime(*ParseDateTime("2261-12-31T23:59:59Z")), "2261-12-31T23:59:59.000Z");
+}
+
+TEST(Codec, ExprTimeOutOfRangeIsOptionalIeIncorrectSayingSo) {
+  auto d = DecodeASMessageDelivery(
+      With(AsMessageJson(), "/stoAndFwParams/exprTime", "2700-01-01T00:00:00Z"));
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error.cause, "OPTIONAL_IE_INCORRECT");
+  ASSERT_THAT(Params(d.error), ElementsAre("/stoAndFwParams/exprTime"));
+  EXPECT_THAT(d.error.invalid_params[0].reason, testing::HasSubstr("out of range"));
+}
+
+DecodeError DuplicateError(const std::string& body) {
+  auto d = DecodeASMessageDelivery(body);
+  EXPECT_FALSE(d.ok()) << body;
+  return d.error;
+}
+
+TEST(Codec, DuplicateMemberAtTheRootIsInvalidMsgFormatWithItsPointer) {
+  // Before the fix the last msgId silently won.
+  std::string body = AsMessageJson();
+  body.insert(1, R"("msgId":"first",)");
+  auto e = DuplicateError(body);
+  EXPECT_EQ(e.cause, "INVALID_MSG_FORMAT");
+  EXPECT_THAT(Params(e), ElementsAre("/msgId"));
+  EXPECT_THAT(e.detail, testing::HasSubstr("duplicate"));
+}
+
+TEST(Codec, DuplicateMembersAreFoundAtAnyDepth) {
+  const std::string head = R"({"oriAddr":{"addrType":"AS","addr":"as-1"},)"
+                           R"("destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"m","stoAndFwInd":true,)";
+  EXPECT_THAT(Params(DuplicateError(R"({"oriAddr":{"addrType":"AS","addr":"a","addr":"b"},)"
+                                    R"("destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"m","stoAndFwInd":true})")),
+              ElementsAre("/oriAddr/addr"));
+  EXPECT_THAT(Params(DuplicateError(head + R"("stoAndFwParams":{"exprTime":"2099-01-01T00:00:00Z","exprTime":"x"}})")),
+              ElementsAre("/stoAndFwParams/exprTime"));
+  // Unknown members too, inside arrays, with RFC 6901 escapes and names compared unescaped.
+  EXPECT_THAT(Params(DuplicateError(head + R"("x":{"y":[1,{"z":1},{"q":0,"z":1,"z":2}]}})")),
+              ElementsAre("/x/y/2/z"));
+  EXPECT_THAT(Params(DuplicateError(head + R"("x":{"a/b~":1,"a\/b\u007e":2}})")),
+              ElementsAre("/x/a~1b~0"));
+  EXPECT_THAT(Params(DuplicateError(head + R"("x":[[],[{"k":{}},{"k":1,"\u006b":2}]]})")),
+              ElementsAre("/x/1/1/k"));
+}
+
+TEST(Codec, DuplicateAmongManyMembersIsFound) {
+  std::string x = R"({"x":{)";
+  for (int i = 0; i < 200; ++i) x += "\"k" + std::to_string(i) + "\":" + std::to_string(i) + ",";
+  EXPECT_EQ(FindDuplicateMember(x + R"("k150":0}})"), "/x/k150");
+  EXPECT_EQ(FindDuplicateMember(x + R"("k200":0}})"), std::nullopt);
+}
+
+TEST(Codec, EqualNamesInDifferentObjectsAreNotDuplicates) {
+  for (const auto& body : {AsMessageJson(), UeMessageJson(), ReportJson(), RegistrationJson()}) {
+    EXPECT_EQ(FindDuplicateMember(body), std::nullopt) << body;
+  }
+  EXPECT_EQ(FindDuplicateMember(R"({"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]})"), std::nullopt);
+  EXPECT_EQ(FindDuplicateMember("not json"), std::nullopt);
+}
+
+TEST(Codec, EveryDecoderRefusesDuplicates) {
+  const std::string dup = R"({"msgId":"a","msgId":"b"})";
+  EXPECT_EQ(DecodeASRegistration(R"({"asSvcId":"a","asSvcId":"b"})").error.cause, "INVALID_MSG_FORMAT");
+  EXPECT_EQ(DecodeUEMessageDelivery(dup).error.cause, "INVALID_MSG_FORMAT");
+  EXPECT_EQ(DecodeDeliveryStatusReport(dup).error.cause, "INVALID_MSG_FORMAT");
+  EXPECT_EQ(DecodeASMessageDelivery(dup).error.cause, "INVALID_MSG_FORMAT");
+}
+
+}  // namespace
+}  // namespace msgin5g::api::sbi
