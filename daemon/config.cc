@@ -119,6 +119,10 @@ const std::vector<Option>& Options() {
       {"broker.default_ttl_s", Type::kInt, "86400", 1, 31536000,
        "Expiry of a stored message without stoAndFwParams.exprTime.",
        Int<&Config::broker_default_ttl_s>()},
+      {"broker.max_ttl_s", Type::kInt, "2592000", 1, 315360000,
+       "Longest a message is stored: a later stoAndFwParams.exprTime is brought forward to this "
+       "(not refused); at least default_ttl_s.",
+       Int<&Config::broker_max_ttl_s>()},
       {"broker.segment_timeout_ms", Type::kInt, "60000", 100, 86400000,
        "An incomplete set of inbound segments is dropped after this long.",
        Int<&Config::broker_segment_timeout_ms>()},
@@ -178,6 +182,11 @@ const std::vector<Option>& Options() {
       {"delivery.tls_verify", Type::kBool, "true", 0, 0,
        "Verify https:// targets' certificates (false only for tests).",
        Bool<&Config::delivery_tls_verify>()},
+      {"delivery.allow_private_targets", Type::kBool, "false", 0, 0,
+       "With security.mode tls or oauth2: accept AS targetUris at loopback and private addresses "
+       "(127/8, ::1, localhost, 10/8, 172.16/12, 192.168/16, fc00::/7). With mode off they are "
+       "always accepted; link-local addresses and our own listeners never are.",
+       Bool<&Config::delivery_allow_private_targets>()},
       {"delivery.tls_cert_file", Type::kString, "\"\"", 0, 0,
        "Client certificate (PEM chain) presented to https:// targets that ask for one (mTLS).",
        Str<&Config::delivery_tls_cert_file>()},
@@ -220,6 +229,11 @@ const std::vector<Option>& Options() {
       {"coap.dtls_listen", Type::kString, "\"\"", 0, 0,
        "CoAP over DTLS with PSK (coaps://), host:port, keys from [ues.ID]; empty: off.",
        Str<&Config::coap_dtls_listen>()},
+      {"coap.insecure_udp", Type::kBool, "false", 0, 0,
+       "Allow coap.listen (plain UDP) on a non-loopback address. INSECURE: over plain UDP a UE is "
+       "known only by its source address, so whoever can send from an address can register as "
+       "any UE; use coap.dtls_listen / coap.dtls_cert_listen on networks you do not control.",
+       Bool<&Config::coap_insecure_udp>()},
       {"coap.ack_timeout_ms", Type::kInt, "2000", 1000, 60000,
        "RFC 7252 ACK_TIMEOUT for messages sent to UEs (doubles per retransmission).",
        Int<&Config::coap_ack_timeout_ms>()},
@@ -456,6 +470,9 @@ Status ApplyTable(Config& c, const toml::table& root, const std::string& origin)
 }
 
 Status Validate(const Config& c) {
+  if (c.broker_default_ttl_s > c.broker_max_ttl_s) {
+    return Status::InvalidArgument("broker.default_ttl_s: must not exceed broker.max_ttl_s");
+  }
   if (c.broker_unknown_recipient != "reject" && c.broker_unknown_recipient != "store") {
     return Status::InvalidArgument("broker.unknown_recipient: must be \"reject\" or \"store\"");
   }
@@ -529,6 +546,12 @@ Status Validate(const Config& c) {
     return Status::InvalidArgument(
         "coap.segment_recovery_ms x (coap.segment_recovery_requests + 1) must be below "
         "broker.segment_timeout_ms");
+  }
+  if (!c.coap_listen.empty() && !c.coap_insecure_udp && !IsLoopbackListen(c.coap_listen)) {
+    return Status::InvalidArgument(
+        "coap.listen: plain UDP on " + c.coap_listen +
+        " is unauthenticated (anyone who can send from an address can act as a UE); listen on "
+        "loopback, use coap.dtls_listen, or set coap.insecure_udp = true to accept the risk");
   }
   if (!c.coap_dtls_cert_listen.empty() &&
       (c.coap_dtls_cert_file.empty() || c.coap_dtls_key_file.empty() || c.coap_dtls_ca_file.empty())) {

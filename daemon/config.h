@@ -44,6 +44,7 @@ struct Config {
   std::int64_t storage_max_pending_mb = 0;
 
   std::int64_t broker_default_ttl_s = 0;
+  std::int64_t broker_max_ttl_s = 0;
   std::int64_t broker_segment_timeout_ms = 0;
   std::string broker_broadcast_gateway;
   std::int64_t broker_max_reassembled_bytes = 0;
@@ -64,6 +65,7 @@ struct Config {
   std::int64_t delivery_payload_cache_mb = 0;
   std::string delivery_tls_ca_file;
   bool delivery_tls_verify = true;
+  bool delivery_allow_private_targets = false;  // only consulted with security.mode tls/oauth2
 
   // [gateways.NAME] tables: message gateways that routing rules may name.
   struct Gateway {
@@ -107,6 +109,7 @@ struct Config {
 
   std::string coap_listen;
   std::string coap_dtls_listen;
+  bool coap_insecure_udp = false;
   std::int64_t coap_ack_timeout_ms = 0;
   std::int64_t coap_max_retransmit = 0;
   std::int64_t coap_max_segment_bytes = 0;

@@ -234,6 +234,24 @@ int main(int argc, char** argv) {
   d.breaker_failures = static_cast<std::uint32_t>(cfg.delivery_breaker_failures);
   d.payload_cache_bytes = static_cast<std::size_t>(cfg.delivery_payload_cache_mb) << 20;
 
+  // Where AS deliveries may go (api/delivery/target_uri.h): checked at registration and before
+  // each delivery. Our own listeners are refused as targets: the configured addresses now, the
+  // bound ports (port 0 in tests) once listening.
+  auto targets = std::make_shared<api::TargetUriPolicy>(cfg.security_mode == "off" ||
+                                                        cfg.delivery_allow_private_targets);
+  auto own_listener = [&targets](const std::string& listen, int bound_port) {
+    if (listen.empty()) return;
+    auto ep = api::http::ParseEndpoint(listen);
+    if (!ep.ok()) return;
+    int port = bound_port != 0 ? bound_port : ep->port();
+    if (port != 0) targets->AddOwnListener(ep->address(), static_cast<std::uint16_t>(port));
+  };
+  for (const auto* listen : {&cfg.api_listen, &cfg.metrics_listen, &cfg.admin_listen,
+                             &cfg.coap_listen, &cfg.coap_dtls_listen, &cfg.coap_dtls_cert_listen}) {
+    own_listener(*listen, 0);
+  }
+  api::SetMaxMessageTtl(std::chrono::seconds(cfg.broker_max_ttl_s));
+
   // Outbound HTTP/2 for ASs and gateways (https:// targets verified against the CA bundle).
   std::unique_ptr<api::HttpDeliveryChannel> channel;
   if (cfg.delivery_enabled) {
@@ -258,7 +276,8 @@ int main(int argc, char** argv) {
                                                cfg.delivery_oauth2_client_secret,
                                                cfg.delivery_oauth2_scope};
     }
-    channel = std::make_unique<api::HttpDeliveryChannel>(std::move(copts), std::move(tokens));
+    channel = std::make_unique<api::HttpDeliveryChannel>(std::move(copts), std::move(tokens),
+                                                         targets);
   } else {
     LOG_WARN("main", "delivery.enabled=false: messages are stored but never forwarded");
   }
@@ -316,6 +335,9 @@ int main(int argc, char** argv) {
       return kExitUnavailable;
     }
     split.SetUeChannel(coap.get());
+    own_listener(cfg.coap_listen, coap->udp_port());
+    own_listener(cfg.coap_dtls_listen, coap->dtls_port());
+    own_listener(cfg.coap_dtls_cert_listen, coap->dtls_cert_port());
   }
 
   // Our own token issuer (clause 10 "local configuration"): its key lives beside the data unless
@@ -341,7 +363,7 @@ int main(int argc, char** argv) {
   authorizer.SetIssuers(trusted(security->issuers));
 
   api::http::Router sbi_router(cfg.api_root);
-  api::AddMsgsRoutes(sbi_router, *broker, cfg.api_root, authorizer);
+  api::AddMsgsRoutes(sbi_router, *broker, cfg.api_root, authorizer, targets.get());
   if (signing_key) {
     api::auth::TokenEndpointOptions t;
     t.server_id = cfg.security_server_id;
@@ -398,6 +420,7 @@ int main(int argc, char** argv) {
       LOG_ERROR("main", "%s", st.message().c_str());
       return kExitUnavailable;
     }
+    targets->AddOwnListener(s->local_endpoint().address(), s->local_endpoint().port());
   }
   sbi.Start();
   ops.Start();

@@ -727,5 +727,18 @@ TEST_F(ConfigTest, CoapCertificateEndpointNeedsItsFiles) {
               HasSubstr("broker.segment_timeout_ms"));
 }
 
+TEST_F(ConfigTest, MaxTtlAndPrivateTargets) {
+  Config d = Load("");
+  EXPECT_EQ(d.broker_max_ttl_s, 30 * 86400);
+  EXPECT_FALSE(d.delivery_allow_private_targets);
+  Config c = Load("", {"broker.max_ttl_s=7200", "broker.default_ttl_s=3600",
+                       "delivery.allow_private_targets=true"});
+  EXPECT_EQ(c.broker_max_ttl_s, 7200);
+  EXPECT_TRUE(c.delivery_allow_private_targets);
+  // A default longer than the maximum would be capped the moment it is used: refused instead.
+  EXPECT_THAT(Error("", {"broker.max_ttl_s=3600"}), HasSubstr("broker.max_ttl_s"));
+  EXPECT_THAT(Error("", {"broker.max_ttl_s=0"}), HasSubstr("broker.max_ttl_s"));
+}
+
 }  // namespace
 }  // namespace msgin5g::daemon
