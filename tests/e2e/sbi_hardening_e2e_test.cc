@@ -1,0 +1,215 @@
+// The SBI attack report's findings against the real msgin5gd: targetUri aimed at metadata
+// services, our own listeners, or rewritten by a query, fragment or "../"; exprTime past 2262;
+// duplicate member names; unbounded failureCause. Every refusal is a 400 ProblemDetails with the
+// member's pointer and stores nothing; what is accepted is delivered where it should be.
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "api/auth/secret_hash.h"
+#include "api/sbi/codec.h"
+#include "tests/support/daemon_harness.h"
+#include "tests/support/json_util.h"
+#include "tests/support/receiver.h"
+#include "tests/support/test_util.h"
+
+namespace msgin5g {
+namespace {
+
+using namespace std::chrono_literals;
+namespace ts = testing_support;
+using ts::Json;
+using ts::Str;
+
+const std::string kRegistrations = "/msgs-asregistration/v1/registrations";
+const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";
+const std::string kDeliverUe = "/msgs-msgdelivery/v1/deliver-ue-message";
+const std::string kReport = "/msgs-msgdelivery/v1/deliver-report";
+
+class SbiHardeningE2E : public ::testing::Test {
+ protected:
+  void Start(std::vector<std::string> extra = {}) {
+    daemon_.reset();
+    data_ = std::make_unique<ts::TempDir>();
+    daemon_ = std::make_unique<ts::Daemon>(data_->File("data"), data_->path(), std::move(extra));
+    ASSERT_TRUE(daemon_->ok());
+  }
+  ts::Daemon& d() { return *daemon_; }
+
+  ts::CurlResult Post(const std::string& path, const std::string& body,
+                      const std::string& bearer = "") {
+    std::vector<std::string> args = {"--http2-prior-knowledge", "-H",
+                                     "content-type: application/json", "--data-binary", body};
+    if (!bearer.empty()) args.insert(args.end(), {"-H", "authorization: Bearer " + bearer});
+    args.push_back("http://" + d().sbi() + path);
+    return ts::Curl(args);
+  }
+  boost::json::object Admin(const std::string& path) {
+    return Json(ts::Curl({"http://" + d().admin() + "/admin/v1" + path}).body);
+  }
+  std::int64_t Registrations() { return Admin("/stats")["registrations"].to_number<std::int64_t>(); }
+  std::int64_t QueuedBytes() { return Admin("/stats")["queuedBytes"].to_number<std::int64_t>(); }
+
+  // A 400 whose cause is `cause` and whose first invalidParam is `pointer`.
+  void Expect400(const ts::CurlResult& r, const std::string& cause, const std::string& pointer,
+                 const std::string& what) {
+    EXPECT_EQ(r.status, 400) << what << ": " << r.body;
+    EXPECT_NE(r.headers.find("content-type: application/problem+json"), std::string::npos) << what;
+    auto p = Json(r.body);
+    EXPECT_EQ(Str(p, "cause"), cause) << what << ": " << r.body;
+    const auto* params = p.if_contains("invalidParams");
+    ASSERT_TRUE(params != nullptr && params->is_array() && !params->as_array().empty())
+        << what << ": " << r.body;
+    EXPECT_EQ(Str(params->as_array()[0].as_object(), "param"), pointer) << what << ": " << r.body;
+  }
+
+  static std::string Registration(const std::string& svc, const std::string& target) {
+    boost::json::object o{{"asSvcId", svc}, {"targetUri", target}};
+    return boost::json::serialize(o);
+  }
+
+  std::unique_ptr<ts::TempDir> data_;
+  std::unique_ptr<ts::Daemon> daemon_;
+};
+
+TEST_F(SbiHardeningE2E, TargetUrisThatAimElsewhereAreRefusedAndStoreNothing) {
+  Start();
+  const std::vector<std::string> bad = {
+      "http://169.254.169.254/latest/meta-data",  // cloud metadata
+      "http://2852039166/latest",                 // the same, as the resolver reads a number
+      "http://[fe80::1]:8080/cb",                 // IPv6 link-local
+      "http://" + d().admin() + "/admin/v1",      // our own admin API
+      "http://" + d().metrics() + "/",            // our own metrics
+      "http://" + d().sbi() + "/msgs-msgdelivery/v1",  // ourselves
+      "http://127.0.0.1:9/base?q=",               // {targetUri}/deliver-message would be a query
+      "http://127.0.0.1:9/base#frag",             // ... or dropped
+      "http://127.0.0.1:9/../admin",              // above the root
+      "http://user:pw@127.0.0.1:9/base",          // userinfo
+      "ftp://127.0.0.1:9/base",
+  };
+  for (const auto& target : bad) {
+    Expect400(Post(kRegistrations, Registration("as-bad", target)), "MANDATORY_IE_INCORRECT",
+              "/targetUri", target);
+  }
+  EXPECT_EQ(Registrations(), 0) << "refused registrations store nothing";
+}
+
+// The accepted form is normalised before it is stored: scheme and host case, dot segments.
+TEST_F(SbiHardeningE2E, AnUpperCaseSchemeWithDotSegmentsIsNormalisedAndDelivered) {
+  ts::Receiver as;
+  Start();
+  // Before the fix "HTTP://" was refused at registration (and the client would have refused it).
+  std::string url = as.url();  // http://127.0.0.1:PORT
+  std::string target = "HTTP://" + url.substr(7) + "/as/x/./../as-1";
+  auto reg = Post(kRegistrations, Registration("as-1", target));
+  ASSERT_EQ(reg.status, 201) << reg.body;
+  auto ue = Post(kDeliverUe, R"({"oriAddr":{"addrType":"UE","addr":"ue-1"},)"
+                             R"("destAddr":{"addrType":"AS","addr":"as-1"},"msgId":"n-1",)"
+                             R"("stoAndFwInd":true,"payload":"hi"})");
+  ASSERT_EQ(ue.status, 200) << ue.body;
+  ASSERT_TRUE(as.WaitFor("/deliver-message", 1, 20s)) << d().log();
+  auto got = as.received("/deliver-message");
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].path, "/as/as-1/deliver-message");
+}
+
+TEST_F(SbiHardeningE2E, PrivateTargetsNeedTheirKeyWhenSecurityIsOn) {
+  const std::string conf_text = "[security]\nmode = \"oauth2\"\ntoken_endpoint = true\n"
+                                "[clients.as-1]\nsecret_hash = \"" +
+                                api::auth::HashSecret("pw") + "\"\n";
+  ts::TempDir conf_dir;
+  ts::WriteFile(conf_dir.File("oauth2.toml"), conf_text);
+  auto token = [&] {
+    auto r = ts::Curl({"--http2-prior-knowledge", "-d", "grant_type=client_credentials", "-d",
+                       "client_id=as-1", "-d", "client_secret=pw",
+                       "http://" + d().sbi() + "/oauth2/token"});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Str(Json(r.body), "access_token");
+  };
+
+  Start({"--config", conf_dir.File("oauth2.toml")});
+  std::string t = token();
+  for (const char* priv : {"http://10.0.0.1/cb", "http://127.0.0.1:9/cb", "http://localhost:9/cb",
+                           "http://[fd00::1]/cb", "http://192.168.1.10/cb"}) {
+    Expect400(Post(kRegistrations, Registration("as-1", priv), t), "MANDATORY_IE_INCORRECT",
+              "/targetUri", priv);
+  }
+  EXPECT_EQ(Registrations(), 0);
+  EXPECT_EQ(Post(kRegistrations, Registration("as-1", "http://192.0.2.1/cb"), t).status, 201);
+
+  Start({"--config", conf_dir.File("oauth2.toml"), "--set", "delivery.allow_private_targets=true"});
+  t = token();
+  EXPECT_EQ(Post(kRegistrations, Registration("as-1", "http://10.0.0.1/cb"), t).status, 201);
+  // Link-local and our own listeners stay refused whatever the key says.
+  Expect400(Post(kRegistrations, Registration("as-2", "http://169.254.169.254/"), t),
+            "MANDATORY_IE_INCORRECT", "/targetUri", "link-local");
+  Expect400(Post(kRegistrations, Registration("as-2", "http://" + d().admin() + "/admin/v1"), t),
+            "MANDATORY_IE_INCORRECT", "/targetUri", "admin listener");
+  EXPECT_EQ(Registrations(), 1);
+}
+
+std::string AsMessage(const std::string& msg_id, const std::string& expr_time) {
+  return R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},)"
+         R"("msgId":")" + msg_id + R"(","stoAndFwInd":true,"payload":"hi",)"
+         R"("stoAndFwParams":{"exprTime":")" + expr_time + R"("}})";
+}
+
+TEST_F(SbiHardeningE2E, ExprTimeBeyond2262IsRefusedAndALateOneIsCapped) {
+  // (broker.default_ttl_s, 86400 by default, may not exceed the maximum.)
+  Start({"--set", "broker.max_ttl_s=86400"});
+  // Before the fix: year 2700 was stored as expiring in 2115, and 2300 was "in the past".
+  for (const char* when : {"2700-01-01T00:00:00Z", "2300-01-01T00:00:00Z", "9999-12-31T23:59:59Z"}) {
+    auto r = Post(kDeliverAs, AsMessage("late", when));
+    Expect400(r, "OPTIONAL_IE_INCORRECT", "/stoAndFwParams/exprTime", when);
+    EXPECT_NE(r.body.find("out of range"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(QueuedBytes(), 0);
+
+  const auto before = std::chrono::system_clock::now();
+  auto ok = Post(kDeliverAs, AsMessage("capped", "2250-01-01T00:00:00Z"));
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Str(Json(ok.body), "status"), "DELY_STORED");
+  auto stored = Admin("/messages/AS/as-1/capped");
+  auto expiry = api::sbi::ParseDateTime(Str(stored, "expiry"));
+  ASSERT_TRUE(expiry.has_value()) << boost::json::serialize(stored);
+  // Stored for at most broker.max_ttl_s (1 s of slack for the millisecond rounding).
+  EXPECT_LE(*expiry, std::chrono::system_clock::now() + 86400s);
+  EXPECT_GE(*expiry, before + 86400s - 1s);
+}
+
+TEST_F(SbiHardeningE2E, DuplicateMemberNamesAreRefusedWithTheirPointer) {
+  Start();
+  // Before the fix the last value silently won and the message was stored.
+  Expect400(Post(kDeliverAs, R"({"oriAddr":{"addrType":"AS","addr":"as-1"},)"
+                             R"("destAddr":{"addrType":"UE","addr":"ue-1","addr":"ue-2"},)"
+                             R"("msgId":"d-1","stoAndFwInd":true,"payload":"hi"})"),
+            "INVALID_MSG_FORMAT", "/destAddr/addr", "nested duplicate");
+  Expect400(Post(kDeliverAs, R"({"msgId":"d-2","oriAddr":{"addrType":"AS","addr":"as-1"},)"
+                             R"("destAddr":{"addrType":"UE","addr":"ue-1"},)"
+                             R"("msgId":"d-3","stoAndFwInd":true,"payload":"hi"})"),
+            "INVALID_MSG_FORMAT", "/msgId", "root duplicate");
+  Expect400(Post(kRegistrations, R"({"asSvcId":"as-1","targetUri":"http://192.0.2.1/a",)"
+                                 R"("targetUri":"http://169.254.169.254/"})"),
+            "INVALID_MSG_FORMAT", "/targetUri", "duplicate targetUri");
+  EXPECT_EQ(QueuedBytes(), 0);
+  EXPECT_EQ(Registrations(), 0);
+  EXPECT_EQ(Admin("/messages/AS/as-1/d-1").count("state"), 0u);
+}
+
+TEST_F(SbiHardeningE2E, FreeTextIsBounded) {
+  Start();
+  ASSERT_EQ(Post(kRegistrations, Registration("as-1", "http://192.0.2.1/cb")).status, 201);
+  auto report = [](const std::string& cause) {
+    return R"({"oriAddr":{"addrType":"UE","addr":"ue-1"},"destAddr":{"addrType":"AS","addr":"as-1"},)"
+           R"("msgId":"r-1","delivSt":"REPT_DELY_FAILED","failureCause":")" + cause + "\"}";
+  };
+  Expect400(Post(kReport, report(std::string(5000, 'c'))), "OPTIONAL_IE_INCORRECT",
+            "/failureCause", "long failureCause");
+  EXPECT_EQ(QueuedBytes(), 0);
+  Expect400(Post(kRegistrations, R"({"asSvcId":"as-2","asProf":{"appName":")" +
+                                     std::string(2000, 'n') + R"("}})"),
+            "OPTIONAL_IE_INCORRECT", "/asProf/appName", "long appName");
+  EXPECT_EQ(Registrations(), 1);
+}
+
+}  // namespace
+}  // namespace msgin5g
