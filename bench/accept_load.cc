@@ -9,6 +9,10 @@
 // Environment: LOAD_RATE=N paces sending at N requests/s (default: as fast as the window allows);
 // LOAD_STAMP=1 starts each payload with the send time (CLOCK_MONOTONIC ns and a space) so that a
 // receiver on the same machine (bench/delivery_sink) can measure accept -> delivered latency.
+// LOAD_SEGMENT_SETS=1 makes request n segment 1 of 2 of its own set (segId PREFIX-n): each opens a
+// segment set that stays open (bench/segment_sweep_bench.sh). LOAD_ORIGINS=K spreads oriAddr over
+// bench-as-0..bench-as-(K-1) (default: one originator, bench-as). LOAD_TRACE=FILE writes one line
+// per answered request: its send time (CLOCK_MONOTONIC ns), latency (us) and HTTP status.
 // Output (one line, key=value): sent ok errors seconds rps p50_us p90_us p99_us max_us
 #include <algorithm>
 #include <atomic>
@@ -39,7 +43,18 @@ using msgin5g::api::http::Response;
 struct Connection {
   std::unique_ptr<H2Client> client;
   std::vector<std::uint32_t> latencies_us;
+  struct Trace {
+    std::int64_t sent_ns;
+    std::uint32_t latency_us;
+    int status;
+  };
+  std::vector<Trace> trace;
 };
+
+const char* Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
 
 }  // namespace
 
@@ -59,6 +74,9 @@ int main(int argc, char** argv) {
       argc > 7 ? argv[7] : std::to_string(Clock::now().time_since_epoch().count());
   const double rate = std::getenv("LOAD_RATE") ? std::atof(std::getenv("LOAD_RATE")) : 0;
   const bool stamp = std::getenv("LOAD_STAMP") != nullptr && std::string(std::getenv("LOAD_STAMP")) == "1";
+  const bool segment_sets = Env("LOAD_SEGMENT_SETS") != nullptr && std::string(Env("LOAD_SEGMENT_SETS")) == "1";
+  const long origins = Env("LOAD_ORIGINS") ? std::max(1L, std::atol(Env("LOAD_ORIGINS"))) : 0;
+  const char* trace_path = Env("LOAD_TRACE");
 
   boost::asio::io_context ioc(1);
   auto guard = boost::asio::make_work_guard(ioc);
@@ -81,14 +99,25 @@ int main(int argc, char** argv) {
     ClientRequest req;
     req.url = url;
     req.headers.push_back({"content-type", "application/json"});
-    req.body = R"({"oriAddr":{"addrType":"AS","addr":"bench-as"},"destAddr":{"addrType":"UE","addr":"ue-)" +
+    const std::string origin = origins > 0 ? "bench-as-" + std::to_string(n % origins) : "bench-as";
+    req.body = R"({"oriAddr":{"addrType":"AS","addr":")" + origin +
+               R"("},"destAddr":{"addrType":"UE","addr":"ue-)" +
                std::to_string(n % ues) + R"("},"msgId":")" + prefix + "-" + std::to_string(n) +
                R"(","stoAndFwInd":true,"payload":")" +
                (stamp ? std::to_string(Clock::now().time_since_epoch().count()) + " " : "") +
-               payload + R"("})";
+               payload + R"(")" +
+               (segment_sets ? R"(,"segInd":true,"segParams":{"segId":")" + prefix + "-" +
+                                   std::to_string(n) + R"(","totalSegCount":2,"segNumb":1})"
+                             : std::string()) +
+               "}";
     auto t0 = Clock::now();
     c.client->Send(std::move(req), [&, t0, &conn = c](Result<Response> r) {
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+      if (trace_path != nullptr) {
+        conn.trace.push_back({std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                  t0.time_since_epoch()).count(),
+                              static_cast<std::uint32_t>(us), r.ok() ? r->status : 0});
+      }
       if (r.ok() && r->status >= 200 && r->status < 300) {
         ++ok;
         conn.latencies_us.push_back(static_cast<std::uint32_t>(us));
@@ -131,6 +160,16 @@ int main(int argc, char** argv) {
   });
   loop.join();
 
+  if (trace_path != nullptr) {
+    if (FILE* f = std::fopen(trace_path, "w")) {
+      for (auto& c : connections) {
+        for (const auto& t : c.trace) {
+          std::fprintf(f, "%lld %u %d\n", static_cast<long long>(t.sent_ns), t.latency_us, t.status);
+        }
+      }
+      std::fclose(f);
+    }
+  }
   std::vector<std::uint32_t> all;
   for (auto& c : connections) all.insert(all.end(), c.latencies_us.begin(), c.latencies_us.end());
   std::sort(all.begin(), all.end());
