@@ -33,11 +33,17 @@ class Broker {
   // registration.endpoint and its stored messages start flowing. Re-registration replaces.
   virtual void RegisterUe(UeRegistration registration, std::function<void(Status)> done) = 0;
   // DEREG: NotFound for a UE that is not registered.
-  virtual void DeregisterUe(std::string ue_id, std::function<void(Status)> done) = 0;
-  // A registered UE was heard from `endpoint` (any request): if that differs from the stored one,
-  // the registration moves there (stored). NotFound if the UE is not registered.
+  // `from_endpoint`: where the request came from when the transport does not authenticate the
+  // UE (plain UDP): it must be the registered endpoint, else PermissionDenied. Empty: any.
+  virtual void DeregisterUe(std::string ue_id, std::string from_endpoint,
+                            std::function<void(Status)> done) = 0;
+  // A registered UE was heard from `endpoint` (any request). NotFound if the UE is not registered.
+  // With `may_move` (the transport authenticated the UE: DTLS) a new endpoint replaces the stored
+  // one (stored); without it (plain UDP, where the source address is all we know) a request from
+  // any other endpoint is PermissionDenied and changes nothing: anyone could send it.
   // It is also awake again: its stored messages go out now, highest priority first.
-  virtual void UeContact(std::string ue_id, std::string endpoint, std::function<void(Status)> done) = 0;
+  virtual void UeContact(std::string ue_id, std::string endpoint, bool may_move,
+                         std::function<void(Status)> done) = 0;
   // The UE did not answer (CoAP retransmissions exhausted): it sleeps. Its messages stay stored
   // (parked, no attempts spent) until UeContact or RegisterUe. Not stored: after a restart a
   // registered UE is tried once more.

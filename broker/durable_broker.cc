@@ -884,10 +884,17 @@ void DurableBroker::RegisterUe(UeRegistration registration, std::function<void(S
       std::move(done));
 }
 
-void DurableBroker::DeregisterUe(std::string ue_id, std::function<void(Status)> done) {
+void DurableBroker::DeregisterUe(std::string ue_id, std::string from_endpoint,
+                                 std::function<void(Status)> done) {
   Submit(
-      [this, id = std::move(ue_id)](Txn& txn) {
-        if (ues_.erase(id) == 0) return Status::NotFound("UE " + id + " is not registered");
+      [this, id = std::move(ue_id), from = std::move(from_endpoint)](Txn& txn) {
+        auto it = ues_.find(id);
+        if (it == ues_.end()) return Status::NotFound("UE " + id + " is not registered");
+        if (!from.empty() && it->second.endpoint != from) {
+          return Status(StatusCode::kPermissionDenied,
+                        "UE " + id + " is registered at another address");
+        }
+        ues_.erase(it);
         asleep_.erase(id);
         PublishUe(id);
         txn.DeleteUeRegistration(id);
@@ -896,12 +903,16 @@ void DurableBroker::DeregisterUe(std::string ue_id, std::function<void(Status)> 
       std::move(done));
 }
 
-void DurableBroker::UeContact(std::string ue_id, std::string endpoint,
+void DurableBroker::UeContact(std::string ue_id, std::string endpoint, bool may_move,
                               std::function<void(Status)> done) {
   Submit(
-      [this, id = std::move(ue_id), endpoint = std::move(endpoint)](Txn& txn) {
+      [this, id = std::move(ue_id), endpoint = std::move(endpoint), may_move](Txn& txn) {
         auto it = ues_.find(id);
         if (it == ues_.end()) return Status::NotFound("UE " + id + " is not registered");
+        if (!may_move && it->second.endpoint != endpoint) {
+          return Status(StatusCode::kPermissionDenied,
+                        "UE " + id + " is registered at another address (send REG from this one)");
+        }
         bool woke = asleep_.erase(id) != 0;
         if (it->second.endpoint != endpoint) {
           it->second.endpoint = endpoint;

@@ -93,8 +93,10 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void RegisterAs(AsRegistration registration,
                   std::function<void(Result<AsRegistration>)> done) override;
   void RegisterUe(UeRegistration registration, std::function<void(Status)> done) override;
-  void DeregisterUe(std::string ue_id, std::function<void(Status)> done) override;
-  void UeContact(std::string ue_id, std::string endpoint, std::function<void(Status)> done) override;
+  void DeregisterUe(std::string ue_id, std::string from_endpoint,
+                    std::function<void(Status)> done) override;
+  void UeContact(std::string ue_id, std::string endpoint, bool may_move,
+                 std::function<void(Status)> done) override;
   void UeUnreachable(std::string ue_id) override;
   void DeregisterAs(std::string registration_id, std::string requester,
                     std::function<void(Status)> done) override;

@@ -469,6 +469,13 @@ Status ApplyTable(Config& c, const toml::table& root, const std::string& origin)
   return Status::Ok();
 }
 
+// "127.0.0.1:5683", "[::1]:5683", "localhost:5683": reachable only from this machine.
+bool IsLoopbackListen(const std::string& hostport) {
+  std::string host = hostport.substr(0, hostport.rfind(':'));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 Status Validate(const Config& c) {
   if (c.broker_default_ttl_s > c.broker_max_ttl_s) {
     return Status::InvalidArgument("broker.default_ttl_s: must not exceed broker.max_ttl_s");

@@ -1,5 +1,6 @@
 #include "api/coap/coap_server.h"
 
+#include "api/coap/inbound_blocks.h"
 #include "api/coap/inbound_segments.h"
 #include "api/coap/sent_segments.h"
 
@@ -174,6 +175,7 @@ class CoapServer::Impl {
       : options_(std::move(options)),
         broker_(broker),
         inbound_(TrackerOptions(options_)),
+        blocks_(InboundBlocks::Options{options_.max_body_bytes, 4096, std::chrono::seconds(30)}),
         sent_({}) {
     if (metrics != nullptr) {
       auto& fam = prometheus::BuildCounter()
@@ -614,7 +616,10 @@ class CoapServer::Impl {
     coap_context_t* c = coap_new_context(nullptr);
     if (c == nullptr) return nullptr;
     coap_set_app_data(c, this);
-    coap_context_set_block_mode(c, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+    // Per-block mode, not COAP_BLOCK_SINGLE_BODY: libcoap 4.3.1's single-body reassembly
+    // crashes on an empty Block1 transfer (a NULL body, two datagrams suffice). libcoap still
+    // answers 2.31 and sends our large requests block-wise; InboundBlocks puts bodies together.
+    coap_context_set_block_mode(c, COAP_BLOCK_USE_LIBCOAP);
     coap_context_set_max_idle_sessions(c, 100000);
     coap_context_set_max_handshake_sessions(c, 1000);
     coap_register_response_handler(c, &Impl::OnResponse);
@@ -805,12 +810,19 @@ class CoapServer::Impl {
                    std::function<void(Answer)> done,
                    std::function<void(std::function<void(Answer)>)> submit) {
     last_heard_[ue] = std::chrono::steady_clock::now();
-    broker_.UeContact(ue, endpoint, [this, s, ue, endpoint, done = std::move(done),
-                                     submit = std::move(submit)](Status st) mutable {
+    // Over DTLS the peer is authenticated and may move (a new NAT binding); over plain UDP the
+    // source address is the only evidence, so it must be the one the UE registered from.
+    const bool may_move = !PeerIdentity(s).empty();
+    broker_.UeContact(ue, endpoint, may_move, [this, s, ue, endpoint, done = std::move(done),
+                                               submit = std::move(submit)](Status st) mutable {
       if (!st.ok()) {
         return done(st.code() == StatusCode::kNotFound
                         ? Problem(403, cause::kOriginatorNotAllowed,
-                                  "UE " + ue + " is not registered (send REG first)")
+                                  "UE " + ue + " is not registered (send REG first)",
+                                  {{"/oriAddr", "not registered"}})
+                    : st.code() == StatusCode::kPermissionDenied
+                        ? Problem(403, cause::kOriginatorNotAllowed, st.message(),
+                                  {{"/oriAddr", "registered at another address"}})
                         : FromResponse(http::ProblemFromStatus(st)));
       }
       Post([this, ue, endpoint, s] {
@@ -978,15 +990,24 @@ class CoapServer::Impl {
     };
     std::size_t len = 0, offset = 0, total = 0;
     const uint8_t* data = nullptr;
-    std::string body;
-    if (coap_get_data_large(req, &len, &data, &offset, &total)) {
-      if (total > options_.max_body_bytes) {
-        return now_answer("unknown", Problem(413, cause::kPayloadTooLarge,
-                                             "body over " + std::to_string(options_.max_body_bytes) +
-                                                 " bytes"));
-      }
-      body.assign(reinterpret_cast<const char*>(data), len);
+    if (!coap_get_data_large(req, &len, &data, &offset, &total)) len = 0;
+    coap_block_b_t block{};
+    const bool blockwise = coap_get_block_b(s, req, COAP_OPTION_BLOCK1, &block) != 0;
+    auto step = blocks_.Add(EndpointOf(s), blockwise ? offset : 0, blockwise && block.m,
+                            std::string_view(reinterpret_cast<const char*>(data), len),
+                            std::chrono::steady_clock::now());
+    if (step.kind == InboundBlocks::Step::Kind::kContinue) {
+      // libcoap has put the Block1 option on the answer; the body is not complete yet.
+      coap_pdu_set_code(resp, static_cast<coap_pdu_code_t>(COAP_RESPONSE_CODE(231)));
+      return;
     }
+    if (step.kind == InboundBlocks::Step::Kind::kRefused) {
+      const std::string_view c = step.status == 413   ? cause::kPayloadTooLarge
+                                 : step.status == 503 ? cause::kNfCongestion
+                                                      : cause::kInvalidMsgFormat;
+      return now_answer("unknown", Problem(step.status, c, step.detail));
+    }
+    std::string body = std::move(step.body);
     json::error_code ec;
     json::value v = json::parse(body, ec);
     if (ec || !v.is_object()) {
@@ -1012,7 +1033,9 @@ class CoapServer::Impl {
       if (type == "DEREG") {
         auto done = Later(s, req, type);
         if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
-        broker_.DeregisterUe(ue, [this, done, ue](Status st) {
+        // Plain UDP: only from the address the UE registered from (anyone can send a DEREG).
+        broker_.DeregisterUe(ue, identity.empty() ? endpoint : std::string(),
+                             [this, done, ue](Status st) {
           if (st.ok()) {
             Post([this, ue] {  // a deregistered UE's session is not kept
               if (auto e = ue_endpoint_.find(ue); e != ue_endpoint_.end()) {
@@ -1020,6 +1043,7 @@ class CoapServer::Impl {
                   coap_session_release(found->second);
                   sessions_.erase(found);
                 }
+                blocks_.Forget(e->second);
                 ue_endpoint_.erase(e);
               }
               last_heard_.erase(ue);
@@ -1027,9 +1051,12 @@ class CoapServer::Impl {
             });
           }
           done(st.ok() ? Answer{COAP_RESPONSE_CODE_DELETED, "{\"msgType\":\"DEREG\",\"result\":\"SUCCESS\"}"}
-                       : FromResponse(http::ProblemFromStatus(st, st.code() == StatusCode::kNotFound
-                                                                     ? cause::kUnknownRecipient
-                                                                     : std::string_view())));
+               : st.code() == StatusCode::kPermissionDenied
+                   ? Problem(403, cause::kOriginatorNotAllowed, st.message(),
+                             {{"/ueSvcId", "registered at another address"}})
+                   : FromResponse(http::ProblemFromStatus(st, st.code() == StatusCode::kNotFound
+                                                                  ? cause::kUnknownRecipient
+                                                                  : std::string_view())));
         });
         return;
       }
@@ -1312,6 +1339,7 @@ class CoapServer::Impl {
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> last_heard_;  // by UE
   std::unordered_map<coap_session_t*, std::string> cert_identity_;  // certificate name by session
   InboundSegments inbound_;
+  InboundBlocks blocks_;
   std::chrono::steady_clock::time_point last_recovery_scan_{};
   Timing timing_[2];  // ctx_, ctx_pki_
   bool more_io_ = false;  // Drain stopped with datagrams left

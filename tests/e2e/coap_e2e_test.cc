@@ -1,7 +1,10 @@
 // MSGin5G-1 (CoAP, docs/coap.md) end to end: the real msgin5gd, the real msgin5g-ue simulator and
 // the real coap-client-openssl (libcoap3-bin) on loopback, a real HTTP/2 test AS
 // (tests/support/receiver.h) on the SBI side. Nothing is mocked.
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -63,8 +66,22 @@ std::string Hex(const std::string& s) {
   return out;
 }
 
+// A UDP port on 127.0.0.1 that is free now (for coap-client-openssl -p).
+int FreeUdpPort() {
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
 class CoapE2E : public ::testing::Test {
  protected:
+  const int ue_port_ = FreeUdpPort();
   void Start(std::vector<std::string> extra = {}) {
     daemon_ = std::make_unique<ts::Daemon>(dir_.File("data"), dir_.path(), std::move(extra));
   }
@@ -80,8 +97,13 @@ class CoapE2E : public ::testing::Test {
   }
   // coap-client-openssl POST /msgin5g with a JSON `body` (Content-Format 50). It exits 0 even on
   // an error code; the answer is on stdout (2.xx) or "4.03 {...}" on stderr.
+  // Every call sends from the same local port (-p), as one UE would: over plain UDP msgin5gd
+  // takes a UE's MSG, IMDN and DEREG only from the address it registered from.
   ts::RunResult CoapPost(const std::string& body, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = {"coap-client-openssl", "-m", "post", "-t", "50", "-B", "10"};
+    if (std::find(extra.begin(), extra.end(), "-p") == extra.end()) {
+      argv.insert(argv.end(), {"-p", std::to_string(ue_port_)});
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.insert(argv.end(), {"-e", body, coap_uri()});
     return ts::Run(argv, "", 30s);
@@ -366,10 +388,11 @@ TEST_F(CoapE2E, DtlsPskDeliversAndHoldsUesToTheirIdentity) {
 }
 
 // docs/coap.md "By hand", with coap-client-openssl. The README quotes these two commands (the
-// test substitutes the daemon's port for 5683):
+// test substitutes the daemon's port for 5683, and a free local port for 56830: both come from
+// one address, as over plain UDP a UE's MSG must come from where it registered):
 //
-//   coap-client-openssl -m post -t 50 -e '{"msgType":"REG","ueSvcId":"ue-1"}' coap://127.0.0.1:5683/msgin5g
-//   coap-client-openssl -m post -t 50 -e '{"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"m1","payload":"hello","stoAndFwInd":true}' coap://127.0.0.1:5683/msgin5g
+//   coap-client-openssl -m post -t 50 -p 56830 -e '{"msgType":"REG","ueSvcId":"ue-1"}' coap://127.0.0.1:5683/msgin5g
+//   coap-client-openssl -m post -t 50 -p 56830 -e '{"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"m1","payload":"hello","stoAndFwInd":true}' coap://127.0.0.1:5683/msgin5g
 //
 // The first prints {"msgType":"REG","ueSvcId":"ue-1","result":{"status":201,"cause":"SUCCESS"}},
 // the second {"msgType":"MSGRESP","oriAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"m1",
@@ -377,12 +400,13 @@ TEST_F(CoapE2E, DtlsPskDeliversAndHoldsUesToTheirIdentity) {
 TEST_F(CoapE2E, ReadmeExampleByHand) {
   Start();
   ASSERT_TRUE(d().ok()) << d().log();
-  auto reg = ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-e",
+  const std::string port = std::to_string(ue_port_);  // the README's 56830
+  auto reg = ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-p", port, "-e",
                       R"({"msgType":"REG","ueSvcId":"ue-1"})", coap_uri()},
                      "", 30s);
   EXPECT_EQ(reg.out, R"({"msgType":"REG","ueSvcId":"ue-1","result":{"status":201,"cause":"SUCCESS"}})" "\n")
       << reg.err;  // coap-client ends the answer with a newline
-  auto msg = ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-e",
+  auto msg = ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-p", port, "-e",
                       R"({"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"m1","payload":"hello","stoAndFwInd":true})",
                       coap_uri()},
                      "", 30s);
@@ -451,10 +475,11 @@ TEST_F(CoapE2E, BadInputIsRefusedWithDiagnosticsAndNothingStored) {
   EXPECT_EQ(Str(typed["invalidParams"].as_array().at(0).as_object(), "param"), "/ueSvcId");
   expect_error("DEREG of an unknown UE", CoapPost(R"({"msgType":"DEREG","ueSvcId":"ue-nobody"})"),
                "4.04", 404, "UNKNOWN_RECIPIENT");
-  // Segment recovery requests act on what was sent to the UE's current address: coap-client
-  // comes from a new port each time, so ue-1's SEGREC from here is not ue-1's.
+  // Segment recovery requests act on what was sent to the UE's current address: from another
+  // port, ue-1's SEGREC is not ue-1's.
   expect_error("SEGREC from another address than the UE's",
-               CoapPost(R"({"msgType":"SEGREC","ueSvcId":"ue-1","segId":"s","missingSegs":[1]})"),
+               CoapPost(R"({"msgType":"SEGREC","ueSvcId":"ue-1","segId":"s","missingSegs":[1]})",
+                        {"-p", std::to_string(FreeUdpPort())}),
                "4.03", 403, "ORIGINATOR_NOT_ALLOWED");
   expect_error("SEGCONFIR without ueSvcId", CoapPost(R"({"msgType":"SEGCONFIR","segId":"s"})"),
                "4.00", 400, "MANDATORY_IE_MISSING");
@@ -469,6 +494,63 @@ TEST_F(CoapE2E, BadInputIsRefusedWithDiagnosticsAndNothingStored) {
   EXPECT_NE(ok.out.find("MSGRESP"), std::string::npos) << ok.out << ok.err;
   EXPECT_EQ(QueueCount("UE", "ue-2"), 1u);
   EXPECT_EQ(Metric(R"(msgin5g_coap_requests_total{class="4.xx",msg_type="MSG"})"), 2);
+}
+
+// Over plain UDP the source address is all that identifies a UE: MSG, IMDN and DEREG for a UE
+// from any address but the one it registered from are refused (4.03), store nothing and leave
+// its downlink where it was (the attack: a MSG as ue-v from elsewhere used to be stored as
+// ue-v's and moved ue-v's deliveries to the sender; anyone could DEREG anyone).
+TEST_F(CoapE2E, PlainUdpRequestsForAUeMustComeFromItsRegisteredAddress) {
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  const std::string out = dir_.File("victim.out");
+  ts::Process victim({UePath(), "--server", coap_server(), "--ue", "ue-v", "listen", "--count", "1",
+                      "--seconds", "20"},
+                     out);
+  for (int i = 0; i < 100 && Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="REG"})") < 1; ++i) {
+    std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_EQ(Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="REG"})"), 1) << d().log();
+  const std::string before = Queued();
+
+  auto refused = [&](const std::string& what, const std::string& body, const std::string& code) {
+    auto r = CoapPost(body);  // from this test's own port, not the victim's
+    EXPECT_EQ(r.out, "") << what;
+    EXPECT_EQ(r.err.rfind(code + " ", 0), 0u) << what << ": " << r.err;
+    auto p = Json(r.err.substr(std::min(r.err.find('{'), r.err.size())));
+    EXPECT_EQ(Str(p, "cause"), "ORIGINATOR_NOT_ALLOWED") << what << ": " << r.err;
+  };
+  refused("MSG as ue-v",
+          R"({"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-v"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"spoof-1","payload":"x","stoAndFwInd":true})",
+          "4.03");
+  refused("IMDN as ue-v",
+          R"({"msgType":"IMDN","oriAddr":{"addrType":"UE","addr":"ue-v"},"destAddr":{"addrType":"AS","addr":"as-1"},"msgId":"m-1","delivSt":"REPT_DELY_SUCCESS"})",
+          "4.03");
+  refused("DEREG of ue-v", R"({"msgType":"DEREG","ueSvcId":"ue-v"})", "4.03");
+  EXPECT_EQ(Queued(), before);
+  EXPECT_EQ(QueueCount("UE", "ue-2"), 0u);
+
+  // ue-v is still registered where it was: the next message reaches the victim's own socket.
+  SendToUe("ue-v", "after-attack", "still yours");
+  auto rc = victim.Wait(30s);
+  ASSERT_TRUE(rc.has_value()) << ts::ReadFile(out);
+  EXPECT_EQ(*rc, 0) << ts::ReadFile(out);
+  EXPECT_NE(ts::ReadFile(out).find("after-attack"), std::string::npos) << ts::ReadFile(out);
+}
+
+// The configuration refuses plain UDP on a non-loopback address unless coap.insecure_udp says
+// the operator accepts that UEs are then known by source address only.
+TEST_F(CoapE2E, PlainUdpOffLoopbackNeedsInsecureUdp) {
+  auto check = [](std::vector<std::string> extra) {
+    std::vector<std::string> argv = {ts::DaemonPath(), "--check-config", "--set", "coap.listen=0.0.0.0:5683"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return ts::Run(argv, "", 30s);
+  };
+  auto refused = check({});
+  EXPECT_EQ(refused.exit_code, 78) << refused.out << refused.err;
+  EXPECT_NE((refused.out + refused.err).find("coap.insecure_udp"), std::string::npos) << refused.err;
+  auto allowed = check({"--set", "coap.insecure_udp=true"});
+  EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
 }
 
 // UE -> AS over HTTP/2; and AS -> UE segmented to the UE's maxSegSize.

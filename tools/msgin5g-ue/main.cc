@@ -1,8 +1,10 @@
 // msgin5g-ue: a UE simulator for MSGin5G-1 (CoAP, docs/coap.md), on libcoap.
 //
 //   msgin5g-ue [options] register            REG, print the answer, exit
-//   msgin5g-ue [options] deregister          DEREG
+//   msgin5g-ue [options] deregister [--no-register]   REG from this socket (plain UDP), then DEREG
 //   msgin5g-ue [options] send --to TYPE:ID --payload TEXT [--msg-id ID] [--report] [--priority P]
+//                 [--no-register]   over plain UDP, REG from this socket first (the server takes
+//                 a UE's MSG only from the address it registered from), then the MSG
 //                 [--seg-size N [--skip-seg K]]   in segments of N bytes (segId = msgId); with
 //                 --skip-seg, segment K is held back until the server asks for it (SEGREC), and
 //                 the command waits for the server's SEGCONFIR
@@ -63,6 +65,10 @@ struct Args {
   int timeout = 30;  // seconds to wait for the answer to one request
   int window = 16;   // load: UEs waking at the same time
 };
+
+// Over DTLS the server knows the UE by its identity and follows it to a new address; over plain
+// UDP only the address it registered from may act for it.
+bool PlainUdp(const Args& a) { return a.psk_key_hex.empty() && a.cert.empty(); }
 
 [[noreturn]] void Usage(const char* why) {
   std::fprintf(stderr, "msgin5g-ue: %s (see the comment at the top of tools/msgin5g-ue/main.cc)\n", why);
@@ -613,8 +619,11 @@ int main(int argc, char** argv) {
     if (a.command == "register") {
       rc = Request(ue, RegBody(a, a.ue), a.timeout) ? 0 : 1;
     } else if (a.command == "deregister") {
-      rc = Request(ue, json::serialize(json::object{{"msgType", "DEREG"}, {"ueSvcId", a.ue}}),
-                   a.timeout)
+      // Over plain UDP the server takes a DEREG only from the address the UE registered from,
+      // and this process's socket is new: it registers first (unless --no-register).
+      rc = (!PlainUdp(a) || a.no_register || Request(ue, RegBody(a, a.ue), a.timeout)) &&
+                   Request(ue, json::serialize(json::object{{"msgType", "DEREG"}, {"ueSvcId", a.ue}}),
+                           a.timeout)
                ? 0
                : 1;
     } else if (a.command == "send") {
@@ -628,7 +637,10 @@ int main(int argc, char** argv) {
                      {"stoAndFwInd", true}};
       if (a.report) o["delivStReqInd"] = true;
       if (!a.priority.empty()) o["priority"] = a.priority;
-      if (a.seg_size > 0) {
+      // As for deregister: MSG over plain UDP only from the registered address.
+      if (PlainUdp(a) && !a.no_register && !Request(ue, RegBody(a, a.ue), a.timeout)) {
+        rc = 1;
+      } else if (a.seg_size > 0) {
         rc = SendSegments(a, ue, o) ? 0 : 1;
       } else {
         rc = Request(ue, json::serialize(o), a.timeout) ? 0 : 1;
