@@ -582,14 +582,14 @@ std::string Encode(const BgMessageDelivery& v) {
 
 DateTimeParse ParseDateTime(std::string_view s, std::chrono::system_clock::time_point* out) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)
-  auto digits = [&](std::size_t pos, std::size_t n, int* out) {
+  auto digits = [&](std::size_t pos, std::size_t n, int* value) {
     if (pos + n > s.size()) return false;
     int v = 0;
     for (std::size_t i = pos; i < pos + n; ++i) {
       if (s[i] < '0' || s[i] > '9') return false;
       v = v * 10 + (s[i] - '0');
     }
-    *out = v;
+    *value = v;
     return true;
   };
   int year, month, day, hour, minute, second;
@@ -657,7 +657,24 @@ namespace {
 
 // A SAX pass over text json::parse has already accepted: tracks the member names of each open
 // object and the position in each open array, so the first repeated name can be reported with its
-// JSON Pointer. Names are compared unescaped ("a" and "\u0061" are the same member).
+// JSON Pointer. Names are compared unescaped ("a" and "\u0061" are the same member). It runs on
+// every request body, so its buffers are kept per thread and reused: no allocation once warm.
+struct DuplicateState {
+  struct Frame {
+    bool object = false;
+    std::string key;             // object: the member being read
+    std::size_t index = 0;       // array: the element being read
+    std::size_t next_index = 0;  // array: elements seen
+    std::vector<std::string> keys;  // object: names seen, the first `count` of them valid
+    std::size_t count = 0;
+    std::unordered_set<std::string> many;  // object: all names, once there are more than 16
+  };
+  std::vector<Frame> frames;
+  std::size_t depth = 0;
+  std::string key;
+  std::optional<std::string> found;
+};
+
 class DuplicateFinder {
  public:
   static constexpr std::size_t max_array_size = -1;
@@ -665,7 +682,11 @@ class DuplicateFinder {
   static constexpr std::size_t max_string_size = -1;
   static constexpr std::size_t max_key_size = -1;
 
-  std::optional<std::string> found;
+  explicit DuplicateFinder(DuplicateState* st) : st_(*st) {
+    st_.depth = 0;
+    st_.key.clear();
+    st_.found.reset();
+  }
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
@@ -675,7 +696,7 @@ class DuplicateFinder {
     return true;
   }
   bool on_object_end(std::size_t, json::error_code&) {
-    --depth_;
+    --st_.depth;
     return true;
   }
   bool on_array_begin(json::error_code&) {
@@ -684,35 +705,40 @@ class DuplicateFinder {
     return true;
   }
   bool on_array_end(std::size_t, json::error_code&) {
-    --depth_;
+    --st_.depth;
     return true;
   }
   bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
-    key_.append(s.data(), s.size());
+    st_.key.append(s.data(), s.size());
     return true;
   }
   bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
-    key_.append(s.data(), s.size());
-    Frame& f = frames_[depth_ - 1];
+    st_.key.append(s.data(), s.size());
+    auto& f = st_.frames[st_.depth - 1];
     bool dup;
     if (!f.many.empty()) {
-      dup = !f.many.insert(key_).second;
+      dup = !f.many.insert(st_.key).second;
     } else {
-      dup = std::find(f.keys.begin(), f.keys.end(), key_) != f.keys.end();
+      dup = std::find(f.keys.begin(), f.keys.begin() + static_cast<std::ptrdiff_t>(f.count),
+                      st_.key) != f.keys.begin() + static_cast<std::ptrdiff_t>(f.count);
       if (!dup) {
-        f.keys.push_back(key_);
+        if (f.count < f.keys.size()) {
+          f.keys[f.count].assign(st_.key);
+        } else {
+          f.keys.push_back(st_.key);
+        }
         // Linear search while small (nearly every body); a set once large, so a body of 100k
         // members costs no quadratic time.
-        if (f.keys.size() > 16) {
-          f.many.insert(f.keys.begin(), f.keys.end());
-          f.keys.clear();
+        if (++f.count > 16) {
+          f.many.insert(f.keys.begin(), f.keys.begin() + static_cast<std::ptrdiff_t>(f.count));
+          f.count = 0;
         }
       }
     }
-    f.key.swap(key_);
-    key_.clear();
+    f.key.assign(st_.key);
+    st_.key.clear();
     if (dup) {
-      found = Pointer();
+      st_.found = Pointer();
       ec = json::error::extra_data;  // any error: stops the pass
       return false;
     }
@@ -730,37 +756,28 @@ class DuplicateFinder {
   bool on_comment(json::string_view, json::error_code&) { return true; }
 
  private:
-  struct Frame {
-    bool object = false;
-    std::string key;             // object: the member being read
-    std::size_t index = 0;       // array: the element being read
-    std::size_t next_index = 0;  // array: elements seen
-    std::vector<std::string> keys;
-    std::unordered_set<std::string> many;
-  };
-
   // A value starts: in an array it is the next element.
   bool Value() {
-    if (depth_ > 0 && !frames_[depth_ - 1].object) {
-      Frame& f = frames_[depth_ - 1];
+    if (st_.depth > 0 && !st_.frames[st_.depth - 1].object) {
+      auto& f = st_.frames[st_.depth - 1];
       f.index = f.next_index++;
     }
     return true;
   }
   void Push(bool object) {
-    if (frames_.size() == depth_) frames_.emplace_back();
-    Frame& f = frames_[depth_++];
+    if (st_.frames.size() == st_.depth) st_.frames.emplace_back();
+    auto& f = st_.frames[st_.depth++];
     f.object = object;
     f.key.clear();
     f.index = f.next_index = 0;
-    f.keys.clear();
-    f.many.clear();
+    f.count = 0;
+    if (!f.many.empty()) f.many.clear();
   }
   // RFC 6901: the path to the member just read, '~' and '/' escaped.
   std::string Pointer() const {
     std::string p;
-    for (std::size_t i = 0; i < depth_; ++i) {
-      const Frame& f = frames_[i];
+    for (std::size_t i = 0; i < st_.depth; ++i) {
+      const auto& f = st_.frames[i];
       p.push_back('/');
       if (!f.object) {
         p += std::to_string(f.index);
@@ -779,9 +796,7 @@ class DuplicateFinder {
     return p;
   }
 
-  std::vector<Frame> frames_;
-  std::size_t depth_ = 0;
-  std::string key_;
+  DuplicateState& st_;
 };
 
 }  // namespace
@@ -789,10 +804,19 @@ class DuplicateFinder {
 std::optional<std::string> FindDuplicateMember(std::string_view text) {
   json::parse_options opts;
   opts.max_depth = 32;
-  json::basic_parser<DuplicateFinder> p(opts);
+  thread_local DuplicateState state;
+  json::basic_parser<DuplicateFinder> p(opts, &state);
   json::error_code ec;
   p.write_some(false, text.data(), text.size(), ec);
-  return std::move(p.handler().found);
+  std::optional<std::string> found = std::move(state.found);
+  // A body with a huge object should not leave its names held by this thread.
+  for (const auto& f : state.frames) {
+    if (f.many.bucket_count() > 1024 || f.keys.size() > 64) {
+      state = DuplicateState{};
+      break;
+    }
+  }
+  return found;
 }
 
 std::string FormatDateTime(std::chrono::system_clock::time_point t) {
