@@ -2,6 +2,8 @@
 // services, our own listeners, or rewritten by a query, fragment or "../"; exprTime past 2262;
 // duplicate member names; unbounded failureCause. Every refusal is a 400 ProblemDetails with the
 // member's pointer and stores nothing; what is accepted is delivered where it should be.
+#include <signal.h>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -9,6 +11,7 @@
 #include "api/sbi/codec.h"
 #include "tests/support/daemon_harness.h"
 #include "tests/support/json_util.h"
+#include "tests/support/metric_value.h"
 #include "tests/support/receiver.h"
 #include "tests/support/test_util.h"
 
@@ -145,6 +148,60 @@ TEST_F(SbiHardeningE2E, PrivateTargetsNeedTheirKeyWhenSecurityIsOn) {
   Expect400(Post(kRegistrations, Registration("as-2", "http://" + d().admin() + "/admin/v1"), t),
             "MANDATORY_IE_INCORRECT", "/targetUri", "admin listener");
   EXPECT_EQ(Registrations(), 1);
+}
+
+// Defence in depth: a registration stored while loopback targets were acceptable (mode off) is
+// checked again before delivery once the server restarts with security on: the message fails
+// permanently and the AS gets nothing.
+TEST_F(SbiHardeningE2E, AStoredTargetTheCurrentSettingsRefuseIsNeverSentTo) {
+  ts::Receiver as;
+  ts::TempDir dir;
+  auto daemon = std::make_unique<ts::Daemon>(dir.File("data"), dir.path());
+  ASSERT_TRUE(daemon->ok());
+  daemon_.swap(daemon);
+  ASSERT_EQ(Post(kRegistrations, Registration("as-1", as.as_target("as-1"))).status, 201);
+  ASSERT_EQ(d().proc().Stop(SIGTERM, 20s), 0);
+
+  ts::WriteFile(dir.File("oauth2.toml"),
+                "[security]\nmode = \"oauth2\"\ntoken_endpoint = true\n[clients.gw-1]\n"
+                "secret_hash = \"" + api::auth::HashSecret("pw") + "\"\n");
+  daemon_ = std::make_unique<ts::Daemon>(dir.File("data"), dir.path(),
+                                         std::vector<std::string>{"--config", dir.File("oauth2.toml")});
+  ASSERT_TRUE(d().ok());
+  EXPECT_EQ(Registrations(), 1) << "the old registration is still stored";
+  auto tok = ts::Curl({"--http2-prior-knowledge", "-d", "grant_type=client_credentials", "-d",
+                       "client_id=gw-1", "-d", "client_secret=pw",
+                       "http://" + d().sbi() + "/oauth2/token"});
+  ASSERT_EQ(tok.status, 200) << tok.body;
+  auto sent = Post(kDeliverUe, R"({"oriAddr":{"addrType":"UE","addr":"ue-1"},)"
+                               R"("destAddr":{"addrType":"AS","addr":"as-1"},"msgId":"old-1",)"
+                               R"("stoAndFwInd":true,"payload":"hi"})",
+                   Str(Json(tok.body), "access_token"));
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  ASSERT_TRUE(ts::WaitFor([&] { return Str(Admin("/messages/UE/ue-1/old-1"), "state") == "FINISHED"; },
+                          20s))
+      << boost::json::serialize(Admin("/messages/UE/ue-1/old-1")) << d().log();
+  EXPECT_TRUE(as.received().empty()) << "nothing was sent to the refused target";
+  auto metrics = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
+  EXPECT_EQ(ts::MetricValue(metrics, "msgin5g_delivery_finished_total{outcome=\"failed\"}"), 1)
+      << metrics;
+
+  // The same stored registration, once the settings allow loopback targets again: delivered.
+  ASSERT_EQ(d().proc().Stop(SIGTERM, 20s), 0);
+  daemon_ = std::make_unique<ts::Daemon>(
+      dir.File("data"), dir.path(),
+      std::vector<std::string>{"--config", dir.File("oauth2.toml"), "--set",
+                               "delivery.allow_private_targets=true"});
+  ASSERT_TRUE(d().ok());
+  tok = ts::Curl({"--http2-prior-knowledge", "-d", "grant_type=client_credentials", "-d",
+                  "client_id=gw-1", "-d", "client_secret=pw", "http://" + d().sbi() + "/oauth2/token"});
+  ASSERT_EQ(Post(kDeliverUe, R"({"oriAddr":{"addrType":"UE","addr":"ue-1"},)"
+                             R"("destAddr":{"addrType":"AS","addr":"as-1"},"msgId":"old-2",)"
+                             R"("stoAndFwInd":true,"payload":"hi"})",
+                 Str(Json(tok.body), "access_token"))
+                .status,
+            200);
+  ASSERT_TRUE(as.WaitFor("/as/as-1/deliver-message", 1, 20s)) << d().log();
 }
 
 std::string AsMessage(const std::string& msg_id, const std::string& expr_time) {
