@@ -33,6 +33,15 @@ struct MessageView {
   bool report_requested = false;
   std::string outcome;  // the answer given: "ACCEPTED", "DELY_STORED", "DELY_FAILED"
   std::vector<RecipientView> recipients;
+  // Recipients it did not reach (failed or expired), kept after the message is gone.
+  struct Undelivered {
+    Address recipient;
+    std::string state;  // "FAILED" or "EXPIRED"
+    std::string cause;
+    std::int64_t finished_ms = 0;
+  };
+  std::vector<Undelivered> undelivered;
+  std::uint32_t undelivered_more = 0;  // more undelivered recipients than listed
 };
 
 struct BrokerStats {

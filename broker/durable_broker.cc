@@ -782,6 +782,9 @@ void DurableBroker::Finish(const storage::QueueEntryRecord& entry,
                                      : final == Final::kFailed  ? RecipientState::kFailed
                                                                 : RecipientState::kExpired;
         txn.FinishEntry(entry, state, last, fan_out);
+        if (final != Final::kDelivered && m != nullptr && m->kind == MessageKind::kMessage) {
+          RecordUndelivered(txn, *m, entry, state, cause);
+        }
         const auto p = static_cast<std::size_t>(entry.priority);
         if (p < 3 && queued_[p] > 0) queued_[p]--;
         queued_bytes_ -= std::min<std::uint64_t>(queued_bytes_.load(), entry.payload_bytes);
@@ -796,6 +799,32 @@ void DurableBroker::Finish(const storage::QueueEntryRecord& entry,
         return Status::Ok();
       },
       std::move(done), 0, /*bounded=*/false);
+}
+
+// A message that did not reach a recipient must leave a trace after it is gone: a log line for
+// the operator, and the recipient's final state and cause kept with the message's idempotency
+// record (the admin message view reads it for as long as the msgId is remembered).
+void DurableBroker::RecordUndelivered(storage::Txn& txn, const MessageRecord& m,
+                                      const storage::QueueEntryRecord& entry,
+                                      storage::RecipientState state, const std::string& cause) {
+  MSGIN5G_LOG_LIMITED(::msgin5g::log::Level::kWarn, 100, "delivery",
+                      "message msgId=\"%s\" oriAddr=%s:%s to %s:%s %s: %s", m.msg_id.c_str(),
+                      AddressTypeName(m.origin.type), m.origin.id.c_str(),
+                      AddressTypeName(entry.recipient.type), entry.recipient.id.c_str(),
+                      state == storage::RecipientState::kExpired ? "expired" : "failed",
+                      cause.c_str());
+  // Reassembled messages are remembered under their segment set's key.
+  for (const std::string& key : {m.msg_id, SegmentMessageKey(m.msg_id)}) {
+    auto idem = txn.GetIdempotency(m.origin, key);
+    if (!idem || idem->seq != m.seq) continue;  // not this message's record (or already gone)
+    if (idem->undelivered.size() < storage::IdempotencyRecord::kMaxUndeliveredKept) {
+      idem->undelivered.push_back({entry.recipient, state, cause.substr(0, 512), UnixMillis()});
+    } else {
+      idem->undelivered_more++;
+    }
+    txn.PutIdempotency(m.origin, key, *idem);
+    return;
+  }
 }
 
 void DurableBroker::Reschedule(const storage::QueueEntryRecord& entry, std::int64_t due_ms,
@@ -1176,6 +1205,10 @@ void DurableBroker::FindMessage(Address origin, std::string msg_id,
                                 v.priority, v.accepted_ms});
       }
     }
+    for (const auto& u : idem->undelivered) {
+      v.undelivered.push_back({u.recipient, RecipientStateName(u.state), u.cause, u.finished_ms});
+    }
+    v.undelivered_more = idem->undelivered_more;
     done(std::move(v));
   });
 }

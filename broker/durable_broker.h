@@ -188,6 +188,9 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void Finish(const storage::QueueEntryRecord& entry,
               std::shared_ptr<const storage::MessageRecord> message, Final final, std::string cause,
               std::function<void(Status)> done) override;
+  void RecordUndelivered(storage::Txn& txn, const storage::MessageRecord& m,
+                         const storage::QueueEntryRecord& entry,
+                         storage::RecipientState state, const std::string& cause);
   void Reschedule(const storage::QueueEntryRecord& entry, std::int64_t due_ms,
                   std::uint32_t attempts, std::function<void(Status)> done) override;
   void LoadMessages(

@@ -81,6 +81,14 @@ std::string Encode(const IdempotencyRecord& r) {
   p.set_outcome(static_cast<std::uint32_t>(r.outcome));
   p.set_failure_cause(r.failure_cause);
   p.set_expiry_ms(r.expiry_ms);
+  for (const auto& u : r.undelivered) {
+    auto* x = p.add_undelivered();
+    ToPb(u.recipient, x->mutable_recipient());
+    x->set_state(static_cast<std::uint32_t>(u.state));
+    x->set_cause(u.cause);
+    x->set_finished_ms(u.finished_ms);
+  }
+  p.set_undelivered_more(r.undelivered_more);
   return p.SerializeAsString();
 }
 
@@ -91,6 +99,12 @@ bool Decode(std::string_view s, IdempotencyRecord* r) {
   r->outcome = static_cast<OutcomeKind>(p.outcome());
   r->failure_cause = p.failure_cause();
   r->expiry_ms = p.expiry_ms();
+  r->undelivered.clear();
+  for (const auto& x : p.undelivered()) {
+    r->undelivered.push_back({FromPb(x.recipient()), static_cast<RecipientState>(x.state()),
+                              x.cause(), x.finished_ms()});
+  }
+  r->undelivered_more = p.undelivered_more();
   return true;
 }
 

@@ -52,13 +52,28 @@ struct MessageRecord {
   std::uint32_t recipient_count = 0;
 };
 
+// A recipient a message never reached, kept with the message's idempotency record after the
+// message itself is gone: the trace an operator looks for (admin message view).
+struct UndeliveredRecipient {
+  Address recipient;
+  RecipientState state = RecipientState::kFailed;  // kFailed or kExpired
+  std::string cause;
+  std::int64_t finished_ms = 0;
+};
+
 struct IdempotencyRecord {
+  // Undelivered recipients kept in detail; past this only counted (a fan-out to 100k recipients
+  // whose gateway is down must not grow one record without bound).
+  static constexpr std::size_t kMaxUndeliveredKept = 16;
+
   std::uint64_t seq = 0;  // 0: nothing stored
   OutcomeKind outcome = OutcomeKind::kAccepted;
   std::string failure_cause;
   // The dedup window: after this (unix ms) the record reads as absent and a compaction filter
   // removes it. 0: kept forever.
   std::int64_t expiry_ms = 0;
+  std::vector<UndeliveredRecipient> undelivered;
+  std::uint32_t undelivered_more = 0;
 };
 
 struct RecipientRecord {

@@ -384,6 +384,21 @@ void AddAdminRoutes(http::Router& base_router, broker::Admin& admin) {
                                      o["delivStReqInd"] = m->report_requested;
                                    }
                                    o["recipients"] = std::move(recipients);
+                                   // Who it did not reach, and why: kept after it is gone.
+                                   json::array undelivered;
+                                   for (const auto& u : m->undelivered) {
+                                     json::object x = ToJson(u.recipient);
+                                     x["state"] = u.state;
+                                     x["cause"] = u.cause;
+                                     x["finished"] = TimeJson(u.finished_ms);
+                                     undelivered.push_back(std::move(x));
+                                   }
+                                   if (!undelivered.empty()) {
+                                     o["undelivered"] = std::move(undelivered);
+                                   }
+                                   if (m->undelivered_more > 0) {
+                                     o["undeliveredMore"] = m->undelivered_more;
+                                   }
                                    r.Send(JsonResponse(200, o));
                                  });
              });

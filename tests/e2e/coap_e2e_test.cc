@@ -2,6 +2,7 @@
 // the real coap-client-openssl (libcoap3-bin) on loopback, a real HTTP/2 test AS
 // (tests/support/receiver.h) on the SBI side. Nothing is mocked.
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/support/client_thread.h"
+#include "tests/support/coap_wire.h"
 #include "tests/support/daemon_harness.h"
 #include "tests/support/json_util.h"
 #include "tests/support/metric_value.h"
@@ -387,31 +389,44 @@ TEST_F(CoapE2E, DtlsPskDeliversAndHoldsUesToTheirIdentity) {
   EXPECT_EQ(Metric(R"(msgin5g_coap_requests_total{class="2.xx",msg_type="REG"})"), 2);
 }
 
-// docs/coap.md "By hand", with coap-client-openssl. The README quotes these two commands (the
-// test substitutes the daemon's port for 5683, and a free local port for 56830: both come from
-// one address, as over plain UDP a UE's MSG must come from where it registered):
+// The README's quick start, step by step: the AS's m-1 to ue-1 is stored and reaches ue-1 when it
+// registers with msgin5g-ue (it is not lost: the old quick start registered ue-1 with
+// coap-client, which answered the push with 4.04). Then docs/coap.md "By hand", with
+// coap-client-openssl; the README quotes these two commands (the test substitutes the daemon's
+// port for 5683, and a free local port for 56830: both come from one address, as over plain UDP
+// a UE's MSG must come from where it registered):
 //
-//   coap-client-openssl -m post -t 50 -p 56830 -e '{"msgType":"REG","ueSvcId":"ue-1"}' coap://127.0.0.1:5683/msgin5g
-//   coap-client-openssl -m post -t 50 -p 56830 -e '{"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"m1","payload":"hello","stoAndFwInd":true}' coap://127.0.0.1:5683/msgin5g
+//   coap-client-openssl -m post -t 50 -p 56830 -e '{"msgType":"REG","ueSvcId":"ue-3"}' coap://127.0.0.1:5683/msgin5g
+//   coap-client-openssl -m post -t 50 -p 56830 -e '{"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-3"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"m1","payload":"hello","stoAndFwInd":true}' coap://127.0.0.1:5683/msgin5g
 //
-// The first prints {"msgType":"REG","ueSvcId":"ue-1","result":{"status":201,"cause":"SUCCESS"}},
-// the second {"msgType":"MSGRESP","oriAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"m1",
+// The first prints {"msgType":"REG","ueSvcId":"ue-3","result":{"status":201,"cause":"SUCCESS"}},
+// the second {"msgType":"MSGRESP","oriAddr":{"addrType":"UE","addr":"ue-3"},"msgId":"m1",
 // "status":"DELY_STORED"} (ue-2 is not registered: the message waits for it).
 TEST_F(CoapE2E, ReadmeExampleByHand) {
   Start();
   ASSERT_TRUE(d().ok()) << d().log();
+  auto m1 = Post(kDeliverAs,
+                 R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"m-1","stoAndFwInd":true,"payload":"hello"})");
+  ASSERT_EQ(m1.status, 200) << m1.body;
+  EXPECT_NE(m1.body.find("DELY_STORED"), std::string::npos) << m1.body;
+  EXPECT_EQ(QueueCount("UE", "ue-1"), 1u);
+  auto ue1 = Ue({"--server", coap_server(), "--ue", "ue-1", "listen", "--count", "1"});
+  EXPECT_EQ(ue1.exit_code, 0) << ue1.out << ue1.err;
+  EXPECT_NE(ue1.out.find("\"msgId\":\"m-1\""), std::string::npos) << ue1.out;
+  EXPECT_TRUE(QueueDrains("UE", "ue-1", 5s));
+
   const std::string port = std::to_string(ue_port_);  // the README's 56830
   auto reg = ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-p", port, "-e",
-                      R"({"msgType":"REG","ueSvcId":"ue-1"})", coap_uri()},
+                      R"({"msgType":"REG","ueSvcId":"ue-3"})", coap_uri()},
                      "", 30s);
-  EXPECT_EQ(reg.out, R"({"msgType":"REG","ueSvcId":"ue-1","result":{"status":201,"cause":"SUCCESS"}})" "\n")
+  EXPECT_EQ(reg.out, R"({"msgType":"REG","ueSvcId":"ue-3","result":{"status":201,"cause":"SUCCESS"}})" "\n")
       << reg.err;  // coap-client ends the answer with a newline
   auto msg = ts::Run({"coap-client-openssl", "-m", "post", "-t", "50", "-p", port, "-e",
-                      R"({"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"m1","payload":"hello","stoAndFwInd":true})",
+                      R"({"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-3"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"m1","payload":"hello","stoAndFwInd":true})",
                       coap_uri()},
                      "", 30s);
   EXPECT_EQ(msg.out,
-            R"({"msgType":"MSGRESP","oriAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"m1","status":"DELY_STORED"})" "\n")
+            R"({"msgType":"MSGRESP","oriAddr":{"addrType":"UE","addr":"ue-3"},"msgId":"m1","status":"DELY_STORED"})" "\n")
       << msg.err;
   EXPECT_EQ(QueueCount("UE", "ue-2"), 1u);
   auto queue = Json(Admin("/queues/UE/ue-2").body);
@@ -551,6 +566,66 @@ TEST_F(CoapE2E, PlainUdpOffLoopbackNeedsInsecureUdp) {
   EXPECT_NE((refused.out + refused.err).find("coap.insecure_udp"), std::string::npos) << refused.err;
   auto allowed = check({"--set", "coap.insecure_udp=true"});
   EXPECT_EQ(allowed.exit_code, 0) << allowed.out << allowed.err;
+}
+
+// A push the UE refuses with 4.04 (coap-client, for one, serves no /msgin5g: the README's old
+// quick start lost its message that way, without a word) is a permanent failure, and it leaves a
+// trace: a log line with msgId, oriAddr and the cause; the recipient's final state and cause in
+// the admin message view after the message is gone; the REPT_DELY_FAILED report asked for.
+TEST_F(CoapE2E, APushTheUeRefusesLeavesATrace) {
+  namespace wire = ts::coap_wire;
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  RegisterAs("as-1", as_.as_target("as-1"));
+  SendToUe("ue-r", "m-refused", "hello", R"(,"delivStReqInd":true)");
+
+  wire::Peer ue(d().coap_port());
+  ue.set_auto_ack(false);
+  ue.Send(wire::Post(1, "rg", R"({"msgType":"REG","ueSvcId":"ue-r"})"));
+  bool pushed = false;
+  for (int i = 0; i < 200 && !pushed; ++i) {
+    pollfd p{ue.fd(), POLLIN, 0};
+    poll(&p, 1, 50);
+    for (const auto& got : ue.Drain()) {
+      if (got.size() < 4 || ((got[0] >> 4) & 3) != wire::kCon) continue;
+      const auto mid = static_cast<std::uint16_t>((static_cast<unsigned char>(got[2]) << 8) |
+                                                  static_cast<unsigned char>(got[3]));
+      const std::string token = got.substr(4, static_cast<std::size_t>(got[0] & 0x0f));
+      if (static_cast<unsigned char>(got[1]) == wire::kPost) {
+        ue.Send(wire::Pdu(wire::kAck, (4 << 5) | 4, mid, token, {}, ""));  // 4.04 to the push
+        pushed = true;
+      } else {
+        ue.Send(wire::Pdu(wire::kAck, 0, mid, "", {}, ""));  // the REG's separate 2.01
+      }
+    }
+  }
+  ASSERT_TRUE(pushed) << d().log();
+
+  boost::json::object view;
+  ASSERT_TRUE(ts::WaitFor(
+      [&] {
+        view = Json(Admin("/messages/AS/as-1/m-refused").body);
+        return view.contains("undelivered");
+      },
+      10s))
+      << boost::json::serialize(view);
+  EXPECT_EQ(Str(view, "state"), "FINISHED");
+  const auto& u = view["undelivered"].as_array().at(0).as_object();
+  EXPECT_EQ(Str(u, "addrType"), "UE");
+  EXPECT_EQ(Str(u, "addr"), "ue-r");
+  EXPECT_EQ(Str(u, "state"), "FAILED");
+  EXPECT_NE(Str(u, "cause").find("4.04"), std::string::npos) << Str(u, "cause");
+  EXPECT_TRUE(ts::WaitFor(
+      [&] {
+        const std::string log = d().log();
+        return log.find("msgId=\"m-refused\" oriAddr=AS:as-1 to UE:ue-r failed") != std::string::npos;
+      },
+      5s))
+      << d().log();
+  ASSERT_TRUE(as_.WaitFor("/as/as-1/deliver-report", 1, 10s)) << d().log();
+  auto report = Json(as_.received("/as/as-1/deliver-report").front().body);
+  EXPECT_EQ(Str(report, "delivSt"), "REPT_DELY_FAILED");
+  EXPECT_EQ(Str(report, "msgId"), "m-refused");
 }
 
 // UE -> AS over HTTP/2; and AS -> UE segmented to the UE's maxSegSize.

@@ -5,11 +5,6 @@
 //
 // MSGIN5G_COAP_FUZZ_DATAGRAMS (default 200000) and MSGIN5G_COAP_FUZZ_SECONDS (default 120) bound
 // the run; MSGIN5G_COAP_FUZZ_SEED repeats one (the seed is printed).
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -21,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/coap_wire.h"
 #include "tests/support/daemon_harness.h"
 #include "tests/support/metric_value.h"
 #include "tests/support/test_util.h"
@@ -30,75 +26,7 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace ts = testing_support;
-using Bytes = std::string;
-
-// CoAP message types and a few option numbers (RFC 7252, RFC 7959, RFC 9175).
-enum Type : int { kCon = 0, kNon = 1, kAck = 2, kRst = 3 };
-constexpr int kUriPath = 11, kContentFormat = 12, kBlock2 = 23, kBlock1 = 27, kSize1 = 60,
-              kObserve = 6, kRequestTag = 292, kEcho = 252;
-
-struct Option {
-  int number;
-  Bytes value;
-};
-
-void PutExtended(Bytes& out, int v, int* nibble) {
-  if (v < 13) {
-    *nibble = v;
-  } else if (v < 269) {
-    *nibble = 13;
-    out.push_back(static_cast<char>(v - 13));
-  } else {
-    *nibble = 14;
-    out.push_back(static_cast<char>((v - 269) >> 8));
-    out.push_back(static_cast<char>((v - 269) & 0xff));
-  }
-}
-
-// One datagram: header, token, options (sorted by number), payload.
-Bytes Pdu(int type, int code, std::uint16_t mid, const Bytes& token, std::vector<Option> opts,
-          const Bytes& payload) {
-  std::stable_sort(opts.begin(), opts.end(),
-                   [](const Option& a, const Option& b) { return a.number < b.number; });
-  Bytes out;
-  out.push_back(static_cast<char>(0x40 | (type << 4) | static_cast<int>(token.size())));
-  out.push_back(static_cast<char>(code));
-  out.push_back(static_cast<char>(mid >> 8));
-  out.push_back(static_cast<char>(mid & 0xff));
-  out += token;
-  int last = 0;
-  for (const auto& o : opts) {
-    Bytes ext;
-    int d = 0, l = 0;
-    PutExtended(ext, o.number - last, &d);
-    Bytes lext;
-    PutExtended(lext, static_cast<int>(o.value.size()), &l);
-    out.push_back(static_cast<char>((d << 4) | l));
-    out += ext + lext + o.value;
-    last = o.number;
-  }
-  if (!payload.empty()) out += "\xff" + payload;
-  return out;
-}
-
-Bytes Uint(unsigned v) {
-  Bytes b;
-  while (v != 0) {
-    b.insert(b.begin(), static_cast<char>(v & 0xff));
-    v >>= 8;
-  }
-  return b;
-}
-
-Bytes Block(unsigned num, bool more, unsigned szx) { return Uint((num << 4) | (more ? 8 : 0) | szx); }
-
-constexpr int kPost = 2;
-
-Bytes Post(std::uint16_t mid, const Bytes& token, const Bytes& json, std::vector<Option> extra = {}) {
-  extra.push_back({kUriPath, "msgin5g"});
-  extra.push_back({kContentFormat, Uint(50)});
-  return Pdu(kCon, kPost, mid, token, std::move(extra), json);
-}
+using namespace ts::coap_wire;
 
 // The valid datagrams mutations start from. None is a REG: nothing here may be stored.
 std::vector<Bytes> Seeds() {
@@ -189,67 +117,6 @@ class Mutator {
   }
 
   std::mt19937_64 rng_;
-};
-
-class Peer {
- public:
-  explicit Peer(int port) {
-    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-    to_.sin_family = AF_INET;
-    to_.sin_port = htons(static_cast<std::uint16_t>(port));
-    to_.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  }
-  ~Peer() { close(fd_); }
-  int fd() const { return fd_; }
-  void Send(const Bytes& d) {
-    sendto(fd_, d.data(), d.size(), 0, reinterpret_cast<const sockaddr*>(&to_), sizeof to_);
-  }
-  // Reads what arrived; a CON from the server (a separate response) is acknowledged as a real
-  // peer would, so that it is not retransmitted for the rest of the run. Returns the datagrams.
-  std::vector<Bytes> Drain() {
-    std::vector<Bytes> got;
-    char buf[2048];
-    for (;;) {
-      ssize_t n = recv(fd_, buf, sizeof buf, 0);
-      if (n <= 0) return got;
-      Bytes d(buf, static_cast<std::size_t>(n));
-      if (d.size() >= 4 && ((d[0] >> 4) & 3) == kCon) {
-        Send(Pdu(kAck, 0, static_cast<std::uint16_t>((static_cast<unsigned char>(d[2]) << 8) |
-                                                     static_cast<unsigned char>(d[3])),
-                 "", {}, ""));
-      }
-      got.push_back(std::move(d));
-    }
-  }
-  // A CoAP ping (empty CON) is answered with a RST of the same message id while the endpoint's
-  // loop is alive. Sent again every 500 ms (a datagram can be dropped by a full socket buffer;
-  // libcoap answers at most four pings a second per peer).
-  bool Ping(std::uint16_t* mid, std::chrono::milliseconds timeout) {
-    Drain();
-    const auto end = std::chrono::steady_clock::now() + timeout;
-    std::set<std::uint16_t> asked;
-    auto next_send = std::chrono::steady_clock::now();
-    while (std::chrono::steady_clock::now() < end) {
-      if (std::chrono::steady_clock::now() >= next_send) {
-        asked.insert(++*mid);
-        Send(Pdu(kCon, 0, *mid, "", {}, ""));
-        next_send += 500ms;
-      }
-      pollfd p{fd_, POLLIN, 0};
-      poll(&p, 1, 50);
-      for (const auto& d : Drain()) {
-        if (d.size() != 4 || ((d[0] >> 4) & 3) != kRst) continue;
-        const auto got = static_cast<std::uint16_t>((static_cast<unsigned char>(d[2]) << 8) |
-                                                    static_cast<unsigned char>(d[3]));
-        if (asked.count(got) != 0) return true;
-      }
-    }
-    return false;
-  }
-
- private:
-  int fd_ = -1;
-  sockaddr_in to_{};
 };
 
 std::string Metrics(ts::Daemon& d) { return ts::Curl({"http://" + d.metrics() + "/metrics"}).body; }
