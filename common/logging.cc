@@ -51,4 +51,20 @@ void Write(Level level, std::string_view module, const char* fmt, ...) {
                static_cast<int>(module.size()), module.data(), msg);
 }
 
+bool RateLimiter::Allow(std::uint64_t* suppressed, std::chrono::steady_clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (now - window_start_ >= window_) {
+    window_start_ = now;
+    used_ = 0;
+  }
+  if (used_ >= burst_) {
+    ++dropped_;
+    return false;
+  }
+  ++used_;
+  *suppressed = dropped_;
+  dropped_ = 0;
+  return true;
+}
+
 }  // namespace msgin5g::log

@@ -120,7 +120,10 @@ void Authorizer::Issued(const http::Request& req, std::string_view scope) {
 
 void Authorizer::Refused(const http::Request& req, std::string_view o, std::string_view reason) {
   Count(o);
-  LOG_WARN("audit", "refused outcome=%.*s client=\"%s\" peer=%s tls_identity=\"%s\" method=%s "
+  // One line per refusal, but a flood of refused requests must not fill the disk: 200 lines per
+  // 10 s, then a count of those left out (msgin5g_auth_decisions_total counts every one).
+  MSGIN5G_LOG_LIMITED(::msgin5g::log::Level::kWarn, 200, "audit",
+           "refused outcome=%.*s client=\"%s\" peer=%s tls_identity=\"%s\" method=%s "
            "path=%s reason=\"%.*s\"",
            static_cast<int>(o.size()), o.data(), req.client_id.c_str(), req.peer_address.c_str(),
            req.peer_identity.c_str(), req.method.c_str(), req.path.c_str(),

@@ -149,10 +149,11 @@ void FreeString(coap_session_t*, void* p) { delete static_cast<std::string*>(p);
 void CoapLog(coap_log_t level, const char* message) {
   std::string_view m(message);
   while (!m.empty() && (m.back() == '\n' || m.back() == '\r')) m.remove_suffix(1);
+  // Most of libcoap's warnings are about datagrams anyone can send (malformed PDUs): limited.
   if (level <= LOG_ERR) {
-    LOG_ERROR("coap", "libcoap: %.*s", static_cast<int>(m.size()), m.data());
+    LOG_ERROR_LIMITED("coap", "libcoap: %.*s", static_cast<int>(m.size()), m.data());
   } else if (level <= LOG_WARNING) {
-    LOG_WARN("coap", "libcoap: %.*s", static_cast<int>(m.size()), m.data());
+    LOG_WARN_LIMITED("coap", "libcoap: %.*s", static_cast<int>(m.size()), m.data());
   } else {
     LOG_DEBUG("coap", "libcoap: %.*s", static_cast<int>(m.size()), m.data());
   }
