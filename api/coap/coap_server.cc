@@ -628,7 +628,16 @@ class CoapServer::Impl {
     coap_register_event_handler(c, &Impl::OnEvent);
     coap_resource_t* r = coap_resource_init(coap_make_str_const("msgin5g"), 0);
     coap_register_request_handler(r, COAP_REQUEST_POST, &Impl::OnPost);
+    // Every other method on /msgin5g, and any method on any other path, is answered with a
+    // ProblemDetails of ours (libcoap's own 4.05 / 4.04 carry no body a UE could act on).
+    for (coap_request_t m : kOtherMethods) coap_register_request_handler(r, m, &Impl::OnOtherMethod);
     coap_add_resource(c, r);
+    coap_resource_t* unknown = coap_resource_unknown_init(&Impl::OnUnknownResource);
+    for (coap_request_t m : kOtherMethods) {
+      coap_register_request_handler(unknown, m, &Impl::OnUnknownResource);
+    }
+    coap_register_request_handler(unknown, COAP_REQUEST_POST, &Impl::OnUnknownResource);
+    coap_add_resource(c, unknown);
     return c;
   }
 
@@ -767,6 +776,27 @@ class CoapServer::Impl {
       return;
     }
     self->Handle(resource, s, req, query, resp);
+  }
+
+  static constexpr coap_request_t kOtherMethods[] = {COAP_REQUEST_GET,   COAP_REQUEST_PUT,
+                                                     COAP_REQUEST_DELETE, COAP_REQUEST_FETCH,
+                                                     COAP_REQUEST_PATCH, COAP_REQUEST_IPATCH};
+
+  static void OnOtherMethod(coap_resource_t* resource, coap_session_t* s, const coap_pdu_t* req,
+                            const coap_string_t* query, coap_pdu_t* resp) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
+    Answer a = Problem(405, cause::kMethodNotAllowed, "/msgin5g takes POST only");
+    self->Count("unknown", a.code);
+    self->Respond(resource, s, req, query, resp, std::move(a));
+  }
+
+  static void OnUnknownResource(coap_resource_t* resource, coap_session_t* s, const coap_pdu_t* req,
+                                const coap_string_t* query, coap_pdu_t* resp) {
+    auto* self = static_cast<Impl*>(coap_get_app_data(coap_session_get_context(s)));
+    Answer a = Problem(404, cause::kResourceUriStructureNotFound,
+                       "no such resource: MSGin5G-1 requests are POST /msgin5g");
+    self->Count("unknown", a.code);
+    self->Respond(resource, s, req, query, resp, std::move(a));
   }
 
   void Respond(coap_resource_t* resource, coap_session_t* s, const coap_pdu_t* req,

@@ -498,6 +498,17 @@ TEST_F(CoapE2E, BadInputIsRefusedWithDiagnosticsAndNothingStored) {
                "4.03", 403, "ORIGINATOR_NOT_ALLOWED");
   expect_error("SEGCONFIR without ueSvcId", CoapPost(R"({"msgType":"SEGCONFIR","segId":"s"})"),
                "4.00", 400, "MANDATORY_IE_MISSING");
+  // What libcoap used to answer itself, in plain text: another method, another path.
+  auto other = [&](const std::string& method, const std::string& path) {
+    return ts::Run({"coap-client-openssl", "-m", method, "-B", "10",
+                    "coap://" + coap_server() + path},
+                   "", 30s);
+  };
+  expect_error("GET /msgin5g", other("get", "/msgin5g"), "4.05", 405, "METHOD_NOT_ALLOWED");
+  expect_error("DELETE /msgin5g", other("delete", "/msgin5g"), "4.05", 405, "METHOD_NOT_ALLOWED");
+  expect_error("POST /other", other("post", "/other"), "4.04", 404,
+               "RESOURCE_URI_STRUCTURE_NOT_FOUND");
+  expect_error("PUT /a/b", other("put", "/a/b"), "4.04", 404, "RESOURCE_URI_STRUCTURE_NOT_FOUND");
 
   EXPECT_EQ(Queued(), before);
   EXPECT_EQ(QueueCount("UE", "ue-2"), 0u);
