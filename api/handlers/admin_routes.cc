@@ -294,8 +294,10 @@ void AddAdminRoutes(http::Router& base_router, broker::Admin& admin) {
                  rule.pattern = std::string(p->as_string());
                }
                if (const auto* g = body->if_contains("gateway")) {
-                 if (!g->is_string()) {
-                   bad.push_back({"/gateway", "must be a string (empty: direct)"});
+                 // Omitted: direct. An empty name is refused rather than read as "direct": it
+                 // is far more often a template's unfilled field than a decision.
+                 if (!g->is_string() || g->as_string().empty()) {
+                   bad.push_back({"/gateway", "must name a configured gateway (omit it for direct)"});
                  } else {
                    rule.gateway = std::string(g->as_string());
                  }

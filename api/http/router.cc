@@ -34,7 +34,9 @@ bool SplitPath(std::string_view path, std::vector<std::string>* segments) {
       int lo = HexValue(path[i + 2]);
       if (hi < 0 || lo < 0) return false;
       char decoded = static_cast<char>(hi * 16 + lo);
-      if (decoded == '\0' || decoded == '/') return false;  // no smuggled separators
+      // Segments are split on raw '/' above, so an encoded one is data of its segment (an
+      // address such as "ue/1" is looked up as ue%2F1), never a separator. NUL never is.
+      if (decoded == '\0') return false;
       current.push_back(decoded);
       i += 2;
       continue;
