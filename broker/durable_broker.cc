@@ -530,7 +530,14 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
                                     seg.total, 0, m.report_requested};
   }
   IdempotencyRecord idem;
-  if (!txn.HasSegment(m.origin, seg.segment_id, seg.number)) {
+  if (auto held = txn.GetSegment(m.origin, seg.segment_id, seg.number)) {
+    // A repeat is fine (answered as before); the same number with other bytes is not: which of
+    // the two should the reassembled message hold? Refused, nothing changed.
+    if (held->header.payload != m.payload) {
+      return Status::InvalidArgument("segment " + std::to_string(seg.number) + " of " +
+                                     seg.segment_id + " was already received with other content");
+    }
+  } else {
     if (set->bytes + m.payload.size() > options_.max_reassembled_bytes) {
       return Status(StatusCode::kPayloadTooLarge,
                     "segments of " + seg.segment_id + " exceed " +

@@ -335,6 +335,16 @@ bool Txn::HasSegment(const Address& origin, const std::string& seg_id, std::uint
   return Get(keys::kSegments, keys::Segment(origin, seg_id, number), &v);
 }
 
+std::optional<SegmentRecord> Txn::GetSegment(const Address& origin, const std::string& seg_id,
+                                             std::uint32_t number) {
+  std::string v;
+  SegmentRecord s;
+  if (!Get(keys::kSegments, keys::Segment(origin, seg_id, number), &v) || !codec::Decode(v, &s)) {
+    return std::nullopt;
+  }
+  return s;
+}
+
 void Txn::PutSegment(const Address& origin, const std::string& seg_id, const SegmentRecord& s) {
   Put(keys::kSegments, keys::Segment(origin, seg_id, s.number), codec::Encode(s));
 }

@@ -109,6 +109,8 @@ class Txn {
   void PutSegmentSet(const SegmentSetRecord& s);
   void DeleteSegmentSet(const SegmentSetRecord& s);
   bool HasSegment(const Address& origin, const std::string& seg_id, std::uint32_t number);
+  std::optional<SegmentRecord> GetSegment(const Address& origin, const std::string& seg_id,
+                                          std::uint32_t number);
   void PutSegment(const Address& origin, const std::string& seg_id, const SegmentRecord& s);
   // Reads every stored segment of a set, in segment-number order, and deletes them.
   std::vector<SegmentRecord> TakeSegments(const Address& origin, const std::string& seg_id);

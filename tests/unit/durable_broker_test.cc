@@ -676,13 +676,20 @@ TEST_F(DurableBrokerTest, SegmentsOutOfOrderAreReassembledIntoOneMessage) {
   EXPECT_TRUE(broker_->recovered().open_segment_sets.empty());
 }
 
+// A segment number sent again under a new msgId: the same bytes are a repeat (counted once), other
+// bytes are refused and change nothing (they used to be answered 200 and dropped).
 TEST_F(DurableBrokerTest, SegmentSentTwiceUnderANewMsgIdIsCountedOnce) {
   Open();
   const Address origin = As("svc-seg");
   const Address dest = Ue("ue-seg");
   SubmitOk(Segment(origin, dest, "a", "S", 1, 3, "A"), Kind::kAccepted);
   SubmitOk(Segment(origin, dest, "b", "S", 2, 3, "B"), Kind::kAccepted);
-  SubmitOk(Segment(origin, dest, "b2", "S", 2, 3, "X"), Kind::kAccepted);  // number 2 again
+  SubmitOk(Segment(origin, dest, "b2", "S", 2, 3, "B"), Kind::kAccepted);  // number 2 again
+  auto other = Submit(Segment(origin, dest, "b3", "S", 2, 3, "X"));     // and with other bytes
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(other.status().message().find("other content"), std::string::npos);
+  EXPECT_FALSE(Find(origin, "b3").ok()) << "nothing stored for the refused segment";
   EXPECT_EQ(Queue(dest).count, 0u);
   SubmitOk(Segment(origin, dest, "c", "S", 3, 3, "C"), Kind::kStored);
   auto v = Find(origin, "S");
