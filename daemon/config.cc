@@ -7,15 +7,61 @@
 #define TOML_EXCEPTIONS 0
 #include <toml++/toml.h>
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <sstream>
 
 namespace msgin5g::daemon {
 
 namespace {
+
+// Every problem found while loading, one line each, naming its key and where the key was set:
+// "FILE:LINE: key: problem", "--set key: problem", or "key: problem" (a default). Loading goes on
+// past a problem so that one run lists them all; LoadConfig returns them as one Status.
+class Errors {
+ public:
+  void Add(std::string line) { lines_.push_back(std::move(line)); }
+  // `prefix` (a location) before the message of a failed `st`; nothing for OK.
+  void Add(const std::string& prefix, const Status& st) {
+    if (!st.ok()) lines_.push_back(prefix + st.message());
+  }
+  bool empty() const { return lines_.empty(); }
+  Status ToStatus() const {
+    if (lines_.empty()) return Status::Ok();
+    std::string all;
+    for (const auto& l : lines_) all += (all.empty() ? "" : "\n") + l;
+    return Status::InvalidArgument(std::move(all));
+  }
+
+ private:
+  std::vector<std::string> lines_;
+};
+
+// Where each key got its value, as a message prefix: "FILE:LINE: ", "--set " or "" (default).
+// Named-table entries are recorded too ("clients.as-1"), so that a missing key of theirs is
+// reported at the table.
+using Locations = std::map<std::string, std::string, std::less<>>;
+
+std::string LocationOf(const Locations& locs, std::string key) {
+  for (;;) {
+    if (auto it = locs.find(key); it != locs.end()) return it->second;
+    auto dot = key.rfind('.');
+    if (dot == std::string::npos) return "";
+    key.resize(dot);
+  }
+}
+
+// "FILE:LINE: " of a node read from `file`; "" for the embedded defaults (file empty).
+std::string At(const std::string& file, const toml::node& n) {
+  if (file.empty()) return "";
+  auto line = n.source().begin.line;
+  return line == 0 ? file + ": " : file + ":" + std::to_string(line) + ": ";
+}
 
 enum class Type { kString, kInt, kBool };
 
@@ -308,7 +354,7 @@ const Option* Find(std::string_view key) {
 // [gateways.NAME] keys: each gateway is its own table, so they are not in the option table.
 Status SetGatewayKey(Config& c, const std::string& name, std::string_view key,
                      const toml::node& value, const std::string& origin) {
-  if (name.empty()) return Status::InvalidArgument(origin + ": a gateway needs a name");
+  if (name.empty()) return Status::InvalidArgument(origin + "gateways: a gateway needs a name");
   auto it = std::find_if(c.gateways.begin(), c.gateways.end(),
                          [&](const Config::Gateway& g) { return g.name == name; });
   if (it == c.gateways.end()) {
@@ -316,7 +362,7 @@ Status SetGatewayKey(Config& c, const std::string& name, std::string_view key,
     it = std::prev(c.gateways.end());
   }
   if (key.empty()) return Status::Ok();  // declared, no keys
-  const std::string where = origin + ": gateways." + name + "." + std::string(key);
+  const std::string where = origin + "gateways." + name + "." + std::string(key);
   if (key == "type" || key == "api_root") {
     if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
     (key == "type" ? it->type : it->api_root) = *value.value<std::string>();
@@ -331,31 +377,38 @@ Status SetGatewayKey(Config& c, const std::string& name, std::string_view key,
   return Status::Ok();
 }
 
+// `origin`: the location prefix of `value` ("FILE:LINE: ", "--set "), put before the message.
 using TableKeySetter = Status (*)(Config&, const std::string& name, std::string_view key,
                                   const toml::node& value, const std::string& origin);
 
-// [SECTION.NAME] tables (gateways, clients, issuers): each NAME is a table of keys.
-Status ApplyNamedTables(Config& c, std::string_view section, const toml::node& node,
-                        const std::string& origin, TableKeySetter set) {
+// [SECTION.NAME] tables (gateways, clients, issuers, ues): each NAME is a table of keys.
+void ApplyNamedTables(Config& c, std::string_view section, const toml::node& node,
+                      const std::string& file, TableKeySetter set, Errors& errors,
+                      Locations& locs) {
   const std::string sec(section);
   const toml::table* tables = node.as_table();
-  if (tables == nullptr) return Status::InvalidArgument(origin + ": " + sec + " must be a table");
+  if (tables == nullptr) {
+    errors.Add(At(file, node) + sec + ": must be a table");
+    return;
+  }
   for (const auto& [name, entry] : *tables) {
+    const std::string entry_key = sec + "." + std::string(name.str());
     const toml::table* t = entry.as_table();
     if (t == nullptr) {
-      return Status::InvalidArgument(origin + ": " + sec + "." + std::string(name.str()) +
-                                     " must be a table");
+      errors.Add(At(file, entry) + entry_key + ": must be a table");
+      continue;
     }
+    locs[entry_key] = At(file, entry);
     // A table with no keys still declares its entry (a client with the default policy); the
     // empty key asks the setter only to create it.
     if (t->empty()) {
-      MSGIN5G_RETURN_IF_ERROR(set(c, std::string(name.str()), "", toml::value<bool>(false), origin));
+      errors.Add("", set(c, std::string(name.str()), "", toml::value<bool>(false), At(file, entry)));
     }
     for (const auto& [key, value] : *t) {
-      MSGIN5G_RETURN_IF_ERROR(set(c, std::string(name.str()), key.str(), value, origin));
+      locs[entry_key + "." + std::string(key.str())] = At(file, value);
+      errors.Add("", set(c, std::string(name.str()), key.str(), value, At(file, value)));
     }
   }
-  return Status::Ok();
 }
 
 Status StringList(const toml::node& value, const std::string& where, std::vector<std::string>* out) {
@@ -371,7 +424,7 @@ Status StringList(const toml::node& value, const std::string& where, std::vector
 
 Status SetClientKey(Config& c, const std::string& id, std::string_view key, const toml::node& value,
                     const std::string& origin) {
-  if (id.empty()) return Status::InvalidArgument(origin + ": a client needs an id");
+  if (id.empty()) return Status::InvalidArgument(origin + "clients: a client needs an id");
   auto it = std::find_if(c.clients.begin(), c.clients.end(),
                          [&](const Config::Client& x) { return x.id == id; });
   if (it == c.clients.end()) {
@@ -380,7 +433,7 @@ Status SetClientKey(Config& c, const std::string& id, std::string_view key, cons
     it->id = id;
   }
   if (key.empty()) return Status::Ok();  // declared, no keys: the default policy
-  const std::string where = origin + ": clients." + id + "." + std::string(key);
+  const std::string where = origin + "clients." + id + "." + std::string(key);
   std::string* str = key == "secret_hash"    ? &it->secret_hash
                      : key == "tls_identity" ? &it->tls_identity
                      : key == "psk_identity" ? &it->psk_identity
@@ -412,7 +465,7 @@ Status SetClientKey(Config& c, const std::string& id, std::string_view key, cons
 
 Status SetUeKey(Config& c, const std::string& id, std::string_view key, const toml::node& value,
                 const std::string& origin) {
-  const std::string where = origin + ": ues." + id + "." + std::string(key);
+  const std::string where = origin + "ues." + id + "." + std::string(key);
   auto it = std::find_if(c.ues.begin(), c.ues.end(), [&](const Config::Ue& u) { return u.id == id; });
   if (it == c.ues.end()) {
     c.ues.push_back(Config::Ue{id, ""});
@@ -427,7 +480,7 @@ Status SetUeKey(Config& c, const std::string& id, std::string_view key, const to
 
 Status SetIssuerKey(Config& c, const std::string& name, std::string_view key,
                     const toml::node& value, const std::string& origin) {
-  if (name.empty()) return Status::InvalidArgument(origin + ": an issuer needs a name");
+  if (name.empty()) return Status::InvalidArgument(origin + "issuers: an issuer needs a name");
   auto it = std::find_if(c.issuers.begin(), c.issuers.end(),
                          [&](const Config::Issuer& x) { return x.name == name; });
   if (it == c.issuers.end()) {
@@ -435,7 +488,7 @@ Status SetIssuerKey(Config& c, const std::string& name, std::string_view key,
     it = std::prev(c.issuers.end());
   }
   if (key.empty()) return Status::Ok();  // declared; validation asks for public_key_file
-  const std::string where = origin + ": issuers." + name + "." + std::string(key);
+  const std::string where = origin + "issuers." + name + "." + std::string(key);
   if (key != "issuer" && key != "public_key_file") {
     return Status::InvalidArgument(where + ": unknown key (issuer, public_key_file)");
   }
@@ -444,7 +497,10 @@ Status SetIssuerKey(Config& c, const std::string& name, std::string_view key,
   return Status::Ok();
 }
 
-Status ApplyTable(Config& c, const toml::table& root, const std::string& origin) {
+// Applies every key of `root` (read from `file`; "" for the embedded defaults), recording where
+// each was set; a bad key is reported and skipped.
+void ApplyTable(Config& c, const toml::table& root, const std::string& file, Errors& errors,
+                Locations& locs) {
   for (const auto& [section, node] : root) {
     if (section.str() == "gateways" || section.str() == "clients" || section.str() == "issuers" ||
         section.str() == "ues") {
@@ -452,21 +508,25 @@ Status ApplyTable(Config& c, const toml::table& root, const std::string& origin)
                            : section.str() == "clients" ? SetClientKey
                            : section.str() == "ues"     ? SetUeKey
                                                         : SetIssuerKey;
-      MSGIN5G_RETURN_IF_ERROR(ApplyNamedTables(c, section.str(), node, origin, set));
+      ApplyNamedTables(c, section.str(), node, file, set, errors, locs);
       continue;
     }
     const toml::table* t = node.as_table();
     if (t == nullptr) {
-      return Status::InvalidArgument(origin + ": unknown key " + std::string(section.str()));
+      errors.Add(At(file, node) + std::string(section.str()) + ": unknown key");
+      continue;
     }
     for (const auto& [name, value] : *t) {
       std::string key = std::string(section.str()) + "." + std::string(name.str());
       const Option* o = Find(key);
-      if (o == nullptr) return Status::InvalidArgument(origin + ": unknown key " + key);
-      MSGIN5G_RETURN_IF_ERROR(Apply(c, *o, value));
+      if (o == nullptr) {
+        errors.Add(At(file, value) + key + ": unknown key");
+        continue;
+      }
+      locs[key] = At(file, value);
+      errors.Add(At(file, value), Apply(c, *o, value));
     }
   }
-  return Status::Ok();
 }
 
 // "127.0.0.1:5683", "[::1]:5683", "localhost:5683": reachable only from this machine.
@@ -476,106 +536,155 @@ bool IsLoopbackListen(const std::string& hostport) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-Status Validate(const Config& c) {
+// What is wrong with a listen address ("" if nothing): host:port with an IP literal, "localhost",
+// "*" or an empty host (any address), and a port 0..65535 (0: any free port). The same rules as
+// the listeners' own parsing (api/http ParseEndpoint), checked here so that every bad one is
+// reported with its key before anything starts.
+std::string ListenProblem(const std::string& text) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return "expected [IPv6]:port, not " + text;
+    }
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) return "expected host:port, not " + text;
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  bool digits = !port.empty() && port.size() <= 5 &&
+                std::all_of(port.begin(), port.end(), [](unsigned char ch) { return std::isdigit(ch); });
+  if (!digits || std::stol(port) > 65535) return "bad port in " + text + " (0..65535)";
+  if (host.empty() || host == "*" || host == "localhost") return "";
+  unsigned char addr[16];
+  std::string v6 = host.substr(0, host.find('%'));  // fe80::1%eth0
+  if (inet_pton(AF_INET, host.c_str(), addr) == 1 || inet_pton(AF_INET6, v6.c_str(), addr) == 1) {
+    return "";
+  }
+  return "bad address in " + text + " (use an IP literal)";
+}
+
+// Checks across keys, after every key is applied; reports each problem at the key it names first
+// (where that key was set).
+void Validate(const Config& c, const Locations& locs, Errors& errors) {
+  auto bad = [&](const std::string& key, const std::string& problem) {
+    errors.Add(LocationOf(locs, key) + key + ": " + problem);
+  };
+  struct Listen {
+    const char* key;
+    const std::string* value;
+    bool required;
+  };
+  for (const Listen& l : {Listen{"api.listen", &c.api_listen, true},
+                          Listen{"metrics.listen", &c.metrics_listen, true},
+                          Listen{"admin.listen", &c.admin_listen, true},
+                          Listen{"coap.listen", &c.coap_listen, false},
+                          Listen{"coap.dtls_listen", &c.coap_dtls_listen, false},
+                          Listen{"coap.dtls_cert_listen", &c.coap_dtls_cert_listen, false}}) {
+    if (l.value->empty()) {
+      if (l.required) bad(l.key, "must not be empty (host:port)");
+    } else if (std::string why = ListenProblem(*l.value); !why.empty()) {
+      bad(l.key, why);
+    }
+  }
   if (c.broker_default_ttl_s > c.broker_max_ttl_s) {
-    return Status::InvalidArgument("broker.default_ttl_s: must not exceed broker.max_ttl_s");
+    bad("broker.default_ttl_s", "must not exceed broker.max_ttl_s");
   }
   if (c.broker_unknown_recipient != "reject" && c.broker_unknown_recipient != "store") {
-    return Status::InvalidArgument("broker.unknown_recipient: must be \"reject\" or \"store\"");
+    bad("broker.unknown_recipient", "must be \"reject\" or \"store\"");
   }
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
       c.log_level != "error") {
-    return Status::InvalidArgument("log.level: must be debug, info, warn or error");
+    bad("log.level", "must be debug, info, warn or error");
   }
   if (c.tls_enabled && (c.tls_cert_file.empty() || c.tls_key_file.empty())) {
-    return Status::InvalidArgument("tls.enabled needs tls.cert_file and tls.key_file");
+    bad("tls.enabled", "needs tls.cert_file and tls.key_file");
   }
   if ((c.admin_tls || c.metrics_tls) && (c.tls_cert_file.empty() || c.tls_key_file.empty())) {
-    return Status::InvalidArgument("admin.tls and metrics.tls need tls.cert_file and tls.key_file");
+    bad(c.admin_tls ? "admin.tls" : "metrics.tls",
+        "admin.tls and metrics.tls need tls.cert_file and tls.key_file");
   }
   if (c.tls_require_client_cert && c.tls_ca_file.empty()) {
-    return Status::InvalidArgument("tls.require_client_cert needs tls.ca_file");
+    bad("tls.require_client_cert", "needs tls.ca_file");
   }
   if (!c.api_root.empty() && c.api_root.front() != '/') {
-    return Status::InvalidArgument("api.api_root: must start with '/'");
+    bad("api.api_root", "must start with '/'");
   }
   for (const auto& g : c.gateways) {
     if (g.type != "l3g" && g.type != "n3g" && g.type != "bg") {
-      return Status::InvalidArgument("gateways." + g.name + ".type: must be l3g, n3g or bg");
+      bad("gateways." + g.name + ".type", "must be l3g, n3g or bg");
     }
     if (g.api_root.rfind("http://", 0) != 0 && g.api_root.rfind("https://", 0) != 0) {
-      return Status::InvalidArgument("gateways." + g.name +
-                                     ".api_root: must be an http:// or https:// URL");
+      bad("gateways." + g.name + ".api_root", "must be an http:// or https:// URL");
     }
   }
   if (c.security_mode != "off" && c.security_mode != "tls" && c.security_mode != "oauth2") {
-    return Status::InvalidArgument("security.mode: must be off, tls or oauth2");
+    bad("security.mode", "must be off, tls or oauth2");
   }
   if (c.security_mode == "tls" && !c.tls_enabled) {
-    return Status::InvalidArgument("security.mode = \"tls\" needs tls.enabled");
+    bad("security.mode", "\"tls\" needs tls.enabled");
   }
   if (c.security_mode == "oauth2" && !c.security_token_endpoint && c.issuers.empty()) {
-    return Status::InvalidArgument(
-        "security.mode = \"oauth2\" needs security.token_endpoint or an [issuers.NAME] key");
+    bad("security.mode", "\"oauth2\" needs security.token_endpoint or an [issuers.NAME] key");
   }
   if (c.security_server_id.empty()) {
-    return Status::InvalidArgument("security.server_id: must not be empty");
+    bad("security.server_id", "must not be empty");
   }
   for (const auto& i : c.issuers) {
-    if (i.public_key_file.empty()) {
-      return Status::InvalidArgument("issuers." + i.name + ".public_key_file: is required");
-    }
+    if (i.public_key_file.empty()) bad("issuers." + i.name + ".public_key_file", "is required");
   }
   for (const auto& cl : c.clients) {
     const auto& k = cl.psk_key_hex;
     bool hex = k.size() % 2 == 0 &&
                std::all_of(k.begin(), k.end(), [](unsigned char ch) { return std::isxdigit(ch); });
     if (!hex || (!k.empty() && k.size() < 32)) {
-      return Status::InvalidArgument("clients." + cl.id +
-                                     ".psk_key: must be at least 32 hex digits (16 bytes)");
+      bad("clients." + cl.id + ".psk_key", "must be at least 32 hex digits (16 bytes)");
     }
   }
   for (const auto& u : c.ues) {
     const auto& k = u.psk_key_hex;
     bool hex = k.size() % 2 == 0 &&
                std::all_of(k.begin(), k.end(), [](unsigned char ch) { return std::isxdigit(ch); });
-    if (!hex || k.size() < 32) {
-      return Status::InvalidArgument("ues." + u.id + ".psk_key: must be at least 32 hex digits");
-    }
+    if (!hex || k.size() < 32) bad("ues." + u.id + ".psk_key", "must be at least 32 hex digits");
   }
   if (!c.delivery_oauth2_token_url.empty() && c.delivery_oauth2_client_id.empty()) {
-    return Status::InvalidArgument("delivery.oauth2_token_url needs delivery.oauth2_client_id");
+    bad("delivery.oauth2_token_url", "needs delivery.oauth2_client_id");
   }
   if (c.coap_segment_recovery_requests > 0 &&
       c.coap_segment_recovery_ms * (c.coap_segment_recovery_requests + 1) >=
           c.broker_segment_timeout_ms) {
     // Recovery must end before the broker drops the stored segments it is recovering.
-    return Status::InvalidArgument(
+    bad("coap.segment_recovery_ms",
         "coap.segment_recovery_ms x (coap.segment_recovery_requests + 1) must be below "
         "broker.segment_timeout_ms");
   }
-  if (!c.coap_listen.empty() && !c.coap_insecure_udp && !IsLoopbackListen(c.coap_listen)) {
-    return Status::InvalidArgument(
-        "coap.listen: plain UDP on " + c.coap_listen +
-        " is unauthenticated (anyone who can send from an address can act as a UE); listen on "
-        "loopback, use coap.dtls_listen, or set coap.insecure_udp = true to accept the risk");
+  if (!c.coap_listen.empty() && ListenProblem(c.coap_listen).empty() && !c.coap_insecure_udp &&
+      !IsLoopbackListen(c.coap_listen)) {
+    bad("coap.listen",
+        "plain UDP on " + c.coap_listen +
+            " is unauthenticated (anyone who can send from an address can act as a UE); listen on "
+            "loopback, use coap.dtls_listen, or set coap.insecure_udp = true to accept the risk");
   }
   if (!c.coap_dtls_cert_listen.empty() &&
       (c.coap_dtls_cert_file.empty() || c.coap_dtls_key_file.empty() || c.coap_dtls_ca_file.empty())) {
-    return Status::InvalidArgument(
-        "coap.dtls_cert_listen needs coap.dtls_cert_file, coap.dtls_key_file and coap.dtls_ca_file");
+    bad("coap.dtls_cert_listen",
+        "needs coap.dtls_cert_file, coap.dtls_key_file and coap.dtls_ca_file");
   }
   if (c.delivery_tls_cert_file.empty() != c.delivery_tls_key_file.empty()) {
-    return Status::InvalidArgument("delivery.tls_cert_file and delivery.tls_key_file go together");
+    bad(c.delivery_tls_cert_file.empty() ? "delivery.tls_key_file" : "delivery.tls_cert_file",
+        "delivery.tls_cert_file and delivery.tls_key_file go together");
   }
   if (!c.broker_broadcast_gateway.empty() &&
       std::none_of(c.gateways.begin(), c.gateways.end(), [&](const Config::Gateway& g) {
         return g.name == c.broker_broadcast_gateway && g.type == "bg";
       })) {
-    return Status::InvalidArgument("broker.broadcast_gateway: no gateway '" +
-                                   c.broker_broadcast_gateway + "' of type bg is configured");
+    bad("broker.broadcast_gateway",
+        "no gateway '" + c.broker_broadcast_gateway + "' of type bg is configured");
   }
-  return Status::Ok();
 }
 
 }  // namespace
@@ -644,26 +753,37 @@ std::string ConfigHelp() {
 
 Result<Config> LoadConfig(const std::string& file, const std::vector<std::string>& overrides) {
   Config c;
+  Errors errors;
+  Locations locs;
   {
     auto defaults = toml::parse(DefaultConfigText());
     if (!defaults) return Status::Internal("embedded default configuration does not parse");
-    MSGIN5G_RETURN_IF_ERROR(ApplyTable(c, defaults.table(), "defaults"));
+    ApplyTable(c, defaults.table(), "", errors, locs);
+    if (!errors.empty()) {
+      return Status::Internal("embedded default configuration: " + errors.ToStatus().message());
+    }
   }
+  bool file_read = true;
   if (!file.empty()) {
     auto parsed = toml::parse_file(file);
     if (!parsed) {
+      // A syntax error ends toml++'s parse: the file's other keys are unknown (the --set ones are
+      // still checked, the checks across keys are not).
       const auto& err = parsed.error();
       std::ostringstream msg;
       msg << file << ":" << err.source().begin.line << ":" << err.source().begin.column << ": "
           << err.description();
-      return Status::InvalidArgument(msg.str());
+      errors.Add(msg.str());
+      file_read = false;
+    } else {
+      ApplyTable(c, parsed.table(), file, errors, locs);
     }
-    MSGIN5G_RETURN_IF_ERROR(ApplyTable(c, parsed.table(), file));
   }
   for (const auto& ov : overrides) {
     auto eq = ov.find('=');
     if (eq == std::string::npos) {
-      return Status::InvalidArgument("--set " + ov + ": expected key=value");
+      errors.Add("--set " + ov + ": expected key=value");
+      continue;
     }
     std::string key = ov.substr(0, eq);
     std::string value = ov.substr(eq + 1);
@@ -672,19 +792,28 @@ Result<Config> LoadConfig(const std::string& file, const std::vector<std::string
       auto dot = key.rfind('.');
       std::string name = key.substr(9, dot == std::string::npos || dot < 9 ? 0 : dot - 9);
       std::string sub = dot == std::string::npos ? "" : key.substr(dot + 1);
+      locs[key] = "--set ";
+      if (!name.empty()) locs.try_emplace("gateways." + name, "--set ");
       toml::table t;
       if (sub == "max_segment_bytes") {
         auto parsed = toml::parse("v = " + value);
-        if (!parsed) return Status::InvalidArgument("--set " + key + ": expected an integer");
-        MSGIN5G_RETURN_IF_ERROR(SetGatewayKey(c, name, sub, *parsed.table().get("v"), "--set"));
+        if (!parsed) {
+          errors.Add("--set " + key + ": expected an integer");
+          continue;
+        }
+        errors.Add("", SetGatewayKey(c, name, sub, *parsed.table().get("v"), "--set "));
       } else {
         t.insert("v", value);
-        MSGIN5G_RETURN_IF_ERROR(SetGatewayKey(c, name, sub, *t.get("v"), "--set"));
+        errors.Add("", SetGatewayKey(c, name, sub, *t.get("v"), "--set "));
       }
       continue;
     }
     const Option* o = Find(key);
-    if (o == nullptr) return Status::InvalidArgument("--set: unknown key " + key);
+    if (o == nullptr) {
+      errors.Add("--set " + key + ": unknown key");
+      continue;
+    }
+    locs[key] = "--set ";
     // Strings may be given bare (--set api.listen=0.0.0.0:8080); other types as TOML literals.
     std::string literal = value;
     if (o->type == Type::kString && (value.empty() || value.front() != '"')) {
@@ -695,10 +824,14 @@ Result<Config> LoadConfig(const std::string& file, const std::vector<std::string
       literal = s.str().substr(s.str().find('=') + 1);
     }
     auto parsed = toml::parse("v = " + literal);
-    if (!parsed) return Status::InvalidArgument("--set " + key + ": cannot parse value " + value);
-    MSGIN5G_RETURN_IF_ERROR(Apply(c, *o, *parsed.table().get("v")));
+    if (!parsed) {
+      errors.Add("--set " + key + ": cannot parse value " + value);
+      continue;
+    }
+    errors.Add("--set ", Apply(c, *o, *parsed.table().get("v")));
   }
-  MSGIN5G_RETURN_IF_ERROR(Validate(c));
+  if (file_read) Validate(c, locs, errors);
+  if (!errors.empty()) return errors.ToStatus();
   return c;
 }
 

@@ -144,8 +144,12 @@ std::string DefaultConfigText();
 // A --help section listing every key with its default and description.
 std::string ConfigHelp();
 
-// Loads defaults, then `file` (if not empty), then each "key=value" override. InvalidArgument names
-// the key and the problem (unknown key, wrong type, out of bounds).
+// Loads defaults, then `file` (if not empty), then each "key=value" override, then checks across
+// keys. On failure, InvalidArgument lists every problem found, one line each, naming its key and
+// where the key was set: "FILE:LINE: key: problem", "--set key: problem", or "key: problem" for a
+// key left at its default (unknown key, wrong type, out of bounds, bad listen address, ...). A TOML
+// syntax error is "FILE:LINE:COLUMN: description"; toml++ stops there, so it is the file's only
+// line (the --set overrides are still checked).
 Result<Config> LoadConfig(const std::string& file, const std::vector<std::string>& overrides);
 
 }  // namespace msgin5g::daemon

@@ -408,6 +408,119 @@ TEST_F(ConfigTest, MissingFileIsRejectedNamingTheFile) {
   EXPECT_THAT(Error(file), HasSubstr(file));
 }
 
+// The lines of a failed load's message: one per problem.
+std::vector<std::string> Lines(const std::string& msg) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= msg.size()) {
+    auto nl = msg.find('\n', start);
+    if (nl == std::string::npos) nl = msg.size();
+    out.push_back(msg.substr(start, nl - start));
+    start = nl + 1;
+  }
+  return out;
+}
+
+TEST_F(ConfigTest, EveryBadKeyIsReportedTogetherEachWithItsKeyAndLine) {
+  std::string file = Write(
+      "[api]\n"                        // 1
+      "threads = 999\n"                // 2
+      "listen = \"127.0.0.1:99999\"\n" // 3
+      "\n"                             // 4
+      "[storage]\n"                    // 5
+      "max_batch_ops = 0\n"            // 6
+      "no_such_key = 1\n"              // 7
+      "\n"                             // 8
+      "[log]\n"                        // 9
+      "level = \"loud\"\n");           // 10
+  std::string msg = Error(file, {"api.http1=1", "tls.enabled=true"});
+  EXPECT_THAT(Lines(msg),
+              testing::UnorderedElementsAre(
+                  file + ":2: api.threads: 999 is outside [0, 256]",
+                  file + ":3: api.listen: bad port in 127.0.0.1:99999 (0..65535)",
+                  file + ":6: storage.max_batch_ops: 0 is outside [1, 65536]",
+                  file + ":7: storage.no_such_key: unknown key",
+                  file + ":10: log.level: must be debug, info, warn or error",
+                  "--set api.http1: expected boolean",
+                  "--set tls.enabled: needs tls.cert_file and tls.key_file"))
+      << msg;
+}
+
+TEST_F(ConfigTest, TwoBadSetKeysAreReportedTogether) {
+  std::string msg = Error("", {"api.threads=many", "storage.max_pending_ops=1"});
+  EXPECT_THAT(Lines(msg), testing::ElementsAre("--set api.threads: cannot parse value many",
+                                               "--set storage.max_pending_ops: 1 is outside [16, "
+                                               "10000000]"))
+      << msg;
+}
+
+TEST_F(ConfigTest, BadListenAddressesNameTheirKey) {
+  EXPECT_EQ(Error("", {"api.listen=127.0.0.1:99999"}),
+            "--set api.listen: bad port in 127.0.0.1:99999 (0..65535)");
+  EXPECT_EQ(Error("", {"metrics.listen=127.0.0.1"}),
+            "--set metrics.listen: expected host:port, not 127.0.0.1");
+  EXPECT_EQ(Error("", {"admin.listen=example.net:8081"}),
+            "--set admin.listen: bad address in example.net:8081 (use an IP literal)");
+  EXPECT_EQ(Error("", {"admin.listen="}), "--set admin.listen: must not be empty (host:port)");
+  EXPECT_EQ(Error("", {"coap.listen=127.0.0.1:-1"}),
+            "--set coap.listen: bad port in 127.0.0.1:-1 (0..65535)");
+  EXPECT_EQ(Error("", {"coap.dtls_listen=[::1]"}),
+            "--set coap.dtls_listen: expected [IPv6]:port, not [::1]");
+  EXPECT_THAT(Error("", {"coap.dtls_cert_listen=1.2.3.4:5:6", "coap.dtls_cert_file=/c",
+                         "coap.dtls_key_file=/k", "coap.dtls_ca_file=/ca"}),
+              HasSubstr("--set coap.dtls_cert_listen: bad address in 1.2.3.4:5:6"));
+  // A default that is never set is reported without a location.
+  EXPECT_EQ(Error(Write("[api]\nthreads = 1\n"), {"broker.max_ttl_s=60"}),
+            "broker.default_ttl_s: must not exceed broker.max_ttl_s");
+  // What the listeners accept is accepted.
+  Config c = Load("", {"api.listen=[::1]:0", "metrics.listen=*:9464", "admin.listen=localhost:0",
+                       "coap.listen=127.0.0.1:5683", "coap.dtls_listen=:5684",
+                       "coap.dtls_cert_listen=[fe80::1%lo]:65535", "coap.dtls_cert_file=/c",
+                       "coap.dtls_key_file=/k", "coap.dtls_ca_file=/ca"});
+  EXPECT_EQ(c.api_listen, "[::1]:0");
+  EXPECT_EQ(c.coap_dtls_listen, ":5684");
+}
+
+TEST_F(ConfigTest, ChecksAcrossKeysNameTheLineOfTheKeyInTheFile) {
+  std::string file = Write(
+      "[tls]\n"                                 // 1
+      "enabled = true\n"                        // 2
+      "cert_file = \"/c.pem\"\n"                // 3
+      "[gateways.g]\n"                          // 4
+      "type = \"sms\"\n"                        // 5
+      "[clients.as-1]\n"                        // 6
+      "psk_key = \"abc\"\n"                     // 7
+      "[issuers.ccf]\n"                         // 8
+      "issuer = \"x\"\n");                      // 9
+  EXPECT_THAT(Lines(Error(file)),
+              testing::UnorderedElementsAre(
+                  file + ":2: tls.enabled: needs tls.cert_file and tls.key_file",
+                  file + ":5: gateways.g.type: must be l3g, n3g or bg",
+                  // Not set at all: reported at the table that lacks it.
+                  file + ":4: gateways.g.api_root: must be an http:// or https:// URL",
+                  file + ":7: clients.as-1.psk_key: must be at least 32 hex digits (16 bytes)",
+                  file + ":8: issuers.ccf.public_key_file: is required"));
+  // A --set wins over the file, and is named instead.
+  EXPECT_EQ(Error(Write("[api]\nlisten = \"127.0.0.1:1\"\n"), {"api.listen=127.0.0.1:70000"}),
+            "--set api.listen: bad port in 127.0.0.1:70000 (0..65535)");
+}
+
+TEST_F(ConfigTest, UnknownSectionsAndKeysAreAllNamedWithTheirLine) {
+  std::string file = Write("threads = 2\n[cluster]\npeers = 1\n[api]\nthread = 4\n");
+  EXPECT_THAT(Lines(Error(file)),
+              testing::UnorderedElementsAre(file + ":1: threads: unknown key",
+                                            file + ":3: cluster.peers: unknown key",
+                                            file + ":5: api.thread: unknown key"));
+}
+
+TEST_F(ConfigTest, SyntaxErrorIsReportedWithTheBadSetKeys) {
+  std::string file = Write("[api]\nthreads = 4\nlisten = \"unterminated\n");
+  auto lines = Lines(Error(file, {"api.nope=1"}));
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], testing::StartsWith(file + ":3:"));
+  EXPECT_EQ(lines[1], "--set api.nope: unknown key");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Security: [security], [clients.ID], [issuers.NAME] and the outbound delivery credentials.
 
