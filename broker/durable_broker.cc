@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <future>
+#include <initializer_list>
+#include <map>
 #include <tuple>
 #include <random>
 
@@ -86,12 +88,21 @@ bool IdsFit(const Message& m) {
          (!m.segment || m.segment->segment_id.size() <= kMaxIdBytes);
 }
 
+// failureCause of a message not queued for `r` because r's queue is at its bound.
+std::string QueueFullCause(const Address& r, const char* bound) {
+  const bool as = r.type == AddressType::kAs;
+  const bool bytes = bound != nullptr && std::string_view(bound) == "bytes";
+  return std::string("QUEUE_FULL: recipient ") + AddressTypeName(r.type) + ":" + r.id +
+         " has reached broker.max_queued_" + (bytes ? "bytes" : "messages") +
+         (as ? "_per_as" : "_per_recipient");
+}
+
 }  // namespace
 
 // What the broker counts.
 class DurableBroker::Metrics {
  public:
-  explicit Metrics(metrics::Registry* r) {
+  Metrics(metrics::Registry* r, const BrokerOptions& options) {
     if (r == nullptr) return;
     accepted_ = &prometheus::BuildCounter()
                      .Name("msgin5g_broker_accepted_messages_total")
@@ -127,6 +138,68 @@ class DurableBroker::Metrics {
                          .Help("Incomplete segment sets dropped after broker.segment_timeout_ms")
                          .Register(r->prom())
                          .Add({});
+    auto& limit = prometheus::BuildGauge()
+                      .Name("msgin5g_broker_limit")
+                      .Help("Configured bound, by bound (docs/limits.md)")
+                      .Register(r->prom());
+    const QueueLimits& l = options.limits;
+    for (auto [bound, value] : std::initializer_list<std::pair<const char*, double>>{
+             {"queued_messages", double(l.max_queued_messages)},
+             {"queued_bytes", double(l.max_queued_bytes)},
+             {"recipient_queued_messages", double(l.max_queued_messages_per_recipient)},
+             {"recipient_queued_bytes", double(l.max_queued_bytes_per_recipient)},
+             {"as_queued_messages", double(l.max_queued_messages_per_as)},
+             {"as_queued_bytes", double(l.max_queued_bytes_per_as)},
+             {"ue_registrations", double(l.max_ue_registrations)},
+             {"as_registrations", double(l.max_as_registrations)},
+             {"open_segment_sets", double(options.max_open_segment_sets)},
+             {"open_segment_sets_per_originator",
+              double(options.max_open_segment_sets_per_originator)}}) {
+      limit.Add({{"bound", bound}}).Set(value);
+    }
+    auto& usage = prometheus::BuildGauge()
+                      .Name("msgin5g_broker_usage")
+                      .Help("Current use of a global bound (msgin5g_broker_limit), by bound")
+                      .Register(r->prom());
+    for (const char* b : {"queued_messages", "queued_bytes", "ue_registrations",
+                          "as_registrations", "open_segment_sets"}) {
+      usage_[b] = &usage.Add({{"bound", b}});
+    }
+    auto& near = prometheus::BuildGauge()
+                     .Name("msgin5g_broker_recipients_near_limit")
+                     .Help("Recipients whose queue holds 90 % or more of its per-recipient bound "
+                           "(recipient_ or as_queued_messages / _bytes)")
+                     .Register(r->prom());
+    near_messages_ = &near.Add({{"bound", "recipient_queued_messages"}});
+    near_bytes_ = &near.Add({{"bound", "recipient_queued_bytes"}});
+    recipients_ = &prometheus::BuildGauge()
+                       .Name("msgin5g_broker_queued_recipients")
+                       .Help("Recipients with at least one queued entry")
+                       .Register(r->prom())
+                       .Add({});
+    auto& refused_limit = prometheus::BuildCounter()
+                              .Name("msgin5g_broker_limit_refused_total")
+                              .Help("Messages, reports and registrations refused or not queued "
+                                    "because of a bound, by bound")
+                              .Register(r->prom());
+    for (const char* b : {"queued_messages", "queued_bytes", "recipient_queued_messages",
+                          "recipient_queued_bytes", "as_queued_messages", "as_queued_bytes",
+                          "ue_registrations", "as_registrations"}) {
+      refused_limit_[b] = &refused_limit.Add({{"bound", b}});
+    }
+  }
+  // `bound`: one of the names registered above.
+  void Refused(const std::string& bound) {
+    if (auto it = refused_limit_.find(bound); it != refused_limit_.end()) it->second->Increment();
+  }
+  void Usage(const char* bound, double v) {
+    if (auto it = usage_.find(bound); it != usage_.end()) it->second->Set(v);
+  }
+  void Recipients(const QueueUsage& u) {
+    if (recipients_ == nullptr) return;
+    recipients_->Set(static_cast<double>(u.recipients()));
+    near_messages_->Set(static_cast<double>(u.near_messages()));
+    near_bytes_->Set(static_cast<double>(u.near_bytes()));
   }
   void OpenSets(std::size_t n) {
     if (open_sets_) open_sets_->Set(static_cast<double>(n));
@@ -158,6 +231,11 @@ class DurableBroker::Metrics {
   prometheus::Counter* refused_total_ = nullptr;
   prometheus::Counter* refused_originator_ = nullptr;
   prometheus::Counter* expired_sets_ = nullptr;
+  std::map<std::string, prometheus::Gauge*> usage_;
+  std::map<std::string, prometheus::Counter*> refused_limit_;
+  prometheus::Gauge* near_messages_ = nullptr;
+  prometheus::Gauge* near_bytes_ = nullptr;
+  prometheus::Gauge* recipients_ = nullptr;
 };
 
 // One sweep across its slices. Touched by one slice at a time (writer thread, then that slice's
@@ -171,7 +249,10 @@ struct DurableBroker::SweepRun {
 
 DurableBroker::DurableBroker(storage::Store& store, BrokerOptions options,
                              metrics::Registry* metrics)
-    : store_(store), options_(std::move(options)), metrics_(std::make_unique<Metrics>(metrics)) {}
+    : store_(store),
+      options_(std::move(options)),
+      metrics_(std::make_unique<Metrics>(metrics, options_)),
+      usage_(options_.limits) {}
 
 Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& store,
                                                              BrokerOptions options,
@@ -183,6 +264,8 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& sto
   std::vector<std::uint64_t> seqs;
   auto state = store.Recover([&](const storage::QueueEntryRecord& q) {
     seqs.push_back(q.seq);
+    // Before the writer thread owns usage_ (Load runs after this, on it).
+    b->usage_.Add(q.recipient, q.payload_bytes);
     if (channel != nullptr) b->recovered_entries_.push_back({q, nullptr});
   });
   if (!state.ok()) return state.status();
@@ -325,7 +408,37 @@ void DurableBroker::Load(const storage::RecoveredState& state) {
   RebuildRoutes();
   for (std::size_t i = 0; i < 3; ++i) queued_[i] = state.queue_entries_by_priority[i];
   queued_bytes_ = state.queued_bytes;
+  UpdateQueueMetrics();
+  metrics_->Usage("ue_registrations", static_cast<double>(ues_.size()));
+  metrics_->Usage("as_registrations", static_cast<double>(registrations_.size()));
+}
+
+void DurableBroker::UpdateQueueMetrics() {
   metrics_->Queued(queued_, queued_bytes_.load());
+  metrics_->Usage("queued_messages", static_cast<double>(TotalQueued()));
+  metrics_->Usage("queued_bytes", static_cast<double>(queued_bytes_.load()));
+  metrics_->Recipients(usage_);
+}
+
+Status DurableBroker::AdmitQueued(std::uint64_t entries, std::uint64_t bytes) {
+  const QueueLimits& l = options_.limits;
+  const std::uint64_t n = TotalQueued();
+  if (n + entries > l.max_queued_messages) {
+    metrics_->Refused("queued_messages");
+    return Status::ResourceExhausted("the queues hold " + std::to_string(n) +
+                                     " entries (broker.max_queued_messages " +
+                                     std::to_string(l.max_queued_messages) +
+                                     "): nothing new until messages are delivered or expire");
+  }
+  const std::uint64_t b = queued_bytes_.load();
+  if (b + bytes > l.max_queued_bytes) {
+    metrics_->Refused("queued_bytes");
+    return Status::ResourceExhausted("the queues hold " + std::to_string(b) +
+                                     " payload bytes (broker.max_queued_bytes " +
+                                     std::to_string(l.max_queued_bytes) +
+                                     "): nothing new until messages are delivered or expire");
+  }
+  return Status::Ok();
 }
 
 template <class T>
@@ -391,6 +504,7 @@ void DurableBroker::EnqueueCounted(Txn& txn, const std::shared_ptr<const Message
   txn.Enqueue(*m, r, due_ms);
   queued_[static_cast<std::size_t>(m->priority)]++;
   queued_bytes_ += m->payload.size();
+  usage_.Add(r, m->payload.size());
   if (!engine_) return;  // nothing delivers: nothing to hand over
   storage::QueueEntryRecord q;
   q.recipient = r;
@@ -440,6 +554,37 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
   Status st = Resolve(m.destination, now, &recipients);
   if (!st.ok()) return st;
 
+  // Recipients whose own queue is at its bound are set apart: not queued (docs/limits.md).
+  const std::uint64_t bytes = m.payload.size();
+  std::vector<Resolved> full;
+  std::string full_cause;
+  {
+    std::vector<Resolved> kept;
+    kept.reserve(recipients.size());
+    for (auto& r : recipients) {
+      if (r.reachable || m.store_and_forward) {
+        if (const char* bound = usage_.Passed(r.recipient, bytes)) {
+          const bool as = r.recipient.type == AddressType::kAs;
+          metrics_->Refused(std::string(as ? "as_queued_" : "recipient_queued_") + bound);
+          if (full_cause.empty()) full_cause = QueueFullCause(r.recipient, bound);
+          full.push_back(std::move(r));
+          continue;
+        }
+      }
+      kept.push_back(std::move(r));
+    }
+    recipients.swap(kept);
+  }
+  if (recipients.empty() && !full.empty()) {
+    // Nobody to queue it for: DELY_FAILED, and nothing stored (not even the msgId: sent again
+    // once the queue has room, it is taken).
+    out->kind = AcceptOutcome::Kind::kFailed;
+    out->failure_cause = full_cause;
+    out->remembered = false;
+    metrics_->Accepted(operation, m.destination.type, OutcomeKind::kFailed);
+    return Status::Ok();
+  }
+
   std::size_t reachable = 0;
   for (const auto& r : recipients) reachable += r.reachable ? 1 : 0;
   IdempotencyRecord idem;
@@ -459,6 +604,9 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
 
   const std::int64_t ttl_ms = DefaultTtlMs();
   if (out->kind != AcceptOutcome::Kind::kFailed) {
+    // At most one entry per recipient (its copy, or a failure report without payload).
+    MSGIN5G_RETURN_IF_ERROR(AdmitQueued(recipients.size() + (m.report_requested ? full.size() : 0),
+                                        recipients.size() * bytes));
     auto shared = std::make_shared<MessageRecord>();
     MessageRecord& rec = *shared;
     rec.seq = txn.NextSeq();
@@ -493,6 +641,12 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
                     "recipient not reachable", now);
       }
     }
+    if (m.report_requested) {
+      for (const auto& r : full) {
+        QueueReport(txn, m.origin, r.recipient, m.msg_id, storage::ReportStatus::kFailed,
+                    QueueFullCause(r.recipient, usage_.Passed(r.recipient, bytes)), now);
+      }
+    }
     idem.seq = rec.seq;
     // The msgId is remembered while the message may live, and at least default_ttl.
     idem.expiry_ms = std::max(rec.expiry_ms, now + ttl_ms);
@@ -503,7 +657,7 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
   idem.failure_cause = out->failure_cause;
   txn.PutIdempotency(m.origin, idem_key, idem);
   metrics_->Accepted(operation, m.destination.type, idem.outcome);
-  metrics_->Queued(queued_, queued_bytes_.load());
+  UpdateQueueMetrics();
   return Status::Ok();
 }
 
@@ -595,6 +749,7 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
     }
     const std::string whole_key = SegmentMessageKey(seg.segment_id);
     Status st = Accept(txn, whole, out, "reassembled", &whole_key);
+    out->remembered = true;  // the set is consumed: this segment's answer is final
     // Refused (e.g. the recipient is gone): the store rolls this operation back, so the set stays
     // open on disk and must stay in open_segments_ too (swept on timeout like any other).
     if (!st.ok()) return st;
@@ -700,7 +855,7 @@ bool DurableBroker::SweepSlice(Txn& txn, SweepRun& run) {
   run.result.sets += n;
   metrics_->ExpiredSets(n);
   metrics_->OpenSets(open_segments_.size());
-  metrics_->Queued(queued_, queued_bytes_.load());  // failure reports queued above
+  UpdateQueueMetrics();  // failure reports queued above
   return expired(open_segments_.Oldest());
 }
 
@@ -726,8 +881,9 @@ void DurableBroker::SubmitMessage(Message message,
       },
       [this, origin = std::move(origin), msg_id = std::move(msg_id),
        done = std::move(done)](Result<AcceptOutcome> r) {
-        // Runs after the batch is durable: from now on this answer is final.
-        if (r.ok()) recent_.Add(origin, msg_id, *r);
+        // Runs after the batch is durable: from now on this answer is final (unless it stored
+        // nothing: a recipient's queue was full).
+        if (r.ok() && r->remembered) recent_.Add(origin, msg_id, *r);
         done(std::move(r));
       },
       bytes);
@@ -745,6 +901,26 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
         std::vector<Resolved> to;
         Status st = Resolve(r.destination, now, &to);
         if (!st.ok()) return st;
+        // The bounds, as for messages: recipients at theirs get no copy; the total refuses.
+        std::string full_cause;
+        const std::size_t resolved = to.size();
+        std::erase_if(to, [&](const Resolved& t) {
+          const char* bound = usage_.Passed(t.recipient, 0);
+          if (bound == nullptr) return false;
+          metrics_->Refused(std::string(t.recipient.type == AddressType::kAs ? "as_queued_"
+                                                                             : "recipient_queued_") +
+                            bound);
+          if (full_cause.empty()) full_cause = QueueFullCause(t.recipient, bound);
+          return true;
+        });
+        if (to.empty() && resolved > 0) {
+          out->kind = AcceptOutcome::Kind::kFailed;
+          out->failure_cause = full_cause;
+          out->remembered = false;
+          metrics_->Accepted("deliver-report", r.destination.type, OutcomeKind::kFailed);
+          return Status::Ok();
+        }
+        MSGIN5G_RETURN_IF_ERROR(AdmitQueued(to.size(), 0));
         bool reachable = false;
         for (const auto& t : to) {
           reachable = reachable || t.reachable;
@@ -757,7 +933,7 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
         txn.PutIdempotency(r.origin, key,
                            {0, ToStored(out->kind), out->failure_cause, now + DefaultTtlMs()});
         metrics_->Accepted("deliver-report", r.destination.type, ToStored(out->kind));
-        metrics_->Queued(queued_, queued_bytes_.load());
+        UpdateQueueMetrics();
         return Status::Ok();
       },
       std::move(done));
@@ -795,6 +971,7 @@ void DurableBroker::Finish(const storage::QueueEntryRecord& entry,
         const auto p = static_cast<std::size_t>(entry.priority);
         if (p < 3 && queued_[p] > 0) queued_[p]--;
         queued_bytes_ -= std::min<std::uint64_t>(queued_bytes_.load(), entry.payload_bytes);
+        usage_.Remove(entry.recipient, entry.payload_bytes);
         // Reports are about messages, never about reports.
         if (m != nullptr && m->kind == MessageKind::kMessage && m->report_requested) {
           QueueReport(txn, m->origin, entry.recipient, m->msg_id,
@@ -802,7 +979,7 @@ void DurableBroker::Finish(const storage::QueueEntryRecord& entry,
                                                  : storage::ReportStatus::kFailed,
                       cause, UnixMillis());
         }
-        metrics_->Queued(queued_, queued_bytes_.load());
+        UpdateQueueMetrics();
         return Status::Ok();
       },
       std::move(done), 0, /*bounded=*/false);
@@ -874,12 +1051,19 @@ void DurableBroker::RegisterAs(AsRegistration registration,
           txn.DeleteAsRegistration(old->second);
           registrations_.erase(old->second);
           registration_by_svc_.erase(old);
+        } else if (registrations_.size() >= options_.limits.max_as_registrations) {
+          metrics_->Refused("as_registrations");
+          return Status::ResourceExhausted(
+              "AS registrations at broker.max_as_registrations (" +
+              std::to_string(options_.limits.max_as_registrations) +
+              "): a new asSvcId can register once another deregisters");
         }
         reg.registration_id = RandomId();
         txn.PutAsRegistration(reg);
         registration_by_svc_[reg.as_svc_id] = reg.registration_id;
         registrations_[reg.registration_id] = reg;
         *out = std::move(reg);
+        metrics_->Usage("as_registrations", static_cast<double>(registrations_.size()));
         RebuildRoutes();
         return Status::Ok();
       },
@@ -899,6 +1083,7 @@ void DurableBroker::DeregisterAs(std::string registration_id, std::string reques
         txn.DeleteAsRegistration(id);
         registration_by_svc_.erase(it->second.as_svc_id);
         registrations_.erase(it);
+        metrics_->Usage("as_registrations", static_cast<double>(registrations_.size()));
         RebuildRoutes();
         return Status::Ok();
       },
@@ -910,10 +1095,19 @@ void DurableBroker::DeregisterAs(std::string registration_id, std::string reques
 void DurableBroker::RegisterUe(UeRegistration registration, std::function<void(Status)> done) {
   Submit(
       [this, reg = std::move(registration)](Txn& txn) mutable {
+        // A known UE may always register again; a new one only below the bound.
+        if (ues_.size() >= options_.limits.max_ue_registrations && ues_.count(reg.ue_id) == 0) {
+          metrics_->Refused("ue_registrations");
+          return Status::ResourceExhausted(
+              "UE registrations at broker.max_ue_registrations (" +
+              std::to_string(options_.limits.max_ue_registrations) +
+              "): a new UE can register once another deregisters");
+        }
         txn.PutUeRegistration(reg);
         asleep_.erase(reg.ue_id);
         std::string id = reg.ue_id;
         ues_[id] = std::move(reg);
+        metrics_->Usage("ue_registrations", static_cast<double>(ues_.size()));
         PublishUe(id);  // unparks the UE's stored messages
         return Status::Ok();
       },
@@ -934,6 +1128,7 @@ void DurableBroker::DeregisterUe(std::string ue_id, std::string from_endpoint,
         asleep_.erase(id);
         PublishUe(id);
         txn.DeleteUeRegistration(id);
+        metrics_->Usage("ue_registrations", static_cast<double>(ues_.size()));
         return Status::Ok();
       },
       std::move(done));

@@ -26,6 +26,13 @@
 // Open sets are bounded: a segment that would open a set past max_open_segment_sets is refused
 // with ResourceExhausted (503), past max_open_segment_sets_per_originator for its originator with
 // RateLimited (429); segments of sets already open are still taken.
+//
+// Queues and registrations are bounded (BrokerOptions::limits, docs/limits.md), checked before
+// anything is stored: a message or report that would pass the total queued entries or bytes is
+// refused with ResourceExhausted (503); a recipient whose own queue is at its bound is not queued
+// (the only recipient: DELY_FAILED with a queue-full cause, not remembered, nothing stored); a new
+// UE or AS past the registration bound gets ResourceExhausted, a known one may register again.
+// The per-recipient counts are rebuilt from the queue at startup.
 #pragma once
 
 #include <atomic>
@@ -42,6 +49,7 @@
 #include "broker/broker.h"
 #include "broker/delivery_engine.h"
 #include "broker/open_segment_sets.h"
+#include "broker/queue_limits.h"
 #include "broker/recent_outcomes.h"
 #include "broker/route_table.h"
 #include "metrics/registry.h"
@@ -75,6 +83,8 @@ struct BrokerOptions {
   std::size_t max_reassembled_bytes = 4u << 20;
   // Message gateways routing rules and broadcast_gateway may name.
   std::vector<GatewayInfo> gateways;
+  // Queued entries and bytes in all and per recipient, UE and AS registrations (docs/limits.md).
+  QueueLimits limits;
   DeliveryOptions delivery;
 };
 
@@ -177,6 +187,11 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   bool SweepSlice(storage::Txn& txn, SweepRun& run);
   // Refuses a segment that would open one more set past the bounds. Writer thread.
   Status AdmitNewSegmentSet(const Address& origin);
+  // Refuses `entries` more queue entries with `bytes` payload bytes past the total bounds.
+  Status AdmitQueued(std::uint64_t entries, std::uint64_t bytes);
+  std::uint64_t TotalQueued() const { return queued_[0] + queued_[1] + queued_[2]; }
+  // Updates the queue gauges (and the bounds' usage). Writer thread.
+  void UpdateQueueMetrics();
   std::int64_t DefaultTtlMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
   }
@@ -228,6 +243,7 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   std::vector<RoutingRuleRecord> rules_;
   std::map<std::string, std::string> client_policies_;  // client id -> JSON (admin API)                            // sorted by (order, name)
   OpenSegmentSets open_segments_;
+  QueueUsage usage_;  // queued entries per recipient (bounds)
   std::shared_ptr<const RouteTable> routes_;
   // Fan-out messages with two or more entries still queued: seq -> how many. A message not here
   // has one entry left (or none).

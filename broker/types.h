@@ -90,6 +90,9 @@ struct AcceptOutcome {
   };
   Kind kind = Kind::kAccepted;
   std::string failure_cause;
+  // False for an answer that stored nothing and is not the message's final word (a recipient's
+  // queue was full): not kept for retries, so the same msgId sent again is considered afresh.
+  bool remembered = true;
   bool operator==(const AcceptOutcome&) const = default;
 };
 

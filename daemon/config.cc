@@ -189,6 +189,37 @@ const std::vector<Option>& Options() {
        "Incomplete inbound segment sets one originator may hold; past it a new set gets 429 "
        "NF_CONGESTION_RISK + Retry-After.",
        Int<&Config::broker_max_open_segment_sets_per_originator>()},
+      {"broker.max_queued_messages", Type::kInt, "10000000", 1, 1000000000,
+       "Queue entries (one per recipient of a message or report) held in all; a message or report "
+       "that would pass it gets 503 NF_CONGESTION + Retry-After, nothing stored.",
+       Int<&Config::broker_max_queued_messages>()},
+      {"broker.max_queued_bytes", Type::kInt, "8589934592", 1024, 4398046511104,
+       "Payload bytes of all queue entries (a fan-out counts once per recipient); past it: 503 "
+       "NF_CONGESTION + Retry-After, nothing stored.",
+       Int<&Config::broker_max_queued_bytes>()},
+      {"broker.max_queued_messages_per_recipient", Type::kInt, "1000", 1, 1000000000,
+       "Queue entries one UE (or group member, topic subscriber, BC) may have waiting; past it the "
+       "message is not queued for it: 200 DELY_FAILED, failureCause QUEUE_FULL, nothing stored.",
+       Int<&Config::broker_max_queued_messages_per_recipient>()},
+      {"broker.max_queued_bytes_per_recipient", Type::kInt, "8388608", 1024, 4398046511104,
+       "Payload bytes one UE (or group member, topic subscriber, BC) may have waiting; past it: "
+       "as max_queued_messages_per_recipient.",
+       Int<&Config::broker_max_queued_bytes_per_recipient>()},
+      {"broker.max_queued_messages_per_as", Type::kInt, "1000000", 1, 1000000000,
+       "Queue entries one AS may have waiting (UE messages, reports); past it: DELY_FAILED "
+       "QUEUE_FULL as for a UE.",
+       Int<&Config::broker_max_queued_messages_per_as>()},
+      {"broker.max_queued_bytes_per_as", Type::kInt, "1073741824", 1024, 4398046511104,
+       "Payload bytes one AS may have waiting; past it: DELY_FAILED QUEUE_FULL.",
+       Int<&Config::broker_max_queued_bytes_per_as>()},
+      {"broker.max_ue_registrations", Type::kInt, "5000000", 1, 1000000000,
+       "Stored UE registrations; a REG of a new UE past it gets 5.03 NF_CONGESTION (a registered "
+       "UE may always register again).",
+       Int<&Config::broker_max_ue_registrations>()},
+      {"broker.max_as_registrations", Type::kInt, "10000", 1, 100000000,
+       "Stored AS registrations; a new asSvcId past it gets 503 NF_CONGESTION + Retry-After (a "
+       "registered asSvcId may always register again).",
+       Int<&Config::broker_max_as_registrations>()},
       {"delivery.enabled", Type::kBool, "true", 0, 0,
        "Forward queued messages to ASs and gateways (false: store only).",
        Bool<&Config::delivery_enabled>()},

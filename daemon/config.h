@@ -51,6 +51,14 @@ struct Config {
   std::string broker_unknown_recipient;
   std::int64_t broker_max_open_segment_sets = 0;
   std::int64_t broker_max_open_segment_sets_per_originator = 0;
+  std::int64_t broker_max_queued_messages = 0;
+  std::int64_t broker_max_queued_bytes = 0;
+  std::int64_t broker_max_queued_messages_per_recipient = 0;
+  std::int64_t broker_max_queued_bytes_per_recipient = 0;
+  std::int64_t broker_max_queued_messages_per_as = 0;
+  std::int64_t broker_max_queued_bytes_per_as = 0;
+  std::int64_t broker_max_ue_registrations = 0;
+  std::int64_t broker_max_as_registrations = 0;
 
   bool delivery_enabled = true;
   std::int64_t delivery_max_in_flight_per_destination = 0;

@@ -1,8 +1,10 @@
 // msgin5gd: the MSGin5G Server daemon. Composition root: reads the configuration, builds the
 // modules in order (metrics, broker, routes, listeners), serves until SIGTERM/SIGINT, then drains
-// and stops in reverse. Exit codes: 0 clean stop, 64 bad usage, 69 cannot listen, 78 bad config.
+// and stops in reverse. Exit codes: 0 clean stop, 64 bad usage, 69 cannot listen or open the data,
+// 75 the data directory is in use by another msgin5gd, 78 bad config.
 #include <pthread.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -38,6 +40,7 @@
 #include "common/io_pool.h"
 #include "common/logging.h"
 #include "daemon/config.h"
+#include "daemon/data_dir.h"
 #include "daemon/security_setup.h"
 #include "metrics/registry.h"
 
@@ -47,6 +50,7 @@ using namespace msgin5g;
 
 constexpr int kExitUsage = 64;
 constexpr int kExitUnavailable = 69;
+constexpr int kExitDataInUse = 75;  // EX_TEMPFAIL: another msgin5gd holds storage.path
 constexpr int kExitConfig = 78;
 constexpr const char* kVersion = "0.1.0";
 
@@ -57,7 +61,8 @@ void PrintHelp() {
       "Options:\n"
       "  --config FILE            TOML configuration file (default: built-in defaults)\n"
       "  --set key=value          override one configuration key (repeatable)\n"
-      "  --check-config           validate the configuration and exit (0 valid, 78 invalid)\n"
+      "  --check-config           validate the configuration and exit (0 valid, 78 invalid:\n"
+      "                           every problem, one line each, with its key and FILE:LINE)\n"
       "  --print-default-config   print the default configuration file and exit\n"
       "  --ready-file FILE        once listening, write the bound addresses there as JSON\n"
       "  --hash-secret SECRET     print the secret_hash of a client secret ('-': read stdin)\n"
@@ -65,8 +70,25 @@ void PrintHelp() {
       "  --help                   this text\n\n"
       "Configuration keys:\n%s\n"
       "Signals: SIGTERM/SIGINT drain and stop; SIGHUP re-reads --config: log.level, the TLS\n"
-      "certificate, key and CA, [clients.*] and [issuers.*] (other keys need a restart).\n",
+      "certificate, key and CA, [clients.*] and [issuers.*] (other keys need a restart).\n\n"
+      "Data: storage.path is made private (mode 0700, files 0600; an existing directory open to\n"
+      "group/others is tightened, with a warning) and locked: {storage.path}/msgin5gd.pid holds\n"
+      "the pid of the msgin5gd using it.\n\n"
+      "Exit codes: 0 stopped, 64 bad usage, 69 a listener cannot bind or storage.path cannot be\n"
+      "opened, 75 storage.path is in use by another msgin5gd, 78 bad configuration.\n",
       kVersion, daemon::ConfigHelp().c_str());
+}
+
+// One stderr line per problem (LoadConfig's message has one line each).
+void PrintConfigErrors(const std::string& message) {
+  std::size_t start = 0;
+  while (start <= message.size()) {
+    auto nl = message.find('\n', start);
+    if (nl == std::string::npos) nl = message.size();
+    std::fprintf(stderr, "msgin5gd: configuration error: %s\n",
+                 message.substr(start, nl - start).c_str());
+    start = nl + 1;
+  }
 }
 
 struct Args {
@@ -79,6 +101,9 @@ struct Args {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Everything this process creates (RocksDB files, the signing key, the ready file) is its
+  // user's alone: message payloads must not be readable by other local users.
+  umask(077);
   Args args;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -119,7 +144,7 @@ int main(int argc, char** argv) {
 
   auto loaded = daemon::LoadConfig(args.config_file, args.overrides);
   if (!loaded.ok()) {
-    std::fprintf(stderr, "msgin5gd: configuration error: %s\n", loaded.status().message().c_str());
+    PrintConfigErrors(loaded.status().message());
     return kExitConfig;
   }
   daemon::Config cfg = std::move(loaded.value());
@@ -155,9 +180,13 @@ int main(int argc, char** argv) {
     }
     ops_tls = *ctx;
   }
-  for (const auto* listen : {&cfg.api_listen, &cfg.metrics_listen, &cfg.admin_listen}) {
+  // LoadConfig checked the listen addresses already; this is the listeners' own parser.
+  for (auto [key, listen] : {std::pair{"api.listen", &cfg.api_listen},
+                             std::pair{"metrics.listen", &cfg.metrics_listen},
+                             std::pair{"admin.listen", &cfg.admin_listen}}) {
     if (auto ep = api::http::ParseEndpoint(*listen); !ep.ok()) {
-      std::fprintf(stderr, "msgin5gd: configuration error: %s\n", ep.status().message().c_str());
+      std::fprintf(stderr, "msgin5gd: configuration error: %s: %s\n", key,
+                   ep.status().message().c_str());
       return kExitConfig;
     }
   }
@@ -191,6 +220,17 @@ int main(int argc, char** argv) {
   std::size_t threads = cfg.api_threads > 0 ? static_cast<std::size_t>(cfg.api_threads)
                                             : std::max(1u, std::thread::hardware_concurrency());
 
+  // Private and ours alone before RocksDB opens it (RocksDB's own LOCK would only say "Resource
+  // temporarily unavailable"). Held until main returns, after the store has closed.
+  auto data_dir = daemon::PrepareDataDir(cfg.storage_path);
+  if (!data_dir.ok()) {
+    std::fprintf(stderr, "msgin5gd: %s\n", data_dir.status().message().c_str());
+    return data_dir.status().code() == StatusCode::kConflict ? kExitDataInUse : kExitUnavailable;
+  }
+  for (const auto& t : data_dir->tightened) {
+    LOG_WARN("main", "storage.path was open to group/others, made private: %s", t.c_str());
+  }
+
   storage::StoreOptions sopts;
   sopts.path = cfg.storage_path;
   sopts.sync = cfg.storage_sync;
@@ -212,6 +252,18 @@ int main(int argc, char** argv) {
       static_cast<std::size_t>(cfg.broker_max_open_segment_sets_per_originator);
   bopts.broadcast_gateway = cfg.broker_broadcast_gateway;
   bopts.max_reassembled_bytes = static_cast<std::size_t>(cfg.broker_max_reassembled_bytes);
+  bopts.limits.max_queued_messages = static_cast<std::uint64_t>(cfg.broker_max_queued_messages);
+  bopts.limits.max_queued_bytes = static_cast<std::uint64_t>(cfg.broker_max_queued_bytes);
+  bopts.limits.max_queued_messages_per_recipient =
+      static_cast<std::uint64_t>(cfg.broker_max_queued_messages_per_recipient);
+  bopts.limits.max_queued_bytes_per_recipient =
+      static_cast<std::uint64_t>(cfg.broker_max_queued_bytes_per_recipient);
+  bopts.limits.max_queued_messages_per_as =
+      static_cast<std::uint64_t>(cfg.broker_max_queued_messages_per_as);
+  bopts.limits.max_queued_bytes_per_as =
+      static_cast<std::uint64_t>(cfg.broker_max_queued_bytes_per_as);
+  bopts.limits.max_ue_registrations = static_cast<std::size_t>(cfg.broker_max_ue_registrations);
+  bopts.limits.max_as_registrations = static_cast<std::size_t>(cfg.broker_max_as_registrations);
   bopts.store_for_unknown_recipient = cfg.broker_unknown_recipient == "store";
   bopts.ue_max_segment_bytes = static_cast<std::size_t>(cfg.coap_max_segment_bytes);
   for (const auto& g : cfg.gateways) {
@@ -472,8 +524,13 @@ int main(int argc, char** argv) {
       }
       auto again = daemon::LoadConfig(args.config_file, args.overrides);
       if (!again.ok()) {
-        LOG_ERROR("main", "SIGHUP: configuration error, keeping the old one: %s",
-                  again.status().message().c_str());
+        const std::string& m = again.status().message();
+        for (std::size_t start = 0; start <= m.size();) {
+          auto nl = std::min(m.find('\n', start), m.size());
+          LOG_ERROR("main", "SIGHUP: configuration error, keeping the old one: %s",
+                    m.substr(start, nl - start).c_str());
+          start = nl + 1;
+        }
         continue;
       }
       auto sec = daemon::BuildSecurity(*again);

@@ -245,6 +245,87 @@ TEST_F(BrokerE2E, OpenSegmentSetBoundsAnswer429And503AndStoreNothing) {
   EXPECT_EQ(QueueCount("UE", "ue-seg"), 1u);
 }
 
+// The attack report's flood: unique msgIds to offline UEs. The bounds answer before they are
+// passed: a full UE gets DELY_FAILED QUEUE_FULL (nothing stored), the total 503 NF_CONGESTION +
+// Retry-After (nothing stored), a new asSvcId past its bound 503; the counts survive a restart and
+// /metrics shows each bound's limit and use.
+TEST_F(BrokerE2E, QueueAndRegistrationBoundsAnswerBeforeTheyArePassedAndSurviveARestart) {
+  const std::vector<std::string> bounds = {
+      "--set", "broker.max_queued_messages=5",         "--set",
+      "broker.max_queued_messages_per_recipient=2",    "--set",
+      "broker.max_as_registrations=1",                 "--set",
+      "broker.max_queued_bytes_per_recipient=1024"};
+  Start(bounds);
+  ASSERT_TRUE(d().ok()) << d().log();
+  auto metric = [&](const std::string& series) {
+    return ts::MetricValue(ts::Curl({"http://" + d().metrics() + "/metrics"}).body, series);
+  };
+  for (const char* id : {"m-1", "m-2"}) {
+    auto r = Post(kDeliverAs, AsMessage("UE", "ue-1", id));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(Json(r.body)["status"].as_string(), "DELY_STORED");
+  }
+  auto full = Post(kDeliverAs, AsMessage("UE", "ue-1", "m-3"));
+  ASSERT_EQ(full.status, 200) << full.body;
+  EXPECT_EQ(Json(full.body)["status"].as_string(), "DELY_FAILED");
+  EXPECT_NE(Json(full.body)["failureCause"].as_string().find("QUEUE_FULL"), std::string::npos)
+      << full.body;
+  EXPECT_EQ(Admin("GET", "/messages/AS/as-1/m-3").status, 404);  // nothing stored
+  EXPECT_EQ(QueueCount("UE", "ue-1"), 2u);
+
+  ASSERT_EQ(Post(kDeliverAs, AsMessage("UE", "ue-2", "n-1")).status, 200);
+  ASSERT_EQ(Post(kDeliverAs, AsMessage("UE", "ue-2", "n-2")).status, 200);
+  ASSERT_EQ(Post(kDeliverAs, AsMessage("UE", "ue-3", "n-3")).status, 200);  // 5 of 5
+  auto total = Post(kDeliverAs, AsMessage("UE", "ue-4", "n-4"));
+  EXPECT_EQ(total.status, 503) << total.body;
+  EXPECT_EQ(Json(total.body)["status"].to_number<int>(), 503);
+  EXPECT_EQ(Json(total.body)["cause"].as_string(), "NF_CONGESTION");
+  EXPECT_NE(Json(total.body)["detail"].as_string().find("broker.max_queued_messages"),
+            std::string::npos);
+  EXPECT_NE(total.headers.find("retry-after:"), std::string::npos);
+  EXPECT_EQ(Admin("GET", "/messages/AS/as-1/n-4").status, 404);
+  EXPECT_EQ(QueueCount("UE", "ue-4"), 0u);
+
+  ASSERT_EQ(Post("/msgs-asregistration/v1/registrations",
+                 R"({"asSvcId":"as-a","targetUri":"http://127.0.0.1:1/a"})")
+                .status,
+            201);
+  auto as_full = Post("/msgs-asregistration/v1/registrations",
+                      R"({"asSvcId":"as-b","targetUri":"http://127.0.0.1:1/b"})");
+  EXPECT_EQ(as_full.status, 503) << as_full.body;
+  EXPECT_EQ(Json(as_full.body)["cause"].as_string(), "NF_CONGESTION");
+  EXPECT_NE(as_full.headers.find("retry-after:"), std::string::npos);
+
+  EXPECT_EQ(metric("msgin5g_broker_usage{bound=\"queued_messages\"}"), 5);
+  EXPECT_EQ(metric("msgin5g_broker_limit{bound=\"queued_messages\"}"), 5);
+  EXPECT_EQ(metric("msgin5g_broker_limit{bound=\"recipient_queued_messages\"}"), 2);
+  EXPECT_EQ(metric("msgin5g_broker_usage{bound=\"as_registrations\"}"), 1);
+  EXPECT_EQ(metric("msgin5g_broker_limit_refused_total{bound=\"recipient_queued_messages\"}"), 1);
+  EXPECT_EQ(metric("msgin5g_broker_limit_refused_total{bound=\"queued_messages\"}"), 1);
+  auto text = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
+  auto promtool = ts::Run({"promtool", "check", "metrics"}, text);
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
+
+  auto code = d().proc().Stop(SIGTERM, 10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << d().log();
+  Start(bounds);
+  ASSERT_TRUE(d().ok()) << d().log();
+  EXPECT_EQ(metric("msgin5g_broker_usage{bound=\"queued_messages\"}"), 5);
+  EXPECT_EQ(Post(kDeliverAs, AsMessage("UE", "ue-4", "n-4")).status, 503);
+  EXPECT_EQ(Json(Post(kDeliverAs, AsMessage("UE", "ue-1", "m-3")).body)["status"].as_string(),
+            "DELY_FAILED");
+  EXPECT_EQ(Post("/msgs-asregistration/v1/registrations",
+                 R"({"asSvcId":"as-b","targetUri":"http://127.0.0.1:1/b"})")
+                .status,
+            503);
+  EXPECT_EQ(Post("/msgs-asregistration/v1/registrations",
+                 R"({"asSvcId":"as-a","targetUri":"http://127.0.0.1:1/a2"})")
+                .status,
+            201);  // a known asSvcId registers again
+  EXPECT_EQ(Admin("GET", "/messages/AS/as-1/n-4").status, 404);
+}
+
 TEST_F(BrokerE2E, StateSurvivesRestart) {
   // A gateway nobody listens for: messages routed there stay queued (retried).
   const std::vector<std::string> gateway = {"--set", "gateways.l3g-1.type=l3g", "--set",

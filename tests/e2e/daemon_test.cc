@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -324,6 +325,123 @@ TEST(Daemon, BusyPortExits69) {
                     "coap.listen=127.0.0.1:0", "--set", "storage.path=" + dir2.File("data")},
                    "", 10s);
   EXPECT_EQ(r.exit_code, 69) << r.err;
+}
+
+// Every configuration problem at once, each with its key and FILE:LINE, then exit 78; the same
+// with and without --check-config.
+TEST(Daemon, ConfigurationErrorsAreAllListedWithKeyAndLine) {
+  ts::TempDir dir;
+  const std::string file = dir.File("bad.toml");
+  ts::WriteFile(file,
+                "[api]\n"
+                "listen = \"127.0.0.1:99999\"\n"
+                "threads = 1000\n"
+                "[storage]\n"
+                "max_batch_ops = 0\n");
+  for (bool check_only : {true, false}) {
+    std::vector<std::string> argv = {kDaemon, "--config", file, "--set", "log.level=loud", "--set",
+                                     "storage.path=" + dir.File("data")};
+    if (check_only) argv.push_back("--check-config");
+    auto r = ts::Run(argv, "", 30s);
+    SCOPED_TRACE(check_only ? "--check-config" : "start");
+    EXPECT_EQ(r.exit_code, 78) << r.err;
+    for (const std::string& line :
+         {file + ":2: api.listen: bad port in 127.0.0.1:99999 (0..65535)",
+          file + ":3: api.threads: 1000 is outside [0, 256]",
+          file + ":5: storage.max_batch_ops: 0 is outside [1, 65536]",
+          std::string("--set log.level: must be debug, info, warn or error")}) {
+      EXPECT_NE(r.err.find("msgin5gd: configuration error: " + line + "\n"), std::string::npos)
+          << line << "\n" << r.err;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.File("data"))) << "nothing started";
+  }
+}
+
+// Message payloads are the daemon user's alone: the data directory is 0700 and every file in it
+// (RocksDB's and ours) has no group or other bits.
+TEST(Daemon, DataDirectoryAndFilesArePrivate) {
+  ts::TempDir dir;
+  // Started with the usual permissive umask, so that only the daemon itself can make them private.
+  mode_t old_umask = umask(022);
+  Daemon d(dir);
+  umask(old_umask);
+  auto ok = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                      AsMessage("private-1"), "http://" + d.sbi() + kDeliverAs});
+  ASSERT_EQ(ok.status, 200) << ok.body << d.log();
+  struct stat st{};
+  ASSERT_EQ(stat(dir.File("data").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  std::vector<std::string> seen;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.File("data"))) {
+    ASSERT_EQ(lstat(e.path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 077, 0u) << e.path() << " mode " << std::oct << (st.st_mode & 07777);
+    seen.push_back(e.path().filename().string());
+  }
+  auto has = [&](const std::string& prefix) {
+    for (const auto& n : seen) {
+      if (n.rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  };
+  for (const char* f : {"CURRENT", "MANIFEST-", "OPTIONS-", "LOCK", "msgin5gd.pid"}) {
+    EXPECT_TRUE(has(f)) << f;
+  }
+  bool wal = false;
+  for (const auto& n : seen) wal |= n.size() > 4 && n.substr(n.size() - 4) == ".log";
+  EXPECT_TRUE(wal) << "a RocksDB WAL file";
+}
+
+// An existing data directory open to others (from an older msgin5gd, or made by hand) is made
+// private at start, with a warning, and its data is still served.
+TEST(Daemon, AnOpenDataDirectoryIsMadePrivateAtStart) {
+  ts::TempDir dir;
+  const std::string data = dir.File("data");
+  {
+    Daemon first(dir);
+    auto ok = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                        AsMessage("kept-1"), "http://" + first.sbi() + kDeliverAs});
+    ASSERT_EQ(ok.status, 200) << ok.body;
+    ASSERT_EQ(first.proc().Stop(SIGTERM, 20s), 0);
+  }
+  ASSERT_EQ(chmod(data.c_str(), 0755), 0);
+  ASSERT_EQ(chmod((data + "/CURRENT").c_str(), 0644), 0);
+  Daemon d(dir);
+  struct stat st{};
+  ASSERT_EQ(stat(data.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+  ASSERT_EQ(stat((data + "/CURRENT").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
+  EXPECT_NE(d.log().find("storage.path was open to group/others, made private: " + data +
+                         ": mode 0755 -> 0700"),
+            std::string::npos)
+      << d.log();
+  EXPECT_EQ(ts::Curl({"http://" + d.admin() + "/admin/v1/messages/AS/as-1/kept-1"}).status, 200);
+}
+
+// A second msgin5gd on a data directory in use says which process holds it and exits 75, before
+// it binds anything; the first one goes on serving.
+TEST(Daemon, SecondDaemonOnTheSameDataDirectoryExits75NamingTheHolder) {
+  ts::TempDir dir;
+  Daemon first(dir);
+  auto r = ts::Run({kDaemon, "--set", "api.listen=127.0.0.1:0", "--set", "metrics.listen=127.0.0.1:0",
+                    "--set", "admin.listen=127.0.0.1:0", "--set", "coap.listen=127.0.0.1:0", "--set",
+                    "storage.path=" + dir.File("data")},
+                   "", 30s);
+  EXPECT_EQ(r.exit_code, 75) << r.err;
+  EXPECT_EQ(r.err, "msgin5gd: storage.path " + dir.File("data") +
+                       " is in use by another msgin5gd (pid " +
+                       std::to_string(first.proc().pid()) + ")\n");
+  EXPECT_EQ(ts::ReadFile(dir.File("data") + "/msgin5gd.pid"),
+            std::to_string(first.proc().pid()) + "\n");
+  auto ok = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                      AsMessage("after-second"), "http://" + first.sbi() + kDeliverAs});
+  EXPECT_EQ(ok.status, 200) << ok.body << first.log();
+  EXPECT_EQ(Json(ok.body)["status"], "DELY_STORED") << ok.body;
+  EXPECT_EQ(first.proc().Stop(SIGTERM, 20s), 0) << first.log();
+  // Once it has stopped, the directory is free again (the pid file left behind holds no lock).
+  Daemon again(dir);
+  EXPECT_EQ(ts::Curl({"http://" + again.admin() + "/admin/v1/messages/AS/as-1/after-second"}).status,
+            200);
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ class DurableBrokerTest : public testing::Test {
     auto s = storage::Store::Open(store_options_, registry_.get());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     store_ = std::move(s.value());
-    auto b = DurableBroker::Create(*store_, broker_options_, registry_.get());
+    auto b = DurableBroker::Create(*store_, broker_options_, registry_.get(), channel_);
     ASSERT_TRUE(b.ok()) << b.status().ToString();
     broker_ = std::move(b.value());
   }
@@ -209,6 +209,7 @@ class DurableBrokerTest : public testing::Test {
   std::unique_ptr<metrics::Registry> registry_;  // optional; outlives the store and broker
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<DurableBroker> broker_;
+  DeliveryChannel* channel_ = nullptr;  // set before Open to run the delivery engine
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -1029,6 +1030,202 @@ TEST_F(DurableBrokerTest, OpenSegmentSetsAreBoundedInAllAndPerOriginator) {
   EXPECT_EQ(Stats().open_segment_sets, 3u);
   EXPECT_EQ(Submit(Segment(b, dest, "b3-1", "B3", 1, 3, "1")).status().code(),
             StatusCode::kResourceExhausted);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounds on queues and registrations (docs/limits.md)
+// ---------------------------------------------------------------------------------------------
+
+TEST_F(DurableBrokerTest, TotalQueuedEntriesAndBytesAreBoundedWith503AndNothingStored) {
+  broker_options_.limits.max_queued_messages = 4;
+  broker_options_.limits.max_queued_bytes = 100;
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  const Address as = As("svc-1");
+  ASSERT_TRUE(PutGroup("g", {Ue("g-1"), Ue("g-2")}).ok());
+  SubmitOk(Msg(as, Ue("ue-1"), "m-1", true, "1234567890"), Kind::kStored);
+  SubmitOk(Msg(as, Ue("ue-2"), "m-2", true, "1234567890"), Kind::kStored);
+  SubmitOk(Msg(as, Ue("ue-3"), "m-3", true, "1234567890"), Kind::kStored);  // 3 of 4
+  // Two entries do not fit in the one left: the whole group message is refused.
+  auto group = Submit(Msg(as, Group("g"), "m-g", true, "x"));
+  ASSERT_FALSE(group.ok());
+  EXPECT_EQ(group.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(group.status().message(), HasSubstr("broker.max_queued_messages"));
+  EXPECT_EQ(Find(as, "m-g").status().code(), StatusCode::kNotFound);  // nothing stored
+  EXPECT_EQ(Queue(Ue("g-1")).count, 0u);
+  // The bytes bound: 30 queued, 71 more would pass 100.
+  auto big = Submit(Msg(as, Ue("ue-4"), "m-big", true, std::string(71, 'b')));
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(big.status().message(), HasSubstr("broker.max_queued_bytes"));
+  EXPECT_EQ(Find(as, "m-big").status().code(), StatusCode::kNotFound);
+  SubmitOk(Msg(as, Ue("ue-4"), "m-4", true, std::string(70, 'b')), Kind::kStored);  // 4 of 4
+  auto fifth = Submit(Msg(as, Ue("ue-5"), "m-5", true, "y"));
+  EXPECT_EQ(fifth.status().code(), StatusCode::kResourceExhausted);
+  // Reports from clients count too.
+  Report rep;
+  rep.origin = Ue("ue-1");
+  rep.destination = Ue("ue-9");
+  rep.msg_id = "r-1";
+  EXPECT_EQ(SubmitReport(rep).status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(TotalQueued(Stats()), 4u);
+
+  std::string text = registry_->Serialize();
+  EXPECT_EQ(Sample(text, "msgin5g_broker_usage{bound=\"queued_messages\"}"), 4);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_usage{bound=\"queued_bytes\"}"), 100);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit{bound=\"queued_messages\"}"), 4);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit{bound=\"queued_bytes\"}"), 100);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit_refused_total{bound=\"queued_messages\"}"), 3);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit_refused_total{bound=\"queued_bytes\"}"), 1);
+
+  // The counts come back from storage: still full after a restart.
+  Close();
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  EXPECT_EQ(Submit(Msg(as, Ue("ue-5"), "m-5", true, "y")).status().code(),
+            StatusCode::kResourceExhausted);
+  EXPECT_EQ(Find(as, "m-5").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Sample(registry_->Serialize(), "msgin5g_broker_usage{bound=\"queued_messages\"}"), 4);
+}
+
+TEST_F(DurableBrokerTest, FullRecipientQueueGivesDelyFailedQueueFullAndStoresNothing) {
+  broker_options_.limits.max_queued_messages_per_recipient = 2;
+  broker_options_.limits.max_queued_bytes_per_recipient = 10;
+  broker_options_.limits.max_queued_messages_per_as = 3;
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  const Address as = As("svc-1");
+  SubmitOk(Msg(as, Ue("ue-1"), "m-1", true, "a"), Kind::kStored);
+  SubmitOk(Msg(as, Ue("ue-1"), "m-2", true, "b"), Kind::kStored);
+  AcceptOutcome full = SubmitOk(Msg(as, Ue("ue-1"), "m-3", true, "c"), Kind::kFailed);
+  EXPECT_THAT(full.failure_cause, HasSubstr("QUEUE_FULL"));
+  EXPECT_THAT(full.failure_cause, HasSubstr("UE:ue-1"));
+  EXPECT_THAT(full.failure_cause, HasSubstr("broker.max_queued_messages_per_recipient"));
+  EXPECT_FALSE(full.remembered);
+  EXPECT_EQ(Find(as, "m-3").status().code(), StatusCode::kNotFound);  // not even the msgId
+  EXPECT_EQ(Queue(Ue("ue-1")).count, 2u);
+  // The same msgId again: considered afresh (still full), not answered from a cache.
+  SubmitOk(Msg(as, Ue("ue-1"), "m-3", true, "c"), Kind::kFailed);
+  // Bytes: 8 + 3 would pass 10 for ue-2.
+  SubmitOk(Msg(as, Ue("ue-2"), "b-1", true, "12345678"), Kind::kStored);
+  AcceptOutcome bytes = SubmitOk(Msg(as, Ue("ue-2"), "b-2", true, "123"), Kind::kFailed);
+  EXPECT_THAT(bytes.failure_cause, HasSubstr("broker.max_queued_bytes_per_recipient"));
+  SubmitOk(Msg(as, Ue("ue-2"), "b-3", true, "12"), Kind::kStored);  // exactly 10 fits
+  // Other recipients are not affected.
+  SubmitOk(Msg(as, Ue("ue-3"), "o-1", true, "a"), Kind::kStored);
+
+  // A group: the full member is left out (with a failure report when one was asked for), the
+  // other gets its copy.
+  ASSERT_TRUE(PutGroup("g", {Ue("ue-1"), Ue("ue-4")}).ok());
+  Message gm = Msg(as, Group("g"), "g-1", true, "g");
+  gm.report_requested = true;
+  SubmitOk(gm, Kind::kStored);
+  EXPECT_EQ(Queue(Ue("ue-4")).count, 1u);
+  EXPECT_EQ(Queue(Ue("ue-1")).count, 2u);
+  auto reports = ListQueue(as);
+  ASSERT_EQ(reports.size(), 1u);
+  auto report = StoredMessage(reports[0].seq);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->kind, storage::MessageKind::kReport);
+  EXPECT_EQ(report->origin, Ue("ue-1"));
+  EXPECT_THAT(report->failure_cause, HasSubstr("QUEUE_FULL"));
+
+  // An AS recipient has its own bound (3); registered, it is reachable (no delivery here).
+  ASSERT_TRUE(Register("svc-2", "http://127.0.0.1:1/as").ok());
+  SubmitOk(Msg(Ue("ue-7"), As("svc-2"), "u-1", true, "u"), Kind::kAccepted);
+  SubmitOk(Msg(Ue("ue-7"), As("svc-2"), "u-2", true, "u"), Kind::kAccepted);
+  SubmitOk(Msg(Ue("ue-7"), As("svc-2"), "u-3", true, "u"), Kind::kAccepted);
+  AcceptOutcome as_full = SubmitOk(Msg(Ue("ue-7"), As("svc-2"), "u-4", true, "u"), Kind::kFailed);
+  EXPECT_THAT(as_full.failure_cause, HasSubstr("broker.max_queued_messages_per_as"));
+
+  std::string text = registry_->Serialize();
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit_refused_total{bound=\"recipient_queued_messages\"}"),
+            3);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit_refused_total{bound=\"recipient_queued_bytes\"}"), 1);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit_refused_total{bound=\"as_queued_messages\"}"), 1);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit{bound=\"recipient_queued_messages\"}"), 2);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_queued_recipients"), 6);  // ue-1..4, svc-1, svc-2
+  // ue-1 (2 of 2), ue-2 (2 of 2 and 10 of 10 bytes), svc-2 (3 of 3)
+  EXPECT_EQ(Sample(text, "msgin5g_broker_recipients_near_limit{bound=\"recipient_queued_messages\"}"),
+            3);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_recipients_near_limit{bound=\"recipient_queued_bytes\"}"),
+            1);
+
+  // Rebuilt from the queue after a restart.
+  Reopen();
+  SubmitOk(Msg(as, Ue("ue-1"), "m-4", true, "d"), Kind::kFailed);
+  SubmitOk(Msg(Ue("ue-7"), As("svc-2"), "u-5", true, "u"), Kind::kFailed);
+  SubmitOk(Msg(as, Ue("ue-3"), "o-2", true, "b"), Kind::kStored);
+  EXPECT_EQ(Find(as, "m-4").status().code(), StatusCode::kNotFound);
+}
+
+// Answers every delivery "delivered" at once.
+class DeliveredChannel : public DeliveryChannel {
+ public:
+  void Deliver(const Route&, const Outbound&, std::function<void(DeliveryResult)> done) override {
+    done(DeliveryResult{});
+  }
+};
+
+TEST_F(DurableBrokerTest, DeliveredEntriesFreeTheirRecipientsBound) {
+  broker_options_.limits.max_queued_messages_per_recipient = 2;
+  DeliveredChannel channel;
+  channel_ = &channel;
+  Open();
+  const Address as = As("svc-1");
+  SubmitOk(Msg(as, Ue("ue-1"), "m-1", true, "a"), Kind::kStored);
+  SubmitOk(Msg(as, Ue("ue-1"), "m-2", true, "b"), Kind::kStored);
+  SubmitOk(Msg(as, Ue("ue-1"), "m-3", true, "c"), Kind::kFailed);  // full
+  // The UE registers: its two messages are delivered and leave the queue.
+  UeRegistration reg;
+  reg.ue_id = "ue-1";
+  reg.endpoint = "coap://127.0.0.1:1";
+  ASSERT_TRUE(Call<Status>([&](auto done) { broker_->RegisterUe(reg, std::move(done)); }).ok());
+  for (int i = 0; i < 3000 && TotalQueued(Stats()) != 0; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(TotalQueued(Stats()), 0u);
+  // The message refused while the queue was full, sent again with its msgId, is taken now.
+  SubmitOk(Msg(as, Ue("ue-1"), "m-3", true, "c"), Kind::kAccepted);
+  ASSERT_TRUE(Find(as, "m-3").ok());
+}
+
+TEST_F(DurableBrokerTest, UeAndAsRegistrationsAreBoundedKnownOnesMayRegisterAgain) {
+  broker_options_.limits.max_ue_registrations = 2;
+  broker_options_.limits.max_as_registrations = 1;
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  auto reg_ue = [&](const std::string& id, const std::string& endpoint) {
+    UeRegistration r;
+    r.ue_id = id;
+    r.endpoint = endpoint;
+    return Call<Status>([&](auto done) { broker_->RegisterUe(r, std::move(done)); });
+  };
+  ASSERT_TRUE(reg_ue("ue-1", "coap://127.0.0.1:1").ok());
+  ASSERT_TRUE(reg_ue("ue-2", "coap://127.0.0.1:2").ok());
+  Status third = reg_ue("ue-3", "coap://127.0.0.1:3");
+  EXPECT_EQ(third.code(), StatusCode::kResourceExhausted);
+  EXPECT_THAT(third.message(), HasSubstr("broker.max_ue_registrations"));
+  EXPECT_TRUE(reg_ue("ue-1", "coap://127.0.0.1:11").ok());  // known: always
+  auto as1 = Register("svc-1", "http://127.0.0.1:1/a");
+  ASSERT_TRUE(as1.ok());
+  auto as2 = Register("svc-2", "http://127.0.0.1:1/b");
+  EXPECT_EQ(as2.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_TRUE(Register("svc-1", "http://127.0.0.1:1/a2").ok());  // re-registration replaces
+  std::string text = registry_->Serialize();
+  EXPECT_EQ(Sample(text, "msgin5g_broker_usage{bound=\"ue_registrations\"}"), 2);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit{bound=\"ue_registrations\"}"), 2);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_usage{bound=\"as_registrations\"}"), 1);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit_refused_total{bound=\"ue_registrations\"}"), 1);
+  EXPECT_EQ(Sample(text, "msgin5g_broker_limit_refused_total{bound=\"as_registrations\"}"), 1);
+
+  // After a restart the stored registrations count.
+  Reopen();
+  EXPECT_EQ(reg_ue("ue-3", "coap://127.0.0.1:3").code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(Register("svc-2", "http://127.0.0.1:1/b").status().code(),
+            StatusCode::kResourceExhausted);
+  ASSERT_TRUE(Call<Status>([&](auto done) {
+                broker_->DeregisterUe("ue-2", "", std::move(done));
+              }).ok());
+  EXPECT_TRUE(reg_ue("ue-3", "coap://127.0.0.1:3").ok());
 }
 
 // ---------------------------------------------------------------------------------------------
