@@ -1105,12 +1105,26 @@ class CoapServer::Impl {
         }
         reg.max_segment_bytes = static_cast<std::uint32_t>(m->as_int64());
       }
+      // A refused REG (e.g. past broker.max_ue_registrations) keeps nothing it added here.
+      const bool new_session = sessions_.count(endpoint) == 0;
+      const bool new_ue = last_heard_.count(ue) == 0;
       RememberSession(endpoint, s);
       last_heard_[ue] = std::chrono::steady_clock::now();
       auto done = Later(s, req, type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
-      broker_.RegisterUe(std::move(reg), [this, done, ue, endpoint](Status st) {
-        if (!st.ok()) return done(FromResponse(http::ProblemFromStatus(st)));
+      broker_.RegisterUe(std::move(reg), [this, done, ue, endpoint, s, new_session,
+                                          new_ue](Status st) {
+        if (!st.ok()) {
+          Post([this, ue, endpoint, s, new_session, new_ue] {
+            if (new_ue && ue_endpoint_.count(ue) == 0) last_heard_.erase(ue);
+            if (auto it = sessions_.find(endpoint);
+                new_session && it != sessions_.end() && it->second == s) {
+              coap_session_release(s);
+              sessions_.erase(it);
+            }
+          });
+          return done(FromResponse(http::ProblemFromStatus(st)));
+        }
         Post([this, ue, endpoint] { Moved(ue, endpoint); });
         json::object a;
         a["msgType"] = "REG";

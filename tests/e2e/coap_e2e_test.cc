@@ -436,6 +436,49 @@ TEST_F(CoapE2E, ReadmeExampleByHand) {
 
 // Bad input: each is answered with its CoAP error code and a ProblemDetails payload, nothing is
 // stored, and the daemon stays up.
+// broker.max_ue_registrations: the REG of a new UE past it gets 5.03 ProblemDetails and stores
+// nothing; a registered UE may always REG again; the count survives a restart.
+TEST_F(CoapE2E, RegistrationOfANewUePastTheBoundGets503) {
+  const std::vector<std::string> bound = {"--set", "broker.max_ue_registrations=2"};
+  Start(bound);
+  ASSERT_TRUE(d().ok()) << d().log();
+  for (const char* ue : {"ue-1", "ue-2"}) {
+    auto reg = CoapPost(std::string(R"({"msgType":"REG","ueSvcId":")") + ue + R"("})");
+    ASSERT_NE(reg.out.find("SUCCESS"), std::string::npos) << ue << reg.out << reg.err;
+  }
+  auto refused_reg = [&] {
+    auto r = CoapPost(R"({"msgType":"REG","ueSvcId":"ue-3"})");
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(r.err.rfind("5.03 ", 0), 0u) << r.err;
+    auto p = Json(r.err.substr(std::min(r.err.find('{'), r.err.size())));
+    EXPECT_EQ(p["status"].is_int64() ? p["status"].as_int64() : -1, 503) << r.err;
+    EXPECT_EQ(Str(p, "cause"), "NF_CONGESTION") << r.err;
+    EXPECT_NE(Str(p, "detail").find("broker.max_ue_registrations"), std::string::npos) << r.err;
+  };
+  refused_reg();
+  // Not registered: its MSG is refused as from an unknown UE.
+  auto msg = CoapPost(
+      R"({"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-3"},"destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"x","payload":"x","stoAndFwInd":true})");
+  EXPECT_EQ(msg.err.rfind("4.03 ", 0), 0u) << msg.err;
+  auto again = CoapPost(R"({"msgType":"REG","ueSvcId":"ue-1"})");
+  EXPECT_NE(again.out.find("SUCCESS"), std::string::npos) << again.err;  // known: always
+  auto metrics = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
+  EXPECT_EQ(ts::MetricValue(metrics, "msgin5g_broker_usage{bound=\"ue_registrations\"}"), 2);
+  EXPECT_EQ(ts::MetricValue(metrics, "msgin5g_broker_limit_refused_total{bound=\"ue_registrations\"}"),
+            1);
+
+  auto code = d().proc().Stop(SIGTERM, 10s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << d().log();
+  Start(bound);
+  ASSERT_TRUE(d().ok()) << d().log();
+  refused_reg();
+  auto dereg = CoapPost(R"({"msgType":"DEREG","ueSvcId":"ue-2"})");
+  EXPECT_NE(dereg.out.find("SUCCESS"), std::string::npos) << dereg.out << dereg.err;
+  auto reg3 = CoapPost(R"({"msgType":"REG","ueSvcId":"ue-3"})");
+  EXPECT_NE(reg3.out.find("SUCCESS"), std::string::npos) << reg3.out << reg3.err;
+}
+
 TEST_F(CoapE2E, BadInputIsRefusedWithDiagnosticsAndNothingStored) {
   Start({"--set", "coap.max_body_bytes=1024"});
   ASSERT_TRUE(d().ok()) << d().log();
