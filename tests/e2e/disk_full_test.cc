@@ -51,7 +51,11 @@ TEST(DiskFull, RefusesWithout200AndRecoversWhenSpaceReturns) {
 
   std::vector<std::string> acked;
   {
-    ts::Daemon d(data, dir.path());
+    // One UE's queue must be able to outgrow the 24 MiB disk (its own bounds would answer
+    // DELY_FAILED QUEUE_FULL first at the defaults: 8 MiB).
+    ts::Daemon d(data, dir.path(),
+                 {"--set", "broker.max_queued_bytes_per_recipient=1073741824", "--set",
+                  "broker.max_queued_messages_per_recipient=100000"});
     ASSERT_TRUE(d.ok());
     ts::WriteFile(dir.File("body.json"), "");
     int refused = 0;
