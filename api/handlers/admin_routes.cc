@@ -60,6 +60,12 @@ std::optional<json::object> Body(const Request& req, const Responder& r, bool re
     r.Send(MakeProblem(400, cause::kInvalidMsgFormat, "body must be a JSON object"));
     return std::nullopt;
   }
+  // As on the SBI: a repeated member name is refused, not resolved to the last one.
+  if (auto dup = sbi::FindDuplicateMember(req.body)) {
+    r.Send(MakeProblem(400, cause::kInvalidMsgFormat, "member " + *dup + " appears twice",
+                       {{*dup, "repeated member name"}}));
+    return std::nullopt;
+  }
   return v.as_object();
 }
 

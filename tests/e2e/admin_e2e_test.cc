@@ -65,5 +65,21 @@ TEST_F(AdminE2E, RoutingRuleToAnEmptyGatewayIsRefused) {
   EXPECT_EQ(direct.status, 200) << direct.body;
 }
 
+// A member name given twice is refused with its pointer (it used to take the last one), for the
+// admin API's bodies as for the SBI's, and nothing is stored.
+TEST_F(AdminE2E, DuplicateMemberNamesAreRefused) {
+  ASSERT_TRUE(d_.ok()) << d_.log();
+  auto dup = Admin("PUT", "/routing-rules/r3", R"({"pattern":"ue-*","order":1,"order":2})");
+  EXPECT_EQ(dup.status, 400) << dup.body;
+  auto p = Json(dup.body);
+  EXPECT_EQ(p["cause"].as_string(), "INVALID_MSG_FORMAT");
+  EXPECT_EQ(p["invalidParams"].as_array().at(0).as_object()["param"].as_string(), "/order");
+  EXPECT_EQ(Admin("GET", "/routing-rules").body.find("r3"), std::string::npos);
+  auto group = Admin("PUT", "/groups/g1",
+                     R"({"members":[{"addrType":"UE","addr":"a","addr":"b"}]})");
+  EXPECT_EQ(group.status, 400) << group.body;
+  EXPECT_EQ(Admin("GET", "/groups").body.find("g1"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace msgin5g
