@@ -803,7 +803,12 @@ class CoapServer::Impl {
                const coap_string_t* query, coap_pdu_t* resp, Answer answer) {
     coap_pdu_set_code(resp, answer.code);
     auto* body = new std::string(std::move(answer.body));
-    coap_add_data_large_response(resource, s, req, resp, query, COAP_MEDIATYPE_APPLICATION_JSON, -1,
+    // Overload (5.03) and rate limits (4.29) say when to come back in Max-Age (RFC 8516), as the
+    // SBI does in Retry-After.
+    const bool retry_later = answer.code == COAP_RESPONSE_CODE(503) ||
+                             answer.code == COAP_RESPONSE_CODE(429);
+    const int max_age = retry_later ? http::RetryAfterSeconds() : -1;
+    coap_add_data_large_response(resource, s, req, resp, query, COAP_MEDIATYPE_APPLICATION_JSON, max_age,
                                  0, body->size(), reinterpret_cast<const uint8_t*>(body->data()),
                                  FreeString, body);
   }

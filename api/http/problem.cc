@@ -43,6 +43,7 @@ std::string_view DefaultCause(StatusCode code) {
 }  // namespace
 
 void SetRetryAfterSeconds(int seconds) { g_retry_after.store(seconds > 0 ? seconds : 1); }
+int RetryAfterSeconds() { return g_retry_after.load(); }
 
 std::string EncodeProblemDetails(const ProblemDetails& p) {
   boost::json::object o;

@@ -73,5 +73,6 @@ Response ProblemFromStatus(const Status& status, std::string_view cause = {});
 
 // Seconds advertised in Retry-After on 503/429. Default: 1.
 void SetRetryAfterSeconds(int seconds);
+int RetryAfterSeconds();
 
 }  // namespace msgin5g::api::http

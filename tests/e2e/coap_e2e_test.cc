@@ -456,6 +456,25 @@ TEST_F(CoapE2E, RegistrationOfANewUePastTheBoundGets503) {
     EXPECT_NE(Str(p, "detail").find("broker.max_ue_registrations"), std::string::npos) << r.err;
   };
   refused_reg();
+  {
+    // The 5.03 says when to come back: Max-Age = api.retry_after_seconds (RFC 8516).
+    namespace wire = ts::coap_wire;
+    wire::Peer peer(d().coap_port());
+    peer.Send(wire::Post(7, "r3", R"({"msgType":"REG","ueSvcId":"ue-3"})"));
+    std::string max_age;
+    for (int i = 0; i < 100 && max_age.empty(); ++i) {
+      pollfd p{peer.fd(), POLLIN, 0};
+      poll(&p, 1, 50);
+      for (const auto& got : peer.Drain()) {
+        if (got.size() < 2 || static_cast<unsigned char>(got[1]) != ((5 << 5) | 3)) continue;
+        for (const auto& o : wire::ParseOptions(got)) {
+          if (o.number == wire::kMaxAge) max_age = o.value.empty() ? std::string(1, '\0') : o.value;
+        }
+        if (max_age.empty()) max_age = "none";
+      }
+    }
+    EXPECT_EQ(max_age, std::string(1, '\x01')) << "Max-Age of the 5.03 (1 s by default)";
+  }
   // Not registered: its MSG is refused as from an unknown UE.
   auto msg = CoapPost(
       R"({"msgType":"MSG","oriAddr":{"addrType":"UE","addr":"ue-3"},"destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"x","payload":"x","stoAndFwInd":true})");
@@ -465,7 +484,7 @@ TEST_F(CoapE2E, RegistrationOfANewUePastTheBoundGets503) {
   auto metrics = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
   EXPECT_EQ(ts::MetricValue(metrics, "msgin5g_broker_usage{bound=\"ue_registrations\"}"), 2);
   EXPECT_EQ(ts::MetricValue(metrics, "msgin5g_broker_limit_refused_total{bound=\"ue_registrations\"}"),
-            1);
+            2);  // coap-client's REG and the raw one
 
   auto code = d().proc().Stop(SIGTERM, 10s);
   ASSERT_TRUE(code.has_value());

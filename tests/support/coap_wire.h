@@ -88,6 +88,38 @@ inline Bytes Post(std::uint16_t mid, const Bytes& token, const Bytes& json, std:
   return Pdu(kCon, kPost, mid, token, std::move(extra), json);
 }
 
+// The options of datagram `d` (empty if malformed), in order.
+inline std::vector<Option> ParseOptions(const Bytes& d) {
+  std::vector<Option> out;
+  if (d.size() < 4) return out;
+  std::size_t i = 4 + (static_cast<unsigned char>(d[0]) & 0x0f);
+  int number = 0;
+  auto ext = [&](int nibble, int* v) {
+    if (nibble < 13) { *v = nibble; return true; }
+    if (nibble == 13 && i < d.size()) { *v = 13 + static_cast<unsigned char>(d[i++]); return true; }
+    if (nibble == 14 && i + 1 < d.size()) {
+      *v = 269 + (static_cast<unsigned char>(d[i]) << 8) + static_cast<unsigned char>(d[i + 1]);
+      i += 2;
+      return true;
+    }
+    return false;
+  };
+  while (i < d.size() && static_cast<unsigned char>(d[i]) != 0xff) {
+    const int delta_nibble = static_cast<unsigned char>(d[i]) >> 4, len_nibble = d[i] & 0x0f;
+    ++i;
+    int delta = 0, len = 0;
+    if (!ext(delta_nibble, &delta) || !ext(len_nibble, &len) || i + static_cast<std::size_t>(len) > d.size()) {
+      return {};
+    }
+    number += delta;
+    out.push_back({number, d.substr(i, static_cast<std::size_t>(len))});
+    i += static_cast<std::size_t>(len);
+  }
+  return out;
+}
+
+constexpr int kMaxAge = 14;
+
 class Peer {
  public:
   explicit Peer(int port) {
