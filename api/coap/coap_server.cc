@@ -843,14 +843,14 @@ class CoapServer::Impl {
   // not registered, so nothing is stored and its session is not kept), then `submit` runs with
   // the function that answers. `s` stays alive until the answer (Later holds a reference).
   void ContactThen(coap_session_t* s, const std::string& ue, const std::string& endpoint,
-                   std::function<void(Answer)> done,
+                   bool authenticated, std::function<void(Answer)> done,
                    std::function<void(std::function<void(Answer)>)> submit) {
     last_heard_[ue] = std::chrono::steady_clock::now();
     // Over DTLS the peer is authenticated and may move (a new NAT binding); over plain UDP the
     // source address is the only evidence, so it must be the one the UE registered from.
-    const bool may_move = !PeerIdentity(s).empty();
-    broker_.UeContact(ue, endpoint, may_move, [this, s, ue, endpoint, done = std::move(done),
-                                               submit = std::move(submit)](Status st) mutable {
+    broker_.UeContact(ue, endpoint, /*may_move=*/authenticated,
+                      [this, s, ue, endpoint, done = std::move(done),
+                       submit = std::move(submit)](Status st) mutable {
       if (!st.ok()) {
         return done(st.code() == StatusCode::kNotFound
                         ? Problem(403, cause::kOriginatorNotAllowed,
@@ -1029,7 +1029,8 @@ class CoapServer::Impl {
     if (!coap_get_data_large(req, &len, &data, &offset, &total)) len = 0;
     coap_block_b_t block{};
     const bool blockwise = coap_get_block_b(s, req, COAP_OPTION_BLOCK1, &block) != 0;
-    auto step = blocks_.Add(EndpointOf(s), blockwise ? offset : 0, blockwise && block.m,
+    const std::string endpoint = EndpointOf(s);  // who is speaking: blocks, binding, sessions
+    auto step = blocks_.Add(endpoint, blockwise ? offset : 0, blockwise && block.m,
                             std::string_view(reinterpret_cast<const char*>(data), len),
                             std::chrono::steady_clock::now());
     if (step.kind == InboundBlocks::Step::Kind::kContinue) {
@@ -1054,7 +1055,6 @@ class CoapServer::Impl {
     std::string type = StringMember(o, "msgType");
     // With DTLS (PSK or certificate) the identity is the UE: it may speak only for itself.
     const std::string identity = PeerIdentity(s);
-    const std::string endpoint = EndpointOf(s);
     if (identity.empty() && coap_session_get_context(s) == ctx_pki_ && ctx_pki_ != nullptr) {
       // Cannot happen (OnCertIdentity refuses a nameless certificate); never taken for UDP.
       return now_answer(type, Problem(403, cause::kOriginatorNotAllowed, "no UE identity"));
@@ -1157,7 +1157,7 @@ class CoapServer::Impl {
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
       const std::string ue = m.origin.id;  // a copy: `m` moves into the lambda below
       if (m.segment && options_.segment_recovery_requests > 0) done = TrackSegment(ue, *m.segment, done);
-      ContactThen(s, ue, endpoint, std::move(done),
+      ContactThen(s, ue, endpoint, !identity.empty(), std::move(done),
                   [this, m = std::move(m), ori = decoded.value->oriAddr](
                       std::function<void(Answer)> answer) mutable {
                     std::string msg_id = m.msg_id;
@@ -1186,7 +1186,7 @@ class CoapServer::Impl {
       auto done = Later(s, req, type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
       const std::string ue = rep.origin.id;  // a copy: `rep` moves into the lambda below
-      ContactThen(s, ue, endpoint, std::move(done),
+      ContactThen(s, ue, endpoint, !identity.empty(), std::move(done),
                   [this, rep = std::move(rep), ori = decoded.value->oriAddr](
                       std::function<void(Answer)> answer) mutable {
                     std::string msg_id = rep.msg_id;
