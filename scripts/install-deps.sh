@@ -21,3 +21,18 @@ PKGS=(
 
 source "$(dirname "$0")/apt-lib.sh"
 apt_install_missing install-deps "${PKGS[@]}"
+
+# The fake SMSC of the gateway's end-to-end tests (tests/support/smsc) runs on Node with the npm
+# package `smpp`, pinned by its package-lock.json. `npm ci` reinstalls from scratch, so it runs
+# only when the copy of the lockfile it leaves in node_modules differs from the lockfile.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  apt_install_missing install-deps nodejs npm
+fi
+smsc_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/support/smsc"
+if cmp -s "$smsc_dir/package-lock.json" "$smsc_dir/node_modules/.msgin5g-installed-lock.json"; then
+  echo "install-deps: npm packages of tests/support/smsc present"
+else
+  echo "install-deps: npm ci in tests/support/smsc"
+  npm ci --prefix "$smsc_dir" --no-audit --no-fund
+  cp "$smsc_dir/package-lock.json" "$smsc_dir/node_modules/.msgin5g-installed-lock.json"
+fi
