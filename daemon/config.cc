@@ -1,92 +1,29 @@
 #include "daemon/config.h"
 
-// Header-only with exceptions off: the packaged shared library is built with exceptions (another
-// ABI namespace), and no exception may leave config loading.
-#undef TOML_HEADER_ONLY
-#define TOML_HEADER_ONLY 1
-#define TOML_EXCEPTIONS 0
-#include <toml++/toml.h>
-
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cmath>
-#include <functional>
 #include <map>
 #include <sstream>
+
+#include "common/config/config_kit.h"
 
 namespace msgin5g::daemon {
 
 namespace {
 
-// Every problem found while loading, one line each, naming its key and where the key was set:
-// "FILE:LINE: key: problem", "--set key: problem", or "key: problem" (a default). Loading goes on
-// past a problem so that one run lists them all; LoadConfig returns them as one Status.
-class Errors {
- public:
-  void Add(std::string line) { lines_.push_back(std::move(line)); }
-  // `prefix` (a location) before the message of a failed `st`; nothing for OK.
-  void Add(const std::string& prefix, const Status& st) {
-    if (!st.ok()) lines_.push_back(prefix + st.message());
-  }
-  bool empty() const { return lines_.empty(); }
-  Status ToStatus() const {
-    if (lines_.empty()) return Status::Ok();
-    std::string all;
-    for (const auto& l : lines_) all += (all.empty() ? "" : "\n") + l;
-    return Status::InvalidArgument(std::move(all));
-  }
-
- private:
-  std::vector<std::string> lines_;
-};
-
-// Where each key got its value, as a message prefix: "FILE:LINE: ", "--set " or "" (default).
-// Named-table entries are recorded too ("clients.as-1"), so that a missing key of theirs is
-// reported at the table.
-using Locations = std::map<std::string, std::string, std::less<>>;
-
-std::string LocationOf(const Locations& locs, std::string key) {
-  for (;;) {
-    if (auto it = locs.find(key); it != locs.end()) return it->second;
-    auto dot = key.rfind('.');
-    if (dot == std::string::npos) return "";
-    key.resize(dot);
-  }
-}
-
-// "FILE:LINE: " of a node read from `file`; "" for the embedded defaults (file empty).
-std::string At(const std::string& file, const toml::node& n) {
-  if (file.empty()) return "";
-  auto line = n.source().begin.line;
-  return line == 0 ? file + ": " : file + ":" + std::to_string(line) + ": ";
-}
-
-enum class Type { kString, kInt, kBool };
-
-struct Option {
-  const char* key;  // section.name
-  Type type;
-  const char* default_value;  // as TOML text
-  std::int64_t min = 0;
-  std::int64_t max = 0;
-  const char* help;
-  std::function<void(Config&, const toml::node&)> set;
-};
+using config::Errors;
+using config::Locations;
+using config::LocationOf;
+using config::Type;
+using config::Value;
+using Option = config::Option<Config>;
 
 template <std::string Config::*M>
-std::function<void(Config&, const toml::node&)> Str() {
-  return [](Config& c, const toml::node& n) { c.*M = *n.value<std::string>(); };
-}
+auto Str() { return config::Str<Config, M>(); }
 template <std::int64_t Config::*M>
-std::function<void(Config&, const toml::node&)> Int() {
-  return [](Config& c, const toml::node& n) { c.*M = *n.value<std::int64_t>(); };
-}
+auto Int() { return config::Int<Config, M>(); }
 template <bool Config::*M>
-std::function<void(Config&, const toml::node&)> Bool() {
-  return [](Config& c, const toml::node& n) { c.*M = *n.value<bool>(); };
-}
+auto Bool() { return config::Bool<Config, M>(); }
 
 const std::vector<Option>& Options() {
   static const std::vector<Option> kOptions = {
@@ -350,41 +287,9 @@ const std::vector<Option>& Options() {
   return kOptions;
 }
 
-const char* TypeName(Type t) {
-  switch (t) {
-    case Type::kString: return "string";
-    case Type::kInt: return "integer";
-    case Type::kBool: return "boolean";
-  }
-  return "?";
-}
-
-Status Apply(Config& c, const Option& o, const toml::node& n) {
-  bool ok = (o.type == Type::kString && n.is_string()) ||
-            (o.type == Type::kInt && n.is_integer()) || (o.type == Type::kBool && n.is_boolean());
-  if (!ok) return Status::InvalidArgument(std::string(o.key) + ": expected " + TypeName(o.type));
-  if (o.type == Type::kInt) {
-    auto v = *n.value<std::int64_t>();
-    if (v < o.min || v > o.max) {
-      return Status::InvalidArgument(std::string(o.key) + ": " + std::to_string(v) +
-                                     " is outside [" + std::to_string(o.min) + ", " +
-                                     std::to_string(o.max) + "]");
-    }
-  }
-  o.set(c, n);
-  return Status::Ok();
-}
-
-const Option* Find(std::string_view key) {
-  for (const auto& o : Options()) {
-    if (key == o.key) return &o;
-  }
-  return nullptr;
-}
-
 // [gateways.NAME] keys: each gateway is its own table, so they are not in the option table.
 Status SetGatewayKey(Config& c, const std::string& name, std::string_view key,
-                     const toml::node& value, const std::string& origin) {
+                     const Value& value, const std::string& origin) {
   if (name.empty()) return Status::InvalidArgument(origin + "gateways: a gateway needs a name");
   auto it = std::find_if(c.gateways.begin(), c.gateways.end(),
                          [&](const Config::Gateway& g) { return g.name == name; });
@@ -395,65 +300,20 @@ Status SetGatewayKey(Config& c, const std::string& name, std::string_view key,
   if (key.empty()) return Status::Ok();  // declared, no keys
   const std::string where = origin + "gateways." + name + "." + std::string(key);
   if (key == "type" || key == "api_root") {
-    if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
-    (key == "type" ? it->type : it->api_root) = *value.value<std::string>();
+    auto v = config::AsString(value, where);
+    if (!v.ok()) return v.status();
+    (key == "type" ? it->type : it->api_root) = std::move(*v);
   } else if (key == "max_segment_bytes") {
-    if (!value.is_integer() || *value.value<std::int64_t>() < 0) {
-      return Status::InvalidArgument(where + ": expected an integer >= 0");
-    }
-    it->max_segment_bytes = *value.value<std::int64_t>();
+    auto v = config::AsInt(value, where, 0, INT64_MAX);
+    if (!v.ok()) return v.status();
+    it->max_segment_bytes = *v;
   } else {
     return Status::InvalidArgument(where + ": unknown key (type, api_root, max_segment_bytes)");
   }
   return Status::Ok();
 }
 
-// `origin`: the location prefix of `value` ("FILE:LINE: ", "--set "), put before the message.
-using TableKeySetter = Status (*)(Config&, const std::string& name, std::string_view key,
-                                  const toml::node& value, const std::string& origin);
-
-// [SECTION.NAME] tables (gateways, clients, issuers, ues): each NAME is a table of keys.
-void ApplyNamedTables(Config& c, std::string_view section, const toml::node& node,
-                      const std::string& file, TableKeySetter set, Errors& errors,
-                      Locations& locs) {
-  const std::string sec(section);
-  const toml::table* tables = node.as_table();
-  if (tables == nullptr) {
-    errors.Add(At(file, node) + sec + ": must be a table");
-    return;
-  }
-  for (const auto& [name, entry] : *tables) {
-    const std::string entry_key = sec + "." + std::string(name.str());
-    const toml::table* t = entry.as_table();
-    if (t == nullptr) {
-      errors.Add(At(file, entry) + entry_key + ": must be a table");
-      continue;
-    }
-    locs[entry_key] = At(file, entry);
-    // A table with no keys still declares its entry (a client with the default policy); the
-    // empty key asks the setter only to create it.
-    if (t->empty()) {
-      errors.Add("", set(c, std::string(name.str()), "", toml::value<bool>(false), At(file, entry)));
-    }
-    for (const auto& [key, value] : *t) {
-      locs[entry_key + "." + std::string(key.str())] = At(file, value);
-      errors.Add("", set(c, std::string(name.str()), key.str(), value, At(file, value)));
-    }
-  }
-}
-
-Status StringList(const toml::node& value, const std::string& where, std::vector<std::string>* out) {
-  const toml::array* a = value.as_array();
-  if (a == nullptr) return Status::InvalidArgument(where + ": expected an array of strings");
-  out->clear();
-  for (const auto& e : *a) {
-    if (!e.is_string()) return Status::InvalidArgument(where + ": expected an array of strings");
-    out->push_back(*e.value<std::string>());
-  }
-  return Status::Ok();
-}
-
-Status SetClientKey(Config& c, const std::string& id, std::string_view key, const toml::node& value,
+Status SetClientKey(Config& c, const std::string& id, std::string_view key, const Value& value,
                     const std::string& origin) {
   if (id.empty()) return Status::InvalidArgument(origin + "clients: a client needs an id");
   auto it = std::find_if(c.clients.begin(), c.clients.end(),
@@ -476,15 +336,16 @@ Status SetClientKey(Config& c, const std::string& id, std::string_view key, cons
                                                            : nullptr;
   double* num = key == "rate_limit" ? &it->rate_limit : key == "rate_burst" ? &it->rate_burst : nullptr;
   if (str != nullptr) {
-    if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
-    *str = *value.value<std::string>();
+    auto v = config::AsString(value, where);
+    if (!v.ok()) return v.status();
+    *str = std::move(*v);
   } else if (list != nullptr) {
-    return StringList(value, where, list);
+    auto v = config::AsStringList(value, where);
+    if (!v.ok()) return v.status();
+    *list = std::move(*v);
   } else if (num != nullptr) {
-    auto v = value.value<double>();
-    if (!(value.is_integer() || value.is_floating_point()) || !v || !std::isfinite(*v) || *v < 0) {
-      return Status::InvalidArgument(where + ": expected a finite number >= 0");
-    }
+    auto v = config::AsNumber(value, where);
+    if (!v.ok()) return v.status();
     *num = *v;
   } else {
     return Status::InvalidArgument(where +
@@ -494,7 +355,7 @@ Status SetClientKey(Config& c, const std::string& id, std::string_view key, cons
   return Status::Ok();
 }
 
-Status SetUeKey(Config& c, const std::string& id, std::string_view key, const toml::node& value,
+Status SetUeKey(Config& c, const std::string& id, std::string_view key, const Value& value,
                 const std::string& origin) {
   const std::string where = origin + "ues." + id + "." + std::string(key);
   auto it = std::find_if(c.ues.begin(), c.ues.end(), [&](const Config::Ue& u) { return u.id == id; });
@@ -504,13 +365,14 @@ Status SetUeKey(Config& c, const std::string& id, std::string_view key, const to
   }
   if (key.empty()) return Status::Ok();  // declared; validation asks for psk_key
   if (key != "psk_key") return Status::InvalidArgument(where + ": unknown key (psk_key)");
-  if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
-  it->psk_key_hex = *value.value<std::string>();
+  auto v = config::AsString(value, where);
+  if (!v.ok()) return v.status();
+  it->psk_key_hex = std::move(*v);
   return Status::Ok();
 }
 
 Status SetIssuerKey(Config& c, const std::string& name, std::string_view key,
-                    const toml::node& value, const std::string& origin) {
+                    const Value& value, const std::string& origin) {
   if (name.empty()) return Status::InvalidArgument(origin + "issuers: an issuer needs a name");
   auto it = std::find_if(c.issuers.begin(), c.issuers.end(),
                          [&](const Config::Issuer& x) { return x.name == name; });
@@ -523,81 +385,14 @@ Status SetIssuerKey(Config& c, const std::string& name, std::string_view key,
   if (key != "issuer" && key != "public_key_file") {
     return Status::InvalidArgument(where + ": unknown key (issuer, public_key_file)");
   }
-  if (!value.is_string()) return Status::InvalidArgument(where + ": expected string");
-  (key == "issuer" ? it->issuer : it->public_key_file) = *value.value<std::string>();
+  auto v = config::AsString(value, where);
+  if (!v.ok()) return v.status();
+  (key == "issuer" ? it->issuer : it->public_key_file) = std::move(*v);
   return Status::Ok();
 }
 
-// Applies every key of `root` (read from `file`; "" for the embedded defaults), recording where
-// each was set; a bad key is reported and skipped.
-void ApplyTable(Config& c, const toml::table& root, const std::string& file, Errors& errors,
-                Locations& locs) {
-  for (const auto& [section, node] : root) {
-    if (section.str() == "gateways" || section.str() == "clients" || section.str() == "issuers" ||
-        section.str() == "ues") {
-      TableKeySetter set = section.str() == "gateways" ? SetGatewayKey
-                           : section.str() == "clients" ? SetClientKey
-                           : section.str() == "ues"     ? SetUeKey
-                                                        : SetIssuerKey;
-      ApplyNamedTables(c, section.str(), node, file, set, errors, locs);
-      continue;
-    }
-    const toml::table* t = node.as_table();
-    if (t == nullptr) {
-      errors.Add(At(file, node) + std::string(section.str()) + ": unknown key");
-      continue;
-    }
-    for (const auto& [name, value] : *t) {
-      std::string key = std::string(section.str()) + "." + std::string(name.str());
-      const Option* o = Find(key);
-      if (o == nullptr) {
-        errors.Add(At(file, value) + key + ": unknown key");
-        continue;
-      }
-      locs[key] = At(file, value);
-      errors.Add(At(file, value), Apply(c, *o, value));
-    }
-  }
-}
-
-// "127.0.0.1:5683", "[::1]:5683", "localhost:5683": reachable only from this machine.
-bool IsLoopbackListen(const std::string& hostport) {
-  std::string host = hostport.substr(0, hostport.rfind(':'));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
-}
-
-// What is wrong with a listen address ("" if nothing): host:port with an IP literal, "localhost",
-// "*" or an empty host (any address), and a port 0..65535 (0: any free port). The same rules as
-// the listeners' own parsing (api/http ParseEndpoint), checked here so that every bad one is
-// reported with its key before anything starts.
-std::string ListenProblem(const std::string& text) {
-  std::string host;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      return "expected [IPv6]:port, not " + text;
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string::npos) return "expected host:port, not " + text;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
-  bool digits = !port.empty() && port.size() <= 5 &&
-                std::all_of(port.begin(), port.end(), [](unsigned char ch) { return std::isdigit(ch); });
-  if (!digits || std::stol(port) > 65535) return "bad port in " + text + " (0..65535)";
-  if (host.empty() || host == "*" || host == "localhost") return "";
-  unsigned char addr[16];
-  std::string v6 = host.substr(0, host.find('%'));  // fe80::1%eth0
-  if (inet_pton(AF_INET, host.c_str(), addr) == 1 || inet_pton(AF_INET6, v6.c_str(), addr) == 1) {
-    return "";
-  }
-  return "bad address in " + text + " (use an IP literal)";
-}
+using config::IsLoopbackListen;
+using config::ListenProblem;
 
 // Checks across keys, after every key is applied; reports each problem at the key it names first
 // (where that key was set).
@@ -722,19 +517,6 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
 
 std::string DefaultConfigText() {
   std::ostringstream out;
-  out << "# msgin5gd configuration. Every key is shown at its default.\n"
-         "# Any key can also be set on the command line: --set section.key=value\n";
-  std::string section;
-  for (const auto& o : Options()) {
-    std::string key = o.key;
-    std::string sec = key.substr(0, key.find('.'));
-    if (sec != section) {
-      out << "\n[" << sec << "]\n";
-      section = sec;
-    }
-    out << "# " << o.help << "\n" << key.substr(key.find('.') + 1) << " = " << o.default_value
-        << "\n";
-  }
   out << "\n# Message gateways (none by default): one table each, named by routing rules and\n"
          "# broker.broadcast_gateway; --set gateways.NAME.KEY=VALUE works too.\n"
          "# [gateways.l3g-1]\n"
@@ -760,15 +542,14 @@ std::string DefaultConfigText() {
          "# [issuers.ccf]\n"
          "# issuer = \"ccf\"                         # the iss claim; default: the table name\n"
          "# public_key_file = \"/etc/msgin5g/ccf-public.pem\"  # PEM public key or certificate\n";
-  return out.str();
+  return config::DefaultText(Options(),
+                             "# msgin5gd configuration. Every key is shown at its default.\n"
+                             "# Any key can also be set on the command line: --set section.key=value\n",
+                             out.str());
 }
 
 std::string ConfigHelp() {
   std::ostringstream out;
-  for (const auto& o : Options()) {
-    out << "  " << o.key << " (" << TypeName(o.type) << ", default " << o.default_value
-        << ")\n      " << o.help << "\n";
-  }
   out << "  gateways.NAME.type (string: l3g, n3g or bg), gateways.NAME.api_root (string: http(s) URL),\n"
          "  gateways.NAME.max_segment_bytes (integer, default 0 = never segment)\n"
          "      A message gateway that routing rules and broker.broadcast_gateway may name.\n"
@@ -779,88 +560,20 @@ std::string ConfigHelp() {
          "      A UE's DTLS-PSK key (hex) for coap.dtls_listen; the identity is the UE Service ID.\n"
          "  issuers.NAME.{issuer, public_key_file} (file only)\n"
          "      An external token issuer whose signatures are trusted.\n";
-  return out.str();
+  return config::Help(Options(), out.str());
 }
 
 Result<Config> LoadConfig(const std::string& file, const std::vector<std::string>& overrides) {
   Config c;
   Errors errors;
   Locations locs;
-  {
-    auto defaults = toml::parse(DefaultConfigText());
-    if (!defaults) return Status::Internal("embedded default configuration does not parse");
-    ApplyTable(c, defaults.table(), "", errors, locs);
-    if (!errors.empty()) {
-      return Status::Internal("embedded default configuration: " + errors.ToStatus().message());
-    }
-  }
-  bool file_read = true;
-  if (!file.empty()) {
-    auto parsed = toml::parse_file(file);
-    if (!parsed) {
-      // A syntax error ends toml++'s parse: the file's other keys are unknown (the --set ones are
-      // still checked, the checks across keys are not).
-      const auto& err = parsed.error();
-      std::ostringstream msg;
-      msg << file << ":" << err.source().begin.line << ":" << err.source().begin.column << ": "
-          << err.description();
-      errors.Add(msg.str());
-      file_read = false;
-    } else {
-      ApplyTable(c, parsed.table(), file, errors, locs);
-    }
-  }
-  for (const auto& ov : overrides) {
-    auto eq = ov.find('=');
-    if (eq == std::string::npos) {
-      errors.Add("--set " + ov + ": expected key=value");
-      continue;
-    }
-    std::string key = ov.substr(0, eq);
-    std::string value = ov.substr(eq + 1);
-    if (key.rfind("gateways.", 0) == 0) {
-      // --set gateways.NAME.KEY=VALUE (strings bare, integers as digits)
-      auto dot = key.rfind('.');
-      std::string name = key.substr(9, dot == std::string::npos || dot < 9 ? 0 : dot - 9);
-      std::string sub = dot == std::string::npos ? "" : key.substr(dot + 1);
-      locs[key] = "--set ";
-      if (!name.empty()) locs.try_emplace("gateways." + name, "--set ");
-      toml::table t;
-      if (sub == "max_segment_bytes") {
-        auto parsed = toml::parse("v = " + value);
-        if (!parsed) {
-          errors.Add("--set " + key + ": expected an integer");
-          continue;
-        }
-        errors.Add("", SetGatewayKey(c, name, sub, *parsed.table().get("v"), "--set "));
-      } else {
-        t.insert("v", value);
-        errors.Add("", SetGatewayKey(c, name, sub, *t.get("v"), "--set "));
-      }
-      continue;
-    }
-    const Option* o = Find(key);
-    if (o == nullptr) {
-      errors.Add("--set " + key + ": unknown key");
-      continue;
-    }
-    locs[key] = "--set ";
-    // Strings may be given bare (--set api.listen=0.0.0.0:8080); other types as TOML literals.
-    std::string literal = value;
-    if (o->type == Type::kString && (value.empty() || value.front() != '"')) {
-      toml::table t;
-      t.insert("v", value);
-      std::ostringstream s;
-      s << t;
-      literal = s.str().substr(s.str().find('=') + 1);
-    }
-    auto parsed = toml::parse("v = " + literal);
-    if (!parsed) {
-      errors.Add("--set " + key + ": cannot parse value " + value);
-      continue;
-    }
-    errors.Add("--set ", Apply(c, *o, *parsed.table().get("v")));
-  }
+  const config::Schema schema =
+      config::Bind(c, Options(),
+                   {{"gateways", SetGatewayKey, /*set_allowed=*/true},
+                    {"clients", SetClientKey},
+                    {"ues", SetUeKey},
+                    {"issuers", SetIssuerKey}});
+  const bool file_read = config::Load(schema, DefaultConfigText(), file, overrides, locs, errors);
   if (file_read) Validate(c, locs, errors);
   if (!errors.empty()) return errors.ToStatus();
   return c;

@@ -15,7 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kPidFile = "msgin5gd.pid";
 
 std::string Octal(mode_t mode) {
   char buf[16];
@@ -53,8 +52,8 @@ pid_t Holder(int fd) {
   return written > 0 ? static_cast<pid_t>(written) : -1;
 }
 
-Result<DataDirLock> Lock(const std::string& dir) {
-  const std::string file = dir + "/" + kPidFile;
+Result<DataDirLock> Lock(const std::string& dir, const std::string& owner) {
+  const std::string file = dir + "/" + owner + ".pid";
   int fd = open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Status::Unavailable("cannot open " + file + ": " + std::strerror(errno));
   DataDirLock lock(fd);
@@ -72,7 +71,7 @@ Result<DataDirLock> Lock(const std::string& dir) {
     pid_t holder = Holder(fd);
     if (holder == 0 && attempt < 3) continue;  // released meanwhile: try again
     return Status(StatusCode::kConflict,
-                  "storage.path " + dir + " is in use by another msgin5gd (pid " +
+                  "storage.path " + dir + " is in use by another " + owner + " (pid " +
                       (holder > 0 ? std::to_string(holder) : std::string("unknown")) + ")");
   }
   // For people and scripts; failing to write it (a full disk) does not matter, the lock does.
@@ -99,7 +98,7 @@ DataDirLock::~DataDirLock() {
   if (fd_ >= 0) close(fd_);
 }
 
-Result<PreparedDataDir> PrepareDataDir(const std::string& path) {
+Result<PreparedDataDir> PrepareDataDir(const std::string& path, const std::string& owner) {
   struct stat st{};
   if (stat(path.c_str(), &st) != 0) {
     if (errno != ENOENT) {
@@ -117,7 +116,7 @@ Result<PreparedDataDir> PrepareDataDir(const std::string& path) {
     return Status::Unavailable("storage.path " + path + " is not a directory");
   }
 
-  auto lock = Lock(path);
+  auto lock = Lock(path, owner);
   if (!lock.ok()) return lock.status();
   PreparedDataDir out{std::move(lock.value()), {}};
 

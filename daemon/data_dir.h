@@ -1,5 +1,5 @@
 // The data directory (storage.path) before RocksDB opens it: private to the daemon's user, and
-// held by one msgin5gd at a time.
+// held by one daemon at a time (msgin5gd and msgin5g-gatewayd alike).
 #pragma once
 
 #include <string>
@@ -9,7 +9,7 @@
 
 namespace msgin5g::daemon {
 
-// A write lock (fcntl) on {storage.path}/msgin5gd.pid, which holds the holder's pid, for as long
+// A write lock (fcntl) on {storage.path}/{owner}.pid (msgin5gd.pid, msgin5g-gatewayd.pid), which holds the holder's pid, for as long
 // as this object lives. The file is left behind on exit (removing it would race with the next
 // start); the lock, not the file, says whether a daemon runs.
 class DataDirLock {
@@ -34,8 +34,9 @@ struct PreparedDataDir {
 
 // Creates `path` (mode 0700) if missing; if it exists with group or other permission bits, clears
 // them on the directory and on the files directly in it (RocksDB's layout is flat); then locks it.
-// Errors: kConflict "storage.path DIR is in use by another msgin5gd (pid N)" when another process
+// Errors: kConflict "storage.path DIR is in use by another OWNER (pid N)" when another process
 // holds the lock; kUnavailable when the directory cannot be created, made private or locked.
-Result<PreparedDataDir> PrepareDataDir(const std::string& path);
+// `owner`: the daemon's name, which names the pid file.
+Result<PreparedDataDir> PrepareDataDir(const std::string& path, const std::string& owner = "msgin5gd");
 
 }  // namespace msgin5g::daemon

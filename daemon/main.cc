@@ -23,7 +23,7 @@
 #include "api/auth/secret_hash.h"
 #include "api/auth/token_endpoint.h"
 #include "api/handlers/msgs_routes.h"
-#include "api/handlers/ops_routes.h"
+#include "api/http/ops_routes.h"
 #include "api/http/http_metrics.h"
 #include "api/http/problem.h"
 #include "api/http/server.h"

@@ -31,7 +31,7 @@ constexpr int kCoapLogLevel = LOG_WARNING;
 #include <prometheus/counter.h>
 
 #include "api/delivery/http_delivery_channel.h"
-#include "api/handlers/msgs_routes.h"
+#include "api/sbi/broker_mapping.h"
 #include "api/http/problem.h"
 #include "api/http/server.h"
 #include "api/sbi/codec.h"

@@ -2,10 +2,9 @@
 
 #include <pthread.h>
 
-#include <charconv>
-
 #include "api/sbi/codec.h"
 #include "api/sbi/models.h"
+#include "api/sbi/peer_answer.h"
 
 namespace msgin5g::api {
 
@@ -63,14 +62,6 @@ const char* GatewayService(broker::GatewayKind k) {
     case broker::GatewayKind::kBg: return "/msgg-bgdelivery/v1";
   }
   return "";
-}
-
-std::chrono::milliseconds RetryAfter(const http::Response& r) {
-  std::string_view v = http::FindHeader(r.headers, "retry-after");
-  std::int64_t secs = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), secs);
-  if (ec != std::errc() || p != v.data() + v.size() || secs < 0) return {};  // HTTP-date: ignored
-  return std::chrono::seconds(std::min<std::int64_t>(secs, 86400));
 }
 
 }  // namespace
@@ -156,26 +147,13 @@ std::string HttpDeliveryChannel::AsBody(const broker::Outbound& out) {
 }
 
 DeliveryResult HttpDeliveryChannel::Classify(const Result<http::Response>& r) {
+  sbi::PeerAnswer a = sbi::ClassifyAnswer(r);
   DeliveryResult out;
-  if (!r.ok()) {
-    out.kind = r.status().code() == StatusCode::kInvalidArgument ? DeliveryResult::Kind::kPermanent
-                                                                 : DeliveryResult::Kind::kTransient;
-    out.detail = r.status().message();
-    return out;
-  }
-  const int status = r->status;
-  if (status >= 200 && status < 300) return out;
-  out.detail = "HTTP " + std::to_string(status);
-  if (!r->body.empty()) {
-    auto problem = sbi::DecodeProblemDetails(r->body);
-    if (problem.ok() && !problem.value->cause.empty()) out.detail += " " + problem.value->cause;
-  }
-  if (status == 408 || status == 429 || status >= 500) {
-    out.kind = DeliveryResult::Kind::kTransient;
-    if (status == 429 || status == 503) out.retry_after = RetryAfter(*r);
-  } else {
-    out.kind = DeliveryResult::Kind::kPermanent;
-  }
+  out.kind = a.kind == sbi::PeerAnswer::Kind::kAccepted    ? DeliveryResult::Kind::kDelivered
+             : a.kind == sbi::PeerAnswer::Kind::kTransient ? DeliveryResult::Kind::kTransient
+                                                           : DeliveryResult::Kind::kPermanent;
+  out.retry_after = a.retry_after;
+  out.detail = std::move(a.detail);
   return out;
 }
 

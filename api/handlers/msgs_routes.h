@@ -2,13 +2,12 @@
 // MSGS_MSGDelivery, translated between the wire schemas and the broker.
 #pragma once
 
-#include <chrono>
 #include <string>
-#include <variant>
 
 #include "api/auth/authorizer.h"
 #include "api/delivery/target_uri.h"
 #include "api/http/router.h"
+#include "api/sbi/broker_mapping.h"  // SetMaxMessageTtl, shared with the CoAP endpoint
 #include "api/sbi/models.h"
 #include "broker/broker.h"
 
@@ -26,20 +25,5 @@ namespace msgin5g::api {
 // must outlive the router; nullptr: a TargetUriPolicy with private targets allowed and no listeners.
 void AddMsgsRoutes(http::Router& router, broker::Broker& broker, const std::string& api_root,
                    auth::Authorizer& auth, const TargetUriPolicy* targets = nullptr);
-
-// The longest a message may be stored: a later stoAndFwParams.exprTime is brought forward to now +
-// `ttl` (not refused). Process-wide, as the CoAP endpoint shares UeMessageToBroker; msgin5gd sets
-// broker.max_ttl_s once at start. Default 30 days.
-void SetMaxMessageTtl(std::chrono::seconds ttl);
-
-// Shared with the CoAP endpoint (MSGin5G-1), so a UE's MSG and IMDN get exactly the checks and
-// answers of deliver-ue-message and deliver-report: the broker request, or the 400 ProblemDetails.
-std::variant<broker::Message, http::Response> UeMessageToBroker(sbi::UEMessageDelivery& in,
-                                                                broker::Ingress ingress);
-std::variant<broker::Report, http::Response> ReportToBroker(const sbi::DeliveryStatusReport& in);
-// The MessageDeliveryAck of an accepted message (200), and the ProblemDetails of a broker error.
-http::Response MessageAck(const sbi::Address& ori, const std::string& msg_id,
-                          const broker::AcceptOutcome& outcome);
-http::Response MessageError(const Status& st);
 
 }  // namespace msgin5g::api

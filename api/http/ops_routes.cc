@@ -1,4 +1,4 @@
-#include "api/handlers/ops_routes.h"
+#include "api/http/ops_routes.h"
 
 #include "api/http/problem.h"
 
