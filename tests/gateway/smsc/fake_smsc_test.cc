@@ -70,7 +70,8 @@ class SmppClient {
     ASSERT_EQ(Bind("msgin5g", "secret"), 0);
   }
   // Sends a submit_sm; its submit_sm_resp arrives as an event with "ref": ref.
-  void Submit(int ref, const std::string& dest, const std::string& text, int registered_delivery) {
+  void Submit(int ref, const std::string& dest, const std::string& text, int registered_delivery,
+              json::object tlvs = {}) {
     proc_.Command({{"cmd", "submit"},
                    {"ref", ref},
                    {"source", "MSGIN5G"},
@@ -78,7 +79,8 @@ class SmppClient {
                    {"source_npi", 0},
                    {"dest", dest},
                    {"text", text},
-                   {"registered_delivery", registered_delivery}});
+                   {"registered_delivery", registered_delivery},
+                   {"tlvs", std::move(tlvs)}});
   }
   SmscEvent SubmitResp(int ref) {
     auto e = proc_.WaitForEvent(EventWith("submit_sm_resp", "ref", ref), seconds(5));
@@ -178,7 +180,8 @@ TEST(FakeSmscTest, SubmitIsRecordedAndGetsAReceiptWithTheRulesStat) {
 
   client.Submit(1, "4670000001", "hello there, this text is longer than twenty", 1);
   client.Submit(2, "4670000002", "to an unreachable phone", 1);
-  client.Submit(3, "4670000003", "no receipt asked", 0);
+  client.Submit(3, "4670000003", "no receipt asked", 0,
+                {{"user_message_reference", 7}, {"message_payload", {{"hex", "c3a9"}}}});
   auto r1 = client.SubmitResp(1), r2 = client.SubmitResp(2), r3 = client.SubmitResp(3);
   EXPECT_EQ(Int(r1, "status"), 0);
   const std::regex hex_id("[0-9a-f]{16}");
@@ -198,6 +201,11 @@ TEST(FakeSmscTest, SubmitIsRecordedAndGetsAReceiptWithTheRulesStat) {
   EXPECT_EQ(subs[0].short_message, "hello there, this text is longer than twenty");
   EXPECT_EQ(subs[0].message_id, Str(r1, "message_id"));
   EXPECT_TRUE(subs[0].tlvs.empty());
+  ASSERT_EQ(subs[2].tlvs.size(), 2u);
+  EXPECT_EQ(subs[2].Tlv(0x0204), std::string("\x00\x07", 2));  // user_message_reference
+  EXPECT_EQ(subs[2].Tlv(0x0424), "\xc3\xa9");                  // message_payload
+  EXPECT_EQ(subs[2].tlvs[0].name, "user_message_reference");
+  EXPECT_FALSE(subs[2].Tlv(0x020a));
 
   // Two receipts, none for the third message.
   auto receipts =
@@ -262,6 +270,17 @@ TEST(FakeSmscTest, FailedSubmitsAndHeldReceiptsSurviveAReconnect) {
   ASSERT_EQ(subs.size(), 2u);
   EXPECT_EQ(subs[0].status, kRthrottled);
   EXPECT_EQ(subs[0].message_id, "");
+
+  // Held submit_sm_resp: none until released.
+  SmppClient held;
+  held.ConnectAndBind(smsc.port());
+  smsc.HoldSubmits(true);
+  held.Submit(3, "4670000001", "held", 0);
+  ASSERT_EQ(smsc.WaitForSubmits(3, seconds(2)).size(), 3u);
+  EXPECT_FALSE(held.proc().WaitForEvent(EventIs("submit_sm_resp"), milliseconds(300)));
+  EXPECT_EQ(smsc.ReleaseSubmits(), 1);
+  EXPECT_EQ(Int(held.SubmitResp(3), "status"), 0);
+  held.Close();
 
   SmppClient restarted;
   std::size_t mark = smsc.EventCount();

@@ -5,7 +5,7 @@
 //
 // Commands: connect {host, port} · bind {mode, system_id, password} · submit {source, dest,
 // text | short_message_hex, data_coding, esm_class, registered_delivery, source_ton, source_npi,
-// dest_ton, dest_npi, ref} · answer_deliver {statuses: [..]} (status for each next deliver_sm;
+// dest_ton, dest_npi, tlvs, ref} · answer_deliver {statuses: [..]} (status for each next deliver_sm;
 // "none" = do not answer; default 0) · enquire_link · unbind · close · quit.
 // Events: connected, close, error, bind_resp, submit_sm_resp, deliver_sm, enquire_link,
 // enquire_link_resp, unbind, unbind_resp, generic_nack.
@@ -39,6 +39,16 @@ function rawShortMessage(raw) {
   off += 4;          // registered_delivery, replace_if_present_flag, data_coding, sm_default_msg_id
   const len = raw[off++];
   return raw.subarray(off, off + len);
+}
+
+// Named TLVs of a submit: {"user_message_reference": 7, "message_payload": {"hex": ".."}}.
+function tlvOptions(tlvs) {
+  const out = {};
+  for (const key of Object.keys(tlvs || {})) {
+    const v = tlvs[key];
+    out[key] = v && typeof v === 'object' && 'hex' in v ? Buffer.from(v.hex, 'hex') : v;
+  }
+  return out;
 }
 
 let session = null;
@@ -95,14 +105,14 @@ const commands = {
     const dc = cmd.data_coding === undefined ? 0 : Number(cmd.data_coding);
     const sm = cmd.short_message_hex !== undefined ? Buffer.from(cmd.short_message_hex, 'hex')
                                                    : Buffer.from(String(cmd.text || ''), 'latin1');
-    const ok = session.submit_sm({
+    const ok = session.submit_sm(Object.assign({
       source_addr_ton: Number(cmd.source_ton || 0), source_addr_npi: Number(cmd.source_npi || 0),
       source_addr: String(cmd.source || ''),
       dest_addr_ton: Number(cmd.dest_ton || 1), dest_addr_npi: Number(cmd.dest_npi || 1),
       destination_addr: String(cmd.dest || ''),
       esm_class: Number(cmd.esm_class || 0), registered_delivery: Number(cmd.registered_delivery || 0),
       data_coding: dc, short_message: sm,
-    }, pdu => {
+    }, tlvOptions(cmd.tlvs)), pdu => {
       emit('submit_sm_resp', {status: pdu.command_status, message_id: pdu.message_id || null,
         ref: cmd.ref === undefined ? null : cmd.ref});
     });
