@@ -101,7 +101,7 @@ class SmppClient {
 FakeSmscOptions FastOptions() {
   FakeSmscOptions o;
   o.receipt_delay_ms = 50;
-  o.response_timeout_ms = 400;
+  o.response_timeout_ms = 800;
   o.retry_interval_ms = 200;
   o.max_attempts = 4;
   return o;
@@ -124,11 +124,11 @@ class RawConnection {
     ASSERT_EQ(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(bytes.size()));
   }
-  // Everything read until the peer closes or `timeout` passes.
-  std::string ReadUntilClosed(milliseconds timeout) {
+  // Everything read until the peer closes, `want` octets came, or `timeout` passes.
+  std::string ReadUntilClosed(milliseconds timeout, std::size_t want = SIZE_MAX) {
     std::string out;
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
+    while (std::chrono::steady_clock::now() < deadline && out.size() < want) {
       pollfd p{fd_, POLLIN, 0};
       if (poll(&p, 1, 50) <= 0) continue;
       char buf[4096];
@@ -402,7 +402,7 @@ TEST(FakeSmscTest, SurvivesGarbageFromTheEsmeAndSendsGarbageToIt) {
     RawConnection raw(smsc.port());
     raw.Write(FromHex("00000010000000ee0000000000000007"));
     raw.Write(FromHex("00000010000000150000000000000008"));  // enquire_link
-    std::string got = raw.ReadUntilClosed(milliseconds(500));
+    std::string got = raw.ReadUntilClosed(seconds(3), 32);
     ASSERT_EQ(got.size(), 32u) << ToHex(got);
     EXPECT_EQ(ToHex(got.substr(0, 16)), "00000010800000000000000300000007");
     EXPECT_EQ(ToHex(got.substr(16, 16)), "00000010800000150000000000000008");
@@ -411,7 +411,7 @@ TEST(FakeSmscTest, SurvivesGarbageFromTheEsmeAndSendsGarbageToIt) {
     // A submit_sm whose body ends after the source address: ESME_RINVCMDLEN.
     RawConnection raw(smsc.port());
     raw.Write(FromHex("000000150000000400000000000000090001013100"));
-    std::string got = raw.ReadUntilClosed(milliseconds(500));
+    std::string got = raw.ReadUntilClosed(seconds(3), 16);
     ASSERT_GE(got.size(), 16u) << ToHex(got);
     EXPECT_EQ(ToHex(got.substr(4, 12)), "800000040000000200000009");
   }
