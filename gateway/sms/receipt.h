@@ -51,7 +51,7 @@ Result<Receipt> ParseReceipt(std::string_view text, const ReceiptTlvs& tlvs = {}
 //   kFailed   UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN (failure_cause "SMS UNDELIV err:005",
 //             or "SMS UNDELIV" without err);
 //   kPending  ACCEPTD, ENROUTE: intermediate receipts, the message is still waiting for a
-//             final one (the gateway keeps its timer running).
+//             final one, so the caller keeps waiting (its own timeout decides otherwise).
 enum class ReceiptOutcome { kSuccess, kFailed, kPending };
 struct ReceiptVerdict {
   ReceiptOutcome outcome = ReceiptOutcome::kPending;
