@@ -33,6 +33,9 @@ struct GatewayInfo {
   std::string api_root;  // e.g. https://l3g.example.net (the service path is added by the channel)
   // Payloads larger than this go out as segments (segInd/segParams). 0: never segment.
   std::size_t max_segment_bytes = 0;
+  // kBg only: the Broadcast Area IDs (globs) this gateway serves. A BC message goes to the first
+  // bg gateway (in configuration order) with a matching pattern, else to broker.broadcast_gateway.
+  std::vector<std::string> areas;
 };
 
 // Where a recipient's messages go right now.

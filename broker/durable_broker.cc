@@ -367,7 +367,11 @@ void DurableBroker::RebuildRoutes() {
   for (const auto& [id, r] : registrations_) t->as_targets[r.as_svc_id] = r.target_uri;
   t->ues = ue_routes_;
   t->rules = rules_;
-  for (const auto& g : options_.gateways) t->gateways[g.name] = g;
+  for (const auto& g : options_.gateways) {
+    t->gateways[g.name] = g;
+    if (g.kind != GatewayKind::kBg) continue;
+    for (const auto& area : g.areas) t->broadcast_areas.emplace_back(area, g.name);
+  }
   t->broadcast_gateway = options_.broadcast_gateway;
   routes_ = t;
   if (engine_) engine_->SetRoutes(std::move(t));

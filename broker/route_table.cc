@@ -41,6 +41,11 @@ std::optional<Route> RouteTable::Resolve(const Address& a) const {
       return r;
     }
     case AddressType::kBroadcast:
+      // The area's own gateway first (TS 23.554 8.6.1: the server picks the gateway serving the
+      // Broadcast Area), then the catch-all.
+      for (const auto& [pattern, gateway] : broadcast_areas) {
+        if (GlobMatch(pattern, a.id)) return GatewayRoute(gateways, gateway);
+      }
       if (broadcast_gateway.empty()) return std::nullopt;
       return GatewayRoute(gateways, broadcast_gateway);
     case AddressType::kGroup:

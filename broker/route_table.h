@@ -20,7 +20,9 @@ struct RouteTable {
   std::unordered_map<std::string, std::string> as_targets;  // asSvcId -> targetUri
   std::vector<RoutingRuleRecord> rules;                      // sorted by (order, name)
   std::map<std::string, GatewayInfo> gateways;               // by name
-  std::string broadcast_gateway;
+  std::string broadcast_gateway;  // BC areas no bg gateway's `areas` match
+  // (Broadcast Area ID glob, gateway name) in configuration order, from each bg gateway's areas.
+  std::vector<std::pair<std::string, std::string>> broadcast_areas;
   // UEs registered over MSGin5G-1 and awake: endpoint and segment size (the UE's or the default).
   // Unlike the rest of the table this part is shared and updated in place (under its own lock):
   // copying 10,000 UE routes for each of 10,000 REGs would be quadratic.

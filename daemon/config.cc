@@ -307,8 +307,23 @@ Status SetGatewayKey(Config& c, const std::string& name, std::string_view key,
     auto v = config::AsInt(value, where, 0, INT64_MAX);
     if (!v.ok()) return v.status();
     it->max_segment_bytes = *v;
+  } else if (key == "areas") {
+    // An array in the file; on the command line a comma-separated list.
+    Value list = value;
+    if (const auto* text = std::get_if<std::string>(&value)) {
+      std::vector<std::string> items;
+      for (std::size_t start = 0; start <= text->size();) {
+        auto comma = std::min(text->find(',', start), text->size());
+        if (comma > start) items.push_back(text->substr(start, comma - start));
+        start = comma + 1;
+      }
+      list = items;
+    }
+    auto v = config::AsStringList(list, where);
+    if (!v.ok()) return v.status();
+    it->areas = std::move(*v);
   } else {
-    return Status::InvalidArgument(where + ": unknown key (type, api_root, max_segment_bytes)");
+    return Status::InvalidArgument(where + ": unknown key (type, api_root, max_segment_bytes, areas)");
   }
   return Status::Ok();
 }
@@ -447,6 +462,12 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
     if (g.api_root.rfind("http://", 0) != 0 && g.api_root.rfind("https://", 0) != 0) {
       bad("gateways." + g.name + ".api_root", "must be an http:// or https:// URL");
     }
+    if (!g.areas.empty() && g.type != "bg") {
+      bad("gateways." + g.name + ".areas", "only a bg gateway serves Broadcast Areas");
+    }
+    for (const auto& a : g.areas) {
+      if (a.empty()) bad("gateways." + g.name + ".areas", "an area pattern must not be empty");
+    }
   }
   if (c.security_mode != "off" && c.security_mode != "tls" && c.security_mode != "oauth2") {
     bad("security.mode", "must be off, tls or oauth2");
@@ -523,6 +544,8 @@ std::string DefaultConfigText() {
          "# type = \"l3g\"                          # l3g, n3g or bg\n"
          "# api_root = \"https://l3g.example.net\"  # + /msgg-l3gdelivery/v1/...\n"
          "# max_segment_bytes = 0                 # larger payloads go out segmented; 0: never\n"
+         "# areas = [\"north-*\", \"area-7\"]        # bg only: Broadcast Area IDs (globs) it serves;\n"
+         "#                                       # other areas go to broker.broadcast_gateway\n"
          "\n# API clients (none by default): identity, credentials and admission policy. See\n"
          "# docs/security.md; make secret_hash with: msgin5gd --hash-secret SECRET\n"
          "# [clients.as-1]\n"
@@ -551,7 +574,8 @@ std::string DefaultConfigText() {
 std::string ConfigHelp() {
   std::ostringstream out;
   out << "  gateways.NAME.type (string: l3g, n3g or bg), gateways.NAME.api_root (string: http(s) URL),\n"
-         "  gateways.NAME.max_segment_bytes (integer, default 0 = never segment)\n"
+         "  gateways.NAME.max_segment_bytes (integer, default 0 = never segment),\n"
+         "  gateways.NAME.areas (bg only: array of Broadcast Area ID globs; --set: comma-separated)\n"
          "      A message gateway that routing rules and broker.broadcast_gateway may name.\n"
          "  clients.ID.{secret_hash, apis, destinations, origins, rate_limit, rate_burst,\n"
          "  tls_identity, psk_identity, psk_key} (file only)\n"

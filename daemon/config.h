@@ -81,6 +81,7 @@ struct Config {
     std::string type;  // l3g | n3g | bg
     std::string api_root;
     std::int64_t max_segment_bytes = 0;
+    std::vector<std::string> areas;  // bg only: Broadcast Area ID globs it serves
   };
   std::vector<Gateway> gateways;
 

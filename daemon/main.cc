@@ -274,6 +274,7 @@ int main(int argc, char** argv) {
                                  : broker::GatewayKind::kL3g;
     info.api_root = g.api_root;
     info.max_segment_bytes = static_cast<std::size_t>(g.max_segment_bytes);
+    info.areas = g.areas;
     bopts.gateways.push_back(std::move(info));
   }
   auto& d = bopts.delivery;

@@ -175,10 +175,15 @@ max_segment_bytes = 140
 [gateways.cbc]
 type = "bg"
 api_root = "http://cbc.example.net:8080"
+
+[gateways.bc-north]
+type = "bg"
+api_root = "http://bc-north.example.net"
+areas = ["north-*", "area-7"]
 )"),
                   {"gateways.n3g-1.type=n3g", "gateways.n3g-1.api_root=http://127.0.0.1:9",
-                   "gateways.l3g-1.max_segment_bytes=2048"});
-  ASSERT_EQ(c.gateways.size(), 3u);
+                   "gateways.l3g-1.max_segment_bytes=2048", "gateways.cbc.areas=south-1,south-2"});
+  ASSERT_EQ(c.gateways.size(), 4u);
   auto gw = [&](const std::string& name) -> const Config::Gateway& {
     for (const auto& g : c.gateways) {
       if (g.name == name) return g;
@@ -191,6 +196,9 @@ api_root = "http://cbc.example.net:8080"
   EXPECT_EQ(gw("l3g-1").max_segment_bytes, 2048);  // --set after the file
   EXPECT_EQ(gw("cbc").type, "bg");
   EXPECT_EQ(gw("cbc").max_segment_bytes, 0);
+  EXPECT_EQ(gw("cbc").areas, (std::vector<std::string>{"south-1", "south-2"}));  // --set list
+  EXPECT_EQ(gw("bc-north").areas, (std::vector<std::string>{"north-*", "area-7"}));
+  EXPECT_TRUE(gw("l3g-1").areas.empty());
   EXPECT_EQ(gw("n3g-1").type, "n3g");
   EXPECT_EQ(gw("n3g-1").api_root, "http://127.0.0.1:9");
   EXPECT_TRUE(Load("").gateways.empty());  // none by default
@@ -211,6 +219,13 @@ TEST_F(ConfigTest, BadGatewaysAreRefusedWithTheKey) {
                 .find("max_segment_bytes"),
             std::string::npos);
   EXPECT_NE(Error("", {"gateways.g.max_segment_bytes=many"}).find("gateways.g.max_segment_bytes"),
+            std::string::npos);
+  // Broadcast Areas belong to bg gateways only.
+  EXPECT_NE(Error(Write("[gateways.g]\ntype = \"l3g\"\napi_root = \"http://x\"\nareas = [\"a\"]\n"))
+                .find("gateways.g.areas"),
+            std::string::npos);
+  EXPECT_NE(Error(Write("[gateways.g]\ntype = \"bg\"\napi_root = \"http://x\"\nareas = [1]\n"))
+                .find("gateways.g.areas"),
             std::string::npos);
   // The broadcast gateway must be a configured gateway of type bg.
   EXPECT_NE(Error(Write("[broker]\nbroadcast_gateway = \"g\"\n[gateways.g]\ntype = \"l3g\"\n"

@@ -197,6 +197,19 @@ TEST(RouteTableTest, BroadcastGroupTopic) {
   EXPECT_EQ(r->gateway, GatewayKind::kBg);
   EXPECT_EQ(r->base, "https://bg.example");
   EXPECT_EQ(r->max_segment_bytes, 1000u);
+  // An area's own gateway wins over the catch-all; areas it does not serve still fall back.
+  t.gateways["north"] = broker::GatewayInfo{"north", GatewayKind::kBg, "https://north.example", 0};
+  t.broadcast_areas = {{"north-*", "north"}, {"area-9", "north"}};
+  r = t.Resolve(Address{AddressType::kBroadcast, "north-3"});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->base, "https://north.example");
+  r = t.Resolve(Address{AddressType::kBroadcast, "area-9"});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->base, "https://north.example");
+  r = t.Resolve(Address{AddressType::kBroadcast, "area-1"});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->base, "https://bg.example");
+  t.broadcast_areas.clear();
   t.broadcast_gateway = "nowhere";
   EXPECT_FALSE(t.Resolve(Address{AddressType::kBroadcast, "area-1"}).has_value());
   EXPECT_FALSE(t.Resolve(Address{AddressType::kGroup, "g1"}).has_value());
