@@ -83,17 +83,14 @@ std::string CommandStatusName(std::uint32_t status) {
 
 bool IsTransientStatus(std::uint32_t status) {
   switch (status) {
-    case kEsmeROk:
-      return false;
+    case kEsmeROk: return false;
     case kEsmeRThrottled:
     case kEsmeRMsgQFul:
     case kEsmeRSysErr:
     case kEsmeRxTAppn:
     case kEsmeRInvBndSts:
-    case kEsmeRUnknownErr:
-      return true;
-    default:
-      return IsVendor(status) || !IsDefined(status);
+    case kEsmeRUnknownErr: return true;
+    default: return IsVendor(status) || !IsDefined(status);
   }
 }
 

@@ -1,17 +1,16 @@
 #include "gateway/smpp/esme_session.h"
 
 #include <array>
-#include <deque>
-#include <map>
-#include <random>
-#include <utility>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
+#include <deque>
+#include <map>
+#include <random>
+#include <utility>
 
 #include "common/logging.h"
 #include "gateway/smpp/backoff.h"
@@ -135,6 +134,11 @@ class EsmeSession::Impl : public std::enable_shared_from_this<Impl> {
 
   void Pump();
   void SchedulePump(Clock::time_point at);
+  // A cancelled wait's handler does not run its body, so the flag is cleared here.
+  void CancelPump() {
+    pump_timer_.cancel();
+    pump_pending_ = false;
+  }
   void ScheduleEnquireLink();
 
   // The connection ended (or an attempt failed). `failed`: the attempt did not produce a bind
@@ -189,8 +193,8 @@ Status EsmeSession::Impl::Start() {
   }
   if (opt_.window == 0) return Status::InvalidArgument("smpp: window must be at least 1");
   Pdu bind{BindCommand(opt_.bind_mode), 0, 1,
-           Bind{opt_.system_id, opt_.password, opt_.system_type, kInterfaceVersion34,
-                opt_.addr_ton, opt_.addr_npi, opt_.address_range}};
+           Bind{opt_.system_id, opt_.password, opt_.system_type, kInterfaceVersion34, opt_.addr_ton,
+                opt_.addr_npi, opt_.address_range}};
   if (Status st = Validate(bind); !st.ok()) return Status::InvalidArgument("smpp: " + st.message());
   Connect();
   return Status::Ok();
@@ -206,7 +210,7 @@ void EsmeSession::Impl::Stop() {
   state_ = State::kStopping;
   reconnect_timer_.cancel();
   enquire_timer_.cancel();
-  pump_timer_.cancel();
+  CancelPump();
   FailAll("stopped");
   if (!was_bound) {
     FinishStop();
@@ -262,16 +266,17 @@ void EsmeSession::Impl::Connect() {
           self->Drop(link, "resolve: " + ec.message());
           return;
         }
-        asio::async_connect(link->socket, results,
-                            [self, link](const boost::system::error_code& cec, const tcp::endpoint&) {
-                              if (link != self->link_) return;
-                              if (cec) {
-                                ++self->stats_.connect_failures;
-                                self->Drop(link, "connect: " + cec.message());
-                                return;
-                              }
-                              self->OnConnected(link);
-                            });
+        asio::async_connect(
+            link->socket, results,
+            [self, link](const boost::system::error_code& cec, const tcp::endpoint&) {
+              if (link != self->link_) return;
+              if (cec) {
+                ++self->stats_.connect_failures;
+                self->Drop(link, "connect: " + cec.message());
+                return;
+              }
+              self->OnConnected(link);
+            });
       });
 }
 
@@ -296,7 +301,7 @@ void EsmeSession::Impl::Drop(std::shared_ptr<Link> link, std::string reason) {
     return;
   }
   enquire_timer_.cancel();
-  pump_timer_.cancel();
+  CancelPump();
   CloseLink();
   FailAll("connection lost");
 
@@ -410,9 +415,7 @@ void EsmeSession::Impl::OnFrame(const std::shared_ptr<Link>& link, std::string_v
   }
   Pdu& p = *decoded;
   switch (p.command_id) {
-    case command::kEnquireLink:
-      Write(link, MakeResponse(p, kEsmeROk));
-      return;
+    case command::kEnquireLink: Write(link, MakeResponse(p, kEsmeROk)); return;
     case command::kUnbind:
       // The SMSC is going away (maintenance, overload): answer, close once that is written,
       // and reconnect as after any loss.
@@ -422,9 +425,7 @@ void EsmeSession::Impl::OnFrame(const std::shared_ptr<Link>& link, std::string_v
       link->close_reason = "unbind from the SMSC";
       if (!link->writing) Drop(link, link->close_reason);
       return;
-    case command::kDeliverSm:
-      OnDeliverSm(link, std::move(p));
-      return;
+    case command::kDeliverSm: OnDeliverSm(link, std::move(p)); return;
     case command::kGenericNack:
       ++stats_.generic_nacks_received;
       LOG_WARN_LIMITED(kLog, "generic_nack from %s: seq %u %s", link->name.c_str(),
@@ -469,13 +470,12 @@ void EsmeSession::Impl::OnMalformed(const std::shared_ptr<Link>& link, std::stri
 }
 
 void EsmeSession::Impl::OnResponse(const std::shared_ptr<Link>& link, std::uint32_t seq,
-                                   std::uint32_t command_id, std::uint32_t status,
-                                   const Pdu* pdu) {
+                                   std::uint32_t command_id, std::uint32_t status, const Pdu* pdu) {
   auto it = outstanding_.find(seq);
   if (it == outstanding_.end()) {
     // A resp after its request timed out, or nonsense: the request was completed already.
-    LOG_DEBUG(kLog, "%s seq %u from %s matches no request", std::string(CommandName(command_id)).c_str(),
-              seq, link->name.c_str());
+    LOG_DEBUG(kLog, "%s seq %u from %s matches no request",
+              std::string(CommandName(command_id)).c_str(), seq, link->name.c_str());
     return;
   }
   const bool nack = command_id == command::kGenericNack;
@@ -485,11 +485,8 @@ void EsmeSession::Impl::OnResponse(const std::shared_ptr<Link>& link, std::uint3
     case ReqKind::kBind:
       OnBindResult(link, nack && status == kEsmeROk ? kEsmeRBindFail : status);
       return;
-    case ReqKind::kEnquireLink:
-      return;  // any answer proves the link alive
-    case ReqKind::kUnbind:
-      FinishStop();
-      return;
+    case ReqKind::kEnquireLink: return;  // any answer proves the link alive
+    case ReqKind::kUnbind: FinishStop(); return;
     case ReqKind::kSubmit: {
       --submits_in_flight_;
       if (pdu == nullptr) {
@@ -564,7 +561,8 @@ void EsmeSession::Impl::OnDeliverSm(const std::shared_ptr<Link>& link, Pdu pdu) 
   std::weak_ptr<Impl> weak_self = weak_from_this();
   std::weak_ptr<Link> weak_link = link;
   auto answered = std::make_shared<bool>(false);
-  Respond respond = [weak_self, weak_link, answered, seq = pdu.sequence_number](std::uint32_t status) {
+  Respond respond = [weak_self, weak_link, answered,
+                     seq = pdu.sequence_number](std::uint32_t status) {
     if (*answered) return;
     *answered = true;
     auto self = weak_self.lock();
@@ -573,8 +571,9 @@ void EsmeSession::Impl::OnDeliverSm(const std::shared_ptr<Link>& link, Pdu pdu) 
     if (!self || !l || l != self->link_) return;
     self->Write(l, Pdu{command::kDeliverSmResp, status, seq, DeliverSmResp{}});
   };
-  asio::post(io_, [h = deliver_, d = std::get<DeliverSm>(std::move(pdu.body)),
-                   respond = std::move(respond)]() mutable { h(std::move(d), std::move(respond)); });
+  asio::post(io_,
+             [h = deliver_, d = std::get<DeliverSm>(std::move(pdu.body)),
+              respond = std::move(respond)]() mutable { h(std::move(d), std::move(respond)); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -593,21 +592,22 @@ void EsmeSession::Impl::Write(std::shared_ptr<Link> link, const Pdu& pdu) {
 
 void EsmeSession::Impl::DoWrite(const std::shared_ptr<Link>& link) {
   link->writing = true;
-  asio::async_write(link->socket, asio::buffer(link->wq.front()),
-                    [self = shared_from_this(), link](const boost::system::error_code& ec, std::size_t) {
-                      if (link != self->link_) return;
-                      if (ec) {
-                        self->Drop(link, "write: " + ec.message());
-                        return;
-                      }
-                      link->wq.pop_front();
-                      if (!link->wq.empty()) {
-                        self->DoWrite(link);
-                        return;
-                      }
-                      link->writing = false;
-                      if (link->closing) self->Drop(link, link->close_reason);
-                    });
+  asio::async_write(
+      link->socket, asio::buffer(link->wq.front()),
+      [self = shared_from_this(), link](const boost::system::error_code& ec, std::size_t) {
+        if (link != self->link_) return;
+        if (ec) {
+          self->Drop(link, "write: " + ec.message());
+          return;
+        }
+        link->wq.pop_front();
+        if (!link->wq.empty()) {
+          self->DoWrite(link);
+          return;
+        }
+        link->writing = false;
+        if (link->closing) self->Drop(link, link->close_reason);
+      });
 }
 
 void EsmeSession::Impl::SendNack(const std::shared_ptr<Link>& link, std::uint32_t seq,
@@ -642,9 +642,7 @@ void EsmeSession::Impl::OnTimeout(const std::shared_ptr<Link>& link, std::uint32
       LOG_WARN_LIMITED(kLog, "no enquire_link_resp from %s", link->name.c_str());
       Drop(link, "no enquire_link_resp");
       return;
-    case ReqKind::kUnbind:
-      FinishStop();
-      return;
+    case ReqKind::kUnbind: FinishStop(); return;
     case ReqKind::kSubmit: {
       --submits_in_flight_;
       ++stats_.submit_timeouts;
@@ -731,14 +729,15 @@ void EsmeSession::Impl::SchedulePump(Clock::time_point at) {
 
 void EsmeSession::Impl::ScheduleEnquireLink() {
   enquire_timer_.expires_after(opt_.enquire_link_interval);
-  enquire_timer_.async_wait([self = shared_from_this(), link = link_](const boost::system::error_code& ec) {
-    if (ec || link != self->link_ || self->state_ != State::kBound || link->closing) return;
-    const std::uint32_t seq = self->NextSeq();
-    ++self->stats_.enquire_links_sent;
-    self->Write(link, Pdu{command::kEnquireLink, 0, seq, {}});
-    self->Track(link, seq, ReqKind::kEnquireLink, nullptr, self->opt_.response_timeout);
-    if (link == self->link_) self->ScheduleEnquireLink();
-  });
+  enquire_timer_.async_wait(
+      [self = shared_from_this(), link = link_](const boost::system::error_code& ec) {
+        if (ec || link != self->link_ || self->state_ != State::kBound || link->closing) return;
+        const std::uint32_t seq = self->NextSeq();
+        ++self->stats_.enquire_links_sent;
+        self->Write(link, Pdu{command::kEnquireLink, 0, seq, {}});
+        self->Track(link, seq, ReqKind::kEnquireLink, nullptr, self->opt_.response_timeout);
+        if (link == self->link_) self->ScheduleEnquireLink();
+      });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -751,7 +750,9 @@ EsmeSession::~EsmeSession() { impl_->Shutdown(); }
 
 Status EsmeSession::Start() { return impl_->Start(); }
 void EsmeSession::Stop() { impl_->Stop(); }
-void EsmeSession::Submit(SubmitSm pdu, SubmitDone done) { impl_->Submit(std::move(pdu), std::move(done)); }
+void EsmeSession::Submit(SubmitSm pdu, SubmitDone done) {
+  impl_->Submit(std::move(pdu), std::move(done));
+}
 
 void EsmeSession::PostSubmit(SubmitSm pdu, SubmitDone done) {
   // The impl is reached through the captured pointer, not `this`: the session may be gone.

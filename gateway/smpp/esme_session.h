@@ -52,8 +52,8 @@ struct EsmeOptions {
   std::string address_range;  // max 40
   BindMode bind_mode = BindMode::kTransceiver;
 
-  std::size_t window = 10;         // submit_sm sent and not yet answered, at most
-  std::size_t max_queued = 10000;  // waiting for the window; beyond: kTransient "queue full"
+  std::size_t window = 10;            // submit_sm sent and not yet answered, at most
+  std::size_t max_queued = 10000;     // waiting for the window; beyond: kTransient "queue full"
   double max_submits_per_second = 0;  // 0: unlimited
   double submit_burst = 1;            // tokens the rate limiter can save up
 

@@ -67,8 +67,9 @@ Status ReadTlvs(Ctx& c, Tlvs& out) {
     const std::uint16_t len = *c.r.U16();
     auto value = c.r.Bytes(len);
     if (!value) {
-      return Fail(c, "tlv", "length " + std::to_string(len) + " of tag " + std::to_string(tag) +
-                                " runs past the frame",
+      return Fail(c, "tlv",
+                  "length " + std::to_string(len) + " of tag " + std::to_string(tag) +
+                      " runs past the frame",
                   kEsmeRInvOptParStream);
     }
     Tlv t{tag, std::string(*value)};
@@ -105,8 +106,7 @@ Status DecodeSm(Ctx& c, ShortMessageFields& m) {
   MSGIN5G_RETURN_IF_ERROR(ReadCOctet(c, "service_type", kMaxServiceType, m.service_type));
   MSGIN5G_RETURN_IF_ERROR(ReadU8(c, "source_addr_ton", m.source_addr_ton));
   MSGIN5G_RETURN_IF_ERROR(ReadU8(c, "source_addr_npi", m.source_addr_npi));
-  MSGIN5G_RETURN_IF_ERROR(
-      ReadCOctet(c, "source_addr", kMaxAddr, m.source_addr, kEsmeRInvSrcAdr));
+  MSGIN5G_RETURN_IF_ERROR(ReadCOctet(c, "source_addr", kMaxAddr, m.source_addr, kEsmeRInvSrcAdr));
   MSGIN5G_RETURN_IF_ERROR(ReadU8(c, "dest_addr_ton", m.dest_addr_ton));
   MSGIN5G_RETURN_IF_ERROR(ReadU8(c, "dest_addr_npi", m.dest_addr_npi));
   MSGIN5G_RETURN_IF_ERROR(
@@ -129,8 +129,7 @@ Status DecodeSm(Ctx& c, ShortMessageFields& m) {
   auto sm = c.r.Bytes(sm_length);
   if (!sm) {
     return Fail(c, "short_message",
-                "sm_length " + std::to_string(sm_length) + " runs past the frame",
-                kEsmeRInvMsgLen);
+                "sm_length " + std::to_string(sm_length) + " runs past the frame", kEsmeRInvMsgLen);
   }
   m.short_message.assign(*sm);
   return ReadTlvs(c, m.tlvs);
@@ -176,7 +175,8 @@ Status VTlvs(VCtx& c, const Tlvs& tlvs) {
     if (t.value.size() > kMaxTlvValue) {
       return VFail(c, "tlv", "value longer than 65535 octets", kEsmeRInvParLen);
     }
-    if (Status st = CheckKnownTlv(t); !st.ok()) return VFail(c, "tlv", st.message(), kEsmeRInvParLen);
+    if (Status st = CheckKnownTlv(t); !st.ok())
+      return VFail(c, "tlv", st.message(), kEsmeRInvParLen);
   }
   return Status::Ok();
 }
@@ -193,17 +193,16 @@ Status VSm(VCtx& c, const ShortMessageFields& m) {
   MSGIN5G_RETURN_IF_ERROR(VString(c, "source_addr", m.source_addr, kMaxAddr, kEsmeRInvSrcAdr));
   MSGIN5G_RETURN_IF_ERROR(
       VString(c, "destination_addr", m.destination_addr, kMaxAddr, kEsmeRInvDstAdr));
-  MSGIN5G_RETURN_IF_ERROR(
-      VString(c, "schedule_delivery_time", m.schedule_delivery_time, kMaxTime));
+  MSGIN5G_RETURN_IF_ERROR(VString(c, "schedule_delivery_time", m.schedule_delivery_time, kMaxTime));
   MSGIN5G_RETURN_IF_ERROR(VString(c, "validity_period", m.validity_period, kMaxTime));
   if (m.short_message.size() > kMaxShortMessage) {
-    return VFail(c, "short_message",
-                 std::to_string(m.short_message.size()) + " octets, maximum 254 (use message_payload)",
-                 kEsmeRInvMsgLen);
+    return VFail(
+        c, "short_message",
+        std::to_string(m.short_message.size()) + " octets, maximum 254 (use message_payload)",
+        kEsmeRInvMsgLen);
   }
   if (!m.short_message.empty() && m.tlvs.Find(tlv::kMessagePayload)) {
-    return VFail(c, "short_message", "must be empty when message_payload is used",
-                 kEsmeRInvMsgLen);
+    return VFail(c, "short_message", "must be empty when message_payload is used", kEsmeRInvMsgLen);
   }
   return VTlvs(c, m.tlvs);
 }
@@ -353,20 +352,12 @@ Result<Pdu> Decode(std::string_view frame, std::uint32_t* nack_status) {
   switch (h.command_id) {
     case command::kBindReceiver:
     case command::kBindTransmitter:
-    case command::kBindTransceiver:
-      st = DecodeBind(c, pdu.body.emplace<Bind>());
-      break;
+    case command::kBindTransceiver: st = DecodeBind(c, pdu.body.emplace<Bind>()); break;
     case command::kBindReceiverResp:
     case command::kBindTransmitterResp:
-    case command::kBindTransceiverResp:
-      st = DecodeBindResp(c, pdu.body.emplace<BindResp>());
-      break;
-    case command::kSubmitSm:
-      st = DecodeSm(c, pdu.body.emplace<SubmitSm>());
-      break;
-    case command::kDeliverSm:
-      st = DecodeSm(c, pdu.body.emplace<DeliverSm>());
-      break;
+    case command::kBindTransceiverResp: st = DecodeBindResp(c, pdu.body.emplace<BindResp>()); break;
+    case command::kSubmitSm: st = DecodeSm(c, pdu.body.emplace<SubmitSm>()); break;
+    case command::kDeliverSm: st = DecodeSm(c, pdu.body.emplace<DeliverSm>()); break;
     case command::kSubmitSmResp:
       st = DecodeMessageIdResp(c, pdu.body.emplace<SubmitSmResp>(), kMaxMessageId);
       break;
@@ -387,8 +378,8 @@ Status Validate(const Pdu& pdu, std::uint32_t* command_status) {
     return VFail(c, "command_id", "unknown " + std::to_string(pdu.command_id), kEsmeRInvCmdId);
   }
   const Body& b = pdu.body;
-  const bool bodyless_error = IsResponse(pdu.command_id) && pdu.command_status != kEsmeROk &&
-                              BodyIs<std::monostate>(b);
+  const bool bodyless_error =
+      IsResponse(pdu.command_id) && pdu.command_status != kEsmeROk && BodyIs<std::monostate>(b);
   bool matches = bodyless_error;
   Status st;
   switch (pdu.command_id) {
@@ -405,8 +396,7 @@ Status Validate(const Pdu& pdu, std::uint32_t* command_status) {
     case command::kBindTransceiverResp:
       if (BodyIs<BindResp>(b)) {
         matches = true;
-        st = VString(c, "system_id", std::get<BindResp>(b).system_id, kMaxSystemId,
-                     kEsmeRInvSysId);
+        st = VString(c, "system_id", std::get<BindResp>(b).system_id, kMaxSystemId, kEsmeRInvSysId);
         if (st.ok()) st = VTlvs(c, std::get<BindResp>(b).tlvs);
       }
       break;
@@ -434,9 +424,7 @@ Status Validate(const Pdu& pdu, std::uint32_t* command_status) {
         st = VString(c, "message_id", std::get<DeliverSmResp>(b).message_id, 0);
       }
       break;
-    default:
-      matches = BodyIs<std::monostate>(b);
-      break;
+    default: matches = BodyIs<std::monostate>(b); break;
   }
   if (!matches) return VFail(c, "body", "does not belong to this command", kEsmeRInvCmdLen);
   MSGIN5G_RETURN_IF_ERROR(st);

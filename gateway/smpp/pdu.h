@@ -55,9 +55,9 @@ inline bool IsResponse(std::uint32_t command_id) {
 
 // bind_transmitter, bind_receiver and bind_transceiver share one body.
 struct Bind {
-  std::string system_id;      // max 15
-  std::string password;       // max 8
-  std::string system_type;    // max 12
+  std::string system_id;    // max 15
+  std::string password;     // max 8
+  std::string system_type;  // max 12
   std::uint8_t interface_version = kInterfaceVersion34;
   std::uint8_t addr_ton = 0;
   std::uint8_t addr_npi = 0;
@@ -115,8 +115,8 @@ struct DeliverSmResp {
 
 // std::monostate: unbind(_resp), enquire_link(_resp), generic_nack, and any response with a
 // non-zero command_status that came without a body (SMPP 3.4 lets an SMSC omit it then).
-using Body = std::variant<std::monostate, Bind, BindResp, SubmitSm, SubmitSmResp, DeliverSm,
-                          DeliverSmResp>;
+using Body =
+    std::variant<std::monostate, Bind, BindResp, SubmitSm, SubmitSmResp, DeliverSm, DeliverSmResp>;
 
 struct Pdu {
   std::uint32_t command_id = 0;

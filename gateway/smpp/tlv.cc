@@ -87,9 +87,7 @@ void Tlvs::set_network_error_code(NetworkErrorCode code) {
   Set(tlv::kNetworkErrorCode, U8Value(code.network_type) + U16Value(code.error_code));
 }
 
-std::optional<std::string_view> Tlvs::message_payload() const {
-  return Find(tlv::kMessagePayload);
-}
+std::optional<std::string_view> Tlvs::message_payload() const { return Find(tlv::kMessagePayload); }
 void Tlvs::set_message_payload(std::string payload) {
   Set(tlv::kMessagePayload, std::move(payload));
 }
@@ -133,8 +131,7 @@ Status CheckKnownTlv(const Tlv& t) {
       return n == 1 ? Status::Ok() : Refuse("sar_segment_seqnum", t.tag, "length is not 1");
     case tlv::kScInterfaceVersion:
       return n == 1 ? Status::Ok() : Refuse("sc_interface_version", t.tag, "length is not 1");
-    default:
-      return Status::Ok();
+    default: return Status::Ok();
   }
 }
 

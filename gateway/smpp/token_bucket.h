@@ -12,7 +12,8 @@ class TokenBucket {
   using Clock = std::chrono::steady_clock;
 
   // rate <= 0: unlimited. burst < 1 is taken as 1 (a token must fit to be taken at all).
-  TokenBucket(double rate, double burst) : rate_(rate), burst_(std::max(1.0, burst)), tokens_(burst_) {}
+  TokenBucket(double rate, double burst)
+      : rate_(rate), burst_(std::max(1.0, burst)), tokens_(burst_) {}
 
   // Takes a token if one is there at `now` and returns zero; otherwise takes nothing and returns
   // how long until one will be.

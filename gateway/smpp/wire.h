@@ -33,7 +33,9 @@ inline void SetU32(std::string& out, std::size_t at, std::uint32_t v) {
 }
 
 inline std::uint32_t LoadU32(std::string_view in) {
-  const auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])); };
+  const auto b = [&](std::size_t i) {
+    return static_cast<std::uint32_t>(static_cast<unsigned char>(in[i]));
+  };
   return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
 }
 

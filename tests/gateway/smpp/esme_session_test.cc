@@ -5,15 +5,14 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "fake_smsc.h"
 
@@ -190,6 +189,28 @@ TEST_F(EsmeSessionTest, BindRefusedEverywhereKeepsRetryingWithBackoff) {
   ASSERT_TRUE(WaitBound());
 }
 
+TEST_F(EsmeSessionTest, AfterAStableBindStaysWithThatSmsc) {
+  FakeSmsc second(io_);
+  EsmeOptions o = Options({smsc_.endpoint(), second.endpoint()});
+  o.bind_stable_after = 100ms;
+  StartSession(o);
+  ASSERT_TRUE(WaitBound());
+  RunFor(150ms);  // the bind has held long enough
+  smsc_.CloseAll();
+  ASSERT_TRUE(RunUntil([&] { return smsc_.connections == 2 && session_->bound(); }));
+  EXPECT_EQ(second.connections, 0);
+}
+
+TEST_F(EsmeSessionTest, AnUnstableBindFailsOverToTheNextSmsc) {
+  FakeSmsc second(io_);
+  StartSession(Options({smsc_.endpoint(), second.endpoint()}));  // stable only after 60 s
+  ASSERT_TRUE(WaitBound());
+  smsc_.CloseAll();
+  ASSERT_TRUE(RunUntil([&] { return second.connections == 1 && session_->bound(); }));
+  EXPECT_EQ(smsc_.connections, 1);
+  ASSERT_TRUE(RunUntil([&] { return bound_to_ == Name(second.endpoint()); }));
+}
+
 TEST_F(EsmeSessionTest, WindowIsRespected) {
   EsmeOptions o = Options({smsc_.endpoint()});
   o.window = 3;
@@ -275,6 +296,24 @@ TEST_F(EsmeSessionTest, RateLimitSpacesSubmits) {
   ASSERT_EQ(times.size(), 5u);
   // Sends are >= 200 ms apart first to last; arrival jitter on loopback is far below 50 ms.
   EXPECT_GE(times[4] - times[0], 150ms);
+}
+
+TEST_F(EsmeSessionTest, RateLimitWaitSurvivesAReconnect) {
+  EsmeOptions o = Options({smsc_.endpoint()});
+  o.max_submits_per_second = 2;  // the second submit waits ~500 ms for its token
+  StartSession(o);
+  ASSERT_TRUE(WaitBound());
+  Submit();
+  Submit();
+  ASSERT_TRUE(RunUntil([&] { return results_.size() == 1; }));
+  EXPECT_EQ(session_->queued(), 1u);
+  smsc_.CloseAll();  // cancels the wait for the token
+  ASSERT_TRUE(RunUntil([&] { return results_.size() == 2; }));
+  EXPECT_EQ(results_[1].reason, "connection lost");
+  ASSERT_TRUE(RunUntil([&] { return smsc_.connections == 2 && session_->bound(); }));
+  Submit();  // must wait for the token again, not forever
+  ASSERT_TRUE(RunUntil([&] { return results_.size() == 3; }));
+  EXPECT_EQ(results_[2].kind, Kind::kAccepted);
 }
 
 TEST_F(EsmeSessionTest, PermanentAndLocallyRefused) {
@@ -437,12 +476,13 @@ TEST_F(EsmeSessionTest, FarSideRequestsUnknownAndMalformedPdus) {
     f[3] = static_cast<char>(f.size());
     return f;
   };
-  smsc_.SendRaw(frame(0x00000099, 55, ""));          // unknown command
+  smsc_.SendRaw(frame(0x00000099, 55, ""));              // unknown command
   smsc_.SendRaw(frame(command::kDeliverSm, 56, "xyz"));  // body without its NULs
-  smsc_.Send(Pdu{command::kEnquireLink, 0, 57, {}});  // SMSC-initiated keep-alive
-  smsc_.SendRaw(frame(command::kSubmitSm, 58, ""));   // decodes? no: empty submit_sm body
-  ASSERT_TRUE(RunUntil([&] { return smsc_.Count(command::kGenericNack) == 3 &&
-                                    smsc_.Count(command::kEnquireLinkResp) == 1; }));
+  smsc_.Send(Pdu{command::kEnquireLink, 0, 57, {}});     // SMSC-initiated keep-alive
+  smsc_.SendRaw(frame(command::kSubmitSm, 58, ""));      // decodes? no: empty submit_sm body
+  ASSERT_TRUE(RunUntil([&] {
+    return smsc_.Count(command::kGenericNack) == 3 && smsc_.Count(command::kEnquireLinkResp) == 1;
+  }));
   std::vector<std::pair<std::uint32_t, std::uint32_t>> nacks;
   for (const auto& r : smsc_.received) {
     if (r.pdu.command_id == command::kGenericNack) {
@@ -467,7 +507,8 @@ TEST_F(EsmeSessionTest, FarSideRequestsUnknownAndMalformedPdus) {
 TEST_F(EsmeSessionTest, GarbageLengthDropsConnectionAndSessionRecovers) {
   StartSession(Options({smsc_.endpoint()}));
   ASSERT_TRUE(WaitBound());
-  smsc_.SendRaw(std::string("\xff\xff\xff\xff\x00\x00\x00\x15\x00\x00\x00\x00\x00\x00\x00\x01", 16));
+  smsc_.SendRaw(
+      std::string("\xff\xff\xff\xff\x00\x00\x00\x15\x00\x00\x00\x00\x00\x00\x00\x01", 16));
   ASSERT_TRUE(RunUntil([&] { return smsc_.connections == 2 && session_->bound(); }));
   EXPECT_EQ(session_->stats().malformed_pdus_received.load(), 1u);
   Submit();

@@ -1,8 +1,7 @@
 #include "fake_smsc.h"
 
-#include <utility>
-
 #include <boost/asio/write.hpp>
+#include <utility>
 
 #include "gateway/smpp/framer.h"
 
@@ -58,27 +57,27 @@ void FakeSmsc::Accept() {
 }
 
 void FakeSmsc::Read(const std::shared_ptr<Conn>& c) {
-  c->socket.async_read_some(asio::buffer(c->chunk), [this, c](const boost::system::error_code& ec,
-                                                                std::size_t n) {
-    if (ec || !c->open) {
-      Close(c);
-      return;
-    }
-    c->rbuf.append(c->chunk.data(), n);
-    for (;;) {
-      Result<std::size_t> size = NextFrameSize(c->rbuf);
-      if (!size.ok()) {
-        Close(c);
-        return;
-      }
-      if (*size == 0 || c->rbuf.size() < *size) break;
-      Result<Pdu> p = Decode(std::string_view(c->rbuf).substr(0, *size));
-      c->rbuf.erase(0, *size);
-      if (p.ok()) OnPdu(c, std::move(*p));
-      if (!c->open) return;
-    }
-    Read(c);
-  });
+  c->socket.async_read_some(asio::buffer(c->chunk),
+                            [this, c](const boost::system::error_code& ec, std::size_t n) {
+                              if (ec || !c->open) {
+                                Close(c);
+                                return;
+                              }
+                              c->rbuf.append(c->chunk.data(), n);
+                              for (;;) {
+                                Result<std::size_t> size = NextFrameSize(c->rbuf);
+                                if (!size.ok()) {
+                                  Close(c);
+                                  return;
+                                }
+                                if (*size == 0 || c->rbuf.size() < *size) break;
+                                Result<Pdu> p = Decode(std::string_view(c->rbuf).substr(0, *size));
+                                c->rbuf.erase(0, *size);
+                                if (p.ok()) OnPdu(c, std::move(*p));
+                                if (!c->open) return;
+                              }
+                              Read(c);
+                            });
 }
 
 void FakeSmsc::OnPdu(const std::shared_ptr<Conn>& c, Pdu p) {
@@ -111,11 +110,8 @@ void FakeSmsc::OnPdu(const std::shared_ptr<Conn>& c, Pdu p) {
     case command::kEnquireLink:
       if (answer_enquire_link) Write(c, Encode(MakeResponse(p, kEsmeROk)));
       return;
-    case command::kUnbind:
-      Write(c, Encode(MakeResponse(p, kEsmeROk)));
-      return;
-    default:
-      return;  // responses and nacks are only recorded
+    case command::kUnbind: Write(c, Encode(MakeResponse(p, kEsmeROk))); return;
+    default: return;  // responses and nacks are only recorded
   }
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -10,9 +12,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "gateway/smpp/esme_session.h"
 #include "gateway/smpp/pdu.h"
@@ -31,8 +30,8 @@ class FakeSmsc {
   // Behaviour, changeable at any time.
   std::uint32_t bind_status = kEsmeROk;
   bool answer_enquire_link = true;
-  bool hold_submits = false;            // keep submit_sm unanswered until ReleaseHeld
-  int throttle_next = 0;                // answer this many submit_sm with ESME_RTHROTTLED
+  bool hold_submits = false;               // keep submit_sm unanswered until ReleaseHeld
+  int throttle_next = 0;                   // answer this many submit_sm with ESME_RTHROTTLED
   std::uint32_t submit_status = kEsmeROk;  // the answer to the others
 
   // What happened.

@@ -49,7 +49,8 @@ void PutU32(std::string& s, std::uint32_t v) {
 }
 
 // A frame with a correct command_length around a hand-made body.
-std::string Frame(std::uint32_t id, std::uint32_t status, std::uint32_t seq, std::string_view body) {
+std::string Frame(std::uint32_t id, std::uint32_t status, std::uint32_t seq,
+                  std::string_view body) {
   std::string f;
   PutU32(f, static_cast<std::uint32_t>(16 + body.size()));
   PutU32(f, id);
@@ -93,8 +94,9 @@ DeliverSm Receipt() {
   d.source_addr = "491701234567";
   d.destination_addr = "msgin5g";
   d.esm_class = 0x04;
-  d.short_message = "id:abc sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 "
-                    "stat:DELIVRD err:000 text:";
+  d.short_message =
+      "id:abc sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 "
+      "stat:DELIVRD err:000 text:";
   d.tlvs.set_receipted_message_id("abc");
   d.tlvs.set_message_state(message_state::kDelivered);
   d.tlvs.set_network_error_code({3, 0x0101});
@@ -146,21 +148,26 @@ void ExpectRefused(const std::string& frame, std::string_view field, std::uint32
 
 // ---------------------------------------------------------------------------------------------
 
+// Hex of the octets, written with spaces between SMPP fields for the reader.
+std::string Spaced(std::string_view hex) { return Hex(Unhex(hex)); }
+
 TEST(SmppPduLayout, EnquireLinkIsHeaderOnly) {
+  // command_length 16, command_id enquire_link, command_status 0, sequence_number
   EXPECT_EQ(Hex(Encode(Pdu{command::kEnquireLink, 0, 0x01020304, {}})),
-            "00000010" "00000015" "00000000" "01020304");
+            Spaced("00000010 00000015 00000000 01020304"));
 }
 
 TEST(SmppPduLayout, GenericNack) {
   EXPECT_EQ(Hex(Encode(MakeGenericNack(7, kEsmeRInvCmdId))),
-            "00000010" "80000000" "00000003" "00000007");
+            Spaced("00000010 80000000 00000003 00000007"));
 }
 
 TEST(SmppPduLayout, BindTransceiver) {
   Pdu p{command::kBindTransceiver, 0, 1, Bind{"ab", "pw", "", kInterfaceVersion34, 1, 1, ""}};
-  // system_id "ab\0" password "pw\0" system_type "\0" version 34 ton 01 npi 01 range "\0"
-  EXPECT_EQ(Hex(Encode(p)), "0000001b" "00000009" "00000000" "00000001"
-                            "616200" "707700" "00" "34" "01" "01" "00");
+  // system_id "ab\0", password "pw\0", system_type "\0", interface_version 0x34, addr_ton 1,
+  // addr_npi 1, address_range "\0": 11 octets of body.
+  EXPECT_EQ(Hex(Encode(p)),
+            Spaced("0000001b 00000009 00000000 00000001  616200 707700 00 34 01 01 00"));
 }
 
 TEST(SmppPduLayout, SubmitSmWithTlv) {
@@ -175,26 +182,29 @@ TEST(SmppPduLayout, SubmitSmWithTlv) {
   s.short_message = "hi";
   s.tlvs.set_sar_msg_ref_num(0x1234);
   const std::string wire = Encode(Pdu{command::kSubmitSm, 0, 2, s});
-  // 16 header + 25 mandatory body + 6 TLV = 47
-  EXPECT_EQ(Hex(wire), "0000002f" "00000004" "00000000" "00000002"
-                       "00" "0101" "31323300" "0101" "34353600" "000000" "00" "00"
-                       "01000000" "02" "6869" "020c" "0002" "1234");
+  // 16 header + 25 mandatory body + 6 TLV = 47. Body: service_type "", src ton/npi/addr,
+  // dst ton/npi/addr, esm_class, protocol_id, priority_flag, schedule_delivery_time "",
+  // validity_period "", registered_delivery 1, replace_if_present 0, data_coding 0,
+  // sm_default_msg_id 0, sm_length 2, "hi", TLV sar_msg_ref_num (020c, length 2, 0x1234).
+  EXPECT_EQ(Hex(wire), Spaced("0000002f 00000004 00000000 00000002"
+                              " 00 0101 31323300 0101 34353600 00 00 00 00 00"
+                              " 01 00 00 00 02 6869 020c 0002 1234"));
   EXPECT_EQ(wire, Frame(command::kSubmitSm, 0, 2, kSmHead + Unhex("02 6869 020c00021234")));
 }
 
 TEST(SmppPduLayout, Responses) {
   EXPECT_EQ(Hex(Encode(Pdu{command::kSubmitSmResp, 0, 3, SubmitSmResp{"abc"}})),
-            "00000014" "80000004" "00000000" "00000003" "61626300");
+            Spaced("00000014 80000004 00000000 00000003 61626300"));
   EXPECT_EQ(Hex(Encode(Pdu{command::kDeliverSmResp, 0, 4, DeliverSmResp{}})),
-            "00000011" "80000005" "00000000" "00000004" "00");
+            Spaced("00000011 80000005 00000000 00000004 00"));
+  // An error response goes without its body.
   EXPECT_EQ(Hex(Encode(Pdu{command::kSubmitSmResp, kEsmeRThrottled, 5, {}})),
-            "00000010" "80000004" "00000058" "00000005");
+            Spaced("00000010 80000004 00000058 00000005"));
 }
 
 TEST(SmppPduLayout, DecodesHandMadeDeliverSm) {
   // A receipt: sm "ok", receipted_message_id "m1", message_state DELIVERED, an unknown TLV.
-  const std::string body =
-      kSmHead + Unhex("02 6f6b  001e0003 6d3100  04270001 02  ffff0000");
+  const std::string body = kSmHead + Unhex("02 6f6b  001e0003 6d3100  04270001 02  ffff0000");
   Result<Pdu> r = Decode(Frame(command::kDeliverSm, 0, 0x7FFFFFFF, body));
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->command_id, command::kDeliverSm);
@@ -382,7 +392,10 @@ TEST(SmppPduValidate, RefusesWhatTheFarSideWould) {
   EXPECT_EQ(code, kEsmeRInvParLen);
 
   s = FullSubmit();
-  s.destination_addr = std::string("12\0" "3", 4);
+  s.destination_addr = std::string(
+      "12\0"
+      "3",
+      4);
   EXPECT_FALSE(Validate(Pdu{command::kSubmitSm, 0, 1, s}).ok());
 
   s = FullSubmit();
@@ -484,9 +497,8 @@ TEST(SmppCommandStatus, TransientOrPermanent) {
                           kEsmeRInvBndSts, kEsmeRUnknownErr, 0x400u, 0x4FFu, 0x09u, 0x1234u}) {
     EXPECT_TRUE(IsTransientStatus(s)) << CommandStatusName(s);
   }
-  for (std::uint32_t s : {kEsmeROk, kEsmeRInvMsgLen, kEsmeRInvDstAdr, kEsmeRInvSrcAdr,
-                          kEsmeRxPAppn, kEsmeRxRAppn, kEsmeRSubmitFail, kEsmeRInvCmdId,
-                          kEsmeRInvParLen}) {
+  for (std::uint32_t s : {kEsmeROk, kEsmeRInvMsgLen, kEsmeRInvDstAdr, kEsmeRInvSrcAdr, kEsmeRxPAppn,
+                          kEsmeRxRAppn, kEsmeRSubmitFail, kEsmeRInvCmdId, kEsmeRInvParLen}) {
     EXPECT_FALSE(IsTransientStatus(s)) << CommandStatusName(s);
   }
 }
