@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "fake_smsc.h"
@@ -144,6 +145,21 @@ TEST_F(EsmeSessionTest, SubmitWhenNotBoundIsTransientAndNeverSynchronous) {
   EXPECT_EQ(results_[0].kind, Kind::kTransient);
   EXPECT_EQ(results_[0].reason, "not bound");
   EXPECT_FALSE(results_[0].sent);
+}
+
+TEST_F(EsmeSessionTest, PostSubmitFromAnotherThread) {
+  StartSession(Options({smsc_.endpoint()}));
+  ASSERT_TRUE(WaitBound());
+  std::thread producer([&] {
+    for (int i = 0; i < 5; ++i) {
+      // The callback runs on the io thread (this test's), so results_ needs no lock.
+      session_->PostSubmit(Message(), [this](SubmitResult r) { results_.push_back(std::move(r)); });
+    }
+  });
+  producer.join();
+  ASSERT_TRUE(RunUntil([&] { return results_.size() == 5; }));
+  for (const SubmitResult& r : results_) EXPECT_EQ(r.kind, Kind::kAccepted);
+  EXPECT_EQ(session_->stats().submits_accepted.load(), 5u);
 }
 
 TEST_F(EsmeSessionTest, RefusesBadOptions) {
