@@ -1,0 +1,498 @@
+// The gateway's L3G role (SMS over SMPP 3.4) end to end, with nothing mocked: a real HTTP/2 AS
+// (tests/support/receiver.h) -> the real msgin5gd -> the real msgin5g-gatewayd -> a real
+// third-party SMSC (npm smpp under Node, tests/support/fake_smsc.h), and back (receipts, MO SMS).
+//
+// Wiring: the gateway's API listens on a port picked before msgin5gd starts (so msgin5gd's
+// gateways.l3g-1.api_root stays right when the gateway is killed and restarted); everything else
+// takes port 0 and is read from ready files.
+#include <signal.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "tests/support/client_thread.h"
+#include "tests/support/daemon_harness.h"
+#include "tests/support/fake_smsc.h"
+#include "tests/support/gateway_harness.h"
+#include "tests/support/json_util.h"
+#include "tests/support/receiver.h"
+#include "tests/support/test_util.h"
+
+namespace msgin5g {
+namespace {
+
+using namespace std::chrono_literals;
+namespace ts = testing_support;
+namespace json = boost::json;
+using api::http::ClientRequest;
+using ts::Json;
+using ts::Str;
+
+const std::string kDeliverAs = "/msgs-msgdelivery/v1/deliver-as-message";
+const std::string kGwDeliver = "/msgg-l3gdelivery/v1/deliver-message";
+const std::string kAsReport = "/as/as-1/deliver-report";
+const std::string kAsMessage = "/as/as-1/deliver-message";
+
+// The identity map every test's gateway has.
+const std::vector<std::pair<std::string, std::string>> kUes = {
+    {"ue-sms-1", "4670000001"}, {"ue-sms-2", "4670000002"}, {"ue-sms-3", "4670000003"},
+    {"ue-sms-4", "4670000004"}, {"ue-sms-5", "4670000005"}};
+const std::string kBinaryApp = "bin-app";
+
+std::string Utf16Be(std::u16string_view s) {
+  std::string out;
+  for (char16_t c : s) {
+    out += static_cast<char>(c >> 8);
+    out += static_cast<char>(c & 0xff);
+  }
+  return out;
+}
+
+std::string Base64(const std::string& in) {
+  static const char* k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    auto b = [&](std::size_t j) {
+      return static_cast<unsigned>(static_cast<unsigned char>(in[j]));
+    };
+    unsigned v = (b(i) << 16) | (b(i + 1) << 8) | b(i + 2);
+    out += {k[(v >> 18) & 63], k[(v >> 12) & 63], k[(v >> 6) & 63], k[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += {k[(v >> 18) & 63], k[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                 (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {k[(v >> 18) & 63], k[(v >> 12) & 63], k[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+std::string Describe(const ts::SmscSubmit& s) {
+  return "submit_sm{seq=" + std::to_string(s.sequence_number) + " dst=" + s.destination_addr +
+         " src=" + s.source_addr + " esm=" + std::to_string(s.esm_class) +
+         " dc=" + std::to_string(s.data_coding) + " rd=" + std::to_string(s.registered_delivery) +
+         " sm=" + ts::ToHex(s.short_message) + " status=" + std::to_string(s.status) + "}";
+}
+std::string Describe(const std::vector<ts::SmscSubmit>& v) {
+  std::string out;
+  for (const auto& s : v) out += Describe(s) + "\n";
+  return out;
+}
+
+class GatewaySmsE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    smsc_ = std::make_unique<ts::FakeSmsc>();
+    gw_port_ = ts::FreePort();
+  }
+
+  // The gateway's configuration as every test starts from.
+  ts::GatewayConfig BaseConfig() {
+    ts::GatewayConfig c;
+    c.api_listen = "127.0.0.1:" + std::to_string(gw_port_);
+    c.server_api_root = daemon_ ? "http://" + daemon_->sbi() : "http://127.0.0.1:9";
+    c.smsc = {smsc_->host() + ":" + std::to_string(smsc_->port())};
+    c.binary_app_ids = {kBinaryApp};
+    c.ues = kUes;
+    return c;
+  }
+
+  // msgin5gd with gateway "l3g-1" at the gateway's (future) address, the AS registered and
+  // ue-sms-* routed to l3g-1; then the gateway with `cfg` (BaseConfig() by default), bound.
+  void StartAll(std::optional<ts::GatewayConfig> cfg = std::nullopt) {
+    std::vector<std::string> args = {
+        "--set", "gateways.l3g-1.type=l3g",
+        "--set", "gateways.l3g-1.api_root=http://127.0.0.1:" + std::to_string(gw_port_),
+        "--set", "delivery.retry_initial_ms=200",
+        "--set", "delivery.retry_max_ms=1000",
+        "--set", "delivery.request_timeout_ms=3000",
+        "--set", "delivery.connect_timeout_ms=500"};
+    daemon_ = std::make_unique<ts::Daemon>(dir_.File("server-data"), dir_.path(), args);
+    ASSERT_TRUE(daemon_->ok()) << daemon_->log();
+    RegisterAs("as-1");
+    ASSERT_EQ(DaemonAdmin("PUT", "/routing-rules/sms",
+                          R"({"pattern":"ue-sms-*","gateway":"l3g-1","order":10})")
+                  .status,
+              200);
+    cfg_ = cfg ? *cfg : BaseConfig();
+    cfg_.server_api_root = "http://" + daemon_->sbi();
+    StartGateway();
+  }
+
+  void StartGateway(std::vector<std::string> extra = {}) {
+    gw_.reset();
+    gw_ = std::make_unique<ts::Gateway>(dir_.File("gateway-data"), dir_.path(), cfg_, extra);
+    ASSERT_TRUE(gw_->ok()) << gw_->log();
+    ASSERT_TRUE(gw_->WaitBound(15s)) << gw_->AdminGet("/admin/v1/smsc").body << "\n"
+                                     << gw_->log() << "\n" << smsc_->Transcript();
+  }
+
+  ts::CurlResult DaemonAdmin(const std::string& method, const std::string& path,
+                             const std::string& body = "") {
+    std::vector<std::string> args = {"-X", method};
+    if (!body.empty()) {
+      args.insert(args.end(), {"-H", "content-type: application/json", "-d", body});
+    }
+    args.push_back("http://" + daemon_->admin() + "/admin/v1" + path);
+    return ts::Curl(args);
+  }
+
+  api::http::Response PostDaemon(const std::string& path, const std::string& body) {
+    ClientRequest req;
+    req.url = "http://" + daemon_->sbi() + path;
+    req.headers.push_back({"content-type", "application/json"});
+    req.body = body;
+    auto r = client_.Call(std::move(req));
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : api::http::Response{};
+  }
+
+  void RegisterAs(const std::string& svc) {
+    json::object reg{{"asSvcId", svc}, {"targetUri", as_.as_target(svc)}};
+    auto r = PostDaemon("/msgs-asregistration/v1/registrations", json::serialize(reg));
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+
+  static std::string AsMessage(const std::string& ue, const std::string& msg_id,
+                               const std::string& payload, const std::string& app_id = "",
+                               bool report = true) {
+    json::object m{{"oriAddr", {{"addrType", "AS"}, {"addr", "as-1"}}},
+                   {"destAddr", {{"addrType", "UE"}, {"addr", ue}}},
+                   {"msgId", msg_id},
+                   {"payload", payload},
+                   {"stoAndFwInd", true}};
+    if (report) m["delivStReqInd"] = true;
+    if (!app_id.empty()) m["appId"] = app_id;
+    return json::serialize(m);
+  }
+
+  // The AS sends `payload` to `ue` through msgin5gd; msgin5gd accepts it.
+  void SendAs(const std::string& ue, const std::string& msg_id, const std::string& payload,
+              const std::string& app_id = "", bool report = true) {
+    auto r = PostDaemon(kDeliverAs, AsMessage(ue, msg_id, payload, app_id, report));
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+
+  // Every report the AS got about `msg_id`.
+  std::vector<json::object> ReportsFor(const std::string& msg_id) {
+    std::vector<json::object> out;
+    for (const auto& r : as_.received(kAsReport)) {
+      auto j = Json(r.body);
+      if (Str(j, "msgId") == msg_id) out.push_back(j);
+    }
+    return out;
+  }
+  // Waits for a report about `msg_id` with `deliv_st`.
+  std::optional<json::object> WaitReport(const std::string& msg_id, const std::string& deliv_st,
+                                         std::chrono::milliseconds timeout = 15s) {
+    std::optional<json::object> found;
+    ts::WaitFor(
+        [&] {
+          for (auto& j : ReportsFor(msg_id)) {
+            if (Str(j, "delivSt") == deliv_st) {
+              found = j;
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+    return found;
+  }
+  std::string AllReports() {
+    std::string out;
+    for (const auto& r : as_.received(kAsReport)) out += r.body + "\n";
+    return out;
+  }
+  // The submit_sm (from index `from`) to `msisdn`.
+  std::vector<ts::SmscSubmit> SubmitsTo(const std::string& msisdn, std::size_t from = 0) {
+    std::vector<ts::SmscSubmit> out;
+    for (auto& s : smsc_->submits(from)) {
+      if (s.destination_addr == msisdn) out.push_back(std::move(s));
+    }
+    return out;
+  }
+  std::vector<ts::SmscSubmit> WaitSubmitsTo(const std::string& msisdn, std::size_t n,
+                                            std::chrono::milliseconds timeout = 15s,
+                                            std::size_t from = 0) {
+    ts::WaitFor([&] { return SubmitsTo(msisdn, from).size() >= n; }, timeout);
+    return SubmitsTo(msisdn, from);
+  }
+  // What msgin5gd still holds for as-1 (~0 when it cannot say).
+  std::uint64_t AsQueueCount() {
+    auto j = Json(DaemonAdmin("GET", "/queues/AS/as-1").body);
+    return j.contains("count") ? j["count"].to_number<std::uint64_t>() : ~0ull;
+  }
+  // Waits until the gateway's metric `name{labels}` is at least `min`.
+  bool WaitMetricAtLeast(const std::string& name, const std::map<std::string, std::string>& labels,
+                         double min, std::chrono::milliseconds timeout = 10s) {
+    return ts::WaitFor([&] { return gw_->Metric(name, labels) >= min; }, timeout);
+  }
+  std::string Logs() {
+    return "--- gateway log ---\n" + (gw_ ? gw_->log() : std::string("(none)")) +
+           "\n--- msgin5gd log ---\n" + (daemon_ ? daemon_->log() : std::string("(none)")) +
+           "\n--- AS reports ---\n" + AllReports();
+  }
+
+  ts::TempDir dir_;
+  ts::Receiver as_;
+  ts::ClientThread client_;
+  std::unique_ptr<ts::FakeSmsc> smsc_;
+  int gw_port_ = 0;
+  std::unique_ptr<ts::Daemon> daemon_;
+  ts::GatewayConfig cfg_;
+  std::unique_ptr<ts::Gateway> gw_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// 1. A2P with receipts.
+
+// A short text of GSM 7-bit characters: one submit_sm, data_coding 0, one septet per octet (the
+// GSM default alphabet, not ASCII: '@' is 0x00, '£' 0x01, 'è' 0x04), source l3g.source_addr,
+// destination the UE's MSISDN, registered_delivery 1; the SMSC's DELIVRD receipt becomes
+// REPT_DELY_SUCCESS at the AS.
+TEST_F(GatewaySmsE2E, ShortGsmTextIsOneSubmitAndDelivrdIsReportedSuccess) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  SendAs("ue-sms-1", "m-short", "Hello @ \xC2\xA3" "10 \xC3\xA8");  // "Hello @ £10 è"
+
+  auto subs = WaitSubmitsTo("4670000001", 1);
+  ASSERT_EQ(subs.size(), 1u) << Describe(smsc_->submits()) << Logs();
+  const auto& s = subs[0];
+  EXPECT_EQ(s.status, 0u);
+  EXPECT_EQ(s.source_addr, "MSGin5G");
+  EXPECT_EQ(s.destination_addr, "4670000001");
+  EXPECT_EQ(s.data_coding, 0);
+  EXPECT_EQ(s.esm_class & 0x40, 0) << "no UDH for a single part";
+  EXPECT_EQ(s.registered_delivery & 3, 1);
+  EXPECT_EQ(ts::ToHex(s.short_message), ts::ToHex(std::string("Hello \x00 \x01" "10 \x04", 13)));
+
+  auto rep = WaitReport("m-short", "REPT_DELY_SUCCESS");
+  ASSERT_TRUE(rep) << Logs();
+  EXPECT_EQ(ts::Addr(*rep, "oriAddr"), "ue-sms-1");
+  EXPECT_EQ(ts::Addr(*rep, "destAddr"), "as-1");
+  // The gateway matched the SMSC's receipt (not merely msgin5gd's hand-over to the gateway).
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_sms_receipts_total",
+                                {{"state", "any"}, {"match", "matched"}}, 1))
+      << gw_->GatewayMetrics();
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_reports_total",
+                                {{"status", "REPT_DELY_SUCCESS"}, {"reason", "any"}}, 1))
+      << gw_->GatewayMetrics();
+  // Once the gateway's report went up and msgin5gd has nothing left for the AS, no FAILED.
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_uplink_total", {{"outcome", "done"}}, 1))
+      << gw_->GatewayMetrics();
+  EXPECT_TRUE(ts::WaitFor([&] { return AsQueueCount() == 0; }, 10s));
+  EXPECT_FALSE(WaitReport("m-short", "REPT_DELY_FAILED", 1ms)) << AllReports();
+}
+
+// 400 ASCII characters: three parts, each with esm_class 0x40 and UDH 05 00 03 ref 03 seq (one
+// ref for all), 153 + 153 + 94 septets; the parts put together are the text.
+TEST_F(GatewaySmsE2E, LongTextIsThreeConcatenatedParts) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  std::string text;
+  for (int i = 0; text.size() < 400; ++i) {
+    text += "part of a long message " + std::to_string(i) + ". ";
+  }
+  text.resize(400);
+  SendAs("ue-sms-1", "m-long", text);
+
+  auto subs = WaitSubmitsTo("4670000001", 3);
+  ASSERT_EQ(subs.size(), 3u) << Describe(smsc_->submits()) << Logs();
+  std::sort(subs.begin(), subs.end(), [](const ts::SmscSubmit& a, const ts::SmscSubmit& b) {
+    return a.short_message.size() > 5 && b.short_message.size() > 5 &&
+           a.short_message[5] < b.short_message[5];
+  });
+  std::string joined;
+  const std::size_t septets[] = {153, 153, 94};
+  for (int i = 0; i < 3; ++i) {
+    const auto& s = subs[i];
+    SCOPED_TRACE(Describe(s));
+    EXPECT_EQ(s.data_coding, 0);
+    EXPECT_EQ(s.esm_class & 0x40, 0x40);
+    EXPECT_EQ(s.registered_delivery & 3, 1);
+    ASSERT_GE(s.short_message.size(), 6u);
+    const auto& sm = s.short_message;
+    EXPECT_EQ(ts::ToHex(sm.substr(0, 3)), "050003");
+    EXPECT_EQ(sm[2 + 1 + 1], '\x03') << "total";
+    EXPECT_EQ(sm[5], static_cast<char>(i + 1)) << "seq";
+    EXPECT_EQ(sm[3], subs[0].short_message[3]) << "one ref for all parts";
+    EXPECT_EQ(sm.size() - 6, septets[i]);
+    joined += sm.substr(6);
+  }
+  EXPECT_EQ(joined, text);
+  ASSERT_TRUE(WaitReport("m-long", "REPT_DELY_SUCCESS")) << Logs();
+  // ... and it is the gateway's report (msgin5gd sends one of its own on hand-over, see
+  // AsGetsOneReportPerMessageNotAlsoTheHandOver).
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_reports_total",
+                                {{"status", "REPT_DELY_SUCCESS"}, {"reason", "any"}}, 1))
+      << gw_->GatewayMetrics();
+  // All three receipts were matched to the message.
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_sms_receipts_total",
+                                {{"state", "any"}, {"match", "matched"}}, 3))
+      << gw_->GatewayMetrics();
+}
+
+// Text outside the GSM alphabet (Cyrillic and an emoji, a surrogate pair) goes as UCS-2
+// (data_coding 8, UTF-16BE); a payload of an appId in l3g.binary_app_ids is base64 of binary
+// data, sent as data_coding 4 with the decoded octets.
+TEST_F(GatewaySmsE2E, Ucs2TextAndBinaryPayload) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  // "Привет, мир 😀"
+  const std::string utf8 =
+      "\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82, \xD0\xBC\xD0\xB8\xD1\x80 \xF0\x9F\x98\x80";
+  SendAs("ue-sms-2", "m-ucs2", utf8);
+  const std::string bytes("\x00\x01\x02\x7f\x80\xfe\xff" "ABC", 10);
+  SendAs("ue-sms-3", "m-bin", Base64(bytes), kBinaryApp);
+
+  auto ucs = WaitSubmitsTo("4670000002", 1);
+  ASSERT_EQ(ucs.size(), 1u) << Describe(smsc_->submits()) << Logs();
+  EXPECT_EQ(ucs[0].data_coding, 8);
+  EXPECT_EQ(ucs[0].esm_class & 0x40, 0);
+  EXPECT_EQ(ts::ToHex(ucs[0].short_message),
+            ts::ToHex(Utf16Be(
+                u"\u041F\u0440\u0438\u0432\u0435\u0442, \u043C\u0438\u0440 \U0001F600")));
+
+  auto bin = WaitSubmitsTo("4670000003", 1);
+  ASSERT_EQ(bin.size(), 1u) << Describe(smsc_->submits()) << Logs();
+  EXPECT_EQ(bin[0].data_coding, 4);
+  EXPECT_EQ(bin[0].esm_class & 0x40, 0);
+  EXPECT_EQ(ts::ToHex(bin[0].short_message), ts::ToHex(bytes));
+
+  EXPECT_TRUE(WaitReport("m-ucs2", "REPT_DELY_SUCCESS")) << Logs();
+  EXPECT_TRUE(WaitReport("m-bin", "REPT_DELY_SUCCESS")) << Logs();
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_reports_total",
+                                {{"status", "REPT_DELY_SUCCESS"}, {"reason", "any"}}, 2))
+      << gw_->GatewayMetrics();
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_uplink_total", {{"outcome", "done"}}, 2))
+      << gw_->GatewayMetrics();
+}
+
+// The SMSC says UNDELIV (err 005) for one MSISDN: the AS gets REPT_DELY_FAILED whose cause names
+// UNDELIV; a message to another MSISDN at the same time still succeeds.
+TEST_F(GatewaySmsE2E, UndelivReceiptIsReportedFailed) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  smsc_->SetReceiptRule("4670000004", "UNDELIV", 5);
+  SendAs("ue-sms-4", "m-undeliv", "this one will not arrive");
+  SendAs("ue-sms-5", "m-fine", "this one will");
+
+  auto rep = WaitReport("m-undeliv", "REPT_DELY_FAILED");
+  ASSERT_TRUE(rep) << Logs();
+  EXPECT_NE(Str(*rep, "failureCause").find("UNDELIV"), std::string::npos) << json::serialize(*rep);
+  EXPECT_NE(Str(*rep, "failureCause").find("005"), std::string::npos) << json::serialize(*rep);
+  EXPECT_EQ(ts::Addr(*rep, "oriAddr"), "ue-sms-4");
+  EXPECT_TRUE(WaitReport("m-fine", "REPT_DELY_SUCCESS")) << Logs();
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_reports_total",
+                                {{"status", "REPT_DELY_FAILED"}, {"reason", "any"}}, 1))
+      << gw_->GatewayMetrics();
+}
+
+// What the AS learns about a message must be one story: the gateway's report (from the SMSC's
+// receipt), not also msgin5gd's own REPT_DELY_SUCCESS for handing the message to the gateway. An
+// AS that is told SUCCESS and then FAILED about one msgId cannot know which is true.
+TEST_F(GatewaySmsE2E, AsGetsOneReportPerMessageNotAlsoTheHandOver) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  smsc_->SetReceiptRule("4670000004", "UNDELIV", 5);
+  SendAs("ue-sms-4", "m-one-undeliv", "not delivered");
+  SendAs("ue-sms-5", "m-one-fine", "delivered");
+  ASSERT_TRUE(WaitReport("m-one-undeliv", "REPT_DELY_FAILED")) << Logs();
+  ASSERT_TRUE(WaitReport("m-one-fine", "REPT_DELY_SUCCESS")) << Logs();
+  // Both of the gateway's reports are in, and msgin5gd has nothing left for the AS (a report of
+  // its own would have been queued when the gateway answered 204, before those).
+  ASSERT_TRUE(ts::WaitFor([&] { return AsQueueCount() == 0; }, 10s)) << AsQueueCount();
+  EXPECT_EQ(ReportsFor("m-one-undeliv").size(), 1u) << AllReports();
+  EXPECT_EQ(ReportsFor("m-one-fine").size(), 1u) << AllReports();
+  EXPECT_FALSE(WaitReport("m-one-undeliv", "REPT_DELY_SUCCESS", 1ms))
+      << "the AS was told SUCCESS about a message the SMSC says is UNDELIV:\n" << AllReports();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Bad input straight to the gateway's API.
+
+class GatewayApiE2E : public GatewaySmsE2E {
+ protected:
+  // The gateway alone (no msgin5gd: nothing here goes uplink).
+  void StartGatewayOnly() {
+    cfg_ = BaseConfig();
+    StartGateway();
+  }
+  ts::CurlResult PostGw(const std::string& body,
+                        const std::string& content_type = "application/json", bool h2 = false) {
+    std::vector<std::string> args = {"-X", "POST", "-H", "content-type: " + content_type,
+                                     "--data-binary", body};
+    if (h2) args.insert(args.begin(), "--http2-prior-knowledge");
+    args.push_back(gw_->api_url() + kGwDeliver);
+    return ts::Curl(args);
+  }
+  static std::string Msg(const std::string& dest_type, const std::string& dest,
+                         const std::string& msg_id, const std::string& payload = "hi") {
+    json::object m{{"oriAddr", {{"addrType", "AS"}, {"addr", "as-1"}}},
+                   {"destAddr", {{"addrType", dest_type}, {"addr", dest}}},
+                   {"payload", payload}};
+    if (!msg_id.empty()) m["msgId"] = msg_id;
+    return json::serialize(m);
+  }
+  // A ProblemDetails with `status` and `cause`; with `param`, invalidParams names it.
+  void ExpectProblem(const ts::CurlResult& r, int status, const std::string& cause,
+                     const std::string& param = "") {
+    SCOPED_TRACE(r.headers + r.body);
+    EXPECT_EQ(r.status, status);
+    EXPECT_NE(r.headers.find("content-type: application/problem+json"), std::string::npos);
+    auto j = Json(r.body);
+    EXPECT_EQ(Str(j, "cause"), cause);
+    if (const auto* st = j.if_contains("status")) {
+      EXPECT_EQ(st->to_number<int>(), status);
+    }
+    if (!param.empty()) {
+      const auto* ip = j.if_contains("invalidParams");
+      ASSERT_TRUE(ip != nullptr && ip->is_array());
+      bool named = false;
+      for (const auto& p : ip->as_array()) {
+        if (p.is_object() && Str(p.as_object(), "param").find(param) != std::string::npos) {
+          named = true;
+        }
+      }
+      EXPECT_TRUE(named) << "invalidParams should name " << param;
+    }
+  }
+};
+
+TEST_F(GatewayApiE2E, BadRequestsAreProblemsAndSendNothing) {
+  ASSERT_NO_FATAL_FAILURE(StartGatewayOnly());
+  ExpectProblem(PostGw("this is not json"), 400, "INVALID_MSG_FORMAT");
+  ExpectProblem(PostGw(R"({"oriAddr":{"addrType":"AS","addr":"as-1"},)"), 400,
+                "INVALID_MSG_FORMAT");
+  ExpectProblem(PostGw(Msg("UE", "ue-sms-1", "")), 400, "MANDATORY_IE_MISSING", "msgId");
+  ExpectProblem(PostGw(Msg("AS", "as-2", "bad-dest")), 400, "MANDATORY_IE_INCORRECT", "destAddr");
+  ExpectProblem(PostGw(Msg("UE", "ue-unknown", "no-msisdn")), 404, "UNKNOWN_RECIPIENT");
+  ExpectProblem(PostGw(Msg("UE", "ue-sms-1", "wrong-type"), "text/plain"), 415,
+                "UNSUPPORTED_MEDIA_TYPE");
+  // The same over h2c.
+  ExpectProblem(PostGw("{{{", "application/json", /*h2=*/true), 400, "INVALID_MSG_FORMAT");
+  ExpectProblem(PostGw(Msg("UE", "ue-unknown", "no-msisdn-h2"), "application/json", true), 404,
+                "UNKNOWN_RECIPIENT");
+
+  // A good one is sent; the same (oriAddr, msgId) again is 204 and sends nothing new.
+  auto ok = PostGw(Msg("UE", "ue-sms-1", "good-1"), "application/json", true);
+  EXPECT_EQ(ok.status, 204) << ok.body;
+  ASSERT_EQ(smsc_->WaitForSubmits(1, 10s).size(), 1u) << gw_->log();
+  auto again = PostGw(Msg("UE", "ue-sms-1", "good-1"));
+  EXPECT_EQ(again.status, 204) << again.body;
+  // Wait for something that must come after a second submit would have: a later message's.
+  EXPECT_EQ(PostGw(Msg("UE", "ue-sms-2", "good-2")).status, 204);
+  ASSERT_EQ(WaitSubmitsTo("4670000002", 1, 10s).size(), 1u) << gw_->log();
+  EXPECT_EQ(SubmitsTo("4670000001").size(), 1u) << Describe(smsc_->submits());
+  EXPECT_EQ(smsc_->submits().size(), 2u) << Describe(smsc_->submits());
+  auto health = gw_->MetricsGet("/healthz");
+  EXPECT_EQ(health.status, 200);
+}
+
+}  // namespace
+}  // namespace msgin5g
