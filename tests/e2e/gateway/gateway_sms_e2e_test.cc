@@ -494,5 +494,411 @@ TEST_F(GatewayApiE2E, BadRequestsAreProblemsAndSendNothing) {
   EXPECT_EQ(health.status, 200);
 }
 
+// ---------------------------------------------------------------------------------------------
+// 3. MO SMS.
+
+// Messages the AS got from msgin5gd (deliver-message), from `ue`.
+std::vector<json::object> AsMessagesFrom(ts::Receiver& as, const std::string& ue) {
+  std::vector<json::object> out;
+  for (const auto& r : as.received(kAsMessage)) {
+    auto j = Json(r.body);
+    if (ts::Addr(j, "oriAddr") == ue) out.push_back(j);
+  }
+  return out;
+}
+
+std::string AsMessages(ts::Receiver& as) {
+  std::string out;
+  for (const auto& r : as.received(kAsMessage)) out += r.body + "\n";
+  return out;
+}
+
+ts::SmscMo Mo(const std::string& from, const std::string& to, const std::string& text) {
+  ts::SmscMo mo;
+  mo.source = from;
+  mo.dest = to;
+  mo.text = text;
+  return mo;
+}
+
+// The deliver_sm_resp status the gateway gave delivery `id` (first attempt); nullopt: none.
+std::optional<std::uint32_t> MoStatus(ts::FakeSmsc& smsc, int id) {
+  for (const auto& a : smsc.mo_answers()) {
+    if (a.delivery_id == id && a.outcome == ts::SmscDeliverAnswer::Outcome::kResponse) {
+      return a.status;
+    }
+  }
+  return std::nullopt;
+}
+
+// A reply from the MSISDN an AS just messaged goes to that AS (the messaging transaction), as
+// deliver-message from UE ue-sms-1 with an "sms-..." msgId; deliver_sm_resp was ESME_ROK.
+TEST_F(GatewaySmsE2E, MoReplyGoesToTheAsThatLastMessagedTheMsisdn) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  SendAs("ue-sms-1", "m-to-reply", "Reply to this please", "", /*report=*/false);
+  ASSERT_EQ(WaitSubmitsTo("4670000001", 1).size(), 1u) << Logs();
+  // The transaction is opened with the job: wait until the gateway is done with it.
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_sms_parts_total", {{"outcome", "accepted"}}, 1))
+      << gw_->GatewayMetrics();
+
+  int id = smsc_->SendMo(Mo("4670000001", "MSGin5G", "Yes. Here is my answer, 42."));
+  auto done = smsc_->WaitForDeliveryDone(id, 15s);
+  ASSERT_TRUE(done) << smsc_->Transcript() << Logs();
+  EXPECT_EQ(Str(*done, "result"), "delivered") << json::serialize(*done);
+  EXPECT_EQ(MoStatus(*smsc_, id), 0u);
+
+  ASSERT_TRUE(ts::WaitFor([&] { return !AsMessagesFrom(as_, "ue-sms-1").empty(); }, 15s))
+      << AsMessages(as_) << Logs();
+  auto m = AsMessagesFrom(as_, "ue-sms-1").front();
+  EXPECT_EQ(Str(m["oriAddr"].as_object(), "addrType"), "UE") << json::serialize(m);
+  EXPECT_EQ(ts::Addr(m, "destAddr"), "as-1") << json::serialize(m);
+  EXPECT_EQ(Str(m, "payload"), "Yes. Here is my answer, 42.") << json::serialize(m);
+  EXPECT_EQ(Str(m, "msgId").rfind("sms-", 0), 0u) << json::serialize(m);
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_mo_total", {{"outcome", "forwarded"}}, 1))
+      << gw_->GatewayMetrics();
+}
+
+// A concatenated MO SMS (UDH 05 00 03 ref 02 01 / 02) reaches the AS as one message with the
+// whole text, whichever part comes first; the parts are not forwarded on their own.
+TEST_F(GatewaySmsE2E, ConcatenatedMoIsReassembled) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  SendAs("ue-sms-2", "m-open", "Tell me a story", "", /*report=*/false);
+  ASSERT_EQ(WaitSubmitsTo("4670000002", 1).size(), 1u) << Logs();
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_sms_parts_total", {{"outcome", "accepted"}}, 1))
+      << gw_->GatewayMetrics();
+
+  const std::string first = "Once upon a time there was a gateway, ";
+  const std::string second = "and it put SMS parts together.";
+  ts::SmscMo p2 = Mo("4670000002", "MSGin5G", "");
+  p2.text.reset();
+  p2.esm_class = 0x40;
+  p2.short_message = std::string("\x05\x00\x03\x02\x02\x02", 6) + second;
+  ts::SmscMo p1 = p2;
+  p1.short_message = std::string("\x05\x00\x03\x02\x02\x01", 6) + first;
+  int id2 = smsc_->SendMo(p2);  // the second part first
+  auto d2 = smsc_->WaitForDeliveryDone(id2, 15s);
+  ASSERT_TRUE(d2) << smsc_->Transcript();
+  EXPECT_EQ(MoStatus(*smsc_, id2), 0u);
+  int id1 = smsc_->SendMo(p1);
+  auto d1 = smsc_->WaitForDeliveryDone(id1, 15s);
+  ASSERT_TRUE(d1) << smsc_->Transcript();
+  EXPECT_EQ(MoStatus(*smsc_, id1), 0u);
+
+  ASSERT_TRUE(ts::WaitFor([&] { return !AsMessagesFrom(as_, "ue-sms-2").empty(); }, 15s))
+      << AsMessages(as_) << Logs();
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_mo_total", {{"outcome", "forwarded"}}, 1))
+      << gw_->GatewayMetrics();
+  EXPECT_TRUE(ts::WaitFor([&] { return AsQueueCount() == 0; }, 10s));
+  auto ms = AsMessagesFrom(as_, "ue-sms-2");
+  ASSERT_EQ(ms.size(), 1u) << AsMessages(as_);
+  EXPECT_EQ(Str(ms[0], "payload"), first + second) << json::serialize(ms[0]);
+  EXPECT_EQ(gw_->Metric("msgin5g_gateway_mo_total", {{"outcome", "forwarded"}}), 1)
+      << gw_->GatewayMetrics();
+  auto q = Json(gw_->AdminGet("/admin/v1/queues").body);
+  EXPECT_EQ(q["mo_sets"].to_number<int>(), 0) << json::serialize(q);
+}
+
+// MO SMS that cannot go anywhere are refused with the SMPP status that says why: an MSISDN not
+// in the identity map ESME_RINVSRCADR (0x0A); a known MSISDN with no short-code rule, no open
+// transaction and no l3g.mo_default_destination ESME_RX_P_APPN (0x65). A short-code rule sends
+// an MO to its AS without any transaction. Nothing refused reaches the AS.
+TEST_F(GatewaySmsE2E, MoRoutingByShortCodeAndRefusals) {
+  auto cfg = BaseConfig();
+  cfg.short_codes = {{"72555", "as-1"}};
+  ASSERT_NO_FATAL_FAILURE(StartAll(cfg));
+
+  ts::SmscMo unknown = Mo("4679999999", "MSGin5G", "who am I");
+  unknown.max_attempts = 1;
+  int id_unknown = smsc_->SendMo(unknown);
+  ts::SmscMo unroutable = Mo("4670000003", "12345", "to nobody");
+  unroutable.max_attempts = 1;
+  int id_unroutable = smsc_->SendMo(unroutable);
+  int id_short = smsc_->SendMo(Mo("4670000004", "72555", "STOP"));
+  for (int id : {id_unknown, id_unroutable, id_short}) {
+    ASSERT_TRUE(smsc_->WaitForDeliveryDone(id, 15s)) << smsc_->Transcript();
+  }
+  EXPECT_EQ(MoStatus(*smsc_, id_unknown), 0x0Au) << smsc_->Transcript();
+  EXPECT_EQ(MoStatus(*smsc_, id_unroutable), 0x65u) << smsc_->Transcript();
+  EXPECT_EQ(MoStatus(*smsc_, id_short), 0u) << smsc_->Transcript();
+
+  ASSERT_TRUE(ts::WaitFor([&] { return !AsMessagesFrom(as_, "ue-sms-4").empty(); }, 15s))
+      << AsMessages(as_) << Logs();
+  EXPECT_EQ(Str(AsMessagesFrom(as_, "ue-sms-4").front(), "payload"), "STOP");
+  EXPECT_TRUE(ts::WaitFor([&] { return AsQueueCount() == 0; }, 10s));
+  EXPECT_EQ(as_.received(kAsMessage).size(), 1u) << AsMessages(as_);
+  // (The metrics are refreshed from the core now and then: wait for them.)
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_mo_total", {{"outcome", "unknown_msisdn"}}, 1))
+      << gw_->GatewayMetrics();
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_mo_total", {{"outcome", "unroutable"}}, 1))
+      << gw_->GatewayMetrics();
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_mo_total", {{"outcome", "forwarded"}}, 1));
+  EXPECT_EQ(gw_->Metric("msgin5g_gateway_mo_total", {{"outcome", "forwarded"}}), 1)
+      << gw_->GatewayMetrics();
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Outages.
+
+// The SMSC goes away for longer than the gateway's first reconnect delays. Messages sent
+// meanwhile are accepted (msgin5gd gets 204 and lets go of them), /readyz says 503, and every one
+// reaches the SMSC once it is back; each gets its report.
+TEST_F(GatewaySmsE2E, SmscOutageMessagesWaitInTheGatewayAndGoOutAfter) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  EXPECT_EQ(gw_->MetricsGet("/readyz").status, 200);
+  smsc_->Down();
+  ASSERT_TRUE(ts::WaitFor(
+      [&] {
+        auto j = Json(gw_->AdminGet("/admin/v1/smsc").body);
+        return j.contains("bound") && j["bound"].is_bool() && !j["bound"].as_bool();
+      },
+      10s));
+  EXPECT_TRUE(ts::WaitFor([&] { return gw_->MetricsGet("/readyz").status == 503; }, 5s));
+
+  const int kMessages = 5;
+  for (int i = 0; i < kMessages; ++i) {
+    SendAs("ue-sms-" + std::to_string(i + 1), "m-outage-" + std::to_string(i),
+           "sent while the SMSC is down " + std::to_string(i));
+  }
+  // The gateway took all of them (msgin5gd's hand-over is done) while nothing could be submitted.
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_downlink_total", {{"outcome", "accepted"}},
+                                kMessages))
+      << gw_->GatewayMetrics() << Logs();
+  EXPECT_TRUE(ts::WaitFor(
+      [&] {
+        return DaemonAdmin("GET", "/queues/UE/ue-sms-1").body.find("\"count\":0") !=
+               std::string::npos;
+      },
+      10s))
+      << DaemonAdmin("GET", "/queues/UE/ue-sms-1").body;
+  EXPECT_EQ(Json(gw_->AdminGet("/admin/v1/queues").body)["sms"].to_number<int>(), kMessages);
+  // Stay down across at least two failed reconnects (the backoff starts at 1 s and doubles).
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_smpp_events_total",
+                                {{"event", "connect_failures"}}, 2, 15s))
+      << gw_->GatewayMetrics();
+  const std::size_t submits_before = smsc_->submits().size();
+  EXPECT_EQ(submits_before, 0u);
+
+  std::size_t mark = smsc_->EventCount();
+  smsc_->Up();
+  ASSERT_TRUE(smsc_->WaitForBinds(1, 25s, mark)) << smsc_->Transcript() << gw_->log();
+  auto subs = smsc_->WaitForSubmits(kMessages, 15s);
+  ASSERT_EQ(subs.size(), static_cast<std::size_t>(kMessages)) << Describe(subs) << Logs();
+  std::set<std::string> dests;
+  for (const auto& s : subs) dests.insert(s.destination_addr);
+  EXPECT_EQ(dests.size(), static_cast<std::size_t>(kMessages)) << Describe(subs);
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_reports_total",
+                                {{"status", "REPT_DELY_SUCCESS"}, {"reason", "any"}}, kMessages,
+                                15s))
+      << gw_->GatewayMetrics();
+  EXPECT_TRUE(ts::WaitFor([&] { return gw_->MetricsGet("/readyz").status == 200; }, 5s));
+}
+
+// kill -9 of the gateway while the SMSC holds every receipt: on restart (same data, same port)
+// the stored receipt groups are found again, every receipt released to the new session is
+// matched, and the AS gets every report. The SMSC's UNDELIV answers for one MSISDN make the
+// gateway's reports tell apart from msgin5gd's hand-over reports. Parts the SMSC accepted are
+// not submitted again, unless the gateway counts them as possible duplicates.
+TEST_F(GatewaySmsE2E, KillDashNineWithReceiptsHeldLosesNoReport) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  smsc_->HoldReceipts();
+  smsc_->SetReceiptRule("4670000004", "UNDELIV", 1);
+  std::string long_text(300, 'x');  // 2 parts
+  // msgId -> parts
+  const std::vector<std::tuple<std::string, std::string, std::string>> msgs = {
+      {"ue-sms-1", "k-1", "short one"},          {"ue-sms-2", "k-2", long_text},
+      {"ue-sms-4", "k-fail-1", "fails, short"},  {"ue-sms-4", "k-fail-2", long_text},
+      {"ue-sms-3", "k-3", "another short one"}};
+  const std::size_t kParts = 7;
+  for (const auto& [ue, id, text] : msgs) SendAs(ue, id, text);
+  ASSERT_EQ(smsc_->WaitForSubmits(kParts, 15s).size(), kParts)
+      << Describe(smsc_->submits()) << Logs();
+  ASSERT_EQ(smsc_->WaitForEvents(ts::EventIs("receipt_held"), kParts, 10s).size(), kParts)
+      << smsc_->Transcript();
+  // Every part's acceptance is in the gateway's store before the kill.
+  ASSERT_TRUE(ts::WaitFor(
+      [&] {
+        auto q = Json(gw_->AdminGet("/admin/v1/queues").body);
+        return q.contains("sms") && q["sms"].to_number<int>() == 0 &&
+               q["receipt_groups"].to_number<int>() == static_cast<int>(msgs.size());
+      },
+      10s))
+      << gw_->AdminGet("/admin/v1/queues").body;
+  const std::size_t submits_before = smsc_->submits().size();
+  const std::size_t events_before = smsc_->EventCount();
+
+  gw_->Kill();
+  std::size_t mark = smsc_->EventCount();
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+  ASSERT_TRUE(smsc_->WaitForBinds(1, 10s, mark));
+  EXPECT_EQ(smsc_->ReleaseReceipts(), static_cast<int>(kParts));
+
+  // The new process matches every receipt and reports every message.
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_sms_receipts_total",
+                                {{"state", "any"}, {"match", "matched"}}, kParts, 15s))
+      << gw_->GatewayMetrics() << Logs();
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_reports_total",
+                                {{"status", "REPT_DELY_FAILED"}, {"reason", "any"}}, 2))
+      << gw_->GatewayMetrics();
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_reports_total",
+                                {{"status", "REPT_DELY_SUCCESS"}, {"reason", "any"}}, 3))
+      << gw_->GatewayMetrics();
+  EXPECT_EQ(gw_->Metric("msgin5g_gateway_sms_receipts_total",
+                        {{"state", "any"}, {"match", "unmatched"}}),
+            0)
+      << gw_->GatewayMetrics();
+  for (const char* id : {"k-fail-1", "k-fail-2"}) {
+    auto rep = WaitReport(id, "REPT_DELY_FAILED");
+    ASSERT_TRUE(rep) << id << "\n" << Logs();
+    EXPECT_NE(Str(*rep, "failureCause").find("UNDELIV"), std::string::npos)
+        << json::serialize(*rep);
+  }
+  for (const char* id : {"k-1", "k-2", "k-3"}) {
+    EXPECT_TRUE(WaitReport(id, "REPT_DELY_SUCCESS")) << id;
+  }
+  EXPECT_TRUE(ts::WaitFor([&] { return AsQueueCount() == 0; }, 10s));
+  // Bounded duplicates: the gateway's FAILED report at most twice per message; at most one
+  // SUCCESS from the gateway besides msgin5gd's own.
+  for (const char* id : {"k-fail-1", "k-fail-2"}) {
+    int failed = 0;
+    for (auto& r : ReportsFor(id)) failed += Str(r, "delivSt") == "REPT_DELY_FAILED";
+    EXPECT_GE(failed, 1) << AllReports();
+    EXPECT_LE(failed, 2) << AllReports();
+  }
+  for (const char* id : {"k-1", "k-2", "k-3"}) EXPECT_LE(ReportsFor(id).size(), 3u) << AllReports();
+
+  const std::size_t resubmitted = smsc_->submits().size() - submits_before;
+  const double counted = gw_->Metric("msgin5g_gateway_sms_possible_duplicates_total");
+  EXPECT_LE(static_cast<double>(resubmitted), std::max(0.0, counted))
+      << "parts the SMSC had accepted were submitted again:\n"
+      << Describe(smsc_->submits(events_before)) << gw_->GatewayMetrics();
+  EXPECT_EQ(resubmitted, 0u) << Describe(smsc_->submits(events_before));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Garbage from the SMSC.
+
+// PDUs that keep the framing (an unknown command_id, a deliver_sm cut inside its mandatory
+// fields, a deliver_sm whose sm_length runs past the PDU) are answered and the session goes on;
+// broken framing (command_length huge or below 16, raw garbage) costs the session, and the gateway
+// binds again. After each, a message still gets through, and the gateway stays healthy.
+TEST_F(GatewaySmsE2E, MalformedPdusAndGarbageFromTheSmsc) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  int n = 0;
+  auto message_gets_through = [&](const std::string& after) {
+    std::string id = "after-" + after;
+    std::size_t from = smsc_->EventCount();
+    SendAs("ue-sms-" + std::to_string(n % 5 + 1), id, "still working after " + after, "", false);
+    ++n;
+    auto subs = smsc_->WaitForSubmits(1, 25s, from);
+    EXPECT_EQ(subs.size(), 1u) << "after " << after << "\n" << smsc_->Transcript() << gw_->log();
+    EXPECT_TRUE(gw_->proc().running()) << gw_->log();
+    EXPECT_EQ(gw_->MetricsGet("/healthz").status, 200);
+  };
+
+  for (const char* kind : {"unknown_command", "truncated_deliver_sm", "bad_sm_length"}) {
+    SCOPED_TRACE(kind);
+    std::size_t mark = smsc_->EventCount();
+    smsc_->SendMalformed(kind);
+    // The gateway answers (generic_nack, or a response the SMSC had not asked for) ...
+    auto answer = smsc_->WaitForEvent(
+        [](const ts::SmscEvent& e) {
+          auto ev = e.if_contains("event");
+          return ev && ev->is_string() &&
+                 (ev->as_string() == "generic_nack" || ev->as_string() == "unexpected_response");
+        },
+        5s, mark);
+    EXPECT_TRUE(answer) << smsc_->Transcript();
+    message_gets_through(kind);
+    // ... and keeps its session.
+    EXPECT_TRUE(smsc_->Matching(ts::EventIs("session_close"), mark).empty())
+        << smsc_->Transcript();
+  }
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_smpp_events_total",
+                                {{"event", "malformed_pdus_received"}}, 1))
+      << gw_->GatewayMetrics();
+
+  for (const char* kind : {"huge_length", "short_length", "garbage"}) {
+    SCOPED_TRACE(kind);
+    std::size_t mark = smsc_->EventCount();
+    if (std::string(kind) == "garbage") {
+      smsc_->SendGarbage("this is not SMPP at all\r\n\x01\x02\x03");
+    } else {
+      smsc_->SendMalformed(kind);
+    }
+    // The stream cannot be followed any more: the gateway drops the session and binds again.
+    EXPECT_TRUE(smsc_->WaitForEvent(ts::EventIs("session_close"), 5s, mark))
+        << smsc_->Transcript();
+    EXPECT_TRUE(smsc_->WaitForBinds(1, 25s, mark)) << smsc_->Transcript() << gw_->log();
+    message_gets_through(kind);
+  }
+  EXPECT_EQ(gw_->MetricsGet("/healthz").status, 200);
+  EXPECT_TRUE(gw_->WaitBound(5s));
+  auto log = gw_->log();
+  EXPECT_NE(log.find("WARN"), std::string::npos) << "the gateway said nothing about it:\n" << log;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Configuration and the data directory.
+
+TEST_F(GatewaySmsE2E, CheckConfigReportsEveryProblemWithFileAndLine) {
+  const std::string file = dir_.File("bad.toml");
+  ts::WriteFile(file,
+                "[server]\n"                         // 1
+                "api_root = \"http://127.0.0.1:1\"\n"  // 2
+                "\n"                                 // 3
+                "[l3g]\n"                            // 4
+                "enabled = true\n"                   // 5
+                "smsc = [\"127.0.0.1:2775\"]\n"      // 6
+                "system_id = \"msgin5g\"\n"          // 7
+                "no_such_key = 1\n"                  // 8
+                "window = 0\n");                     // 9
+  auto r = ts::RunGateway({"--config", file, "--check-config"});
+  EXPECT_EQ(r.exit_code, 78) << r.out << r.err;
+  EXPECT_NE(r.err.find(file + ":8"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("l3g.no_such_key"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file + ":9"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("l3g.window"), std::string::npos) << r.err;
+  // One line per problem.
+  int lines = 0;
+  for (char c : r.err) lines += c == '\n';
+  EXPECT_EQ(lines, 2) << r.err;
+
+  // The same file without the problems is fine; a bad --set names itself.
+  ts::WriteFile(file, "[server]\napi_root = \"http://127.0.0.1:1\"\n[l3g]\nenabled = true\n"
+                      "smsc = [\"127.0.0.1:2775\"]\nsystem_id = \"msgin5g\"\n");
+  r = ts::RunGateway({"--config", file, "--check-config"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = ts::RunGateway({"--config", file, "--set", "l3g.max_parts=0", "--check-config"});
+  EXPECT_EQ(r.exit_code, 78) << r.err;
+  EXPECT_NE(r.err.find("l3g.max_parts"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--set"), std::string::npos) << r.err;
+  // A TOML syntax error has its line too.
+  ts::WriteFile(file, "[l3g]\nenabled = true\nsmsc = [\"unterminated\n");
+  r = ts::RunGateway({"--config", file, "--check-config"});
+  EXPECT_EQ(r.exit_code, 78) << r.err;
+  EXPECT_NE(r.err.find(file + ":3"), std::string::npos) << r.err;
+  // Usage errors are 64.
+  EXPECT_EQ(ts::RunGateway({"--no-such-option"}).exit_code, 64);
+}
+
+TEST_F(GatewaySmsE2E, DataDirectoryInUseIsExit75) {
+  auto cfg = BaseConfig();
+  cfg_ = cfg;
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+  auto r = ts::RunGateway({"--config", gw_->config_path(), "--set", "api.listen=127.0.0.1:0",
+                           "--set", "metrics.listen=127.0.0.1:0", "--set",
+                           "admin.listen=127.0.0.1:0", "--set",
+                           "storage.path=" + dir_.File("gateway-data")});
+  EXPECT_EQ(r.exit_code, 75) << r.out << r.err;
+  EXPECT_NE(r.err.find(std::to_string(gw_->proc().pid())), std::string::npos)
+      << "the message should name the pid holding it:\n" << r.err;
+  EXPECT_TRUE(gw_->proc().running());
+  // SIGTERM: a clean stop (exit 0, unbound from the SMSC); then the directory is free again.
+  std::size_t mark = smsc_->EventCount();
+  EXPECT_EQ(gw_->Stop(), 0) << gw_->log();
+  EXPECT_FALSE(smsc_->Matching(ts::EventIs("unbind"), mark).empty()) << smsc_->Transcript();
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+}
+
 }  // namespace
 }  // namespace msgin5g
