@@ -774,6 +774,77 @@ TEST_F(GatewaySmsE2E, KillDashNineWithReceiptsHeldLosesNoReport) {
   EXPECT_EQ(resubmitted, 0u) << Describe(smsc_->submits(events_before));
 }
 
+// kill -9 while the SMSC sits on its submit_sm_resp: the gateway never learnt that those parts
+// were accepted, so after the restart it submits them again (at least once: nothing is lost). The
+// repeats are bounded by what was in flight and counted (the sms outbox's replayed jobs); the
+// receipts for the first copies, which the SMSC sends to the new session, match nothing and
+// change nothing; every message is reported.
+TEST_F(GatewaySmsE2E, KillDashNineWithSubmitsInFlightResubmitsOnlyThose) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  smsc_->HoldSubmits();
+  const std::vector<std::string> ids = {"f-1", "f-2", "f-3"};
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    SendAs("ue-sms-" + std::to_string(i + 1), ids[i], "in flight " + ids[i]);
+  }
+  ASSERT_EQ(smsc_->WaitForSubmits(ids.size(), 15s).size(), ids.size()) << Logs();
+  gw_->Kill();
+  std::size_t mark = smsc_->EventCount();
+  smsc_->ReleaseSubmits();  // into the void: the session is gone
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+  ASSERT_TRUE(smsc_->WaitForBinds(1, 10s, mark));
+
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_reports_total",
+                                {{"status", "REPT_DELY_SUCCESS"}, {"reason", "any"}},
+                                static_cast<double>(ids.size()), 15s))
+      << gw_->GatewayMetrics() << Logs();
+  auto again = smsc_->submits(mark);
+  std::set<std::string> dests;
+  for (const auto& sub : again) dests.insert(sub.destination_addr);
+  EXPECT_EQ(dests.size(), ids.size()) << Describe(again);
+  EXPECT_LE(again.size(), ids.size()) << "more than the in-flight parts were resubmitted:\n"
+                                      << Describe(again);
+  const double replayed = gw_->Metric("msgin5g_gateway_outbox_replayed_total", {{"outbox", "sms"}});
+  EXPECT_GE(replayed, static_cast<double>(again.size())) << gw_->GatewayMetrics();
+  EXPECT_TRUE(ts::WaitFor([&] { return AsQueueCount() == 0; }, 10s));
+  for (const auto& id : ids) {
+    EXPECT_TRUE(WaitReport(id, "REPT_DELY_SUCCESS")) << id << "\n" << AllReports();
+    EXPECT_FALSE(WaitReport(id, "REPT_DELY_FAILED", 1ms)) << id << "\n" << AllReports();
+    EXPECT_LE(ReportsFor(id).size(), 3u) << AllReports();
+  }
+}
+
+// An MO SMS the gateway answered ESME_ROK is its responsibility: kill -9 before it could hand it
+// to msgin5gd (stopped with SIGSTOP meanwhile), restart, and the AS still gets it, once (the
+// stored msgId makes msgin5gd see a repeat as a repeat).
+TEST_F(GatewaySmsE2E, MoAnsweredOkSurvivesKillDashNine) {
+  auto cfg = BaseConfig();
+  cfg.mo_default_destination = "as-1";
+  ASSERT_NO_FATAL_FAILURE(StartAll(cfg));
+  ASSERT_EQ(kill(daemon_->proc().pid(), SIGSTOP), 0);
+  int id = smsc_->SendMo(Mo("4670000005", "MSGin5G", "kept across a crash"));
+  auto done = smsc_->WaitForDeliveryDone(id, 15s);
+  kill(daemon_->proc().pid(), SIGCONT);  // (also when the wait failed)
+  ASSERT_TRUE(done) << smsc_->Transcript();
+  // Answered OK: stored. Kill at once, then let msgin5gd run again.
+  ASSERT_EQ(MoStatus(*smsc_, id), 0u) << smsc_->Transcript();
+  ASSERT_EQ(kill(daemon_->proc().pid(), SIGSTOP), 0);
+  gw_->Kill();
+  EXPECT_EQ(kill(daemon_->proc().pid(), SIGCONT), 0);
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+
+  ASSERT_TRUE(ts::WaitFor([&] { return !AsMessagesFrom(as_, "ue-sms-5").empty(); }, 20s))
+      << AsMessages(as_) << Logs();
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_uplink_total", {{"outcome", "done"}}, 1))
+      << gw_->GatewayMetrics();
+  EXPECT_TRUE(ts::WaitFor([&] { return AsQueueCount() == 0; }, 10s));
+  auto ms = AsMessagesFrom(as_, "ue-sms-5");
+  ASSERT_EQ(ms.size(), 1u) << AsMessages(as_);
+  EXPECT_EQ(Str(ms[0], "payload"), "kept across a crash");
+  // The restarted gateway found it in its store.
+  EXPECT_GE(gw_->Metric("msgin5g_gateway_outbox_replayed_total", {{"outbox", "uplink"}}), 1)
+      << gw_->GatewayMetrics();
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. Garbage from the SMSC.
 
