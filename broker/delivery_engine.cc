@@ -738,7 +738,11 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
       d.opens = 0;
       d.half_open = false;
       metrics_->Latency(channel, static_cast<double>(now - e.msg->accepted_ms) / 1000.0);
-      Finish(id, e, OutcomeSink::Final::kDelivered, "");
+      Finish(id, e,
+             d.route.kind == Route::Kind::kGateway && d.route.gateway != GatewayKind::kBg
+                 ? OutcomeSink::Final::kHandedOver
+                 : OutcomeSink::Final::kDelivered,
+             "");
       return;
     case DeliveryResult::Kind::kPermanent:
       // The destination answered: it is alive, whatever it thought of this message.
@@ -842,7 +846,8 @@ void DeliveryEngine::Finish(std::uint64_t id, Entry& e, OutcomeSink::Final f, st
                  static_cast<unsigned long long>(it->second.rec.seq), st.message().c_str());
         return;
       }
-      metrics_->Finished(f == OutcomeSink::Final::kDelivered ? "delivered"
+      metrics_->Finished(f == OutcomeSink::Final::kDelivered || f == OutcomeSink::Final::kHandedOver
+                             ? "delivered"
                          : f == OutcomeSink::Final::kFailed  ? "failed"
                                                              : "expired");
       Release(it->second);

@@ -65,7 +65,10 @@ struct DeliveryOptions {
 // Persistence and reads the engine needs (the broker, on the store's threads).
 class OutcomeSink {
  public:
-  enum class Final { kDelivered, kFailed, kExpired };
+  // kHandedOver: taken by an L3G/N3G message gateway, which reports the outcome itself (TS 23.554
+  // 8.6.1 steps 4a/5b: it relays the legacy UE's report or synthesizes one), so the server queues
+  // no success report of its own; the entry is done as if delivered.
+  enum class Final { kDelivered, kHandedOver, kFailed, kExpired };
   virtual ~OutcomeSink() = default;
   // Removes the entry from the durable queue; queues the originator's report if one was asked for.
   // `message` may be null (then the sink reads it). `done` runs after the write is durable.

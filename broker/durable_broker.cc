@@ -965,19 +965,22 @@ void DurableBroker::Finish(const storage::QueueEntryRecord& entry,
           }
         }
         using storage::RecipientState;
-        const RecipientState state = final == Final::kDelivered ? RecipientState::kDelivered
+        const bool delivered = final == Final::kDelivered || final == Final::kHandedOver;
+        const RecipientState state = delivered                  ? RecipientState::kDelivered
                                      : final == Final::kFailed  ? RecipientState::kFailed
                                                                 : RecipientState::kExpired;
         txn.FinishEntry(entry, state, last, fan_out);
-        if (final != Final::kDelivered && m != nullptr && m->kind == MessageKind::kMessage) {
+        if (!delivered && m != nullptr && m->kind == MessageKind::kMessage) {
           RecordUndelivered(txn, *m, entry, state, cause);
         }
         const auto p = static_cast<std::size_t>(entry.priority);
         if (p < 3 && queued_[p] > 0) queued_[p]--;
         queued_bytes_ -= std::min<std::uint64_t>(queued_bytes_.load(), entry.payload_bytes);
         usage_.Remove(entry.recipient, entry.payload_bytes);
-        // Reports are about messages, never about reports.
-        if (m != nullptr && m->kind == MessageKind::kMessage && m->report_requested) {
+        // Reports are about messages, never about reports; a gateway that took the message sends
+        // its own (kHandedOver).
+        if (m != nullptr && m->kind == MessageKind::kMessage && m->report_requested &&
+            final != Final::kHandedOver) {
           QueueReport(txn, m->origin, entry.recipient, m->msg_id,
                       final == Final::kDelivered ? storage::ReportStatus::kSuccess
                                                  : storage::ReportStatus::kFailed,

@@ -112,7 +112,7 @@ class DeliveryE2E : public ::testing::Test {
 
 // A2P to a UE routed to an L3G: the gateway gets a body valid against TS29538_MSGG_L3GDelivery, and
 // with delivStReqInd the AS then gets REPT_DELY_SUCCESS at its targetUri.
-TEST_F(DeliveryE2E, AsToUeThroughL3gWithSuccessReport) {
+TEST_F(DeliveryE2E, AsToUeThroughL3gReportComesFromTheGateway) {
   Start();
   ASSERT_TRUE(d().ok()) << d().log();
   RegisterAs("as-1", gw_.as_target("as-1"));
@@ -136,6 +136,15 @@ TEST_F(DeliveryE2E, AsToUeThroughL3gWithSuccessReport) {
   EXPECT_EQ(decoded.value->delivStReqInd, true);
   EXPECT_FALSE(decoded.value->segInd.has_value());
 
+  // The gateway took it: it reports itself (TS 23.554 8.6.1 4a/5b), msgin5gd adds no report of
+  // its own for the hand-over. Here the gateway's report comes in as a real gateway sends it.
+  EXPECT_TRUE(QueueDrains("UE", "ue-1", 5s));
+  EXPECT_TRUE(gw_.received("/as/as-1/deliver-report").empty());
+  ASSERT_EQ(Post("/msgs-msgdelivery/v1/deliver-report",
+                 R"({"oriAddr":{"addrType":"UE","addr":"ue-1"},"destAddr":{"addrType":"AS","addr":"as-1"},)"
+                 R"("msgId":"m-1","delivSt":"REPT_DELY_SUCCESS"})")
+                .status,
+            200);
   ASSERT_TRUE(gw_.WaitFor("/as/as-1/deliver-report", 1, 10s)) << d().log();
   auto report = api::sbi::DecodeDeliveryStatusReport(
       gw_.received("/as/as-1/deliver-report").front().body);
