@@ -1,5 +1,9 @@
 #include "gateway/l3g/sms_role.h"
 
+#include "gateway/l3g/receipt_ids.h"
+
+#include <algorithm>
+#include <cctype>
 #include <random>
 
 #include <boost/asio/post.hpp>
@@ -412,14 +416,24 @@ void SmsRole::OnDeliver(smpp::DeliverSm pdu, std::function<void(std::uint32_t)> 
   OnMo(pdu, std::move(respond));
 }
 
-SmsRole::Group* SmsRole::FindGroup(const std::string& message_id) {
+SmsRole::Group* SmsRole::FindGroup(const std::string& message_id, std::string* matched) {
   std::string gkey;
-  if (auto it = receipt_index_.find(message_id); it != receipt_index_.end()) {
-    gkey = it->second;
-  } else if (auto stored = store_.Get(std::string(keys::kReceipt) + message_id)) {
-    gkey = *stored;
-  } else {
-    return nullptr;
+  std::string id = message_id;
+  auto lookup = [&](const std::string& candidate) {
+    if (auto it = receipt_index_.find(candidate); it != receipt_index_.end()) {
+      gkey = it->second;
+    } else if (auto stored = store_.Get(std::string(keys::kReceipt) + candidate)) {
+      gkey = *stored;
+    }
+    if (!gkey.empty()) id = candidate;
+    return !gkey.empty();
+  };
+  if (!lookup(message_id)) {
+    bool found = false;
+    for (const auto& alt : OtherSpellings(message_id)) {
+      if ((found = lookup(alt))) break;
+    }
+    if (!found) return nullptr;
   }
   auto& g = groups_[gkey];
   if (!g) {
@@ -431,9 +445,10 @@ SmsRole::Group* SmsRole::FindGroup(const std::string& message_id) {
       return nullptr;
     }
     g = Group::FromJson(v.as_object());
-    for (const auto& [id, st] : g->ids) receipt_index_[id] = gkey;
+    for (const auto& [part_id, st] : g->ids) receipt_index_[part_id] = gkey;
   }
-  receipt_index_[message_id] = gkey;
+  receipt_index_[id] = gkey;
+  *matched = id;
   return g.get();
 }
 
@@ -493,7 +508,8 @@ void SmsRole::OnReceipt(const smpp::DeliverSm& pdu, std::function<void(std::uint
     return respond(smpp::kEsmeROk);
   }
   ++stats_.receipts_by_state[static_cast<int>(receipt->state) % 9];
-  Group* g = FindGroup(receipt->message_id);
+  std::string part_id;  // the id as the SMSC gave it in submit_sm_resp
+  Group* g = FindGroup(receipt->message_id, &part_id);
   if (g == nullptr) {
     ++stats_.receipts_unmatched;
     LOG_WARN_LIMITED("l3g", "receipt for unknown SMSC message_id %s (%s)",
@@ -504,8 +520,8 @@ void SmsRole::OnReceipt(const smpp::DeliverSm& pdu, std::function<void(std::uint
   ++stats_.receipts_matched;
   const sms::ReceiptVerdict verdict = sms::Judge(*receipt);
   if (verdict.outcome == sms::ReceiptOutcome::kPending) return respond(smpp::kEsmeROk);
-  const std::string gkey = receipt_index_.at(receipt->message_id);
-  g->ids[receipt->message_id] = std::string(sms::ReceiptStateName(receipt->state));
+  const std::string gkey = receipt_index_.at(part_id);
+  g->ids[part_id] = std::string(sms::ReceiptStateName(receipt->state));
   if (verdict.outcome == sms::ReceiptOutcome::kFailed && g->fail.empty()) {
     g->fail = verdict.failure_cause;
   }

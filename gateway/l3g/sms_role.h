@@ -112,7 +112,9 @@ class SmsRole final : public Role {
                  bool binary, Batch batch, std::function<void(std::uint32_t)> respond);
   std::optional<api::sbi::Address> MoDestination(const std::string& msisdn,
                                                  const std::string& dest_addr);
-  Group* FindGroup(const std::string& message_id);
+  // The group waiting for the receipt of SMSC id `message_id` (also when the receipt spells it in
+  // decimal and submit_sm_resp did in hex, or the other way round); `matched`: the id as stored.
+  Group* FindGroup(const std::string& message_id, std::string* matched);
   // Adds the group's report (SUCCESS, or FAILED with its first failure / RECEIPT_TIMEOUT) and its
   // removal to `batch`; the report is to be adopted once the batch is durable.
   Uplink::Prepared FinishGroup(const std::string& key, Group& g, bool timed_out, Batch& batch);
