@@ -70,6 +70,34 @@ struct Config {
   std::int64_t l3g_retry_max_ms = 0;
   std::int64_t l3g_max_attempts = 0;
 
+  // N3G (non-3GPP devices over MQTT) and BG (broadcast areas as MQTT topics), on one MQTT link.
+  std::string mqtt_host;
+  std::int64_t mqtt_port = 0;
+  std::string mqtt_client_id;
+  std::string mqtt_username;
+  std::string mqtt_password;
+  std::int64_t mqtt_keepalive_s = 0;
+  bool mqtt_tls = false;
+  std::string mqtt_tls_ca_file;
+  std::string mqtt_tls_cert_file;
+  std::string mqtt_tls_key_file;
+  std::int64_t mqtt_publish_timeout_ms = 0;
+  std::int64_t mqtt_max_in_flight = 0;
+
+  bool n3g_enabled = false;
+  std::string n3g_down_topic;
+  std::string n3g_up_topic;
+  std::string n3g_report_topic;
+  bool n3g_device_reports = false;
+  std::int64_t n3g_report_timeout_s = 0;
+  std::int64_t n3g_transaction_ttl_s = 0;
+  std::string n3g_mo_default_destination;
+  std::int64_t n3g_max_attempts = 0;
+
+  bool bg_enabled = false;
+  std::string bg_topic;
+  bool bg_retain = false;
+
   // [ues.ID] tables: the identity map, UE Service ID -> MSISDN.
   struct Ue {
     std::string id;

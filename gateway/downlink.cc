@@ -17,24 +17,11 @@ namespace cause = api::http::cause;
 
 namespace {
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-json::object ToJson(const api::sbi::Address& a) { return {{"t", a.addrType}, {"a", a.addr}}; }
+using rec::NowMs;
+using rec::Str;
+using rec::ToJson;
 api::sbi::Address AddrFrom(const json::value* v) {
-  api::sbi::Address a;
-  if (v == nullptr || !v->is_object()) return a;
-  const auto& o = v->as_object();
-  if (auto* t = o.if_contains("t"); t && t->is_string()) a.addrType = std::string(t->as_string());
-  if (auto* s = o.if_contains("a"); s && s->is_string()) a.addr = std::string(s->as_string());
-  return a;
-}
-std::string Str(const json::object& o, const char* k) {
-  auto* v = o.if_contains(k);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+  return v != nullptr && v->is_object() ? rec::AddrOf(json::object{{"x", *v}}, "x") : api::sbi::Address{};
 }
 
 // msgin5gd names a retried segment set "<msgId>~<attempt>": the whole message is still <msgId>.
@@ -52,12 +39,6 @@ std::string SegmentKey(const std::string& set_key, std::uint32_t n) {
 }
 
 }  // namespace
-
-std::string keys::Fixed(std::uint64_t v, int width) {
-  std::string s = std::to_string(v);
-  if (static_cast<int>(s.size()) < width) s.insert(0, static_cast<std::size_t>(width) - s.size(), '0');
-  return s;
-}
 
 DownlinkIntake::DownlinkIntake(boost::asio::io_context& core, Store& store, Uplink& uplink,
                                Options options)

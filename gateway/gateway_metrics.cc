@@ -2,7 +2,10 @@
 
 #include <prometheus/registry.h>
 
+#include "gateway/bg/bg_role.h"
 #include "gateway/downlink.h"
+#include "gateway/mqtt/mqtt_link.h"
+#include "gateway/n3g/n3g_role.h"
 #include "gateway/l3g/sms_role.h"
 #include "gateway/sms/receipt.h"
 #include "gateway/smpp/esme_session.h"
@@ -92,10 +95,24 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& registry, boost::asio::io_cont
       submit_latency_(BuildHistogram().Name("msgin5g_gateway_smpp_submit_seconds")
                           .Help("submit_sm to its accepting submit_sm_resp")
                           .Register(registry.prom())
-                          .Add({}, metrics::LatencyBuckets())) {
+                          .Add({}, metrics::LatencyBuckets())),
+      mqtt_connected_(BuildGauge().Name("msgin5g_gateway_mqtt_connected")
+                          .Help("1 while the MQTT link to the broker is up (N3G, BG)")
+                          .Register(registry.prom())
+                          .Add({})),
+      mqtt_(BuildCounter().Name("msgin5g_gateway_mqtt_events_total")
+                .Help("MQTT link events (connects, disconnects, published, puback, "
+                      "publish_timeouts, publish_refused, received, dropped_oversize, "
+                      "dropped_invalid)")
+                .Register(registry.prom())),
+      n3g_(BuildCounter().Name("msgin5g_gateway_n3g_total")
+               .Help("N3G and BG outcomes (published, publish_failed, device_reports, "
+                     "device_reports_unmatched, report_timeouts, up_messages, up_malformed, "
+                     "up_unroutable, broadcasts)")
+               .Register(registry.prom())) {
   role_.Add({{"role", "l3g"}}).Set(src_.sms != nullptr ? 1 : 0);
-  role_.Add({{"role", "n3g"}}).Set(0);
-  role_.Add({{"role", "bg"}}).Set(0);
+  role_.Add({{"role", "n3g"}}).Set(src_.n3g != nullptr ? 1 : 0);
+  role_.Add({{"role", "bg"}}).Set(src_.bg != nullptr ? 1 : 0);
 }
 
 GatewayMetrics::~GatewayMetrics() { *alive_ = false; }
@@ -182,6 +199,37 @@ void GatewayMetrics::Refresh() {
         {"generic_nacks_received", &e.generic_nacks_received},
     };
     for (const auto& [name, value] : events) Bump(smpp_.Add({{"event", name}}), value->load());
+  }
+  if (src_.mqtt != nullptr) {
+    const mqtt::LinkStats l = src_.mqtt->stats();
+    mqtt_connected_.Set(src_.mqtt->connected() ? 1 : 0);
+    const std::pair<const char*, std::uint64_t> events[] = {
+        {"connects", l.connects},          {"disconnects", l.disconnects},
+        {"published", l.published},        {"puback", l.puback},
+        {"publish_timeouts", l.publish_timeouts}, {"publish_refused", l.publish_refused},
+        {"received", l.messages_received}, {"dropped_oversize", l.dropped_oversize},
+        {"dropped_invalid", l.dropped_invalid}};
+    for (const auto& [name, value] : events) Bump(mqtt_.Add({{"event", name}}), value);
+  }
+  if (src_.n3g != nullptr) {
+    outbox(src_.n3g->outbox());
+    const auto& n = src_.n3g->stats();
+    const std::pair<const char*, std::uint64_t> events[] = {
+        {"published", n.published},
+        {"publish_failed", n.publish_failed},
+        {"device_reports", n.device_reports},
+        {"device_reports_unmatched", n.device_reports_unmatched},
+        {"report_timeouts", n.report_timeouts},
+        {"up_messages", n.up_messages},
+        {"up_malformed", n.up_malformed},
+        {"up_unroutable", n.up_unroutable}};
+    for (const auto& [name, value] : events) Bump(n3g_.Add({{"outcome", name}}), value);
+    Bump(reports_.Add({{"status", "REPT_DELY_SUCCESS"}, {"reason", "n3g"}}), n.reports_success);
+    Bump(reports_.Add({{"status", "REPT_DELY_FAILED"}, {"reason", "n3g"}}), n.reports_failed);
+  }
+  if (src_.bg != nullptr) {
+    outbox(src_.bg->outbox());
+    Bump(n3g_.Add({{"outcome", "broadcasts"}}), src_.bg->published());
   }
   timer_.expires_after(std::chrono::seconds(1));
   timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {

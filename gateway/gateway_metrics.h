@@ -28,6 +28,15 @@ class SmsRole;
 namespace smpp {
 class EsmeSession;
 }
+namespace n3g {
+class N3gRole;
+}
+namespace bg {
+class BgRole;
+}
+namespace mqtt {
+class MqttLink;
+}
 
 class GatewayMetrics {
  public:
@@ -37,6 +46,9 @@ class GatewayMetrics {
     DownlinkIntake* intake = nullptr;
     l3g::SmsRole* sms = nullptr;         // null: L3G off
     smpp::EsmeSession* esme = nullptr;   // null: L3G off
+    n3g::N3gRole* n3g = nullptr;         // null: N3G off
+    bg::BgRole* bg = nullptr;            // null: BG off
+    mqtt::MqttLink* mqtt = nullptr;      // null: neither N3G nor BG
   };
   GatewayMetrics(metrics::Registry& registry, boost::asio::io_context& core, Sources sources);
   ~GatewayMetrics();
@@ -79,6 +91,9 @@ class GatewayMetrics {
   prometheus::Counter& store_bytes_;
   prometheus::Counter& store_syncs_;
   prometheus::Histogram& submit_latency_;
+  prometheus::Gauge& mqtt_connected_;
+  prometheus::Family<prometheus::Counter>& mqtt_;
+  prometheus::Family<prometheus::Counter>& n3g_;
 };
 
 }  // namespace msgin5g::gateway

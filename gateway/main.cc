@@ -31,12 +31,15 @@
 #include "common/logging.h"
 #include "daemon/data_dir.h"
 #include "gateway/admin_routes.h"
+#include "gateway/bg/bg_role.h"
 #include "gateway/config.h"
 #include "gateway/downlink.h"
 #include "gateway/gateway_metrics.h"
 #include "gateway/identity_map.h"
 #include "gateway/l3g/sms_role.h"
+#include "gateway/mqtt/mqtt_link.h"
 #include "gateway/msgg_routes.h"
+#include "gateway/n3g/n3g_role.h"
 #include "gateway/records.h"
 #include "gateway/smpp/esme_session.h"
 #include "gateway/store.h"
@@ -56,7 +59,8 @@ constexpr const char* kVersion = "0.1.0";
 void PrintHelp() {
   std::printf(
       "msgin5g-gatewayd %s - MSGin5G Message Gateway (3GPP TS 23.554 / TS 29.538 MSGG_*)\n\n"
-      "Interconnects an MSGin5G Server (msgin5gd) with legacy UEs over SMS (SMPP 3.4 to an SMSC).\n\n"
+      "Interconnects an MSGin5G Server (msgin5gd) with legacy UEs over SMS (SMPP 3.4 to an SMSC),\n"
+      "non-3GPP devices over MQTT, and Broadcast Areas (an MQTT topic per area).\n\n"
       "Usage: msgin5g-gatewayd [--config FILE] [--set key=value ...] [options]\n\n"
       "Options:\n"
       "  --config FILE            TOML configuration file (default: built-in defaults)\n"
@@ -69,7 +73,7 @@ void PrintHelp() {
       "  --version                print the version and exit\n"
       "  --help                   this text\n\n"
       "Configuration keys:\n%s\n"
-      "Signals: SIGTERM/SIGINT stop (unbinding from the SMSC).\n\n"
+      "Signals: SIGTERM/SIGINT stop (unbinding from the SMSC, disconnecting from the broker).\n\n"
       "Data: storage.path is made private (mode 0700) and locked: {storage.path}/\n"
       "msgin5g-gatewayd.pid holds the pid of the gateway using it.\n\n"
       "Exit codes: 0 stopped, 64 bad usage, 69 a listener cannot bind or storage.path cannot be\n"
@@ -309,9 +313,84 @@ int main(int argc, char** argv) {
     intake.AddRole(*sms);
   }
 
-  gateway::GatewayMetrics gw_metrics(registry, core, gateway::GatewayMetrics::Sources{
-                                                         store.get(), uplink.get(), &intake,
-                                                         sms.get(), esme.get()});
+  // N3G and BG share one MQTT link to the operator's broker.
+  std::unique_ptr<gateway::mqtt::MqttLink> link;
+  std::unique_ptr<gateway::n3g::N3gRole> n3g;
+  std::unique_ptr<gateway::bg::BgRole> bg;
+  std::atomic<bool> mqtt_up{false};
+  if (cfg.n3g_enabled || cfg.bg_enabled) {
+    gateway::n3g::N3gOptions no;
+    no.down_topic = cfg.n3g_down_topic;
+    no.up_topic = cfg.n3g_up_topic;
+    no.report_topic = cfg.n3g_report_topic;
+    no.device_reports = cfg.n3g_device_reports;
+    no.report_timeout = std::chrono::seconds(cfg.n3g_report_timeout_s);
+    no.transaction_ttl = std::chrono::seconds(cfg.n3g_transaction_ttl_s);
+    no.mo_default_destination = cfg.n3g_mo_default_destination;
+    no.outbox.name = "mqtt";
+    no.outbox.prefix = std::string(gateway::keys::kMqttOutbox);
+    no.outbox.max_in_flight = static_cast<std::size_t>(cfg.mqtt_max_in_flight);
+    no.outbox.retry_initial = std::chrono::milliseconds(cfg.server_retry_initial_ms);
+    no.outbox.retry_max = std::chrono::milliseconds(cfg.server_retry_max_ms);
+    no.outbox.max_attempts = static_cast<std::uint32_t>(cfg.n3g_max_attempts);
+    gateway::mqtt::LinkOptions lo;
+    lo.host = cfg.mqtt_host;
+    lo.port = static_cast<std::uint16_t>(cfg.mqtt_port);
+    lo.client_id = cfg.mqtt_client_id;
+    lo.username = cfg.mqtt_username;
+    lo.password = cfg.mqtt_password;
+    lo.keepalive = std::chrono::seconds(cfg.mqtt_keepalive_s);
+    lo.tls.enabled = cfg.mqtt_tls;
+    lo.tls.ca_file = cfg.mqtt_tls_ca_file;
+    lo.tls.cert_file = cfg.mqtt_tls_cert_file;
+    lo.tls.key_file = cfg.mqtt_tls_key_file;
+    lo.publish_timeout = std::chrono::milliseconds(cfg.mqtt_publish_timeout_ms);
+    lo.max_in_flight = static_cast<std::size_t>(cfg.mqtt_max_in_flight);
+    if (cfg.n3g_enabled) {
+      auto subs = gateway::n3g::N3gRole::Subscriptions(no);
+      if (!subs.ok()) {
+        std::fprintf(stderr, "msgin5g-gatewayd: configuration error: %s\n",
+                     subs.status().message().c_str());
+        return kExitConfig;
+      }
+      lo.subscriptions = std::move(*subs);
+    }
+    link = std::make_unique<gateway::mqtt::MqttLink>(core.get_executor(), std::move(lo));
+    if (cfg.n3g_enabled) {
+      auto created = gateway::n3g::N3gRole::Create(core, *store, *uplink, *link, std::move(no));
+      if (!created.ok()) {
+        std::fprintf(stderr, "msgin5g-gatewayd: configuration error: %s\n",
+                     created.status().message().c_str());
+        return kExitConfig;
+      }
+      n3g = std::move(created.value());
+      intake.AddRole(*n3g);
+    }
+    if (cfg.bg_enabled) {
+      gateway::bg::BgOptions bo;
+      bo.topic = cfg.bg_topic;
+      bo.retain = cfg.bg_retain;
+      bo.outbox.name = "bc";
+      bo.outbox.prefix = std::string(gateway::keys::kBroadcastOutbox);
+      bo.outbox.max_in_flight = static_cast<std::size_t>(cfg.mqtt_max_in_flight);
+      bo.outbox.retry_initial = std::chrono::milliseconds(cfg.server_retry_initial_ms);
+      bo.outbox.retry_max = std::chrono::milliseconds(cfg.server_retry_max_ms);
+      bo.outbox.max_attempts = static_cast<std::uint32_t>(cfg.n3g_max_attempts);
+      auto created = gateway::bg::BgRole::Create(core, *store, *link, std::move(bo));
+      if (!created.ok()) {
+        std::fprintf(stderr, "msgin5g-gatewayd: configuration error: %s\n",
+                     created.status().message().c_str());
+        return kExitConfig;
+      }
+      bg = std::move(created.value());
+      intake.AddRole(*bg);
+    }
+  }
+
+  gateway::GatewayMetrics gw_metrics(
+      registry, core,
+      gateway::GatewayMetrics::Sources{store.get(), uplink.get(), &intake, sms.get(), esme.get(),
+                                       n3g.get(), bg.get(), link.get()});
   gw_metrics_ptr = &gw_metrics;
   Status started;
   OnCore(core, [&] {
@@ -327,15 +406,39 @@ int main(int argc, char** argv) {
       sms->Start();
       started = esme->Start();
     }
+    if (link) {
+      link->OnMessage([&](std::string topic, std::string payload) {
+        if (n3g && n3g->OnMessage(topic, payload)) return;
+        LOG_WARN_LIMITED("mqtt", "message on %s matches no role's topic; dropped", topic.c_str());
+      });
+      link->OnConnected([&](bool up) {
+        mqtt_up.store(up);
+        LOG_INFO("mqtt", "broker %s:%lld: %s", cfg.mqtt_host.c_str(),
+                 static_cast<long long>(cfg.mqtt_port), up ? "connected" : "not connected");
+        if (!up) return;
+        if (n3g) n3g->KickOutbox();
+        if (bg) bg->KickOutbox();
+      });
+      if (n3g) n3g->Start();
+      if (bg) bg->Start();
+      if (started.ok()) started = link->Start();
+    }
     gw_metrics.Start();
   });
   if (!started.ok()) {
-    LOG_ERROR("main", "l3g: %s", started.message().c_str());
+    std::fprintf(stderr, "msgin5g-gatewayd: configuration error: %s\n", started.message().c_str());
+    OnCore(core, [&] {
+      if (esme) esme->Stop();
+      if (link) link->Stop();
+    });
+    core_work.reset();
+    core.stop();
+    core_thread.join();
     return kExitConfig;
   }
 
   api::http::Router api_router;
-  gateway::AddMsggRoutes(api_router, intake, sms.get(), nullptr, nullptr);
+  gateway::AddMsggRoutes(api_router, intake, sms.get(), n3g.get(), bg.get());
   api::http::HttpMetrics api_metrics(registry, "gateway_api", api_router.Operations());
   api::http::ServerOptions api_opts;
   api_opts.name = "api";
@@ -346,8 +449,10 @@ int main(int argc, char** argv) {
   std::atomic<bool> ready{false};
   api::http::Router ops_router;
   api::AddOpsRoutes(ops_router, registry, [&] {
-    // Ready for traffic: listening, storage writable, and (with L3G) a bind to an SMSC.
-    return ready.load() && store->healthy() && (!cfg.l3g_enabled || smsc_bound.load());
+    // Ready for traffic: listening, storage writable, (with L3G) a bind to an SMSC, and (with
+    // N3G or BG) the MQTT broker connected.
+    return ready.load() && store->healthy() && (!cfg.l3g_enabled || smsc_bound.load()) &&
+           (!link || mqtt_up.load());
   });
   api::http::HttpMetrics ops_metrics(registry, "gateway_metrics", ops_router.Operations());
   api::http::ServerOptions ops_opts;
@@ -372,6 +477,8 @@ int main(int argc, char** argv) {
             {"uplink", uplink->outbox().size()},
             {"receipt_groups", sms ? sms->receipt_groups_open() : 0},
             {"mo_sets", sms ? sms->mo_sets_open() : 0},
+            {"mqtt", n3g ? n3g->outbox().size() : 0},
+            {"bc", bg ? bg->outbox().size() : 0},
             {"segment_sets", intake.open_segment_sets()}};
   };
   gateway::AddAdminRoutes(admin_router, core, src);
@@ -403,6 +510,12 @@ int main(int argc, char** argv) {
   pool.Start();
   ready.store(true);
 
+  std::string roles;
+  for (auto [on, name] : {std::pair{cfg.l3g_enabled, "l3g"}, std::pair{cfg.n3g_enabled, "n3g"},
+                          std::pair{cfg.bg_enabled, "bg"}}) {
+    if (on) roles += (roles.empty() ? "" : ",") + std::string(name);
+  }
+  if (roles.empty()) roles = "none";
   auto addr = [](const boost::asio::ip::tcp::endpoint& ep) {
     return (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
            ":" + std::to_string(ep.port());
@@ -411,8 +524,10 @@ int main(int argc, char** argv) {
            "server=%s data=%s",
            kVersion, addr(api_server.local_endpoint()).c_str(), tls ? "h2 over TLS" : "h2c",
            addr(admin.local_endpoint()).c_str(), addr(ops.local_endpoint()).c_str(),
-           cfg.l3g_enabled ? "l3g" : "none", cfg.server_api_root.c_str(), cfg.storage_path.c_str());
-  if (!cfg.l3g_enabled) LOG_WARN("main", "no role is enabled (l3g.enabled=false): nothing to serve");
+           roles.c_str(), cfg.server_api_root.c_str(), cfg.storage_path.c_str());
+  if (roles == "none") {
+    LOG_WARN("main", "no role is enabled (l3g, n3g and bg .enabled are false): nothing to serve");
+  }
   if (!ready_file.empty()) {
     std::string tmp = ready_file + ".tmp";
     {
@@ -443,6 +558,9 @@ int main(int argc, char** argv) {
     gw_metrics.Stop();
     if (sms) sms->Stop();
     if (esme) esme->Stop();  // unbinds
+    if (n3g) n3g->Stop();
+    if (bg) bg->Stop();
+    if (link) link->Stop();  // disconnects; pending publishes stay in the outboxes
     intake.Stop();
     uplink->Stop();
   });
@@ -452,6 +570,9 @@ int main(int argc, char** argv) {
   // The session and roles hold handlers on the (now stopped) core: destroyed in reverse.
   sms.reset();
   esme.reset();
+  n3g.reset();
+  bg.reset();
+  link.reset();
   uplink.reset();
   store.reset();
   LOG_INFO("main", "stopped");

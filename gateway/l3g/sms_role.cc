@@ -24,38 +24,15 @@ namespace cause = api::http::cause;
 
 namespace {
 
-constexpr std::string_view kReceiptDeadline = "rd/";  // rd/<deadline ms>\n<rg key>
+using keys::kReceiptDeadline;
 constexpr std::uint32_t kEsmeRInvEsmClass = 0x43;  // SMPP 3.4 §5.1.3: invalid esm_class (the UDH)
 
-std::int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-json::object ToJson(const api::sbi::Address& a) { return {{"t", a.addrType}, {"a", a.addr}}; }
-api::sbi::Address AddrFrom(const json::object& o, const char* k) {
-  api::sbi::Address a;
-  const auto* v = o.if_contains(k);
-  if (v == nullptr || !v->is_object()) return a;
-  if (auto* t = v->as_object().if_contains("t"); t && t->is_string()) a.addrType = std::string(t->as_string());
-  if (auto* s = v->as_object().if_contains("a"); s && s->is_string()) a.addr = std::string(s->as_string());
-  return a;
-}
-std::string Str(const json::object& o, const char* k) {
-  const auto* v = o.if_contains(k);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-std::int64_t Num(const json::object& o, const char* k, std::int64_t otherwise = 0) {
-  const auto* v = o.if_contains(k);
-  return v != nullptr && v->is_int64() ? v->as_int64() : v != nullptr && v->is_uint64()
-                                                             ? static_cast<std::int64_t>(v->as_uint64())
-                                                             : otherwise;
-}
-bool Flag(const json::object& o, const char* k) {
-  const auto* v = o.if_contains(k);
-  return v != nullptr && v->is_bool() && v->as_bool();
-}
+using rec::Flag;
+using rec::NowMs;
+using rec::Num;
+using rec::Str;
+using rec::ToJson;
+api::sbi::Address AddrFrom(const json::object& o, const char* k) { return rec::AddrOf(o, k); }
 
 std::string Hex(std::string_view s) {
   static const char* d = "0123456789abcdef";
@@ -109,7 +86,7 @@ struct SmsRole::Group {
   json::object ToJson() const {
     json::object ids_json;
     for (const auto& [id, st] : ids) ids_json[id] = st;
-    return {{"ori", l3g::ToJson(ori)}, {"dest", l3g::ToJson(dest)}, {"msgId", msg_id},
+    return {{"ori", rec::ToJson(ori)}, {"dest", rec::ToJson(dest)}, {"msgId", msg_id},
             {"total", total},          {"ids", ids_json},           {"fail", fail},
             {"dl", deadline_ms}};
   }
