@@ -242,6 +242,18 @@ int main(int argc, char** argv) {
     pthread_setname_np(pthread_self(), "gw-core");
     core.run();
   });
+  // Every return from here on (a role's configuration refused, a port taken) joins the core
+  // thread; a std::thread still joinable at its destruction would abort the process.
+  struct CoreJoiner {
+    boost::asio::io_context& core;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type>& work;
+    std::thread& thread;
+    ~CoreJoiner() {
+      work.reset();
+      core.stop();
+      if (thread.joinable()) thread.join();
+    }
+  } core_joiner{core, core_work, core_thread};
 
   metrics::Registry registry;
   gateway::Uplink::Options uo;

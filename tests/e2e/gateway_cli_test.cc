@@ -1,0 +1,56 @@
+// msgin5g-gatewayd's command line, as an admin meets it: the shipped sample configuration is what
+// the binary prints and checks clean, --help lists every key, bad roles' settings exit 78 with
+// their key, and a role's topic that cannot work is refused before anything starts.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/support/test_util.h"
+
+namespace ts = msgin5g::testing_support;
+
+namespace {
+
+const std::string kGateway = std::string(MSGIN5G_BINARY_DIR) + "/gateway/msgin5g-gatewayd";
+
+TEST(GatewayCli, PrintedDefaultConfigIsTheShippedOneAndValid) {
+  ts::TempDir dir;
+  auto printed = ts::Run({kGateway, "--print-default-config"});
+  ASSERT_EQ(printed.exit_code, 0);
+  EXPECT_EQ(ts::ReadFile(std::string(MSGIN5G_SOURCE_DIR) + "/packaging/msgin5g-gatewayd.toml"),
+            printed.out);
+  ts::WriteFile(dir.File("default.toml"), printed.out);
+  auto check = ts::Run({kGateway, "--config", dir.File("default.toml"), "--check-config"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+  auto help = ts::Run({kGateway, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* key : {"l3g.smsc", "l3g.binary_app_ids", "n3g.down_topic", "bg.topic",
+                          "mqtt.client_id", "server.api_root", "ues.ID.msisdn"}) {
+    EXPECT_NE(help.out.find(key), std::string::npos) << key;
+  }
+}
+
+TEST(GatewayCli, RoleSettingsThatCannotWorkExit78WithTheirKey) {
+  auto l3g = ts::Run({kGateway, "--set", "l3g.enabled=true", "--check-config"});
+  EXPECT_EQ(l3g.exit_code, 78);
+  EXPECT_NE(l3g.err.find("l3g.smsc"), std::string::npos) << l3g.err;
+  EXPECT_NE(l3g.err.find("l3g.system_id"), std::string::npos) << l3g.err;
+  auto smsc = ts::Run({kGateway, "--set", "l3g.smsc=[\"nowhere\"]", "--check-config"});
+  EXPECT_EQ(smsc.exit_code, 78);
+  EXPECT_NE(smsc.err.find("l3g.smsc: expected host:port"), std::string::npos) << smsc.err;
+  auto pw = ts::Run({kGateway, "--set", "l3g.password=longer-than-8", "--check-config"});
+  EXPECT_EQ(pw.exit_code, 78);
+  EXPECT_NE(pw.err.find("l3g.password"), std::string::npos) << pw.err;
+  // A topic template without its placeholder would send every device's messages to one topic.
+  ts::TempDir dir;
+  auto topic = ts::Run({kGateway, "--set", "n3g.enabled=true", "--set", "n3g.down_topic=all/down",
+                        "--set", "storage.path=" + dir.File("data"), "--set",
+                        "api.listen=127.0.0.1:0", "--set", "metrics.listen=127.0.0.1:0", "--set",
+                        "admin.listen=127.0.0.1:0", "--set", "mqtt.port=1"});
+  EXPECT_EQ(topic.exit_code, 78);
+  EXPECT_NE(topic.err.find("n3g.down_topic"), std::string::npos) << topic.err;
+  auto unknown = ts::Run({kGateway, "--nonsense"});
+  EXPECT_EQ(unknown.exit_code, 64);
+}
+
+}  // namespace
