@@ -8,11 +8,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
-#include <map>
 #include <random>
 #include <thread>
 #include <utility>
@@ -31,47 +30,10 @@ constexpr std::size_t kMaxMqttPayload = 268435455;  // MQTT's largest remaining 
 
 // Counters bumped from several threads; read as a snapshot.
 struct AtomicStats {
-  std::atomic<std::uint64_t> connects{0}, disconnects{0}, connect_failures{0}, published{0}, puback{0},
-      publish_timeouts{0}, publish_refused{0}, messages_received{0}, dropped_oversize{0},
-      dropped_invalid{0};
+  std::atomic<std::uint64_t> connects{0}, disconnects{0}, connect_failures{0}, published{0},
+      puback{0}, publish_timeouts{0}, publish_refused{0}, messages_received{0},
+      dropped_oversize{0}, dropped_invalid{0};
 };
-
-Status ValidateOptions(const LinkOptions& o) {
-  if (o.host.empty()) return Status::InvalidArgument("mqtt: host is empty");
-  if (o.port == 0) return Status::InvalidArgument("mqtt: port is 0");
-  if (!o.clean_session && o.client_id.empty()) {
-    return Status::InvalidArgument("mqtt: a persistent session (clean_session=false) needs a "
-                                   "client_id");
-  }
-  if (o.client_id.size() > 65535 || !IsValidMqttUtf8(o.client_id)) {
-    return Status::InvalidArgument("mqtt: client_id is not a valid MQTT string");
-  }
-  const auto ka = o.keepalive.count();
-  if (ka != 0 && (ka < 5 || ka > 65535)) {
-    return Status::InvalidArgument("mqtt: keepalive must be 0 or 5..65535 s");
-  }
-  if (o.reconnect_delay_min.count() < 1 || o.reconnect_delay_max < o.reconnect_delay_min) {
-    return Status::InvalidArgument("mqtt: need 1 ms <= reconnect_delay_min <= reconnect_delay_max");
-  }
-  if (o.publish_timeout.count() <= 0) {
-    return Status::InvalidArgument("mqtt: publish_timeout must be > 0");
-  }
-  if (o.max_in_flight < 1 || o.max_in_flight > 65535) {
-    return Status::InvalidArgument("mqtt: max_in_flight must be 1..65535");
-  }
-  if (o.tls.cert_file.empty() != o.tls.key_file.empty()) {
-    return Status::InvalidArgument("mqtt: tls cert_file and key_file go together");
-  }
-  for (const auto& s : o.subscriptions) {
-    if (mosquitto_sub_topic_check(s.filter.c_str()) != MOSQ_ERR_SUCCESS ||
-        s.filter.find('\0') != std::string::npos || !IsValidMqttUtf8(s.filter) ||
-        s.filter.empty()) {
-      return Status::InvalidArgument("mqtt: bad subscription filter '" + s.filter + "'");
-    }
-    if (s.qos < 0 || s.qos > 2) return Status::InvalidArgument("mqtt: subscription qos 0..2");
-  }
-  return Status::Ok();
-}
 
 const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
 
@@ -348,7 +310,7 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
   Status Start() {
     std::lock_guard lk(mu);
     if (started) return Status(StatusCode::kConflict, "mqtt: link already started");
-    MSGIN5G_RETURN_IF_ERROR(ValidateOptions(options));
+    MSGIN5G_RETURN_IF_ERROR(ValidateLinkOptions(options));
     EnsureMosquittoLibInit();
     mosquitto* m = mosquitto_new(OrNull(options.client_id), options.clean_session, this);
     if (!m) return Status::Internal("mqtt: mosquitto_new failed");

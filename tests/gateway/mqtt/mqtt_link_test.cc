@@ -242,6 +242,29 @@ TEST_F(MqttLinkTest, BrokerKilledFailsFastThenReconnectsAndResubscribes) {
   EXPECT_EQ(seen.messages[0].second, "after restart");
 }
 
+// A publish in flight when the connection drops stays pending: libmosquitto resends it after
+// the reconnect, and its PUBACK within publish_timeout completes it Ok (no caller retry needed).
+TEST_F(MqttLinkTest, InFlightPublishCompletesAfterQuickReconnect) {
+  ASSERT_TRUE(broker_.Start());
+  Seen seen;
+  MqttLink& link = NewLink(WithUplink(Options()), &seen);
+  ASSERT_TRUE(link.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return seen.LastUp() == true; }, 10s));
+  broker_.Pause();
+  Outcome out;
+  link.Publish("msgin5g/ue-7/up", "in flight", 1, false, out.Done());  // loops back to us
+  std::this_thread::sleep_for(100ms);
+  broker_.Kill();
+  ASSERT_TRUE(WaitFor([&] { return seen.LastUp() == false; }, 10s));
+  EXPECT_FALSE(out.has());
+  ASSERT_TRUE(broker_.Start());
+  ASSERT_TRUE(WaitFor([&] { return out.has(); }, 10s));
+  EXPECT_EQ(out.code(), StatusCode::kOk);
+  ASSERT_TRUE(WaitFor([&] { return seen.Messages() == 1; }, 10s));
+  std::lock_guard lk(seen.mu);
+  EXPECT_EQ(seen.messages[0].second, "in flight");
+}
+
 TEST_F(MqttLinkTest, StartWhileBrokerDownConnectsWhenItComesUp) {
   Seen seen;
   MqttLink& link = NewLink(WithUplink(Options()), &seen);

@@ -1,0 +1,46 @@
+#include "gateway/mqtt/link_options.h"
+
+#include <mosquitto.h>
+
+#include "gateway/mqtt/topic_template.h"
+
+namespace msgin5g::gateway::mqtt {
+
+Status ValidateLinkOptions(const LinkOptions& o) {
+  if (o.host.empty()) return Status::InvalidArgument("mqtt: host is empty");
+  if (o.port == 0) return Status::InvalidArgument("mqtt: port is 0");
+  if (!o.clean_session && o.client_id.empty()) {
+    return Status::InvalidArgument("mqtt: a persistent session (clean_session=false) needs a "
+                                   "client_id");
+  }
+  if (o.client_id.size() > 65535 || !IsValidMqttUtf8(o.client_id)) {
+    return Status::InvalidArgument("mqtt: client_id is not a valid MQTT string");
+  }
+  const auto ka = o.keepalive.count();
+  if (ka != 0 && (ka < 5 || ka > 65535)) {
+    return Status::InvalidArgument("mqtt: keepalive must be 0 or 5..65535 s");
+  }
+  if (o.reconnect_delay_min.count() < 1 || o.reconnect_delay_max < o.reconnect_delay_min) {
+    return Status::InvalidArgument("mqtt: need 1 ms <= reconnect_delay_min <= reconnect_delay_max");
+  }
+  if (o.publish_timeout.count() <= 0) {
+    return Status::InvalidArgument("mqtt: publish_timeout must be > 0");
+  }
+  if (o.max_in_flight < 1 || o.max_in_flight > 65535) {
+    return Status::InvalidArgument("mqtt: max_in_flight must be 1..65535");
+  }
+  if (o.tls.cert_file.empty() != o.tls.key_file.empty()) {
+    return Status::InvalidArgument("mqtt: tls cert_file and key_file go together");
+  }
+  for (const auto& s : o.subscriptions) {
+    if (mosquitto_sub_topic_check(s.filter.c_str()) != MOSQ_ERR_SUCCESS ||
+        s.filter.find('\0') != std::string::npos || !IsValidMqttUtf8(s.filter) ||
+        s.filter.empty()) {
+      return Status::InvalidArgument("mqtt: bad subscription filter '" + s.filter + "'");
+    }
+    if (s.qos < 0 || s.qos > 2) return Status::InvalidArgument("mqtt: subscription qos 0..2");
+  }
+  return Status::Ok();
+}
+
+}  // namespace msgin5g::gateway::mqtt
