@@ -54,6 +54,8 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
   // takes it, so an ack cannot overtake the registration of its mid. No deadlock: libmosquitto
   // calls on_publish holding only its callback and current-packet mutexes, which
   // mosquitto_publish never takes in threaded mode (it queues; the I/O thread writes).
+  // Orders Stop()'s mosquitto_disconnect against the I/O thread's mosquitto_connect_async.
+  std::mutex session_mu;
   mutable std::mutex mu;
   std::condition_variable cv;  // wakes the I/O thread from a backoff wait
   mosquitto* mosq = nullptr;
@@ -236,6 +238,11 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
     return next ? std::min(*next, cap) : cap;
   }
 
+  bool StopRequested() {
+    std::lock_guard lk(mu);
+    return stopping;
+  }
+
   // Waits until `until` or Stop(), timing out publishes meanwhile. False when stopping.
   bool WaitUntil(Clock::time_point until) {
     std::unique_lock lk(mu);
@@ -263,10 +270,17 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
       if (need_connect && !stop_deadline) {
         need_connect = false;
         got_connack = false;
-        // Non-blocking (but for name resolution); the TCP and TLS handshakes finish inside
-        // mosquitto_loop. Called again on every attempt: it also closes a stale socket.
-        const int rc = mosquitto_connect_async(mosq, options.host.c_str(), options.port,
-                                               static_cast<int>(options.keepalive.count()));
+        int rc = MOSQ_ERR_SUCCESS;
+        {
+          // Not while Stop() calls mosquitto_disconnect: both replace libmosquitto's socket
+          // state, which it does not lock.
+          std::lock_guard slk(session_mu);
+          if (StopRequested()) break;
+          // Non-blocking (but for name resolution); the TCP and TLS handshakes finish inside
+          // mosquitto_loop. Called again on every attempt: it also closes a stale socket.
+          rc = mosquitto_connect_async(mosq, options.host.c_str(), options.port,
+                                       static_cast<int>(options.keepalive.count()));
+        }
         if (rc != MOSQ_ERR_SUCCESS) {
           if (!BackOff(rc)) break;
           need_connect = true;
@@ -369,9 +383,12 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
       stopping = true;
       cv.notify_all();
     }
-    // Queues DISCONNECT when connected (waking the I/O thread's select); marks the session
-    // as ending either way.
-    mosquitto_disconnect(mosq);
+    {
+      // Queues DISCONNECT when connected (waking the I/O thread's select); marks the session
+      // as ending either way.
+      std::lock_guard slk(session_mu);
+      mosquitto_disconnect(mosq);
+    }
     io.join();
     mosquitto* m = nullptr;
     std::vector<Done> dones;
