@@ -88,6 +88,33 @@ std::string GatewayConfig::ToToml() const {
   for (const auto& [code, as] : short_codes) {
     t += "\n[short_codes." + Quote(code) + "]\nas = " + Quote(as) + "\n";
   }
+  if (mqtt_port != 0) {
+    t += "\n[mqtt]\n";
+    t += "host = " + Quote(mqtt_host) + "\n";
+    t += "port = " + std::to_string(mqtt_port) + "\n";
+    if (!mqtt_client_id.empty()) t += "client_id = " + Quote(mqtt_client_id) + "\n";
+    if (mqtt_publish_timeout_ms != 0) {
+      t += "publish_timeout_ms = " + std::to_string(mqtt_publish_timeout_ms) + "\n";
+    }
+    t += "\n[n3g]\n";
+    t += std::string("enabled = ") + (n3g ? "true" : "false") + "\n";
+    t += std::string("device_reports = ") + (n3g_device_reports ? "true" : "false") + "\n";
+    if (n3g_report_timeout_s != 0) {
+      t += "report_timeout_s = " + std::to_string(n3g_report_timeout_s) + "\n";
+    }
+    if (n3g_transaction_ttl_s != 0) {
+      t += "transaction_ttl_s = " + std::to_string(n3g_transaction_ttl_s) + "\n";
+    }
+    if (n3g_max_attempts != 0) {
+      t += "max_attempts = " + std::to_string(n3g_max_attempts) + "\n";
+    }
+    if (!n3g_mo_default_destination.empty()) {
+      t += "mo_default_destination = " + Quote(n3g_mo_default_destination) + "\n";
+    }
+    t += "\n[bg]\n";
+    t += std::string("enabled = ") + (bg ? "true" : "false") + "\n";
+    if (!bg_topic.empty()) t += "topic = " + Quote(bg_topic) + "\n";
+  }
   if (!extra_toml.empty()) t += "\n" + extra_toml + "\n";
   return t;
 }
@@ -170,6 +197,10 @@ bool Gateway::WaitBound(std::chrono::milliseconds timeout) const {
         return b != nullptr && b->is_bool() && b->as_bool();
       },
       timeout);
+}
+
+bool Gateway::WaitReady(std::chrono::milliseconds timeout) const {
+  return WaitFor([&] { return MetricsGet("/readyz").status == 200; }, timeout);
 }
 
 RunResult RunGateway(const std::vector<std::string>& args, std::chrono::milliseconds timeout) {

@@ -41,6 +41,22 @@ struct GatewayConfig {
   std::vector<std::pair<std::string, std::string>> short_codes;
   std::string extra_toml;  // more lines, appended as is
 
+  // The N3G and BG roles: [mqtt], [n3g] and [bg] are written only when mqtt_port is not 0
+  // (so a configuration that leaves these alone is what it was before they existed). A value of
+  // 0 or "" below leaves that key at the gateway's default.
+  int mqtt_port = 0;
+  std::string mqtt_host = "127.0.0.1";
+  std::string mqtt_client_id;           // unique per gateway on one broker
+  int mqtt_publish_timeout_ms = 0;
+  bool n3g = false;
+  bool n3g_device_reports = false;
+  int n3g_report_timeout_s = 0;
+  int n3g_transaction_ttl_s = 0;
+  int n3g_max_attempts = 0;
+  std::string n3g_mo_default_destination;
+  bool bg = false;
+  std::string bg_topic;                 // e.g. "north/bc/{areaId}"
+
   // The TOML text (without the listeners and storage.path, which go on the command line).
   std::string ToToml() const;
 };
@@ -81,6 +97,9 @@ class Gateway {
   std::string GatewayMetrics() const;
   // Waits until GET /admin/v1/smsc says bound:true.
   bool WaitBound(std::chrono::milliseconds timeout) const;
+  // Waits until GET /readyz on the metrics listener is 200 (with N3G or BG: the MQTT broker is
+  // connected and every subscription acknowledged).
+  bool WaitReady(std::chrono::milliseconds timeout) const;
 
  private:
   std::string work_dir_;
