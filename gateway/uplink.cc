@@ -47,6 +47,19 @@ Uplink::Prepared Uplink::PrepareReport(Batch& batch, const api::sbi::DeliverySta
   return {std::move(key), std::move(rec)};
 }
 
+Uplink::Prepared Uplink::PrepareReportOn(Batch& batch, const api::sbi::Address& reporter,
+                                         const api::sbi::Address& originator,
+                                         const std::string& msg_id, bool delivered,
+                                         std::optional<std::string> failure_cause) {
+  api::sbi::DeliveryStatusReport r;
+  r.oriAddr = reporter;
+  r.destAddr = originator;
+  r.msgId = msg_id;
+  r.delivSt = delivered ? "REPT_DELY_SUCCESS" : "REPT_DELY_FAILED";
+  r.failureCause = std::move(failure_cause);
+  return PrepareReport(batch, r);
+}
+
 void Uplink::Send(Outbox::Job& job, Outbox::Finish finish) {
   const auto* path = job.rec.if_contains("path");
   const auto* body = job.rec.if_contains("body");

@@ -46,6 +46,10 @@ class Uplink {
   // Adds the item to `batch`; after the batch is durable call Adopt (on the io_context).
   Prepared PrepareMessage(Batch& batch, const api::sbi::UEMessageDelivery& m);
   Prepared PrepareReport(Batch& batch, const api::sbi::DeliveryStatusReport& r);
+  // The report on a message: `reporter` (its recipient) tells `originator` about `msg_id`.
+  Prepared PrepareReportOn(Batch& batch, const api::sbi::Address& reporter,
+                           const api::sbi::Address& originator, const std::string& msg_id,
+                           bool delivered, std::optional<std::string> failure_cause = {});
   void Adopt(Prepared p) { outbox_.Adopt(p.key, std::move(p.rec)); }
 
   const Outbox& outbox() const { return outbox_; }

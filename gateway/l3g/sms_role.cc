@@ -147,13 +147,9 @@ SmsRole::SmsRole(boost::asio::io_context& core, Store& store, Uplink& uplink, Id
             // Attempts used up: the originator learns it, if it asked.
             Outbox::Outcome o;
             if (Flag(job.rec, "report")) {
-              api::sbi::DeliveryStatusReport r;
-              r.oriAddr = AddrFrom(job.rec, "dest");
-              r.destAddr = AddrFrom(job.rec, "ori");
-              r.msgId = Str(job.rec, "msgId");
-              r.delivSt = "REPT_DELY_FAILED";
-              r.failureCause = "SMSC_UNREACHABLE";
-              auto p = uplink_.PrepareReport(o.then, r);
+              auto p = uplink_.PrepareReportOn(o.then, AddrFrom(job.rec, "dest"),
+                                               AddrFrom(job.rec, "ori"), Str(job.rec, "msgId"),
+                                               false, "SMSC_UNREACHABLE");
               o.committed = [this, p] { uplink_.Adopt(p); };
               ++stats_.reports_failed;
             }
@@ -288,12 +284,8 @@ void SmsRole::SubmitPart(std::shared_ptr<Submission> sub) {
     Outbox::Outcome o;
     if (Flag(job.rec, "report") && !options_.request_receipts) {
       // No receipts to wait for: the transport outcome is the report (TS 23.554 8.6.1 4a).
-      api::sbi::DeliveryStatusReport r;
-      r.oriAddr = AddrFrom(job.rec, "dest");
-      r.destAddr = AddrFrom(job.rec, "ori");
-      r.msgId = Str(job.rec, "msgId");
-      r.delivSt = "REPT_DELY_SUCCESS";
-      auto p = uplink_.PrepareReport(o.then, r);
+      auto p = uplink_.PrepareReportOn(o.then, AddrFrom(job.rec, "dest"), AddrFrom(job.rec, "ori"),
+                                       Str(job.rec, "msgId"), true);
       o.committed = [this, p] { uplink_.Adopt(p); };
       ++stats_.reports_success;
     }
@@ -336,13 +328,8 @@ void SmsRole::SubmitPart(std::shared_ptr<Submission> sub) {
         o.committed = [this, p] { uplink_.Adopt(p); };
         groups_.erase(gkey);
       } else if (Flag(j.rec, "report")) {
-        api::sbi::DeliveryStatusReport rep;
-        rep.oriAddr = AddrFrom(j.rec, "dest");
-        rep.destAddr = AddrFrom(j.rec, "ori");
-        rep.msgId = Str(j.rec, "msgId");
-        rep.delivSt = "REPT_DELY_FAILED";
-        rep.failureCause = o.cause;
-        auto p = uplink_.PrepareReport(o.then, rep);
+        auto p = uplink_.PrepareReportOn(o.then, AddrFrom(j.rec, "dest"), AddrFrom(j.rec, "ori"),
+                                         Str(j.rec, "msgId"), false, o.cause);
         o.committed = [this, p] { uplink_.Adopt(p); };
         ++stats_.reports_failed;
       }
@@ -412,20 +399,24 @@ SmsRole::Group* SmsRole::FindGroup(const std::string& message_id, std::string* m
     }
     if (!found) return nullptr;
   }
+  Group* g = LoadGroup(gkey);
+  if (g == nullptr) return nullptr;
+  receipt_index_[id] = gkey;
+  *matched = id;
+  return g;
+}
+
+SmsRole::Group* SmsRole::LoadGroup(const std::string& gkey) {
   auto& g = groups_[gkey];
   if (!g) {
-    auto value = store_.Get(gkey);
-    boost::system::error_code ec;
-    json::value v = value ? json::parse(*value, ec) : json::value();
-    if (!value || ec || !v.is_object()) {
+    auto stored = rec::Parse(store_.Get(gkey));
+    if (!stored) {
       groups_.erase(gkey);
       return nullptr;
     }
-    g = Group::FromJson(v.as_object());
+    g = Group::FromJson(*stored);
     for (const auto& [part_id, st] : g->ids) receipt_index_[part_id] = gkey;
   }
-  receipt_index_[id] = gkey;
-  *matched = id;
   return g.get();
 }
 
@@ -649,19 +640,12 @@ void SmsRole::Sweep() {
   for (const auto& [key, unused] : due) {
     if (key >= now_key) break;
     const std::string gkey = key.substr(key.find('\n') + 1);
-    auto& g = groups_[gkey];
-    if (!g) {
-      auto value = store_.Get(gkey);
-      boost::system::error_code ec;
-      json::value v = value ? json::parse(*value, ec) : json::value();
-      if (!value || ec || !v.is_object()) {
-        groups_.erase(gkey);
-        Batch b;
-        b.Delete(key);
-        WriteThen(std::move(b), {}, nullptr);
-        continue;
-      }
-      g = Group::FromJson(v.as_object());
+    Group* g = LoadGroup(gkey);
+    if (g == nullptr) {  // gone already: only the index entry is left
+      Batch b;
+      b.Delete(key);
+      WriteThen(std::move(b), {}, nullptr);
+      continue;
     }
     Batch b;
     std::vector<Uplink::Prepared> reports{FinishGroup(gkey, *g, true, b)};

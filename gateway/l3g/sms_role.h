@@ -115,6 +115,8 @@ class SmsRole final : public Role {
   // The group waiting for the receipt of SMSC id `message_id` (also when the receipt spells it in
   // decimal and submit_sm_resp did in hex, or the other way round); `matched`: the id as stored.
   Group* FindGroup(const std::string& message_id, std::string* matched);
+  // The group stored under rg/ key `gkey`, read into memory (and its ids indexed) if it is not.
+  Group* LoadGroup(const std::string& gkey);
   // Adds the group's report (SUCCESS, or FAILED with its first failure / RECEIPT_TIMEOUT) and its
   // removal to `batch`; the report is to be adopted once the batch is durable.
   Uplink::Prepared FinishGroup(const std::string& key, Group& g, bool timed_out, Batch& batch);

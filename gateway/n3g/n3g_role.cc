@@ -33,18 +33,6 @@ std::string DeadlineKey(std::string_view prefix, std::int64_t deadline_ms, const
   return std::string(prefix) + keys::Fixed(static_cast<std::uint64_t>(deadline_ms), 16) + "\n" + key;
 }
 
-api::sbi::DeliveryStatusReport Report(const api::sbi::Address& reporter,
-                                      const api::sbi::Address& to, const std::string& msg_id,
-                                      bool ok, std::optional<std::string> cause_text) {
-  api::sbi::DeliveryStatusReport r;
-  r.oriAddr = reporter;  // who reports: the recipient of the original message
-  r.destAddr = to;
-  r.msgId = msg_id;
-  r.delivSt = ok ? "REPT_DELY_SUCCESS" : "REPT_DELY_FAILED";
-  r.failureCause = std::move(cause_text);
-  return r;
-}
-
 }  // namespace
 
 Result<std::vector<mqtt::Subscription>> N3gRole::Subscriptions(const N3gOptions& o) {
@@ -89,9 +77,9 @@ N3gRole::N3gRole(boost::asio::io_context& core, Store& store, Uplink& uplink,
           [this](Outbox::Job& job) {
             Outbox::Outcome o;
             if (Flag(job.rec, "report")) {
-              auto p = uplink_.PrepareReport(
-                  o.then, Report(rec::AddrOf(job.rec, "dest"), rec::AddrOf(job.rec, "ori"),
-                                 Str(job.rec, "msgId"), false, "MQTT_BROKER_UNREACHABLE"));
+              auto p = uplink_.PrepareReportOn(o.then, rec::AddrOf(job.rec, "dest"),
+                                               rec::AddrOf(job.rec, "ori"), Str(job.rec, "msgId"),
+                                               false, "MQTT_BROKER_UNREACHABLE");
               o.committed = [this, p] { uplink_.Adopt(p); };
               ++stats_.reports_failed;
             }
@@ -179,7 +167,7 @@ void N3gRole::Run(Outbox::Job& job, Outbox::Finish finish) {
                       o.then.Put(DeadlineKey(keys::kDeviceReportDeadline, dl, dkey), "");
                     } else {
                       // The broker's PUBACK is the outcome (TS 23.554 8.6.1 step 4a).
-                      auto p = uplink_.PrepareReport(o.then, Report(ue, ori, msg_id, true, {}));
+                      auto p = uplink_.PrepareReportOn(o.then, ue, ori, msg_id, true);
                       o.committed = [this, p] { uplink_.Adopt(p); };
                       ++stats_.reports_success;
                     }
@@ -283,8 +271,8 @@ void N3gRole::OnDeviceReport(const std::string& ue, const std::string& payload) 
   Batch b;
   b.Delete(dkey);
   b.Delete(DeadlineKey(keys::kDeviceReportDeadline, rec::Num(*pending, "dl"), dkey));
-  auto p = uplink_.PrepareReport(
-      b, Report({"UE", ue}, rec::AddrOf(*pending, "ori"), msg_id, st == "REPT_DELY_SUCCESS", why));
+  auto p = uplink_.PrepareReportOn(b, {"UE", ue}, rec::AddrOf(*pending, "ori"), msg_id,
+                                   st == "REPT_DELY_SUCCESS", why);
   store_.Write(std::move(b), [this, alive = alive_, p](Status s) mutable {
     boost::asio::post(core_, [this, alive, p = std::move(p), s]() mutable {
       if (*alive && s.ok()) uplink_.Adopt(std::move(p));
@@ -305,8 +293,8 @@ void N3gRole::Sweep() {
     if (auto pending = rec::Parse(store_.Get(dkey))) {
       const auto nl = dkey.find('\n');
       const std::string ue = dkey.substr(keys::kDeviceReport.size(), nl - keys::kDeviceReport.size());
-      p = uplink_.PrepareReport(b, Report({"UE", ue}, rec::AddrOf(*pending, "ori"),
-                                          dkey.substr(nl + 1), false, "NO_DEVICE_REPORT"));
+      p = uplink_.PrepareReportOn(b, {"UE", ue}, rec::AddrOf(*pending, "ori"),
+                                  dkey.substr(nl + 1), false, "NO_DEVICE_REPORT");
       ++stats_.report_timeouts;
       ++stats_.reports_failed;
     }
