@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/gateway_harness.h"
 #include "tests/support/test_util.h"
 
 namespace ts = msgin5g::testing_support;
@@ -51,6 +52,33 @@ TEST(GatewayCli, RoleSettingsThatCannotWorkExit78WithTheirKey) {
   EXPECT_NE(topic.err.find("n3g.down_topic"), std::string::npos) << topic.err;
   auto unknown = ts::Run({kGateway, "--nonsense"});
   EXPECT_EQ(unknown.exit_code, 64);
+}
+
+// Every role on, no peer up (the SMSC, the broker and msgin5gd are all absent): the exposition is
+// valid Prometheus text and has every family of every role; /readyz says not ready, /healthz up.
+TEST(GatewayCli, MetricsPassPromtoolWithEveryRoleOn) {
+  ts::TempDir dir;
+  ts::GatewayConfig cfg;
+  cfg.server_api_root = "http://127.0.0.1:1";
+  cfg.smsc = {"127.0.0.1:1"};
+  cfg.extra_toml = "[mqtt]\nport = 1\n[n3g]\nenabled = true\n[bg]\nenabled = true\n";
+  ts::Gateway gw(dir.File("data"), dir.path(), cfg);
+  ASSERT_TRUE(gw.ok()) << gw.log();
+  auto metrics = gw.MetricsGet("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  auto promtool = ts::Run({"promtool", "check", "metrics"}, metrics.body);
+  EXPECT_EQ(promtool.exit_code, 0) << promtool.out << promtool.err;
+  for (const char* family :
+       {"msgin5g_gateway_role_enabled", "msgin5g_gateway_smsc_bound",
+        "msgin5g_gateway_smpp_window_in_use", "msgin5g_gateway_smpp_submit_seconds",
+        "msgin5g_gateway_sms_receipts_total", "msgin5g_gateway_mo_total",
+        "msgin5g_gateway_mqtt_connected", "msgin5g_gateway_outbox_jobs",
+        "msgin5g_gateway_storage_syncs_total"}) {
+    EXPECT_NE(metrics.body.find(family), std::string::npos) << family;
+  }
+  EXPECT_EQ(gw.Metric("msgin5g_gateway_role_enabled", {{"role", "bg"}}), 1);
+  EXPECT_EQ(gw.MetricsGet("/readyz").status, 503);  // no SMSC bind, no broker
+  EXPECT_EQ(gw.MetricsGet("/healthz").status, 200);
 }
 
 }  // namespace
