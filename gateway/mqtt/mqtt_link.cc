@@ -322,16 +322,25 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
   }
 
   Status Start() {
-    std::lock_guard lk(mu);
-    if (started) return Status(StatusCode::kConflict, "mqtt: link already started");
+    {
+      std::lock_guard lk(mu);
+      if (started) return Status(StatusCode::kConflict, "mqtt: link already started");
+    }
     MSGIN5G_RETURN_IF_ERROR(ValidateLinkOptions(options));
     EnsureMosquittoLibInit();
+    // Made and configured without holding `mu`: libmosquitto's setters take its callback mutex,
+    // which its loop holds while our callbacks take `mu` (one lock order only).
     mosquitto* m = mosquitto_new(OrNull(options.client_id), options.clean_session, this);
     if (!m) return Status::Internal("mqtt: mosquitto_new failed");
     Status st = Configure(m);
     if (!st.ok()) {
       mosquitto_destroy(m);
       return st;
+    }
+    std::lock_guard lk(mu);
+    if (started) {  // Start/Stop must not run concurrently (header); a second Start loses
+      mosquitto_destroy(m);
+      return Status(StatusCode::kConflict, "mqtt: link already started");
     }
     mosq = m;
     started = true;

@@ -77,6 +77,12 @@ N3gRole::N3gRole(boost::asio::io_context& core, Store& store, Uplink& uplink,
           [this](Outbox::Job& job) {
             Outbox::Outcome o;
             if (Flag(job.rec, "report")) {
+              // Never published: no device report can come for it.
+              const std::string dkey = Str(job.rec, "dkey");
+              if (!dkey.empty()) {
+                o.then.Delete(dkey);
+                o.then.Delete(DeadlineKey(keys::kDeviceReportDeadline, rec::Num(job.rec, "dl"), dkey));
+              }
               auto p = uplink_.PrepareReportOn(o.then, rec::AddrOf(job.rec, "dest"),
                                                rec::AddrOf(job.rec, "ori"), Str(job.rec, "msgId"),
                                                false, "MQTT_BROKER_UNREACHABLE");
@@ -123,6 +129,15 @@ std::function<void()> N3gRole::Prepare(Batch& batch, const Downlink& d) {
     if (d.report_wanted) m.delivStReqInd = true;
     r["body"] = api::sbi::Encode(m);
     if (d.report_wanted) r["report"] = true;
+    if (d.report_wanted && options_.device_reports) {
+      // Awaited from now: a device may report before the broker's PUBACK reaches us.
+      const std::int64_t dl = NowMs() + options_.report_timeout.count() * 1000;
+      const std::string dkey = std::string(keys::kDeviceReport) + d.dest.addr + "\n" + d.msg_id;
+      batch.Put(dkey, json::serialize(json::object{{"ori", rec::ToJson(d.ori)}, {"dl", dl}}));
+      batch.Put(DeadlineKey(keys::kDeviceReportDeadline, dl, dkey), "");
+      r["dkey"] = dkey;
+      r["dl"] = dl;
+    }
     if (options_.transaction_ttl.count() > 0) {
       json::object tx{{"ori", rec::ToJson(d.ori)},
                       {"exp", NowMs() + options_.transaction_ttl.count() * 1000}};
@@ -158,13 +173,7 @@ void N3gRole::Run(Outbox::Job& job, Outbox::Finish finish) {
                     const auto ori = rec::AddrOf(job.rec, "ori");
                     const std::string msg_id = Str(job.rec, "msgId");
                     if (options_.device_reports) {
-                      // The device answers on its report topic; until then, or the deadline.
-                      const std::int64_t dl = NowMs() + options_.report_timeout.count() * 1000;
-                      const std::string dkey =
-                          std::string(keys::kDeviceReport) + ue.addr + "\n" + msg_id;
-                      o.then.Put(dkey, json::serialize(json::object{{"ori", rec::ToJson(ori)},
-                                                                    {"dl", dl}}));
-                      o.then.Put(DeadlineKey(keys::kDeviceReportDeadline, dl, dkey), "");
+                      // Awaited since Prepare (dr/): the device answers on its report topic.
                     } else {
                       // The broker's PUBACK is the outcome (TS 23.554 8.6.1 step 4a).
                       auto p = uplink_.PrepareReportOn(o.then, ue, ori, msg_id, true);
