@@ -101,12 +101,14 @@ cpu_s() {
 }
 # cpu_delta "BEFORE" "AFTER" NAMES...: "name 1.23 s, ..." of the differences.
 cpu_delta() {
-  local -a b=($1) a=($2)
+  local -a b a labels
+  read -r -a b <<< "$1"
+  read -r -a a <<< "$2"
   shift 2
+  labels=("$@")
   local i out=""
-  for ((i = 0; i < $#; i++)); do
-    local names=("$@")
-    out+="${names[$i]} $(awk -v x="${b[$i]}" -v y="${a[$i]}" 'BEGIN{printf "%.1f", y - x}') s, "
+  for ((i = 0; i < ${#labels[@]}; i++)); do
+    out+="${labels[$i]} $(awk -v x="${b[$i]}" -v y="${a[$i]}" 'BEGIN{printf "%.1f", y - x}') s, "
   done
   echo "${out%, }"
 }
@@ -187,7 +189,9 @@ measure() {
   local base c0 c1 app smsc done_before n
   done_before=$(grep -c '"event":"deliver_sm_resp","t_ms":[0-9]*,"status":0' "$dir/smsc.events" || true)
   base=$(wc -l < "$dir/smsc.events")
-  local -a name_list=($names) pid_list=($pids)
+  local -a name_list pid_list
+  read -r -a name_list <<< "$names"
+  read -r -a pid_list <<< "$pids"
   for ((n = 0; n < ${#pid_list[@]}; n++)); do strace_start "${name_list[$n]}" "${pid_list[$n]}"; done
   c0=$(cpu_s "${pid_list[@]}" "$SMSC_PID")
   local m0 m1
@@ -227,7 +231,8 @@ run_side() {
 # ---------------------------------------------------------------------------------------------
 # Our side: msgin5gd + msgin5g-gatewayd.
 run_ours() {
-  local r=$1 dir="$work/ours.$r"
+  local r=$1
+  local dir="$work/ours.$r"
   mkdir -p "$dir"
   start_smsc "$dir"
   local gw_port
@@ -275,16 +280,17 @@ run_ours() {
 # ---------------------------------------------------------------------------------------------
 # Kannel: bearerbox + smsbox.
 run_kannel() {
-  local r=$1 dir="$work/kannel.$r"
+  local r=$1
+  local dir="$work/kannel.$r"
   mkdir -p "$dir"
   start_smsc "$dir"
   local admin_port smsbox_port sendsms_port store_type store_location
   admin_port=$(free_port); smsbox_port=$(free_port); sendsms_port=$(free_port)
   LOAD_PORT=$(free_port)  # load.js's HTTP/1.1 server for the dlr-url callbacks
   case "$KANNEL_STORE" in
-    file) store_type=file; store_location="$dir/kannel.store" ;;
+    file) store_type="file"; store_location="$dir/kannel.store" ;;
     spool) store_type=spool; store_location="$dir/spool"; mkdir -p "$store_location" ;;
-    none) store_type=file; store_location="" ;;
+    none) store_type="file"; store_location="" ;;
     *) echo "KANNEL_STORE: file, spool or none" >&2; exit 64 ;;
   esac
   sed -e "s|@ADMIN_PORT@|$admin_port|; s|@SMSBOX_PORT@|$smsbox_port|; s|@SENDSMS_PORT@|$sendsms_port|" \
