@@ -10,5 +10,3 @@ pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2>=1.52)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 # libcoap 4.3.1, OpenSSL flavour (DTLS); Debian ships no plain libcoap-3.pc.
 pkg_check_modules(COAP REQUIRED IMPORTED_TARGET libcoap-3-openssl)
-# Message gateway: MQTT client (libmosquitto 2.0).
-pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto)

@@ -419,9 +419,10 @@ int main(int argc, char** argv) {
       started = esme->Start();
     }
     if (link) {
-      link->OnMessage([&](std::string topic, std::string payload) {
-        if (n3g && n3g->OnMessage(topic, payload)) return;
+      link->OnMessage([&](std::string topic, std::string payload, gateway::mqtt::MqttLink::Ack ack) {
+        if (n3g && n3g->OnMessage(topic, payload, ack)) return;
         LOG_WARN_LIMITED("mqtt", "message on %s matches no role's topic; dropped", topic.c_str());
+        ack();
       });
       link->OnConnected([&](bool up) {
         mqtt_up.store(up);

@@ -12,7 +12,6 @@ PKGS=(
   libnghttp2-dev libssl-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev nlohmann-json3-dev libcpp-jwt-dev libtomlplusplus-dev
   libcoap3-dev
-  libmosquitto-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for tests and benchmarks
   curl nghttp2-client nghttp2-server openssl prometheus python3 libcoap3-bin

@@ -1,7 +1,6 @@
 #include "gateway/mqtt/link_options.h"
 
-#include <mosquitto.h>
-
+#include "gateway/mqtt/mqtt_packets.h"
 #include "gateway/mqtt/topic_template.h"
 
 namespace msgin5g::gateway::mqtt {
@@ -33,12 +32,14 @@ Status ValidateLinkOptions(const LinkOptions& o) {
     return Status::InvalidArgument("mqtt: tls cert_file and key_file go together");
   }
   for (const auto& s : o.subscriptions) {
-    if (mosquitto_sub_topic_check(s.filter.c_str()) != MOSQ_ERR_SUCCESS ||
-        s.filter.find('\0') != std::string::npos || !IsValidMqttUtf8(s.filter) ||
-        s.filter.empty()) {
+    if (!wire::IsValidFilter(s.filter)) {
       return Status::InvalidArgument("mqtt: bad subscription filter '" + s.filter + "'");
     }
     if (s.qos < 0 || s.qos > 2) return Status::InvalidArgument("mqtt: subscription qos 0..2");
+  }
+  if (o.max_inbound_unacked < 1) return Status::InvalidArgument("mqtt: max_inbound_unacked >= 1");
+  if (o.max_inbound_payload > wire::kMaxRemainingLength) {
+    return Status::InvalidArgument("mqtt: max_inbound_payload above MQTT's 256 MiB");
   }
   return Status::Ok();
 }

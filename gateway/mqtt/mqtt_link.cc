@@ -1,23 +1,31 @@
 #include "gateway/mqtt/mqtt_link.h"
 
-#include <mosquitto.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
-#include <sys/select.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
-#include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <thread>
 #include <utility>
 
 #include "common/logging.h"
-#include "gateway/mqtt/mosquitto_lib.h"
+#include "gateway/mqtt/mqtt_packets.h"
 #include "gateway/mqtt/pending_publishes.h"
 #include "gateway/mqtt/reconnect_backoff.h"
 #include "gateway/mqtt/topic_template.h"
@@ -25,127 +33,493 @@
 namespace msgin5g::gateway::mqtt {
 namespace {
 
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
 constexpr const char* kLog = "mqtt";
-constexpr std::size_t kMaxMqttPayload = 268435455;  // MQTT's largest remaining length
 
 // Counters bumped from several threads; read as a snapshot.
 struct AtomicStats {
   std::atomic<std::uint64_t> connects{0}, disconnects{0}, connect_failures{0}, published{0},
       puback{0}, publish_timeouts{0}, publish_refused{0}, messages_received{0},
-      dropped_oversize{0}, dropped_invalid{0};
+      dropped_oversize{0}, dropped_invalid{0}, redelivered{0}, protocol_errors{0};
 };
 
-const char* OrNull(const std::string& s) { return s.empty() ? nullptr : s.c_str(); }
+// One TCP (or TLS over TCP) connection attempt and, once CONNACKed, the session on it.
+struct Conn {
+  explicit Conn(asio::io_context& io, ssl::context* tls_ctx, std::size_t max_publish_body)
+      : resolver(io), connect_timer(io), reader(max_publish_body) {
+    if (tls_ctx) {
+      tls = std::make_unique<ssl::stream<tcp::socket>>(io, *tls_ctx);
+    } else {
+      plain = std::make_unique<tcp::socket>(io);
+    }
+  }
+  tcp::socket& socket() { return tls ? tls->next_layer() : *plain; }
+
+  std::uint64_t gen = 0;
+  tcp::resolver resolver;
+  asio::steady_timer connect_timer;  // TCP + TLS + CONNACK must finish before it fires
+  std::unique_ptr<ssl::stream<tcp::socket>> tls;
+  std::unique_ptr<tcp::socket> plain;
+  wire::FrameReader reader;
+  std::array<char, 64 * 1024> rbuf{};
+  bool reading = false;
+  bool connacked = false;
+  // Writes: queued bytes, one async_write at a time; QoS 0 publishes complete when written.
+  std::string out;
+  std::vector<MqttLink::Done> out_qos0;
+  bool writing = false;
+  std::string wbuf;
+  std::vector<MqttLink::Done> wbuf_qos0;
+  std::chrono::steady_clock::time_point last_rx;
+  // Inbound messages in arrival order, until their acknowledgement can go out (MQTT 4.6: in
+  // the order they came). qos 0 entries hold their place only for the unacked bound.
+  struct Inbound {
+    std::uint16_t id = 0;
+    int qos = 0;
+    bool acked = false;
+  };
+  std::deque<Inbound> inbound;
+  std::set<std::uint16_t> qos2_open;    // PUBREC sent, PUBREL awaited (or not yet acked)
+  std::map<std::uint16_t, std::string> suback_wanted;  // SUBSCRIBE id -> filter
+};
 
 }  // namespace
 
 struct MqttLink::Core : std::enable_shared_from_this<Core> {
   using Clock = std::chrono::steady_clock;
 
-  Core(boost::asio::any_io_executor ex, LinkOptions opts)
+  Core(asio::any_io_executor ex, LinkOptions opts)
       : executor(std::move(ex)), options(std::move(opts)) {}
 
-  const boost::asio::any_io_executor executor;
+  const asio::any_io_executor executor;
   const LinkOptions options;
   MessageHandler on_message;
   ConnectedHandler on_connected;
 
-  // mu guards the fields below it. Publish holds it across mosquitto_publish and on_publish
-  // takes it, so an ack cannot overtake the registration of its mid. No deadlock: libmosquitto
-  // calls on_publish holding only its callback and current-packet mutexes, which
-  // mosquitto_publish never takes in threaded mode (it queues; the I/O thread writes).
-  // Orders Stop()'s mosquitto_disconnect against the I/O thread's mosquitto_connect_async.
-  std::mutex session_mu;
+  // mu guards started/stopping/io: which I/O context Publish and Ack post to.
   mutable std::mutex mu;
-  std::condition_variable cv;  // wakes the I/O thread from a backoff wait
-  mosquitto* mosq = nullptr;
   bool started = false;
   bool stopping = false;
-  bool connected = false;  // CONNACK accepted and not yet lost
-  PendingPublishes pending;
+  std::unique_ptr<asio::io_context> io;
+  std::thread thread;
 
   std::atomic<bool> connected_flag{false};  // for connected() without the mutex
   std::atomic<bool> closed{false};          // the destructor has begun
+  std::atomic<std::size_t> in_flight{0};    // publishes accepted, outcome not yet posted
   AtomicStats stats;
-  std::thread io;
 
-  // I/O-thread-only state (libmosquitto's callbacks run inside mosquitto_loop on that thread).
-  std::map<int, std::string> suback_wanted;  // subscribe mid -> filter
+  // --- I/O-thread-only state, reset by Start ---
+  std::unique_ptr<ssl::context> tls_ctx;
+  std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  std::unique_ptr<asio::steady_timer> reconnect_timer, keepalive_timer, sweep_timer, stop_timer;
+  std::optional<Clock::time_point> sweep_armed_for;
+  std::shared_ptr<Conn> conn;  // the current attempt or connection; null while backing off
+  std::uint64_t next_gen = 0;
+  std::atomic<std::uint64_t> live_gen{0};  // gen of the CONNACKed connection, 0 when none
+  PendingPublishes pending;
+  std::uint16_t last_id = 0;
+  bool connected = false;
   bool announced_up = false;
-  int failures_in_a_row = 0;  // reconnect backoff exponent
-  bool got_connack = false;   // during the current attempt
+  bool io_stopping = false;
+  int failures_in_a_row = 0;
   std::minstd_rand jitter{std::random_device{}()};
 
   // --- delivery onto the executor ---
   void PostDone(Done done, Status st) {
-    boost::asio::post(executor, [done = std::move(done), st = std::move(st)]() mutable {
+    asio::post(executor, [done = std::move(done), st = std::move(st)]() mutable {
       done(std::move(st));
     });
   }
+  // The outcome of a publish Publish() accepted.
+  void Finish(Done done, Status st) {
+    in_flight.fetch_sub(1);
+    PostDone(std::move(done), std::move(st));
+  }
   void PostUp(bool up) {
     if (!on_connected) return;
-    boost::asio::post(executor, [self = shared_from_this(), up] {
+    asio::post(executor, [self = shared_from_this(), up] {
       if (!self->closed.load()) self->on_connected(up);
     });
   }
 
-  // --- libmosquitto callbacks (I/O thread) ---
-  static void HandleConnect(mosquitto* m, void* obj, int rc) {
-    static_cast<Core*>(obj)->OnConnect(m, rc);
-  }
-  static void HandleDisconnect(mosquitto*, void* obj, int rc) {
-    static_cast<Core*>(obj)->MarkDown(rc);
-  }
-  static void HandlePublish(mosquitto*, void* obj, int mid) {
-    static_cast<Core*>(obj)->OnPublish(mid);
-  }
-  static void HandleMessage(mosquitto*, void* obj, const mosquitto_message* msg) {
-    static_cast<Core*>(obj)->OnMessage(msg);
-  }
-  static void HandleSubscribe(mosquitto*, void* obj, int mid, int count, const int* granted) {
-    static_cast<Core*>(obj)->OnSubscribe(mid, count, granted);
-  }
-
-  void OnConnect(mosquitto* m, int rc) {
-    if (rc != 0) {  // refused; libmosquitto closes the socket and the I/O loop backs off
-      LOG_ERROR_LIMITED(kLog, "broker %s:%u refused the connection: %s", options.host.c_str(),
-                        static_cast<unsigned>(options.port), mosquitto_connack_string(rc));
-      return;
-    }
+  // --- Start / Stop (caller's thread) ---
+  Status Start() {
     {
       std::lock_guard lk(mu);
-      connected = true;
-      connected_flag = true;
+      if (started) return Status::Conflict("mqtt: link already started");
     }
+    MSGIN5G_RETURN_IF_ERROR(ValidateLinkOptions(options));
+    std::unique_ptr<ssl::context> ctx;
+    if (options.tls.enabled) {
+      auto made = MakeTlsContext();
+      if (!made.ok()) return made.status();
+      ctx = std::move(*made);
+    }
+    std::lock_guard lk(mu);
+    if (started) return Status::Conflict("mqtt: link already started");
+    io = std::make_unique<asio::io_context>(1);
+    tls_ctx = std::move(ctx);
+    work = std::make_unique<asio::executor_work_guard<asio::io_context::executor_type>>(
+        io->get_executor());
+    reconnect_timer = std::make_unique<asio::steady_timer>(*io);
+    keepalive_timer = std::make_unique<asio::steady_timer>(*io);
+    sweep_timer = std::make_unique<asio::steady_timer>(*io);
+    stop_timer = std::make_unique<asio::steady_timer>(*io);
+    sweep_armed_for.reset();
     failures_in_a_row = 0;
-    got_connack = true;
-    stats.connects++;
-    LOG_INFO(kLog, "connected to %s:%u as '%s'", options.host.c_str(),
-             static_cast<unsigned>(options.port), options.client_id.c_str());
-    // Re-subscribe every time: harmless on a resumed session, needed on a new one (clean
-    // session, broker restarted without persistence, session expired).
-    suback_wanted.clear();
-    for (const auto& s : options.subscriptions) {
-      int mid = 0;
-      const int src = mosquitto_subscribe(m, &mid, s.filter.c_str(), s.qos);
-      if (src != MOSQ_ERR_SUCCESS) {
-        LOG_ERROR_LIMITED(kLog, "subscribe '%s' failed: %s", s.filter.c_str(),
-                          mosquitto_strerror(src));
-        continue;  // the connection is probably going down; the next CONNACK tries again
-      }
-      suback_wanted[mid] = s.filter;
-    }
-    if (suback_wanted.empty()) Announce();
+    io_stopping = false;
+    started = true;
+    stopping = false;
+    asio::post(*io, [this] { Connect(); });
+    thread = std::thread([this] {
+      pthread_setname_np(pthread_self(), "mqtt-io");
+      io->run();
+    });
+    return Status::Ok();
   }
 
-  void OnSubscribe(int mid, int count, const int* granted) {
-    auto it = suback_wanted.find(mid);
-    if (it == suback_wanted.end()) return;
-    if (count < 1 || granted[0] == 0x80) {
+  Result<std::unique_ptr<ssl::context>> MakeTlsContext() const {
+    auto ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    error_code ec;
+    ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                     ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    if (options.tls.ca_file.empty()) {
+      ctx->set_default_verify_paths(ec);
+    } else {
+      ctx->load_verify_file(options.tls.ca_file, ec);
+    }
+    if (ec) return Status::InvalidArgument("mqtt: tls ca_file " + options.tls.ca_file + ": " + ec.message());
+    if (!options.tls.cert_file.empty()) {
+      ctx->use_certificate_chain_file(options.tls.cert_file, ec);
+      if (ec) return Status::InvalidArgument("mqtt: tls cert_file " + options.tls.cert_file + ": " + ec.message());
+      ctx->use_private_key_file(options.tls.key_file, ssl::context::pem, ec);
+      if (ec) return Status::InvalidArgument("mqtt: tls key_file " + options.tls.key_file + ": " + ec.message());
+    }
+    ctx->set_verify_mode(ssl::verify_peer);
+    return ctx;
+  }
+
+  void Stop() {
+    {
+      std::lock_guard lk(mu);
+      if (!started) return;
+      stopping = true;
+      asio::post(*io, [this] { BeginStop(); });
+    }
+    thread.join();
+    std::vector<Done> dones;
+    {
+      std::lock_guard lk(mu);
+      // Publishes and Acks posted before `stopping` was set and not yet run: they see
+      // io_stopping and refuse.
+      io->restart();
+      io->poll();
+      dones = pending.TakeAll();
+      conn.reset();
+      reconnect_timer.reset();
+      keepalive_timer.reset();
+      sweep_timer.reset();
+      stop_timer.reset();
+      work.reset();
+      io.reset();
+      tls_ctx.reset();
+      started = false;
+    }
+    for (auto& done : dones) Finish(std::move(done), Status::Unavailable("mqtt: link stopped"));
+  }
+
+  // --- the I/O thread ---
+  void BeginStop() {
+    io_stopping = true;
+    reconnect_timer->cancel();
+    if (conn && connected) {
+      Send(wire::EncodeDisconnect());
+      // Closed once the DISCONNECT is out (Written), or after a second at most.
+      stop_timer->expires_after(std::chrono::seconds(1));
+      stop_timer->async_wait([this](const error_code& ec) {
+        if (!ec) FinishStop();
+      });
+      return;
+    }
+    FinishStop();
+  }
+
+  void FinishStop() {
+    stop_timer->cancel();
+    CloseConn("stopped");
+    keepalive_timer->cancel();
+    sweep_timer->cancel();
+    reconnect_timer->cancel();
+    work.reset();  // run() returns once the cancelled handlers have run
+  }
+
+  void Connect() {
+    if (io_stopping) return;
+    auto c = std::make_shared<Conn>(*io, tls_ctx.get(),
+                                    options.max_inbound_payload + wire::FrameReader::kTruncatedHead);
+    c->gen = ++next_gen;
+    conn = c;
+    const auto bound = options.keepalive.count() > 0 ? options.keepalive : std::chrono::seconds(30);
+    c->connect_timer.expires_after(bound);
+    c->connect_timer.async_wait([this, c, bound](const error_code& ec) {
+      if (!ec && conn == c && !c->connacked) Fail(c, "no CONNACK within " + std::to_string(bound.count()) + " s");
+    });
+    c->resolver.async_resolve(
+        options.host, std::to_string(options.port),
+        [this, c](const error_code& ec, const tcp::resolver::results_type& results) {
+          if (conn != c) return;
+          if (ec) return Fail(c, "resolve " + options.host + ": " + ec.message());
+          asio::async_connect(c->socket(), results, [this, c](const error_code& ec2, const tcp::endpoint&) {
+            if (conn != c) return;
+            if (ec2) return Fail(c, ec2.message());
+            error_code ignored;
+            c->socket().set_option(tcp::no_delay(true), ignored);
+            if (!c->tls) return SendConnect(c);
+            // SNI and the host name check (unless insecure: test brokers only).
+            SSL_set_tlsext_host_name(c->tls->native_handle(), options.host.c_str());
+            if (!options.tls.insecure) c->tls->set_verify_callback(ssl::host_name_verification(options.host));
+            c->tls->async_handshake(ssl::stream_base::client, [this, c](const error_code& ec3) {
+              if (conn != c) return;
+              if (ec3) return Fail(c, "TLS handshake: " + ec3.message());
+              SendConnect(c);
+            });
+          });
+        });
+  }
+
+  void SendConnect(const std::shared_ptr<Conn>& c) {
+    wire::ConnectFields f;
+    f.client_id = options.client_id;
+    f.clean_session = options.clean_session;
+    f.keepalive_s = static_cast<std::uint16_t>(options.keepalive.count());
+    if (!options.username.empty()) {
+      f.username = options.username;
+      if (!options.password.empty()) f.password = options.password;
+    }
+    c->last_rx = Clock::now();
+    Send(wire::EncodeConnect(f));
+    Read(c);
+  }
+
+  void Read(const std::shared_ptr<Conn>& c) {
+    if (c->reading) return;
+    c->reading = true;
+    auto handler = [this, c](const error_code& ec, std::size_t n) {
+      c->reading = false;
+      if (conn != c) return;
+      if (ec) return Fail(c, ec == asio::error::eof ? "closed by the broker" : ec.message());
+      c->last_rx = Clock::now();
+      c->reader.Feed(c->rbuf.data(), n);
+      if (!Drain(c)) return;
+      if (c->inbound.size() < options.max_inbound_unacked) Read(c);
+      // else: paused until Acks come (AckInbound resumes).
+    };
+    if (c->tls) {
+      c->tls->async_read_some(asio::buffer(c->rbuf), handler);
+    } else {
+      c->plain->async_read_some(asio::buffer(c->rbuf), handler);
+    }
+  }
+
+  // Handles every whole packet read so far, or up to the unacked bound (the rest waits in the
+  // reader for Acks). False when the connection failed.
+  bool Drain(const std::shared_ptr<Conn>& c) {
+    while (conn == c) {
+      if (c->inbound.size() >= options.max_inbound_unacked) return true;
+      auto next = c->reader.Next();
+      if (!next.ok()) {
+        stats.protocol_errors++;
+        Fail(c, next.status().message());
+        return false;
+      }
+      if (!next->has_value()) return true;
+      Status st = Handle(c, **next);
+      if (!st.ok()) {
+        stats.protocol_errors++;
+        Fail(c, st.message());
+        return false;
+      }
+    }
+    return false;
+  }
+
+  Status Handle(const std::shared_ptr<Conn>& c, wire::Packet& p) {
+    if (!c->connacked && p.type != wire::Type::kConnAck) {
+      return Status::InvalidArgument("mqtt: a packet before CONNACK");
+    }
+    switch (p.type) {
+      case wire::Type::kConnAck: return OnConnAck(c, p);
+      case wire::Type::kPublish: return OnPublish(c, p);
+      case wire::Type::kPubAck:
+      case wire::Type::kPubComp: {
+        auto id = wire::ParseIdOnly(p);
+        if (!id.ok()) return id.status();
+        if (Done done = pending.Take(*id)) {
+          stats.puback++;
+          Finish(std::move(done), Status::Ok());
+        }  // else: timed out already; the late ack changes nothing
+        return Status::Ok();
+      }
+      case wire::Type::kPubRec: {
+        auto id = wire::ParseIdOnly(p);
+        if (!id.ok()) return id.status();
+        if (auto* r = pending.Find(*id)) r->released = true;
+        Send(wire::EncodeIdOnly(wire::Type::kPubRel, *id));  // also for one we forgot (4.3.3)
+        return Status::Ok();
+      }
+      case wire::Type::kPubRel: {
+        auto id = wire::ParseIdOnly(p);
+        if (!id.ok()) return id.status();
+        c->qos2_open.erase(*id);
+        Send(wire::EncodeIdOnly(wire::Type::kPubComp, *id));
+        return Status::Ok();
+      }
+      case wire::Type::kSubAck: return OnSubAck(c, p);
+      case wire::Type::kPingResp: return Status::Ok();
+      default:
+        return Status::InvalidArgument("mqtt: unexpected packet type " +
+                                       std::to_string(static_cast<int>(p.type)) + " from the broker");
+    }
+  }
+
+  Status OnConnAck(const std::shared_ptr<Conn>& c, const wire::Packet& p) {
+    if (c->connacked) return Status::InvalidArgument("mqtt: a second CONNACK");
+    auto ack = wire::ParseConnAck(p);
+    if (!ack.ok()) return ack.status();
+    if (ack->return_code != 0) {
+      LOG_ERROR_LIMITED(kLog, "broker %s:%u refused the connection: %s", options.host.c_str(),
+                        static_cast<unsigned>(options.port), wire::ConnAckReason(ack->return_code));
+      Fail(c, std::string("refused: ") + wire::ConnAckReason(ack->return_code));
+      return Status::Ok();
+    }
+    c->connacked = true;
+    c->connect_timer.cancel();
+    connected = true;
+    connected_flag = true;
+    live_gen = c->gen;
+    failures_in_a_row = 0;
+    stats.connects++;
+    LOG_INFO(kLog, "connected to %s:%u as '%s'%s", options.host.c_str(),
+             static_cast<unsigned>(options.port), options.client_id.c_str(),
+             ack->session_present ? " (session resumed)" : "");
+    // Re-subscribe every time: harmless on a resumed session, needed on a new one (clean
+    // session, broker restarted without persistence, session expired).
+    for (const auto& s : options.subscriptions) {
+      const std::uint16_t id = NextId(c);
+      c->suback_wanted[id] = s.filter;
+      Send(wire::EncodeSubscribe(id, {{s.filter, s.qos}}));
+    }
+    // What was in flight when the last connection went, and what came meanwhile, in order.
+    pending.ForEachInOrder([this](int mid, PendingPublishes::Resend& r) {
+      if (r.released) {
+        Send(wire::EncodeIdOnly(wire::Type::kPubRel, static_cast<std::uint16_t>(mid)));
+        return;
+      }
+      if (r.sent) r.packet[0] = static_cast<char>(r.packet[0] | 0x08);  // DUP
+      r.sent = true;
+      Send(r.packet);
+    });
+    ArmKeepalive(c);
+    if (c->suback_wanted.empty()) Announce();
+    return Status::Ok();
+  }
+
+  Status OnSubAck(const std::shared_ptr<Conn>& c, const wire::Packet& p) {
+    auto ack = wire::ParseSubAck(p);
+    if (!ack.ok()) return ack.status();
+    auto it = c->suback_wanted.find(ack->id);
+    if (it == c->suback_wanted.end()) return Status::Ok();
+    if (ack->codes.empty() || ack->codes[0] == 0x80) {
       LOG_ERROR_LIMITED(kLog, "broker refused subscription '%s'", it->second.c_str());
     }
-    suback_wanted.erase(it);
-    if (suback_wanted.empty()) Announce();
+    c->suback_wanted.erase(it);
+    if (c->suback_wanted.empty()) Announce();
+    return Status::Ok();
+  }
+
+  Status OnPublish(const std::shared_ptr<Conn>& c, wire::Packet& p) {
+    const bool truncated = p.truncated;
+    const std::size_t body_size = p.full_size;
+    auto m = wire::ParsePublish(p);
+    if (!m.ok()) return m.status();
+    if (m->qos == 2 && c->qos2_open.contains(m->id)) {
+      // A resend of a QoS 2 message we already have: exactly once means not again.
+      if (!InboundWaiting(c, m->id)) Send(wire::EncodeIdOnly(wire::Type::kPubRec, m->id));
+      return Status::Ok();
+    }
+    if (m->dup) stats.redelivered++;
+    Conn::Inbound in{m->id, m->qos, false};
+    if (m->qos == 2) c->qos2_open.insert(m->id);
+    if (truncated || m->payload.size() > options.max_inbound_payload) {
+      stats.dropped_oversize++;
+      LOG_WARN_LIMITED(kLog, "dropped inbound message of %zu bytes on '%s' (max %zu)", body_size,
+                       m->topic.c_str(), options.max_inbound_payload);
+      in.acked = true;
+    } else if (!MatchesSubscriptions(m->topic)) {
+      stats.dropped_invalid++;
+      LOG_WARN_LIMITED(kLog, "dropped inbound message on '%s': outside our subscriptions",
+                       m->topic.c_str());
+      in.acked = true;
+    } else if (!on_message) {
+      in.acked = true;
+    }
+    c->inbound.push_back(in);
+    if (in.acked) {
+      FlushAcks(c);
+      return Status::Ok();
+    }
+    stats.messages_received++;
+    Ack ack = [self = shared_from_this(), gen = c->gen, id = m->id] { self->AckFromAnyThread(gen, id); };
+    asio::post(executor, [self = shared_from_this(), topic = std::move(m->topic),
+                          payload = std::move(m->payload), ack = std::move(ack)]() mutable {
+      if (!self->closed.load()) self->on_message(std::move(topic), std::move(payload), std::move(ack));
+    });
+    return Status::Ok();
+  }
+
+  bool InboundWaiting(const std::shared_ptr<Conn>& c, std::uint16_t id) const {
+    return std::any_of(c->inbound.begin(), c->inbound.end(),
+                       [id](const Conn::Inbound& in) { return in.id == id && in.qos > 0; });
+  }
+
+  bool MatchesSubscriptions(const std::string& topic) const {
+    return std::any_of(options.subscriptions.begin(), options.subscriptions.end(),
+                       [&](const Subscription& s) { return wire::TopicMatches(s.filter, topic); });
+  }
+
+  void AckFromAnyThread(std::uint64_t gen, std::uint16_t id) {
+    std::lock_guard lk(mu);
+    if (!started || stopping || live_gen.load() != gen) return;  // the broker resends it
+    asio::post(*io, [self = shared_from_this(), gen, id] { self->AckInbound(gen, id); });
+  }
+
+  void AckInbound(std::uint64_t gen, std::uint16_t id) {
+    if (io_stopping || !conn || conn->gen != gen || !conn->connacked) return;
+    auto c = conn;
+    for (auto& in : c->inbound) {
+      if (in.id == id && !in.acked) {
+        in.acked = true;
+        break;
+      }
+    }
+    FlushAcks(c);
+    if (c->reading || c->inbound.size() >= options.max_inbound_unacked) return;
+    // Paused: what is buffered first, then the socket again.
+    if (Drain(c) && c->inbound.size() < options.max_inbound_unacked) Read(c);
+  }
+
+  // Sends the acknowledgements of the acked messages at the front, in arrival order.
+  void FlushAcks(const std::shared_ptr<Conn>& c) {
+    while (!c->inbound.empty() && c->inbound.front().acked) {
+      const Conn::Inbound in = c->inbound.front();
+      c->inbound.pop_front();
+      if (in.qos == 1) Send(wire::EncodeIdOnly(wire::Type::kPubAck, in.id));
+      if (in.qos == 2) Send(wire::EncodeIdOnly(wire::Type::kPubRec, in.id));
+    }
   }
 
   void Announce() {
@@ -154,263 +528,151 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
     PostUp(true);
   }
 
-  // The connection is gone (on_disconnect), or never came (a failed connect or TLS handshake,
-  // which libmosquitto reports only through mosquitto_loop's return code). Idempotent.
-  void MarkDown(int rc) {
-    bool was_connected = false;
-    {
-      std::lock_guard lk(mu);
-      was_connected = connected;
-      connected = false;
-      connected_flag = false;
+  // Ends the current attempt or connection `c` and schedules the next attempt.
+  void Fail(const std::shared_ptr<Conn>& c, const std::string& why) {
+    if (conn != c) return;
+    const bool was_up = c->connacked;
+    if (!was_up) stats.connect_failures++;
+    if (was_up && !io_stopping) {
+      LOG_WARN_LIMITED(kLog, "connection to %s:%u lost: %s", options.host.c_str(),
+                       static_cast<unsigned>(options.port), why.c_str());
     }
-    if (was_connected) {
-      stats.disconnects++;
-      if (rc != 0) {
-        LOG_WARN_LIMITED(kLog, "connection to %s:%u lost: %s", options.host.c_str(),
-                         static_cast<unsigned>(options.port), mosquitto_strerror(rc));
-      }
+    CloseConn(why);
+    if (io_stopping) return;
+    const auto delay = ReconnectDelay(failures_in_a_row++, options.reconnect_delay_min,
+                                      options.reconnect_delay_max,
+                                      std::uniform_real_distribution<double>(0, 1)(jitter));
+    if (!was_up) {
+      LOG_WARN_LIMITED(kLog, "broker %s:%u: %s; next attempt in %lld ms", options.host.c_str(),
+                       static_cast<unsigned>(options.port), why.c_str(),
+                       static_cast<long long>(delay.count()));
     }
-    suback_wanted.clear();
+    reconnect_timer->expires_after(delay);
+    reconnect_timer->async_wait([this](const error_code& ec) {
+      if (!ec) Connect();
+    });
+  }
+
+  // Closes `conn` (if any); QoS 0 publishes not yet written fail, QoS 1/2 stay pending for
+  // the next connection.
+  void CloseConn(const std::string& why) {
+    if (!conn) return;
+    auto c = std::exchange(conn, nullptr);
+    error_code ignored;
+    c->resolver.cancel();
+    c->connect_timer.cancel();
+    c->socket().shutdown(tcp::socket::shutdown_both, ignored);
+    c->socket().close(ignored);
+    for (auto* list : {&c->wbuf_qos0, &c->out_qos0}) {
+      for (auto& done : *list) Finish(std::move(done), Status::Unavailable("mqtt: connection lost before the message was written"));
+      list->clear();
+    }
+    keepalive_timer->cancel();
+    const bool was_up = c->connacked;
+    connected = false;
+    connected_flag = false;
+    live_gen = 0;
+    if (was_up) stats.disconnects++;
     if (announced_up) {
       announced_up = false;
       PostUp(false);
     }
+    (void)why;
   }
 
-  void OnPublish(int mid) {
-    Done done;
-    {
-      std::lock_guard lk(mu);
-      done = pending.Take(mid);
-    }
-    if (!done) return;  // timed out already; the late ack changes nothing
-    stats.puback++;
-    PostDone(std::move(done), Status::Ok());
-  }
-
-  void OnMessage(const mosquitto_message* msg) {
-    if (msg->payloadlen < 0 ||
-        static_cast<std::size_t>(msg->payloadlen) > options.max_inbound_payload) {
-      stats.dropped_oversize++;
-      LOG_WARN_LIMITED(kLog, "dropped inbound message of %d bytes on '%s' (max %zu)",
-                       msg->payloadlen, msg->topic ? msg->topic : "", options.max_inbound_payload);
-      return;
-    }
-    if (!msg->topic || !MatchesSubscriptions(msg->topic)) {
-      stats.dropped_invalid++;
-      LOG_WARN_LIMITED(kLog, "dropped inbound message on '%s': outside our subscriptions",
-                       msg->topic ? msg->topic : "");
-      return;
-    }
-    stats.messages_received++;
-    if (!on_message) return;
-    std::string topic(msg->topic);
-    std::string payload(static_cast<const char*>(msg->payload),
-                        static_cast<std::size_t>(msg->payloadlen));
-    boost::asio::post(executor, [self = shared_from_this(), topic = std::move(topic),
-                                 payload = std::move(payload)]() mutable {
-      if (!self->closed.load()) self->on_message(std::move(topic), std::move(payload));
+  void ArmKeepalive(const std::shared_ptr<Conn>& c) {
+    if (options.keepalive.count() == 0) return;
+    keepalive_timer->expires_after(options.keepalive);
+    keepalive_timer->async_wait([this, c](const error_code& ec) {
+      if (ec || conn != c) return;
+      // Not while reads are paused for Acks: then nothing is read, whatever the broker sent.
+      if (c->reading && Clock::now() - c->last_rx > options.keepalive * 3 / 2) {
+        return Fail(c, "nothing from the broker for 1.5 keepalive periods");
+      }
+      Send(wire::EncodePingReq());
+      ArmKeepalive(c);
     });
   }
 
-  // A persistent session may still hold subscriptions of an earlier configuration; what they
-  // bring in has no handler here.
-  bool MatchesSubscriptions(const char* topic) const {
-    for (const auto& s : options.subscriptions) {
-      bool match = false;
-      if (mosquitto_topic_matches_sub(s.filter.c_str(), topic, &match) == MOSQ_ERR_SUCCESS &&
-          match) {
-        return true;
-      }
+  void Send(std::string bytes, Done qos0_done = nullptr) {
+    if (!conn) {
+      if (qos0_done) Finish(std::move(qos0_done), Status::Unavailable("mqtt: not connected to the broker"));
+      return;
     }
-    return false;
+    conn->out += bytes;
+    if (qos0_done) conn->out_qos0.push_back(std::move(qos0_done));
+    Write(conn);
   }
 
-  // --- the I/O thread ---
-  // Times out expired publishes; returns the time of the next deadline (or `cap`).
-  Clock::time_point SweepLocked(Clock::time_point now, Clock::time_point cap) {
-    for (auto& done : pending.TakeExpired(now)) {
-      stats.publish_timeouts++;
-      PostDone(std::move(done), Status::Unavailable("mqtt: no PUBACK within publish_timeout"));
+  void Write(const std::shared_ptr<Conn>& c) {
+    if (c->writing || c->out.empty()) return;
+    c->writing = true;
+    c->wbuf.swap(c->out);
+    c->out.clear();
+    c->wbuf_qos0.swap(c->out_qos0);
+    auto handler = [this, c](const error_code& ec, std::size_t) {
+      c->writing = false;
+      if (conn != c) return;
+      if (ec) return Fail(c, "write: " + ec.message());
+      c->wbuf.clear();
+      for (auto& done : c->wbuf_qos0) {
+        stats.puback++;
+        Finish(std::move(done), Status::Ok());
+      }
+      c->wbuf_qos0.clear();
+      if (io_stopping && c->out.empty()) return FinishStop();  // the DISCONNECT is out
+      Write(c);
+    };
+    if (c->tls) {
+      asio::async_write(*c->tls, asio::buffer(c->wbuf), handler);
+    } else {
+      asio::async_write(*c->plain, asio::buffer(c->wbuf), handler);
     }
+  }
+
+  // A packet id that no pending publish (or SUBSCRIBE on `c`) holds.
+  std::uint16_t NextId(const std::shared_ptr<Conn>& c) {
+    for (;;) {
+      last_id = static_cast<std::uint16_t>(last_id == 65535 ? 1 : last_id + 1);
+      if (!pending.Contains(last_id) && !(c && c->suback_wanted.contains(last_id))) return last_id;
+    }
+  }
+
+  void ArmSweep() {
     auto next = pending.NextDeadline();
-    return next ? std::min(*next, cap) : cap;
-  }
-
-  bool StopRequested() {
-    std::lock_guard lk(mu);
-    return stopping;
-  }
-
-  // Waits until `until` or Stop(), timing out publishes meanwhile. False when stopping.
-  bool WaitUntil(Clock::time_point until) {
-    std::unique_lock lk(mu);
-    while (!stopping) {
-      const auto now = Clock::now();
-      const auto wake = SweepLocked(now, until);
-      if (now >= until) return true;
-      cv.wait_until(lk, wake);
-    }
-    return false;
-  }
-
-  void IoMain() {
-    pthread_setname_np(pthread_self(), "mqtt-io");
-    bool need_connect = true;
-    std::optional<Clock::time_point> stop_deadline;
-    while (true) {
-      {
-        std::lock_guard lk(mu);
-        if (stopping && !stop_deadline) stop_deadline = Clock::now() + std::chrono::seconds(1);
+    if (!next || (sweep_armed_for && *sweep_armed_for <= *next)) return;
+    sweep_armed_for = *next;
+    sweep_timer->expires_at(*next);
+    sweep_timer->async_wait([this](const error_code& ec) {
+      if (ec) return;
+      sweep_armed_for.reset();
+      for (auto& done : pending.TakeExpired(Clock::now())) {
+        stats.publish_timeouts++;
+        Finish(std::move(done), Status::Unavailable("mqtt: no PUBACK within publish_timeout"));
       }
-      // Stopping: run the loop until the DISCONNECT queued by Stop() is out (libmosquitto then
-      // closes the socket), for at most a second.
-      if (stop_deadline && (mosquitto_socket(mosq) < 0 || Clock::now() >= *stop_deadline)) break;
-      if (need_connect && !stop_deadline) {
-        need_connect = false;
-        got_connack = false;
-        int rc = MOSQ_ERR_SUCCESS;
-        {
-          // Not while Stop() calls mosquitto_disconnect: both replace libmosquitto's socket
-          // state, which it does not lock.
-          std::lock_guard slk(session_mu);
-          if (StopRequested()) break;
-          // Non-blocking (but for name resolution); the TCP and TLS handshakes finish inside
-          // mosquitto_loop. Called again on every attempt: it also closes a stale socket.
-          rc = mosquitto_connect_async(mosq, options.host.c_str(), options.port,
-                                       static_cast<int>(options.keepalive.count()));
-        }
-        if (rc != MOSQ_ERR_SUCCESS) {
-          if (!BackOff(rc)) break;
-          need_connect = true;
-          continue;
-        }
-      }
-      auto wake = Clock::now() + std::chrono::milliseconds(500);
-      {
-        std::lock_guard lk(mu);
-        wake = SweepLocked(Clock::now(), wake);
-      }
-      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now());
-      int rc = mosquitto_loop(mosq, static_cast<int>(std::max<long long>(ms.count(), 0)), 1);
-      if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(mosq) < 0) rc = MOSQ_ERR_NO_CONN;
-      if (rc != MOSQ_ERR_SUCCESS) {
-        if (stop_deadline) break;
-        if (!BackOff(rc)) break;
-        need_connect = true;
-      }
-    }
-    MarkDown(0);
+      ArmSweep();
+    });
   }
 
-  // After a failed attempt or a lost connection. False when Stop() came meanwhile.
-  bool BackOff(int rc) {
-    if (!got_connack) stats.connect_failures++;
-    MarkDown(rc);
-    const auto delay = ReconnectDelay(failures_in_a_row++, options.reconnect_delay_min,
-                                      options.reconnect_delay_max,
-                                      std::uniform_real_distribution<double>(0, 1)(jitter));
-    if (rc == MOSQ_ERR_INVAL && mosquitto_socket(mosq) >= FD_SETSIZE) {
-      LOG_ERROR_LIMITED(kLog, "socket descriptor %d is beyond select()'s FD_SETSIZE; libmosquitto "
-                        "cannot use it", mosquitto_socket(mosq));
+  void AddPublish(std::string topic, std::string payload, int qos, bool retain, Done done) {
+    if (io_stopping) return Finish(std::move(done), Status::Unavailable("mqtt: link stopped"));
+    stats.published++;
+    if (qos == 0) {
+      if (!connected) return Finish(std::move(done), Status::Unavailable("mqtt: not connected to the broker"));
+      return Send(wire::EncodePublish(topic, payload, 0, retain, false, 0), std::move(done));
     }
-    LOG_WARN_LIMITED(kLog, "broker %s:%u: %s; next attempt in %lld ms", options.host.c_str(),
-                     static_cast<unsigned>(options.port), mosquitto_strerror(rc),
-                     static_cast<long long>(delay.count()));
-    return WaitUntil(Clock::now() + delay);
+    // Kept until its outcome or the timeout, also across a reconnect.
+    const std::uint16_t id = NextId(conn);
+    std::string packet = wire::EncodePublish(topic, payload, qos, retain, false, id);
+    pending.Add(id, Clock::now() + options.publish_timeout, done, packet);
+    ArmSweep();
+    if (connected) {
+      pending.Find(id)->sent = true;
+      Send(std::move(packet));
+    }
   }
 
-  Status Start() {
-    {
-      std::lock_guard lk(mu);
-      if (started) return Status(StatusCode::kConflict, "mqtt: link already started");
-    }
-    MSGIN5G_RETURN_IF_ERROR(ValidateLinkOptions(options));
-    EnsureMosquittoLibInit();
-    // Made and configured without holding `mu`: libmosquitto's setters take its callback mutex,
-    // which its loop holds while our callbacks take `mu` (one lock order only).
-    mosquitto* m = mosquitto_new(OrNull(options.client_id), options.clean_session, this);
-    if (!m) return Status::Internal("mqtt: mosquitto_new failed");
-    Status st = Configure(m);
-    if (!st.ok()) {
-      mosquitto_destroy(m);
-      return st;
-    }
-    std::lock_guard lk(mu);
-    if (started) {  // Start/Stop must not run concurrently (header); a second Start loses
-      mosquitto_destroy(m);
-      return Status(StatusCode::kConflict, "mqtt: link already started");
-    }
-    mosq = m;
-    started = true;
-    stopping = false;
-    failures_in_a_row = 0;
-    io = std::thread([this] { IoMain(); });
-    return Status::Ok();
-  }
-
-  Status Configure(mosquitto* m) {
-    // We run the loop on our own thread: packets are queued by the callers and written there.
-    MSGIN5G_RETURN_IF_ERROR(StatusFromMosquitto(mosquitto_threaded_set(m, true), "mqtt: threaded"));
-    MSGIN5G_RETURN_IF_ERROR(StatusFromMosquitto(
-        mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311),
-        "mqtt: protocol version"));
-    mosquitto_connect_callback_set(m, &Core::HandleConnect);
-    mosquitto_disconnect_callback_set(m, &Core::HandleDisconnect);
-    mosquitto_publish_callback_set(m, &Core::HandlePublish);
-    mosquitto_message_callback_set(m, &Core::HandleMessage);
-    mosquitto_subscribe_callback_set(m, &Core::HandleSubscribe);
-    if (!options.username.empty()) {
-      MSGIN5G_RETURN_IF_ERROR(StatusFromMosquitto(
-          mosquitto_username_pw_set(m, options.username.c_str(), OrNull(options.password)),
-          "mqtt: username/password"));
-    }
-    if (options.tls.enabled) {
-      // libmosquitto wants a CA file or path; without one, use OpenSSL's default trust store.
-      if (options.tls.ca_file.empty()) {
-        MSGIN5G_RETURN_IF_ERROR(StatusFromMosquitto(
-            mosquitto_int_option(m, MOSQ_OPT_TLS_USE_OS_CERTS, 1), "mqtt: tls os certs"));
-      }
-      MSGIN5G_RETURN_IF_ERROR(StatusFromMosquitto(
-          mosquitto_tls_set(m, OrNull(options.tls.ca_file), nullptr,
-                            OrNull(options.tls.cert_file), OrNull(options.tls.key_file), nullptr),
-          "mqtt: tls files (" + options.tls.ca_file + ", " + options.tls.cert_file + ")"));
-      MSGIN5G_RETURN_IF_ERROR(StatusFromMosquitto(
-          mosquitto_tls_insecure_set(m, options.tls.insecure), "mqtt: tls insecure"));
-    }
-    // libmosquitto's own window equals ours, so it never holds publishes back in memory.
-    return StatusFromMosquitto(
-        mosquitto_max_inflight_messages_set(m, static_cast<unsigned>(options.max_in_flight)),
-        "mqtt: max in flight");
-  }
-
-  void Stop() {
-    {
-      std::lock_guard lk(mu);
-      if (!started) return;
-      stopping = true;
-      cv.notify_all();
-    }
-    {
-      // Queues DISCONNECT when connected (waking the I/O thread's select); marks the session
-      // as ending either way.
-      std::lock_guard slk(session_mu);
-      mosquitto_disconnect(mosq);
-    }
-    io.join();
-    mosquitto* m = nullptr;
-    std::vector<Done> dones;
-    {
-      std::lock_guard lk(mu);
-      m = std::exchange(mosq, nullptr);
-      started = false;
-      dones = pending.TakeAll();
-    }
-    for (auto& done : dones) PostDone(std::move(done), Status::Unavailable("mqtt: link stopped"));
-    mosquitto_destroy(m);  // drops libmosquitto's unacknowledged copies; the caller retries
-  }
-
+  // --- Publish (any thread) ---
   void Publish(std::string topic, std::string payload, int qos, bool retain, Done done) {
     if (!done) done = [](Status) {};
     auto refuse = [&](Status st) {
@@ -422,37 +684,25 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
         !IsValidMqttUtf8(topic)) {  // IsValidMqttUtf8 also refuses NUL
       return refuse(Status::InvalidArgument("mqtt: bad publish topic"));
     }
-    if (payload.size() > kMaxMqttPayload) {
+    if (payload.size() + topic.size() + 4 > wire::kMaxRemainingLength) {
       return refuse(Status(StatusCode::kPayloadTooLarge, "mqtt: payload above 256 MiB"));
     }
-    std::unique_lock lk(mu);
+    std::lock_guard lk(mu);
     if (!started || stopping) return refuse(Status::Unavailable("mqtt: link stopped"));
-    // Fail fast: libmosquitto would keep the message in memory until a reconnect; the caller's
-    // durable outbox is the better place to wait.
-    if (!connected) return refuse(Status::Unavailable("mqtt: not connected to the broker"));
-    if (pending.size() >= options.max_in_flight) {
+    // Fail fast: the caller's durable outbox is the better place to wait out an outage.
+    if (!connected_flag) return refuse(Status::Unavailable("mqtt: not connected to the broker"));
+    if (in_flight.fetch_add(1) >= options.max_in_flight) {
+      in_flight.fetch_sub(1);
       return refuse(Status::ResourceExhausted("mqtt: max_in_flight publishes pending"));
     }
-    int mid = 0;
-    const int rc = mosquitto_publish(mosq, &mid, topic.c_str(), static_cast<int>(payload.size()),
-                                     payload.data(), qos, retain);
-    // NO_CONN with QoS > 0: the connection dropped just now but libmosquitto has queued the
-    // message and resends it after the reconnect, so its outcome is still to come.
-    if (rc == MOSQ_ERR_SUCCESS || (rc == MOSQ_ERR_NO_CONN && qos > 0)) {
-      if (!pending.Add(mid, Clock::now() + options.publish_timeout, done)) {
-        lk.unlock();
-        return refuse(Status::Internal("mqtt: message id reused while still pending"));
-      }
-      stats.published++;
-      cv.notify_all();  // a backoff wait must wake for this deadline
-      return;
-    }
-    lk.unlock();
-    refuse(StatusFromMosquitto(rc, "mqtt: publish"));
+    asio::post(*io, [self = shared_from_this(), topic = std::move(topic),
+                     payload = std::move(payload), qos, retain, done = std::move(done)]() mutable {
+      self->AddPublish(std::move(topic), std::move(payload), qos, retain, std::move(done));
+    });
   }
 };
 
-MqttLink::MqttLink(boost::asio::any_io_executor executor, LinkOptions options)
+MqttLink::MqttLink(asio::any_io_executor executor, LinkOptions options)
     : core_(std::make_shared<Core>(std::move(executor), std::move(options))) {}
 
 MqttLink::~MqttLink() {
@@ -484,6 +734,8 @@ LinkStats MqttLink::stats() const {
   out.messages_received = s.messages_received;
   out.dropped_oversize = s.dropped_oversize;
   out.dropped_invalid = s.dropped_invalid;
+  out.redelivered = s.redelivered;
+  out.protocol_errors = s.protocol_errors;
   return out;
 }
 

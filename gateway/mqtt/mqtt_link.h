@@ -1,16 +1,21 @@
-// An MQTT 3.1.1 client connection to the operator's broker, on libmosquitto 2.0: the N3G role's
-// downlink publishes and uplink/report subscriptions, and the BG role's broadcast publishes.
+// An MQTT 3.1.1 client connection to the operator's broker, on Boost.Asio with our own packet
+// codec (mqtt_packets.h): the N3G role's downlink publishes and uplink/report subscriptions, and
+// the BG role's broadcast publishes.
 //
-// Threads: one I/O thread per link ("mqtt-io") runs libmosquitto's loop (mosquitto_loop, in
-// libmosquitto's threaded mode), its callbacks, the reconnect backoff and the publish timeouts.
-// It never runs user code: every callback (Publish's done, OnMessage's and OnConnected's
-// handlers) is posted to the executor given to the constructor, never called from inside the
-// API call. (Not mosquitto_loop_start: its mosquitto_loop_forever gives up for good after a
-// TLS or protocol error, e.g. a failed first TLS handshake, without telling anyone; this loop
-// treats every error as "reconnect after the backoff".)
-// Publish, connected() and stats() may be called from any thread. Set the handlers before
-// Start(). Start/Stop/the destructor must not run concurrently with each other; they block
-// (Stop joins the I/O thread), but never wait for the executor, so they may run on it.
+// Inbound messages are acknowledged by the receiver, not by the link: OnMessage's handler gets
+// an Ack to call once the message is safe (stored) or deliberately dropped, and only then does
+// the broker get the PUBACK (PUBREC for QoS 2), in the order the messages came. A message whose
+// Ack was not called when the connection drops is sent again by the broker on the next
+// connection (persistent session): at least once, never lost by a crash of ours. (libmosquitto
+// 2.0, used before, acknowledges before the application sees the message.)
+//
+// Threads: one I/O thread per link ("mqtt-io") runs the connection, the reconnect backoff, the
+// keepalive and the publish timeouts. It never runs user code: every callback (Publish's done,
+// OnMessage's and OnConnected's handlers) is posted to the executor given to the constructor,
+// never called from inside the API call. Every error means "reconnect after the backoff".
+// Publish, an Ack, connected() and stats() may be called from any thread. Set the handlers
+// before Start(). Start/Stop/the destructor must not run concurrently with each other; they
+// block (Stop joins the I/O thread), but never wait for the executor, so they may run on it.
 // Lifetime: the executor must outlive the link or be stopped first. Once the destructor has
 // started, OnMessage/OnConnected deliveries still queued on the executor are dropped; Publish's
 // done is always called exactly once (unless the executor is destroyed with it queued).
@@ -29,7 +34,12 @@ namespace msgin5g::gateway::mqtt {
 
 class MqttLink {
  public:
-  using MessageHandler = std::function<void(std::string topic, std::string payload)>;
+  // Call once when the message is stored or dropped on purpose; from any thread; a call after
+  // the connection it came on is gone does nothing (the broker sends the message again).
+  using Ack = std::function<void()>;
+  // At most LinkOptions::max_inbound_unacked messages wait for their Ack; beyond that the link
+  // stops reading from the broker until Acks come.
+  using MessageHandler = std::function<void(std::string topic, std::string payload, Ack ack)>;
   // up = true once connected and every subscription is acknowledged (SUBACK); false when a
   // connection that was announced up is lost or stopped. Repeats on every reconnect. A refused
   // subscription is logged and counts as acknowledged.
@@ -49,8 +59,7 @@ class MqttLink {
   // Start after Stop is allowed and resumes the persistent session (same client_id).
   Status Start();
   // Sends DISCONNECT (waits up to 1 s for it to go out), joins the I/O thread; every pending
-  // publish completes with Unavailable.
-  // libmosquitto's copies of unacknowledged messages are dropped (the caller retries those).
+  // publish completes with Unavailable (the caller retries those).
   void Stop();
 
   // Sends `payload` to `topic` (a concrete topic: no wildcards). done(Ok) when the broker has

@@ -4,11 +4,16 @@
 
 namespace msgin5g::gateway::mqtt {
 
-bool PendingPublishes::Add(int mid, Clock::time_point deadline, Done& done) {
+bool PendingPublishes::Add(int mid, Clock::time_point deadline, Done& done, std::string packet) {
   if (by_mid_.contains(mid)) return false;
   auto it = by_deadline_.emplace(deadline, mid);
-  by_mid_.emplace(mid, Entry{std::move(done), it});
+  by_mid_.emplace(mid, Entry{std::move(done), it, Resend{std::move(packet)}});
   return true;
+}
+
+PendingPublishes::Resend* PendingPublishes::Find(int mid) {
+  auto it = by_mid_.find(mid);
+  return it == by_mid_.end() ? nullptr : &it->second.resend;
 }
 
 PendingPublishes::Done PendingPublishes::Take(int mid) {

@@ -185,19 +185,21 @@ void N3gRole::Run(Outbox::Job& job, Outbox::Finish finish) {
                 });
 }
 
-bool N3gRole::OnMessage(const std::string& topic, const std::string& payload) {
+bool N3gRole::OnMessage(const std::string& topic, const std::string& payload,
+                        const mqtt::MqttLink::Ack& ack) {
   if (auto ue = up_.Match(topic)) {
-    OnUp(*ue, payload);
+    OnUp(*ue, payload, ack);
     return true;
   }
   if (auto ue = report_.Match(topic); ue && options_.device_reports) {
-    OnDeviceReport(*ue, payload);
+    OnDeviceReport(*ue, payload, ack);
     return true;
   }
   return false;
 }
 
-void N3gRole::OnUp(const std::string& ue, const std::string& payload) {
+void N3gRole::OnUp(const std::string& ue, const std::string& payload,
+                   const mqtt::MqttLink::Ack& ack) {
   api::sbi::UEMessageDelivery m;
   m.oriAddr = {"UE", ue};
   m.stoAndFwInd = true;
@@ -209,6 +211,7 @@ void N3gRole::OnUp(const std::string& ue, const std::string& payload) {
     if (!o.at("payload").is_string()) {
       ++stats_.up_malformed;
       LOG_WARN_LIMITED("n3g", "uplink message from %s: payload must be a string; dropped", ue.c_str());
+      ack();
       return;
     }
     m.payload = std::string(o.at("payload").as_string());
@@ -233,17 +236,23 @@ void N3gRole::OnUp(const std::string& ue, const std::string& payload) {
       ++stats_.up_unroutable;
       LOG_WARN_LIMITED("n3g", "uplink message from %s has no destAddr, no open transaction and "
                        "there is no n3g.mo_default_destination: dropped", ue.c_str());
+      ack();
       return;
     }
   }
   ++stats_.up_messages;
   Batch b;
   auto p = uplink_.PrepareMessage(b, m);
-  store_.Write(std::move(b), [this, alive = alive_, p](Status st) mutable {
+  store_.Write(std::move(b), [this, alive = alive_, p, ack](Status st) mutable {
+    // Stored (WAL fsync'd): now the broker may let go of its copy.
+    if (st.ok()) ack();
     boost::asio::post(core_, [this, alive, p = std::move(p), st]() mutable {
       if (!*alive) return;
       if (!st.ok()) {
         ++stats_.up_store_errors;
+        LOG_ERROR_LIMITED("n3g", "uplink message not stored (%s): left unacknowledged at the "
+                          "broker, which sends it again on the next connection",
+                          st.message().c_str());
         return;
       }
       uplink_.Adopt(std::move(p));
@@ -251,12 +260,14 @@ void N3gRole::OnUp(const std::string& ue, const std::string& payload) {
   });
 }
 
-void N3gRole::OnDeviceReport(const std::string& ue, const std::string& payload) {
+void N3gRole::OnDeviceReport(const std::string& ue, const std::string& payload,
+                             const mqtt::MqttLink::Ack& ack) {
   boost::system::error_code ec;
   json::value v = json::parse(payload, ec);
   if (ec || !v.is_object()) {
     ++stats_.up_malformed;
     LOG_WARN_LIMITED("n3g", "report from %s is not a JSON object; dropped", ue.c_str());
+    ack();
     return;
   }
   const json::object& o = v.as_object();
@@ -265,12 +276,14 @@ void N3gRole::OnDeviceReport(const std::string& ue, const std::string& payload) 
   if (msg_id.empty() || (st != "REPT_DELY_SUCCESS" && st != "REPT_DELY_FAILED")) {
     ++stats_.up_malformed;
     LOG_WARN_LIMITED("n3g", "report from %s needs msgId and delivSt; dropped", ue.c_str());
+    ack();
     return;
   }
   const std::string dkey = std::string(keys::kDeviceReport) + ue + "\n" + msg_id;
   auto pending = rec::Parse(store_.Get(dkey));
   if (!pending) {
     ++stats_.device_reports_unmatched;
+    ack();
     return;
   }
   ++stats_.device_reports;
@@ -282,7 +295,8 @@ void N3gRole::OnDeviceReport(const std::string& ue, const std::string& payload) 
   b.Delete(DeadlineKey(keys::kDeviceReportDeadline, rec::Num(*pending, "dl"), dkey));
   auto p = uplink_.PrepareReportOn(b, {"UE", ue}, rec::AddrOf(*pending, "ori"), msg_id,
                                    st == "REPT_DELY_SUCCESS", why);
-  store_.Write(std::move(b), [this, alive = alive_, p](Status s) mutable {
+  store_.Write(std::move(b), [this, alive = alive_, p, ack](Status s) mutable {
+    if (s.ok()) ack();
     boost::asio::post(core_, [this, alive, p = std::move(p), s]() mutable {
       if (*alive && s.ok()) uplink_.Adopt(std::move(p));
     });

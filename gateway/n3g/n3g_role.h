@@ -18,9 +18,8 @@
 // n3g.mo_default_destination, else dropped and counted. Which device may publish on which topic
 // is the broker's ACL: the gateway trusts the topic.
 //
-// Known gap: libmosquitto acknowledges an inbound QoS 1 message (PUBACK) as it hands it over,
-// before the gateway has stored it, so a crash in those milliseconds loses it. Downlink has no
-// such gap (the job is stored before msgin5gd gets 204 and leaves only after PUBACK).
+// At least once both ways: an inbound message is PUBACKed only once it is stored (the link's
+// Ack), and a downlink job is stored before msgin5gd gets 204 and leaves only after PUBACK.
 //
 // Threads: the core io_context (the link posts its callbacks there).
 #pragma once
@@ -77,9 +76,12 @@ class N3gRole final : public Role {
   const char* name() const override { return "n3g"; }
   std::optional<api::http::Response> Admit(const Downlink& d) override;
   std::function<void()> Prepare(Batch& batch, const Downlink& d) override;
-  // Inbound MQTT messages (the link's OnMessage, on the core): up and report topics.
-  // Returns false when the topic is neither (another role's).
-  bool OnMessage(const std::string& topic, const std::string& payload);
+  // Inbound MQTT messages (the link's OnMessage, on the core): up and report topics. `ack` is
+  // called once the message is in the store (or dropped as malformed or unroutable), so the
+  // broker's copy is released only then; not after a failed store write (the broker sends it
+  // again on the next connection). Returns false, leaving `ack` to the caller, when the topic
+  // is neither (another role's).
+  bool OnMessage(const std::string& topic, const std::string& payload, const mqtt::MqttLink::Ack& ack);
 
   const N3gStats& stats() const { return stats_; }
   const Outbox& outbox() const { return outbox_; }
@@ -89,8 +91,9 @@ class N3gRole final : public Role {
           N3gOptions options, mqtt::TopicTemplate down, mqtt::TopicTemplate up,
           mqtt::TopicTemplate report);
   void Run(Outbox::Job& job, Outbox::Finish finish);
-  void OnUp(const std::string& ue, const std::string& payload);
-  void OnDeviceReport(const std::string& ue, const std::string& payload);
+  void OnUp(const std::string& ue, const std::string& payload, const mqtt::MqttLink::Ack& ack);
+  void OnDeviceReport(const std::string& ue, const std::string& payload,
+                      const mqtt::MqttLink::Ack& ack);
   void Sweep();
 
   boost::asio::io_context& core_;
