@@ -52,6 +52,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/mqtt/mqtt_packets.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -79,7 +81,7 @@ constexpr int kSubscribeWindow = 64;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // ---------------------------------------------------------------------------------------------
-// MQTT 3.1.1 packets: only what this bench sends and receives.
+// MQTT 3.1.1 packets: the types this bench receives.
 
 enum PacketType : std::uint8_t {
   kConnect = 1,
@@ -91,67 +93,34 @@ enum PacketType : std::uint8_t {
   kDisconnect = 14,
 };
 
-void PutU16(std::string& s, std::uint16_t v) {
-  s.push_back(static_cast<char>(v >> 8));
-  s.push_back(static_cast<char>(v & 0xff));
-}
-
-void PutString(std::string& s, std::string_view v) {
-  PutU16(s, static_cast<std::uint16_t>(v.size()));
-  s.append(v);
-}
-
-// Appends a whole packet to `out`: the fixed header (type, flags, remaining length), then `body`.
-// The remaining length is a base-128 varint of 1 to 4 bytes, least significant group first, the
-// high bit set on every byte but the last.
-void AppendPacket(std::string& out, PacketType type, std::uint8_t flags, std::string_view body) {
-  out.push_back(static_cast<char>(type << 4 | flags));
-  std::size_t n = body.size();
-  do {
-    auto byte = static_cast<std::uint8_t>(n % 128);
-    n /= 128;
-    if (n > 0) byte |= 0x80;
-    out.push_back(static_cast<char>(byte));
-  } while (n > 0);
-  out.append(body);
-}
+// Encoders: the gateway's MQTT codec (gateway/mqtt/mqtt_packets.h), appended to a connection's
+// output buffer.
+namespace wire = msgin5g::gateway::mqtt::wire;
 
 void AppendConnect(std::string& out, std::string_view client_id, bool clean_session) {
-  std::string b;
-  PutString(b, "MQTT");
-  b.push_back(4);  // protocol level: 3.1.1
-  b.push_back(clean_session ? 0x02 : 0x00);
+  wire::ConnectFields f;
+  f.client_id = std::string(client_id);
+  f.clean_session = clean_session;
   // Keep alive 0 = off: UEs stay connected and idle after draining until the phase ends, and this
   // way nobody has to send PINGREQs (nor can a slow phase make the broker drop a UE).
-  PutU16(b, 0);
-  PutString(b, client_id);
-  AppendPacket(out, kConnect, 0, b);
+  f.keepalive_s = 0;
+  out += wire::EncodeConnect(f);
 }
 
 void AppendSubscribe(std::string& out, std::uint16_t packet_id, std::string_view topic) {
-  std::string b;
-  PutU16(b, packet_id);
-  PutString(b, topic);
-  b.push_back(1);  // requested QoS
-  AppendPacket(out, kSubscribe, 0x02, b);  // flags 0010 are mandatory for SUBSCRIBE
+  out += wire::EncodeSubscribe(packet_id, {{std::string(topic), 1}});
 }
 
 void AppendPublishQos1(std::string& out, std::string_view topic, std::uint16_t packet_id,
                        std::string_view payload) {
-  std::string b;
-  PutString(b, topic);
-  PutU16(b, packet_id);
-  b.append(payload);
-  AppendPacket(out, kPublish, 1 << 1, b);  // QoS 1, no DUP, no RETAIN
+  out += wire::EncodePublish(topic, payload, 1, /*retain=*/false, /*dup=*/false, packet_id);
 }
 
 void AppendPuback(std::string& out, std::uint16_t packet_id) {
-  std::string b;
-  PutU16(b, packet_id);
-  AppendPacket(out, kPuback, 0, b);
+  out += wire::EncodeIdOnly(wire::Type::kPubAck, packet_id);
 }
 
-void AppendDisconnect(std::string& out) { AppendPacket(out, kDisconnect, 0, {}); }
+void AppendDisconnect(std::string& out) { out += wire::EncodeDisconnect(); }
 
 struct Incoming {
   PacketType type;
