@@ -8,9 +8,12 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/json.hpp>
@@ -811,6 +814,289 @@ TEST_F(GatewaySmsE2E, KillDashNineWithSubmitsInFlightResubmitsOnlyThose) {
     EXPECT_FALSE(WaitReport(id, "REPT_DELY_FAILED", 1ms)) << id << "\n" << AllReports();
     EXPECT_LE(ReportsFor(id).size(), 2u) << AllReports();
   }
+}
+
+// The texts in the submits to one destination: a single part's short_message as it is, and
+// concatenated parts (UDH 05 00 03 ref total seq) put together per (ref, total) when complete.
+std::set<std::string> TextsIn(const std::vector<ts::SmscSubmit>& subs) {
+  std::set<std::string> out;
+  std::map<std::pair<int, int>, std::map<int, std::string>> sets;
+  for (const auto& s : subs) {
+    const std::string& sm = s.short_message;
+    if ((s.esm_class & 0x40) != 0 && sm.size() >= 6 && sm.compare(0, 3, "\x05\x00\x03", 3) == 0) {
+      auto octet = [&](std::size_t i) {
+        return static_cast<int>(static_cast<unsigned char>(sm[i]));
+      };
+      sets[{octet(3), octet(4)}][octet(5)] = sm.substr(6);
+    } else {
+      out.insert(sm);
+    }
+  }
+  for (const auto& [ref_total, parts] : sets) {
+    if (parts.size() != static_cast<std::size_t>(ref_total.second)) continue;
+    std::string text;
+    for (const auto& [seq, body] : parts) text += body;
+    out.insert(text);
+  }
+  return out;
+}
+
+// The SMSC is down for 30 s. Two parts are on the wire when it goes (their submit_sm_resp are
+// lost with the session), six messages come while it is down, and the gateway is killed with -9
+// in the middle of the outage and again after it, once it has taken the receipts held over the
+// outage and while the receipts of what it submitted since are on its socket, unanswered. After
+// recovery: every message's every part reached the SMSC, every receipt was answered and matched
+// (the ones nobody can match are the first copies of the cut parts), the AS got exactly one
+// report per message with the right status (UNDELIV for ue-sms-5: reports only the receipts can
+// make), and the only parts submitted twice are the two whose outcome was lost, which the gateway
+// counted as possible duplicates.
+TEST_F(GatewaySmsE2E, SmscDownThirtySecondsWithGatewayKilledDuringOutageAndDuringReceipts) {
+  using Clock = std::chrono::steady_clock;
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  smsc_->HoldReceipts();
+  smsc_->SetReceiptRule("4670000005", "UNDELIV", 1);  // ue-sms-5: reports only receipts can make
+  auto msisdn_of = [](const std::string& ue) {
+    for (const auto& [id, msisdn] : kUes) {
+      if (id == ue) return msisdn;
+    }
+    return std::string();
+  };
+  auto long_text = [](const std::string& tag) {  // 250 GSM characters: 2 parts
+    std::string t;
+    while (t.size() < 250) t += tag + " is a long message that goes in two parts. ";
+    t.resize(250);
+    return t;
+  };
+  struct Msg {
+    std::string ue, id, text;
+    bool fails;  // to ue-sms-5: UNDELIV
+  };
+  // Accepted by the SMSC before the outage (5 parts), receipts held.
+  const std::vector<Msg> before = {{"ue-sms-1", "o-a1", "a1 short before the outage", false},
+                                   {"ue-sms-2", "o-a2", long_text("a2"), false},
+                                   {"ue-sms-3", "o-a3", "a3 short before the outage", false},
+                                   {"ue-sms-5", "o-a4", "a4 short before and not delivered", true}};
+  // Their first parts are submitted, the SMSC sits on the submit_sm_resp, then goes down.
+  const std::vector<Msg> cut = {{"ue-sms-4", "o-a5", "a5 submit cut by the outage", false},
+                                {"ue-sms-5", "o-a6", long_text("a6"), true}};
+  // Sent while the SMSC is down (8 parts).
+  const std::vector<Msg> during = {{"ue-sms-1", "o-b1", "b1 sent while the SMSC is down", false},
+                                   {"ue-sms-2", "o-b2", "b2 sent while the SMSC is down", false},
+                                   {"ue-sms-3", "o-b3", long_text("b3"), false},
+                                   {"ue-sms-4", "o-b4", "b4 sent while the SMSC is down", false},
+                                   {"ue-sms-5", "o-b5", "b5 sent while down, not delivered", true},
+                                   {"ue-sms-1", "o-b6", long_text("b6"), false}};
+  std::vector<Msg> all = before;
+  all.insert(all.end(), cut.begin(), cut.end());
+  all.insert(all.end(), during.begin(), during.end());
+  const std::size_t kDistinctParts = 16;  // 5 + 3 + 8
+  const std::size_t kCutParts = 2;        // on the wire when the SMSC went down
+  std::string earlier_logs;               // of the gateways killed
+  auto queues = [&] { return Json(gw_->AdminGet("/admin/v1/queues").body); };
+  auto queue = [&](const char* name) {
+    auto q = queues();
+    return q.contains(name) ? q[name].to_number<int>() : -1;
+  };
+  auto bound = [&] {
+    auto j = Json(gw_->AdminGet("/admin/v1/smsc").body);
+    return j.contains("bound") && j["bound"].is_bool() && j["bound"].as_bool();
+  };
+  const ts::SmscEventPredicate receipt_answered = [](const ts::SmscEvent& e) {
+    return ts::EventWith("deliver_sm_resp", "kind", "receipt")(e) &&
+           ts::EventWith("deliver_sm_resp", "status", 0)(e);
+  };
+  auto receipt_answers = [&](std::size_t from) { return smsc_->Matching(receipt_answered, from); };
+
+  // 1. The SMSC is up: `before` is submitted and accepted, and recorded by the gateway.
+  for (const auto& m : before) SendAs(m.ue, m.id, m.text);
+  ASSERT_EQ(smsc_->WaitForSubmits(5, 15s).size(), 5u) << Describe(smsc_->submits()) << Logs();
+  ASSERT_EQ(smsc_->WaitForEvents(ts::EventIs("receipt_held"), 5, 10s).size(), 5u)
+      << smsc_->Transcript();
+  ASSERT_TRUE(ts::WaitFor([&] { return queue("sms") == 0 && queue("receipt_groups") == 4; }, 10s))
+      << json::serialize(queues());
+  smsc_->HoldSubmits();
+  const std::size_t cut_mark = smsc_->EventCount();
+  for (const auto& m : cut) SendAs(m.ue, m.id, m.text);
+  const auto cut_subs = smsc_->WaitForSubmits(kCutParts, 15s, cut_mark);
+  ASSERT_EQ(cut_subs.size(), kCutParts) << Describe(smsc_->submits()) << Logs();
+
+  // 2. The SMSC goes down with those two outcomes unsent; what it accepted still gets receipts.
+  smsc_->Down();
+  const auto t_down = Clock::now();
+  EXPECT_EQ(smsc_->ReleaseSubmits(), static_cast<int>(kCutParts));  // into the void
+  ASSERT_TRUE(ts::WaitFor([&] { return !bound(); }, 10s)) << gw_->AdminGet("/admin/v1/smsc").body;
+  // The gateway knows those two parts may have gone: it counts them.
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_sms_possible_duplicates_total", {}, kCutParts, 5s))
+      << gw_->GatewayMetrics();
+  const double counted_possible_duplicates =
+      gw_->Metric("msgin5g_gateway_sms_possible_duplicates_total");
+  for (const auto& m : during) SendAs(m.ue, m.id, m.text);
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_downlink_total", {{"outcome", "accepted"}},
+                                static_cast<double>(all.size()), 15s))
+      << gw_->GatewayMetrics() << Logs();
+  ASSERT_TRUE(ts::WaitFor(
+      [&] { return queue("sms") == static_cast<int>(cut.size() + during.size()); }, 10s))
+      << json::serialize(queues());
+  ASSERT_EQ(smsc_->WaitForEvents(ts::EventIs("receipt_held"), 5 + kCutParts, 10s).size(),
+            5 + kCutParts)
+      << smsc_->Transcript();
+
+  // 3. kill -9 in the middle of the outage; the new gateway (same data, same port) finds every
+  // stored job and cannot bind either.
+  std::this_thread::sleep_until(t_down + 15s);
+  ASSERT_TRUE(Clock::now() - t_down < 25s) << "too slow to kill during the outage";
+  gw_->Kill();
+  earlier_logs += "--- gateway killed during the outage ---\n" + gw_->log() + "\n";
+  gw_.reset();
+  gw_ = std::make_unique<ts::Gateway>(dir_.File("gateway-data"), dir_.path(), cfg_);
+  ASSERT_TRUE(gw_->ok()) << earlier_logs << gw_->log();
+  EXPECT_EQ(queue("sms"), static_cast<int>(cut.size() + during.size()))
+      << json::serialize(queues());
+  EXPECT_TRUE(WaitMetricAtLeast("msgin5g_gateway_outbox_replayed_total", {{"outbox", "sms"}},
+                                static_cast<double>(cut.size() + during.size()), 5s))
+      << gw_->GatewayMetrics();
+  EXPECT_FALSE(bound());
+
+  // 4. Down for 30 s in all. Just before it comes back, the SMSC lets go of the receipts it held
+  // (they wait for the next bind) and holds those that fall due from now on: the receipts of what
+  // is submitted after the outage.
+  std::this_thread::sleep_until(t_down + 30s + 200ms);
+  const auto outage = Clock::now() - t_down;
+  EXPECT_EQ(smsc_->submits(cut_mark).size(), kCutParts) << "submitted while the SMSC was down?";
+  const std::size_t kEarlyReceipts = 5 + kCutParts;  // 5 matching a1..a4, 2 the cut first copies
+  const std::size_t wait_mark = smsc_->EventCount();
+  EXPECT_EQ(smsc_->ReleaseReceipts(), static_cast<int>(kEarlyReceipts));
+  smsc_->HoldReceipts();
+  EXPECT_EQ(
+      smsc_->WaitForEvents(ts::EventIs("deliver_sm_waiting"), kEarlyReceipts, 5s, wait_mark).size(),
+      kEarlyReceipts)
+      << smsc_->Transcript();
+
+  // 5. Up again: the gateway binds (its reconnect backoff may be near 16 s by now), takes the
+  // early receipts and submits what was stored: the two cut parts again, a6's second part and
+  // the eight from the outage.
+  const std::size_t up_mark = smsc_->EventCount();
+  smsc_->Up();
+  ASSERT_TRUE(smsc_->WaitForBinds(1, 45s, up_mark)) << smsc_->Transcript() << gw_->log();
+  const std::size_t kAfterUp = kCutParts + 1 + 8;
+  ASSERT_EQ(smsc_->WaitForSubmits(kAfterUp, 20s, up_mark).size(), kAfterUp)
+      << Describe(smsc_->submits(up_mark)) << Logs();
+  ASSERT_TRUE(ts::WaitFor([&] { return queue("sms") == 0; }, 10s)) << json::serialize(queues());
+  ASSERT_TRUE(WaitMetricAtLeast("msgin5g_gateway_sms_parts_total", {{"outcome", "accepted"}},
+                                static_cast<double>(kAfterUp), 10s))
+      << gw_->GatewayMetrics();
+  ASSERT_EQ(smsc_->WaitForEvents(receipt_answered, kEarlyReceipts, 15s, up_mark).size(),
+            kEarlyReceipts)
+      << smsc_->Transcript() << Logs();
+  // The early receipts found their stored groups (a1..a4, made by the first gateway); the first
+  // copies of the cut parts have ids no gateway ever learnt.
+  auto receipts_metric = [&](const char* match) {
+    return gw_->Metric("msgin5g_gateway_sms_receipts_total", {{"state", "any"}, {"match", match}});
+  };
+  EXPECT_TRUE(ts::WaitFor(
+      [&] {
+        return receipts_metric("matched") == 5.0 && receipts_metric("unmatched") == kCutParts;
+      },
+      5s))
+      << gw_->GatewayMetrics();
+  const std::size_t kLateReceipts = kAfterUp;
+  ASSERT_EQ(smsc_->WaitForEvents(ts::EventIs("receipt_held"), kLateReceipts, 10s, up_mark).size(),
+            kLateReceipts)
+      << smsc_->Transcript();
+
+  // The late receipts go to a gateway that cannot answer (SIGSTOP), and it is killed with all of
+  // them on its socket.
+  ASSERT_EQ(kill(gw_->proc().pid(), SIGSTOP), 0);
+  const std::size_t release_mark = smsc_->EventCount();
+  EXPECT_EQ(smsc_->ReleaseReceipts(), static_cast<int>(kLateReceipts));
+  const auto in_flight = smsc_->WaitForEvents(ts::EventWith("deliver_sm", "kind", "receipt"),
+                                              kLateReceipts, 5s, release_mark);
+  gw_->Kill();
+  ASSERT_EQ(in_flight.size(), kLateReceipts) << smsc_->Transcript();
+  ASSERT_TRUE(smsc_->WaitForEvent(ts::EventIs("session_close"), 5s, release_mark))
+      << smsc_->Transcript();
+  EXPECT_TRUE(receipt_answers(release_mark).empty()) << smsc_->Transcript();
+  earlier_logs += "--- gateway killed during the receipts ---\n" + gw_->log() + "\n";
+  const std::size_t restart_mark = smsc_->EventCount();
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+
+  // 6. The SMSC sends the unanswered receipts again, to the third gateway: every receipt is
+  // taken, every message is reported.
+  const std::size_t kReceipts = kEarlyReceipts + kLateReceipts;  // one per part accepted
+  ASSERT_EQ(smsc_->WaitForEvents(ts::EventWith("delivery_done", "kind", "receipt"), kReceipts, 30s)
+                .size(),
+            kReceipts)
+      << smsc_->Transcript() << Logs();
+  for (const auto& d : smsc_->Matching(ts::EventWith("delivery_done", "kind", "receipt"))) {
+    EXPECT_EQ(Str(d, "result"), "delivered") << json::serialize(d);
+  }
+  for (const auto& m : all) {
+    EXPECT_TRUE(WaitReport(m.id, m.fails ? "REPT_DELY_FAILED" : "REPT_DELY_SUCCESS", 20s))
+        << m.id << "\n"
+        << earlier_logs << Logs();
+  }
+  EXPECT_TRUE(ts::WaitFor([&] { return queue("uplink") == 0 && queue("sms") == 0; }, 10s))
+      << json::serialize(queues());
+  EXPECT_TRUE(ts::WaitFor([&] { return AsQueueCount() == 0; }, 10s)) << AsQueueCount();
+  EXPECT_EQ(smsc_->Counters()["pending_deliveries"].to_number<int>(), 0);
+
+  // Exactly one report per message, with the right status and cause.
+  for (const auto& m : all) {
+    auto reps = ReportsFor(m.id);
+    ASSERT_EQ(reps.size(), 1u) << m.id << "\n" << AllReports();
+    EXPECT_EQ(Str(reps[0], "delivSt"), m.fails ? "REPT_DELY_FAILED" : "REPT_DELY_SUCCESS")
+        << json::serialize(reps[0]);
+    EXPECT_EQ(ts::Addr(reps[0], "oriAddr"), m.ue) << json::serialize(reps[0]);
+    if (m.fails) {
+      EXPECT_NE(Str(reps[0], "failureCause").find("UNDELIV"), std::string::npos)
+          << json::serialize(reps[0]);
+    }
+  }
+  EXPECT_EQ(as_.received(kAsReport).size(), all.size()) << AllReports();
+
+  // Every part reached the SMSC: each destination got each of its texts whole.
+  const auto subs = smsc_->submits();
+  for (const auto& m : all) {
+    const auto texts = TextsIn(SubmitsTo(msisdn_of(m.ue)));
+    EXPECT_EQ(texts.count(m.text), 1u) << m.id << " did not reach " << msisdn_of(m.ue) << "\n"
+                                       << Describe(subs);
+  }
+  std::map<std::pair<std::string, std::string>, int> copies;  // (destination, octets) -> submits
+  for (const auto& s : subs) {
+    EXPECT_EQ(s.status, 0u) << Describe(s);
+    EXPECT_EQ(s.registered_delivery & 3, 1) << Describe(s);
+    ++copies[{s.destination_addr, s.short_message}];
+  }
+  EXPECT_EQ(copies.size(), kDistinctParts) << Describe(subs);
+  // Duplicates: only the parts whose outcome the outage took, once more each. Nothing was on the
+  // wire at the first kill (no session) nor at the second (every part recorded before the
+  // receipts were let go), so neither kill may add any.
+  const std::size_t duplicates = subs.size() - copies.size();
+  EXPECT_LE(duplicates, kCutParts) << Describe(subs);
+  for (const auto& [part, n] : copies) {
+    const bool was_cut =
+        std::any_of(cut_subs.begin(), cut_subs.end(), [&](const ts::SmscSubmit& c) {
+          return c.destination_addr == part.first && c.short_message == part.second;
+        });
+    EXPECT_LE(n, was_cut ? 2 : 1) << part.first << " " << ts::ToHex(part.second) << "\n"
+                                  << Describe(subs);
+  }
+  EXPECT_LE(static_cast<double>(duplicates), counted_possible_duplicates)
+      << "more parts were submitted twice than the gateway counted as possible duplicates";
+
+  // The third gateway matched every receipt the second one never answered, and nothing else.
+  const std::size_t answered_by_third = receipt_answers(restart_mark).size();
+  EXPECT_EQ(answered_by_third, kLateReceipts) << smsc_->Transcript();
+  EXPECT_TRUE(ts::WaitFor([&] { return receipts_metric("matched") == kLateReceipts; }, 5s))
+      << gw_->GatewayMetrics();
+  EXPECT_EQ(receipts_metric("unmatched"), 0) << gw_->GatewayMetrics();
+
+  std::printf(
+      "[ outage ] SMSC down %.1f s; submits %zu for %zu parts; possible duplicates "
+      "counted %g\n",
+      std::chrono::duration<double>(outage).count(), subs.size(), copies.size(),
+      counted_possible_duplicates);
+  EXPECT_GE(std::chrono::duration<double>(outage).count(), 30.0);
 }
 
 // An MO SMS the gateway answered ESME_ROK is its responsibility: kill -9 before it could hand it
