@@ -187,6 +187,15 @@ void SmsRole::Start() {
     if (page.size() < 1024) break;
     after = page.back().first;
   }
+  // Messages awaiting receipts: one deadline entry each (the groups load when a receipt comes).
+  receipt_groups_ = 0;
+  after.clear();
+  for (;;) {
+    auto page = store_.Scan(kReceiptDeadline, 4096, after);
+    receipt_groups_ += page.size();
+    if (page.size() < 4096) break;
+    after = page.back().first;
+  }
   session_.OnDeliver([this](smpp::DeliverSm pdu, std::function<void(std::uint32_t)> respond) {
     OnDeliver(std::move(pdu), std::move(respond));
   });
@@ -362,6 +371,7 @@ void SmsRole::SubmitPart(std::shared_ptr<Submission> sub) {
         b.Put(std::string(kReceiptDeadline) + keys::Fixed(static_cast<std::uint64_t>(g->deadline_ms), 16) +
                   "\n" + gkey,
               "");
+        ++receipt_groups_;
       }
       g->ids.emplace(r.message_id, "");
       receipt_index_[r.message_id] = gkey;
@@ -441,6 +451,7 @@ Uplink::Prepared SmsRole::FinishGroup(const std::string& key, Group& g, bool tim
   batch.Delete(key);
   batch.Delete(std::string(kReceiptDeadline) + keys::Fixed(static_cast<std::uint64_t>(g.deadline_ms), 16) +
                "\n" + key);
+  if (receipt_groups_ > 0) --receipt_groups_;
   for (const auto& [id, st] : g.ids) {
     batch.Delete(std::string(keys::kReceipt) + id);
     receipt_index_.erase(id);
@@ -642,6 +653,7 @@ void SmsRole::Sweep() {
     const std::string gkey = key.substr(key.find('\n') + 1);
     Group* g = LoadGroup(gkey);
     if (g == nullptr) {  // gone already: only the index entry is left
+      if (receipt_groups_ > 0) --receipt_groups_;
       Batch b;
       b.Delete(key);
       WriteThen(std::move(b), {}, nullptr);

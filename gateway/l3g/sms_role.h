@@ -97,7 +97,9 @@ class SmsRole final : public Role {
   const SmsStats& stats() const { return stats_; }
   std::size_t mo_sets_open() const { return mo_sets_.size(); }
   const Outbox& outbox() const { return outbox_; }
-  std::size_t receipt_groups_open() const { return groups_.size(); }
+  // Messages whose receipts are awaited, stored ones included (counted from the store at
+  // Start, not only the groups loaded in memory).
+  std::size_t receipt_groups_open() const { return receipt_groups_; }
 
  private:
   struct Group;  // a message awaiting receipts (rg/)
@@ -133,6 +135,7 @@ class SmsRole final : public Role {
   SmsOptions options_;
   Outbox outbox_;
   std::map<std::string, std::unique_ptr<Group>> groups_;  // by rg/ key, loaded lazily
+  std::size_t receipt_groups_ = 0;  // rg/ deadline entries in the store
   std::map<std::string, std::string> receipt_index_;      // SMSC message_id -> rg/ key (hot)
   std::map<std::string, std::unique_ptr<MoSet>> mo_sets_;
   std::uint16_t next_ref_ = 0;

@@ -956,6 +956,11 @@ TEST_F(GatewaySmsE2E, SmscDownThirtySecondsWithGatewayKilledDuringOutageAndDurin
                                 static_cast<double>(cut.size() + during.size()), 5s))
       << gw_->GatewayMetrics();
   EXPECT_FALSE(bound());
+  // The four messages awaiting receipts are counted from the store, not only once loaded.
+  EXPECT_EQ(queue("receipt_groups"), 4) << json::serialize(queues());
+  EXPECT_TRUE(ts::WaitFor(
+      [&] { return gw_->Metric("msgin5g_gateway_sms_awaiting_receipts") == 4; }, 3s))
+      << gw_->GatewayMetrics();
 
   // 4. Down for 30 s in all. Just before it comes back, the SMSC lets go of the receipts it held
   // (they wait for the next bind) and holds those that fall due from now on: the receipts of what
