@@ -27,7 +27,10 @@ Uplink::Uplink(boost::asio::io_context& ioc, Store& store, Options options)
   }
 }
 
-Uplink::~Uplink() { client_->Close(); }
+// Not client_->Close(): that posts to the core, which may still run (a configuration error
+// returns before main stops it) and would then use the destroyed client. Stop() closes on the
+// core; the client's destructor closes whatever is left once the core has stopped.
+Uplink::~Uplink() = default;
 
 void Uplink::Start() { outbox_.Start(); }
 void Uplink::Stop() {

@@ -346,7 +346,6 @@ void SmsRole::SubmitPart(std::shared_ptr<Submission> sub) {
                        Str(j.rec, "msgId").c_str(), o.cause.c_str());
       return sub->finish(std::move(o));
     }
-    ++stats_.parts_accepted;
     if (options_.on_submit_latency) {
       options_.on_submit_latency(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - sent_at).count());
@@ -378,8 +377,13 @@ void SmsRole::SubmitPart(std::shared_ptr<Submission> sub) {
       b.Put(gkey, json::serialize(g->ToJson()));
       b.Put(std::string(keys::kReceipt) + r.message_id, gkey);
     }
-    store_.Write(std::move(b), [](Status st) {
+    // Counted once recorded: a restart after this point resubmits nothing of this part, and
+    // its receipt will be matched (what parts_total{accepted} promises).
+    store_.Write(std::move(b), [this, alive = alive_](Status st) {
       if (!st.ok()) LOG_WARN_LIMITED("l3g", "cannot record an accepted part: %s", st.message().c_str());
+      boost::asio::post(core_, [this, alive, ok = st.ok()] {
+        if (*alive && ok) ++stats_.parts_accepted;
+      });
     });
     SubmitPart(sub);
   });
