@@ -25,8 +25,9 @@ Status ValidateLinkOptions(const LinkOptions& o) {
   if (o.publish_timeout.count() <= 0) {
     return Status::InvalidArgument("mqtt: publish_timeout must be > 0");
   }
-  if (o.max_in_flight < 1 || o.max_in_flight > 65535) {
-    return Status::InvalidArgument("mqtt: max_in_flight must be 1..65535");
+  // Publishes and SUBSCRIBEs share the 16-bit packet ids.
+  if (o.max_in_flight < 1 || o.max_in_flight + o.subscriptions.size() > 65535) {
+    return Status::InvalidArgument("mqtt: max_in_flight must be 1..65535 minus the subscriptions");
   }
   if (o.tls.cert_file.empty() != o.tls.key_file.empty()) {
     return Status::InvalidArgument("mqtt: tls cert_file and key_file go together");

@@ -39,6 +39,7 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 constexpr const char* kLog = "mqtt";
+constexpr std::size_t kMaxUnwritten = 64u << 20;
 
 // Counters bumped from several threads; read as a snapshot.
 struct AtomicStats {
@@ -78,11 +79,13 @@ struct Conn {
   // Inbound messages in arrival order, until their acknowledgement can go out (MQTT 4.6: in
   // the order they came). qos 0 entries hold their place only for the unacked bound.
   struct Inbound {
+    std::uint64_t seq = 0;  // what its Ack names (packet ids repeat; this does not)
     std::uint16_t id = 0;
     int qos = 0;
     bool acked = false;
   };
   std::deque<Inbound> inbound;
+  std::uint64_t next_seq = 0;
   std::set<std::uint16_t> qos2_open;    // PUBREC sent, PUBREL awaited (or not yet acked)
   std::map<std::uint16_t, std::string> suback_wanted;  // SUBSCRIBE id -> filter
 };
@@ -280,7 +283,9 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
             c->socket().set_option(tcp::no_delay(true), ignored);
             if (!c->tls) return SendConnect(c);
             // SNI and the host name check (unless insecure: test brokers only).
-            SSL_set_tlsext_host_name(c->tls->native_handle(), options.host.c_str());
+            error_code not_ip;
+            asio::ip::make_address(options.host, not_ip);
+            if (not_ip) SSL_set_tlsext_host_name(c->tls->native_handle(), options.host.c_str());  // RFC 6066: names only
             if (!options.tls.insecure) c->tls->set_verify_callback(ssl::host_name_verification(options.host));
             c->tls->async_handshake(ssl::stream_base::client, [this, c](const error_code& ec3) {
               if (conn != c) return;
@@ -401,7 +406,6 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
     connected = true;
     connected_flag = true;
     live_gen = c->gen;
-    failures_in_a_row = 0;
     stats.connects++;
     LOG_INFO(kLog, "connected to %s:%u as '%s'%s", options.host.c_str(),
              static_cast<unsigned>(options.port), options.client_id.c_str(),
@@ -414,11 +418,14 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
       Send(wire::EncodeSubscribe(id, {{s.filter, s.qos}}));
     }
     // What was in flight when the last connection went, and what came meanwhile, in order.
-    pending.ForEachInOrder([this](int mid, PendingPublishes::Resend& r) {
-      if (r.released) {
+    const bool resumed = ack->session_present;
+    pending.ForEachInOrder([this, resumed](int mid, PendingPublishes::Resend& r) {
+      if (r.released && resumed) {
         Send(wire::EncodeIdOnly(wire::Type::kPubRel, static_cast<std::uint16_t>(mid)));
         return;
       }
+      // A new session knows nothing of a PUBREC it sent: the whole message goes again.
+      r.released = false;
       if (r.sent) r.packet[0] = static_cast<char>(r.packet[0] | 0x08);  // DUP
       r.sent = true;
       Send(r.packet);
@@ -434,7 +441,15 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
     auto it = c->suback_wanted.find(ack->id);
     if (it == c->suback_wanted.end()) return Status::Ok();
     if (ack->codes.empty() || ack->codes[0] == 0x80) {
-      LOG_ERROR_LIMITED(kLog, "broker refused subscription '%s'", it->second.c_str());
+      // Up without it would be a gateway that looks ready and never hears its devices.
+      LOG_ERROR_LIMITED(kLog, "broker refused subscription '%s' (its ACL?)", it->second.c_str());
+      Fail(c, "subscription '" + it->second + "' refused");
+      return Status::Ok();
+    }
+    const int wanted = QosOf(it->second);
+    if (ack->codes[0] < wanted) {
+      LOG_WARN_LIMITED(kLog, "broker granted QoS %d for '%s' (asked %d): messages may be lost in "
+                       "the broker", ack->codes[0], it->second.c_str(), wanted);
     }
     c->suback_wanted.erase(it);
     if (c->suback_wanted.empty()) Announce();
@@ -446,18 +461,32 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
     const std::size_t body_size = p.full_size;
     auto m = wire::ParsePublish(p);
     if (!m.ok()) return m.status();
+    if (m->qos > 0 && InboundWaiting(c, m->id)) {
+      // A resend on this connection of one we hold (a broker may resend before our PUBACK):
+      // its acknowledgement is the first copy's; handing it on again could ack a later message
+      // that reuses the id.
+      stats.redelivered++;
+      return Status::Ok();
+    }
     if (m->qos == 2 && c->qos2_open.contains(m->id)) {
-      // A resend of a QoS 2 message we already have: exactly once means not again.
-      if (!InboundWaiting(c, m->id)) Send(wire::EncodeIdOnly(wire::Type::kPubRec, m->id));
+      // PUBREC sent, PUBREL not yet come: exactly once means not again.
+      stats.redelivered++;
+      Send(wire::EncodeIdOnly(wire::Type::kPubRec, m->id));
       return Status::Ok();
     }
     if (m->dup) stats.redelivered++;
-    Conn::Inbound in{m->id, m->qos, false};
-    if (m->qos == 2) c->qos2_open.insert(m->id);
+    Conn::Inbound in{++c->next_seq, m->id, m->qos, false};
     if (truncated || m->payload.size() > options.max_inbound_payload) {
       stats.dropped_oversize++;
-      LOG_WARN_LIMITED(kLog, "dropped inbound message of %zu bytes on '%s' (max %zu)", body_size,
-                       m->topic.c_str(), options.max_inbound_payload);
+      LOG_WARN_LIMITED(kLog, "dropped inbound message of %zu bytes (max %zu)", body_size,
+                       options.max_inbound_payload);
+      in.acked = true;
+    } else if (!wire::IsValidTopicName(m->topic)) {
+      // Framing is fine, the name is not (control characters, bad UTF-8, wildcards): dropping
+      // the connection would only bring it back first after every reconnect.
+      stats.dropped_invalid++;
+      LOG_WARN_LIMITED(kLog, "dropped inbound message with an invalid topic name (%zu bytes)",
+                       m->topic.size());
       in.acked = true;
     } else if (!MatchesSubscriptions(m->topic)) {
       stats.dropped_invalid++;
@@ -473,12 +502,21 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
       return Status::Ok();
     }
     stats.messages_received++;
-    Ack ack = [self = shared_from_this(), gen = c->gen, id = m->id] { self->AckFromAnyThread(gen, id); };
+    Ack ack([self = shared_from_this(), gen = c->gen, seq = in.seq](bool stored, std::string_view why) {
+      self->AckFromAnyThread(gen, seq, stored, why);
+    });
     asio::post(executor, [self = shared_from_this(), topic = std::move(m->topic),
                           payload = std::move(m->payload), ack = std::move(ack)]() mutable {
       if (!self->closed.load()) self->on_message(std::move(topic), std::move(payload), std::move(ack));
     });
     return Status::Ok();
+  }
+
+  int QosOf(const std::string& filter) const {
+    for (const auto& sub : options.subscriptions) {
+      if (sub.filter == filter) return sub.qos;
+    }
+    return 0;
   }
 
   bool InboundWaiting(const std::shared_ptr<Conn>& c, std::uint16_t id) const {
@@ -491,17 +529,24 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
                        [&](const Subscription& s) { return wire::TopicMatches(s.filter, topic); });
   }
 
-  void AckFromAnyThread(std::uint64_t gen, std::uint16_t id) {
+  void AckFromAnyThread(std::uint64_t gen, std::uint64_t seq, bool stored, std::string_view why) {
     std::lock_guard lk(mu);
     if (!started || stopping || live_gen.load() != gen) return;  // the broker resends it
-    asio::post(*io, [self = shared_from_this(), gen, id] { self->AckInbound(gen, id); });
+    asio::post(*io, [self = shared_from_this(), gen, seq, stored, why = std::string(why)] {
+      self->AckInbound(gen, seq, stored, why);
+    });
   }
 
-  void AckInbound(std::uint64_t gen, std::uint16_t id) {
+  void AckInbound(std::uint64_t gen, std::uint64_t seq, bool stored, const std::string& why) {
     if (io_stopping || !conn || conn->gen != gen || !conn->connacked) return;
     auto c = conn;
+    if (!stored) {
+      // Neither this one nor those behind it may be acknowledged; a new connection makes the
+      // broker send them all again.
+      return Fail(c, "an inbound message could not be stored (" + why + ")");
+    }
     for (auto& in : c->inbound) {
-      if (in.id == id && !in.acked) {
+      if (in.seq == seq) {
         in.acked = true;
         break;
       }
@@ -509,6 +554,7 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
     FlushAcks(c);
     if (c->reading || c->inbound.size() >= options.max_inbound_unacked) return;
     // Paused: what is buffered first, then the socket again.
+    c->last_rx = Clock::now();  // the pause was ours, not the broker's silence
     if (Drain(c) && c->inbound.size() < options.max_inbound_unacked) Read(c);
   }
 
@@ -525,6 +571,9 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
   void Announce() {
     if (announced_up) return;
     announced_up = true;
+    // Only a connection with every subscription in place ends the backoff: one refused at
+    // SUBACK keeps doubling it.
+    failures_in_a_row = 0;
     PostUp(true);
   }
 
@@ -601,6 +650,11 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
     }
     conn->out += bytes;
     if (qos0_done) conn->out_qos0.push_back(std::move(qos0_done));
+    if (conn->out.size() > kMaxUnwritten) {
+      // A broker that sends but does not read would grow this without end.
+      auto c = conn;
+      return Fail(c, "more than 64 MiB unwritten: the broker is not reading");
+    }
     Write(conn);
   }
 
@@ -644,7 +698,7 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
     sweep_armed_for = *next;
     sweep_timer->expires_at(*next);
     sweep_timer->async_wait([this](const error_code& ec) {
-      if (ec) return;
+      if (ec || io_stopping) return;
       sweep_armed_for.reset();
       for (auto& done : pending.TakeExpired(Clock::now())) {
         stats.publish_timeouts++;

@@ -26,6 +26,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "gateway/mqtt/link_options.h"
@@ -34,9 +35,25 @@ namespace msgin5g::gateway::mqtt {
 
 class MqttLink {
  public:
-  // Call once when the message is stored or dropped on purpose; from any thread; a call after
-  // the connection it came on is gone does nothing (the broker sends the message again).
-  using Ack = std::function<void()>;
+  // Given with each inbound message; call it once, from any thread. A call after the
+  // connection the message came on is gone does nothing (the broker sends the message again).
+  class Ack {
+   public:
+    Ack() = default;
+    explicit Ack(std::function<void(bool stored, std::string_view why)> fn) : fn_(std::move(fn)) {}
+    // Stored, or dropped on purpose: the broker may let go of it.
+    void operator()() const {
+      if (fn_) fn_(true, {});
+    }
+    // Could not be stored: the link drops the connection (and connects again after the
+    // backoff), so the broker sends this message and the ones after it again.
+    void Fail(std::string_view why) const {
+      if (fn_) fn_(false, why);
+    }
+
+   private:
+    std::function<void(bool, std::string_view)> fn_;
+  };
   // At most LinkOptions::max_inbound_unacked messages wait for their Ack; beyond that the link
   // stops reading from the broker until Acks come.
   using MessageHandler = std::function<void(std::string topic, std::string payload, Ack ack)>;

@@ -188,11 +188,7 @@ Result<Publish> ParsePublish(Packet& p) {
   const std::size_t tlen = U16(b, 0);
   std::size_t at = 2 + tlen;
   if (b.size() < at) return Malformed("PUBLISH topic");
-  m.topic.assign(b.substr(2, tlen));
-  if (m.topic.empty() || m.topic.find_first_of("+#") != std::string::npos ||
-      !IsValidMqttUtf8(m.topic)) {
-    return Malformed("PUBLISH topic name");
-  }
+  m.topic.assign(b.substr(2, tlen));  // the caller checks the name (IsValidTopicName)
   if (m.qos > 0) {
     if (b.size() < at + 2) return Malformed("PUBLISH packet id");
     m.id = U16(b, at);
@@ -230,6 +226,11 @@ const char* ConnAckReason(std::uint8_t code) {
     case 5: return "not authorized";
     default: return "unknown return code";
   }
+}
+
+bool IsValidTopicName(std::string_view t) {
+  return !t.empty() && t.size() <= 65535 && t.find_first_of("+#") == std::string_view::npos &&
+         IsValidMqttUtf8(t);
 }
 
 bool IsValidFilter(std::string_view f) {

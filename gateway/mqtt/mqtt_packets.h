@@ -113,7 +113,8 @@ struct Publish {
   bool retain = false;
   std::uint16_t id = 0;  // 0 for QoS 0
 };
-// Moves the payload out of `p`.
+// Moves the payload out of `p`. Checks the framing only: the topic name is returned as sent
+// (see IsValidTopicName), so a bad name can be dropped without dropping the connection.
 Result<Publish> ParsePublish(Packet& p);
 // The packet id of a PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK.
 Result<std::uint16_t> ParseIdOnly(const Packet& p);
@@ -127,6 +128,9 @@ Result<SubAck> ParseSubAck(const Packet& p);
 // The CONNACK return code's meaning (3.2.2.3).
 const char* ConnAckReason(std::uint8_t code);
 
+// A topic name as MQTT allows it in a PUBLISH: 1..65535 bytes of valid UTF-8 without control
+// characters (IsValidMqttUtf8) and without wildcards.
+bool IsValidTopicName(std::string_view topic);
 // A subscription filter as MQTT allows it: '+' a whole level, '#' only as the whole last level,
 // 1..65535 bytes of valid UTF-8.
 bool IsValidFilter(std::string_view filter);

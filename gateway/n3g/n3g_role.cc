@@ -244,14 +244,19 @@ void N3gRole::OnUp(const std::string& ue, const std::string& payload,
   Batch b;
   auto p = uplink_.PrepareMessage(b, m);
   store_.Write(std::move(b), [this, alive = alive_, p, ack](Status st) mutable {
-    // Stored (WAL fsync'd): now the broker may let go of its copy.
-    if (st.ok()) ack();
+    // Stored (WAL fsync'd): now the broker may let go of its copy. Not stored: the link
+    // reconnects and the broker sends it again.
+    if (st.ok()) {
+      ack();
+    } else {
+      ack.Fail(st.message());
+    }
     boost::asio::post(core_, [this, alive, p = std::move(p), st]() mutable {
       if (!*alive) return;
       if (!st.ok()) {
         ++stats_.up_store_errors;
         LOG_ERROR_LIMITED("n3g", "uplink message not stored (%s): left unacknowledged at the "
-                          "broker, which sends it again on the next connection",
+                          "broker, which sends it again after the reconnect",
                           st.message().c_str());
         return;
       }
@@ -296,7 +301,11 @@ void N3gRole::OnDeviceReport(const std::string& ue, const std::string& payload,
   auto p = uplink_.PrepareReportOn(b, {"UE", ue}, rec::AddrOf(*pending, "ori"), msg_id,
                                    st == "REPT_DELY_SUCCESS", why);
   store_.Write(std::move(b), [this, alive = alive_, p, ack](Status s) mutable {
-    if (s.ok()) ack();
+    if (s.ok()) {
+      ack();
+    } else {
+      ack.Fail(s.message());
+    }
     boost::asio::post(core_, [this, alive, p = std::move(p), s]() mutable {
       if (*alive && s.ok()) uplink_.Adopt(std::move(p));
     });

@@ -78,9 +78,9 @@ class N3gRole final : public Role {
   std::function<void()> Prepare(Batch& batch, const Downlink& d) override;
   // Inbound MQTT messages (the link's OnMessage, on the core): up and report topics. `ack` is
   // called once the message is in the store (or dropped as malformed or unroutable), so the
-  // broker's copy is released only then; not after a failed store write (the broker sends it
-  // again on the next connection). Returns false, leaving `ack` to the caller, when the topic
-  // is neither (another role's).
+  // broker's copy is released only then; a failed store write calls ack.Fail (the link
+  // reconnects and the broker sends it again). Returns false, leaving `ack` to the caller, when
+  // the topic is neither (another role's).
   bool OnMessage(const std::string& topic, const std::string& payload, const mqtt::MqttLink::Ack& ack);
 
   const N3gStats& stats() const { return stats_; }

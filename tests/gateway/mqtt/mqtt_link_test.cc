@@ -355,6 +355,40 @@ TEST_F(MqttLinkTest, UnackedInboundComesAgainAfterReconnectAckedDoesNot) {
   EXPECT_EQ(seen.Messages(), 7u) << "acked on the second connection: not sent a third time";
 }
 
+// ack.Fail (the receiver could not store it): the link drops the connection, and after the
+// backoff the broker sends that message and the unacknowledged one behind it again.
+TEST_F(MqttLinkTest, FailedAckReconnectsAndTheBrokerSendsItAgain) {
+  ASSERT_TRUE(broker_.Start());
+  Seen seen;
+  seen.hold_acks = true;
+  MqttLink& link = NewLink(WithUplink(Options("gw-fail")), &seen);
+  ASSERT_TRUE(link.Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return seen.LastUp() == true; }, 10s));
+  DevicePublish("msgin5g/ue-4/up", "f1");
+  DevicePublish("msgin5g/ue-4/up", "f2");
+  ASSERT_TRUE(WaitFor([&] { return seen.Messages() == 2; }, 10s));
+  MqttLink::Ack first;
+  {
+    std::lock_guard lk(seen.mu);
+    first = seen.acks[0];
+    seen.acks.clear();
+  }
+  first.Fail("disk full");
+  ASSERT_TRUE(WaitFor([&] { return seen.Messages() == 4; }, 10s)) << broker_.Log();
+  EXPECT_EQ(link.stats().connects, 2u);
+  EXPECT_GE(link.stats().redelivered, 2u);
+  {
+    std::lock_guard lk(seen.mu);
+    EXPECT_EQ(seen.messages[2].second, "f1");
+    EXPECT_EQ(seen.messages[3].second, "f2");
+  }
+  seen.AckAll();
+  link.Stop();
+  ASSERT_TRUE(link.Start().ok());
+  std::this_thread::sleep_for(500ms);
+  EXPECT_EQ(seen.Messages(), 4u) << "stored on the second connection: not sent again";
+}
+
 // At max_inbound_unacked messages waiting for their Ack the link stops taking more from the
 // broker; Acks let the rest in, in order.
 TEST_F(MqttLinkTest, InboundPausesAtMaxUnackedAndResumesOnAcks) {

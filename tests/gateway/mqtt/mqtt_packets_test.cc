@@ -153,10 +153,18 @@ TEST(MqttPackets, MalformedInputIsAnError) {
   EXPECT_FALSE(ParsePublish(p).ok());
   p = parse(Bytes({0x30, 3, 0, 5, 't'}));  // topic longer than the packet
   EXPECT_FALSE(ParsePublish(p).ok());
+  // A bad topic name is well framed: parsed, and refused by IsValidTopicName.
   p = parse(Bytes({0x30, 4, 0, 2, 'a', '#'}));  // wildcard in a topic name
-  EXPECT_FALSE(ParsePublish(p).ok());
+  auto wild = ParsePublish(p);
+  ASSERT_TRUE(wild.ok());
+  EXPECT_FALSE(IsValidTopicName(wild->topic));
   p = parse(Bytes({0x30, 4, 0, 2, 0xC0, 0x80}));  // overlong UTF-8 (a hidden NUL)
-  EXPECT_FALSE(ParsePublish(p).ok());
+  auto overlong = ParsePublish(p);
+  ASSERT_TRUE(overlong.ok());
+  EXPECT_FALSE(IsValidTopicName(overlong->topic));
+  EXPECT_FALSE(IsValidTopicName(""));
+  EXPECT_FALSE(IsValidTopicName("a/\x01"));
+  EXPECT_TRUE(IsValidTopicName("msgin5g/ue-1/up"));
   p = parse(Bytes({0x20, 2, 2, 0}));  // CONNACK reserved flag bits
   EXPECT_FALSE(ParseConnAck(p).ok());
   p = parse(Bytes({0x90, 3, 0, 1, 3}));  // SUBACK code 3
