@@ -10,3 +10,5 @@ pkg_check_modules(NGHTTP2 REQUIRED IMPORTED_TARGET libnghttp2>=1.52)
 pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
 # libcoap 4.3.1, OpenSSL flavour (DTLS); Debian ships no plain libcoap-3.pc.
 pkg_check_modules(COAP REQUIRED IMPORTED_TARGET libcoap-3-openssl)
+# systemd: sd_notify (READY, STOPPING, WATCHDOG) for Type=notify units.
+pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)

@@ -1,5 +1,9 @@
-// Minimal structured logging to stderr (journald picks it up under systemd).
-// One line per event, "ts level module: message key=value ...". Thread-safe.
+// Minimal structured logging to stderr, one line per event. Thread-safe. Three formats:
+//   text     "2026-12-03T06:15:00.123Z INFO module: message"            (a terminal, a file)
+//   journal  "<6>INFO module: message": the sd-daemon priority prefix, no timestamp (journald
+//            stamps every line itself and keeps the priority: `journalctl -p warning` works)
+//   json     {"ts":"…","level":"info","module":"…","msg":"…"}               (log shippers)
+// DefaultFormat() picks journal when stderr is the journal (systemd's JOURNAL_STREAM), else text.
 #pragma once
 
 #include <chrono>
@@ -15,6 +19,18 @@ enum class Level { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 
 void SetLevel(Level level);
 Level GetLevel();
+
+enum class Format { kText, kJournal, kJson };
+void SetFormat(Format format);
+Format GetFormat();
+// kJournal when stderr is connected to the journal (JOURNAL_STREAM names its device:inode),
+// else kText.
+Format DefaultFormat();
+// "auto" (DefaultFormat()), "text", "json"; false on anything else.
+bool ParseFormat(std::string_view text, Format* out);
+// The line Write would print for these parts (without the newline). For tests.
+std::string FormatLine(Format format, Level level, std::string_view module, std::string_view msg,
+                       std::chrono::system_clock::time_point when);
 // Parses "debug" | "info" | "warn" | "error"; returns false on anything else.
 bool ParseLevel(std::string_view text, Level* out);
 

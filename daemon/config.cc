@@ -283,6 +283,10 @@ const std::vector<Option>& Options() {
        Int<&Config::shutdown_drain_timeout_ms>()},
       {"log.level", Type::kString, "\"info\"", 0, 0, "debug, info, warn or error.",
        Str<&Config::log_level>()},
+      {"log.format", Type::kString, "\"auto\"", 0, 0,
+       "auto (under systemd: journal priorities, no timestamps; else text), text or json (one "
+       "object per line).",
+       Str<&Config::log_format>()},
   };
   return kOptions;
 }
@@ -441,6 +445,9 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
       c.log_level != "error") {
     bad("log.level", "must be debug, info, warn or error");
+  }
+  if (c.log_format != "auto" && c.log_format != "text" && c.log_format != "json") {
+    bad("log.format", "must be auto, text or json");
   }
   if (c.tls_enabled && (c.tls_cert_file.empty() || c.tls_key_file.empty())) {
     bad("tls.enabled", "needs tls.cert_file and tls.key_file");

@@ -145,6 +145,7 @@ struct Config {
 
   std::int64_t shutdown_drain_timeout_ms = 0;
   std::string log_level;
+  std::string log_format;  // auto | text | json
 };
 
 // The default configuration file (every key at its default, with comments).

@@ -38,6 +38,7 @@
 #include "broker/durable_broker.h"
 #include "storage/store.h"
 #include "common/io_pool.h"
+#include "common/systemd/service_notify.h"
 #include "common/logging.h"
 #include "daemon/config.h"
 #include "daemon/data_dir.h"
@@ -52,7 +53,7 @@ constexpr int kExitUsage = 64;
 constexpr int kExitUnavailable = 69;
 constexpr int kExitDataInUse = 75;  // EX_TEMPFAIL: another msgin5gd holds storage.path
 constexpr int kExitConfig = 78;
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = MSGIN5G_VERSION;  // CMake project(VERSION)
 
 void PrintHelp() {
   std::printf(
@@ -198,6 +199,8 @@ int main(int argc, char** argv) {
   log::Level level = log::Level::kInfo;
   log::ParseLevel(cfg.log_level, &level);
   log::SetLevel(level);
+  log::Format format = log::Format::kText;
+  if (log::ParseFormat(cfg.log_format, &format)) log::SetFormat(format);
   api::http::SetRetryAfterSeconds(static_cast<int>(cfg.api_retry_after_seconds));
 
   // Signals are taken synchronously by the main thread (sigwait); block them before any thread
@@ -515,9 +518,12 @@ int main(int argc, char** argv) {
     std::rename(tmp.c_str(), args.ready_file.c_str());
   }
 
+  systemd::NotifyReady("serving: sbi " + addr(sbi.local_endpoint()) + ", data " + cfg.storage_path);
+  std::vector<boost::asio::any_io_executor> loops;
+  for (std::size_t i = 0; i < threads; ++i) loops.push_back(pool.Next().get_executor());
+  systemd::LoopHeartbeat heartbeat(std::move(loops));
   for (;;) {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    const int sig = systemd::WaitForSignal(signals, [&] { return heartbeat() && broker->healthy(); });
     if (sig == SIGHUP) {
       if (args.config_file.empty()) {
         LOG_INFO("main", "SIGHUP: no --config file to reload");
@@ -580,6 +586,7 @@ int main(int argc, char** argv) {
     }
     LOG_INFO("main", "%s: draining (up to %lld ms)", strsignal(sig),
              static_cast<long long>(cfg.shutdown_drain_timeout_ms));
+    systemd::NotifyStopping("draining");
     break;
   }
 

@@ -28,6 +28,7 @@
 #include "api/http/server.h"
 #include "api/http/tls_context.h"
 #include "common/io_pool.h"
+#include "common/systemd/service_notify.h"
 #include "common/logging.h"
 #include "daemon/data_dir.h"
 #include "gateway/admin_routes.h"
@@ -54,7 +55,7 @@ constexpr int kExitUsage = 64;
 constexpr int kExitUnavailable = 69;
 constexpr int kExitDataInUse = 75;
 constexpr int kExitConfig = 78;
-constexpr const char* kVersion = "0.1.0";
+constexpr const char* kVersion = MSGIN5G_VERSION;  // CMake project(VERSION)
 
 void PrintHelp() {
   std::printf(
@@ -206,6 +207,8 @@ int main(int argc, char** argv) {
   log::Level level = log::Level::kInfo;
   log::ParseLevel(cfg.log_level, &level);
   log::SetLevel(level);
+  log::Format format = log::Format::kText;
+  if (log::ParseFormat(cfg.log_format, &format)) log::SetFormat(format);
   api::http::SetRetryAfterSeconds(static_cast<int>(cfg.api_retry_after_seconds));
 
   sigset_t signals;
@@ -552,14 +555,16 @@ int main(int argc, char** argv) {
     std::rename(tmp.c_str(), ready_file.c_str());
   }
 
+  systemd::NotifyReady("serving: api " + addr(api_server.local_endpoint()));
+  systemd::LoopHeartbeat heartbeat({core.get_executor()});
   for (;;) {
-    int sig = 0;
-    sigwait(&signals, &sig);
+    const int sig = systemd::WaitForSignal(signals, [&] { return heartbeat(); });
     if (sig == SIGHUP) {
       LOG_INFO("main", "SIGHUP: nothing to reload (restart to apply configuration changes)");
       continue;
     }
     LOG_INFO("main", "%s: stopping", strsignal(sig));
+    systemd::NotifyStopping("stopping");
     break;
   }
   ready.store(false);

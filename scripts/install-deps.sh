@@ -11,11 +11,13 @@ PKGS=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libnghttp2-dev libssl-dev librocksdb-dev libprotobuf-dev protobuf-compiler
   prometheus-cpp-dev nlohmann-json3-dev libcpp-jwt-dev libtomlplusplus-dev
-  libcoap3-dev
+  libcoap3-dev libsystemd-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for tests and benchmarks
   curl nghttp2-client nghttp2-server openssl prometheus python3 libcoap3-bin
   mosquitto mosquitto-clients
+  # packages: build, check, install test
+  lintian help2man rpm rpmlint file
 )
 
 source "$(dirname "$0")/apt-lib.sh"

@@ -1,34 +1,6 @@
 // msgin5g-ue: a UE simulator for MSGin5G-1 (CoAP, docs/coap.md), on libcoap.
 //
-//   msgin5g-ue [options] register            REG, print the answer, exit
-//   msgin5g-ue [options] deregister [--no-register]   REG from this socket (plain UDP), then DEREG
-//   msgin5g-ue [options] send --to TYPE:ID --payload TEXT [--msg-id ID] [--report] [--priority P]
-//                 [--no-register]   over plain UDP, REG from this socket first (the server takes
-//                 a UE's MSG only from the address it registered from), then the MSG
-//                 [--seg-size N [--skip-seg K]]   in segments of N bytes (segId = msgId); with
-//                 --skip-seg, segment K is held back until the server asks for it (SEGREC), and
-//                 the command waits for the server's SEGCONFIR
-//   msgin5g-ue [options] request --body JSON [--no-register]
-//                 REG (unless told not to), then POST the given body from the same socket; prints
-//                 the answer (for requests the other commands do not make, e.g. SEGREC by hand)
-//   msgin5g-ue [options] listen [--count N] [--seconds S] [--no-register]
-//                 REG, then print every MSG/IMDN the server sends as one JSON line and answer it
-//                 2.04 MSGRESP; exits after N messages or S seconds of silence. Segments are
-//                 also reassembled: {"event":"reassembled","segId",...,"payload"} when a set is
-//                 complete. --lose-seg K drops segment K of each set once (as if the UE lost it)
-//                 and asks the server for it again with SEGREC, then confirms with SEGCONFIR.
-//   msgin5g-ue [options] cycle --wakes K --sleep-ms MS [--count N]   K sleep/wake cycles of listen
-//   msgin5g-ue [options] load --ues N [--expect M] [--seconds S] [--window W]
-//                 N simulated UEs (ids PREFIX0..PREFIX{N-1}), one socket each, W waking at a time
-//                 (default 16): each registers once
-//                 and drains its pending messages; prints delivered msgs/s, the p50/p99 time from
-//                 its REG to its last expected message, and a summary line as JSON
-// Options: --server HOST:PORT (default 127.0.0.1:5683), --ue ID (default ue-1), --prefix P (load),
-//          --psk-key HEX (DTLS-PSK with identity = the UE id; then the port is the coaps one),
-//          --timeout S (wait for one answer, default 30; a wrong PSK key is never answered),
-//          --max-seg N (maxSegSize declared at REG),
-//          --cert FILE --key FILE --ca FILE (DTLS with certificates; the port is the coaps one)
-// Exit codes: 0 success, 1 a request failed or was refused, 2 usage.
+// Usage: kHelp below (msgin5g-ue --help).
 #include <arpa/inet.h>
 #include <sys/resource.h>
 
@@ -70,8 +42,42 @@ struct Args {
 // UDP only the address it registered from may act for it.
 bool PlainUdp(const Args& a) { return a.psk_key_hex.empty() && a.cert.empty(); }
 
+constexpr const char* kHelp = R"(msgin5g-ue: a UE simulator for MSGin5G-1 (CoAP), on libcoap.
+
+Usage:
+   msgin5g-ue [options] register            REG, print the answer, exit
+   msgin5g-ue [options] deregister [--no-register]   REG from this socket (plain UDP), then DEREG
+   msgin5g-ue [options] send --to TYPE:ID --payload TEXT [--msg-id ID] [--report] [--priority P]
+                 [--no-register]   over plain UDP, REG from this socket first (the server takes
+                 a UE's MSG only from the address it registered from), then the MSG
+                 [--seg-size N [--skip-seg K]]   in segments of N bytes (segId = msgId); with
+                 --skip-seg, segment K is held back until the server asks for it (SEGREC), and
+                 the command waits for the server's SEGCONFIR
+   msgin5g-ue [options] request --body JSON [--no-register]
+                 REG (unless told not to), then POST the given body from the same socket; prints
+                 the answer (for requests the other commands do not make, e.g. SEGREC by hand)
+   msgin5g-ue [options] listen [--count N] [--seconds S] [--no-register]
+                 REG, then print every MSG/IMDN the server sends as one JSON line and answer it
+                 2.04 MSGRESP; exits after N messages or S seconds of silence. Segments are
+                 also reassembled: {"event":"reassembled","segId",...,"payload"} when a set is
+                 complete. --lose-seg K drops segment K of each set once (as if the UE lost it)
+                 and asks the server for it again with SEGREC, then confirms with SEGCONFIR.
+   msgin5g-ue [options] cycle --wakes K --sleep-ms MS [--count N]   K sleep/wake cycles of listen
+   msgin5g-ue [options] load --ues N [--expect M] [--seconds S] [--window W]
+                 N simulated UEs (ids PREFIX0..PREFIX{N-1}), one socket each, W waking at a time
+                 (default 16): each registers once
+                 and drains its pending messages; prints delivered msgs/s, the p50/p99 time from
+                 its REG to its last expected message, and a summary line as JSON
+ Options: --server HOST:PORT (default 127.0.0.1:5683), --ue ID (default ue-1), --prefix P (load),
+          --psk-key HEX (DTLS-PSK with identity = the UE id; then the port is the coaps one),
+          --timeout S (wait for one answer, default 30; a wrong PSK key is never answered),
+          --max-seg N (maxSegSize declared at REG),
+          --cert FILE --key FILE --ca FILE (DTLS with certificates; the port is the coaps one)
+ Exit codes: 0 success, 1 a request failed or was refused, 2 usage.
+)";
+
 [[noreturn]] void Usage(const char* why) {
-  std::fprintf(stderr, "msgin5g-ue: %s (see the comment at the top of tools/msgin5g-ue/main.cc)\n", why);
+  std::fprintf(stderr, "msgin5g-ue: %s (msgin5g-ue --help)\n", why);
   std::exit(2);
 }
 
@@ -554,6 +560,14 @@ Args Parse(int argc, char** argv) {
       if (i + 1 >= argc) Usage(("missing value for " + s).c_str());
       return argv[++i];
     };
+    if (s == "--help" || s == "-h") {
+      std::fputs(kHelp, stdout);
+      std::exit(0);
+    }
+    if (s == "--version") {
+      std::printf("msgin5g-ue %s\n", MSGIN5G_VERSION);
+      std::exit(0);
+    }
     if (s == "--server") a.server = need();
     else if (s == "--ue") a.ue = need();
     else if (s == "--prefix") a.prefix = need();
