@@ -119,10 +119,10 @@ build_deb() {  # PKG SECTION DESCRIPTION-SHORT DESCRIPTION-LONG EXTRA-DEPENDS
 }
 build_deb msgin5g-server net "MSGin5G Server: store-and-forward messaging for IoT (3GPP TS 23.554)" \
   "msgin5gd is an MSGin5G Server (3GPP TS 23.554, TS 29.538): application servers send messages over HTTP/2, UEs receive them over CoAP or through Message Gateways. Every acknowledged message is in RocksDB with its write-ahead log synced. Runs under systemd as msgin5gd.service." \
-  "adduser | systemd-sysv"
+  "systemd"
 build_deb msgin5g-gateway net "MSGin5G Message Gateway: SMS over SMPP, MQTT devices, broadcast" \
   "msgin5g-gatewayd connects an MSGin5G Server to devices it cannot reach itself: SMS through SMPP 3.4 SMSCs (L3G), devices on an MQTT broker (N3G) and broadcast areas (BG). It keeps what it accepted in its own RocksDB until it is handed on. Runs under systemd as msgin5g-gatewayd.service." \
-  "adduser | systemd-sysv"
+  "systemd"
 build_deb msgin5g-tools net "MSGin5G tools: UE simulator" \
   "msgin5g-ue simulates MSGin5G UEs over CoAP (one UE, or thousands for load tests) against an MSGin5G Server." ""
 

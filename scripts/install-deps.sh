@@ -17,7 +17,7 @@ PKGS=(
   curl nghttp2-client nghttp2-server openssl prometheus python3 libcoap3-bin
   mosquitto mosquitto-clients
   # packages: build, check, install test
-  lintian help2man rpm rpmlint file
+  lintian help2man rpm rpmlint file systemd
 )
 
 source "$(dirname "$0")/apt-lib.sh"
