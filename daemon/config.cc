@@ -456,6 +456,16 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
     bad(c.admin_tls ? "admin.tls" : "metrics.tls",
         "admin.tls and metrics.tls need tls.cert_file and tls.key_file");
   }
+  // The admin API can purge queues, delete messages and rewrite routing: off loopback only
+  // behind mutual TLS.
+  if (!c.admin_listen.empty() && ListenProblem(c.admin_listen).empty() &&
+      !IsLoopbackListen(c.admin_listen) &&
+      !(c.admin_tls && !c.tls_ca_file.empty() && c.tls_require_client_cert)) {
+    bad("admin.listen",
+        "is not a loopback address, and anyone who reaches the admin API can purge queues and "
+        "rewrite routing: keep it on loopback, or serve it with mutual TLS (admin.tls = true, "
+        "tls.ca_file, tls.require_client_cert = true)");
+  }
   if (c.tls_require_client_cert && c.tls_ca_file.empty()) {
     bad("tls.require_client_cert", "needs tls.ca_file");
   }

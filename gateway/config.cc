@@ -345,6 +345,13 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
       c.log_level != "error") {
     bad("log.level", "must be debug, info, warn or error");
   }
+  // The admin API edits the identity map and shows the SMSC state; it has no TLS of its own.
+  if (!c.admin_listen.empty() && config::ListenProblem(c.admin_listen).empty() &&
+      !config::IsLoopbackListen(c.admin_listen)) {
+    bad("admin.listen",
+        "must be a loopback address: the gateway's admin API has no authentication (reach it "
+        "through an SSH tunnel or a local proxy)");
+  }
   if (c.log_format != "auto" && c.log_format != "text" && c.log_format != "json") {
     bad("log.format", "must be auto, text or json");
   }

@@ -50,6 +50,10 @@ TEST(GatewayCli, RoleSettingsThatCannotWorkExit78WithTheirKey) {
                         "admin.listen=127.0.0.1:0", "--set", "mqtt.port=1"});
   EXPECT_EQ(topic.exit_code, 78);
   EXPECT_NE(topic.err.find("n3g.down_topic"), std::string::npos) << topic.err;
+  // The admin API has no authentication: loopback only.
+  auto admin = ts::Run({kGateway, "--set", "admin.listen=0.0.0.0:8091", "--check-config"});
+  EXPECT_EQ(admin.exit_code, 78);
+  EXPECT_NE(admin.err.find("admin.listen: must be a loopback address"), std::string::npos) << admin.err;
   auto unknown = ts::Run({kGateway, "--nonsense"});
   EXPECT_EQ(unknown.exit_code, 64);
 }

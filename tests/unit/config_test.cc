@@ -855,6 +855,19 @@ TEST_F(ConfigTest, CoapCertificateEndpointNeedsItsFiles) {
               HasSubstr("broker.segment_timeout_ms"));
 }
 
+// Off loopback the admin API (purge, delete, routing) needs mutual TLS; on loopback it does not.
+TEST_F(ConfigTest, AdminOffLoopbackNeedsMutualTls) {
+  EXPECT_THAT(Error("", {"admin.listen=0.0.0.0:8081"}),
+              HasSubstr("--set admin.listen: is not a loopback address"));
+  EXPECT_THAT(Error("", {"admin.listen=10.0.0.5:8081", "admin.tls=true", "tls.cert_file=/c",
+                         "tls.key_file=/k"}),
+              HasSubstr("admin.listen: is not a loopback address"));  // TLS without client certs
+  Config tls = Load("", {"admin.listen=10.0.0.5:8081", "admin.tls=true", "tls.cert_file=/c",
+                         "tls.key_file=/k", "tls.ca_file=/ca", "tls.require_client_cert=true"});
+  EXPECT_EQ(tls.admin_listen, "10.0.0.5:8081");
+  EXPECT_EQ(Load("", {"admin.listen=[::1]:8081"}).admin_listen, "[::1]:8081");
+}
+
 TEST_F(ConfigTest, MaxTtlAndPrivateTargets) {
   Config d = Load("");
   EXPECT_EQ(d.broker_max_ttl_s, 30 * 86400);
