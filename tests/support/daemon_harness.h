@@ -22,6 +22,9 @@ class Daemon {
   const std::string& sbi() const { return sbi_; }
   const std::string& admin() const { return admin_; }
   const std::string& metrics() const { return metrics_; }
+  // A read-write admin bearer token the daemon accepts, and curl arguments that send it.
+  const std::string& admin_token() const { return admin_token_; }
+  std::vector<std::string> admin_auth() const { return {"-H", "authorization: Bearer " + admin_token_}; }
   // CoAP (UDP) and CoAP over DTLS ports on 127.0.0.1; 0 when off.
   int coap_port() const { return coap_port_; }
   int coaps_port() const { return coaps_port_; }
@@ -34,6 +37,7 @@ class Daemon {
   std::string log_path_;
   std::unique_ptr<Process> proc_;
   std::string sbi_, admin_, metrics_;
+  std::string admin_token_ = "m5g_harness-read-write-token-not-secret";
   int coap_port_ = 0, coaps_port_ = 0, coaps_cert_port_ = 0;
   bool ok_ = false;
 };
