@@ -14,7 +14,7 @@ t0=$(date +%s.%N)
 out=$("$LOAD" "http://$SBI/msgs-msgdelivery/v1/deliver-as-message" "$N" 4 32 1024 10000)
 t1=$(date +%s.%N)
 rss_kb=$(awk '/VmRSS/{print $2}' "/proc/$DAEMON_PID/status")
-queued=$(curl -s "http://$ADMIN/admin/v1/stats" | python3 -c 'import json,sys;q=json.load(sys.stdin)["queued"];print(q["HIGH"]+q["MIDDLE"]+q["LOW"])')
+queued=$(curl -s --unix-socket "$ADMIN_SOCK" "http://localhost/admin/v1/stats" | python3 -c 'import json,sys;q=json.load(sys.stdin)["queued"];print(q["HIGH"]+q["MIDDLE"]+q["LOW"])')
 stop_daemon
 disk=$(du -sm "$work/data" | cut -f1)
 s0=$(date +%s.%N)

@@ -23,8 +23,8 @@ for _ in $(seq 100); do sink -o /dev/null "http://127.0.0.1:$sink_port/stats" &&
 
 start_daemon "$work" "$work/data" --set gateways.sink.type=l3g \
   --set gateways.sink.api_root="http://127.0.0.1:$sink_port"
-curl -s -o /dev/null -X PUT -H 'content-type: application/json' \
-  -d '{"pattern":"ue-*","gateway":"sink"}' "http://$ADMIN/admin/v1/routing-rules/all"
+curl -s -o /dev/null --unix-socket "$ADMIN_SOCK" -X PUT -H 'content-type: application/json' \
+  -d '{"pattern":"ue-*","gateway":"sink"}' "http://localhost/admin/v1/routing-rules/all"
 
 # run LABEL N [RATE]: sends N, waits until the sink has them all, prints the sink's numbers.
 run() {

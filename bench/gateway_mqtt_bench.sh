@@ -205,8 +205,8 @@ run_ours() {
   # shellcheck disable=SC2086
   start_daemon "$dir" "$dir/server-data" --set gateways.mqtt-1.type=n3g \
     --set gateways.mqtt-1.api_root="http://127.0.0.1:$gw_port" $DAEMON_SET
-  curl -s -o /dev/null -X PUT -H 'content-type: application/json' \
-    -d '{"pattern":"ue-*","gateway":"mqtt-1"}' "http://$ADMIN/admin/v1/routing-rules/all"
+  curl -s -o /dev/null --unix-socket "$ADMIN_SOCK" -X PUT -H 'content-type: application/json' \
+    -d '{"pattern":"ue-*","gateway":"mqtt-1"}' "http://localhost/admin/v1/routing-rules/all"
   cat >"$dir/gateway.toml" <<EOF
 [server]
 api_root = "http://$SBI"

@@ -241,8 +241,8 @@ run_ours() {
   start_daemon "$dir" "$dir/data" --set gateways.l3g-1.type=l3g \
     --set "gateways.l3g-1.api_root=http://127.0.0.1:$gw_port"
   PIDS+=("$DAEMON_PID")
-  curl -sf -o /dev/null -X PUT -H 'content-type: application/json' \
-    -d '{"pattern":"ue-sms-*","gateway":"l3g-1","order":10}' "http://$ADMIN/admin/v1/routing-rules/sms"
+  curl -sf -o /dev/null --unix-socket "$ADMIN_SOCK" -X PUT -H 'content-type: application/json' \
+    -d '{"pattern":"ue-sms-*","gateway":"l3g-1","order":10}' "http://localhost/admin/v1/routing-rules/sms"
   curl -sf -o /dev/null --http2-prior-knowledge -X POST -H 'content-type: application/json' \
     -d "{\"asSvcId\":\"as-1\",\"targetUri\":\"http://127.0.0.1:$LOAD_PORT/as/as-1\"}" \
     "http://$SBI/msgs-asregistration/v1/registrations"

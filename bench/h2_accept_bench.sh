@@ -30,7 +30,7 @@ echo '{"oriAddr":{"addrType":"AS","addr":"bench-as"},"msgId":"bench-1","status":
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
 "$BIN" --set api.listen=127.0.0.1:0 --set metrics.listen=127.0.0.1:0 --set api.threads="$THREADS" \
-  --set admin.listen=127.0.0.1:0 --set coap.listen=127.0.0.1:0 \
+  --set admin.socket="$work/admin.sock" --set coap.listen=127.0.0.1:0 \
   --set log.level=warn --ready-file "$work/ready.json" 2>"$work/msgin5gd.log" &
 pids+=($!)
 ng_port=$(free_port)

@@ -12,19 +12,20 @@ ensure_built() {
 
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 
-# start_daemon WORKDIR DATADIR [--set k=v ...]: starts msgin5gd, sets SBI/ADMIN/METRICS/DAEMON_PID.
+# start_daemon WORKDIR DATADIR [--set k=v ...]: starts msgin5gd, sets SBI/METRICS/DAEMON_PID and
+# ADMIN_SOCK (the admin API's Unix socket: curl --unix-socket "$ADMIN_SOCK" http://localhost/admin/v1/...).
 start_daemon() {
   local work=$1 data=$2
   shift 2
   rm -f "$work/ready.json"
   "$BIN" --set api.listen=127.0.0.1:0 --set metrics.listen=127.0.0.1:0 \
-    --set admin.listen=127.0.0.1:0 --set coap.listen=127.0.0.1:0 --set storage.path="$data" \
+    --set admin.socket="$work/admin.sock" --set coap.listen=127.0.0.1:0 --set storage.path="$data" \
     --set log.level=warn \
     --ready-file "$work/ready.json" "$@" 2>>"$work/msgin5gd.log" &
   DAEMON_PID=$!
   for _ in $(seq 600); do [ -s "$work/ready.json" ] && break; sleep 0.05; done
   SBI=$(python3 -c "import json;print(json.load(open('$work/ready.json'))['sbi'])")
-  ADMIN=$(python3 -c "import json;print(json.load(open('$work/ready.json'))['admin'])")
+  ADMIN_SOCK="$work/admin.sock"
   METRICS=$(python3 -c "import json;print(json.load(open('$work/ready.json'))['metrics'])")
 }
 

@@ -78,9 +78,18 @@ const std::vector<Option>& Options() {
        "Serve metrics over HTTPS with the [tls] certificate (client certificates checked against "
        "tls.ca_file when set).",
        Bool<&Config::metrics_tls>()},
-      {"admin.listen", Type::kString, "\"127.0.0.1:8081\"", 0, 0,
-       "Admin API listener (/admin/v1/...): groups, topics, routing, queues. Keep it private.",
+      {"admin.socket", Type::kString, "\"./msgin5g-admin.sock\"", 0, 0,
+       "Unix socket of the admin API (/admin/v1/...: groups, topics, routing, queues, backup), "
+       "mode 0660: whoever may open the file (owner, group) is a read-write admin. Empty: off.",
+       Str<&Config::admin_socket>()},
+      {"admin.listen", Type::kString, "\"\"", 0, 0,
+       "TCP listener of the admin API, host:port; empty: off. Every request needs a bearer token "
+       "from admin.tokens_file or a verified client certificate (admin.tls with tls.ca_file).",
        Str<&Config::admin_listen>()},
+      {"admin.tokens_file", Type::kString, "\"\"", 0, 0,
+       "Admin bearer tokens, one per line: NAME read-only|read-write sha256:HEX (msgin5gctl token "
+       "create prints one). Re-read on SIGHUP.",
+       Str<&Config::admin_tokens_file>()},
       {"admin.tls", Type::kBool, "false", 0, 0,
        "Serve the admin API over TLS with the [tls] certificate; with tls.ca_file and "
        "tls.require_client_cert only holders of a client certificate get in.",
@@ -426,7 +435,7 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
   };
   for (const Listen& l : {Listen{"api.listen", &c.api_listen, true},
                           Listen{"metrics.listen", &c.metrics_listen, true},
-                          Listen{"admin.listen", &c.admin_listen, true},
+                          Listen{"admin.listen", &c.admin_listen, false},
                           Listen{"coap.listen", &c.coap_listen, false},
                           Listen{"coap.dtls_listen", &c.coap_dtls_listen, false},
                           Listen{"coap.dtls_cert_listen", &c.coap_dtls_cert_listen, false}}) {
@@ -456,15 +465,25 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
     bad(c.admin_tls ? "admin.tls" : "metrics.tls",
         "admin.tls and metrics.tls need tls.cert_file and tls.key_file");
   }
-  // The admin API can purge queues, delete messages and rewrite routing: off loopback only
-  // behind mutual TLS.
-  if (!c.admin_listen.empty() && ListenProblem(c.admin_listen).empty() &&
-      !IsLoopbackListen(c.admin_listen) &&
-      !(c.admin_tls && !c.tls_ca_file.empty() && c.tls_require_client_cert)) {
-    bad("admin.listen",
-        "is not a loopback address, and anyone who reaches the admin API can purge queues and "
-        "rewrite routing: keep it on loopback, or serve it with mutual TLS (admin.tls = true, "
-        "tls.ca_file, tls.require_client_cert = true)");
+  // The admin API can purge queues, delete messages and rewrite routing. Over TCP every request
+  // must carry credentials; off loopback they must not travel in clear text.
+  if (!c.admin_listen.empty() && ListenProblem(c.admin_listen).empty()) {
+    const bool mtls = c.admin_tls && !c.tls_ca_file.empty();
+    if (c.admin_tokens_file.empty() && !mtls) {
+      bad("admin.listen",
+          "needs credentials: set admin.tokens_file (bearer tokens with roles), or serve it with "
+          "mutual TLS (admin.tls = true, tls.ca_file); the Unix socket (admin.socket) needs none");
+    } else if (!IsLoopbackListen(c.admin_listen) &&
+               !(c.admin_tls && (c.tls_require_client_cert || !c.admin_tokens_file.empty()))) {
+      bad("admin.listen",
+          "is not a loopback address, and anyone who reaches the admin API can purge queues and "
+          "rewrite routing: keep it on loopback, or serve it with TLS (admin.tls = true) and "
+          "either bearer tokens (admin.tokens_file) or client certificates (tls.ca_file, "
+          "tls.require_client_cert = true)");
+    }
+  }
+  if (!c.admin_socket.empty() && c.admin_socket.size() > 107) {
+    bad("admin.socket", "a Unix socket path must be at most 107 bytes");
   }
   if (c.tls_require_client_cert && c.tls_ca_file.empty()) {
     bad("tls.require_client_cert", "needs tls.ca_file");

@@ -34,7 +34,9 @@ struct Config {
   std::string metrics_listen;
   bool metrics_tls = false;
 
+  std::string admin_socket;
   std::string admin_listen;
+  std::string admin_tokens_file;
   bool admin_tls = false;
 
   std::string storage_path;

@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/auth/admin_guard.h"
 #include "api/auth/authorizer.h"
 #include "api/auth/secret_hash.h"
 #include "api/auth/token_endpoint.h"
@@ -71,7 +72,8 @@ void PrintHelp() {
       "  --help                   this text\n\n"
       "Configuration keys:\n%s\n"
       "Signals: SIGTERM/SIGINT drain and stop; SIGHUP re-reads --config: log.level, the TLS\n"
-      "certificate, key and CA, [clients.*] and [issuers.*] (other keys need a restart).\n\n"
+      "certificate, key and CA, [clients.*], [issuers.*] and admin.tokens_file (other keys need a\n"
+      "restart).\n\n"
       "Data: storage.path is made private (mode 0700, files 0600; an existing directory open to\n"
       "group/others is tightened, with a warning) and locked: {storage.path}/msgin5gd.pid holds\n"
       "the pid of the msgin5gd using it.\n\n"
@@ -185,11 +187,22 @@ int main(int argc, char** argv) {
   for (auto [key, listen] : {std::pair{"api.listen", &cfg.api_listen},
                              std::pair{"metrics.listen", &cfg.metrics_listen},
                              std::pair{"admin.listen", &cfg.admin_listen}}) {
+    if (listen->empty()) continue;  // admin.listen is optional
     if (auto ep = api::http::ParseEndpoint(*listen); !ep.ok()) {
       std::fprintf(stderr, "msgin5gd: configuration error: %s: %s\n", key,
                    ep.status().message().c_str());
       return kExitConfig;
     }
+  }
+  std::vector<api::auth::AdminToken> admin_tokens;
+  if (!cfg.admin_tokens_file.empty()) {
+    auto tokens = api::auth::LoadAdminTokens(cfg.admin_tokens_file);
+    if (!tokens.ok()) {
+      std::fprintf(stderr, "msgin5gd: configuration error: admin.tokens_file: %s\n",
+                   tokens.status().message().c_str());
+      return kExitConfig;
+    }
+    admin_tokens = std::move(*tokens);
   }
   if (args.check_only) {
     std::printf("configuration OK\n");
@@ -457,30 +470,50 @@ int main(int argc, char** argv) {
   api::AddAdminRoutes(admin_router, *broker);
   api::AddClientRoutes(admin_router, *broker, policy_store, authorizer);
   api::LoadStoredClients(*broker, policy_store);
+  api::auth::AdminGuard admin_guard(&registry);
+  admin_guard.SetTokens(std::move(admin_tokens));
+  admin_guard.Protect(admin_router);
   api::http::HttpMetrics admin_metrics(registry, "admin", admin_router.Operations());
   api::http::ServerOptions admin_opts;
   admin_opts.name = "admin";
   admin_opts.listen = cfg.admin_listen;
   admin_opts.max_body_bytes = 1 << 20;
   if (cfg.admin_tls) admin_opts.tls = ops_tls;
+  api::http::ServerOptions admin_unix_opts = admin_opts;
+  admin_unix_opts.listen = std::string(api::http::kUnixPrefix) + cfg.admin_socket;
+  admin_unix_opts.tls = nullptr;
 
   // Declared after every router and metrics object that sessions point to: the io_contexts (and
   // with them any session still held by a pending operation) are destroyed first.
   IoPool pool(threads);
   api::http::Server sbi(pool, sbi_opts, sbi_router, &sbi_metrics);
   api::http::Server ops(pool, ops_opts, ops_router, &ops_metrics);
-  api::http::Server admin(pool, admin_opts, admin_router, &admin_metrics);
-
-  for (auto* s : {&sbi, &ops, &admin}) {
+  // The admin API: on a Unix socket, on TCP, or both (either may be off).
+  std::unique_ptr<api::http::Server> admin, admin_unix;
+  if (!cfg.admin_listen.empty()) {
+    admin = std::make_unique<api::http::Server>(pool, admin_opts, admin_router, &admin_metrics);
+  }
+  if (!cfg.admin_socket.empty()) {
+    admin_unix =
+        std::make_unique<api::http::Server>(pool, admin_unix_opts, admin_router, &admin_metrics);
+  }
+  std::vector<api::http::Server*> servers = {&sbi, &ops};
+  if (admin) servers.push_back(admin.get());
+  for (auto* s : servers) {
     if (Status st = s->Listen(); !st.ok()) {
       LOG_ERROR("main", "%s", st.message().c_str());
       return kExitUnavailable;
     }
     targets->AddOwnListener(s->local_endpoint().address(), s->local_endpoint().port());
   }
-  sbi.Start();
-  ops.Start();
-  admin.Start();
+  if (admin_unix) {
+    if (Status st = admin_unix->Listen(); !st.ok()) {
+      LOG_ERROR("main", "admin.socket: %s", st.message().c_str());
+      return kExitUnavailable;
+    }
+    servers.push_back(admin_unix.get());
+  }
+  for (auto* s : servers) s->Start();
   pool.Start();
   ready.store(true);
 
@@ -488,9 +521,18 @@ int main(int argc, char** argv) {
     return (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
            ":" + std::to_string(ep.port());
   };
-  LOG_INFO("main", "msgin5gd %s listening: sbi=%s (%s) admin=%s metrics=%s threads=%zu data=%s",
+  const std::string admin_addr = admin ? admin->local_address() : "";
+  const std::string admin_socket_addr = admin_unix ? cfg.admin_socket : "";
+  std::string admin_desc = admin_addr.empty() ? std::string() : admin_addr;
+  if (!admin_socket_addr.empty()) {
+    admin_desc += (admin_desc.empty() ? "unix:" : " unix:") + admin_socket_addr;
+  }
+  if (admin_desc.empty()) admin_desc = "off";
+  LOG_INFO("main", "msgin5gd %s listening: sbi=%s (%s) admin=%s (%zu tokens) metrics=%s "
+           "threads=%zu data=%s",
            kVersion, addr(sbi.local_endpoint()).c_str(),
-           tls ? "h2+http/1.1 over TLS" : "h2c+http/1.1", addr(admin.local_endpoint()).c_str(),
+           tls ? "h2+http/1.1 over TLS" : "h2c+http/1.1", admin_desc.c_str(),
+           admin_guard.token_count(),
            addr(ops.local_endpoint()).c_str(), threads, cfg.storage_path.c_str());
   if (cfg.security_mode == "off") {
     LOG_WARN("main", "SECURITY IS OFF (security.mode=off): anonymous SBI callers are accepted; "
@@ -509,7 +551,8 @@ int main(int argc, char** argv) {
     {
       std::ofstream f(tmp);
       f << "{\"sbi\":\"" << addr(sbi.local_endpoint()) << "\",\"metrics\":\""
-        << addr(ops.local_endpoint()) << "\",\"admin\":\"" << addr(admin.local_endpoint())
+        << addr(ops.local_endpoint()) << "\",\"admin\":\"" << admin_addr
+        << "\",\"admin_socket\":\"" << admin_socket_addr
         << "\",\"coap_port\":" << (coap ? coap->udp_port() : 0)
         << ",\"coaps_port\":" << (coap ? coap->dtls_port() : 0)
         << ",\"coaps_cert_port\":" << (coap ? coap->dtls_cert_port() : 0) << ",\"pid\":" << getpid()
@@ -574,13 +617,27 @@ int main(int argc, char** argv) {
                   st.message().c_str());
         continue;
       }
+      std::optional<std::vector<api::auth::AdminToken>> new_tokens;
+      if (!again->admin_tokens_file.empty()) {
+        auto tokens = api::auth::LoadAdminTokens(again->admin_tokens_file);
+        if (!tokens.ok()) {
+          LOG_ERROR("main", "SIGHUP: admin.tokens_file: %s; keeping the old tokens",
+                    tokens.status().message().c_str());
+        } else {
+          new_tokens = std::move(*tokens);
+        }
+      } else {
+        new_tokens.emplace();
+      }
+      if (new_tokens) admin_guard.SetTokens(std::move(*new_tokens));
       authorizer.SetIssuers(trusted(sec->issuers));
       if (new_tls) sbi.ReplaceTls(new_tls).IgnoreError();
-      if (new_ops_tls && cfg.admin_tls) admin.ReplaceTls(new_ops_tls).IgnoreError();
+      if (new_ops_tls && cfg.admin_tls && admin) admin->ReplaceTls(new_ops_tls).IgnoreError();
       if (new_ops_tls && cfg.metrics_tls) ops.ReplaceTls(new_ops_tls).IgnoreError();
-      LOG_INFO("main", "SIGHUP: reloaded log.level=%s, %zu clients, %zu trusted issuers%s "
-               "(other keys need a restart)",
+      LOG_INFO("main", "SIGHUP: reloaded log.level=%s, %zu clients, %zu trusted issuers, %zu "
+               "admin tokens%s (other keys need a restart)",
                again->log_level.c_str(), again->clients.size(), sec->issuers.size(),
+               admin_guard.token_count(),
                new_tls ? ", TLS certificate" : "");
       continue;
     }
@@ -595,7 +652,8 @@ int main(int argc, char** argv) {
   // broker's Drain below waits for one slice at most.
   broker->BeginShutdown();
   std::size_t cut = sbi.Shutdown(std::chrono::milliseconds(cfg.shutdown_drain_timeout_ms));
-  admin.Shutdown(std::chrono::milliseconds(1000));
+  if (admin) admin->Shutdown(std::chrono::milliseconds(1000));
+  if (admin_unix) admin_unix->Shutdown(std::chrono::milliseconds(1000));
   ops.Shutdown(std::chrono::milliseconds(1000));
   pool.Abort();
   broker->StopDelivery();

@@ -51,7 +51,10 @@ stage_daemon() {  # PKG BINARY CONFIG DATADIR UNIT TMPFILES SYSUSERS DESCRIPTION
   install -m 0755 "$bin" "$root/usr/sbin/"
   strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/sbin/$(basename "$bin")"
   # The shipped config is the built-in default with the data under /var/lib.
-  sed -e "/^\[storage\]/,/^\[/ s|^path = .*|path = \"$datadir/store\"|" "$conf" > "$root/etc/msgin5g/$(basename "$conf")"
+  # msgin5gd's admin socket lives in /run/msgin5g (tmpfiles.d: owner and group msgin5g).
+  sed -e "/^\[storage\]/,/^\[/ s|^path = .*|path = \"$datadir/store\"|" \
+    -e "/^\[admin\]/,/^\[/ s|^socket = .*|socket = \"/run/msgin5g/admin.sock\"|" \
+    "$conf" > "$root/etc/msgin5g/$(basename "$conf")"
   grep -q "^path = \"$datadir/store\"" "$root/etc/msgin5g/$(basename "$conf")"
   install -m 0644 "$5" "$root/lib/systemd/system/"
   install -m 0644 "$6" "$root/usr/lib/tmpfiles.d/$pkg.conf"

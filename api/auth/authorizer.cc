@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 
+#include "api/auth/bearer.h"
 #include "api/auth/scope.h"
 #include "api/http/problem.h"
 #include "common/logging.h"
@@ -22,53 +23,6 @@ std::int64_t NowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// RFC 6750 §3: the challenge. `error` empty for a request without credentials.
-Response Challenge(int status, std::string_view error, std::string_view problem_cause,
-                   const std::string& detail) {
-  Response r = MakeProblem(status, problem_cause, detail);
-  std::string h = "Bearer realm=\"msgin5g\"";
-  if (!error.empty()) {
-    h += ", error=\"" + std::string(error) + "\"";
-    std::string desc;
-    for (char c : detail) desc += (c == '"' || c == '\\') ? '\'' : c;  // quoted-string safe
-    h += ", error_description=\"" + desc + "\"";
-  }
-  r.headers.push_back({"www-authenticate", std::move(h)});
-  return r;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-// RFC 6750 §2.1: "Bearer" 1*SP b64token. Returns the token or nullopt when malformed.
-std::optional<std::string_view> BearerToken(std::string_view header) {
-  auto sp = header.find(' ');
-  if (sp == std::string_view::npos || !IEquals(header.substr(0, sp), "Bearer")) return std::nullopt;
-  std::string_view t = header.substr(sp + 1);
-  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-  if (t.empty()) return std::nullopt;
-  static const auto kB64Token = [] {  // RFC 6750 b64token characters
-    std::array<bool, 256> ok{};
-    for (int c = 0; c < 256; ++c) {
-      ok[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/' || c == '=';
-    }
-    return ok;
-  }();
-  for (char c : t) {
-    if (!kB64Token[static_cast<unsigned char>(c)]) return std::nullopt;
-  }
-  return t;
 }
 
 }  // namespace
@@ -182,7 +136,7 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
     auto verified = VerifyCached(*token);
     if (!verified.ok()) {
       Refused(req, outcome::kInvalidToken, verified.status().message());
-      return Challenge(401, "invalid_token", cause::kInvalidAccessToken,
+      return BearerChallenge("msgin5g", 401, "invalid_token", cause::kInvalidAccessToken,
                        verified.status().message());
     }
     const Verified& v = **verified;
@@ -194,11 +148,11 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
         break;
       case ScopeCheck::kOtherServer:
         Refused(req, outcome::kWrongServer, "token does not name server " + options_.server_id);
-        return Challenge(401, "invalid_token", cause::kInvalidAccessToken,
+        return BearerChallenge("msgin5g", 401, "invalid_token", cause::kInvalidAccessToken,
                          "the token is not issued for this server (" + options_.server_id + ")");
       case ScopeCheck::kOtherApi:
         Refused(req, outcome::kInsufficientScope, "token scope lacks " + std::string(api));
-        return Challenge(403, "insufficient_scope", cause::kInsufficientScope,
+        return BearerChallenge("msgin5g", 403, "insufficient_scope", cause::kInsufficientScope,
                          "the token's scope does not include " + std::string(api));
     }
     req.client_id = v.claims.Subject();
@@ -206,7 +160,7 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
     by_token = true;
   } else if (options_.mode == SecurityMode::kOauth2) {
     Refused(req, outcome::kMissingToken, "no Authorization header");
-    return Challenge(401, "", cause::kMissingAccessToken,
+    return BearerChallenge("msgin5g", 401, "", cause::kMissingAccessToken,
                      "an OAuth2 access token is required (Authorization: Bearer)");
   }
 
@@ -221,7 +175,7 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
                                               ? "no verified TLS client identity"
                                               : "TLS identity names no configured client");
     // RFC 9110 §15.5.2: a 401 carries a challenge; a Bearer token is accepted in this mode too.
-    return Challenge(401, "", cause::kMissingAccessToken,
+    return BearerChallenge("msgin5g", 401, "", cause::kMissingAccessToken,
                      req.peer_identity.empty()
                          ? "a client certificate or TLS-PSK identity is required"
                          : "the TLS client identity is not a configured client");

@@ -28,6 +28,8 @@
 
 #include "api/http/dispatch.h"
 #include "api/http/problem.h"
+#include <boost/asio/local/stream_protocol.hpp>
+
 #include "api/http/sessions.h"
 #include "common/logging.h"
 
@@ -190,7 +192,7 @@ class H1ServerSession final : public Connection,
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) { self->Abort(); });
     } else {
       boost::system::error_code ec;
-      stream_.shutdown(boost::asio::ip::tcp::socket::shutdown_send, ec);
+      stream_.shutdown(boost::asio::socket_base::shutdown_send, ec);
       if (ec) {
         Abort();
         return;
@@ -207,7 +209,7 @@ class H1ServerSession final : public Connection,
     closed_ = true;
     boost::system::error_code ec;
     CancelTimer();
-    stream_.lowest_layer().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    stream_.lowest_layer().shutdown(boost::asio::socket_base::shutdown_both, ec);
     stream_.lowest_layer().close(ec);
     pinned_.reset();
   }
@@ -426,6 +428,7 @@ class H1ServerSession final : public Connection,
     req.peer_address = peer_.address;
     req.peer_identity = peer_.identity;
     req.peer_psk = peer_.psk;
+    req.peer_uid = peer_.uid;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());
     req.authority = std::string(msg[bhttp::field::host]);
@@ -524,5 +527,9 @@ template void StartH1ServerSession<boost::asio::ip::tcp::socket>(
 template void StartH1ServerSession<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>(
     std::shared_ptr<const ServerContext>, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>,
     std::string, PeerInfo);
+
+template void StartH1ServerSession<boost::asio::local::stream_protocol::socket>(
+    std::shared_ptr<const ServerContext>, boost::asio::local::stream_protocol::socket, std::string,
+    PeerInfo);
 
 }  // namespace msgin5g::api::http

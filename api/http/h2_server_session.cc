@@ -19,6 +19,8 @@
 
 #include "api/http/dispatch.h"
 #include "api/http/problem.h"
+#include <boost/asio/local/stream_protocol.hpp>
+
 #include "api/http/sessions.h"
 #include "common/logging.h"
 
@@ -95,7 +97,7 @@ class H2ServerSession final : public Connection,
     closed_ = true;
     boost::system::error_code ec;
     timer_.cancel();
-    stream_.lowest_layer().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+    stream_.lowest_layer().shutdown(boost::asio::socket_base::shutdown_both, ec);
     stream_.lowest_layer().close(ec);
   }
 
@@ -318,6 +320,7 @@ class H2ServerSession final : public Connection,
     s.request.peer_address = peer_.address;
     s.request.peer_identity = peer_.identity;
     s.request.peer_psk = peer_.psk;
+    s.request.peer_uid = peer_.uid;
     if (s.request.method.empty() || s.request.target.empty()) {
       RejectEarly(stream_id, MakeProblem(400, cause::kInvalidMsgFormat, "missing :method or :path"));
       return;
@@ -485,5 +488,9 @@ template void StartH2ServerSession<boost::asio::ip::tcp::socket>(
 template void StartH2ServerSession<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>>(
     std::shared_ptr<const ServerContext>, boost::asio::ssl::stream<boost::asio::ip::tcp::socket>,
     std::string, PeerInfo);
+
+template void StartH2ServerSession<boost::asio::local::stream_protocol::socket>(
+    std::shared_ptr<const ServerContext>, boost::asio::local::stream_protocol::socket, std::string,
+    PeerInfo);
 
 }  // namespace msgin5g::api::http

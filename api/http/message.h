@@ -38,6 +38,8 @@ struct Request {
   std::string peer_address;
   std::string peer_identity;
   bool peer_psk = false;
+  // On a Unix-socket listener: the connecting process's user id (SO_PEERCRED); -1 on TCP.
+  std::int64_t peer_uid = -1;
   // The authenticated client (set by the security guard), empty when anonymous.
   std::string client_id;
 

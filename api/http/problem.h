@@ -41,6 +41,7 @@ inline constexpr std::string_view kModificationNotAllowed = "MODIFICATION_NOT_AL
 inline constexpr std::string_view kMissingAccessToken = "MISSING_ACCESS_TOKEN";
 inline constexpr std::string_view kInvalidAccessToken = "INVALID_ACCESS_TOKEN";
 inline constexpr std::string_view kInsufficientScope = "INSUFFICIENT_SCOPE";
+inline constexpr std::string_view kInsufficientRole = "INSUFFICIENT_ROLE";  // project (admin API)
 inline constexpr std::string_view kApiNotAllowed = "API_NOT_ALLOWED";
 inline constexpr std::string_view kRecipientNotAllowed = "RECIPIENT_NOT_ALLOWED";
 inline constexpr std::string_view kOriginatorNotAllowed = "ORIGINATOR_NOT_ALLOWED";

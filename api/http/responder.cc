@@ -28,6 +28,7 @@ class Responder::State {
 
   void Send(Response response) {
     if (answered_.exchange(true)) return;
+    if (observer_) observer_(response.status);
     if (metrics_ != nullptr) {
       metrics_->RequestDone(operation_, response.status, std::chrono::steady_clock::now() - start_);
     }
@@ -54,6 +55,9 @@ class Responder::State {
   std::string_view operation_;
   std::chrono::steady_clock::time_point start_;
   std::atomic<bool> answered_{false};
+
+ public:
+  std::function<void(int)> observer_;  // set before the request is handed on
 };
 
 Responder::Responder(std::weak_ptr<ResponseSink> sink, boost::asio::any_io_executor executor,
@@ -63,6 +67,10 @@ Responder::Responder(std::weak_ptr<ResponseSink> sink, boost::asio::any_io_execu
 
 void Responder::Send(Response response) const {
   if (state_) state_->Send(std::move(response));
+}
+
+void Responder::OnSend(std::function<void(int status)> observer) const {
+  if (state_) state_->observer_ = std::move(observer);
 }
 
 }  // namespace msgin5g::api::http

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <memory>
 
@@ -36,6 +37,10 @@ class Responder {
 
   // Sends the response (first call only). Thread-safe with respect to other copies.
   void Send(Response response) const;
+
+  // `observer` sees the status of the answer when it is sent (on the sending thread), e.g. for an
+  // audit line. Set it before handing the Responder on; one observer per request.
+  void OnSend(std::function<void(int status)> observer) const;
 
  private:
   class State;

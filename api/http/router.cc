@@ -147,4 +147,8 @@ Router::Match Router::Resolve(Request& req) const {
   return m;
 }
 
+void Router::WrapAll(const std::function<Handler(const std::string& method, Handler)>& wrap) {
+  for (Route& r : routes_) r.handler = wrap(r.method, std::move(r.handler));
+}
+
 }  // namespace msgin5g::api::http

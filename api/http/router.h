@@ -37,6 +37,10 @@ class Router {
   // Resolves req.target; fills req.path, req.path_params and req.operation.
   Match Resolve(Request& req) const;
 
+  // Replaces every route's handler by wrap(method, handler), e.g. to put an authorization gate in
+  // front of all of them. Call after the routes are added, before serving.
+  void WrapAll(const std::function<Handler(const std::string& method, Handler)>& wrap);
+
   // Every route's operation name (for pre-creating metric series).
   std::vector<std::string> Operations() const;
 

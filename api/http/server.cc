@@ -3,6 +3,14 @@
 #include <array>
 #include <cstring>
 
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -30,14 +38,16 @@ constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
 // Reads just enough of a cleartext connection to tell the HTTP/2 client preface from HTTP/1.1
 // (RFC 9113 §3.4), then starts the matching session with the bytes already read.
-class Sniffer : public std::enable_shared_from_this<Sniffer> {
+template <class Socket>
+class Sniffer : public std::enable_shared_from_this<Sniffer<Socket>> {
  public:
-  Sniffer(std::shared_ptr<const ServerContext> ctx, tcp::socket socket)
-      : ctx_(std::move(ctx)), socket_(std::move(socket)), timer_(socket_.get_executor()) {}
+  Sniffer(std::shared_ptr<const ServerContext> ctx, Socket socket, PeerInfo peer)
+      : ctx_(std::move(ctx)), socket_(std::move(socket)), peer_(std::move(peer)),
+        timer_(socket_.get_executor()) {}
 
   void Start() {
     timer_.expires_after(ctx_->options.read_timeout);
-    timer_.async_wait([w = weak_from_this()](const boost::system::error_code& ec) {
+    timer_.async_wait([w = this->weak_from_this()](const boost::system::error_code& ec) {
       if (ec) return;
       if (auto self = w.lock()) {
         boost::system::error_code ignored;
@@ -51,7 +61,7 @@ class Sniffer : public std::enable_shared_from_this<Sniffer> {
   void Read() {
     socket_.async_read_some(
         asio::buffer(buf_.data() + got_, buf_.size() - got_),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+        [self = this->shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
           if (ec) return;  // closed or timed out before a request: nothing to answer
           self->got_ += n;
           self->Decide();
@@ -67,8 +77,7 @@ class Sniffer : public std::enable_shared_from_this<Sniffer> {
     }
     timer_.cancel();
     std::string initial(buf_.data(), got_);
-    PeerInfo peer;
-    peer.address = RemoteAddress(socket_);
+    PeerInfo peer = std::move(peer_);
     if (prefix_matches && ctx_->options.enable_http2) {
       StartH2ServerSession(ctx_, std::move(socket_), std::move(initial), std::move(peer));
     } else if (!prefix_matches && ctx_->options.enable_http1) {
@@ -80,7 +89,8 @@ class Sniffer : public std::enable_shared_from_this<Sniffer> {
   }
 
   std::shared_ptr<const ServerContext> ctx_;
-  tcp::socket socket_;
+  Socket socket_;
+  PeerInfo peer_;
   asio::steady_timer timer_;
   std::array<char, 24> buf_{};
   std::size_t got_ = 0;
@@ -189,53 +199,62 @@ bool ConnectionTracker::WaitEmpty(std::chrono::steady_clock::time_point deadline
   return cv_.wait_until(lock, deadline, [this] { return open_.empty(); });
 }
 
-// --- Acceptor ---
+// --- Acceptors ---
 
+// What the server needs of its listener, TCP or Unix.
 class Server::Acceptor : public std::enable_shared_from_this<Server::Acceptor> {
  public:
-  Acceptor(IoPool& pool, std::shared_ptr<ServerContext> ctx)
-      : pool_(pool), ctx_(std::move(ctx)), acceptor_(pool.At(0)), backoff_(pool.At(0)) {}
+  virtual ~Acceptor() = default;
+  virtual void Accept() = 0;
+  virtual void Close() = 0;
+  virtual std::string LocalAddress() const = 0;
+};
 
-  Status Listen(const tcp::endpoint& ep) {
-    boost::system::error_code ec;
-    acceptor_.open(ep.protocol(), ec);
-    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      return Status::Unavailable("cannot listen on " + ep.address().to_string() + ":" +
-                                 std::to_string(ep.port()) + ": " + ec.message());
-    }
+namespace {
+
+// Accepts on the pool's first io_context and pins each connection to the next io_context.
+// `Traits` says how to listen, what the peer is and how to tune a new socket.
+template <class Traits>
+class BasicAcceptor final : public Server::Acceptor {
+ public:
+  using Protocol = typename Traits::Protocol;
+  using Socket = typename Protocol::socket;
+
+  BasicAcceptor(IoPool& pool, std::shared_ptr<ServerContext> ctx)
+      : pool_(pool), ctx_(std::move(ctx)), acceptor_(pool.At(0)), backoff_(pool.At(0)) {}
+  ~BasicAcceptor() override { Traits::Unbind(bound_); }
+
+  Status Listen(const typename Protocol::endpoint& ep) {
+    MSGIN5G_RETURN_IF_ERROR(Traits::Listen(acceptor_, ep, ctx_->options));
+    bound_ = acceptor_.local_endpoint();
     return Status::Ok();
   }
 
-  tcp::endpoint local_endpoint() const {
-    boost::system::error_code ec;
-    return acceptor_.local_endpoint(ec);
+  std::string LocalAddress() const override { return Traits::Describe(bound_); }
+  typename Protocol::endpoint local_endpoint() const { return bound_; }
+
+  void Accept() override {
+    auto self = std::static_pointer_cast<BasicAcceptor>(shared_from_this());
+    acceptor_.async_accept(pool_.Next(), [self](const boost::system::error_code& ec, Socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
+      if (!ec) {
+        self->OnAccepted(std::move(socket));
+        self->Accept();
+        return;
+      }
+      // Out of descriptors (EMFILE/ENFILE) or memory: retrying at once would spin this
+      // thread; back off briefly so sessions (which free descriptors) keep running.
+      LOG_WARN("http", "accept failed: %s; retrying in 100 ms", ec.message().c_str());
+      self->backoff_.expires_after(std::chrono::milliseconds(100));
+      self->backoff_.async_wait([self](const boost::system::error_code& e) {
+        if (!e) self->Accept();
+      });
+    });
   }
 
-  void Accept() {
-    acceptor_.async_accept(
-        pool_.Next(), [self = shared_from_this()](const boost::system::error_code& ec,
-                                                  tcp::socket socket) {
-          if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-          if (!ec) {
-            self->OnAccepted(std::move(socket));
-            self->Accept();
-            return;
-          }
-          // Out of descriptors (EMFILE/ENFILE) or memory: retrying at once would spin this
-          // thread; back off briefly so sessions (which free descriptors) keep running.
-          LOG_WARN("http", "accept failed: %s; retrying in 100 ms", ec.message().c_str());
-          self->backoff_.expires_after(std::chrono::milliseconds(100));
-          self->backoff_.async_wait([self](const boost::system::error_code& e) {
-            if (!e) self->Accept();
-          });
-        });
-  }
-
-  void Close() {
-    asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
+  void Close() override {
+    auto self = std::static_pointer_cast<BasicAcceptor>(shared_from_this());
+    asio::post(acceptor_.get_executor(), [self] {
       boost::system::error_code ec;
       self->acceptor_.close(ec);
       self->backoff_.cancel();
@@ -243,30 +262,117 @@ class Server::Acceptor : public std::enable_shared_from_this<Server::Acceptor> {
   }
 
  private:
-  void OnAccepted(tcp::socket socket) {
+  void OnAccepted(Socket socket) {
     if (ctx_->tracker->count() >= ctx_->options.max_connections || ctx_->tracker->draining()) {
       boost::system::error_code ec;
       socket.close(ec);
       return;
     }
-    boost::system::error_code ec;
-    socket.set_option(tcp::no_delay(true), ec);
+    PeerInfo peer = Traits::Peer(socket);
     // The socket belongs to another io_context: start its session there.
     auto ex = socket.get_executor();
-    asio::post(ex, [ctx = ctx_, s = std::make_shared<tcp::socket>(std::move(socket))]() mutable {
-      if (auto tls = ctx->CurrentTls()) {
-        std::make_shared<TlsHandshake>(ctx, std::move(*s), std::move(tls))->Start();
-      } else {
-        std::make_shared<Sniffer>(ctx, std::move(*s))->Start();
+    asio::post(ex, [ctx = ctx_, s = std::make_shared<Socket>(std::move(socket)),
+                    peer = std::move(peer)]() mutable {
+      if constexpr (Traits::kTlsCapable) {
+        if (auto tls = ctx->CurrentTls()) {
+          std::make_shared<TlsHandshake>(ctx, std::move(*s), std::move(tls))->Start();
+          return;
+        }
       }
+      std::make_shared<Sniffer<Socket>>(ctx, std::move(*s), std::move(peer))->Start();
     });
   }
 
   IoPool& pool_;
   std::shared_ptr<ServerContext> ctx_;
-  tcp::acceptor acceptor_;
+  typename Protocol::acceptor acceptor_;
   asio::steady_timer backoff_;
+  typename Protocol::endpoint bound_;
 };
+
+struct TcpTraits {
+  using Protocol = tcp;
+  static constexpr bool kTlsCapable = true;
+
+  static Status Listen(tcp::acceptor& a, const tcp::endpoint& ep, const ServerOptions&) {
+    boost::system::error_code ec;
+    a.open(ep.protocol(), ec);
+    if (!ec) a.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) a.bind(ep, ec);
+    if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Status::Unavailable("cannot listen on " + Describe(ep) + ": " + ec.message());
+    return Status::Ok();
+  }
+  static void Unbind(const tcp::endpoint&) {}
+  static std::string Describe(const tcp::endpoint& ep) {
+    return (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
+           ":" + std::to_string(ep.port());
+  }
+  static PeerInfo Peer(tcp::socket& s) {
+    boost::system::error_code ec;
+    s.set_option(tcp::no_delay(true), ec);
+    PeerInfo peer;
+    peer.address = RemoteAddress(s);
+    return peer;
+  }
+};
+
+struct UnixTraits {
+  using Protocol = asio::local::stream_protocol;
+  static constexpr bool kTlsCapable = false;
+
+  // A socket file left by a daemon that died is removed; one that still answers belongs to a
+  // running process, and taking it over would cut that process's clients off.
+  static Status Listen(Protocol::acceptor& a, const Protocol::endpoint& ep,
+                       const ServerOptions& options) {
+    const std::string path = ep.path();
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) {
+      if (!S_ISSOCK(st.st_mode)) {
+        return Status::Unavailable("cannot listen on unix:" + path + ": it exists and is not a socket");
+      }
+      Protocol::socket probe(a.get_executor());
+      boost::system::error_code ec;
+      probe.connect(ep, ec);
+      if (!ec) {
+        return Status::Unavailable("cannot listen on unix:" + path +
+                                   ": another process is serving it");
+      }
+      ::unlink(path.c_str());
+    }
+    boost::system::error_code ec;
+    a.open(ep.protocol(), ec);
+    if (!ec) a.bind(ep, ec);
+    if (ec) return Status::Unavailable("cannot listen on unix:" + path + ": " + ec.message());
+    // Access to the admin API is access to this file: owner and group only.
+    if (::chmod(path.c_str(), options.unix_mode) != 0) {
+      std::string why = std::strerror(errno);
+      ::unlink(path.c_str());
+      return Status::Unavailable("cannot set the mode of unix:" + path + ": " + why);
+    }
+    a.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Status::Unavailable("cannot listen on unix:" + path + ": " + ec.message());
+    return Status::Ok();
+  }
+  static void Unbind(const Protocol::endpoint& ep) {
+    if (!ep.path().empty()) ::unlink(ep.path().c_str());
+  }
+  static std::string Describe(const Protocol::endpoint& ep) { return "unix:" + ep.path(); }
+  static PeerInfo Peer(Protocol::socket& s) {
+    PeerInfo peer;
+    struct ucred cred {};
+    socklen_t len = sizeof(cred);
+    if (::getsockopt(s.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+      peer.uid = cred.uid;
+      peer.address = "unix:uid=" + std::to_string(cred.uid) + ",pid=" + std::to_string(cred.pid);
+    } else {
+      peer.address = "unix";
+    }
+    return peer;
+  }
+};
+
+}  // namespace
 
 // --- Server ---
 
@@ -297,21 +403,38 @@ Server::Server(IoPool& pool, ServerOptions options, const Router& router, HttpMe
   ctx_->router = &router;
   ctx_->metrics = metrics;
   ctx_->tracker = std::make_shared<ConnectionTracker>();
-  acceptor_ = std::make_shared<Acceptor>(pool_, ctx_);
 }
 
 Server::~Server() = default;
 
 Status Server::Listen() {
-  auto ep = ParseEndpoint(ctx_->options.listen);
+  const std::string& listen = ctx_->options.listen;
+  if (listen.rfind(kUnixPrefix, 0) == 0) {
+    std::string path = listen.substr(kUnixPrefix.size());
+    if (path.empty() || path.size() >= sizeof(sockaddr_un::sun_path)) {
+      return Status::InvalidArgument("a Unix socket path must be 1 to " +
+                                     std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                                     " bytes: " + listen);
+    }
+    if (ctx_->options.tls) return Status::InvalidArgument("TLS is not offered on a Unix socket");
+    auto a = std::make_shared<BasicAcceptor<UnixTraits>>(pool_, ctx_);
+    MSGIN5G_RETURN_IF_ERROR(a->Listen(asio::local::stream_protocol::endpoint(path)));
+    acceptor_ = std::move(a);
+    return Status::Ok();
+  }
+  auto ep = ParseEndpoint(listen);
   if (!ep.ok()) return ep.status();
-  MSGIN5G_RETURN_IF_ERROR(acceptor_->Listen(*ep));
-  endpoint_ = acceptor_->local_endpoint();
+  auto a = std::make_shared<BasicAcceptor<TcpTraits>>(pool_, ctx_);
+  MSGIN5G_RETURN_IF_ERROR(a->Listen(*ep));
+  endpoint_ = a->local_endpoint();
+  acceptor_ = std::move(a);
   return Status::Ok();
 }
 
+std::string Server::local_address() const { return acceptor_ ? acceptor_->LocalAddress() : ""; }
+
 void Server::Start() {
-  asio::post(pool_.At(0), [a = acceptor_] { a->Accept(); });
+  if (acceptor_) asio::post(pool_.At(0), [a = acceptor_] { a->Accept(); });
 }
 
 Status Server::ReplaceTls(std::shared_ptr<asio::ssl::context> tls) {
@@ -328,7 +451,7 @@ std::shared_ptr<asio::ssl::context> ServerContext::CurrentTls() const {
 }
 
 std::size_t Server::Shutdown(std::chrono::milliseconds drain) {
-  acceptor_->Close();
+  if (acceptor_) acceptor_->Close();
   auto& tracker = *ctx_->tracker;
   tracker.ShutdownAll(false);
   if (tracker.WaitEmpty(std::chrono::steady_clock::now() + drain)) return 0;

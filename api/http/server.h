@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -30,8 +31,12 @@ namespace msgin5g::api::http {
 struct ServerOptions {
   // Name of the listener in logs and metrics ("sbi", "admin", "metrics").
   std::string name = "sbi";
-  // host:port. Port 0 picks a free port (see Server::local_endpoint). Default: 127.0.0.1:8080.
+  // host:port, or "unix:PATH" for a Unix domain socket (cleartext only; a stale socket file is
+  // replaced, one a live process serves is not; removed when the server goes). Port 0 picks a
+  // free port (see Server::local_endpoint). Default: 127.0.0.1:8080.
   std::string listen = "127.0.0.1:8080";
+  // Mode of a Unix socket file: who may connect. Default: owner and group.
+  unsigned unix_mode = 0660;
   // Protocols accepted. HTTP/2 is detected by the client preface (cleartext) or ALPN (TLS).
   bool enable_http2 = true;
   bool enable_http1 = true;
@@ -110,7 +115,10 @@ class Server {
   Status Listen();
   // Starts accepting (on the pool's first io_context).
   void Start();
+  // The bound TCP endpoint (default-constructed on a Unix socket).
   boost::asio::ip::tcp::endpoint local_endpoint() const { return endpoint_; }
+  // "ip:port" or "unix:PATH"; empty before Listen.
+  std::string local_address() const;
   // Stops accepting, shuts connections down gracefully, waits up to `drain` for them to close, then
   // aborts the rest. Returns the number of connections that had to be aborted. Call from a thread
   // that is not one of the pool's.
@@ -120,13 +128,17 @@ class Server {
   // connections keep the context they were accepted with. Only for listeners started with TLS.
   Status ReplaceTls(std::shared_ptr<boost::asio::ssl::context> tls);
 
- private:
+  // The listener (TCP or Unix), defined in server.cc.
   class Acceptor;
+
+ private:
   IoPool& pool_;
   std::shared_ptr<ServerContext> ctx_;
   std::shared_ptr<Acceptor> acceptor_;
   boost::asio::ip::tcp::endpoint endpoint_;
 };
+
+inline constexpr std::string_view kUnixPrefix = "unix:";
 
 // Parses "host:port", "[v6]:port" or ":port" (all interfaces).
 Result<boost::asio::ip::tcp::endpoint> ParseEndpoint(const std::string& text);

@@ -1,8 +1,10 @@
 // Session factories. The listener decides the protocol (preface sniffing or ALPN) and hands the
 // stream, plus any bytes it already read, to one of these. Both are instantiated for
-// boost::asio::ip::tcp::socket and boost::asio::ssl::stream<tcp::socket>.
+// boost::asio::ip::tcp::socket, boost::asio::ssl::stream<tcp::socket> and
+// boost::asio::local::stream_protocol::socket (Unix domain sockets).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -16,6 +18,7 @@ struct PeerInfo {
   std::string address;   // "ip:port"
   std::string identity;  // verified TLS identity (see Request::peer_identity)
   bool psk = false;
+  std::int64_t uid = -1;  // the peer process's user id on a Unix socket (SO_PEERCRED); -1 on TCP
 };
 
 template <class Stream>

@@ -21,10 +21,7 @@ class AdminE2E : public ::testing::Test {
  protected:
   ts::CurlResult Admin(const std::string& method, const std::string& path,
                        const std::string& body = "") {
-    std::vector<std::string> args = {"-X", method};
-    if (!body.empty()) args.insert(args.end(), {"-H", "content-type: application/json", "-d", body});
-    args.push_back("http://" + d_.admin() + "/admin/v1" + path);
-    return ts::Curl(args);
+    return d_.Admin(method, path, body);
   }
   ts::TempDir dir_;
   ts::Daemon d_{dir_.File("data"), dir_.path()};

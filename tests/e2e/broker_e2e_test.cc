@@ -36,12 +36,7 @@ class BrokerE2E : public ::testing::Test {
   }
   ts::CurlResult Admin(const std::string& method, const std::string& path,
                        const std::string& body = "") {
-    std::vector<std::string> args = {"-X", method};
-    if (!body.empty()) {
-      args.insert(args.end(), {"-H", "content-type: application/json", "-d", body});
-    }
-    args.push_back("http://" + d().admin() + "/admin/v1" + path);
-    return ts::Curl(args);
+    return d().Admin(method, path, body);
   }
   std::uint64_t QueueCount(const std::string& type, const std::string& addr) {
     auto r = Admin("GET", "/queues/" + type + "/" + addr);

@@ -121,7 +121,7 @@ class CoapE2E : public ::testing::Test {
     return r.ok() ? *r : api::http::Response{};
   }
   ts::CurlResult Admin(const std::string& path) {
-    return ts::Curl({"http://" + d().admin() + "/admin/v1" + path});
+    return d().Admin("GET", path);
   }
   void RegisterAs(const std::string& svc, const std::string& target) {
     auto r = Post("/msgs-asregistration/v1/registrations",

@@ -49,10 +49,11 @@ ClientRequest Message(const std::string& sbi, const std::string& msg_id) {
   return r;
 }
 
-ClientRequest AdminGet(const std::string& admin, const std::string& path) {
+ClientRequest AdminGet(const ts::Daemon& d, const std::string& path) {
   ClientRequest r;
   r.method = "GET";
-  r.url = "http://" + admin + "/admin/v1" + path;
+  r.url = "http://" + d.admin() + "/admin/v1" + path;
+  r.headers.push_back({"authorization", "Bearer " + d.admin_token()});
   return r;
 }
 
@@ -79,7 +80,7 @@ TEST(Crash, AcknowledgedMessagesSurviveKill9) {
     {
       Loader loader;
       // Everything acknowledged so far is still there (one cheap check per cycle).
-      auto q = loader.Call(AdminGet(d.admin(), "/queues/UE/crash-ue"));
+      auto q = loader.Call(AdminGet(d, "/queues/UE/crash-ue"));
       ASSERT_TRUE(q.ok()) << q.status().ToString();
       auto count = boost::json::parse(q->body).as_object().at("count").to_number<std::uint64_t>();
       {
@@ -127,7 +128,7 @@ TEST(Crash, AcknowledgedMessagesSurviveKill9) {
   Loader loader;
   std::size_t present = 0, missing_acked = 0;
   for (const auto& id : sent) {
-    auto r = loader.Call(AdminGet(d.admin(), "/messages/AS/crash-as/" + id));
+    auto r = loader.Call(AdminGet(d, "/messages/AS/crash-as/" + id));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     if (r->status == 200) {
       ++present;
@@ -139,7 +140,7 @@ TEST(Crash, AcknowledgedMessagesSurviveKill9) {
       ADD_FAILURE() << "acknowledged message " << id << " is lost";
     }
   }
-  auto q = loader.Call(AdminGet(d.admin(), "/queues/UE/crash-ue"));
+  auto q = loader.Call(AdminGet(d, "/queues/UE/crash-ue"));
   ASSERT_TRUE(q.ok());
   auto count = boost::json::parse(q->body).as_object().at("count").to_number<std::uint64_t>();
   // Exactly once: one queue entry per stored message, no duplicates from retries or recovery.

@@ -34,6 +34,9 @@ class Daemon {
   std::string sbi() const { return d_.sbi(); }
   std::string metrics() const { return d_.metrics(); }
   std::string admin() const { return d_.admin(); }
+  ts::CurlResult Admin(const std::string& method, const std::string& path) const {
+    return d_.Admin(method, path);
+  }
   std::string log() const { return d_.log(); }
   ts::Process& proc() { return d_.proc(); }
 
@@ -229,9 +232,9 @@ TEST(Daemon, Http1RequestSmugglingIsRefusedAndStoresNothing) {
   EXPECT_TRUE(closed);
 
   // Nothing stored: the admin API knows no such message and ue-7's queue is empty.
-  auto msg = ts::Curl({"http://" + d.admin() + "/admin/v1/messages/AS/as-1/smuggled-1"});
+  auto msg = d.Admin("GET", "/messages/AS/as-1/smuggled-1");
   EXPECT_EQ(msg.status, 404) << msg.body;
-  auto queue = ts::Curl({"http://" + d.admin() + "/admin/v1/queues/UE/ue-7"});
+  auto queue = d.Admin("GET", "/queues/UE/ue-7");
   ASSERT_EQ(queue.status, 200) << queue.body;
   EXPECT_EQ(Json(queue.body)["count"], 0) << queue.body;
 
@@ -240,7 +243,7 @@ TEST(Daemon, Http1RequestSmugglingIsRefusedAndStoresNothing) {
                       "http://" + d.sbi() + kDeliverAs});
   EXPECT_EQ(ok.status, 200) << ok.body << ok.err;
   EXPECT_EQ(Json(ok.body)["status"], "DELY_STORED") << ok.body;
-  EXPECT_EQ(ts::Curl({"http://" + d.admin() + "/admin/v1/messages/AS/as-1/smuggled-1"}).status,
+  EXPECT_EQ(d.Admin("GET", "/messages/AS/as-1/smuggled-1").status,
             200);
   EXPECT_TRUE(d.proc().running()) << d.log();
 }
@@ -321,8 +324,8 @@ TEST(Daemon, BusyPortExits69) {
   Daemon first(dir);
   ts::TempDir dir2;
   auto r = ts::Run({kDaemon, "--set", "api.listen=" + first.sbi(), "--set",
-                    "metrics.listen=127.0.0.1:0", "--set", "admin.listen=127.0.0.1:0", "--set",
-                    "coap.listen=127.0.0.1:0", "--set", "storage.path=" + dir2.File("data")},
+                    "metrics.listen=127.0.0.1:0", "--set", "admin.socket=" + dir2.File("admin.sock"),
+                    "--set", "coap.listen=127.0.0.1:0", "--set", "storage.path=" + dir2.File("data")},
                    "", 10s);
   EXPECT_EQ(r.exit_code, 69) << r.err;
 }
@@ -415,7 +418,7 @@ TEST(Daemon, AnOpenDataDirectoryIsMadePrivateAtStart) {
                          ": mode 0755 -> 0700"),
             std::string::npos)
       << d.log();
-  EXPECT_EQ(ts::Curl({"http://" + d.admin() + "/admin/v1/messages/AS/as-1/kept-1"}).status, 200);
+  EXPECT_EQ(d.Admin("GET", "/messages/AS/as-1/kept-1").status, 200);
 }
 
 // A second msgin5gd on a data directory in use says which process holds it and exits 75, before
@@ -424,8 +427,8 @@ TEST(Daemon, SecondDaemonOnTheSameDataDirectoryExits75NamingTheHolder) {
   ts::TempDir dir;
   Daemon first(dir);
   auto r = ts::Run({kDaemon, "--set", "api.listen=127.0.0.1:0", "--set", "metrics.listen=127.0.0.1:0",
-                    "--set", "admin.listen=127.0.0.1:0", "--set", "coap.listen=127.0.0.1:0", "--set",
-                    "storage.path=" + dir.File("data")},
+                    "--set", "admin.socket=" + dir.File("second-admin.sock"), "--set",
+                    "coap.listen=127.0.0.1:0", "--set", "storage.path=" + dir.File("data")},
                    "", 30s);
   EXPECT_EQ(r.exit_code, 75) << r.err;
   EXPECT_EQ(r.err, "msgin5gd: storage.path " + dir.File("data") +
@@ -440,7 +443,7 @@ TEST(Daemon, SecondDaemonOnTheSameDataDirectoryExits75NamingTheHolder) {
   EXPECT_EQ(first.proc().Stop(SIGTERM, 20s), 0) << first.log();
   // Once it has stopped, the directory is free again (the pid file left behind holds no lock).
   Daemon again(dir);
-  EXPECT_EQ(ts::Curl({"http://" + again.admin() + "/admin/v1/messages/AS/as-1/after-second"}).status,
+  EXPECT_EQ(again.Admin("GET", "/messages/AS/as-1/after-second").status,
             200);
 }
 

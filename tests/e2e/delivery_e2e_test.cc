@@ -60,10 +60,7 @@ class DeliveryE2E : public ::testing::Test {
   }
   ts::CurlResult Admin(const std::string& method, const std::string& path,
                        const std::string& body = "") {
-    std::vector<std::string> args = {"-X", method};
-    if (!body.empty()) args.insert(args.end(), {"-H", "content-type: application/json", "-d", body});
-    args.push_back("http://" + d().admin() + "/admin/v1" + path);
-    return ts::Curl(args);
+    return d().Admin(method, path, body);
   }
   void RegisterAs(const std::string& svc, const std::string& target) {
     auto r = Post("/msgs-asregistration/v1/registrations",

@@ -91,7 +91,7 @@ TEST(DiskFull, RefusesWithout200AndRecoversWhenSpaceReturns) {
   ts::Daemon d(data, dir.path());
   ASSERT_TRUE(d.ok()) << d.log();
   for (const auto& id : acked) {
-    auto r = ts::Curl({"http://" + d.admin() + "/admin/v1/messages/AS/as-d/" + id});
+    auto r = d.Admin("GET", "/messages/AS/as-d/" + id);
     EXPECT_EQ(r.status, 200) << "acknowledged " << id << " lost";
   }
   auto after = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",

@@ -47,7 +47,7 @@ class SbiHardeningE2E : public ::testing::Test {
     return ts::Curl(args);
   }
   boost::json::object Admin(const std::string& path) {
-    return Json(ts::Curl({"http://" + d().admin() + "/admin/v1" + path}).body);
+    return Json(d().Admin("GET", path).body);
   }
   std::int64_t Registrations() { return Admin("/stats")["registrations"].to_number<std::int64_t>(); }
   std::int64_t QueuedBytes() { return Admin("/stats")["queuedBytes"].to_number<std::int64_t>(); }

@@ -491,10 +491,7 @@ class SecurityE2E : public ::testing::Test {
   // ---- admin API and metrics: what is stored, what was decided
   ts::CurlResult Admin(const std::string& method, const std::string& path,
                        const std::string& body = "") {
-    std::vector<std::string> args = {"-X", method};
-    if (!body.empty()) args.insert(args.end(), {"-H", kJsonType, "-d", body});
-    args.push_back("http://" + d().admin() + "/admin/v1" + path);
-    return ts::Curl(args);
+    return d().Admin(method, path, body);
   }
   // The broker's stored state in /admin/v1/stats (less the storage queue depth, which moves).
   std::string Stored() {

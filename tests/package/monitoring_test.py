@@ -73,10 +73,10 @@ def wait(what, fn, seconds=30):
 
 
 def main():
-    api, admin, metrics, coap = free_port(), free_port(), free_port(), free_port(socket.SOCK_DGRAM)
+    api, metrics, coap = free_port(), free_port(), free_port(socket.SOCK_DGRAM)
     start("msgin5gd", [build + "/daemon/msgin5gd", "--set", "storage.path=" + work + "/server",
                        "--set", "api.listen=127.0.0.1:%d" % api,
-                       "--set", "admin.listen=127.0.0.1:%d" % admin,
+                       "--set", "admin.socket=" + work + "/admin.sock",
                        "--set", "metrics.listen=127.0.0.1:%d" % metrics,
                        "--set", "coap.listen=127.0.0.1:%d" % coap])
     gw_api, gw_admin, gw_metrics = free_port(), free_port(), free_port()

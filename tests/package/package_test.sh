@@ -138,7 +138,7 @@ dpkg -i "$work"/r2/msgin5g-*.deb
 grep -q 'edited by the admin' /etc/msgin5g/msgin5gd.toml || fail "the upgrade lost the admin's edit"
 [ -e /var/lib/msgin5g/$marker ] || fail "the upgrade lost /var/lib/msgin5g"
 start_daemon
-queue=$(curl -s http://127.0.0.1:8081/admin/v1/queues/UE/ue-pkg)
+queue=$(curl -s --unix-socket /run/msgin5g/admin.sock http://localhost/admin/v1/queues/UE/ue-pkg)
 echo "$queue" | grep -q '"count":1' || fail "the stored message did not survive the upgrade: $queue"
 stop_daemon
 

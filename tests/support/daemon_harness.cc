@@ -6,6 +6,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "api/auth/admin_guard.h"
+
 namespace msgin5g::testing_support {
 
 std::string DaemonPath() { return std::string(MSGIN5G_BINARY_DIR) + "/daemon/msgin5gd"; }
@@ -17,10 +19,16 @@ Daemon::Daemon(std::string data_dir, std::string work_dir, std::vector<std::stri
   std::string ready = work_dir_ + "/ready-" + tag + ".json";
   log_path_ = work_dir_ + "/daemon-" + tag + ".log";
   std::filesystem::remove(ready);
+  // The admin API over TCP needs credentials: one read-write token. Its Unix socket is per daemon.
+  const std::string tokens = work_dir_ + "/admin-tokens-" + tag;
+  WriteFile(tokens, "harness read-write " + api::auth::AdminTokenHash(admin_token_) + "\n");
+  admin_socket_ = work_dir_ + "/admin-" + tag + ".sock";
   std::vector<std::string> argv = {DaemonPath(),
                                    "--set", "api.listen=127.0.0.1:0",
                                    "--set", "metrics.listen=127.0.0.1:0",
                                    "--set", "admin.listen=127.0.0.1:0",
+                                   "--set", "admin.tokens_file=" + tokens,
+                                   "--set", "admin.socket=" + admin_socket_,
                                    "--set", "coap.listen=127.0.0.1:0",
                                    "--set", "storage.path=" + data_dir,
                                    "--ready-file", ready};
@@ -43,6 +51,15 @@ Daemon::Daemon(std::string data_dir, std::string work_dir, std::vector<std::stri
 }
 
 Daemon::~Daemon() = default;
+
+CurlResult Daemon::Admin(const std::string& method, const std::string& path,
+                         const std::string& body) const {
+  std::vector<std::string> args = admin_auth();
+  args.insert(args.end(), {"-X", method});
+  if (!body.empty()) args.insert(args.end(), {"-H", "content-type: application/json", "-d", body});
+  args.push_back("http://" + admin_ + "/admin/v1" + path);
+  return Curl(args);
+}
 
 std::string Daemon::log() const { return ReadFile(log_path_); }
 

@@ -24,7 +24,12 @@ class Daemon {
   const std::string& metrics() const { return metrics_; }
   // A read-write admin bearer token the daemon accepts, and curl arguments that send it.
   const std::string& admin_token() const { return admin_token_; }
+  // The admin API's Unix socket (no credentials needed there).
+  const std::string& admin_socket() const { return admin_socket_; }
   std::vector<std::string> admin_auth() const { return {"-H", "authorization: Bearer " + admin_token_}; }
+  // curl METHOD http://{admin}/admin/v1{path} with the token (and a JSON body when not empty).
+  CurlResult Admin(const std::string& method, const std::string& path,
+                   const std::string& body = "") const;
   // CoAP (UDP) and CoAP over DTLS ports on 127.0.0.1; 0 when off.
   int coap_port() const { return coap_port_; }
   int coaps_port() const { return coaps_port_; }
@@ -37,6 +42,7 @@ class Daemon {
   std::string log_path_;
   std::unique_ptr<Process> proc_;
   std::string sbi_, admin_, metrics_;
+  std::string admin_socket_;
   std::string admin_token_ = "m5g_harness-read-write-token-not-secret";
   int coap_port_ = 0, coaps_port_ = 0, coaps_cert_port_ = 0;
   bool ok_ = false;

@@ -102,7 +102,9 @@ TEST_F(ConfigTest, DefaultsLoadWithoutAFile) {
   EXPECT_EQ(c.storage_max_batch_ops, 1024);
   EXPECT_EQ(c.storage_path, "./msgin5g-data");
   EXPECT_TRUE(c.storage_sync);
-  EXPECT_EQ(c.admin_listen, "127.0.0.1:8081");
+  EXPECT_EQ(c.admin_listen, "");  // TCP admin off: the Unix socket serves it
+  EXPECT_EQ(c.admin_socket, "./msgin5g-admin.sock");
+  EXPECT_EQ(c.admin_tokens_file, "");
   EXPECT_EQ(c.broker_unknown_recipient, "reject");
   EXPECT_EQ(c.shutdown_drain_timeout_ms, 10000);
   EXPECT_EQ(c.log_level, "info");
@@ -476,7 +478,7 @@ TEST_F(ConfigTest, BadListenAddressesNameTheirKey) {
             "--set metrics.listen: expected host:port, not 127.0.0.1");
   EXPECT_EQ(Error("", {"admin.listen=example.net:8081"}),
             "--set admin.listen: bad address in example.net:8081 (use an IP literal)");
-  EXPECT_EQ(Error("", {"admin.listen="}), "--set admin.listen: must not be empty (host:port)");
+  EXPECT_EQ(Error("", {"metrics.listen="}), "--set metrics.listen: must not be empty (host:port)");
   EXPECT_EQ(Error("", {"coap.listen=127.0.0.1:-1"}),
             "--set coap.listen: bad port in 127.0.0.1:-1 (0..65535)");
   EXPECT_EQ(Error("", {"coap.dtls_listen=[::1]"}),
@@ -489,6 +491,7 @@ TEST_F(ConfigTest, BadListenAddressesNameTheirKey) {
             "broker.default_ttl_s: must not exceed broker.max_ttl_s");
   // What the listeners accept is accepted.
   Config c = Load("", {"api.listen=[::1]:0", "metrics.listen=*:9464", "admin.listen=localhost:0",
+                       "admin.tokens_file=/t",
                        "coap.listen=127.0.0.1:5683", "coap.dtls_listen=:5684",
                        "coap.dtls_cert_listen=[fe80::1%lo]:65535", "coap.dtls_cert_file=/c",
                        "coap.dtls_key_file=/k", "coap.dtls_ca_file=/ca"});
@@ -855,17 +858,29 @@ TEST_F(ConfigTest, CoapCertificateEndpointNeedsItsFiles) {
               HasSubstr("broker.segment_timeout_ms"));
 }
 
-// Off loopback the admin API (purge, delete, routing) needs mutual TLS; on loopback it does not.
-TEST_F(ConfigTest, AdminOffLoopbackNeedsMutualTls) {
-  EXPECT_THAT(Error("", {"admin.listen=0.0.0.0:8081"}),
-              HasSubstr("--set admin.listen: is not a loopback address"));
+// The admin API over TCP always needs credentials (tokens or client certificates); off loopback
+// also TLS, so tokens never cross a network in clear text. The Unix socket needs neither.
+TEST_F(ConfigTest, AdminOverTcpNeedsCredentialsAndOffLoopbackTls) {
+  EXPECT_THAT(Error("", {"admin.listen=127.0.0.1:8081"}),
+              HasSubstr("--set admin.listen: needs credentials: set admin.tokens_file"));
+  EXPECT_EQ(Load("", {"admin.listen=[::1]:8081", "admin.tokens_file=/t"}).admin_listen, "[::1]:8081");
+  EXPECT_EQ(Load("", {"admin.listen=127.0.0.1:8081", "admin.tls=true", "tls.cert_file=/c",
+                      "tls.key_file=/k", "tls.ca_file=/ca"})
+                .admin_listen,
+            "127.0.0.1:8081");  // client certificates alone
+  EXPECT_THAT(Error("", {"admin.listen=0.0.0.0:8081", "admin.tokens_file=/t"}),
+              HasSubstr("--set admin.listen: is not a loopback address"));  // tokens in clear text
   EXPECT_THAT(Error("", {"admin.listen=10.0.0.5:8081", "admin.tls=true", "tls.cert_file=/c",
-                         "tls.key_file=/k"}),
-              HasSubstr("admin.listen: is not a loopback address"));  // TLS without client certs
-  Config tls = Load("", {"admin.listen=10.0.0.5:8081", "admin.tls=true", "tls.cert_file=/c",
-                         "tls.key_file=/k", "tls.ca_file=/ca", "tls.require_client_cert=true"});
-  EXPECT_EQ(tls.admin_listen, "10.0.0.5:8081");
-  EXPECT_EQ(Load("", {"admin.listen=[::1]:8081"}).admin_listen, "[::1]:8081");
+                         "tls.key_file=/k", "tls.ca_file=/ca"}),
+              HasSubstr("admin.listen: is not a loopback address"));  // certificates optional
+  Config mtls = Load("", {"admin.listen=10.0.0.5:8081", "admin.tls=true", "tls.cert_file=/c",
+                          "tls.key_file=/k", "tls.ca_file=/ca", "tls.require_client_cert=true"});
+  EXPECT_EQ(mtls.admin_listen, "10.0.0.5:8081");
+  Config tokens = Load("", {"admin.listen=10.0.0.5:8081", "admin.tls=true", "tls.cert_file=/c",
+                            "tls.key_file=/k", "admin.tokens_file=/t"});
+  EXPECT_EQ(tokens.admin_listen, "10.0.0.5:8081");
+  EXPECT_THAT(Error("", {"admin.socket=/" + std::string(120, 'x')}),
+              HasSubstr("admin.socket: a Unix socket path must be at most 107 bytes"));
 }
 
 TEST_F(ConfigTest, MaxTtlAndPrivateTargets) {

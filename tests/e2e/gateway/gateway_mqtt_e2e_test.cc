@@ -278,12 +278,7 @@ class GatewayMqttE2E : public ::testing::Test {
 
   ts::CurlResult DaemonAdmin(const std::string& method, const std::string& path,
                              const std::string& body = "") {
-    std::vector<std::string> args = {"-X", method};
-    if (!body.empty()) {
-      args.insert(args.end(), {"-H", "content-type: application/json", "-d", body});
-    }
-    args.push_back("http://" + daemon_->admin() + "/admin/v1" + path);
-    return ts::Curl(args);
+    return (*daemon_).Admin(method, path, body);
   }
 
   api::http::Response PostDaemon(const std::string& path, const std::string& body) {
