@@ -634,11 +634,10 @@ int main(int argc, char** argv) {
       if (new_tls) sbi.ReplaceTls(new_tls).IgnoreError();
       if (new_ops_tls && cfg.admin_tls && admin) admin->ReplaceTls(new_ops_tls).IgnoreError();
       if (new_ops_tls && cfg.metrics_tls) ops.ReplaceTls(new_ops_tls).IgnoreError();
-      LOG_INFO("main", "SIGHUP: reloaded log.level=%s, %zu clients, %zu trusted issuers, %zu "
-               "admin tokens%s (other keys need a restart)",
+      LOG_INFO("main", "SIGHUP: reloaded log.level=%s, %zu clients, %zu trusted issuers%s, %zu "
+               "admin tokens (other keys need a restart)",
                again->log_level.c_str(), again->clients.size(), sec->issuers.size(),
-               admin_guard.token_count(),
-               new_tls ? ", TLS certificate" : "");
+               new_tls ? ", TLS certificate" : "", admin_guard.token_count());
       continue;
     }
     LOG_INFO("main", "%s: draining (up to %lld ms)", strsignal(sig),
