@@ -1,0 +1,87 @@
+#include "tools/msgin5gctl/commands.h"
+
+#include "tools/msgin5gctl/handlers.h"
+
+namespace msgin5gctl {
+
+const std::vector<Command>& Commands() {
+  static const std::vector<Command> commands = {
+      {"status", "", "", "queued messages, registrations, groups, storage health",
+       "GET /admin/v1/stats: queued entries by priority, queued bytes, registrations, groups, "
+       "topic subscriptions, routing rules, open segment sets, storage queue and health.",
+       0, 0, {}, false, RunStatus},
+      {"queues", "show", "ADDRTYPE ADDR", "a recipient's queue: count, bytes, oldest, by priority",
+       "ADDRTYPE is UE, AS, GROUP, BC or TOPIC.", 2, 2, {}, false, RunQueuesShow},
+      {"messages", "show", "ORIGIN_TYPE ORIGIN MSGID",
+       "a message by sender and msgId, one row per recipient",
+       "ORIGIN_TYPE is UE or AS (the sender). 404 (exit 5) for an unknown message or one older "
+       "than the dedup window.", 3, 3, {}, false, RunMessagesShow},
+      {"groups", "list", "", "every group with its members", "", 0, 0, {}, false, RunGroupsList},
+      {"groups", "show", "ID", "one group's members", "", 1, 1, {}, false, RunGroupsShow},
+      {"groups", "create", "ID [MEMBER...]", "create a group (or replace its members)",
+       "MEMBER: UE:ue-1 or AS:as-1. An existing group ID gets exactly these members.", 1, -1, {}, false, RunGroupsCreate},
+      {"groups", "delete", "ID", "delete a group", "", 1, 1, {}, false, RunGroupsDelete},
+      {"groups", "add-member", "ID MEMBER", "add a member (idempotent)", "", 2, 2, {}, false,
+       RunGroupsAddMember},
+      {"groups", "remove-member", "ID MEMBER", "remove a member", "", 2, 2, {}, false,
+       RunGroupsRemoveMember},
+      {"topics", "list", "TOPIC", "a topic's subscribers with their expiry", "", 1, 1, {}, false,
+       RunTopicsList},
+      {"topics", "subscribe", "TOPIC MEMBER", "subscribe a UE or AS to a topic",
+       "--expiry-ms N  the subscription ends N milliseconds from now (default: never)", 2, 2,
+       {"--expiry-ms"}, false, RunTopicsSubscribe},
+      {"topics", "unsubscribe", "TOPIC MEMBER", "end a subscription", "", 2, 2, {}, false,
+       RunTopicsUnsubscribe},
+      {"routes", "list", "", "routing rules in evaluation order", "", 0, 0, {}, false, RunRoutesList},
+      {"routes", "put", "NAME", "create or replace a routing rule",
+       "--json FILE  the rule, e.g. {\"pattern\":\"ue-1*\",\"gateway\":\"l3g-1\",\"order\":10}; "
+       "- reads stdin", 1, 1, {"--json"}, false, RunRoutesPut},
+      {"routes", "delete", "NAME", "delete a routing rule", "", 1, 1, {}, false, RunRoutesDelete},
+      {"clients", "list", "", "every API client in force (file and admin-set)", "", 0, 0, {},
+       false, RunClientsList},
+      {"clients", "show", "ID", "one API client", "", 1, 1, {}, false, RunClientsShow},
+      {"clients", "put", "ID", "create or replace an admin-set API client",
+       "--json FILE  the policy: {\"secret\"|\"secretHash\",\"apis\",\"destinations\",\"origins\","
+       "\"rateLimit\",\"rateBurst\",\"tlsIdentity\",\"pskIdentity\",\"pskKey\"} (docs/security.md); "
+       "- reads stdin", 1, 1, {"--json"}, false, RunClientsPut},
+      {"clients", "delete", "ID", "delete an admin-set API client",
+       "Clients of the configuration file change with the file and SIGHUP (404 here).", 1, 1, {}, false, RunClientsDelete},
+      {"backup", "", "DIRECTORY", "online backup of the store into DIRECTORY",
+       "The server writes it; a relative DIRECTORY is made absolute here, so it must make sense "
+       "on the server's machine. Refused (exit 1) when DIRECTORY exists. Raise --timeout for a "
+       "large store.", 1, 1, {}, false, RunBackup},
+      {"restore", "", "BACKUP_DIR", "restore a backup, offline (msgin5gd --restore)",
+       "--config FILE   msgin5gd's configuration\n"
+       "  --data-dir DIR  restore into DIR (--set storage.path=DIR)\n"
+       "  --daemon PATH   the msgin5gd to run (default /usr/sbin/msgin5gd, else msgin5gd on PATH)\n"
+       "  The exit code is msgin5gd's (127: it could not be run).",
+       1, 1, {"--config", "--data-dir", "--daemon"}, true, RunRestore},
+      {"token", "create", "NAME", "a new admin token and its tokens-file line",
+       "--role read-only|read-write  required. NAME: 1 to 64 of [A-Za-z0-9._-].", 1, 1,
+       {"--role"}, true, RunTokenCreate},
+  };
+  return commands;
+}
+
+bool IsCommandName(std::string_view name) {
+  for (const auto& c : Commands()) {
+    if (c.name == name) return true;
+  }
+  return false;
+}
+
+bool HasSubcommands(std::string_view name) {
+  for (const auto& c : Commands()) {
+    if (c.name == name && !c.sub.empty()) return true;
+  }
+  return false;
+}
+
+const Command* FindCommand(std::string_view name, std::string_view sub) {
+  for (const auto& c : Commands()) {
+    if (c.name == name && c.sub == sub) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace msgin5gctl
