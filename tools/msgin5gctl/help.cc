@@ -77,7 +77,7 @@ std::string ProgramHelp() {
   }
   out += "  MEMBER is TYPE:ADDR with TYPE UE or AS, e.g. UE:ue-1, AS:as-1.\n";
   out += kGlobalOptions;
-  out += "\nSee docs/msgin5gctl.md (and man msgin5gctl where packaged).\n";
+  out += "\nSee docs/msgin5gctl.md.\n";
   return out;
 }
 
