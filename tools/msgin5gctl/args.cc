@@ -1,6 +1,5 @@
 #include "tools/msgin5gctl/args.h"
 
-#include <algorithm>
 #include <charconv>
 
 namespace msgin5gctl {
