@@ -2,7 +2,7 @@
 # Builds the Debian 12 (.deb) and RPM packages from this tree:
 #   msgin5g-server   msgin5gd, its unit, /etc/msgin5g/msgin5gd.toml, sysusers/tmpfiles, man page
 #   msgin5g-gateway  msgin5g-gatewayd, the same for the gateway
-#   msgin5g-tools    msgin5g-ue (the UE simulator)
+#   msgin5g-tools    msgin5gctl (the admin CLI, with bash completion), msgin5g-ue (the UE simulator)
 # Usage: packaging/build-packages.sh [OUT_DIR=dist]
 # Env:   BUILD_DIR=build (a configured tree; the three binaries are built in it if needed)
 #        PKG_RELEASE=1   the Debian revision and RPM release (a newer build of the same version)
@@ -26,7 +26,7 @@ maintainer="msgin5g developers <msgin5g@example.org>"
 if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMSGIN5G_BUILD_TESTS=OFF >/dev/null
 fi
-ninja -C "$build" -j "$(nproc)" msgin5gd msgin5g-gatewayd msgin5g-ue >/dev/null
+ninja -C "$build" -j "$(nproc)" msgin5gd msgin5g-gatewayd msgin5g-ue msgin5gctl >/dev/null
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -72,7 +72,11 @@ stage_daemon msgin5g-gateway "$build/gateway/msgin5g-gatewayd" packaging/msgin5g
   packaging/systemd/msgin5g-gateway.tmpfiles packaging/systemd/msgin5g-gateway.sysusers \
   "MSGin5G Message Gateway" docs/gateway.md
 tools=$work/msgin5g-tools
-install -d "$tools/usr/bin" "$tools/usr/share/man/man1"
+install -d "$tools/usr/bin" "$tools/usr/share/man/man1" "$tools/usr/share/bash-completion/completions"
+install -m 0755 "$build/tools/msgin5gctl" "$tools/usr/bin/"
+strip --strip-unneeded --remove-section=.comment --remove-section=.note "$tools/usr/bin/msgin5gctl"
+man_page "$build/tools/msgin5gctl" 1 msgin5gctl "MSGin5G Server admin command-line client" "$tools/usr/share/man/man1"
+install -m 0644 packaging/bash-completion/msgin5gctl "$tools/usr/share/bash-completion/completions/"
 install -m 0755 "$build/tools/msgin5g-ue" "$tools/usr/bin/"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$tools/usr/bin/msgin5g-ue"
 man_page "$build/tools/msgin5g-ue" 1 msgin5g-ue "MSGin5G UE simulator over CoAP" "$tools/usr/share/man/man1"
@@ -126,8 +130,8 @@ build_deb msgin5g-server net "MSGin5G Server: store-and-forward messaging for Io
 build_deb msgin5g-gateway net "MSGin5G Message Gateway: SMS over SMPP, MQTT devices, broadcast" \
   "msgin5g-gatewayd connects an MSGin5G Server to devices it cannot reach itself: SMS through SMPP 3.4 SMSCs (L3G), devices on an MQTT broker (N3G) and broadcast areas (BG). It keeps what it accepted in its own RocksDB until it is handed on. Runs under systemd as msgin5g-gatewayd.service." \
   "systemd"
-build_deb msgin5g-tools net "MSGin5G tools: UE simulator" \
-  "msgin5g-ue simulates MSGin5G UEs over CoAP (one UE, or thousands for load tests) against an MSGin5G Server." ""
+build_deb msgin5g-tools net "MSGin5G tools: admin CLI and UE simulator" \
+  "msgin5gctl administers msgin5gd over its admin API (queues, messages, groups, topics, routes, clients, tokens). msgin5g-ue simulates MSGin5G UEs over CoAP (one UE, or thousands for load tests) against an MSGin5G Server." ""
 
 # --- .rpm ---------------------------------------------------------------------------------
 if [ -z "${SKIP_RPM:-}" ]; then

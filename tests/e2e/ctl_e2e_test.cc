@@ -1,7 +1,7 @@
 // msgin5gctl against the real msgin5gd: every command runs the real binary over the admin API
 // (TCP with the harness's bearer token, the Unix socket, TLS), its --output json is parsed and
 // checked against what the server holds; exit codes, table output, token lines that the daemon
-// accepts, backup and restore.
+// accepts.
 #include <openssl/evp.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -395,72 +395,6 @@ TEST(CtlTls, VerifiesTheServerAndSendsAClientCertificate) {
   EXPECT_EQ(RunCtl({"--url", "http://" + d.admin(), "--cacert", certs.ca_cert, "status"}).exit_code, 2);
 }
 
-// Online backup (POST /admin/v1/backups): the answer names the directory, which then exists;
-// a directory that exists is refused (409, exit 1). Relative paths are made absolute here.
-TEST_F(CtlE2e, BackupWritesTheStore) {
-  ASSERT_TRUE(d_.ok()) << d_.log();
-  ASSERT_EQ(Ctl({"groups", "create", "g1", "UE:ue-1"}).exit_code, 0);
-  SendMessage("m1");
-  const std::string target = dir_.File("backup-1");
-  auto r = Ctl({"backup", target, "--output", "json"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  auto b = Parse(r);
-  EXPECT_EQ(Str(b, "directory"), target) << b;
-  EXPECT_GT(Int(b, "lastSequence"), 0) << b;
-  EXPECT_GT(Int(b, "files"), 0) << b;
-  EXPECT_GT(Int(b, "bytes"), 0) << b;
-  EXPECT_GE(Int(b, "tookMs"), 0) << b;
-  EXPECT_TRUE(std::filesystem::is_directory(target));
-  // Not a terminal: one line when it starts, one when it is done.
-  EXPECT_NE(r.err.find("backup to " + target + " started"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("backup to " + target + " done in"), std::string::npos) << r.err;
-  auto again = Ctl({"backup", target});
-  EXPECT_EQ(again.exit_code, 1) << again.err;
-  EXPECT_NE(again.err.find("error: 409"), std::string::npos) << again.err;
-  // A relative path is sent absolute (the test runs in its own working directory).
-  auto rel = ts::Run({"sh", "-c", "cd \"$1\" && shift && exec \"$@\"", "sh", dir_.path(), CtlPath(),
-                      "--url", "http://" + d_.admin(), "--token", d_.admin_token(), "backup", "rel",
-                      "--output", "json"});
-  ASSERT_EQ(rel.exit_code, 0) << rel.err;
-  EXPECT_EQ(Str(Parse(rel), "directory"), dir_.File("rel"));
-}
-
-// restore runs msgin5gd --restore offline; the restored data directory serves what was backed up.
-TEST_F(CtlE2e, RestoreIntoANewDataDirectory) {
-  ASSERT_TRUE(d_.ok()) << d_.log();
-  ASSERT_EQ(Ctl({"groups", "create", "g1", "UE:ue-1", "AS:as-1"}).exit_code, 0);
-  SendMessage("m1");
-  const std::string backup = dir_.File("backup");
-  auto b = Ctl({"backup", backup});
-  ASSERT_EQ(b.exit_code, 0) << b.err;
-  const std::string restored = dir_.File("restored");
-  auto r = RunCtl({"restore", backup, "--data-dir", restored, "--daemon", ts::DaemonPath(), "--output", "json"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_EQ(Int(Parse(r), "exitCode"), 0);
-  ts::TempDir work;
-  ts::Daemon d2(restored, work.path());
-  ASSERT_TRUE(d2.ok()) << d2.log();
-  auto g = RunCtl({"--socket", d2.admin_socket(), "groups", "show", "g1", "--output", "json"});
-  ASSERT_EQ(g.exit_code, 0) << g.err;
-  EXPECT_EQ(Addresses(Parse(g).as_object()["members"]), (std::vector<std::string>{"AS:as-1", "UE:ue-1"}));
-  auto q = RunCtl({"--socket", d2.admin_socket(), "queues", "show", "UE", "ue-1", "--output", "json"});
-  EXPECT_EQ(Int(Parse(q), "count"), 1) << q.out;
-}
-
-// restore hands its arguments to msgin5gd and relays its exit code (127: it cannot be run).
-TEST(CtlRestore, RelaysTheDaemonsArgumentsAndExitCode) {
-  ts::TempDir dir;
-  const std::string fake = dir.File("fake-msgin5gd");
-  ts::WriteFile(fake, "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/args\"\nexit 7\n");
-  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
-  auto r = RunCtl({"restore", "/b", "--config", "/etc/m.toml", "--data-dir", "/d", "--daemon", fake});
-  EXPECT_EQ(r.exit_code, 7) << r.err;
-  EXPECT_EQ(ts::ReadFile(dir.File("args")), "--restore /b --config /etc/m.toml --set storage.path=/d\n");
-  EXPECT_NE(r.err.find("exited with 7"), std::string::npos) << r.err;
-  auto missing = RunCtl({"restore", "/b", "--daemon", dir.File("no-such-daemon")});
-  EXPECT_EQ(missing.exit_code, 127) << missing.err;
-}
-
 TEST(CtlHelp, VersionAndHelp) {
   auto v = RunCtl({"--version"});
   EXPECT_EQ(v.exit_code, 0);
@@ -468,7 +402,7 @@ TEST(CtlHelp, VersionAndHelp) {
   auto h = RunCtl({"--help"});
   EXPECT_EQ(h.exit_code, 0);
   for (const char* c : {"status", "queues show", "messages show", "groups remove-member", "topics subscribe",
-                        "routes put", "clients delete", "backup", "restore", "token create"}) {
+                        "routes put", "clients delete", "token create"}) {
     EXPECT_NE(h.out.find("  " + std::string(c) + " "), std::string::npos) << c;
   }
   auto g = RunCtl({"groups", "create", "--help"});
@@ -487,7 +421,7 @@ TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out;
   };
-  EXPECT_EQ(complete("msgin5gctl ''"), "status queues messages groups topics routes clients backup restore token\n");
+  EXPECT_EQ(complete("msgin5gctl ''"), "status queues messages groups topics routes clients token\n");
   EXPECT_EQ(complete("msgin5gctl --output json groups ''"),
             "list show create delete add-member remove-member\n");
   EXPECT_EQ(complete("msgin5gctl topics subscribe t1 UE : ue-1 --e"), "--expiry-ms\n");

@@ -51,7 +51,8 @@ ls "$work"/r1/*.deb "$work"/r2/*.deb
 
 # --- 2. install -------------------------------------------------------------------------------
 dpkg -i "$work"/r1/msgin5g-*.deb
-for f in /usr/sbin/msgin5gd /usr/sbin/msgin5g-gatewayd /usr/bin/msgin5g-ue \
+for f in /usr/sbin/msgin5gd /usr/sbin/msgin5g-gatewayd /usr/bin/msgin5g-ue /usr/bin/msgin5gctl \
+         /usr/share/bash-completion/completions/msgin5gctl /usr/share/man/man1/msgin5gctl.1.gz \
          /etc/msgin5g/msgin5gd.toml /etc/msgin5g/msgin5g-gatewayd.toml \
          /lib/systemd/system/msgin5gd.service /lib/systemd/system/msgin5g-gatewayd.service \
          /usr/lib/sysusers.d/msgin5g-server.conf /usr/lib/tmpfiles.d/msgin5g-server.conf \
@@ -138,8 +139,8 @@ dpkg -i "$work"/r2/msgin5g-*.deb
 grep -q 'edited by the admin' /etc/msgin5g/msgin5gd.toml || fail "the upgrade lost the admin's edit"
 [ -e /var/lib/msgin5g/$marker ] || fail "the upgrade lost /var/lib/msgin5g"
 start_daemon
-queue=$(curl -s --unix-socket /run/msgin5g/admin.sock http://localhost/admin/v1/queues/UE/ue-pkg)
-echo "$queue" | grep -q '"count":1' || fail "the stored message did not survive the upgrade: $queue"
+queue=$(msgin5gctl --socket /run/msgin5g/admin.sock --output json queues show UE ue-pkg)
+echo "$queue" | tr -d ' \n' | grep -q '"count":1' || fail "the stored message did not survive the upgrade: $queue"
 stop_daemon
 
 # --- 5. purge -----------------------------------------------------------------------------

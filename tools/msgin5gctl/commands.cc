@@ -46,16 +46,6 @@ const std::vector<Command>& Commands() {
        "- reads stdin", 1, 1, {"--json"}, false, RunClientsPut},
       {"clients", "delete", "ID", "delete an admin-set API client",
        "Clients of the configuration file change with the file and SIGHUP (404 here).", 1, 1, {}, false, RunClientsDelete},
-      {"backup", "", "DIRECTORY", "online backup of the store into DIRECTORY",
-       "The server writes it; a relative DIRECTORY is made absolute here, so it must make sense "
-       "on the server's machine. Refused (exit 1) when DIRECTORY exists. Raise --timeout for a "
-       "large store.", 1, 1, {}, false, RunBackup},
-      {"restore", "", "BACKUP_DIR", "restore a backup, offline (msgin5gd --restore)",
-       "--config FILE   msgin5gd's configuration\n"
-       "  --data-dir DIR  restore into DIR (--set storage.path=DIR)\n"
-       "  --daemon PATH   the msgin5gd to run (default /usr/sbin/msgin5gd, else msgin5gd on PATH)\n"
-       "  The exit code is msgin5gd's (127: it could not be run).",
-       1, 1, {"--config", "--data-dir", "--daemon"}, true, RunRestore},
       {"token", "create", "NAME", "a new admin token and its tokens-file line",
        "--role read-only|read-write  required. NAME: 1 to 64 of [A-Za-z0-9._-].", 1, 1,
        {"--role"}, true, RunTokenCreate},

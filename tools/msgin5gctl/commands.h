@@ -19,7 +19,7 @@ struct Rendered {
   boost::json::value json;  // --output json
   std::string text;         // --output table
   std::string note;         // printed to stderr (e.g. "msgin5gd exited with 78")
-  int exit_code = 0;        // restore relays msgin5gd's
+  int exit_code = 0;        // the process exit code when not 0 (with note)
 };
 
 struct CommandContext {
@@ -46,7 +46,7 @@ struct Command {
 const std::vector<Command>& Commands();
 
 bool IsCommandName(std::string_view name);
-bool HasSubcommands(std::string_view name);  // groups, topics, ... (not status, backup, restore)
+bool HasSubcommands(std::string_view name);  // groups, topics, ... (not status)
 const Command* FindCommand(std::string_view name, std::string_view sub);
 
 }  // namespace msgin5gctl

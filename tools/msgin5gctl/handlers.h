@@ -43,9 +43,6 @@ Result<Rendered> RunClientsList(const CommandContext& c);
 Result<Rendered> RunClientsShow(const CommandContext& c);
 Result<Rendered> RunClientsPut(const CommandContext& c);
 Result<Rendered> RunClientsDelete(const CommandContext& c);
-// cmd_backup.cc
-Result<Rendered> RunBackup(const CommandContext& c);
-Result<Rendered> RunRestore(const CommandContext& c);
 // cmd_token.cc
 Result<Rendered> RunTokenCreate(const CommandContext& c);
 

@@ -26,7 +26,7 @@ Connection (first that applies): --url, --socket, $MSGIN5G_ADMIN_URL, $MSGIN5G_A
 
 Exit codes: 0 ok; 1 refused by the server (4xx other than 401/403/404) or a server failure
 (5xx); 2 usage error; 3 cannot connect, timeout or TLS failure; 4 not authenticated or not
-allowed (401/403); 5 not found (404). restore: msgin5gd's exit code.
+allowed (401/403); 5 not found (404).
 )";
 
 // "  WORDS   SUMMARY": the summary in a column of its own, on the next line after long words.
