@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include "common/hex.h"
 #include "api/auth/bearer.h"
 #include "api/http/problem.h"
 #include "common/logging.h"
@@ -26,13 +27,6 @@ std::array<unsigned char, 32> Sha256(std::string_view text) {
   std::array<unsigned char, 32> out{};
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data());
   return out;
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 bool ValidName(std::string_view name) {
@@ -89,8 +83,8 @@ Result<std::vector<AdminToken>> ParseAdminTokens(std::string_view text, std::str
       return bad("the hash must be sha256: and 64 hex digits (msgin5gctl token create prints it)");
     }
     for (std::size_t i = 0; i < 32; ++i) {
-      int hi = HexDigit(digest[kHashPrefix.size() + 2 * i]);
-      int lo = HexDigit(digest[kHashPrefix.size() + 2 * i + 1]);
+      int hi = HexDigitValue(digest[kHashPrefix.size() + 2 * i]);
+      int lo = HexDigitValue(digest[kHashPrefix.size() + 2 * i + 1]);
       if (hi < 0 || lo < 0) return bad("the hash has a character that is not a hex digit");
       t.sha256[i] = static_cast<unsigned char>(hi * 16 + lo);
     }

@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/hex.h"
 #include "api/auth/scope.h"
 #include "api/auth/secret_hash.h"
 
@@ -30,13 +31,6 @@ Response TokenError(int status, std::string_view error, std::string description)
   return r;
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // application/x-www-form-urlencoded: '+' is a space, %XX an octet.
 bool FormDecode(std::string_view in, std::string* out) {
   out->clear();
@@ -45,7 +39,7 @@ bool FormDecode(std::string_view in, std::string* out) {
       out->push_back(' ');
     } else if (in[i] == '%') {
       if (i + 2 >= in.size()) return false;
-      int hi = HexValue(in[i + 1]), lo = HexValue(in[i + 2]);
+      int hi = HexDigitValue(in[i + 1]), lo = HexDigitValue(in[i + 2]);
       if (hi < 0 || lo < 0) return false;
       out->push_back(static_cast<char>(hi * 16 + lo));
       i += 2;

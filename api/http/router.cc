@@ -1,17 +1,11 @@
 #include "api/http/router.h"
 
 #include "api/http/problem.h"
+#include "common/hex.h"
 
 namespace msgin5g::api::http {
 
 namespace {
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 bool IsParam(const std::string& seg) {
   return seg.size() >= 2 && seg.front() == '{' && seg.back() == '}';
 }
@@ -30,8 +24,8 @@ bool SplitPath(std::string_view path, std::vector<std::string>* segments) {
     char c = path[i];
     if (c == '%') {
       if (i + 2 >= path.size()) return false;
-      int hi = HexValue(path[i + 1]);
-      int lo = HexValue(path[i + 2]);
+      int hi = HexDigitValue(path[i + 1]);
+      int lo = HexDigitValue(path[i + 2]);
       if (hi < 0 || lo < 0) return false;
       char decoded = static_cast<char>(hi * 16 + lo);
       // Segments are split on raw '/' above, so an encoded one is data of its segment (an
