@@ -193,5 +193,31 @@ TEST_F(AdminAuthE2E, StaleSocketIsTakenOverLiveOneIsNot) {
   EXPECT_FALSE(std::filesystem::exists(socket_));
 }
 
+// A tokens file that cannot be used stops the start (78, --check-config too) with its line; a
+// socket that cannot be made stops it with 69.
+TEST(AdminAuthStart, BadTokensFileIs78AndAnUnusableSocketPathIs69) {
+  ts::TempDir dir;
+  ts::WriteFile(dir.File("tokens"), "ops read-write sha256:abc\n");
+  auto bad = ts::Run({ts::DaemonPath(), "--set", "admin.tokens_file=" + dir.File("tokens"),
+                      "--set", "admin.listen=127.0.0.1:0", "--check-config"});
+  EXPECT_EQ(bad.exit_code, 78);
+  EXPECT_NE(bad.err.find("admin.tokens_file: " + dir.File("tokens") + ":1: the hash must be"),
+            std::string::npos)
+      << bad.err;
+  auto missing = ts::Run({ts::DaemonPath(), "--set", "admin.tokens_file=" + dir.File("none"),
+                          "--check-config"});
+  EXPECT_EQ(missing.exit_code, 78);
+  EXPECT_NE(missing.err.find("cannot read admin tokens file"), std::string::npos) << missing.err;
+  auto sock = ts::Run({ts::DaemonPath(), "--set", "api.listen=127.0.0.1:0", "--set",
+                       "metrics.listen=127.0.0.1:0", "--set", "coap.listen=127.0.0.1:0", "--set",
+                       "admin.socket=" + dir.File("no-such-dir/admin.sock"), "--set",
+                       "storage.path=" + dir.File("data")},
+                      "", 30s);
+  EXPECT_EQ(sock.exit_code, 69);
+  EXPECT_NE(sock.err.find("admin.socket: cannot listen on unix:" + dir.File("no-such-dir/admin.sock")),
+            std::string::npos)
+      << sock.err;
+}
+
 }  // namespace
 }  // namespace msgin5g
