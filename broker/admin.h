@@ -9,6 +9,7 @@
 
 #include "broker/types.h"
 #include "common/status.h"
+#include "storage/backup_manifest.h"
 
 namespace msgin5g::broker {
 
@@ -43,6 +44,8 @@ struct MessageView {
   std::vector<Undelivered> undelivered;
   std::uint32_t undelivered_more = 0;  // more undelivered recipients than listed
 };
+
+using BackupInfo = storage::BackupManifest;
 
 struct BrokerStats {
   std::uint64_t queued_by_priority[3] = {0, 0, 0};
@@ -90,6 +93,11 @@ class Admin {
   virtual void FindMessage(Address origin, std::string msg_id,
                            std::function<void(Result<MessageView>)> done) = 0;
   virtual void Stats(std::function<void(Result<BrokerStats>)> done) = 0;
+
+  // Online backup of the store under the configured backup directory (storage/backup_service.h).
+  // NotFound when backups are off. `done` runs on the backup thread.
+  virtual void CreateBackup(std::string name, std::function<void(Result<BackupInfo>)> done) = 0;
+  virtual void ListBackups(std::function<void(Result<std::vector<BackupInfo>>)> done) = 0;
 };
 
 }  // namespace msgin5g::broker

@@ -296,6 +296,9 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& sto
     b->recovered_entries_ = {};
     b->engine_->Start();
   }
+  if (!b->options_.backup.root.empty()) {
+    b->backups_ = std::make_unique<storage::BackupService>(store, b->options_.backup, metrics);
+  }
   b->ticker_ = std::thread([bp = b.get()] {
     pthread_setname_np(pthread_self(), "broker-ticker");
     std::unique_lock<std::mutex> lock(bp->ticker_mu_);
@@ -1437,6 +1440,16 @@ void DurableBroker::Stats(std::function<void(Result<BrokerStats>)> done) {
         return Status::Ok();
       },
       std::move(done));
+}
+
+void DurableBroker::CreateBackup(std::string name, std::function<void(Result<BackupInfo>)> done) {
+  if (!backups_) return done(Status::NotFound("backups are off (storage.backup_dir is empty)"));
+  backups_->Create(std::move(name), std::move(done));
+}
+
+void DurableBroker::ListBackups(std::function<void(Result<std::vector<BackupInfo>>)> done) {
+  if (!backups_) return done(Status::NotFound("backups are off (storage.backup_dir is empty)"));
+  backups_->List(std::move(done));
 }
 
 }  // namespace msgin5g::broker

@@ -53,6 +53,7 @@
 #include "broker/recent_outcomes.h"
 #include "broker/route_table.h"
 #include "metrics/registry.h"
+#include "storage/backup_service.h"
 #include "storage/store.h"
 
 namespace msgin5g::broker {
@@ -86,6 +87,8 @@ struct BrokerOptions {
   // Queued entries and bytes in all and per recipient, UE and AS registrations (docs/limits.md).
   QueueLimits limits;
   DeliveryOptions delivery;
+  // Online backups (admin API); an empty root turns them off.
+  storage::BackupOptions backup;
 };
 
 class DurableBroker final : public Broker, public Admin, private OutcomeSink {
@@ -136,6 +139,8 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void FindMessage(Address origin, std::string msg_id,
                    std::function<void(Result<MessageView>)> done) override;
   void Stats(std::function<void(Result<BrokerStats>)> done) override;
+  void CreateBackup(std::string name, std::function<void(Result<BackupInfo>)> done) override;
+  void ListBackups(std::function<void(Result<std::vector<BackupInfo>>)> done) override;
 
   bool healthy() const { return store_.healthy(); }
 
@@ -259,6 +264,7 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   std::atomic<std::uint64_t> queued_bytes_{0};
 
   std::unique_ptr<DeliveryEngine> engine_;
+  std::unique_ptr<storage::BackupService> backups_;  // null when backups are off
   std::vector<QueuedEntry> recovered_entries_;  // handed to the engine at start
 
   std::mutex ticker_mu_;

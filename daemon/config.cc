@@ -108,6 +108,11 @@ const std::vector<Option>& Options() {
       {"storage.max_pending_mb", Type::kInt, "256", 1, 65536,
        "Bytes (MiB) of writes waiting before answering 503 + Retry-After.",
        Int<&Config::storage_max_pending_mb>()},
+      {"storage.backup_dir", Type::kString, "\"./msgin5g-backups\"", 0, 0,
+       "Where POST /admin/v1/backups puts online backups (one directory each); empty: backups "
+       "off. On storage.path's filesystem backups hard-link the table files (fast, little space); "
+       "copy them elsewhere for safety from disk loss.",
+       Str<&Config::storage_backup_dir>()},
       {"broker.default_ttl_s", Type::kInt, "86400", 1, 31536000,
        "Expiry of a stored message without stoAndFwParams.exprTime.",
        Int<&Config::broker_default_ttl_s>()},

@@ -40,6 +40,7 @@ struct Config {
   bool admin_tls = false;
 
   std::string storage_path;
+  std::string storage_backup_dir;
   bool storage_sync = true;
   std::int64_t storage_max_batch_ops = 0;
   std::int64_t storage_max_pending_ops = 0;

@@ -30,6 +30,7 @@
 #include "api/http/server.h"
 #include "api/http/tls_context.h"
 #include "api/handlers/admin_routes.h"
+#include "api/handlers/backup_routes.h"
 #include "api/handlers/client_routes.h"
 #include "api/auth/policy.h"
 #include "api/auth/policy_store.h"
@@ -43,6 +44,7 @@
 #include "common/logging.h"
 #include "daemon/config.h"
 #include "daemon/data_dir.h"
+#include "daemon/restore_command.h"
 #include "daemon/security_setup.h"
 #include "metrics/registry.h"
 
@@ -51,10 +53,12 @@ namespace {
 using namespace msgin5g;
 
 constexpr int kExitUsage = 64;
+constexpr int kExitDataError = 65;  // EX_DATAERR: storage.path holds another data format or damage
 constexpr int kExitUnavailable = 69;
 constexpr int kExitDataInUse = 75;  // EX_TEMPFAIL: another msgin5gd holds storage.path
 constexpr int kExitConfig = 78;
 constexpr const char* kVersion = MSGIN5G_VERSION;  // CMake project(VERSION)
+constexpr std::string_view kSigningKeyFile = "oauth2-signing-key.pem";  // in storage.path
 
 void PrintHelp() {
   std::printf(
@@ -68,6 +72,12 @@ void PrintHelp() {
       "  --print-default-config   print the default configuration file and exit\n"
       "  --ready-file FILE        once listening, write the bound addresses there as JSON\n"
       "  --hash-secret SECRET     print the secret_hash of a client secret ('-': read stdin)\n"
+      "  --restore NAME|DIR       put a backup (NAME under storage.backup_dir, or a directory)\n"
+      "                           into storage.path, which must be missing or empty; every file\n"
+      "                           and the store are verified first; then exit (0 restored, 65\n"
+      "                           damaged or another data format, 66 no backup there, 73\n"
+      "                           storage.path not empty, 74 I/O error). Run it as the daemon's\n"
+      "                           user, with msgin5gd stopped\n"
       "  --version                print the version and exit\n"
       "  --help                   this text\n\n"
       "Configuration keys:\n%s\n"
@@ -77,8 +87,9 @@ void PrintHelp() {
       "Data: storage.path is made private (mode 0700, files 0600; an existing directory open to\n"
       "group/others is tightened, with a warning) and locked: {storage.path}/msgin5gd.pid holds\n"
       "the pid of the msgin5gd using it.\n\n"
-      "Exit codes: 0 stopped, 64 bad usage, 69 a listener cannot bind or storage.path cannot be\n"
-      "opened, 75 storage.path is in use by another msgin5gd, 78 bad configuration.\n",
+      "Exit codes: 0 stopped, 64 bad usage, 65 storage.path holds a newer data format (or\n"
+      "damage), 69 a listener cannot bind or storage.path cannot be opened, 75 storage.path is\n"
+      "in use by another msgin5gd, 78 bad configuration.\n",
       kVersion, daemon::ConfigHelp().c_str());
 }
 
@@ -99,6 +110,7 @@ struct Args {
   std::vector<std::string> overrides;
   std::string ready_file;
   bool check_only = false;
+  std::string restore;  // --restore NAME|DIR
 };
 
 }  // namespace
@@ -128,6 +140,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (a == "--check-config") {
       args.check_only = true;
+    } else if (a == "--restore") {
+      args.restore = need("--restore");
     } else if (a == "--config" || a == "-c") {
       args.config_file = need("--config");
     } else if (a == "--set") {
@@ -208,6 +222,7 @@ int main(int argc, char** argv) {
     std::printf("configuration OK\n");
     return 0;
   }
+  if (!args.restore.empty()) return daemon::RunRestore(cfg, args.restore);
 
   log::Level level = log::Level::kInfo;
   log::ParseLevel(cfg.log_level, &level);
@@ -256,7 +271,7 @@ int main(int argc, char** argv) {
   auto opened = storage::Store::Open(sopts, &registry);
   if (!opened.ok()) {
     LOG_ERROR("main", "storage: %s", opened.status().message().c_str());
-    return kExitUnavailable;
+    return opened.status().code() == StatusCode::kCorruption ? kExitDataError : kExitUnavailable;
   }
   std::unique_ptr<storage::Store> store = std::move(opened.value());
 
@@ -282,6 +297,9 @@ int main(int argc, char** argv) {
   bopts.limits.max_as_registrations = static_cast<std::size_t>(cfg.broker_max_as_registrations);
   bopts.store_for_unknown_recipient = cfg.broker_unknown_recipient == "store";
   bopts.ue_max_segment_bytes = static_cast<std::size_t>(cfg.coap_max_segment_bytes);
+  bopts.backup.root = cfg.storage_backup_dir;
+  // Not RocksDB's, but state a restored daemon needs: tokens it issued stay valid.
+  bopts.backup.extra_files = {cfg.storage_path + "/" + std::string(kSigningKeyFile)};
   for (const auto& g : cfg.gateways) {
     broker::GatewayInfo info;
     info.name = g.name;
@@ -415,7 +433,7 @@ int main(int argc, char** argv) {
   std::optional<api::auth::SigningKey> signing_key;
   if (cfg.security_token_endpoint) {
     auto key = cfg.security_signing_key_file.empty()
-                   ? api::auth::LoadOrCreateSigningKey(cfg.storage_path + "/oauth2-signing-key.pem")
+                   ? api::auth::LoadOrCreateSigningKey(cfg.storage_path + "/" + std::string(kSigningKeyFile))
                    : api::auth::LoadSigningKey(cfg.security_signing_key_file);
     if (!key.ok()) {
       LOG_ERROR("main", "security: %s", key.status().message().c_str());
@@ -469,6 +487,7 @@ int main(int argc, char** argv) {
   api::http::Router admin_router;
   api::AddAdminRoutes(admin_router, *broker);
   api::AddClientRoutes(admin_router, *broker, policy_store, authorizer);
+  api::AddBackupRoutes(admin_router, *broker);
   api::LoadStoredClients(*broker, policy_store);
   api::auth::AdminGuard admin_guard(&registry);
   admin_guard.SetTokens(std::move(admin_tokens));

@@ -53,6 +53,7 @@ stage_daemon() {  # PKG BINARY CONFIG DATADIR UNIT TMPFILES SYSUSERS DESCRIPTION
   # The shipped config is the built-in default with the data under /var/lib.
   # msgin5gd's admin socket lives in /run/msgin5g (tmpfiles.d: owner and group msgin5g).
   sed -e "/^\[storage\]/,/^\[/ s|^path = .*|path = \"$datadir/store\"|" \
+    -e "/^\[storage\]/,/^\[/ s|^backup_dir = .*|backup_dir = \"$datadir/backups\"|" \
     -e "/^\[admin\]/,/^\[/ s|^socket = .*|socket = \"/run/msgin5g/admin.sock\"|" \
     "$conf" > "$root/etc/msgin5g/$(basename "$conf")"
   grep -q "^path = \"$datadir/store\"" "$root/etc/msgin5g/$(basename "$conf")"

@@ -30,8 +30,8 @@ enum Cf : int {
 };
 const char* CfName(int cf);
 
+// kMeta: the data format version (storage/format_version.h).
 inline constexpr std::string_view kFormatVersionKey = "format_version";
-inline constexpr std::string_view kFormatVersion = "1";
 // The sequence high-water mark (u64): sequence numbers are never reused, even when every message
 // was delivered and deleted.
 inline constexpr std::string_view kNextSeqKey = "next_seq";

@@ -16,6 +16,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
 
 #include <unordered_map>
@@ -23,6 +24,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "storage/codec.h"
+#include "storage/format_version.h"
 #include "storage/keys.h"
 #include "storage/rocks_logger.h"
 
@@ -539,14 +541,13 @@ Status Store::OpenDb() {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     s = db_->Put(wo, cfs_[keys::kMeta], std::string(keys::kFormatVersionKey),
-                 std::string(keys::kFormatVersion));
+                 std::to_string(kCurrentFormatVersion));
     if (!s.ok()) return Status::Unavailable(RocksError("cannot write format version", s));
   } else if (!s.ok()) {
     return Status::Unavailable(RocksError("cannot read format version", s));
-  } else if (version != keys::kFormatVersion) {
-    return Status(StatusCode::kCorruption,
-                  "data format version " + version + " is not supported (expected " +
-                      std::string(keys::kFormatVersion) + ")");
+  } else {
+    Status st = CheckFormatVersion(version, "storage.path " + options_.path);
+    if (!st.ok()) return st;
   }
 
   // The sequence continues after the last stored message.
@@ -639,6 +640,19 @@ void Store::Drain() {
   }
   std::unique_lock<std::mutex> lock(rmu_);
   rdrained_cv_.wait(lock, [this] { return rqueue_.empty() && !rbusy_; });
+}
+
+Status Store::CreateCheckpoint(const std::string& dir, std::uint64_t* sequence) {
+  if (failed_.load()) return Status::Unavailable("storage is refusing writes after a write failure");
+  rocksdb::Checkpoint* raw = nullptr;
+  rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
+  if (!s.ok()) return Status::Internal(RocksError("cannot start a checkpoint", s));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: flush the memtables first, so the copy is mostly table files (hard
+  // links) and opens without a long WAL replay.
+  s = checkpoint->CreateCheckpoint(dir, 0, sequence);
+  if (!s.ok()) return Status::Unavailable(RocksError(("checkpoint into " + dir + " failed").c_str(), s));
+  return Status::Ok();
 }
 
 Status Store::CompactAll() {

@@ -207,6 +207,14 @@ class Store {
   // records are dropped on the way.
   Status CompactAll();
 
+  // A consistent copy of the whole store as of now in `dir` (which must not exist; created with
+  // its parent): RocksDB Checkpoint, hard links to the immutable table files where `dir` is on
+  // the same filesystem, copies otherwise, plus the live WAL. Every write whose `done` ran before
+  // the call is in it. Blocking (flushes the memtables, links or copies files): call it from a
+  // maintenance thread, never an I/O thread; writers go on meanwhile. `sequence`: RocksDB's
+  // sequence number of the copy.
+  Status CreateCheckpoint(const std::string& dir, std::uint64_t* sequence);
+
   // Approximate number of keys in the idempotency index (tests, stats).
   std::uint64_t ApproximateIdempotencyKeys() const;
 

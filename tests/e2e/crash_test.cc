@@ -13,9 +13,8 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "api/http/h2_client.h"
-#include "tests/support/client_thread.h"
 #include "tests/support/daemon_harness.h"
+#include "tests/support/store_load.h"
 #include "tests/support/test_util.h"
 
 namespace msgin5g {
@@ -26,35 +25,11 @@ namespace ts = testing_support;
 using api::http::ClientRequest;
 using api::http::Response;
 
-// Our HTTP/2 client on its own thread.
-class Loader : public ts::ClientThread {
- public:
-  Loader() : ts::ClientThread(Options()) {}
-
- private:
-  static api::http::ClientOptions Options() {
-    api::http::ClientOptions o;
-    o.request_timeout = 5s;
-    o.connect_timeout = 2s;
-    return o;
-  }
-};
+using ts::AdminGet;
+using ts::Loader;
 
 ClientRequest Message(const std::string& sbi, const std::string& msg_id) {
-  ClientRequest r;
-  r.url = "http://" + sbi + "/msgs-msgdelivery/v1/deliver-as-message";
-  r.headers.push_back({"content-type", "application/json"});
-  r.body = R"({"oriAddr":{"addrType":"AS","addr":"crash-as"},"destAddr":{"addrType":"UE","addr":"crash-ue"},"msgId":")" +
-           msg_id + R"(","stoAndFwInd":true,"payload":"payload-)" + msg_id + R"("})";
-  return r;
-}
-
-ClientRequest AdminGet(const ts::Daemon& d, const std::string& path) {
-  ClientRequest r;
-  r.method = "GET";
-  r.url = "http://" + d.admin() + "/admin/v1" + path;
-  r.headers.push_back({"authorization", "Bearer " + d.admin_token()});
-  return r;
+  return ts::StoredMessage(sbi, "crash-as", "crash-ue", msg_id);
 }
 
 TEST(Crash, AcknowledgedMessagesSurviveKill9) {

@@ -35,6 +35,7 @@
 #include "tests/support/writer_gate.h"
 #include "metrics/registry.h"
 #include "storage/codec.h"
+#include "storage/format_version.h"
 #include "storage/keys.h"
 #include "storage/records.h"
 #include "storage/store.h"
@@ -1132,7 +1133,7 @@ TEST_F(StoreTest, RecoverReturnsWhatWasStored) {
   check(true);
 }
 
-TEST_F(StoreTest, FormatVersionMismatchInAFreshDatabaseFailsWithCorruption) {
+TEST_F(StoreTest, NewerFormatVersionIsRefusedWithAMessageSayingSo) {
   std::filesystem::create_directories(options_.path);
   {
     rocksdb::Options o;
@@ -1146,10 +1147,14 @@ TEST_F(StoreTest, FormatVersionMismatchInAFreshDatabaseFailsWithCorruption) {
   auto r = Store::Open(options_, nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
-  EXPECT_NE(r.status().message().find("2"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("written by a newer msgin5g: data format version 2, this "
+                                      "build reads version 1"),
+            std::string::npos)
+      << r.status().message();
+  EXPECT_NE(r.status().message().find(options_.path), std::string::npos) << r.status().message();
 }
 
-TEST_F(StoreTest, FormatVersionChangedInAnExistingStoreFailsWithCorruption) {
+TEST_F(StoreTest, FormatVersionThatNoReleaseWroteIsRefusedAsDamage) {
   Open();
   ASSERT_TRUE(Run([](Txn& txn) {
                 txn.PutGroup({"g", {}});
@@ -1169,7 +1174,7 @@ TEST_F(StoreTest, FormatVersionChangedInAnExistingStoreFailsWithCorruption) {
     ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), options_.path, cfs, &handles, &raw).ok());
     std::string v;
     EXPECT_TRUE(raw->Get(rocksdb::ReadOptions(), std::string(keys::kFormatVersionKey), &v).ok());
-    EXPECT_EQ(v, keys::kFormatVersion);
+    EXPECT_EQ(v, std::to_string(kCurrentFormatVersion));
     EXPECT_TRUE(raw->Put(rocksdb::WriteOptions(), std::string(keys::kFormatVersionKey), "0").ok());
     for (auto* h : handles) EXPECT_TRUE(raw->DestroyColumnFamilyHandle(h).ok());
     EXPECT_TRUE(raw->Close().ok());
@@ -1178,6 +1183,9 @@ TEST_F(StoreTest, FormatVersionChangedInAnExistingStoreFailsWithCorruption) {
   auto r = Store::Open(options_, nullptr);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kCorruption) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("format version '0', which no msgin5g release wrote"),
+            std::string::npos)
+      << r.status().message();
 }
 
 TEST_F(StoreTest, MatchingFormatVersionOpens) {
@@ -1189,7 +1197,7 @@ TEST_F(StoreTest, MatchingFormatVersionOpens) {
     ASSERT_TRUE(rocksdb::DB::Open(o, options_.path, &raw).ok());
     std::unique_ptr<rocksdb::DB> db(raw);
     ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), std::string(keys::kFormatVersionKey),
-                        std::string(keys::kFormatVersion))
+                        std::to_string(kCurrentFormatVersion))
                     .ok());
     ASSERT_TRUE(db->Close().ok());
   }
