@@ -410,6 +410,63 @@ TEST(CtlHelp, VersionAndHelp) {
   EXPECT_NE(g.out.find("Usage: msgin5gctl groups create ID [MEMBER...]"), std::string::npos) << g.out;
 }
 
+// backup create|list over the admin API, then restore (msgin5gd --restore) into a fresh directory
+// that a daemon then serves the backed-up message from; msgin5gd's refusals pass through.
+TEST(CtlBackup, CreateListRestoreAndServeTheRestoredStore) {
+  ts::TempDir dir;
+  const std::string backups = dir.File("backups");
+  const std::string restored = dir.File("restored");
+  {
+    ts::Daemon d(dir.File("data"), dir.path(), {"--set", "storage.backup_dir=" + backups});
+    ASSERT_TRUE(d.ok()) << d.log();
+    auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                          R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"kept","stoAndFwInd":true,"payload":"hello"})",
+                          "http://" + d.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
+    ASSERT_EQ(sent.status, 200) << sent.body;
+    auto ctl = [&](std::vector<std::string> args) {
+      args.insert(args.begin(), {"--socket", d.admin_socket()});
+      return RunCtl(args);
+    };
+    auto created = ctl({"backup", "create", "nightly", "--output", "json"});
+    ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+    json::value b = Parse(created);
+    EXPECT_EQ(Str(b, "name"), "nightly");
+    EXPECT_EQ(Str(b, "directory"), backups + "/nightly");
+    EXPECT_GT(Int(b, "bytes"), 0);
+    auto again = ctl({"backup", "create", "nightly"});
+    EXPECT_EQ(again.exit_code, 1) << again.out << again.err;
+    EXPECT_NE(again.err.find("BACKUP_EXISTS"), std::string::npos) << again.err;
+    auto table = ctl({"backup", "list"});
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_EQ(table.out.substr(0, table.out.find(' ')), "NAME") << table.out;
+    EXPECT_NE(table.out.find("\nnightly "), std::string::npos) << table.out;
+  }
+  const std::vector<std::string> base = {"restore", backups + "/nightly", "--daemon",
+                                         ts::DaemonPath()};
+  auto busy = base;
+  busy.insert(busy.end(), {"--data-dir", dir.File("data")});
+  auto refused = RunCtl(busy);
+  EXPECT_EQ(refused.exit_code, 73) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("is not empty"), std::string::npos) << refused.err;
+
+  auto ok = base;
+  ok.insert(ok.end(), {"--data-dir", restored, "--output", "json"});
+  auto r = RunCtl(ok);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json::value out = Parse(r);
+  EXPECT_EQ(Int(out, "exitCode"), 0);
+  EXPECT_NE(Str(out, "output").find("restored backup " + backups + "/nightly into " + restored),
+            std::string::npos)
+      << out;
+
+  ts::Daemon d(restored, dir.path());
+  ASSERT_TRUE(d.ok()) << d.log();
+  auto m = RunCtl({"--socket", d.admin_socket(), "messages", "show", "AS", "as-1", "kept",
+                   "--output", "json"});
+  EXPECT_EQ(m.exit_code, 0) << m.out << m.err;
+  EXPECT_EQ(Str(Parse(m), "msgId"), "kept");
+}
+
 // The bash completion script offers the commands, subcommands and options msgin5gctl has.
 TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
   const std::string script = std::string(MSGIN5G_SOURCE_DIR) + "/packaging/bash-completion/msgin5gctl";
@@ -421,7 +478,10 @@ TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out;
   };
-  EXPECT_EQ(complete("msgin5gctl ''"), "status queues messages groups topics routes clients token\n");
+  EXPECT_EQ(complete("msgin5gctl ''"),
+            "status queues messages groups topics routes clients backup restore token\n");
+  EXPECT_EQ(complete("msgin5gctl backup ''"), "create list\n");
+  EXPECT_EQ(complete("msgin5gctl restore nightly --d"), "--data-dir --daemon\n");
   EXPECT_EQ(complete("msgin5gctl --output json groups ''"),
             "list show create delete add-member remove-member\n");
   EXPECT_EQ(complete("msgin5gctl topics subscribe t1 UE : ue-1 --e"), "--expiry-ms\n");
@@ -430,7 +490,7 @@ TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
   EXPECT_EQ(complete("msgin5gctl --output = j"), "json\n");
   // Every command of --help is offered.
   auto help = RunCtl({"--help"}).out;
-  for (const char* group : {"groups", "topics", "routes", "clients"}) {
+  for (const char* group : {"groups", "topics", "routes", "clients", "backup"}) {
     std::string offered = " " + complete(std::string("msgin5gctl ") + group + " ''");
     offered.back() = ' ';
     std::size_t pos = 0;

@@ -141,7 +141,15 @@ grep -q 'edited by the admin' /etc/msgin5g/msgin5gd.toml || fail "the upgrade lo
 start_daemon
 queue=$(msgin5gctl --socket /run/msgin5g/admin.sock --output json queues show UE ue-pkg)
 echo "$queue" | tr -d ' \n' | grep -q '"count":1' || fail "the stored message did not survive the upgrade: $queue"
+# An online backup lands in the packaged backup_dir, owned by the daemon's user.
+msgin5gctl --socket /run/msgin5g/admin.sock backup create pkg || fail "backup create"
+[ "$(stat -c '%U' /var/lib/msgin5g/backups/pkg/msgin5g-backup.json)" = msgin5g ] ||
+  fail "backup not in /var/lib/msgin5g/backups or not msgin5g's"
 stop_daemon
+# Restored by the packaged binaries, as the daemon's user, from the packaged config.
+runuser -u msgin5g -- msgin5gctl restore pkg --data-dir /var/lib/msgin5g/restored ||
+  fail "restore of the packaged backup"
+[ "$(stat -c '%U' /var/lib/msgin5g/restored/CURRENT)" = msgin5g ] || fail "restored files not msgin5g's"
 
 # --- 5. purge -----------------------------------------------------------------------------
 dpkg --purge msgin5g-server msgin5g-gateway msgin5g-tools 2> "$work/purge.log"

@@ -31,6 +31,8 @@ Daemon::Daemon(std::string data_dir, std::string work_dir, std::vector<std::stri
                                    "--set", "admin.socket=" + admin_socket_,
                                    "--set", "coap.listen=127.0.0.1:0",
                                    "--set", "storage.path=" + data_dir,
+                                   // Never the default (relative to the test's directory).
+                                   "--set", "storage.backup_dir=" + work_dir_ + "/backups",
                                    "--ready-file", ready};
   argv.insert(argv.end(), extra.begin(), extra.end());
   proc_ = std::make_unique<Process>(argv, log_path_);

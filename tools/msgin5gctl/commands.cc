@@ -46,6 +46,20 @@ const std::vector<Command>& Commands() {
        "- reads stdin", 1, 1, {"--json"}, false, RunClientsPut},
       {"clients", "delete", "ID", "delete an admin-set API client",
        "Clients of the configuration file change with the file and SIGHUP (404 here).", 1, 1, {}, false, RunClientsDelete},
+      {"backup", "create", "[NAME]", "an online backup of msgin5gd's store, taken while it serves",
+       "Waits until the backup is complete (raise --timeout for a large store). NAME: 1 to 128 "
+       "of [A-Za-z0-9._-]; default msgin5g-YYYYMMDDTHHMMSSZ. It goes under msgin5gd's "
+       "storage.backup_dir. Exit 1 with 409 BACKUP_EXISTS or 429 BACKUP_IN_PROGRESS.",
+       0, 1, {}, false, RunBackupCreate},
+      {"backup", "list", "", "the complete backups, oldest first", "", 0, 0, {}, false,
+       RunBackupList},
+      {"restore", "", "NAME|DIR", "put a backup into msgin5gd's empty storage.path (offline)",
+       "Runs msgin5gd --restore (--daemon PATH or MSGIN5GD names it; default /usr/sbin/msgin5gd) with "
+       "--config FILE (default /etc/msgin5g/msgin5gd.toml when present); --data-dir DIR restores "
+       "into DIR instead of storage.path. Run it as the daemon's user with msgin5gd stopped. "
+       "Exit: msgin5gd's (0 restored, 65 damaged or another data format, 66 no backup there, 73 "
+       "target not empty, 74 I/O error).",
+       1, 1, {"--config", "--data-dir", "--daemon"}, true, RunRestore},
       {"token", "create", "NAME", "a new admin token and its tokens-file line",
        "--role read-only|read-write  required. NAME: 1 to 64 of [A-Za-z0-9._-].", 1, 1,
        {"--role"}, true, RunTokenCreate},

@@ -43,6 +43,10 @@ Result<Rendered> RunClientsList(const CommandContext& c);
 Result<Rendered> RunClientsShow(const CommandContext& c);
 Result<Rendered> RunClientsPut(const CommandContext& c);
 Result<Rendered> RunClientsDelete(const CommandContext& c);
+// cmd_backup.cc
+Result<Rendered> RunBackupCreate(const CommandContext& c);
+Result<Rendered> RunBackupList(const CommandContext& c);
+Result<Rendered> RunRestore(const CommandContext& c);
 // cmd_token.cc
 Result<Rendered> RunTokenCreate(const CommandContext& c);
 
