@@ -47,6 +47,31 @@ struct MessageView {
 
 using BackupInfo = storage::BackupManifest;
 
+// The recipients with the most queued entries (in memory: no store read).
+struct QueueList {
+  std::uint64_t recipients = 0;  // recipients with at least one queued entry
+  struct Entry {
+    Address recipient;
+    std::uint32_t messages = 0;
+    std::uint64_t bytes = 0;
+  };
+  std::vector<Entry> largest;  // most entries first
+};
+
+// Registrations in force: every AS registration (bounded by max_as_registrations), and UE
+// registrations in UE id order from `ue_after` (exclusive), at most the limit asked for.
+struct RegistrationList {
+  std::vector<AsRegistration> as;
+  struct Ue {
+    UeRegistration registration;
+    bool asleep = false;  // stopped answering: held messages wait for its next contact
+  };
+  std::vector<Ue> ue;
+  std::uint64_t ue_total = 0;
+  std::uint64_t ue_asleep = 0;
+  bool ue_more = false;  // more UE registrations after the last listed
+};
+
 struct BrokerStats {
   std::uint64_t queued_by_priority[3] = {0, 0, 0};
   std::uint64_t queued_bytes = 0;
@@ -93,6 +118,12 @@ class Admin {
   virtual void FindMessage(Address origin, std::string msg_id,
                            std::function<void(Result<MessageView>)> done) = 0;
   virtual void Stats(std::function<void(Result<BrokerStats>)> done) = 0;
+
+  // The `limit` largest queues (writer thread: O(recipients) per call).
+  virtual void ListQueues(std::size_t limit, std::function<void(Result<QueueList>)> done) = 0;
+  // AS registrations, and up to `ue_limit` UE registrations after `ue_after` (O(UEs) per call).
+  virtual void ListRegistrations(std::string ue_after, std::size_t ue_limit,
+                                 std::function<void(Result<RegistrationList>)> done) = 0;
 
   // Online backup of the store under the configured backup directory (storage/backup_service.h).
   // NotFound when backups are off. `done` runs on the backup thread.

@@ -1442,6 +1442,54 @@ void DurableBroker::Stats(std::function<void(Result<BrokerStats>)> done) {
       std::move(done));
 }
 
+void DurableBroker::ListQueues(std::size_t limit, std::function<void(Result<QueueList>)> done) {
+  Run<QueueList>(
+      [this, limit](Txn&, QueueList* out) {
+        out->recipients = usage_.recipients();
+        for (auto& [recipient, use] : usage_.Largest(limit)) {
+          out->largest.push_back({std::move(recipient), use.messages, use.bytes});
+        }
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
+void DurableBroker::ListRegistrations(std::string ue_after, std::size_t ue_limit,
+                                      std::function<void(Result<RegistrationList>)> done) {
+  Run<RegistrationList>(
+      [this, ue_after = std::move(ue_after), ue_limit](Txn&, RegistrationList* out) {
+        for (const auto& [id, reg] : registrations_) out->as.push_back(reg);
+        std::sort(out->as.begin(), out->as.end(), [](const auto& a, const auto& b) {
+          return a.as_svc_id != b.as_svc_id ? a.as_svc_id < b.as_svc_id
+                                            : a.registration_id < b.registration_id;
+        });
+        out->ue_total = ues_.size();
+        out->ue_asleep = asleep_.size();
+        // The first ue_limit ids after ue_after, with a bounded max-heap (ues_ is unordered).
+        std::vector<const UeRegistration*> heap;
+        auto less = [](const UeRegistration* a, const UeRegistration* b) { return a->ue_id < b->ue_id; };
+        std::size_t after = 0;  // ids past ue_after
+        for (const auto& [id, reg] : ues_) {
+          if (!ue_after.empty() && id <= ue_after) continue;
+          ++after;
+          if (ue_limit == 0) continue;
+          if (heap.size() < ue_limit) {
+            heap.push_back(&reg);
+            std::push_heap(heap.begin(), heap.end(), less);
+          } else if (id < heap.front()->ue_id) {
+            std::pop_heap(heap.begin(), heap.end(), less);
+            heap.back() = &reg;
+            std::push_heap(heap.begin(), heap.end(), less);
+          }
+        }
+        std::sort_heap(heap.begin(), heap.end(), less);
+        for (const auto* reg : heap) out->ue.push_back({*reg, asleep_.count(reg->ue_id) != 0});
+        out->ue_more = after > heap.size();
+        return Status::Ok();
+      },
+      std::move(done));
+}
+
 void DurableBroker::CreateBackup(std::string name, std::function<void(Result<BackupInfo>)> done) {
   if (!backups_) return done(Status::NotFound("backups are off (storage.backup_dir is empty)"));
   backups_->Create(std::move(name), std::move(done));

@@ -139,6 +139,9 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void FindMessage(Address origin, std::string msg_id,
                    std::function<void(Result<MessageView>)> done) override;
   void Stats(std::function<void(Result<BrokerStats>)> done) override;
+  void ListQueues(std::size_t limit, std::function<void(Result<QueueList>)> done) override;
+  void ListRegistrations(std::string ue_after, std::size_t ue_limit,
+                         std::function<void(Result<RegistrationList>)> done) override;
   void CreateBackup(std::string name, std::function<void(Result<BackupInfo>)> done) override;
   void ListBackups(std::function<void(Result<std::vector<BackupInfo>>)> done) override;
 

@@ -4,11 +4,14 @@
 // every queue entry at recovery, so a restart does not reset the counts.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "storage/records.h"
 
@@ -87,6 +90,32 @@ class QueueUsage {
 
   // Recipients with at least one queued entry.
   std::size_t recipients() const { return by_recipient_.size(); }
+
+  // The `limit` recipients with the most queued entries, most first (ties: by address). One pass
+  // over every recipient with a bounded heap: O(n log limit).
+  std::vector<std::pair<storage::Address, Use>> Largest(std::size_t limit) const {
+    using Item = std::pair<storage::Address, Use>;
+    auto before = [](const Item& a, const Item& b) {  // a ranks before b
+      if (a.second.messages != b.second.messages) return a.second.messages > b.second.messages;
+      return a.first.type != b.first.type ? a.first.type < b.first.type : a.first.id < b.first.id;
+    };
+    std::vector<Item> heap;  // the worst-ranked of those kept on top
+    if (limit == 0) return heap;
+    heap.reserve(std::min(limit, by_recipient_.size()));
+    for (const auto& [key, use] : by_recipient_) {
+      Item item{storage::Address{static_cast<storage::AddressType>(key[0]), key.substr(1)}, use};
+      if (heap.size() < limit) {
+        heap.push_back(std::move(item));
+        std::push_heap(heap.begin(), heap.end(), before);
+      } else if (before(item, heap.front())) {
+        std::pop_heap(heap.begin(), heap.end(), before);
+        heap.back() = std::move(item);
+        std::push_heap(heap.begin(), heap.end(), before);
+      }
+    }
+    std::sort_heap(heap.begin(), heap.end(), before);
+    return heap;
+  }
   // Recipients at 90 % or more of their message / byte bound.
   std::size_t near_messages() const { return near_messages_; }
   std::size_t near_bytes() const { return near_bytes_; }

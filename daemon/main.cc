@@ -31,6 +31,7 @@
 #include "api/http/tls_context.h"
 #include "api/handlers/admin_routes.h"
 #include "api/handlers/backup_routes.h"
+#include "api/handlers/inventory_routes.h"
 #include "api/handlers/client_routes.h"
 #include "api/auth/policy.h"
 #include "api/auth/policy_store.h"
@@ -488,6 +489,7 @@ int main(int argc, char** argv) {
   api::AddAdminRoutes(admin_router, *broker);
   api::AddClientRoutes(admin_router, *broker, policy_store, authorizer);
   api::AddBackupRoutes(admin_router, *broker);
+  api::AddInventoryRoutes(admin_router, *broker);
   api::LoadStoredClients(*broker, policy_store);
   api::auth::AdminGuard admin_guard(&registry);
   admin_guard.SetTokens(std::move(admin_tokens));

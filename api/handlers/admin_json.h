@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <boost/json.hpp>
@@ -26,5 +27,11 @@ http::Response Error(const Status& st);
 // Parses a JSON object body; on failure answers the request (415 / 400) and returns nullopt.
 std::optional<json::object> Body(const http::Request& req, const http::Responder& r,
                                  bool required = true);
+
+// The decoded value of query parameter `key` (first occurrence), nullopt when absent.
+std::optional<std::string> QueryParam(const http::Request& req, std::string_view key);
+// ?limit=N within 1..max (default `fallback`); otherwise answers 400 and returns nullopt.
+std::optional<std::size_t> Limit(const http::Request& req, const http::Responder& r,
+                                 std::size_t fallback, std::size_t max);
 
 }  // namespace msgin5g::api::admin_json

@@ -1,7 +1,10 @@
 #include "api/handlers/admin_routes.h"
 #include "api/handlers/admin_json.h"
 
+#include <charconv>
+
 #include <boost/json.hpp>
+#include <boost/url/parse_query.hpp>
 
 #include "api/http/problem.h"
 #include "api/sbi/codec.h"
@@ -67,6 +70,31 @@ std::optional<json::object> Body(const Request& req, const Responder& r, bool re
     return std::nullopt;
   }
   return v.as_object();
+}
+
+std::optional<std::size_t> Limit(const Request& req, const Responder& r, std::size_t fallback,
+                                 std::size_t max) {
+  auto v = QueryParam(req, "limit");
+  if (!v) return fallback;
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || end != v->data() + v->size() || n < 1 || n > max) {
+    const std::string why = "must be an integer 1.." + std::to_string(max);
+    r.Send(MakeProblem(400, cause::kInvalidMsgFormat, "limit " + why, {{"limit", why}}));
+    return std::nullopt;
+  }
+  return n;
+}
+
+std::optional<std::string> QueryParam(const Request& req, std::string_view key) {
+  auto q = req.target.find('?');
+  if (q == std::string::npos) return std::nullopt;
+  auto parsed = boost::urls::parse_query(std::string_view(req.target).substr(q + 1));
+  if (!parsed) return std::nullopt;
+  for (const auto& p : *parsed) {
+    if (p.key == key) return std::string(p.value);
+  }
+  return std::nullopt;
 }
 
 }  // namespace admin_json

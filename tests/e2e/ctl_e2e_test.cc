@@ -249,6 +249,58 @@ TEST_F(CtlE2e, QueuesAndMessagesShowASentMessage) {
 
 // The line token create prints is the SHA-256 of the token, and msgin5gd takes it: a read-only
 // token reads and is refused a write (exit 4).
+// queues list: the largest queues first; registrations: ASs and UEs (one registered with the real
+// msgin5g-ue over CoAP), paged by --limit/--after; a bad --limit is the server's 400.
+TEST_F(CtlE2e, QueuesListAndRegistrations) {
+  ASSERT_TRUE(d_.ok()) << d_.log();
+  for (const char* id : {"q1", "q2", "q3"}) SendMessage(id);  // to UE ue-1
+  auto other = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                         R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-2"},"msgId":"q4","stoAndFwInd":true,"payload":"hi"})",
+                         "http://" + d_.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
+  ASSERT_EQ(other.status, 200) << other.body;
+  auto queues = Json({"queues", "list", "--limit", "1"});
+  EXPECT_EQ(Int(queues, "recipients"), 2) << queues;
+  ASSERT_EQ(queues.as_object()["queues"].as_array().size(), 1u) << queues;
+  const auto& top = queues.as_object()["queues"].as_array()[0];
+  EXPECT_EQ(Str(top, "addr"), "ue-1");
+  EXPECT_EQ(Int(top, "count"), 3);
+  auto table = Ctl({"queues", "list"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("UE:ue-1    3"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("UE:ue-2    1"), std::string::npos) << table.out;
+  auto bad = Ctl({"queues", "list", "--limit", "0"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("400"), std::string::npos) << bad.err;
+
+  auto as = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                      R"({"asSvcId":"as-svc-1","targetUri":"http://127.0.0.1:1/as"})",
+                      "http://" + d_.sbi() + "/msgs-asregistration/v1/registrations"});
+  ASSERT_EQ(as.status, 201) << as.body;
+  for (const char* ue : {"ue-a", "ue-b"}) {
+    auto reg = ts::Run({std::string(MSGIN5G_BINARY_DIR) + "/tools/msgin5g-ue", "--server",
+                        "127.0.0.1:" + std::to_string(d_.coap_port()), "--ue", ue,
+                        "register"});
+    ASSERT_EQ(reg.exit_code, 0) << reg.out << reg.err;
+  }
+  auto regs = Json({"registrations", "--limit", "1"});
+  ASSERT_EQ(regs.as_object()["as"].as_array().size(), 1u) << regs;
+  EXPECT_EQ(Str(regs.as_object()["as"].as_array()[0], "asSvcId"), "as-svc-1");
+  EXPECT_EQ(Int(regs, "ueTotal"), 2) << regs;
+  ASSERT_EQ(regs.as_object()["ue"].as_array().size(), 1u) << regs;
+  EXPECT_EQ(Str(regs.as_object()["ue"].as_array()[0], "ueId"), "ue-a");
+  EXPECT_EQ(regs.as_object()["ueMore"], json::value(true));
+  auto next = Json({"registrations", "--limit", "1", "--after", "ue-a"});
+  ASSERT_EQ(next.as_object()["ue"].as_array().size(), 1u) << next;
+  const auto& b = next.as_object()["ue"].as_array()[0];
+  EXPECT_EQ(Str(b, "ueId"), "ue-b");
+  EXPECT_EQ(Str(b, "endpoint").rfind("coap://127.0.0.1:", 0), 0u) << b;
+  EXPECT_EQ(b.as_object().at("asleep"), json::value(false));
+  EXPECT_EQ(next.as_object()["ueMore"], json::value(false));
+  auto text = Ctl({"registrations", "--limit", "1"});
+  EXPECT_NE(text.out.find("2 UE registrations, 0 asleep; more: --after ue-a"), std::string::npos)
+      << text.out;
+}
+
 TEST(CtlToken, CreatePrintsATokensFileLineTheDaemonAccepts) {
   auto r = RunCtl({"token", "create", "ops.ro", "--role", "read-only", "--output", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -479,7 +531,8 @@ TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
     return r.out;
   };
   EXPECT_EQ(complete("msgin5gctl ''"),
-            "status queues messages groups topics routes clients backup restore token\n");
+            "status queues messages registrations groups topics routes clients backup restore "
+            "token\n");
   EXPECT_EQ(complete("msgin5gctl backup ''"), "create list\n");
   EXPECT_EQ(complete("msgin5gctl restore nightly --d"), "--data-dir --daemon\n");
   EXPECT_EQ(complete("msgin5gctl --output json groups ''"),
@@ -490,7 +543,7 @@ TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
   EXPECT_EQ(complete("msgin5gctl --output = j"), "json\n");
   // Every command of --help is offered.
   auto help = RunCtl({"--help"}).out;
-  for (const char* group : {"groups", "topics", "routes", "clients", "backup"}) {
+  for (const char* group : {"queues", "groups", "topics", "routes", "clients", "backup"}) {
     std::string offered = " " + complete(std::string("msgin5gctl ") + group + " ''");
     offered.back() = ' ';
     std::size_t pos = 0;

@@ -18,7 +18,8 @@ constexpr OptionSpec kOptions[] = {
     {"--token-file", true, true},  {"--timeout", true, true},    {"--output", true, true},
     {"--help", false, true},       {"--version", false, true},   {"--json", true, false},
     {"--expiry-ms", true, false},  {"--role", true, false},      {"--config", true, false},
-    {"--data-dir", true, false},   {"--daemon", true, false},
+    {"--data-dir", true, false},   {"--daemon", true, false},    {"--limit", true, false},
+    {"--after", true, false},
 };
 
 const OptionSpec* FindOption(const std::string& name) {

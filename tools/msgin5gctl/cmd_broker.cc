@@ -1,4 +1,4 @@
-// status, queues show, messages show: what the broker holds.
+// status, queues list|show, registrations, messages show: what the broker holds.
 #include "tools/msgin5gctl/address.h"
 #include "tools/msgin5gctl/handlers.h"
 #include "tools/msgin5gctl/output.h"
@@ -19,6 +19,50 @@ Result<Rendered> GetFields(const CommandContext& c, const std::string& path) {
 }  // namespace
 
 Result<Rendered> RunStatus(const CommandContext& c) { return GetFields(c, "/stats"); }
+
+Result<Rendered> RunQueuesList(const CommandContext& c) {
+  std::string path = "/queues";
+  if (auto limit = c.inv.get("--limit")) path += "?limit=" + Segment(*limit);
+  auto res = CallForObject(c, "GET", path);
+  if (!res.ok()) return res.error();
+  Table t({"RECIPIENT", "COUNT", "BYTES"});
+  if (const auto* arr = res->if_contains("queues"); arr != nullptr && arr->is_array()) {
+    for (const auto& q : arr->get_array()) {
+      t.Add({CellOf(q, "addrType") + ":" + CellOf(q, "addr"), CellOf(q, "count"), CellOf(q, "bytes")});
+    }
+  }
+  return Show(*res, t.Render());
+}
+
+Result<Rendered> RunRegistrations(const CommandContext& c) {
+  std::string query;
+  if (auto limit = c.inv.get("--limit")) query += "&limit=" + Segment(*limit);
+  if (auto after = c.inv.get("--after")) query += "&after=" + Segment(*after);
+  if (!query.empty()) query[0] = '?';
+  auto res = CallForObject(c, "GET", "/registrations" + query);
+  if (!res.ok()) return res.error();
+  Table as({"AS_SVC_ID", "REGISTRATION", "APP_ID", "TARGET_URI", "OWNER"});
+  if (const auto* arr = res->if_contains("as"); arr != nullptr && arr->is_array()) {
+    for (const auto& a : arr->get_array()) {
+      as.Add({CellOf(a, "asSvcId"), CellOf(a, "registrationId"), CellOf(a, "appId"),
+              CellOf(a, "targetUri"), CellOf(a, "owner")});
+    }
+  }
+  Table ue({"UE", "ENDPOINT", "REGISTERED", "ASLEEP"});
+  std::string last;  // the last UE listed: where --after starts the next page
+  if (const auto* arr = res->if_contains("ue"); arr != nullptr && arr->is_array()) {
+    for (const auto& u : arr->get_array()) {
+      ue.Add({CellOf(u, "ueId"), CellOf(u, "endpoint"), CellOf(u, "registeredAt"), CellOf(u, "asleep")});
+      last = CellOf(u, "ueId");
+    }
+  }
+  const json::value all(*res);
+  std::string text = as.Render() + "\n" + ue.Render() + CellOf(all, "ueTotal") +
+                     " UE registrations, " + CellOf(all, "ueAsleep") + " asleep";
+  if (CellOf(all, "ueMore") == "true") text += "; more: --after " + last;
+  text += "\n";
+  return Show(*res, text);
+}
 
 Result<Rendered> RunQueuesShow(const CommandContext& c) {
   auto a = ParseTypedAddress(c.args[0], c.args[1]);

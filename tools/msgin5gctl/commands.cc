@@ -10,12 +10,19 @@ const std::vector<Command>& Commands() {
        "GET /admin/v1/stats: queued entries by priority, queued bytes, registrations, groups, "
        "topic subscriptions, routing rules, open segment sets, storage queue and health.",
        0, 0, {}, false, RunStatus},
+      {"queues", "list", "", "the largest queues, most entries first",
+       "--limit N  how many (1..10000, default 100). The count of recipients with anything "
+       "queued is in the JSON (recipients).", 0, 0, {"--limit"}, false, RunQueuesList},
       {"queues", "show", "ADDRTYPE ADDR", "a recipient's queue: count, bytes, oldest, by priority",
        "ADDRTYPE is UE, AS, GROUP, BC or TOPIC.", 2, 2, {}, false, RunQueuesShow},
       {"messages", "show", "ORIGIN_TYPE ORIGIN MSGID",
        "a message by sender and msgId, one row per recipient",
        "ORIGIN_TYPE is UE or AS (the sender). 404 (exit 5) for an unknown message or one older "
        "than the dedup window.", 3, 3, {}, false, RunMessagesShow},
+      {"registrations", "", "", "AS registrations, and UE registrations in id order",
+       "--limit N  UE registrations to list (1..10000, default 100); --after UE_ID  the next page "
+       "(ueMore in the JSON says there is one). ASLEEP: the UE stopped answering; its messages "
+       "wait for its next contact.", 0, 0, {"--limit", "--after"}, false, RunRegistrations},
       {"groups", "list", "", "every group with its members", "", 0, 0, {}, false, RunGroupsList},
       {"groups", "show", "ID", "one group's members", "", 1, 1, {}, false, RunGroupsShow},
       {"groups", "create", "ID [MEMBER...]", "create a group (or replace its members)",

@@ -22,7 +22,9 @@ Result<boost::json::object> CallForObject(const CommandContext& c, const std::st
 
 // cmd_broker.cc
 Result<Rendered> RunStatus(const CommandContext& c);
+Result<Rendered> RunQueuesList(const CommandContext& c);
 Result<Rendered> RunQueuesShow(const CommandContext& c);
+Result<Rendered> RunRegistrations(const CommandContext& c);
 Result<Rendered> RunMessagesShow(const CommandContext& c);
 // cmd_groups.cc
 Result<Rendered> RunGroupsList(const CommandContext& c);

@@ -50,6 +50,8 @@ std::string Words(const Command& c) {
     else if (o == "--config") o += " FILE";
     else if (o == "--data-dir") o += " DIR";
     else if (o == "--daemon") o += " PATH";
+    else if (o == "--limit") o += " N";
+    else if (o == "--after") o += " UE_ID";
     s += (o == "--json FILE" || o == "--role ROLE") ? " " + o : " [" + o + "]";
   }
   return s;
