@@ -172,6 +172,13 @@ class DurableBroker::Metrics {
                      .Register(r->prom());
     near_messages_ = &near.Add({{"bound", "recipient_queued_messages"}});
     near_bytes_ = &near.Add({{"bound", "recipient_queued_bytes"}});
+    ues_asleep_ = &prometheus::BuildGauge()
+                       .Name("msgin5g_broker_ues_asleep")
+                       .Help("Registered UEs that stopped answering: their messages wait for "
+                             "their next contact (registered UEs: msgin5g_broker_usage"
+                             "{bound=\"ue_registrations\"})")
+                       .Register(r->prom())
+                       .Add({});
     recipients_ = &prometheus::BuildGauge()
                        .Name("msgin5g_broker_queued_recipients")
                        .Help("Recipients with at least one queued entry")
@@ -200,6 +207,9 @@ class DurableBroker::Metrics {
     recipients_->Set(static_cast<double>(u.recipients()));
     near_messages_->Set(static_cast<double>(u.near_messages()));
     near_bytes_->Set(static_cast<double>(u.near_bytes()));
+  }
+  void UesAsleep(std::size_t n) {
+    if (ues_asleep_) ues_asleep_->Set(static_cast<double>(n));
   }
   void OpenSets(std::size_t n) {
     if (open_sets_) open_sets_->Set(static_cast<double>(n));
@@ -236,6 +246,7 @@ class DurableBroker::Metrics {
   prometheus::Gauge* near_messages_ = nullptr;
   prometheus::Gauge* near_bytes_ = nullptr;
   prometheus::Gauge* recipients_ = nullptr;
+  prometheus::Gauge* ues_asleep_ = nullptr;
 };
 
 // One sweep across its slices. Touched by one slice at a time (writer thread, then that slice's
@@ -389,6 +400,7 @@ void DurableBroker::PublishUe(const std::string& ue_id) {
     ue_routes_->Put(ue_id, {u.endpoint, u.max_segment_bytes != 0 ? u.max_segment_bytes
                                                                  : options_.ue_max_segment_bytes});
   }
+  metrics_->UesAsleep(asleep_.size());
   // Only this UE's entries move (not a full re-placement: see UeRouteChanged).
   if (engine_) engine_->UeRouteChanged(ue_id);
 }

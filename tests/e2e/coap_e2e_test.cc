@@ -244,12 +244,14 @@ TEST_P(SleepingUe, GetsEverythingInPriorityOrderWhenItRegistersAgain) {
       << "unrouted " << Metric(unrouted) << "\n" << d().log();
   EXPECT_EQ(QueueCount("UE", "ue-A"), 10u);
   EXPECT_TRUE(as_.received("/deliver-report").empty());
+  EXPECT_EQ(Metric("msgin5g_broker_ues_asleep"), 1) << "the dashboard's asleep UEs";
 
   auto listen = Ue(with({"listen", "--count", "10", "--seconds", "10"}));
   // `listen --count N` counts from before the REG (the first MSG often beats the REG's answer)
   // and exits 0 as soon as the Nth arrives.
   EXPECT_EQ(listen.exit_code, 0) << listen.out << listen.err;
   EXPECT_EQ(listen.out.rfind("2.01 ", 0), 0u) << listen.out;  // REG answered first
+  EXPECT_EQ(Metric("msgin5g_broker_ues_asleep"), 0) << "awake again after its REG";
   std::vector<std::string> order;
   std::map<std::string, int> times;
   int aggregated = 0;  // messages that arrived inside an aggregated MSG
