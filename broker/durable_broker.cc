@@ -880,6 +880,7 @@ bool DurableBroker::SweepSlice(Txn& txn, SweepRun& run) {
 
 void DurableBroker::SubmitMessage(Message message,
                                   std::function<void(Result<AcceptOutcome>)> done) {
+  if (!accepting_.load()) return done(DrainingStatus());
   if (!IdsFit(message)) {
     done(Status::InvalidArgument("an address, msgId or segId is too long"));
     return;
@@ -909,6 +910,7 @@ void DurableBroker::SubmitMessage(Message message,
 }
 
 void DurableBroker::SubmitReport(Report report, std::function<void(Result<AcceptOutcome>)> done) {
+  if (!accepting_.load()) return done(DrainingStatus());
   Run<AcceptOutcome>(
       [this, r = std::move(report)](Txn& txn, AcceptOutcome* out) {
         const std::string key = ReportKey(r.msg_id);
@@ -1452,6 +1454,18 @@ void DurableBroker::Stats(std::function<void(Result<BrokerStats>)> done) {
         return Status::Ok();
       },
       std::move(done));
+}
+
+Status DurableBroker::DrainingStatus() {
+  return Status::Unavailable("msgin5gd is draining before it stops: send to another instance, "
+                             "or again once it has restarted");
+}
+
+void DurableBroker::StopAccepting() { accepting_.store(false); }
+
+void DurableBroker::DeliveryCounts(std::function<void(DeliveryEngine::Counts)> done) {
+  if (!engine_) return done(DeliveryEngine::Counts{});
+  engine_->GetCounts(std::move(done));
 }
 
 void DurableBroker::ListQueues(std::size_t limit, std::function<void(Result<QueueList>)> done) {

@@ -147,6 +147,12 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
 
   bool healthy() const { return store_.healthy(); }
 
+  // Drain: new messages and reports are refused (Unavailable: 503 / 5.03) from now on, while
+  // registrations and deliveries go on. One way: a drained broker is stopped, not resumed.
+  void StopAccepting();
+  // What the delivery engine holds (zeros without one); `done` runs on the engine thread.
+  void DeliveryCounts(std::function<void(DeliveryEngine::Counts)> done);
+
   // What a sweep of timed-out segment sets did.
   struct SegmentSweepResult {
     std::size_t sets = 0;    // sets dropped
@@ -268,6 +274,8 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
 
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<storage::BackupService> backups_;  // null when backups are off
+  std::atomic<bool> accepting_{true};                 // false once draining
+  static Status DrainingStatus();
   std::vector<QueuedEntry> recovered_entries_;  // handed to the engine at start
 
   std::mutex ticker_mu_;

@@ -32,6 +32,7 @@
 #include "api/handlers/admin_routes.h"
 #include "api/handlers/backup_routes.h"
 #include "api/handlers/inventory_routes.h"
+#include "api/handlers/drain_routes.h"
 #include "api/handlers/client_routes.h"
 #include "api/auth/policy.h"
 #include "api/auth/policy_store.h"
@@ -45,6 +46,7 @@
 #include "common/logging.h"
 #include "daemon/config.h"
 #include "daemon/data_dir.h"
+#include "daemon/drain.h"
 #include "daemon/restore_command.h"
 #include "daemon/security_setup.h"
 #include "metrics/registry.h"
@@ -490,6 +492,8 @@ int main(int argc, char** argv) {
   api::AddClientRoutes(admin_router, *broker, policy_store, authorizer);
   api::AddBackupRoutes(admin_router, *broker);
   api::AddInventoryRoutes(admin_router, *broker);
+  daemon::Drain drain(*broker, ready);
+  api::AddDrainRoutes(admin_router, drain);
   api::LoadStoredClients(*broker, policy_store);
   api::auth::AdminGuard admin_guard(&registry);
   admin_guard.SetTokens(std::move(admin_tokens));
@@ -661,9 +665,20 @@ int main(int argc, char** argv) {
                new_tls ? ", TLS certificate" : "", admin_guard.token_count());
       continue;
     }
+    systemd::NotifyStopping("draining");
+    if (drain.requested()) {
+      // POST /admin/v1/drain: new messages are refused already; deliver what can be delivered.
+      LOG_INFO("main", "drain: refusing new messages, delivering until nothing deliverable is left");
+      api::DrainState left = drain.WaitDelivered();
+      LOG_INFO("main",
+               "drain: %llu deliverable and %llu in flight left, %llu stored entries kept for the "
+               "next start",
+               static_cast<unsigned long long>(left.deliverable),
+               static_cast<unsigned long long>(left.in_flight),
+               static_cast<unsigned long long>(left.pending));
+    }
     LOG_INFO("main", "%s: draining (up to %lld ms)", strsignal(sig),
              static_cast<long long>(cfg.shutdown_drain_timeout_ms));
-    systemd::NotifyStopping("draining");
     break;
   }
 

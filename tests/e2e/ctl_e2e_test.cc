@@ -519,6 +519,35 @@ TEST(CtlBackup, CreateListRestoreAndServeTheRestoredStore) {
   EXPECT_EQ(Str(Parse(m), "msgId"), "kept");
 }
 
+// drain: msgin5gd stops by itself (nothing here has a route), msgin5gctl reports it with the last
+// state seen, the daemon exits 0 and the message is still stored at the next start.
+TEST(CtlDrain, StopsTheDaemonAndReportsWhatIsKept) {
+  ts::TempDir dir;
+  ts::Daemon d(dir.File("data"), dir.path());
+  ASSERT_TRUE(d.ok()) << d.log();
+  auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                        R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-away"},"msgId":"kept","stoAndFwInd":true,"payload":"hi"})",
+                        "http://" + d.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
+  ASSERT_EQ(sent.status, 200) << sent.body;
+  auto bad = RunCtl({"--socket", d.admin_socket(), "drain", "--deadline", "0"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  auto r = RunCtl({"--socket", d.admin_socket(), "drain", "--deadline", "5", "--output", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  json::value out = Parse(r);
+  EXPECT_EQ(out.as_object()["stopped"], json::value(true)) << out;
+  EXPECT_EQ(out.as_object()["draining"], json::value(true)) << out;
+  EXPECT_EQ(Int(out, "pending"), 1) << out;
+  EXPECT_EQ(Int(out, "deliverable"), 0) << out;
+  EXPECT_NE(r.err.find("draining: 0 deliverable, 0 in flight, 1 stored"), std::string::npos) << r.err;
+  auto code = d.proc().Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
+  ts::Daemon again(dir.File("data"), dir.path());
+  ASSERT_TRUE(again.ok()) << again.log();
+  auto q = RunCtl({"--socket", again.admin_socket(), "queues", "show", "UE", "ue-away", "--output", "json"});
+  EXPECT_EQ(Int(Parse(q), "count"), 1) << q.out;
+}
+
 // The bash completion script offers the commands, subcommands and options msgin5gctl has.
 TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
   const std::string script = std::string(MSGIN5G_SOURCE_DIR) + "/packaging/bash-completion/msgin5gctl";
@@ -531,8 +560,8 @@ TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
     return r.out;
   };
   EXPECT_EQ(complete("msgin5gctl ''"),
-            "status queues messages registrations groups topics routes clients backup restore "
-            "token\n");
+            "status queues messages registrations drain groups topics routes clients backup "
+            "restore token\n");
   EXPECT_EQ(complete("msgin5gctl backup ''"), "create list\n");
   EXPECT_EQ(complete("msgin5gctl restore nightly --d"), "--data-dir --daemon\n");
   EXPECT_EQ(complete("msgin5gctl --output json groups ''"),

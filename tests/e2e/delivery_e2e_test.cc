@@ -556,5 +556,54 @@ TEST_F(DeliveryE2E, OutboundRequestsCarryATokenRenewedAfter401) {
             2);
 }
 
+// POST /admin/v1/drain: new messages get 503 and /readyz turns false at once; what has a route is
+// still delivered (here once the gateway comes back, well before the deadline); then msgin5gd
+// stops by itself with exit 0, keeping what had no route for the next start.
+TEST_F(DeliveryE2E, DrainDeliversWhatHasARouteRefusesNewOnesAndStops) {
+  gw_.Stop();
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  RouteUesToGateway();
+  for (int i = 0; i < 5; ++i) SendPayload("ue-d" + std::to_string(i), "d-" + std::to_string(i), "x");
+  for (int i = 0; i < 2; ++i) {  // no rule for "direct-*": over CoAP, and not registered
+    auto ack = Post(kDeliverAs, Message("AS", "as-1", "UE", "direct-1", "k-" + std::to_string(i)));
+    ASSERT_EQ(Str(Json(ack.body), "status"), "DELY_STORED") << ack.body;
+  }
+  auto bad = Admin("POST", "/drain", R"({"deadlineS":0})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+
+  auto started = Admin("POST", "/drain", R"({"deadlineS":60})");
+  ASSERT_EQ(started.status, 202) << started.body;
+  auto state = Json(started.body);
+  EXPECT_EQ(state["draining"], boost::json::value(true));
+  EXPECT_EQ(state["pending"].to_number<int>(), 7) << started.body;
+  EXPECT_EQ(state["deliverable"].to_number<int>(), 5) << started.body;
+  auto again = Admin("POST", "/drain", "");
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_NE(again.body.find("DRAINING"), std::string::npos) << again.body;
+
+  auto refused = Post(kDeliverAs, Message("AS", "as-1", "UE", "ue-d0", "late"));
+  EXPECT_EQ(refused.status, 503) << refused.body;
+  bool retry_after = false;
+  for (const auto& h : refused.headers) retry_after |= h.name == "retry-after";
+  EXPECT_TRUE(retry_after);
+  EXPECT_EQ(ts::Curl({"-s", "http://" + d().metrics() + "/readyz"}).status, 503);
+
+  gw_.Start();
+  ASSERT_TRUE(gw_.WaitFor("/deliver-message", 5, 20s)) << d().log();
+  auto code = d().proc().Wait(20s);
+  ASSERT_TRUE(code.has_value()) << "msgin5gd did not stop after the drain\n" << d().log();
+  EXPECT_EQ(*code, 0) << d().log();
+  EXPECT_NE(d().log().find("drain: 0 deliverable and 0 in flight left, 2 stored entries kept"),
+            std::string::npos)
+      << d().log();
+
+  Start();
+  ASSERT_TRUE(d().ok()) << d().log();
+  EXPECT_EQ(QueueCount("UE", "direct-1"), 2u);
+  EXPECT_EQ(QueueCount("UE", "ue-d0"), 0u);
+  EXPECT_EQ(Admin("GET", "/messages/AS/as-1/late").status, 404);  // refused: nothing stored
+}
+
 }  // namespace
 }  // namespace msgin5g

@@ -19,7 +19,7 @@ constexpr OptionSpec kOptions[] = {
     {"--help", false, true},       {"--version", false, true},   {"--json", true, false},
     {"--expiry-ms", true, false},  {"--role", true, false},      {"--config", true, false},
     {"--data-dir", true, false},   {"--daemon", true, false},    {"--limit", true, false},
-    {"--after", true, false},
+    {"--after", true, false},      {"--deadline", true, false},
 };
 
 const OptionSpec* FindOption(const std::string& name) {

@@ -1,4 +1,9 @@
-// status, queues list|show, registrations, messages show: what the broker holds.
+// status, queues list|show, registrations, messages show: what the broker holds; drain.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <thread>
+
 #include "tools/msgin5gctl/address.h"
 #include "tools/msgin5gctl/handlers.h"
 #include "tools/msgin5gctl/output.h"
@@ -92,6 +97,42 @@ Result<Rendered> RunMessagesShow(const CommandContext& c) {
     }
   }
   return Show(*res, FieldTable(fields).Render() + "\n" + recipients.Render());
+}
+
+// POST /drain, then one progress line a second (stderr) until msgin5gd has stopped (its socket
+// no longer answers); the last state it reported is the output.
+Result<Rendered> RunDrain(const CommandContext& c) {
+  json::object body;
+  int deadline = 60;
+  if (auto d = c.inv.get("--deadline")) {
+    char* end = nullptr;
+    long v = std::strtol(d->c_str(), &end, 10);
+    if (d->empty() || *end != '\0' || v < 1 || v > 3600) {
+      return UsageError("--deadline must be a whole number of seconds from 1 to 3600");
+    }
+    deadline = static_cast<int>(v);
+  }
+  body["deadlineS"] = deadline;
+  auto started = CallForObject(c, "POST", "/drain", json::serialize(body));
+  if (!started.ok()) return started.error();
+  json::object last = *started;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(deadline + 60);
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::fprintf(stderr, "draining: %s deliverable, %s in flight, %s stored\n",
+                 CellOf(json::value(last), "deliverable").c_str(),
+                 CellOf(json::value(last), "inFlight").c_str(),
+                 CellOf(json::value(last), "pending").c_str());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto state = CallForObject(c, "GET", "/drain");
+    if (!state.ok()) {
+      if (state.error().code != Exit::kConnect) return state.error();
+      last["stopped"] = true;  // the daemon closed its admin API: the drain is over
+      return Show(last, FieldTable(last).Render());
+    }
+    last = *state;
+  }
+  return Error{Exit::kRefused, "msgin5gd still answers " + std::to_string(deadline + 60) +
+                                   " s after the drain began"};
 }
 
 }  // namespace msgin5gctl

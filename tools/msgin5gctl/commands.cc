@@ -23,6 +23,11 @@ const std::vector<Command>& Commands() {
        "--limit N  UE registrations to list (1..10000, default 100); --after UE_ID  the next page "
        "(ueMore in the JSON says there is one). ASLEEP: the UE stopped answering; its messages "
        "wait for its next contact.", 0, 0, {"--limit", "--after"}, false, RunRegistrations},
+      {"drain", "", "", "stop msgin5gd after delivering what it can (a planned stop)",
+       "POST /admin/v1/drain: new messages are refused (503) at once; what has a route is "
+       "delivered until nothing is left or --deadline S (1..3600, default 60) passes; then "
+       "msgin5gd stops, keeping the rest stored. Prints a progress line a second on stderr "
+       "until the daemon has stopped.", 0, 0, {"--deadline"}, false, RunDrain},
       {"groups", "list", "", "every group with its members", "", 0, 0, {}, false, RunGroupsList},
       {"groups", "show", "ID", "one group's members", "", 1, 1, {}, false, RunGroupsShow},
       {"groups", "create", "ID [MEMBER...]", "create a group (or replace its members)",

@@ -25,6 +25,7 @@ Result<Rendered> RunStatus(const CommandContext& c);
 Result<Rendered> RunQueuesList(const CommandContext& c);
 Result<Rendered> RunQueuesShow(const CommandContext& c);
 Result<Rendered> RunRegistrations(const CommandContext& c);
+Result<Rendered> RunDrain(const CommandContext& c);
 Result<Rendered> RunMessagesShow(const CommandContext& c);
 // cmd_groups.cc
 Result<Rendered> RunGroupsList(const CommandContext& c);

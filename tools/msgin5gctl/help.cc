@@ -52,6 +52,7 @@ std::string Words(const Command& c) {
     else if (o == "--daemon") o += " PATH";
     else if (o == "--limit") o += " N";
     else if (o == "--after") o += " UE_ID";
+    else if (o == "--deadline") o += " S";
     s += (o == "--json FILE" || o == "--role ROLE") ? " " + o : " [" + o + "]";
   }
   return s;
