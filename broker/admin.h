@@ -4,9 +4,11 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "broker/delivery_engine.h"
 #include "broker/types.h"
 #include "common/status.h"
 #include "storage/backup_manifest.h"
@@ -56,6 +58,15 @@ struct QueueList {
     std::uint64_t bytes = 0;
   };
   std::vector<Entry> largest;  // most entries first
+};
+
+using DestinationView = DeliveryEngine::DestinationView;
+
+// A configured message gateway and the state of its destination (none before the first message
+// for it).
+struct GatewayView {
+  GatewayInfo info;
+  std::optional<DestinationView> destination;
 };
 
 // Registrations in force: every AS registration (bounded by max_as_registrations), and UE
@@ -124,6 +135,12 @@ class Admin {
   // AS registrations, and up to `ue_limit` UE registrations after `ue_after` (O(UEs) per call).
   virtual void ListRegistrations(std::string ue_after, std::size_t ue_limit,
                                  std::function<void(Result<RegistrationList>)> done) = 0;
+
+  // Where deliveries go and their circuit breakers (UE endpoints only with `ues`), at most `limit`.
+  virtual void ListDestinations(bool ues, std::size_t limit,
+                                std::function<void(Result<std::vector<DestinationView>>)> done) = 0;
+  // The configured gateways, in configuration order, with their destination's state.
+  virtual void ListGateways(std::function<void(Result<std::vector<GatewayView>>)> done) = 0;
 
   // Online backup of the store under the configured backup directory (storage/backup_service.h).
   // NotFound when backups are off. `done` runs on the backup thread.

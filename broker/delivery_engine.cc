@@ -274,6 +274,31 @@ void DeliveryEngine::GetCounts(std::function<void(Counts)> done) {
   });
 }
 
+void DeliveryEngine::ListDestinations(bool ues, std::size_t limit,
+                                      std::function<void(std::vector<DestinationView>)> done) {
+  Post([this, ues, limit, done = std::move(done)] {
+    const std::int64_t now = UnixMillis();
+    std::vector<DestinationView> out;
+    for (const auto& [key, d] : destinations_) {
+      if (!ues && d->route.kind == Route::Kind::kUe) continue;
+      DestinationView v;
+      v.channel = d->route.ChannelName();
+      v.base = d->route.base;
+      v.ready = d->ready[0].size() + d->ready[1].size() + d->ready[2].size();
+      v.in_flight = d->in_flight;
+      v.failures = d->failures;
+      v.breaker = d->blocked_until > now ? "open" : d->half_open ? "half-open" : "closed";
+      v.blocked_until_ms = d->blocked_until > now ? d->blocked_until : 0;
+      out.push_back(std::move(v));
+    }
+    std::sort(out.begin(), out.end(), [](const DestinationView& a, const DestinationView& b) {
+      return a.channel != b.channel ? a.channel < b.channel : a.base < b.base;
+    });
+    if (out.size() > limit) out.resize(limit);
+    done(std::move(out));
+  });
+}
+
 void DeliveryEngine::Loop() {
   for (;;) {
     std::vector<std::function<void()>> batch;

@@ -120,6 +120,21 @@ class DeliveryEngine {
   // For tests and stats; the answer comes on the engine thread.
   void GetCounts(std::function<void(Counts)> done);
 
+  // One destination (an AS targetUri, a gateway, a UE endpoint) and its circuit breaker.
+  struct DestinationView {
+    std::string channel;  // "as", "l3g", "n3g", "bg", "ue"
+    std::string base;     // targetUri, apiRoot or coap:// endpoint
+    std::size_t ready = 0;
+    std::size_t in_flight = 0;
+    std::uint32_t failures = 0;   // consecutive transient failures
+    std::string breaker;          // "closed", "open" (nothing sent until blocked_until_ms), "half-open"
+    std::int64_t blocked_until_ms = 0;
+  };
+  // Destinations the engine knows, by channel then base; UE endpoints only with `ues` (there can
+  // be millions). At most `limit`. The answer comes on the engine thread.
+  void ListDestinations(bool ues, std::size_t limit,
+                        std::function<void(std::vector<DestinationView>)> done);
+
  private:
   class Metrics;
   struct Destination;

@@ -1468,6 +1468,32 @@ void DurableBroker::DeliveryCounts(std::function<void(DeliveryEngine::Counts)> d
   engine_->GetCounts(std::move(done));
 }
 
+void DurableBroker::ListDestinations(
+    bool ues, std::size_t limit, std::function<void(Result<std::vector<DestinationView>>)> done) {
+  if (!engine_) return done(std::vector<DestinationView>{});
+  engine_->ListDestinations(ues, limit, [done = std::move(done)](std::vector<DestinationView> v) {
+    done(std::move(v));
+  });
+}
+
+void DurableBroker::ListGateways(std::function<void(Result<std::vector<GatewayView>>)> done) {
+  std::vector<GatewayView> out;
+  for (const auto& g : options_.gateways) out.push_back({g, std::nullopt});
+  if (!engine_) return done(std::move(out));
+  engine_->ListDestinations(
+      false, ~std::size_t{0},
+      [out = std::move(out), done = std::move(done)](std::vector<DestinationView> dests) mutable {
+        for (auto& g : out) {
+          for (const auto& d : dests) {
+            if (d.channel == GatewayKindName(g.info.kind) && d.base == g.info.api_root) {
+              g.destination = d;
+            }
+          }
+        }
+        done(std::move(out));
+      });
+}
+
 void DurableBroker::ListQueues(std::size_t limit, std::function<void(Result<QueueList>)> done) {
   Run<QueueList>(
       [this, limit](Txn&, QueueList* out) {

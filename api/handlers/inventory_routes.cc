@@ -34,6 +34,16 @@ json::object UeJson(const broker::RegistrationList::Ue& u) {
   return o;
 }
 
+json::object DestinationJson(const broker::DestinationView& d) {
+  return {{"channel", d.channel},
+          {"base", d.base},
+          {"ready", d.ready},
+          {"inFlight", d.in_flight},
+          {"failures", d.failures},
+          {"breaker", d.breaker},
+          {"blockedUntil", TimeJson(d.blocked_until_ms)}};
+}
+
 }  // namespace
 
 void AddInventoryRoutes(http::Router& router, broker::Admin& admin) {
@@ -71,6 +81,43 @@ void AddInventoryRoutes(http::Router& router, broker::Admin& admin) {
                  r.Send(JsonResponse(200, out));
                });
              });
+  router.Add("GET", "/admin/v1/destinations", "admin.destinations.list",
+             [&admin](Request& req, Responder r) {
+               auto limit = admin_json::Limit(req, r, kDefaultLimit, kMaxLimit);
+               if (!limit) return;
+               auto ues = admin_json::QueryParam(req, "ues");
+               if (ues && *ues != "true" && *ues != "false") {
+                 return r.Send(http::MakeProblem(400, http::cause::kInvalidMsgFormat,
+                                                 "ues must be true or false",
+                                                 {{"ues", "must be true or false"}}));
+               }
+               admin.ListDestinations(
+                   ues && *ues == "true", *limit,
+                   [r](Result<std::vector<broker::DestinationView>> list) {
+                     if (!list.ok()) return r.Send(admin_json::Error(list.status()));
+                     json::array arr;
+                     for (const auto& d : *list) arr.push_back(DestinationJson(d));
+                     r.Send(JsonResponse(200, json::object{{"destinations", std::move(arr)}}));
+                   });
+             });
+  router.Add("GET", "/admin/v1/gateways", "admin.gateways.list", [&admin](Request&, Responder r) {
+    admin.ListGateways([r](Result<std::vector<broker::GatewayView>> list) {
+      if (!list.ok()) return r.Send(admin_json::Error(list.status()));
+      json::array arr;
+      for (const auto& g : *list) {
+        json::object o{{"name", g.info.name},
+                       {"type", broker::GatewayKindName(g.info.kind)},
+                       {"apiRoot", g.info.api_root}};
+        if (g.destination) {
+          o["destination"] = DestinationJson(*g.destination);
+        } else {
+          o["destination"] = nullptr;  // nothing sent to it since the start
+        }
+        arr.push_back(std::move(o));
+      }
+      r.Send(JsonResponse(200, json::object{{"gateways", std::move(arr)}}));
+    });
+  });
 }
 
 }  // namespace msgin5g::api

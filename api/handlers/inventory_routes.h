@@ -3,6 +3,9 @@
 //   GET /admin/v1/registrations?limit=N&after=UE_ID
 //                                           every AS registration; UE registrations in id order
 //                                           from after `after` (default 100, at most 10000)
+//   GET /admin/v1/destinations?ues=true&limit=N
+//                                           where deliveries go, with their circuit breakers
+//   GET /admin/v1/gateways                  the configured gateways and their breaker state
 // Each call walks every recipient / UE on the store's writer thread: fine for an operator, not
 // for a dashboard that polls every second (the metrics have the totals).
 #pragma once

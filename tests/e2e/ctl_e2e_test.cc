@@ -519,6 +519,53 @@ TEST(CtlBackup, CreateListRestoreAndServeTheRestoredStore) {
   EXPECT_EQ(Str(Parse(m), "msgId"), "kept");
 }
 
+// gateways and destinations: a configured gateway is "(unused)" until a message goes to it; one
+// whose address refuses connections opens its breaker, which both commands show.
+TEST(CtlGateways, ShowTheBreakerOfAGatewayThatRefusesConnections) {
+  ts::TempDir dir;
+  ts::Daemon d(dir.File("data"), dir.path(),
+               {"--set", "gateways.sms-1.type=l3g", "--set",
+                "gateways.sms-1.api_root=http://127.0.0.1:" + std::to_string(ts::FreePort()),
+                "--set", "delivery.breaker_failures=1", "--set", "delivery.retry_initial_ms=100",
+                "--set", "delivery.allow_private_targets=true"});
+  ASSERT_TRUE(d.ok()) << d.log();
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--socket", d.admin_socket()});
+    return RunCtl(args);
+  };
+  auto idle = ctl({"gateways"});
+  ASSERT_EQ(idle.exit_code, 0) << idle.err;
+  EXPECT_NE(idle.out.find("sms-1    l3g   http://127.0.0.1:"), std::string::npos) << idle.out;
+  EXPECT_NE(idle.out.find("(unused)"), std::string::npos) << idle.out;
+
+  auto rule = ts::Run({CtlPath(), "--socket", d.admin_socket(), "routes", "put", "sms", "--json", "-"},
+                      R"({"pattern":"ue-*","gateway":"sms-1"})");
+  ASSERT_EQ(rule.exit_code, 0) << rule.err;
+  auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                        R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"g1","stoAndFwInd":true,"payload":"hi"})",
+                        "http://" + d.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
+  ASSERT_EQ(sent.status, 200) << sent.body;
+
+  json::value gw;
+  ASSERT_TRUE(ts::WaitFor([&] {
+    auto r = ctl({"gateways", "--output", "json"});
+    gw = Parse(r);
+    const auto& list = gw.as_object()["gateways"].as_array();
+    return list.size() == 1 && list[0].as_object().at("destination").is_object() &&
+           Str(list[0].as_object().at("destination"), "breaker") == "open";
+  }, std::chrono::seconds(20))) << gw << d.log();
+  const auto& dest = gw.as_object()["gateways"].as_array()[0].as_object().at("destination");
+  EXPECT_GE(Int(dest, "failures"), 1) << dest;
+  EXPECT_NE(Str(dest, "blockedUntil"), "<missing blockedUntil>");
+
+  auto all = ctl({"destinations"});
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  EXPECT_EQ(all.out.substr(0, 7), "CHANNEL") << all.out;
+  EXPECT_NE(all.out.find("l3g      http://127.0.0.1:"), std::string::npos) << all.out;
+  auto bad = ctl({"destinations", "--limit", "0"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.err;
+}
+
 // drain: msgin5gd stops by itself (nothing here has a route), msgin5gctl reports it with the last
 // state seen, the daemon exits 0 and the message is still stored at the next start.
 TEST(CtlDrain, StopsTheDaemonAndReportsWhatIsKept) {
@@ -560,8 +607,8 @@ TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
     return r.out;
   };
   EXPECT_EQ(complete("msgin5gctl ''"),
-            "status queues messages registrations drain groups topics routes clients backup "
-            "restore token\n");
+            "status queues messages registrations gateways destinations drain groups topics "
+            "routes clients backup restore token\n");
   EXPECT_EQ(complete("msgin5gctl backup ''"), "create list\n");
   EXPECT_EQ(complete("msgin5gctl restore nightly --d"), "--data-dir --daemon\n");
   EXPECT_EQ(complete("msgin5gctl --output json groups ''"),

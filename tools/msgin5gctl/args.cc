@@ -20,6 +20,7 @@ constexpr OptionSpec kOptions[] = {
     {"--expiry-ms", true, false},  {"--role", true, false},      {"--config", true, false},
     {"--data-dir", true, false},   {"--daemon", true, false},    {"--limit", true, false},
     {"--after", true, false},      {"--deadline", true, false},
+    {"--ues", false, false},
 };
 
 const OptionSpec* FindOption(const std::string& name) {

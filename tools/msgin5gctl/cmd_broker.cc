@@ -1,7 +1,6 @@
 // status, queues list|show, registrations, messages show: what the broker holds; drain.
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <thread>
 
 #include "tools/msgin5gctl/address.h"
@@ -99,18 +98,59 @@ Result<Rendered> RunMessagesShow(const CommandContext& c) {
   return Show(*res, FieldTable(fields).Render() + "\n" + recipients.Render());
 }
 
+namespace {
+
+std::vector<std::string> DestinationCells(const json::value& d) {
+  return {CellOf(d, "breaker"), CellOf(d, "failures"), CellOf(d, "ready"), CellOf(d, "inFlight"),
+          CellOf(d, "blockedUntil")};
+}
+
+}  // namespace
+
+Result<Rendered> RunGateways(const CommandContext& c) {
+  auto res = CallForObject(c, "GET", "/gateways");
+  if (!res.ok()) return res.error();
+  Table t({"GATEWAY", "TYPE", "API_ROOT", "BREAKER", "FAILURES", "READY", "IN_FLIGHT", "BLOCKED_UNTIL"});
+  if (const auto* arr = res->if_contains("gateways"); arr != nullptr && arr->is_array()) {
+    for (const auto& g : arr->get_array()) {
+      std::vector<std::string> row = {CellOf(g, "name"), CellOf(g, "type"), CellOf(g, "apiRoot")};
+      const auto* d = g.is_object() ? g.get_object().if_contains("destination") : nullptr;
+      std::vector<std::string> state = d != nullptr && d->is_object()
+                                           ? DestinationCells(*d)
+                                           : std::vector<std::string>{"(unused)", "-", "-", "-", "-"};
+      row.insert(row.end(), state.begin(), state.end());
+      t.Add(row);
+    }
+  }
+  return Show(*res, t.Render());
+}
+
+Result<Rendered> RunDestinations(const CommandContext& c) {
+  std::string query = c.inv.has("--ues") ? "?ues=true" : "?ues=false";
+  if (auto limit = c.inv.get("--limit")) query += "&limit=" + Segment(*limit);
+  auto res = CallForObject(c, "GET", "/destinations" + query);
+  if (!res.ok()) return res.error();
+  Table t({"CHANNEL", "DESTINATION", "BREAKER", "FAILURES", "READY", "IN_FLIGHT", "BLOCKED_UNTIL"});
+  if (const auto* arr = res->if_contains("destinations"); arr != nullptr && arr->is_array()) {
+    for (const auto& d : arr->get_array()) {
+      std::vector<std::string> row = {CellOf(d, "channel"), CellOf(d, "base")};
+      auto state = DestinationCells(d);
+      row.insert(row.end(), state.begin(), state.end());
+      t.Add(row);
+    }
+  }
+  return Show(*res, t.Render());
+}
+
 // POST /drain, then one progress line a second (stderr) until msgin5gd has stopped (its socket
 // no longer answers); the last state it reported is the output.
 Result<Rendered> RunDrain(const CommandContext& c) {
   json::object body;
   int deadline = 60;
   if (auto d = c.inv.get("--deadline")) {
-    char* end = nullptr;
-    long v = std::strtol(d->c_str(), &end, 10);
-    if (d->empty() || *end != '\0' || v < 1 || v > 3600) {
-      return UsageError("--deadline must be a whole number of seconds from 1 to 3600");
-    }
-    deadline = static_cast<int>(v);
+    auto v = ParseInteger(*d, 1, 3600);
+    if (!v) return UsageError("--deadline must be a whole number of seconds from 1 to 3600");
+    deadline = static_cast<int>(*v);
   }
   body["deadlineS"] = deadline;
   auto started = CallForObject(c, "POST", "/drain", json::serialize(body));

@@ -23,6 +23,13 @@ const std::vector<Command>& Commands() {
        "--limit N  UE registrations to list (1..10000, default 100); --after UE_ID  the next page "
        "(ueMore in the JSON says there is one). ASLEEP: the UE stopped answering; its messages "
        "wait for its next contact.", 0, 0, {"--limit", "--after"}, false, RunRegistrations},
+      {"gateways", "", "", "the configured gateways and their circuit breakers",
+       "BREAKER: closed (sending), open (nothing sent until BLOCKED_UNTIL after repeated "
+       "failures), half-open (one probe at a time); (unused): nothing sent to it since the start. "
+       "READY counts entries waiting for a send slot (approximate).", 0, 0, {}, false, RunGateways},
+      {"destinations", "", "", "every AS and gateway deliveries go to, with its circuit breaker",
+       "--ues  UE endpoints too (one per registered UE that was sent to: can be many); --limit N "
+       "(1..10000, default 100).", 0, 0, {"--ues", "--limit"}, false, RunDestinations},
       {"drain", "", "", "stop msgin5gd after delivering what it can (a planned stop)",
        "POST /admin/v1/drain: new messages are refused (503) at once; what has a route is "
        "delivered until nothing is left or --deadline S (1..3600, default 60) passes; then "

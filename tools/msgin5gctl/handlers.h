@@ -26,6 +26,8 @@ Result<Rendered> RunQueuesList(const CommandContext& c);
 Result<Rendered> RunQueuesShow(const CommandContext& c);
 Result<Rendered> RunRegistrations(const CommandContext& c);
 Result<Rendered> RunDrain(const CommandContext& c);
+Result<Rendered> RunGateways(const CommandContext& c);
+Result<Rendered> RunDestinations(const CommandContext& c);
 Result<Rendered> RunMessagesShow(const CommandContext& c);
 // cmd_groups.cc
 Result<Rendered> RunGroupsList(const CommandContext& c);
