@@ -136,6 +136,14 @@ class Admin {
   virtual void ListRegistrations(std::string ue_after, std::size_t ue_limit,
                                  std::function<void(Result<RegistrationList>)> done) = 0;
 
+  // Operator removals (DeliveryEngine::Remove): every waiting entry of a recipient's queue, or of
+  // one message (all its recipients), finished as failed with a cause saying so. Unavailable when
+  // delivery is off; NotFound for an unknown message.
+  using Removed = DeliveryEngine::RemoveResult;
+  virtual void PurgeQueue(Address recipient, std::function<void(Result<Removed>)> done) = 0;
+  virtual void DeleteMessage(Address origin, std::string msg_id,
+                             std::function<void(Result<Removed>)> done) = 0;
+
   // Where deliveries go and their circuit breakers (UE endpoints only with `ues`), at most `limit`.
   virtual void ListDestinations(bool ues, std::size_t limit,
                                 std::function<void(Result<std::vector<DestinationView>>)> done) = 0;

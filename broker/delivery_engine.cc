@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <random>
+#include <unordered_set>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
@@ -271,6 +272,64 @@ void DeliveryEngine::GetCounts(std::function<void(Counts)> done) {
     c.unrouted = parked_count_;
     c.in_flight = in_flight_;
     done(c);
+  });
+}
+
+void DeliveryEngine::Remove(std::optional<Address> recipient, std::optional<std::uint64_t> seq,
+                            std::string cause, std::function<void(Result<RemoveResult>)> done) {
+  Post([this, recipient = std::move(recipient), seq, cause = std::move(cause),
+        done = std::move(done)] {
+    auto matches = [&](const Address& a, std::uint64_t s) {
+      return (!recipient || a == *recipient) && (!seq || s == *seq);
+    };
+    // Parked entries (recipients without a route) come back as entries first.
+    std::vector<std::uint64_t> ids;
+    for (auto it = parked_.begin(); it != parked_.end();) {
+      auto& p = it->second;
+      if (recipient && !(p.address == *recipient)) {
+        ++it;
+        continue;
+      }
+      auto& items = p.items;
+      for (std::size_t i = 0; i < items.size();) {
+        if (matches(p.address, items[i].seq)) {
+          ids.push_back(Unpark(p.address, items[i]));
+          items[i] = items.back();
+          items.pop_back();
+        } else {
+          ++i;
+        }
+      }
+      it = items.empty() ? parked_.erase(it) : std::next(it);
+    }
+    RemoveResult result;
+    const std::unordered_set<std::uint64_t> unparked(ids.begin(), ids.end());
+    for (auto& [id, e] : entries_) {
+      if (!matches(e.rec.recipient, e.rec.seq)) continue;
+      if (e.state == State::kReady || e.state == State::kWaiting) {
+        if (unparked.count(id) == 0) ids.push_back(id);
+      } else if (e.state != State::kPersisting) {
+        ++result.in_flight;  // finishes on its own (its answer decides)
+      }
+    }
+    result.removed = ids.size();
+    if (ids.empty()) return done(result);
+    struct Pending {
+      std::size_t left;
+      Status first_error;
+      RemoveResult result;
+      std::function<void(Result<RemoveResult>)> done;
+    };
+    auto pending = std::make_shared<Pending>(Pending{ids.size(), Status::Ok(), result, done});
+    for (auto id : ids) {
+      Finish(id, entries_.at(id), OutcomeSink::Final::kFailed, cause, [pending](Status st) {
+        if (!st.ok() && pending->first_error.ok()) pending->first_error = st;
+        if (--pending->left == 0) {
+          if (!pending->first_error.ok()) return pending->done(pending->first_error);
+          pending->done(pending->result);
+        }
+      });
+    }
   });
 }
 
@@ -858,10 +917,12 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
   });
 }
 
-void DeliveryEngine::Finish(std::uint64_t id, Entry& e, OutcomeSink::Final f, std::string cause) {
+void DeliveryEngine::Finish(std::uint64_t id, Entry& e, OutcomeSink::Final f, std::string cause,
+                            std::function<void(Status)> persisted) {
   e.state = State::kPersisting;
-  sink_.Finish(e.rec, e.msg, f, std::move(cause), [this, id, f](Status st) {
-    Post([this, id, f, st] {
+  sink_.Finish(e.rec, e.msg, f, std::move(cause), [this, id, f, persisted = std::move(persisted)](Status st) {
+    Post([this, id, f, st, persisted] {
+      if (persisted) persisted(st);
       auto it = entries_.find(id);
       if (it == entries_.end()) return;
       if (!st.ok()) {

@@ -130,6 +130,17 @@ class DeliveryEngine {
     std::string breaker;          // "closed", "open" (nothing sent until blocked_until_ms), "half-open"
     std::int64_t blocked_until_ms = 0;
   };
+  // An operator's removal: every queue entry of `recipient` and/or of message `seq` that waits
+  // (ready, due later, or parked without a route) is finished as failed with `cause` (the
+  // originator gets a failure report when it asked for one). Entries being sent finish on their
+  // own and are counted in in_flight. `done` runs once the removals are stored.
+  struct RemoveResult {
+    std::size_t removed = 0;
+    std::size_t in_flight = 0;
+  };
+  void Remove(std::optional<Address> recipient, std::optional<std::uint64_t> seq, std::string cause,
+              std::function<void(Result<RemoveResult>)> done);
+
   // Destinations the engine knows, by channel then base; UE endpoints only with `ues` (there can
   // be millions). At most `limit`. The answer comes on the engine thread.
   void ListDestinations(bool ues, std::size_t limit,
@@ -186,7 +197,9 @@ class DeliveryEngine {
                 std::optional<SegmentInfo> segment);
   void OnResult(std::uint64_t id, DeliveryResult r);
   void Complete(std::uint64_t id, Entry& e, DeliveryResult r, std::int64_t now);
-  void Finish(std::uint64_t id, Entry& e, OutcomeSink::Final final, std::string cause);
+  // `persisted`, when set, runs on the engine thread once the outcome is stored (or refused).
+  void Finish(std::uint64_t id, Entry& e, OutcomeSink::Final final, std::string cause,
+              std::function<void(Status)> persisted = nullptr);
   void Release(Entry& e);
   void CacheMessage(Entry& e, std::shared_ptr<const storage::MessageRecord> m);
   std::chrono::milliseconds Backoff(std::uint32_t n);

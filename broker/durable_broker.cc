@@ -1468,6 +1468,22 @@ void DurableBroker::DeliveryCounts(std::function<void(DeliveryEngine::Counts)> d
   engine_->GetCounts(std::move(done));
 }
 
+void DurableBroker::PurgeQueue(Address recipient, std::function<void(Result<Removed>)> done) {
+  if (!engine_) return done(Status::Unavailable("delivery is off (delivery.enabled = false)"));
+  engine_->Remove(std::move(recipient), std::nullopt, "purged by an operator", std::move(done));
+}
+
+void DurableBroker::DeleteMessage(Address origin, std::string msg_id,
+                                  std::function<void(Result<Removed>)> done) {
+  if (!engine_) return done(Status::Unavailable("delivery is off (delivery.enabled = false)"));
+  FindMessage(std::move(origin), std::move(msg_id),
+              [this, done = std::move(done)](Result<MessageView> m) mutable {
+                if (!m.ok()) return done(m.status());
+                if (m->seq == 0) return done(Removed{});  // stored nothing (or long finished)
+                engine_->Remove(std::nullopt, m->seq, "deleted by an operator", std::move(done));
+              });
+}
+
 void DurableBroker::ListDestinations(
     bool ues, std::size_t limit, std::function<void(Result<std::vector<DestinationView>>)> done) {
   if (!engine_) return done(std::vector<DestinationView>{});

@@ -142,6 +142,9 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void ListQueues(std::size_t limit, std::function<void(Result<QueueList>)> done) override;
   void ListRegistrations(std::string ue_after, std::size_t ue_limit,
                          std::function<void(Result<RegistrationList>)> done) override;
+  void PurgeQueue(Address recipient, std::function<void(Result<Removed>)> done) override;
+  void DeleteMessage(Address origin, std::string msg_id,
+                     std::function<void(Result<Removed>)> done) override;
   void ListDestinations(bool ues, std::size_t limit,
                         std::function<void(Result<std::vector<DestinationView>>)> done) override;
   void ListGateways(std::function<void(Result<std::vector<GatewayView>>)> done) override;

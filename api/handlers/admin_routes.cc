@@ -388,6 +388,25 @@ void AddAdminRoutes(http::Router& base_router, broker::Admin& admin) {
                                                                    {"LOW", q->by_priority[2]}}}}));
                });
              });
+  // Removals answer once they are stored; entries being sent at that moment finish on their own.
+  auto removed = [](const Responder& r) {
+    return [r](Result<broker::Admin::Removed> x) {
+      if (!x.ok()) return r.Send(Error(x.status()));
+      r.Send(JsonResponse(200, json::object{{"removed", x->removed}, {"inFlight", x->in_flight}}));
+    };
+  };
+  router.Add("DELETE", root + "/queues/{addrType}/{addr}", "admin.queues.purge",
+             [&admin, removed](Request& req, Responder r) {
+               auto a = PathAddress(req, r);
+               if (!a) return;
+               admin.PurgeQueue(*a, removed(r));
+             });
+  router.Add("DELETE", root + "/messages/{addrType}/{addr}/{msgId}", "admin.messages.delete",
+             [&admin, removed](Request& req, Responder r) {
+               auto a = PathAddress(req, r);
+               if (!a) return;
+               admin.DeleteMessage(*a, std::string(req.PathParam("msgId")), removed(r));
+             });
   router.Add("GET", root + "/messages/{addrType}/{addr}/{msgId}", "admin.messages.get",
              [&admin](Request& req, Responder r) {
                auto a = PathAddress(req, r);

@@ -566,6 +566,56 @@ TEST(CtlGateways, ShowTheBreakerOfAGatewayThatRefusesConnections) {
   EXPECT_EQ(bad.exit_code, 1) << bad.err;
 }
 
+// queues purge and messages delete remove what waits (parked here: no route), answer once it is
+// stored, and a read-only token can do neither (exit 4, nothing removed).
+TEST(CtlRemovals, PurgeAndDeleteAndAReadOnlyTokenCannot) {
+  ts::TempDir dir;
+  const std::string ro = "m5g_read-only-token-for-this-test";
+  const std::string rw = "m5g_harness-read-write-token-not-secret";  // the harness's
+  ts::WriteFile(dir.File("tokens"), "ro read-only sha256:" + Sha256Hex(ro) +
+                                        "\nrw read-write sha256:" + Sha256Hex(rw) + "\n");
+  ts::Daemon d(dir.File("data"), dir.path(), {"--set", "admin.tokens_file=" + dir.File("tokens")});
+  ASSERT_TRUE(d.ok()) << d.log();
+  auto send = [&](const std::string& ue, const std::string& id) {
+    auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                          R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":")" +
+                              ue + R"("},"msgId":")" + id + R"(","stoAndFwInd":true,"payload":"hi"})",
+                          "http://" + d.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
+    ASSERT_EQ(sent.status, 200) << sent.body;
+  };
+  for (const char* id : {"p1", "p2", "p3"}) send("ue-p", id);
+  for (const char* id : {"q1", "q2"}) send("ue-q", id);
+  auto as = [&](const std::string& token, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--url", "http://" + d.admin(), "--token", token});
+    return RunCtl(args);
+  };
+  auto count = [&](const std::string& ue) {
+    return Int(Parse(as(rw, {"queues", "show", "UE", ue, "--output", "json"})), "count");
+  };
+
+  auto refused = as(ro, {"queues", "purge", "UE", "ue-p"});
+  EXPECT_EQ(refused.exit_code, 4) << refused.out << refused.err;
+  EXPECT_NE(refused.err.find("INSUFFICIENT_ROLE"), std::string::npos) << refused.err;
+  EXPECT_EQ(as(ro, {"messages", "delete", "AS", "as-1", "q1"}).exit_code, 4);
+  EXPECT_EQ(count("ue-p"), 3);
+  EXPECT_EQ(count("ue-q"), 2);
+
+  auto purged = as(rw, {"queues", "purge", "UE", "ue-p", "--output", "json"});
+  ASSERT_EQ(purged.exit_code, 0) << purged.out << purged.err;
+  EXPECT_EQ(Int(Parse(purged), "removed"), 3) << purged.out;
+  EXPECT_EQ(count("ue-p"), 0);
+  auto text = as(rw, {"messages", "delete", "AS", "as-1", "q1"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out, "message q1: 1 removed\n");
+  EXPECT_EQ(count("ue-q"), 1);
+  auto view = Parse(as(rw, {"messages", "show", "AS", "as-1", "q1", "--output", "json"}));
+  EXPECT_NE(json::serialize(view).find("deleted by an operator"), std::string::npos) << view;
+  EXPECT_EQ(as(rw, {"messages", "delete", "AS", "as-1", "nope"}).exit_code, 5);
+  // The queue of a purged recipient takes new messages as before.
+  send("ue-p", "p4");
+  EXPECT_EQ(count("ue-p"), 1);
+}
+
 // drain: msgin5gd stops by itself (nothing here has a route), msgin5gctl reports it with the last
 // state seen, the daemon exits 0 and the message is still stored at the next start.
 TEST(CtlDrain, StopsTheDaemonAndReportsWhatIsKept) {
@@ -619,7 +669,7 @@ TEST(CtlBashCompletion, CompletesCommandsSubcommandsAndOptions) {
   EXPECT_EQ(complete("msgin5gctl --output = j"), "json\n");
   // Every command of --help is offered.
   auto help = RunCtl({"--help"}).out;
-  for (const char* group : {"queues", "groups", "topics", "routes", "clients", "backup"}) {
+  for (const char* group : {"queues", "messages", "groups", "topics", "routes", "clients", "backup"}) {
     std::string offered = " " + complete(std::string("msgin5gctl ") + group + " ''");
     offered.back() = ' ';
     std::size_t pos = 0;

@@ -68,6 +68,32 @@ Result<Rendered> RunRegistrations(const CommandContext& c) {
   return Show(*res, text);
 }
 
+namespace {
+
+Result<Rendered> Removal(const CommandContext& c, const std::string& path, const std::string& what) {
+  auto res = CallForObject(c, "DELETE", path);
+  if (!res.ok()) return res.error();
+  const json::value v(*res);
+  std::string text = what + ": " + CellOf(v, "removed") + " removed";
+  if (CellOf(v, "inFlight") != "0") text += ", " + CellOf(v, "inFlight") + " being sent (they finish on their own)";
+  return Show(*res, text + "\n");
+}
+
+}  // namespace
+
+Result<Rendered> RunQueuesPurge(const CommandContext& c) {
+  auto a = ParseTypedAddress(c.args[0], c.args[1]);
+  if (!a.ok()) return a.error();
+  return Removal(c, "/queues" + AddressPath(*a), c.args[0] + ":" + c.args[1]);
+}
+
+Result<Rendered> RunMessagesDelete(const CommandContext& c) {
+  auto origin = ParseTypedAddress(c.args[0], c.args[1]);
+  if (!origin.ok()) return origin.error();
+  return Removal(c, "/messages" + AddressPath(*origin) + "/" + Segment(c.args[2]),
+                 "message " + c.args[2]);
+}
+
 Result<Rendered> RunQueuesShow(const CommandContext& c) {
   auto a = ParseTypedAddress(c.args[0], c.args[1]);
   if (!a.ok()) return a.error();

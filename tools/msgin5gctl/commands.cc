@@ -15,10 +15,17 @@ const std::vector<Command>& Commands() {
        "queued is in the JSON (recipients).", 0, 0, {"--limit"}, false, RunQueuesList},
       {"queues", "show", "ADDRTYPE ADDR", "a recipient's queue: count, bytes, oldest, by priority",
        "ADDRTYPE is UE, AS, GROUP, BC or TOPIC.", 2, 2, {}, false, RunQueuesShow},
+      {"queues", "purge", "ADDRTYPE ADDR", "remove everything waiting in a recipient's queue",
+       "Each entry is finished as failed (cause \"purged by an operator\"): an originator that asked "
+       "for reports gets a failure report. Entries being sent at that moment finish on their own.",
+       2, 2, {}, false, RunQueuesPurge},
       {"messages", "show", "ORIGIN_TYPE ORIGIN MSGID",
        "a message by sender and msgId, one row per recipient",
        "ORIGIN_TYPE is UE or AS (the sender). 404 (exit 5) for an unknown message or one older "
        "than the dedup window.", 3, 3, {}, false, RunMessagesShow},
+      {"messages", "delete", "ORIGIN_TYPE ORIGIN MSGID", "remove a message for every recipient still waiting for it",
+       "As queues purge, for one message (cause \"deleted by an operator\"). 404 (exit 5) for an "
+       "unknown message.", 3, 3, {}, false, RunMessagesDelete},
       {"registrations", "", "", "AS registrations, and UE registrations in id order",
        "--limit N  UE registrations to list (1..10000, default 100); --after UE_ID  the next page "
        "(ueMore in the JSON says there is one). ASLEEP: the UE stopped answering; its messages "

@@ -24,6 +24,8 @@ Result<boost::json::object> CallForObject(const CommandContext& c, const std::st
 Result<Rendered> RunStatus(const CommandContext& c);
 Result<Rendered> RunQueuesList(const CommandContext& c);
 Result<Rendered> RunQueuesShow(const CommandContext& c);
+Result<Rendered> RunQueuesPurge(const CommandContext& c);
+Result<Rendered> RunMessagesDelete(const CommandContext& c);
 Result<Rendered> RunRegistrations(const CommandContext& c);
 Result<Rendered> RunDrain(const CommandContext& c);
 Result<Rendered> RunGateways(const CommandContext& c);
