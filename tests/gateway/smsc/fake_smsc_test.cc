@@ -155,7 +155,8 @@ TEST(FakeSmscTest, RefusesWrongCredentialsAndAcceptsRightOnes) {
   // A second bind on a bound session: ESME_RALYBND.
   EXPECT_EQ(client.Bind("msgin5g", "secret"), 0x05);
 
-  auto binds = smsc.Matching(EventIs("bind"));
+  // The transcript reaches us through the SMSC's stdout, after its answer: wait for it.
+  auto binds = smsc.WaitForEvents(EventIs("bind"), 4, seconds(2));
   ASSERT_EQ(binds.size(), 4u) << smsc.Transcript();
   EXPECT_EQ(Str(binds[0], "status_name"), "ESME_RINVPASWD");
   EXPECT_EQ(Str(binds[0], "password"), "wrong");
