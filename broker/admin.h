@@ -144,6 +144,13 @@ class Admin {
   virtual void DeleteMessage(Address origin, std::string msg_id,
                              std::function<void(Result<Removed>)> done) = 0;
 
+  // An operator's resend (DeliveryEngine::RetryNow): the message's recipients waiting for a retry
+  // are tried now. NotFound for an unknown message; Conflict when it is no longer
+  // stored (every recipient finished: nothing is left to send).
+  using Resent = DeliveryEngine::RetryResult;
+  virtual void ResendMessage(Address origin, std::string msg_id,
+                             std::function<void(Result<Resent>)> done) = 0;
+
   // Where deliveries go and their circuit breakers (UE endpoints only with `ues`), at most `limit`.
   virtual void ListDestinations(bool ues, std::size_t limit,
                                 std::function<void(Result<std::vector<DestinationView>>)> done) = 0;

@@ -333,6 +333,35 @@ void DeliveryEngine::Remove(std::optional<Address> recipient, std::optional<std:
   });
 }
 
+void DeliveryEngine::RetryNow(std::uint64_t seq, std::function<void(RetryResult)> done) {
+  Post([this, seq, done = std::move(done)] {
+    const std::int64_t now = UnixMillis();
+    RetryResult result;
+    // Parked entries have no route: a route coming back would have unparked them.
+    for (const auto& [key, p] : parked_) {
+      for (const auto& item : p.items) result.no_route += item.seq == seq ? 1 : 0;
+    }
+    std::vector<std::uint64_t> lost_route;
+    for (auto& [id, e] : entries_) {
+      if (e.rec.seq != seq) continue;  // kPersisting counts as in flight: its attempt is ending
+      if (e.state == State::kWaiting && !MakeReady(id, e)) {
+        lost_route.push_back(id);
+        continue;
+      }
+      if (e.state != State::kReady) {
+        ++result.in_flight;
+      } else if (e.dest->blocked_until > now) {
+        ++result.breaker_open;
+      } else {
+        ++result.ready;
+      }
+    }
+    for (auto id : lost_route) ParkEntry(id);  // not while iterating entries_
+    result.no_route += lost_route.size();
+    done(result);  // the loop dispatches what became ready right after this
+  });
+}
+
 void DeliveryEngine::ListDestinations(bool ues, std::size_t limit,
                                       std::function<void(std::vector<DestinationView>)> done) {
   Post([this, ues, limit, done = std::move(done)] {

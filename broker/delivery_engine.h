@@ -141,6 +141,19 @@ class DeliveryEngine {
   void Remove(std::optional<Address> recipient, std::optional<std::uint64_t> seq, std::string cause,
               std::function<void(Result<RemoveResult>)> done);
 
+  // An operator's resend of message `seq`: every entry waiting for a retry is made ready now
+  // instead of at the end of its backoff (its attempt count stays, so a further failure backs
+  // off as before). What cannot go now is counted: recipients without a route (a sleeping UE,
+  // no routing rule) and destinations whose circuit breaker is open wait as they did. The answer
+  // comes on the engine thread.
+  struct RetryResult {
+    std::size_t ready = 0;         // will be sent now
+    std::size_t in_flight = 0;     // being sent, or its attempt's outcome being stored
+    std::size_t no_route = 0;      // waits for its recipient's route
+    std::size_t breaker_open = 0;  // ready, but its destination sends nothing until the breaker closes
+  };
+  void RetryNow(std::uint64_t seq, std::function<void(RetryResult)> done);
+
   // Destinations the engine knows, by channel then base; UE endpoints only with `ues` (there can
   // be millions). At most `limit`. The answer comes on the engine thread.
   void ListDestinations(bool ues, std::size_t limit,

@@ -1484,6 +1484,21 @@ void DurableBroker::DeleteMessage(Address origin, std::string msg_id,
               });
 }
 
+void DurableBroker::ResendMessage(Address origin, std::string msg_id,
+                                  std::function<void(Result<Resent>)> done) {
+  if (!engine_) return done(Status::Unavailable("delivery is off (delivery.enabled = false)"));
+  FindMessage(std::move(origin), std::move(msg_id),
+              [this, done = std::move(done)](Result<MessageView> m) mutable {
+                if (!m.ok()) return done(m.status());
+                if (m->seq == 0 || m->kind.empty()) {
+                  return done(Status::Conflict(
+                      "the message is no longer stored: every recipient was delivered or failed "
+                      "(messages show lists them); nothing is left to resend"));
+                }
+                engine_->RetryNow(m->seq, [done = std::move(done)](Resent r) { done(r); });
+              });
+}
+
 void DurableBroker::ListDestinations(
     bool ues, std::size_t limit, std::function<void(Result<std::vector<DestinationView>>)> done) {
   if (!engine_) return done(std::vector<DestinationView>{});

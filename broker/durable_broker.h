@@ -143,6 +143,8 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void ListRegistrations(std::string ue_after, std::size_t ue_limit,
                          std::function<void(Result<RegistrationList>)> done) override;
   void PurgeQueue(Address recipient, std::function<void(Result<Removed>)> done) override;
+  void ResendMessage(Address origin, std::string msg_id,
+                     std::function<void(Result<Resent>)> done) override;
   void DeleteMessage(Address origin, std::string msg_id,
                      std::function<void(Result<Removed>)> done) override;
   void ListDestinations(bool ues, std::size_t limit,

@@ -407,6 +407,23 @@ void AddAdminRoutes(http::Router& base_router, broker::Admin& admin) {
                if (!a) return;
                admin.DeleteMessage(*a, std::string(req.PathParam("msgId")), removed(r));
              });
+  router.Add("POST", root + "/messages/{addrType}/{addr}/{msgId}/resend", "admin.messages.resend",
+             [&admin](Request& req, Responder r) {
+               auto a = PathAddress(req, r);
+               if (!a) return;
+               admin.ResendMessage(*a, std::string(req.PathParam("msgId")),
+                                   [r](Result<broker::Admin::Resent> x) {
+                 if (!x.ok()) {
+                   return r.Send(x.status().code() == StatusCode::kConflict
+                                     ? http::ProblemFromStatus(x.status(), "MESSAGE_FINISHED")
+                                     : Error(x.status()));
+                 }
+                 r.Send(JsonResponse(200, json::object{{"resent", x->ready},
+                                                       {"inFlight", x->in_flight},
+                                                       {"noRoute", x->no_route},
+                                                       {"breakerOpen", x->breaker_open}}));
+               });
+             });
   router.Add("GET", root + "/messages/{addrType}/{addr}/{msgId}", "admin.messages.get",
              [&admin](Request& req, Responder r) {
                auto a = PathAddress(req, r);

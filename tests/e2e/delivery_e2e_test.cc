@@ -605,5 +605,45 @@ TEST_F(DeliveryE2E, DrainDeliversWhatHasARouteRefusesNewOnesAndStops) {
   EXPECT_EQ(Admin("GET", "/messages/AS/as-1/late").status, 404);  // refused: nothing stored
 }
 
+// An operator's resend: a recipient waiting out a long backoff (here a minute) is tried at once,
+// one without a route is counted and keeps waiting, and a finished message cannot be resent.
+TEST_F(DeliveryE2E, ResendTriesAWaitingRecipientNowAndCountsTheRest) {
+  gw_.set_status(503);
+  Start({"--set", "delivery.retry_initial_ms=60000", "--set", "delivery.retry_max_ms=60000",
+         "--set", "delivery.breaker_failures=100"});
+  ASSERT_TRUE(d().ok()) << d().log();
+  RouteUesToGateway();
+  SendPayload("ue-r1", "r-1", "again");
+  ASSERT_TRUE(gw_.WaitFor("/deliver-message", 1, 10s)) << d().log();
+  auto parked = Post(kDeliverAs, Message("AS", "as-1", "UE", "direct-1", "r-2"));
+  ASSERT_EQ(Str(Json(parked.body), "status"), "DELY_STORED") << parked.body;
+  gw_.set_status(204);
+  // The failed attempt's retry is stored (a minute away) before the resend can see it waiting.
+  boost::json::object resent;
+  ASSERT_TRUE(ts::WaitFor([&] {
+    auto r = Admin("POST", "/messages/AS/as-1/r-1/resend");
+    EXPECT_EQ(r.status, 200) << r.body;
+    resent = Json(r.body);
+    return resent["inFlight"].to_number<int>() == 0;
+  }, 10s)) << resent;
+  EXPECT_EQ(resent["resent"].to_number<int>(), 1) << resent;
+  EXPECT_EQ(resent["noRoute"].to_number<int>(), 0) << resent;
+  EXPECT_EQ(resent["breakerOpen"].to_number<int>(), 0) << resent;
+  ASSERT_TRUE(gw_.WaitFor("/deliver-message", 2, 10s)) << d().log();
+  EXPECT_TRUE(QueueDrains("UE", "ue-r1", 10s));
+
+  auto finished = Admin("POST", "/messages/AS/as-1/r-1/resend");
+  EXPECT_EQ(finished.status, 409) << finished.body;
+  EXPECT_EQ(Str(Json(finished.body), "cause"), "MESSAGE_FINISHED") << finished.body;
+  auto waiting = Json(Admin("POST", "/messages/AS/as-1/r-2/resend").body);
+  EXPECT_EQ(waiting["resent"].to_number<int>(), 0) << waiting;
+  EXPECT_EQ(waiting["noRoute"].to_number<int>(), 1) << waiting;
+  EXPECT_EQ(QueueCount("UE", "direct-1"), 1u);
+  auto unknown = Admin("POST", "/messages/AS/as-1/nope/resend");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_NE(unknown.headers.find("content-type: application/problem+json"), std::string::npos)
+      << unknown.headers;
+}
+
 }  // namespace
 }  // namespace msgin5g

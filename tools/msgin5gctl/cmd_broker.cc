@@ -1,10 +1,12 @@
 // status, queues list|show, registrations, messages show: what the broker holds; drain.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
 #include "tools/msgin5gctl/address.h"
 #include "tools/msgin5gctl/handlers.h"
+#include "tools/msgin5gctl/progress.h"
 #include "tools/msgin5gctl/output.h"
 
 namespace msgin5gctl {
@@ -71,7 +73,8 @@ Result<Rendered> RunRegistrations(const CommandContext& c) {
 namespace {
 
 Result<Rendered> Removal(const CommandContext& c, const std::string& path, const std::string& what) {
-  auto res = CallForObject(c, "DELETE", path);
+  // Answered once every removal is stored: a queue of millions takes a while.
+  auto res = WaitShowingElapsed("removing", [&] { return CallForObject(c, "DELETE", path); });
   if (!res.ok()) return res.error();
   const json::value v(*res);
   std::string text = what + ": " + CellOf(v, "removed") + " removed";
@@ -92,6 +95,24 @@ Result<Rendered> RunMessagesDelete(const CommandContext& c) {
   if (!origin.ok()) return origin.error();
   return Removal(c, "/messages" + AddressPath(*origin) + "/" + Segment(c.args[2]),
                  "message " + c.args[2]);
+}
+
+Result<Rendered> RunMessagesResend(const CommandContext& c) {
+  auto origin = ParseTypedAddress(c.args[0], c.args[1]);
+  if (!origin.ok()) return origin.error();
+  auto res = CallForObject(
+      c, "POST", "/messages" + AddressPath(*origin) + "/" + Segment(c.args[2]) + "/resend");
+  if (!res.ok()) return res.error();
+  const json::value v(*res);
+  std::string text = "message " + c.args[2] + ": " + CellOf(v, "resent") + " resent now";
+  const std::pair<const char*, const char*> waits[] = {
+      {"inFlight", " being sent already"},
+      {"noRoute", " without a route (they go when the recipient has one)"},
+      {"breakerOpen", " behind an open circuit breaker (they go when it closes)"}};
+  for (const auto& [key, why] : waits) {
+    if (CellOf(v, key) != "0") text += ", " + CellOf(v, key) + why;
+  }
+  return Show(*res, text + "\n");
 }
 
 Result<Rendered> RunQueuesShow(const CommandContext& c) {
@@ -182,21 +203,37 @@ Result<Rendered> RunDrain(const CommandContext& c) {
   auto started = CallForObject(c, "POST", "/drain", json::serialize(body));
   if (!started.ok()) return started.error();
   json::object last = *started;
+  const json::value first(*started);
+  auto left = [](const json::value& v) {
+    const auto* o = v.if_object();
+    std::uint64_t n = 0;
+    for (const char* key : {"deliverable", "inFlight"}) {
+      const auto* x = o != nullptr ? o->if_contains(key) : nullptr;
+      if (x != nullptr && x->is_int64() && x->as_int64() > 0) n += static_cast<std::uint64_t>(x->as_int64());
+    }
+    return n;
+  };
+  // The bar: what had a route when the drain began, delivered since (new messages are refused).
+  const std::uint64_t total = left(first);
+  Progress progress("draining");
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(deadline + 60);
   while (std::chrono::steady_clock::now() < give_up) {
-    std::fprintf(stderr, "draining: %s deliverable, %s in flight, %s stored\n",
-                 CellOf(json::value(last), "deliverable").c_str(),
-                 CellOf(json::value(last), "inFlight").c_str(),
-                 CellOf(json::value(last), "pending").c_str());
+    const json::value now(last);
+    const std::uint64_t remaining = std::min(left(now), total);
+    progress.Update(total - remaining, total,
+                    CellOf(now, "deliverable") + " deliverable, " + CellOf(now, "inFlight") +
+                        " in flight, " + CellOf(now, "pending") + " stored");
     std::this_thread::sleep_for(std::chrono::seconds(1));
     auto state = CallForObject(c, "GET", "/drain");
     if (!state.ok()) {
       if (state.error().code != Exit::kConnect) return state.error();
+      progress.Done();
       last["stopped"] = true;  // the daemon closed its admin API: the drain is over
       return Show(last, FieldTable(last).Render());
     }
     last = *state;
   }
+  progress.Done();
   return Error{Exit::kRefused, "msgin5gd still answers " + std::to_string(deadline + 60) +
                                    " s after the drain began"};
 }

@@ -26,6 +26,12 @@ const std::vector<Command>& Commands() {
       {"messages", "delete", "ORIGIN_TYPE ORIGIN MSGID", "remove a message for every recipient still waiting for it",
        "As queues purge, for one message (cause \"deleted by an operator\"). 404 (exit 5) for an "
        "unknown message.", 3, 3, {}, false, RunMessagesDelete},
+      {"messages", "resend", "ORIGIN_TYPE ORIGIN MSGID",
+       "try a message's waiting recipients now instead of after their backoff",
+       "Recipients waiting for a retry are sent to at once (their attempt count stays). Those "
+       "without a route (a sleeping UE) or behind an open circuit breaker are counted and keep "
+       "waiting. 409 (exit 1) when the message is no longer stored, 404 (exit 5) when unknown.",
+       3, 3, {}, false, RunMessagesResend},
       {"registrations", "", "", "AS registrations, and UE registrations in id order",
        "--limit N  UE registrations to list (1..10000, default 100); --after UE_ID  the next page "
        "(ueMore in the JSON says there is one). ASLEEP: the UE stopped answering; its messages "
@@ -40,8 +46,8 @@ const std::vector<Command>& Commands() {
       {"drain", "", "", "stop msgin5gd after delivering what it can (a planned stop)",
        "POST /admin/v1/drain: new messages are refused (503) at once; what has a route is "
        "delivered until nothing is left or --deadline S (1..3600, default 60) passes; then "
-       "msgin5gd stops, keeping the rest stored. Prints a progress line a second on stderr "
-       "until the daemon has stopped.", 0, 0, {"--deadline"}, false, RunDrain},
+       "msgin5gd stops, keeping the rest stored. Shows progress on stderr until the daemon has "
+       "stopped: a bar on a terminal, a line a second otherwise.", 0, 0, {"--deadline"}, false, RunDrain},
       {"groups", "list", "", "every group with its members", "", 0, 0, {}, false, RunGroupsList},
       {"groups", "show", "ID", "one group's members", "", 1, 1, {}, false, RunGroupsShow},
       {"groups", "create", "ID [MEMBER...]", "create a group (or replace its members)",
@@ -73,7 +79,8 @@ const std::vector<Command>& Commands() {
       {"clients", "delete", "ID", "delete an admin-set API client",
        "Clients of the configuration file change with the file and SIGHUP (404 here).", 1, 1, {}, false, RunClientsDelete},
       {"backup", "create", "[NAME]", "an online backup of msgin5gd's store, taken while it serves",
-       "Waits until the backup is complete (raise --timeout for a large store). NAME: 1 to 128 "
+       "Waits until the backup is complete (raise --timeout for a large store), showing the "
+       "time taken on stderr after a second. NAME: 1 to 128 "
        "of [A-Za-z0-9._-]; default msgin5g-YYYYMMDDTHHMMSSZ. It goes under msgin5gd's "
        "storage.backup_dir. Exit 1 with 409 BACKUP_EXISTS or 429 BACKUP_IN_PROGRESS.",
        0, 1, {}, false, RunBackupCreate},
@@ -83,8 +90,9 @@ const std::vector<Command>& Commands() {
        "Runs msgin5gd --restore (--daemon PATH or MSGIN5GD names it; default /usr/sbin/msgin5gd) with "
        "--config FILE (default /etc/msgin5g/msgin5gd.toml when present); --data-dir DIR restores "
        "into DIR instead of storage.path. Run it as the daemon's user with msgin5gd stopped. "
-       "Exit: msgin5gd's (0 restored, 65 damaged or another data format, 66 no backup there, 73 "
-       "target not empty, 74 I/O error).",
+       "Progress on stderr: a bar on a terminal, msgin5gd's lines otherwise. Exit: msgin5gd's (0 "
+       "restored, 65 damaged or another data format, 66 no backup there, 73 target not empty, 74 "
+       "I/O error).",
        1, 1, {"--config", "--data-dir", "--daemon"}, true, RunRestore},
       {"token", "create", "NAME", "a new admin token and its tokens-file line",
        "--role read-only|read-write  required. NAME: 1 to 64 of [A-Za-z0-9._-].", 1, 1,

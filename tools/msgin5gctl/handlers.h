@@ -26,6 +26,7 @@ Result<Rendered> RunQueuesList(const CommandContext& c);
 Result<Rendered> RunQueuesShow(const CommandContext& c);
 Result<Rendered> RunQueuesPurge(const CommandContext& c);
 Result<Rendered> RunMessagesDelete(const CommandContext& c);
+Result<Rendered> RunMessagesResend(const CommandContext& c);
 Result<Rendered> RunRegistrations(const CommandContext& c);
 Result<Rendered> RunDrain(const CommandContext& c);
 Result<Rendered> RunGateways(const CommandContext& c);
