@@ -20,7 +20,17 @@ int RunRestore(const Config& cfg, const std::string& what) {
     dir = cfg.storage_backup_dir + "/" + what;
   }
   const auto start = std::chrono::steady_clock::now();
-  auto r = storage::RestoreBackup(dir, cfg.storage_path);
+  // Progress lines on stderr (stdout carries the one-line result): msgin5gctl restore reads them
+  // for its progress bar, so their form is fixed (docs/operations.md).
+  auto r = storage::RestoreBackup(dir, cfg.storage_path, [](const storage::RestoreProgress& p) {
+    if (p.verifying) {
+      std::fprintf(stderr, "restore: verifying checksums\n");
+    } else {
+      std::fprintf(stderr, "restore: copied %zu of %zu files, %llu of %llu bytes\n", p.files_done,
+                   p.files_total, static_cast<unsigned long long>(p.bytes_done),
+                   static_cast<unsigned long long>(p.bytes_total));
+    }
+  });
   if (!r.ok()) {
     std::fprintf(stderr, "msgin5gd: restore failed, %s left as it was: %s\n",
                  cfg.storage_path.c_str(), r.status().message().c_str());

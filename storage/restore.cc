@@ -56,7 +56,8 @@ Status VerifyStore(const std::string& dir) {
 
 }  // namespace
 
-Result<BackupManifest> RestoreBackup(const std::string& backup_dir, const std::string& target_in) {
+Result<BackupManifest> RestoreBackup(const std::string& backup_dir, const std::string& target_in,
+                                     const std::function<void(const RestoreProgress&)>& progress) {
   // "dir/" and "dir" are one target; the staging directory must be its sibling, not its child.
   std::string target = fs::path(target_in).lexically_normal().string();
   while (target.size() > 1 && target.back() == '/') target.pop_back();
@@ -85,6 +86,9 @@ Result<BackupManifest> RestoreBackup(const std::string& backup_dir, const std::s
     return st;
   };
 
+  RestoreProgress where;
+  where.files_total = manifest->files.size();
+  for (const auto& f : manifest->files) where.bytes_total += f.bytes;
   for (const auto& f : manifest->files) {
     std::uint64_t bytes = 0;
     auto hash = CopyFileSynced(backup_dir + "/" + f.name, staging + "/" + f.name, &bytes);
@@ -96,9 +100,14 @@ Result<BackupManifest> RestoreBackup(const std::string& backup_dir, const std::s
                              std::to_string(f.bytes) + "; SHA-256 " +
                              (*hash == f.sha256 ? "matches" : "differs") + ")"));
     }
+    ++where.files_done;
+    where.bytes_done += bytes;
+    if (progress) progress(where);
   }
   Status st = SyncDirectory(staging);
   if (!st.ok()) return fail(st);
+  where.verifying = true;
+  if (progress) progress(where);
   st = VerifyStore(staging);
   if (!st.ok()) return fail(st);
   if (fs::exists(target, ec)) fs::remove(target, ec);  // the empty directory checked above

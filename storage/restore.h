@@ -10,6 +10,8 @@
 // (it would not be empty anyway: the daemon's pid file lives there).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "common/status.h"
@@ -17,8 +19,21 @@
 
 namespace msgin5g::storage {
 
+// Where a restore is, for a progress display: after each copied file, then once before the
+// checksum pass (which reads every table again: for a large store it takes as long as the copy).
+struct RestoreProgress {
+  std::size_t files_done = 0;
+  std::size_t files_total = 0;
+  std::uint64_t bytes_done = 0;
+  std::uint64_t bytes_total = 0;
+  bool verifying = false;
+};
+
 // Errors: NotFound (no backup there), Conflict (target not empty), Corruption (a file differs from
 // the manifest, a checksum fails, or the format version is not this build's), Unavailable (I/O).
-Result<BackupManifest> RestoreBackup(const std::string& backup_dir, const std::string& target);
+// `progress`, when set, is called on the calling thread.
+Result<BackupManifest> RestoreBackup(
+    const std::string& backup_dir, const std::string& target,
+    const std::function<void(const RestoreProgress&)>& progress = nullptr);
 
 }  // namespace msgin5g::storage

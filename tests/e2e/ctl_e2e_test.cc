@@ -31,6 +31,23 @@ ts::RunResult RunCtl(std::vector<std::string> args, const std::string& input = "
   return ts::Run(args, input, std::chrono::seconds(30));
 }
 
+// msgin5gctl on a real terminal: script(1) gives it a pseudo-terminal as stdin, stdout and stderr;
+// what it wrote there (both streams, "\r\n" line ends) comes back as out.
+ts::RunResult RunCtlOnTerminal(std::vector<std::string> args) {
+  std::string command = "'" + CtlPath() + "'";
+  for (const auto& a : args) command += " '" + a + "'";  // the tests' arguments have no quote
+  return ts::Run({"script", "-qfec", command, "/dev/null"}, "", std::chrono::seconds(30));
+}
+
+// An AS message from as-1 to UE `ue`, stored (no route needed): 200 or the test fails.
+void SendAsMessage(ts::Daemon& d, const std::string& ue, const std::string& msg_id) {
+  auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
+                        R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":")" +
+                            ue + R"("},"msgId":")" + msg_id + R"(","stoAndFwInd":true,"payload":"hello"})",
+                        "http://" + d.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
+  ASSERT_EQ(sent.status, 200) << sent.body << sent.err;
+}
+
 json::value Parse(const ts::RunResult& r) {
   json::error_code ec;
   json::value v = json::parse(r.out, ec);
@@ -84,13 +101,7 @@ class CtlE2e : public ::testing::Test {
     EXPECT_EQ(r.exit_code, 0) << "msgin5gctl exit " << r.exit_code << "\n" << r.out << r.err;
     return Parse(r);
   }
-  void SendMessage(const std::string& msg_id) {
-    auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
-                          R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":")" +
-                              msg_id + R"(","stoAndFwInd":true,"payload":"hello"})",
-                          "http://" + d_.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
-    ASSERT_EQ(sent.status, 200) << sent.body << sent.err;
-  }
+  void SendMessage(const std::string& msg_id) { SendAsMessage(d_, "ue-1", msg_id); }
 
   ts::TempDir dir_;
   ts::Daemon d_{dir_.File("data"), dir_.path()};
@@ -471,10 +482,7 @@ TEST(CtlBackup, CreateListRestoreAndServeTheRestoredStore) {
   {
     ts::Daemon d(dir.File("data"), dir.path(), {"--set", "storage.backup_dir=" + backups});
     ASSERT_TRUE(d.ok()) << d.log();
-    auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
-                          R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"kept","stoAndFwInd":true,"payload":"hello"})",
-                          "http://" + d.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
-    ASSERT_EQ(sent.status, 200) << sent.body;
+    SendAsMessage(d, "ue-1", "kept");
     auto ctl = [&](std::vector<std::string> args) {
       args.insert(args.begin(), {"--socket", d.admin_socket()});
       return RunCtl(args);
@@ -541,10 +549,7 @@ TEST(CtlGateways, ShowTheBreakerOfAGatewayThatRefusesConnections) {
   auto rule = ts::Run({CtlPath(), "--socket", d.admin_socket(), "routes", "put", "sms", "--json", "-"},
                       R"({"pattern":"ue-*","gateway":"sms-1"})");
   ASSERT_EQ(rule.exit_code, 0) << rule.err;
-  auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
-                        R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"g1","stoAndFwInd":true,"payload":"hi"})",
-                        "http://" + d.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
-  ASSERT_EQ(sent.status, 200) << sent.body;
+  SendAsMessage(d, "ue-1", "g1");
 
   json::value gw;
   ASSERT_TRUE(ts::WaitFor([&] {
@@ -567,7 +572,8 @@ TEST(CtlGateways, ShowTheBreakerOfAGatewayThatRefusesConnections) {
 }
 
 // queues purge and messages delete remove what waits (parked here: no route), answer once it is
-// stored, and a read-only token can do neither (exit 4, nothing removed).
+// stored, and a read-only token can do neither (exit 4, nothing removed); messages resend counts
+// what has no route and refuses a finished message.
 TEST(CtlRemovals, PurgeAndDeleteAndAReadOnlyTokenCannot) {
   ts::TempDir dir;
   const std::string ro = "m5g_read-only-token-for-this-test";
@@ -576,13 +582,8 @@ TEST(CtlRemovals, PurgeAndDeleteAndAReadOnlyTokenCannot) {
                                         "\nrw read-write sha256:" + Sha256Hex(rw) + "\n");
   ts::Daemon d(dir.File("data"), dir.path(), {"--set", "admin.tokens_file=" + dir.File("tokens")});
   ASSERT_TRUE(d.ok()) << d.log();
-  auto send = [&](const std::string& ue, const std::string& id) {
-    auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
-                          R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":")" +
-                              ue + R"("},"msgId":")" + id + R"(","stoAndFwInd":true,"payload":"hi"})",
-                          "http://" + d.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
-    ASSERT_EQ(sent.status, 200) << sent.body;
-  };
+  auto send = [&](const std::string& ue, const std::string& id) { SendAsMessage(d, ue, id); };
+
   for (const char* id : {"p1", "p2", "p3"}) send("ue-p", id);
   for (const char* id : {"q1", "q2"}) send("ue-q", id);
   auto as = [&](const std::string& token, std::vector<std::string> args) {
@@ -600,6 +601,18 @@ TEST(CtlRemovals, PurgeAndDeleteAndAReadOnlyTokenCannot) {
   EXPECT_EQ(count("ue-p"), 3);
   EXPECT_EQ(count("ue-q"), 2);
 
+  // resend: nothing here has a route, so it is counted and keeps waiting.
+  EXPECT_EQ(as(ro, {"messages", "resend", "AS", "as-1", "q2"}).exit_code, 4);
+  auto resent = as(rw, {"messages", "resend", "AS", "as-1", "q2"});
+  ASSERT_EQ(resent.exit_code, 0) << resent.err;
+  EXPECT_EQ(resent.out,
+            "message q2: 0 resent now, 1 without a route (they go when the recipient has one)\n");
+  EXPECT_EQ(Int(Parse(as(rw, {"messages", "resend", "AS", "as-1", "q2", "--output", "json"})),
+                "noRoute"),
+            1);
+  EXPECT_EQ(as(rw, {"messages", "resend", "AS", "as-1", "nope"}).exit_code, 5);
+  EXPECT_EQ(count("ue-q"), 2);
+
   auto purged = as(rw, {"queues", "purge", "UE", "ue-p", "--output", "json"});
   ASSERT_EQ(purged.exit_code, 0) << purged.out << purged.err;
   EXPECT_EQ(Int(Parse(purged), "removed"), 3) << purged.out;
@@ -611,6 +624,9 @@ TEST(CtlRemovals, PurgeAndDeleteAndAReadOnlyTokenCannot) {
   auto view = Parse(as(rw, {"messages", "show", "AS", "as-1", "q1", "--output", "json"}));
   EXPECT_NE(json::serialize(view).find("deleted by an operator"), std::string::npos) << view;
   EXPECT_EQ(as(rw, {"messages", "delete", "AS", "as-1", "nope"}).exit_code, 5);
+  auto gone = as(rw, {"messages", "resend", "AS", "as-1", "q1"});
+  EXPECT_EQ(gone.exit_code, 1) << gone.out << gone.err;
+  EXPECT_NE(gone.err.find("MESSAGE_FINISHED"), std::string::npos) << gone.err;
   // The queue of a purged recipient takes new messages as before.
   send("ue-p", "p4");
   EXPECT_EQ(count("ue-p"), 1);
@@ -622,10 +638,7 @@ TEST(CtlDrain, StopsTheDaemonAndReportsWhatIsKept) {
   ts::TempDir dir;
   ts::Daemon d(dir.File("data"), dir.path());
   ASSERT_TRUE(d.ok()) << d.log();
-  auto sent = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-d",
-                        R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-away"},"msgId":"kept","stoAndFwInd":true,"payload":"hi"})",
-                        "http://" + d.sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
-  ASSERT_EQ(sent.status, 200) << sent.body;
+  SendAsMessage(d, "ue-away", "kept");
   auto bad = RunCtl({"--socket", d.admin_socket(), "drain", "--deadline", "0"});
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
   auto r = RunCtl({"--socket", d.admin_socket(), "drain", "--deadline", "5", "--output", "json"});
@@ -643,6 +656,38 @@ TEST(CtlDrain, StopsTheDaemonAndReportsWhatIsKept) {
   ASSERT_TRUE(again.ok()) << again.log();
   auto q = RunCtl({"--socket", again.admin_socket(), "queues", "show", "UE", "ue-away", "--output", "json"});
   EXPECT_EQ(Int(Parse(q), "count"), 1) << q.out;
+}
+
+// On a terminal, restore and drain redraw one progress line in place (\r ... ESC[K); elsewhere they
+// print plain lines (the other tests).
+TEST(CtlTerminal, RestoreAndDrainRedrawAProgressLine) {
+  ts::TempDir dir;
+  const std::string backups = dir.File("backups");
+  ts::Daemon d(dir.File("data"), dir.path(), {"--set", "storage.backup_dir=" + backups});
+  ASSERT_TRUE(d.ok()) << d.log();
+  SendAsMessage(d, "ue-1", "t1");
+  ASSERT_EQ(RunCtl({"--socket", d.admin_socket(), "backup", "create", "b1"}).exit_code, 0);
+
+  auto restored = RunCtlOnTerminal({"restore", backups + "/b1", "--daemon", ts::DaemonPath(),
+                                    "--data-dir", dir.File("restored")});
+  ASSERT_EQ(restored.exit_code, 0) << restored.out << restored.err;
+  EXPECT_NE(restored.out.find("\rrestore ["), std::string::npos) << restored.out;
+  EXPECT_NE(restored.out.find("] 100% verifying checksums\x1b[K\r\n"), std::string::npos)
+      << restored.out;
+  EXPECT_EQ(restored.out.find("restore: copied"), std::string::npos) << restored.out;
+  EXPECT_NE(restored.out.find("restored backup " + backups + "/b1"), std::string::npos)
+      << restored.out;
+
+  auto drained = RunCtlOnTerminal({"--socket", d.admin_socket(), "drain", "--deadline", "5"});
+  ASSERT_EQ(drained.exit_code, 0) << drained.out << drained.err;
+  EXPECT_NE(drained.out.find("\rdraining (0 s) 0 deliverable, 0 in flight, 1 stored\x1b[K"),
+            std::string::npos)
+      << drained.out;
+  EXPECT_EQ(drained.out.find("draining: "), std::string::npos) << drained.out;
+  EXPECT_NE(drained.out.find("stopped"), std::string::npos) << drained.out;
+  auto code = d.proc().Wait(std::chrono::seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0);
 }
 
 // The bash completion script offers the commands, subcommands and options msgin5gctl has.
