@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <array>
 #include <random>
 #include <unordered_set>
 
@@ -117,9 +118,11 @@ class DeliveryEngine::Metrics {
                      .Register(reg);
     retries_ = &prometheus::BuildCounter()
                     .Name("msgin5g_delivery_retries_total")
-                    .Help("Entries scheduled for another attempt")
-                    .Register(reg)
-                    .Add({});
+                    .Help("Entries scheduled for another attempt, by channel")
+                    .Register(reg);
+    for (std::size_t i = 0; i < kChannels.size(); ++i) {
+      retries_by_[i] = &retries_->Add({{"channel", kChannels[i]}});  // at 0 from the start
+    }
     latency_ = &prometheus::BuildHistogram()
                     .Name("msgin5g_delivery_latency_seconds")
                     .Help("From acceptance to the recipient's 2xx")
@@ -140,11 +143,23 @@ class DeliveryEngine::Metrics {
                    .Help("Age of the oldest undelivered entry, by priority")
                    .Register(reg);
     for (const char* p : {"HIGH", "MIDDLE", "LOW"}) oldest_by_.push_back(&oldest_->Add({{"priority", p}}));
+    // By channel, not by destination: ASs and UE endpoints can be many (the per-destination
+    // view is GET /admin/v1/destinations). Every channel is exported from the start at 0.
     open_ = &prometheus::BuildGauge()
                  .Name("msgin5g_delivery_breakers_open")
-                 .Help("Destinations whose circuit breaker is open")
-                 .Register(reg)
-                 .Add({});
+                 .Help("Destinations whose circuit breaker is open, by channel")
+                 .Register(reg);
+    for (std::size_t i = 0; i < kChannels.size(); ++i) {
+      open_by_[i] = &open_->Add({{"channel", kChannels[i]}});
+    }
+  }
+  // The channels of Route::ChannelName, in the order of ChannelIndex.
+  static constexpr std::array<const char*, 5> kChannels = {"as", "l3g", "n3g", "bg", "ue"};
+  static std::size_t ChannelIndex(std::string_view channel) {
+    for (std::size_t i = 0; i < kChannels.size(); ++i) {
+      if (channel == kChannels[i]) return i;
+    }
+    return 0;
   }
   void Attempt(const char* channel, DeliveryResult::Kind k) {
     if (attempts_) attempts_->Add({{"channel", channel}, {"result", ResultName(k)}}).Increment();
@@ -152,8 +167,8 @@ class DeliveryEngine::Metrics {
   void Finished(const char* outcome) {
     if (finished_) finished_->Add({{"outcome", outcome}}).Increment();
   }
-  void Retry() {
-    if (retries_) retries_->Increment();
+  void Retry(const char* channel) {
+    if (retries_) retries_by_[ChannelIndex(channel)]->Increment();
   }
   void Latency(const char* channel, double seconds) {
     if (latency_) latency_->Add({{"channel", channel}}, metrics::LatencyBuckets()).Observe(seconds);
@@ -161,18 +176,21 @@ class DeliveryEngine::Metrics {
   void InFlight(std::size_t n) {
     if (in_flight_) in_flight_->Set(static_cast<double>(n));
   }
-  void Scan(std::size_t routed, std::size_t unrouted, const double oldest[3], std::size_t open) {
+  // `open`: open breakers by ChannelIndex.
+  void Scan(std::size_t routed, std::size_t unrouted, const double oldest[3],
+            const std::array<std::size_t, kChannels.size()>& open) {
     if (!pending_) return;
     routed_->Set(static_cast<double>(routed));
     unrouted_->Set(static_cast<double>(unrouted));
     for (int i = 0; i < 3; ++i) oldest_by_[i]->Set(oldest[i]);
-    open_->Set(static_cast<double>(open));
+    for (std::size_t i = 0; i < open.size(); ++i) open_by_[i]->Set(static_cast<double>(open[i]));
   }
 
  private:
   prometheus::Family<prometheus::Counter>* attempts_ = nullptr;
   prometheus::Family<prometheus::Counter>* finished_ = nullptr;
-  prometheus::Counter* retries_ = nullptr;
+  prometheus::Family<prometheus::Counter>* retries_ = nullptr;
+  std::array<prometheus::Counter*, kChannels.size()> retries_by_{};
   prometheus::Family<prometheus::Histogram>* latency_ = nullptr;
   prometheus::Gauge* in_flight_ = nullptr;
   prometheus::Family<prometheus::Gauge>* pending_ = nullptr;
@@ -180,7 +198,8 @@ class DeliveryEngine::Metrics {
   prometheus::Gauge* unrouted_ = nullptr;
   prometheus::Family<prometheus::Gauge>* oldest_ = nullptr;
   std::vector<prometheus::Gauge*> oldest_by_;
-  prometheus::Gauge* open_ = nullptr;
+  prometheus::Family<prometheus::Gauge>* open_ = nullptr;
+  std::array<prometheus::Gauge*, kChannels.size()> open_by_{};
 };
 
 DeliveryEngine::DeliveryEngine(DeliveryOptions options, DeliveryChannel& channel, OutcomeSink& sink,
@@ -644,7 +663,6 @@ void DeliveryEngine::PromoteDue(std::int64_t now) {
 }
 
 void DeliveryEngine::ScanExpired(std::int64_t now) {
-  std::size_t open = 0;
   // Expiries are writes too: a backlog (after an outage) is worked off a slice per scan so that
   // it never floods the writer ahead of new messages.
   std::size_t expiries_left = 4 * options_.max_in_flight;
@@ -682,7 +700,10 @@ void DeliveryEngine::ScanExpired(std::int64_t now) {
   for (auto id : expired) {
     Finish(id, entries_.at(id), OutcomeSink::Final::kExpired, "expired before delivery");
   }
-  for (const auto& [key, d] : destinations_) open += d->blocked_until > now ? 1 : 0;
+  std::array<std::size_t, Metrics::kChannels.size()> open{};
+  for (const auto& [key, d] : destinations_) {
+    if (d->blocked_until > now) ++open[Metrics::ChannelIndex(d->route.ChannelName())];
+  }
   double ages[3];
   for (int i = 0; i < 3; ++i) ages[i] = static_cast<double>(now - oldest[i]) / 1000.0;
   metrics_->Scan(entries_.size(), parked_count_, ages, open);
@@ -917,8 +938,8 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
   std::int64_t due = now + std::max(r.retry_after, Backoff(attempts)).count();
   if (e.rec.expiry_ms != 0) due = std::min(due, e.rec.expiry_ms);
   e.state = State::kPersisting;
-  sink_.Reschedule(e.rec, due, attempts, [this, id, due, attempts](Status st) {
-    Post([this, id, due, attempts, st] {
+  sink_.Reschedule(e.rec, due, attempts, [this, id, due, attempts, channel](Status st) {
+    Post([this, id, due, attempts, channel, st] {
       auto it = entries_.find(id);
       if (it == entries_.end()) return;
       if (!st.ok()) {
@@ -933,7 +954,7 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
       waiting.rec.attempts = attempts;
       if (!DestinationFor(waiting.rec.recipient)) {  // its route went away meanwhile
         ParkEntry(id);
-        metrics_->Retry();
+        metrics_->Retry(channel);
         return;
       }
       waiting.state = State::kWaiting;
@@ -941,7 +962,7 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
       waiting_.push({due, id});
       // A payload read back over the budget is not kept while the entry waits.
       if (!waiting.cached) waiting.msg.reset();
-      metrics_->Retry();
+      metrics_->Retry(channel);
     });
   });
 }

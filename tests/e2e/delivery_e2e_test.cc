@@ -307,6 +307,13 @@ TEST_F(DeliveryE2E, FailingAsIsPausedAndUnstoredMessagesGiveUp) {
   auto metrics = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
   EXPECT_GT(ts::MetricValue(metrics, R"(msgin5g_delivery_attempts_total{channel="as",result="transient_failure"})"),
             0.0);
+  // Breakers and retries are counted by channel: the failing AS's, not the gateway's.
+  EXPECT_TRUE(ts::WaitFor([&] {
+    auto m = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
+    return ts::MetricValue(m, R"(msgin5g_delivery_breakers_open{channel="as"})") >= 1.0;
+  }, 5s));
+  EXPECT_EQ(ts::MetricValue(metrics, R"(msgin5g_delivery_breakers_open{channel="l3g"})"), 0.0);
+  EXPECT_GT(ts::MetricValue(metrics, R"(msgin5g_delivery_retries_total{channel="as"})"), 0.0);
   // The unstored message: at most 3 attempts, then the failure report to its originator.
   ASSERT_TRUE(gw_.WaitFor("/as/as-1/deliver-report", 1, 30s)) << d().log();
   EXPECT_EQ(failing.received("/as/as-500b/deliver-message").size(), 3u);
@@ -362,7 +369,7 @@ TEST_F(DeliveryE2E, AsDownThenUpAndCrashInBetweenLosesNothing) {
   }
   std::this_thread::sleep_for(3s);  // retries are going on
   EXPECT_GT(ts::MetricValue(ts::Curl({"http://" + d().metrics() + "/metrics"}).body,
-                            "msgin5g_delivery_retries_total"),
+                            R"(msgin5g_delivery_retries_total{channel="as"})"),
             0.0);
   ASSERT_TRUE(d().proc().Stop(SIGKILL, 5s).has_value());
   Start();
