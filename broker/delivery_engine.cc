@@ -4,13 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <random>
 #include <unordered_set>
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 
+#include "broker/circuit_breaker.h"
 #include "common/clock.h"
 #include "common/logging.h"
 
@@ -83,11 +83,7 @@ struct DeliveryEngine::Destination {
   Route route;
   std::deque<std::uint64_t> ready[3];  // entry ids by priority; stale ids are skipped
   std::size_t in_flight = 0;
-  // Circuit breaker.
-  std::uint32_t failures = 0;  // consecutive transient failures
-  std::uint32_t opens = 0;     // consecutive openings (backoff exponent)
-  std::int64_t blocked_until = 0;
-  bool half_open = false;  // after a block: one probe at a time until a success
+  CircuitBreaker breaker;
   bool active = false;     // in the engine's active_ list
 
   bool HasReady() const { return !ready[0].empty() || !ready[1].empty() || !ready[2].empty(); }
@@ -205,6 +201,8 @@ class DeliveryEngine::Metrics {
 DeliveryEngine::DeliveryEngine(DeliveryOptions options, DeliveryChannel& channel, OutcomeSink& sink,
                                metrics::Registry* metrics)
     : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? *options_.clock : SystemClock::Get()),
+      backoff_(options_.retry_initial, options_.retry_max),
       channel_(channel),
       sink_(sink),
       metrics_(std::make_unique<Metrics>(metrics)),
@@ -284,6 +282,10 @@ void DeliveryEngine::UeRouteChanged(std::string ue_id) {
   });
 }
 
+void DeliveryEngine::Wake() {
+  Post([] {});  // the loop re-reads the clock after every batch
+}
+
 void DeliveryEngine::GetCounts(std::function<void(Counts)> done) {
   Post([this, done = std::move(done)] {
     Counts c;
@@ -354,7 +356,7 @@ void DeliveryEngine::Remove(std::optional<Address> recipient, std::optional<std:
 
 void DeliveryEngine::RetryNow(std::uint64_t seq, std::function<void(RetryResult)> done) {
   Post([this, seq, done = std::move(done)] {
-    const std::int64_t now = UnixMillis();
+    const std::int64_t now = clock_.NowMs();
     RetryResult result;
     // Parked entries have no route: a route coming back would have unparked them.
     for (const auto& [key, p] : parked_) {
@@ -369,7 +371,7 @@ void DeliveryEngine::RetryNow(std::uint64_t seq, std::function<void(RetryResult)
       }
       if (e.state != State::kReady) {
         ++result.in_flight;
-      } else if (e.dest->blocked_until > now) {
+      } else if (e.dest->breaker.blocked(now)) {
         ++result.breaker_open;
       } else {
         ++result.ready;
@@ -384,7 +386,7 @@ void DeliveryEngine::RetryNow(std::uint64_t seq, std::function<void(RetryResult)
 void DeliveryEngine::ListDestinations(bool ues, std::size_t limit,
                                       std::function<void(std::vector<DestinationView>)> done) {
   Post([this, ues, limit, done = std::move(done)] {
-    const std::int64_t now = UnixMillis();
+    const std::int64_t now = clock_.NowMs();
     std::vector<DestinationView> out;
     for (const auto& [key, d] : destinations_) {
       if (!ues && d->route.kind == Route::Kind::kUe) continue;
@@ -393,9 +395,9 @@ void DeliveryEngine::ListDestinations(bool ues, std::size_t limit,
       v.base = d->route.base;
       v.ready = d->ready[0].size() + d->ready[1].size() + d->ready[2].size();
       v.in_flight = d->in_flight;
-      v.failures = d->failures;
-      v.breaker = d->blocked_until > now ? "open" : d->half_open ? "half-open" : "closed";
-      v.blocked_until_ms = d->blocked_until > now ? d->blocked_until : 0;
+      v.failures = d->breaker.failures();
+      v.breaker = CircuitBreaker::StateName(d->breaker.state(now));
+      v.blocked_until_ms = d->breaker.blocked(now) ? d->breaker.blocked_until() : 0;
       out.push_back(std::move(v));
     }
     std::sort(out.begin(), out.end(), [](const DestinationView& a, const DestinationView& b) {
@@ -411,15 +413,17 @@ void DeliveryEngine::Loop() {
     std::vector<std::function<void()>> batch;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      const std::int64_t wake = NextWakeup(UnixMillis());
-      cv_.wait_until(lock,
-                     std::chrono::system_clock::time_point(std::chrono::milliseconds(wake)),
+      // The engine's clock may not be the system's (a test's): sleep for the time until the
+      // wake-up on that clock.
+      const std::int64_t now = clock_.NowMs();
+      const std::int64_t wake = NextWakeup(now);
+      cv_.wait_for(lock, std::chrono::milliseconds(wake - now),
                      [this] { return stopping_ || !inbox_.empty(); });
       if (stopping_) return;
       batch.swap(inbox_);
     }
     for (auto& fn : batch) fn();
-    const std::int64_t now = UnixMillis();
+    const std::int64_t now = clock_.NowMs();
     PromoteDue(now);
     if (now >= next_expiry_scan_) {
       ScanExpired(now);
@@ -434,7 +438,7 @@ std::int64_t DeliveryEngine::NextWakeup(std::int64_t now) const {
   std::int64_t wake = std::max(next_expiry_scan_, now + 1);
   if (!waiting_.empty()) wake = std::min(wake, std::max(waiting_.top().first, now + 1));
   for (const auto& d : active_) {
-    if (d->blocked_until > now && d->HasReady()) wake = std::min(wake, d->blocked_until);
+    if (d->breaker.blocked(now) && d->HasReady()) wake = std::min(wake, d->breaker.blocked_until());
   }
   return wake;
 }
@@ -467,7 +471,7 @@ void DeliveryEngine::AddOnLoop(std::vector<QueuedEntry> entries) {
     // Over the budget the payload is dropped now and read back when the entry is due.
     CacheMessage(e, std::move(q.message));
     if (!e.cached) e.msg.reset();
-    if (e.rec.due_ms > UnixMillis()) {
+    if (e.rec.due_ms > clock_.NowMs()) {
       e.state = State::kWaiting;
       e.wake_ms = e.rec.due_ms;
       waiting_.push({e.wake_ms, id});
@@ -558,10 +562,7 @@ void DeliveryEngine::SetRoutesOnLoop(std::shared_ptr<const RouteTable> routes) {
   // A UE route that exists is a UE that was just heard from: forget its failures.
   for (auto& [key, d] : destinations_) {
     if (d->route.kind == Route::Kind::kUe) {
-      d->failures = 0;
-      d->opens = 0;
-      d->half_open = false;
-      d->blocked_until = 0;
+      d->breaker.Reset();
     }
   }
   // Parked recipients that have a route now come back.
@@ -628,10 +629,7 @@ void DeliveryEngine::UeRouteChangedOnLoop(const std::string& ue_id) {
   if (dest) {
     // Heard from just now: its past failures say nothing any more.
     if (dest->route.kind == Route::Kind::kUe) {
-      dest->failures = 0;
-      dest->opens = 0;
-      dest->half_open = false;
-      dest->blocked_until = 0;
+      dest->breaker.Reset();
     }
     if (auto p = parked_.find(key); p != parked_.end()) {
       for (const auto& item : p->second.items) {
@@ -702,7 +700,7 @@ void DeliveryEngine::ScanExpired(std::int64_t now) {
   }
   std::array<std::size_t, Metrics::kChannels.size()> open{};
   for (const auto& [key, d] : destinations_) {
-    if (d->blocked_until > now) ++open[Metrics::ChannelIndex(d->route.ChannelName())];
+    if (d->breaker.blocked(now)) ++open[Metrics::ChannelIndex(d->route.ChannelName())];
   }
   double ages[3];
   for (int i = 0; i < 3; ++i) ages[i] = static_cast<double>(now - oldest[i]) / 1000.0;
@@ -740,7 +738,7 @@ void DeliveryEngine::DispatchAll(std::int64_t now) {
           e.dest->in_flight--;
           in_flight_--;
           e.state = State::kWaiting;
-          e.wake_ms = UnixMillis() + Backoff(1).count();
+          e.wake_ms = clock_.NowMs() + backoff_.Next(1).count();
           waiting_.push({e.wake_ms, ids[i]});
           continue;
         }
@@ -752,8 +750,8 @@ void DeliveryEngine::DispatchAll(std::int64_t now) {
 }
 
 void DeliveryEngine::Dispatch(Destination& d, std::int64_t now, std::vector<std::uint64_t>* to_load) {
-  if (d.blocked_until > now) return;
-  const std::size_t limit = d.half_open                       ? 1
+  if (d.breaker.blocked(now)) return;
+  const std::size_t limit = d.breaker.half_open()             ? 1
                             : d.route.kind == Route::Kind::kUe ? options_.max_in_flight_per_ue
                                                                : options_.max_in_flight_per_destination;
   while (d.in_flight < limit && in_flight_ < options_.max_in_flight) {
@@ -831,7 +829,7 @@ void DeliveryEngine::OnResult(std::uint64_t id, DeliveryResult r) {
   metrics_->Attempt(e.dest->route.ChannelName(), r.kind);
   auto pit = partial_.find(id);
   if (pit == partial_.end()) {
-    Complete(id, e, std::move(r), UnixMillis());  // the common case: one request
+    Complete(id, e, std::move(r), clock_.NowMs());  // the common case: one request
     return;
   }
   // A segmented delivery: the worst answer over its parts decides.
@@ -848,17 +846,7 @@ void DeliveryEngine::OnResult(std::uint64_t id, DeliveryResult r) {
   if (p.in_flight > 0) return;  // wait for the parts still out
   DeliveryResult result = std::move(p.worst);
   partial_.erase(pit);
-  Complete(id, e, std::move(result), UnixMillis());
-}
-
-std::chrono::milliseconds DeliveryEngine::Backoff(std::uint32_t n) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::int64_t d = options_.retry_initial.count();
-  for (std::uint32_t i = 1; i < n && d < options_.retry_max.count(); ++i) d *= 2;
-  d = std::min<std::int64_t>(d, options_.retry_max.count());
-  // Half fixed, half random: spreads retries of many entries without ever retrying at once.
-  std::uniform_int_distribution<std::int64_t> jitter(0, std::max<std::int64_t>(d / 2, 0));
-  return std::chrono::milliseconds(d - d / 2 + jitter(rng));
+  Complete(id, e, std::move(result), clock_.NowMs());
 }
 
 void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std::int64_t now) {
@@ -868,9 +856,7 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
   const char* channel = d.route.ChannelName();
   switch (r.kind) {
     case DeliveryResult::Kind::kDelivered:
-      d.failures = 0;
-      d.opens = 0;
-      d.half_open = false;
+      d.breaker.OnAnswer();
       metrics_->Latency(channel, static_cast<double>(now - e.msg->accepted_ms) / 1000.0);
       Finish(id, e,
              d.route.kind == Route::Kind::kGateway && d.route.gateway != GatewayKind::kBg
@@ -880,9 +866,7 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
       return;
     case DeliveryResult::Kind::kPermanent:
       // The destination answered: it is alive, whatever it thought of this message.
-      d.failures = 0;
-      d.opens = 0;
-      d.half_open = false;
+      d.breaker.OnAnswer();
       Finish(id, e, OutcomeSink::Final::kFailed, "refused by the destination: " + r.detail);
       return;
     case DeliveryResult::Kind::kRequeue: {
@@ -909,19 +893,12 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
     case DeliveryResult::Kind::kTransient:
       break;
   }
-  // Transient. The breaker opens after breaker_failures in a row, or when a probe fails; requests
-  // still in flight when it opened do not open it again (no runaway backoff).
-  d.failures++;
-  if (d.blocked_until <= now && (d.half_open || d.failures >= options_.breaker_failures)) {
-    d.opens++;
-    d.half_open = true;
-    d.blocked_until = now + Backoff(d.opens).count();
+  // Transient (circuit_breaker.h says when this opens the breaker).
+  const auto paused =
+      d.breaker.OnTransientFailure(now, r.retry_after, options_.breaker_failures, backoff_);
+  if (paused.count() > 0) {
     LOG_WARN("delivery", "%s unavailable (%s): pausing it for %lld ms", d.route.Key().c_str(),
-             r.detail.c_str(), static_cast<long long>(d.blocked_until - now));
-  }
-  if (r.retry_after.count() > 0) {
-    d.blocked_until = std::max(d.blocked_until, now + r.retry_after.count());
-    d.half_open = true;
+             r.detail.c_str(), static_cast<long long>(paused.count()));
   }
   const std::uint32_t attempts = e.rec.attempts + 1;
   const std::uint32_t limit =
@@ -935,7 +912,7 @@ void DeliveryEngine::Complete(std::uint64_t id, Entry& e, DeliveryResult r, std:
     Finish(id, e, OutcomeSink::Final::kExpired, "expired before delivery: " + r.detail);
     return;
   }
-  std::int64_t due = now + std::max(r.retry_after, Backoff(attempts)).count();
+  std::int64_t due = now + std::max(r.retry_after, backoff_.Next(attempts)).count();
   if (e.rec.expiry_ms != 0) due = std::min(due, e.rec.expiry_ms);
   e.state = State::kPersisting;
   sink_.Reschedule(e.rec, due, attempts, [this, id, due, attempts, channel](Status st) {

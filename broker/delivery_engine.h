@@ -30,8 +30,10 @@
 #include <unordered_set>
 #include <vector>
 
+#include "broker/backoff.h"
 #include "broker/delivery.h"
 #include "broker/route_table.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "metrics/registry.h"
 #include "storage/records.h"
@@ -60,6 +62,9 @@ struct DeliveryOptions {
   std::size_t payload_cache_bytes = 128u << 20;
   // How often expired entries are looked for. Default: 1 s.
   std::chrono::milliseconds expiry_scan_interval{1000};
+  // The time retries, breaker pauses and expiry are measured on; null: the system clock. Must
+  // outlive the engine.
+  const Clock* clock = nullptr;
 };
 
 // Persistence and reads the engine needs (the broker, on the store's threads).
@@ -119,6 +124,8 @@ class DeliveryEngine {
   };
   // For tests and stats; the answer comes on the engine thread.
   void GetCounts(std::function<void(Counts)> done);
+  // Makes the engine look at its timers now: after a test moved its clock (DeliveryOptions::clock).
+  void Wake();
 
   // One destination (an AS targetUri, a gateway, a UE endpoint) and its circuit breaker.
   struct DestinationView {
@@ -215,10 +222,11 @@ class DeliveryEngine {
               std::function<void(Status)> persisted = nullptr);
   void Release(Entry& e);
   void CacheMessage(Entry& e, std::shared_ptr<const storage::MessageRecord> m);
-  std::chrono::milliseconds Backoff(std::uint32_t n);
   std::int64_t NextWakeup(std::int64_t now) const;
 
   DeliveryOptions options_;
+  const Clock& clock_;
+  Backoff backoff_;  // engine thread only
   DeliveryChannel& channel_;
   OutcomeSink& sink_;
   std::unique_ptr<Metrics> metrics_;

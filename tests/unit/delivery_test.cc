@@ -32,6 +32,7 @@
 #include "common/status.h"
 #include "storage/records.h"
 #include "tests/support/async_wait.h"
+#include "tests/support/manual_clock.h"
 
 namespace msgin5g {
 namespace {
@@ -661,8 +662,7 @@ class UeRouteChangedTest : public ::testing::Test {
  protected:
   using Counts = broker::DeliveryEngine::Counts;
 
-  void StartEngine(std::size_t max_in_flight_per_ue) {
-    broker::DeliveryOptions options;
+  void StartEngine(std::size_t max_in_flight_per_ue, broker::DeliveryOptions options = {}) {
     options.max_in_flight_per_ue = max_in_flight_per_ue;
     engine_ = std::make_unique<broker::DeliveryEngine>(options, channel_, sink_, nullptr);
     engine_->Start();
@@ -887,6 +887,97 @@ TEST_F(UeRouteChangedTest, RequeuedEntriesKeepTheirArrivalOrder) {
   ASSERT_TRUE(sink_.WaitForFinished(6));
   Settle();
   EXPECT_THAT(SeqsFor(channel_.sent(), "ue-1"), ElementsAre(1, 2, 3, 4, 1, 2, 5, 6));
+}
+
+// The engine on a clock the test moves: a retry waits its whole backoff (here a minute) and a
+// parked entry expires when the clock passes its expiry, checked without waiting for either.
+class EngineClockTest : public UeRouteChangedTest {
+ protected:
+  void StartOnClock(broker::DeliveryOptions options) {
+    options.clock = &clock_;
+    StartEngine(2, options);
+  }
+  void Advance(std::chrono::milliseconds d) {
+    clock_.Advance(d);
+    engine_->Wake();
+    Settle();
+  }
+  broker::DeliveryEngine::DestinationView Destination(const std::string& base) {
+    std::promise<std::vector<broker::DeliveryEngine::DestinationView>> p;
+    auto f = p.get_future();
+    engine_->ListDestinations(true, 100, [&p](auto v) { p.set_value(std::move(v)); });
+    for (auto& d : testing_support::Await(std::move(f))) {
+      if (d.base == base) return d;
+    }
+    return {};
+  }
+  testing_support::ManualClock clock_;
+};
+
+TEST_F(EngineClockTest, ARetryWaitsItsWholeBackoffOnTheEnginesClock) {
+  broker::DeliveryOptions options;
+  options.retry_initial = std::chrono::minutes(1);
+  options.retry_max = std::chrono::minutes(1);
+  options.breaker_failures = 100;  // the breaker stays out of it
+  StartOnClock(options);
+  Register("ue-1", "coap://10.0.0.1:5683");
+  channel_.Hold(true);
+  Queue("ue-1", 1, Priority::kMiddle);
+  ASSERT_TRUE(channel_.WaitForSent(1));
+  channel_.AnswerHeld(DeliveryResult::Kind::kTransient);
+  Settle();
+  Advance(std::chrono::seconds(29));  // the shortest wait is half the backoff: 30 s
+  EXPECT_EQ(channel_.sent().size(), 1u);
+  Advance(std::chrono::seconds(31));  // 60 s: the longest
+  ASSERT_TRUE(channel_.WaitForSent(2));
+  channel_.ReleaseAll();
+  ASSERT_TRUE(sink_.WaitForFinished(1));
+  EXPECT_EQ(sink_.finished()[0].second, broker::OutcomeSink::Final::kDelivered);
+}
+
+TEST_F(EngineClockTest, ParkedEntryExpiresWhenTheClockPassesItsExpiry) {
+  StartOnClock({});
+  auto e = Entry("ue-away", 7, Priority::kLow);  // no route: parked
+  const std::int64_t expiry = clock_.NowMs() + 3600 * 1000;
+  e.entry.expiry_ms = expiry;
+  std::const_pointer_cast<MessageRecord>(e.message)->expiry_ms = expiry;
+  std::vector<broker::QueuedEntry> one;
+  one.push_back(std::move(e));
+  QueueAll(std::move(one));
+  Advance(std::chrono::minutes(59));
+  EXPECT_TRUE(sink_.finished().empty());
+  Advance(std::chrono::minutes(2));
+  ASSERT_TRUE(sink_.WaitForFinished(1));
+  EXPECT_EQ(sink_.finished()[0], std::make_pair(std::uint64_t{7}, broker::OutcomeSink::Final::kExpired));
+  EXPECT_TRUE(channel_.sent().empty());
+}
+
+TEST_F(EngineClockTest, OpenBreakerSendsNothingUntilItsPauseEndsThenOneProbe) {
+  broker::DeliveryOptions options;
+  options.breaker_failures = 2;
+  options.retry_initial = std::chrono::seconds(10);
+  options.retry_max = std::chrono::seconds(10);
+  StartOnClock(options);
+  Register("ue-1", "coap://10.0.0.1:5683");
+  channel_.Hold(true);
+  QueueSix("ue-1");  // two in flight (the per-UE limit), four ready
+  ASSERT_TRUE(channel_.WaitForSent(2));
+  channel_.AnswerHeld(DeliveryResult::Kind::kTransient);  // two in a row: open
+  Settle();
+  auto open = Destination("coap://10.0.0.1:5683");
+  EXPECT_EQ(open.breaker, "open");
+  EXPECT_GE(open.blocked_until_ms, clock_.NowMs() + 5000);
+  EXPECT_LE(open.blocked_until_ms, clock_.NowMs() + 10000);
+  Advance(std::chrono::seconds(4));
+  EXPECT_EQ(channel_.sent().size(), 2u);  // nothing while open
+  Advance(std::chrono::seconds(7));       // past the pause: one probe, not the per-UE two
+  ASSERT_TRUE(channel_.WaitForSent(3));
+  Settle();
+  EXPECT_EQ(channel_.sent().size(), 3u);
+  EXPECT_EQ(Destination("coap://10.0.0.1:5683").breaker, "half-open");
+  channel_.AnswerHeld(DeliveryResult::Kind::kDelivered);  // the probe gets through: closed
+  ASSERT_TRUE(channel_.WaitForSent(5));
+  EXPECT_EQ(Destination("coap://10.0.0.1:5683").breaker, "closed");
 }
 
 }  // namespace
