@@ -16,7 +16,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "api/auth/admin_guard.h"
@@ -47,6 +46,8 @@
 #include "daemon/config.h"
 #include "daemon/data_dir.h"
 #include "daemon/drain.h"
+#include "daemon/module_options.h"
+#include "daemon/reload.h"
 #include "daemon/restore_command.h"
 #include "daemon/security_setup.h"
 #include "metrics/registry.h"
@@ -61,7 +62,7 @@ constexpr int kExitUnavailable = 69;
 constexpr int kExitDataInUse = 75;  // EX_TEMPFAIL: another msgin5gd holds storage.path
 constexpr int kExitConfig = 78;
 constexpr const char* kVersion = MSGIN5G_VERSION;  // CMake project(VERSION)
-constexpr std::string_view kSigningKeyFile = "oauth2-signing-key.pem";  // in storage.path
+using daemon::kSigningKeyFile;
 
 void PrintHelp() {
   std::printf(
@@ -265,64 +266,14 @@ int main(int argc, char** argv) {
     LOG_WARN("main", "storage.path was open to group/others, made private: %s", t.c_str());
   }
 
-  storage::StoreOptions sopts;
-  sopts.path = cfg.storage_path;
-  sopts.sync = cfg.storage_sync;
-  sopts.max_batch_ops = static_cast<std::size_t>(cfg.storage_max_batch_ops);
-  sopts.max_pending_ops = static_cast<std::size_t>(cfg.storage_max_pending_ops);
-  sopts.max_pending_bytes = static_cast<std::size_t>(cfg.storage_max_pending_mb) << 20;
-  auto opened = storage::Store::Open(sopts, &registry);
+  auto opened = storage::Store::Open(daemon::StoreOptionsFrom(cfg), &registry);
   if (!opened.ok()) {
     LOG_ERROR("main", "storage: %s", opened.status().message().c_str());
     return opened.status().code() == StatusCode::kCorruption ? kExitDataError : kExitUnavailable;
   }
   std::unique_ptr<storage::Store> store = std::move(opened.value());
 
-  broker::BrokerOptions bopts;
-  bopts.default_ttl = std::chrono::seconds(cfg.broker_default_ttl_s);
-  bopts.segment_timeout = std::chrono::milliseconds(cfg.broker_segment_timeout_ms);
-  bopts.max_open_segment_sets = static_cast<std::size_t>(cfg.broker_max_open_segment_sets);
-  bopts.max_open_segment_sets_per_originator =
-      static_cast<std::size_t>(cfg.broker_max_open_segment_sets_per_originator);
-  bopts.broadcast_gateway = cfg.broker_broadcast_gateway;
-  bopts.max_reassembled_bytes = static_cast<std::size_t>(cfg.broker_max_reassembled_bytes);
-  bopts.limits.max_queued_messages = static_cast<std::uint64_t>(cfg.broker_max_queued_messages);
-  bopts.limits.max_queued_bytes = static_cast<std::uint64_t>(cfg.broker_max_queued_bytes);
-  bopts.limits.max_queued_messages_per_recipient =
-      static_cast<std::uint64_t>(cfg.broker_max_queued_messages_per_recipient);
-  bopts.limits.max_queued_bytes_per_recipient =
-      static_cast<std::uint64_t>(cfg.broker_max_queued_bytes_per_recipient);
-  bopts.limits.max_queued_messages_per_as =
-      static_cast<std::uint64_t>(cfg.broker_max_queued_messages_per_as);
-  bopts.limits.max_queued_bytes_per_as =
-      static_cast<std::uint64_t>(cfg.broker_max_queued_bytes_per_as);
-  bopts.limits.max_ue_registrations = static_cast<std::size_t>(cfg.broker_max_ue_registrations);
-  bopts.limits.max_as_registrations = static_cast<std::size_t>(cfg.broker_max_as_registrations);
-  bopts.store_for_unknown_recipient = cfg.broker_unknown_recipient == "store";
-  bopts.ue_max_segment_bytes = static_cast<std::size_t>(cfg.coap_max_segment_bytes);
-  bopts.backup.root = cfg.storage_backup_dir;
-  // Not RocksDB's, but state a restored daemon needs: tokens it issued stay valid.
-  bopts.backup.extra_files = {cfg.storage_path + "/" + std::string(kSigningKeyFile)};
-  for (const auto& g : cfg.gateways) {
-    broker::GatewayInfo info;
-    info.name = g.name;
-    info.kind = g.type == "n3g" ? broker::GatewayKind::kN3g
-                : g.type == "bg" ? broker::GatewayKind::kBg
-                                 : broker::GatewayKind::kL3g;
-    info.api_root = g.api_root;
-    info.max_segment_bytes = static_cast<std::size_t>(g.max_segment_bytes);
-    info.areas = g.areas;
-    bopts.gateways.push_back(std::move(info));
-  }
-  auto& d = bopts.delivery;
-  d.max_in_flight_per_destination = static_cast<std::size_t>(cfg.delivery_max_in_flight_per_destination);
-  d.max_in_flight = static_cast<std::size_t>(cfg.delivery_max_in_flight);
-  d.retry_initial = std::chrono::milliseconds(cfg.delivery_retry_initial_ms);
-  d.retry_max = std::chrono::milliseconds(cfg.delivery_retry_max_ms);
-  d.max_attempts = static_cast<std::uint32_t>(cfg.delivery_max_attempts);
-  d.max_attempts_without_store = static_cast<std::uint32_t>(cfg.delivery_max_attempts_without_store);
-  d.breaker_failures = static_cast<std::uint32_t>(cfg.delivery_breaker_failures);
-  d.payload_cache_bytes = static_cast<std::size_t>(cfg.delivery_payload_cache_mb) << 20;
+  const broker::BrokerOptions bopts = daemon::BrokerOptionsFrom(cfg);
 
   // Where AS deliveries may go (api/delivery/target_uri.h): checked at registration and before
   // each delivery. Our own listeners are refused as targets: the configured addresses now, the
@@ -397,29 +348,8 @@ int main(int argc, char** argv) {
   } delivery_stopper{broker, channel, coap};
 
   // MSGin5G-1: the CoAP endpoint for UEs.
-  if (!cfg.coap_listen.empty() || !cfg.coap_dtls_listen.empty() || !cfg.coap_dtls_cert_listen.empty()) {
-    api::coap::CoapOptions co;
-    co.listen = cfg.coap_listen;
-    co.dtls_listen = cfg.coap_dtls_listen;
-    co.ack_timeout = std::chrono::milliseconds(cfg.coap_ack_timeout_ms);
-    co.max_retransmit = static_cast<int>(cfg.coap_max_retransmit);
-    co.max_body_bytes = static_cast<std::size_t>(cfg.coap_max_body_bytes);
-    co.dtls_cert_listen = cfg.coap_dtls_cert_listen;
-    co.dtls_cert_file = cfg.coap_dtls_cert_file;
-    co.dtls_key_file = cfg.coap_dtls_key_file;
-    co.dtls_ca_file = cfg.coap_dtls_ca_file;
-    co.segment_recovery_after = std::chrono::milliseconds(cfg.coap_segment_recovery_ms);
-    co.segment_recovery_requests = static_cast<int>(cfg.coap_segment_recovery_requests);
-    co.segment_finished_memory = std::chrono::milliseconds(cfg.broker_segment_timeout_ms);
-    auto keys = std::make_shared<std::unordered_map<std::string, std::string>>();
-    for (const auto& u : cfg.ues) api::auth::DecodeHex(u.psk_key_hex, &(*keys)[u.id]);
-    co.psk_lookup = [keys](std::string_view identity, std::string* key) {
-      auto it = keys->find(std::string(identity));
-      if (it == keys->end()) return false;
-      *key = it->second;
-      return true;
-    };
-    coap = std::make_unique<api::coap::CoapServer>(std::move(co), *broker, &registry);
+  if (daemon::CoapEnabled(cfg)) {
+    coap = std::make_unique<api::coap::CoapServer>(daemon::CoapOptionsFrom(cfg), *broker, &registry);
     if (Status st = coap->Start(); !st.ok()) {
       LOG_ERROR("main", "%s", st.message().c_str());
       return kExitUnavailable;
@@ -463,18 +393,7 @@ int main(int argc, char** argv) {
   }
   api::http::HttpMetrics sbi_metrics(registry, "sbi", sbi_router.Operations());
 
-  api::http::ServerOptions sbi_opts;
-  sbi_opts.name = "sbi";
-  sbi_opts.listen = cfg.api_listen;
-  sbi_opts.enable_http1 = cfg.api_http1;
-  sbi_opts.max_body_bytes = static_cast<std::size_t>(cfg.api_max_body_bytes);
-  sbi_opts.max_header_list_bytes = static_cast<std::size_t>(cfg.api_max_header_list_bytes);
-  sbi_opts.max_concurrent_streams = static_cast<std::uint32_t>(cfg.api_max_concurrent_streams);
-  sbi_opts.max_connections = static_cast<std::size_t>(cfg.api_max_connections);
-  sbi_opts.idle_timeout = std::chrono::milliseconds(cfg.api_idle_timeout_ms);
-  sbi_opts.read_timeout = std::chrono::milliseconds(cfg.api_read_timeout_ms);
-  sbi_opts.handshake_timeout = std::chrono::milliseconds(cfg.tls_handshake_timeout_ms);
-  sbi_opts.tls = tls;
+  const api::http::ServerOptions sbi_opts = daemon::SbiServerOptionsFrom(cfg, tls);
 
   std::atomic<bool> ready{false};
   api::http::Router ops_router;
@@ -590,79 +509,15 @@ int main(int argc, char** argv) {
   std::vector<boost::asio::any_io_executor> loops;
   for (std::size_t i = 0; i < threads; ++i) loops.push_back(pool.Next().get_executor());
   systemd::LoopHeartbeat heartbeat(std::move(loops));
+  daemon::ReloadTargets reload_targets{authorizer, policy_store, admin_guard, trusted,
+                                       sbi,        ops,          admin.get()};
+  reload_targets.sbi_tls = tls != nullptr;
+  reload_targets.admin_tls = cfg.admin_tls;
+  reload_targets.metrics_tls = cfg.metrics_tls;
   for (;;) {
     const int sig = systemd::WaitForSignal(signals, [&] { return heartbeat() && broker->healthy(); });
     if (sig == SIGHUP) {
-      if (args.config_file.empty()) {
-        LOG_INFO("main", "SIGHUP: no --config file to reload");
-        continue;
-      }
-      auto again = daemon::LoadConfig(args.config_file, args.overrides);
-      if (!again.ok()) {
-        const std::string& m = again.status().message();
-        for (std::size_t start = 0; start <= m.size();) {
-          auto nl = std::min(m.find('\n', start), m.size());
-          LOG_ERROR("main", "SIGHUP: configuration error, keeping the old one: %s",
-                    m.substr(start, nl - start).c_str());
-          start = nl + 1;
-        }
-        continue;
-      }
-      auto sec = daemon::BuildSecurity(*again);
-      if (!sec.ok()) {
-        LOG_ERROR("main", "SIGHUP: configuration error, keeping the old one: %s",
-                  sec.status().message().c_str());
-        continue;
-      }
-      std::shared_ptr<boost::asio::ssl::context> new_tls;
-      if (tls) {
-        auto ctx = daemon::BuildSbiTls(*again, &authorizer);
-        if (!ctx.ok()) {
-          LOG_ERROR("main", "SIGHUP: TLS error, keeping the old certificate: %s",
-                    ctx.status().message().c_str());
-          continue;
-        }
-        new_tls = *ctx;
-      }
-      std::shared_ptr<boost::asio::ssl::context> new_ops_tls;
-      if (ops_tls) {
-        auto ctx = daemon::BuildOpsTls(*again);
-        if (!ctx.ok()) {
-          LOG_ERROR("main", "SIGHUP: TLS error, keeping the old certificate: %s",
-                    ctx.status().message().c_str());
-          continue;
-        }
-        new_ops_tls = *ctx;
-      }
-      log::Level l = log::Level::kInfo;
-      log::ParseLevel(again->log_level, &l);
-      log::SetLevel(l);
-      if (Status st = policy_store.SetConfigured(sec->policies->clients()); !st.ok()) {
-        LOG_ERROR("main", "SIGHUP: clients clash with admin-set ones, keeping the old ones: %s",
-                  st.message().c_str());
-        continue;
-      }
-      std::optional<std::vector<api::auth::AdminToken>> new_tokens;
-      if (!again->admin_tokens_file.empty()) {
-        auto tokens = api::auth::LoadAdminTokens(again->admin_tokens_file);
-        if (!tokens.ok()) {
-          LOG_ERROR("main", "SIGHUP: admin.tokens_file: %s; keeping the old tokens",
-                    tokens.status().message().c_str());
-        } else {
-          new_tokens = std::move(*tokens);
-        }
-      } else {
-        new_tokens.emplace();
-      }
-      if (new_tokens) admin_guard.SetTokens(std::move(*new_tokens));
-      authorizer.SetIssuers(trusted(sec->issuers));
-      if (new_tls) sbi.ReplaceTls(new_tls).IgnoreError();
-      if (new_ops_tls && cfg.admin_tls && admin) admin->ReplaceTls(new_ops_tls).IgnoreError();
-      if (new_ops_tls && cfg.metrics_tls) ops.ReplaceTls(new_ops_tls).IgnoreError();
-      LOG_INFO("main", "SIGHUP: reloaded log.level=%s, %zu clients, %zu trusted issuers%s, %zu "
-               "admin tokens (other keys need a restart)",
-               again->log_level.c_str(), again->clients.size(), sec->issuers.size(),
-               new_tls ? ", TLS certificate" : "", admin_guard.token_count());
+      daemon::Reload(args.config_file, args.overrides, reload_targets);
       continue;
     }
     systemd::NotifyStopping("draining");
