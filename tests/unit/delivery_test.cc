@@ -980,5 +980,34 @@ TEST_F(EngineClockTest, OpenBreakerSendsNothingUntilItsPauseEndsThenOneProbe) {
   EXPECT_EQ(Destination("coap://10.0.0.1:5683").breaker, "closed");
 }
 
+// Fairness when the global in-flight limit binds: destinations take turns, so one with a long
+// queue cannot keep another waiting behind it (round robin over destinations with ready entries).
+TEST_F(EngineClockTest, DestinationsTakeTurnsWhenTheGlobalLimitBinds) {
+  broker::DeliveryOptions options;
+  options.max_in_flight = 2;
+  StartOnClock(options);
+  Register("ue-a", "coap://10.0.0.1:5683");
+  Register("ue-b", "coap://10.0.0.2:5683");
+  channel_.Hold(true);
+  std::vector<broker::QueuedEntry> all;
+  for (std::uint64_t seq = 1; seq <= 3; ++seq) all.push_back(Entry("ue-a", seq, Priority::kMiddle));
+  for (std::uint64_t seq = 4; seq <= 6; ++seq) all.push_back(Entry("ue-b", seq, Priority::kMiddle));
+  QueueAll(std::move(all));
+  ASSERT_TRUE(channel_.WaitForSent(2));
+  Settle();
+  ASSERT_EQ(channel_.sent().size(), 2u);  // the global limit
+  // One answer at a time: each freed slot goes to the destination whose turn it is.
+  for (int answered = 0; answered < 6; ++answered) {
+    channel_.AnswerFirst(1, DeliveryResult::Kind::kDelivered);
+    Settle();
+  }
+  ASSERT_TRUE(sink_.WaitForFinished(6));
+  std::vector<std::string> order;
+  for (const auto& x : channel_.sent()) order.push_back(x.recipient);
+  // ue-a filled the window first; the first freed slot went to ue-b, which had waited, and from
+  // then on they alternate until ue-a has nothing left.
+  EXPECT_THAT(order, ElementsAre("ue-a", "ue-a", "ue-b", "ue-a", "ue-b", "ue-b"));
+}
+
 }  // namespace
 }  // namespace msgin5g
