@@ -11,6 +11,7 @@
 #include <prometheus/histogram.h>
 
 #include "broker/circuit_breaker.h"
+#include "broker/segmented_send.h"
 #include "common/clock.h"
 #include "common/logging.h"
 
@@ -27,16 +28,6 @@ enum class State : std::uint8_t {
   kSending,     // request(s) in flight
   kPersisting,  // outcome being written; nothing else may happen to it meanwhile
 };
-
-int Severity(DeliveryResult::Kind k) {
-  switch (k) {
-    case DeliveryResult::Kind::kDelivered: return 0;
-    case DeliveryResult::Kind::kRequeue: return 1;
-    case DeliveryResult::Kind::kTransient: return 2;
-    case DeliveryResult::Kind::kPermanent: return 3;
-  }
-  return 0;
-}
 
 const char* ResultName(DeliveryResult::Kind k) {
   switch (k) {
@@ -57,27 +48,6 @@ std::string RecipientKey(const Address& a) {
 }
 
 }  // namespace
-
-std::vector<std::string_view> SplitPayload(std::string_view payload, std::size_t max) {
-  std::vector<std::string_view> parts;
-  if (max == 0 || payload.size() <= max) {
-    parts.push_back(payload);
-    return parts;
-  }
-  std::size_t at = 0;
-  while (at < payload.size()) {
-    std::size_t n = std::min(max, payload.size() - at);
-    if (at + n < payload.size()) {
-      // Back off to the start of a UTF-8 sequence (never split one between two JSON strings).
-      std::size_t cut = n;
-      while (cut > 0 && (static_cast<unsigned char>(payload[at + cut]) & 0xC0) == 0x80) --cut;
-      if (cut > 0) n = cut;  // a max smaller than one character: split bytes (cannot do better)
-    }
-    parts.push_back(payload.substr(at, n));
-    at += n;
-  }
-  return parts;
-}
 
 struct DeliveryEngine::Destination {
   Route route;
@@ -791,23 +761,14 @@ void DeliveryEngine::Send(std::uint64_t id, Entry& e) {
     SendPart(id, e, parts[0], std::nullopt);
     return;
   }
-  // Segments go out a few at a time (a tiny max_segment_bytes must not turn one entry into
-  // thousands of concurrent streams); the first failure stops the rest.
-  Partial& p = partial_[id];
-  p = Partial{};
-  p.parts = std::move(parts);
-  // A retry sends a fresh set: the receiver may have dropped the first attempt's partial set (its
-  // reassembly timeout) yet still remember those segments' msgIds as seen.
-  p.seg_id = e.msg->msg_id;
-  if (e.rec.attempts > 0) p.seg_id += "~" + std::to_string(e.rec.attempts);
-  while (p.in_flight < kSegmentWindow && p.next < p.parts.size()) SendNextPart(id, e, p);
+  auto it = partial_
+                .insert_or_assign(id, SegmentedSend(std::move(parts), e.msg->msg_id, e.rec.attempts))
+                .first;
+  SendParts(id, e, it->second);
 }
 
-void DeliveryEngine::SendNextPart(std::uint64_t id, Entry& e, Partial& p) {
-  const auto n = static_cast<std::uint32_t>(p.parts.size());
-  const auto i = static_cast<std::uint32_t>(p.next++);
-  ++p.in_flight;
-  SendPart(id, e, p.parts[i], SegmentInfo{p.seg_id, n, i + 1, i + 1 == n});
+void DeliveryEngine::SendParts(std::uint64_t id, Entry& e, SegmentedSend& set) {
+  while (auto part = set.Next()) SendPart(id, e, part->first, std::move(part->second));
 }
 
 void DeliveryEngine::SendPart(std::uint64_t id, Entry& e, std::string_view payload,
@@ -832,19 +793,13 @@ void DeliveryEngine::OnResult(std::uint64_t id, DeliveryResult r) {
     Complete(id, e, std::move(r), clock_.NowMs());  // the common case: one request
     return;
   }
-  // A segmented delivery: the worst answer over its parts decides.
-  Partial& p = pit->second;
-  --p.in_flight;
-  const auto retry_after = std::max(p.worst.retry_after, r.retry_after);
-  if (Severity(r.kind) > Severity(p.worst.kind)) p.worst = std::move(r);
-  p.worst.retry_after = retry_after;
-  const bool failed = p.worst.kind != DeliveryResult::Kind::kDelivered;
-  if (!failed && p.next < p.parts.size()) {
-    SendNextPart(id, e, p);
+  // A segmented delivery (segmented_send.h): the worst answer over its parts decides.
+  SegmentedSend& set = pit->second;
+  if (!set.OnAnswer(std::move(r))) {
+    SendParts(id, e, set);
     return;
   }
-  if (p.in_flight > 0) return;  // wait for the parts still out
-  DeliveryResult result = std::move(p.worst);
+  DeliveryResult result = set.TakeResult();
   partial_.erase(pit);
   Complete(id, e, std::move(result), clock_.NowMs());
 }

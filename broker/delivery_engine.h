@@ -33,6 +33,7 @@
 #include "broker/backoff.h"
 #include "broker/delivery.h"
 #include "broker/route_table.h"
+#include "broker/segmented_send.h"
 #include "common/clock.h"
 #include "common/status.h"
 #include "metrics/registry.h"
@@ -202,17 +203,8 @@ class DeliveryEngine {
   void ScanExpired(std::int64_t now);
   void DispatchAll(std::int64_t now);
   void Dispatch(Destination& d, std::int64_t now, std::vector<std::uint64_t>* to_load);
-  // A segmented delivery in progress.
-  struct Partial {
-    std::vector<std::string_view> parts;  // into the entry's message payload (kept alive by it)
-    std::string seg_id;
-    std::size_t next = 0;       // the next part to send
-    std::size_t in_flight = 0;  // parts sent and not answered
-    DeliveryResult worst;
-  };
-  static constexpr std::size_t kSegmentWindow = 8;
   void Send(std::uint64_t id, Entry& e);
-  void SendNextPart(std::uint64_t id, Entry& e, Partial& p);
+  void SendParts(std::uint64_t id, Entry& e, SegmentedSend& set);  // while its window has room
   void SendPart(std::uint64_t id, Entry& e, std::string_view payload,
                 std::optional<SegmentInfo> segment);
   void OnResult(std::uint64_t id, DeliveryResult r);
@@ -252,7 +244,7 @@ class DeliveryEngine {
   std::unordered_map<std::string, std::shared_ptr<Destination>> by_recipient_;  // null: unrouted
   std::unordered_map<std::string, ParkedRecipient> parked_;                      // by recipient
   std::size_t parked_count_ = 0;
-  std::unordered_map<std::uint64_t, Partial> partial_;  // segmented deliveries in flight
+  std::unordered_map<std::uint64_t, SegmentedSend> partial_;  // segmented deliveries in flight
   using Timer = std::pair<std::int64_t, std::uint64_t>;  // (due ms, entry id)
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> waiting_;
   std::size_t in_flight_ = 0;
@@ -262,9 +254,5 @@ class DeliveryEngine {
   std::deque<std::shared_ptr<Destination>> active_;
   static constexpr std::size_t kMaxCachedRecipients = 100000;
 };
-
-// Splits `payload` into parts of at most `max` bytes, never inside a UTF-8 sequence (payloads are
-// JSON strings). max == 0 or a payload that fits: one part.
-std::vector<std::string_view> SplitPayload(std::string_view payload, std::size_t max);
 
 }  // namespace msgin5g::broker

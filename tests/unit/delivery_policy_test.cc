@@ -1,11 +1,13 @@
-// The delivery engine's timing rules on their own, time passed in: retry backoff (doubling, cap,
-// jitter bounds) and a destination's circuit breaker (closed -> open -> half-open -> closed).
+// The delivery engine's rules on their own, time passed in: retry backoff (doubling, cap, jitter
+// bounds), a destination's circuit breaker (closed -> open -> half-open -> closed) and a segmented
+// send (window, fresh set per retry, worst answer decides).
 #include <set>
 
 #include <gtest/gtest.h>
 
 #include "broker/backoff.h"
 #include "broker/circuit_breaker.h"
+#include "broker/segmented_send.h"
 
 namespace msgin5g::broker {
 namespace {
@@ -121,6 +123,71 @@ TEST_F(CircuitBreakerTest, ResetForgetsThePause) {
   EXPECT_EQ(b_.state(now_), State::kClosed);
   EXPECT_EQ(b_.blocked_until(), 0);
   EXPECT_EQ(CircuitBreaker::StateName(State::kHalfOpen), std::string("half-open"));
+}
+
+DeliveryResult Answer(DeliveryResult::Kind k, milliseconds retry_after = milliseconds(0)) {
+  DeliveryResult r;
+  r.kind = k;
+  r.retry_after = retry_after;
+  r.detail = "test";
+  return r;
+}
+
+// `n` parts of "x".
+std::vector<std::string_view> Parts(std::size_t n) {
+  return std::vector<std::string_view>(n, std::string_view("x"));
+}
+
+TEST(SegmentedSendTest, AWindowOfPartsWithTheirHeadersAndDoneWhenAllAreAnswered) {
+  SegmentedSend set(Parts(10), "m-1", 0);
+  EXPECT_EQ(set.segment_id(), "m-1");
+  std::vector<SegmentInfo> sent;
+  while (auto p = set.Next()) sent.push_back(p->second);
+  ASSERT_EQ(sent.size(), SegmentedSend::kWindow);  // 8 of 10 at once
+  EXPECT_EQ(sent[0].number, 1u);
+  EXPECT_EQ(sent[0].total, 10u);
+  EXPECT_FALSE(sent[0].last);
+  EXPECT_EQ(sent[0].segment_id, "m-1");
+  // Each answer frees a slot for the next part.
+  EXPECT_FALSE(set.OnAnswer(Answer(DeliveryResult::Kind::kDelivered)));
+  auto ninth = set.Next();
+  ASSERT_TRUE(ninth);
+  EXPECT_EQ(ninth->second.number, 9u);
+  EXPECT_FALSE(set.Next());  // the window is full again
+  EXPECT_FALSE(set.OnAnswer(Answer(DeliveryResult::Kind::kDelivered)));
+  auto tenth = set.Next();
+  ASSERT_TRUE(tenth);
+  EXPECT_TRUE(tenth->second.last);
+  int done = 0;
+  for (int i = 0; i < 8; ++i) done += set.OnAnswer(Answer(DeliveryResult::Kind::kDelivered)) ? 1 : 0;
+  EXPECT_EQ(done, 1);  // only the last answer completes it
+  EXPECT_EQ(set.TakeResult().kind, DeliveryResult::Kind::kDelivered);
+}
+
+TEST(SegmentedSendTest, ARetryIsAFreshSet) {
+  EXPECT_EQ(SegmentedSend(Parts(2), "m-1", 3).segment_id(), "m-1~3");
+}
+
+TEST(SegmentedSendTest, AFailureStopsNewPartsAndTheWorstAnswerDecides) {
+  SegmentedSend set(Parts(20), "m-2", 0);
+  std::size_t sent = 0;
+  while (set.Next()) ++sent;
+  ASSERT_EQ(sent, 8u);
+  EXPECT_FALSE(set.OnAnswer(Answer(DeliveryResult::Kind::kTransient, milliseconds(2000))));
+  EXPECT_FALSE(set.Next());  // no new part after a failure
+  EXPECT_FALSE(set.OnAnswer(Answer(DeliveryResult::Kind::kPermanent)));
+  EXPECT_FALSE(set.OnAnswer(Answer(DeliveryResult::Kind::kTransient, milliseconds(5000))));
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(set.OnAnswer(Answer(DeliveryResult::Kind::kDelivered)));
+  EXPECT_TRUE(set.OnAnswer(Answer(DeliveryResult::Kind::kRequeue)));  // the last one out
+  auto r = set.TakeResult();
+  EXPECT_EQ(r.kind, DeliveryResult::Kind::kPermanent);  // permanent over transient
+  EXPECT_EQ(r.retry_after, milliseconds(5000));         // the longest Retry-After
+}
+
+TEST(SegmentedSendTest, SeverityOrder) {
+  EXPECT_LT(Severity(DeliveryResult::Kind::kDelivered), Severity(DeliveryResult::Kind::kRequeue));
+  EXPECT_LT(Severity(DeliveryResult::Kind::kRequeue), Severity(DeliveryResult::Kind::kTransient));
+  EXPECT_LT(Severity(DeliveryResult::Kind::kTransient), Severity(DeliveryResult::Kind::kPermanent));
 }
 
 }  // namespace

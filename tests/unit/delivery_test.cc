@@ -1,4 +1,4 @@
-// Unit tests for the pure pieces of the delivery engine: SplitPayload (broker/delivery_engine.h),
+// Unit tests for the pure pieces of the delivery engine: SplitPayload (broker/segmented_send.h),
 // RouteTable::Resolve and GlobMatch (broker/route_table.h), and the wire format and answer
 // classification of HttpDeliveryChannel (api/delivery/http_delivery_channel.h); and the engine's
 // UeRouteChanged on a recording channel and an in-memory sink. No I/O.
