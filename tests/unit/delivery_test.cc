@@ -544,12 +544,16 @@ class RecordingChannel : public broker::DeliveryChannel {
   }
   // Answers the requests held so far, oldest first.
   void AnswerHeld(DeliveryResult::Kind kind) {
+    AnswerHeldWith(DeliveryResult{kind, {}, "answered by the test"});
+  }
+  // Answers the requests held so far with `r`.
+  void AnswerHeldWith(const DeliveryResult& r) {
     std::vector<std::function<void(DeliveryResult)>> held;
     {
       std::lock_guard<std::mutex> lock(mu_);
       held.swap(held_);
     }
-    for (auto& done : held) done(DeliveryResult{kind, {}, "answered by the test"});
+    for (auto& done : held) done(r);
   }
   // Answers the `n` oldest held requests with `kind`; the rest stay held.
   void AnswerFirst(std::size_t n, DeliveryResult::Kind kind) {
@@ -1007,6 +1011,29 @@ TEST_F(EngineClockTest, DestinationsTakeTurnsWhenTheGlobalLimitBinds) {
   // ue-a filled the window first; the first freed slot went to ue-b, which had waited, and from
   // then on they alternate until ue-a has nothing left.
   EXPECT_THAT(order, ElementsAre("ue-a", "ue-a", "ue-b", "ue-a", "ue-b", "ue-b"));
+}
+
+// A peer's Retry-After outlasts a shorter backoff: the entry waits the peer's time.
+TEST_F(EngineClockTest, RetryAfterFromThePeerOutlastsAShorterBackoff) {
+  broker::DeliveryOptions options;
+  options.retry_initial = std::chrono::seconds(1);
+  options.retry_max = std::chrono::seconds(1);
+  StartOnClock(options);
+  Register("ue-1", "coap://10.0.0.1:5683");
+  channel_.Hold(true);
+  Queue("ue-1", 1, Priority::kHigh);
+  ASSERT_TRUE(channel_.WaitForSent(1));
+  DeliveryResult busy;
+  busy.kind = DeliveryResult::Kind::kTransient;
+  busy.retry_after = std::chrono::seconds(30);
+  busy.detail = "503 with Retry-After: 30";
+  channel_.AnswerHeldWith(busy);
+  Settle();
+  Advance(std::chrono::seconds(29));
+  EXPECT_EQ(channel_.sent().size(), 1u);
+  EXPECT_EQ(Destination("coap://10.0.0.1:5683").breaker, "open");  // the peer asked for a pause
+  Advance(std::chrono::seconds(2));
+  ASSERT_TRUE(channel_.WaitForSent(2));
 }
 
 }  // namespace
