@@ -852,14 +852,17 @@ class CoapServer::Impl {
                       [this, s, ue, endpoint, done = std::move(done),
                        submit = std::move(submit)](Status st) mutable {
       if (!st.ok()) {
-        return done(st.code() == StatusCode::kNotFound
-                        ? Problem(403, cause::kOriginatorNotAllowed,
-                                  "UE " + ue + " is not registered (send REG first)",
-                                  {{"/oriAddr", "not registered"}})
-                    : st.code() == StatusCode::kPermissionDenied
-                        ? Problem(403, cause::kOriginatorNotAllowed, st.message(),
-                                  {{"/oriAddr", "registered at another address"}})
-                        : FromResponse(http::ProblemFromStatus(st)));
+        // if/else rather than one ?: chain of temporaries (g++ 12 -Wmaybe-uninitialized on it).
+        if (st.code() == StatusCode::kNotFound) {
+          return done(Problem(403, cause::kOriginatorNotAllowed,
+                              "UE " + ue + " is not registered (send REG first)",
+                              {{"/oriAddr", "not registered"}}));
+        }
+        if (st.code() == StatusCode::kPermissionDenied) {
+          return done(Problem(403, cause::kOriginatorNotAllowed, st.message(),
+                              {{"/oriAddr", "registered at another address"}}));
+        }
+        return done(FromResponse(http::ProblemFromStatus(st)));
       }
       Post([this, ue, endpoint, s] {
         RememberSession(endpoint, s);

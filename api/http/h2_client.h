@@ -53,7 +53,9 @@ class H2Client {
   // Unavailable (connect/TLS/stream failure), DeadlineExceeded (timeout), ResourceExhausted.
   void Send(ClientRequest request, Callback done);
 
-  // Closes every connection; requests in flight fail with Unavailable. Thread-safe.
+  // Closes every connection; requests in flight fail with Unavailable. Thread-safe: the close runs
+  // on the client's io_context, so (as for every handler the client posts) the client must outlive
+  // the context's run; HttpDeliveryChannel joins its I/O thread before destroying the client.
   void Close();
 
   class Connection;

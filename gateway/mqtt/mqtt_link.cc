@@ -613,7 +613,10 @@ struct MqttLink::Core : std::enable_shared_from_this<Core> {
     c->socket().shutdown(tcp::socket::shutdown_both, ignored);
     c->socket().close(ignored);
     for (auto* list : {&c->wbuf_qos0, &c->out_qos0}) {
-      for (auto& done : *list) Finish(std::move(done), Status::Unavailable("mqtt: connection lost before the message was written"));
+      for (auto& done : *list) {
+        Finish(std::move(done),
+               Status::Unavailable("mqtt: connection closed (" + why + ") before the message was written"));
+      }
       list->clear();
     }
     keepalive_timer->cancel();
