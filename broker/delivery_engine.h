@@ -53,7 +53,7 @@ struct DeliveryOptions {
   std::chrono::milliseconds retry_initial{1000};
   std::chrono::milliseconds retry_max{300000};
   // Attempts before a message is given up with a failure report. 0: until it expires. Messages
-  // sent without stoAndFwInd use max_attempts_without_store (DESIGN.md §3: dropped, not kept).
+  // sent without stoAndFwInd use max_attempts_without_store (docs/delivery.md: dropped, not kept).
   std::uint32_t max_attempts = 0;
   std::uint32_t max_attempts_without_store = 3;
   // Consecutive transient failures that open a destination's circuit breaker; while open nothing

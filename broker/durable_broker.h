@@ -1,4 +1,4 @@
-// DurableBroker: the MSGin5G Server's broker on the RocksDB store (DESIGN.md §3).
+// DurableBroker: the MSGin5G Server's broker on the RocksDB store (docs/architecture.md, "The durable path").
 //
 // Every decision that needs shared state (idempotency, registrations, groups, topics, routing)
 // runs inside a storage operation on the store's single writer thread, so the in-memory caches are

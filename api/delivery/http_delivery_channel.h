@@ -1,7 +1,7 @@
 // The delivery channel for application servers and message gateways, on the HTTP/2 client
 // (connections per authority, reused and multiplexed; h2c or h2 over TLS by the URL's scheme).
 //
-// What goes where (DESIGN.md §2):
+// What goes where (docs/delivery.md):
 //   AS       message -> POST {targetUri}/deliver-message  (UEMessageDelivery)
 //            report  -> POST {targetUri}/deliver-report   (DeliveryStatusReport)
 //   L3G/N3G  message -> POST {apiRoot}/msgg-l3gdelivery/v1/deliver-message (L3gMessageDelivery)
