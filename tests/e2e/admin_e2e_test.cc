@@ -78,5 +78,23 @@ TEST_F(AdminE2E, DuplicateMemberNamesAreRefused) {
   EXPECT_EQ(Admin("GET", "/groups").body.find("g1"), std::string::npos);
 }
 
+// The inventory and resend routes answer bad parameters with ProblemDetails naming them.
+TEST_F(AdminE2E, BadInventoryAndResendParametersAreProblemDetails) {
+  ASSERT_TRUE(d_.ok()) << d_.log();
+  auto ues = Admin("GET", "/destinations?ues=bad");
+  EXPECT_EQ(ues.status, 400) << ues.body;
+  EXPECT_EQ(Json(ues.body)["invalidParams"].as_array().at(0).as_object()["param"].as_string(), "ues");
+  auto limit = Admin("GET", "/queues?limit=0");
+  EXPECT_EQ(limit.status, 400) << limit.body;
+  EXPECT_EQ(Json(limit.body)["invalidParams"].as_array().at(0).as_object()["param"].as_string(),
+            "limit");
+  auto type = Admin("POST", "/messages/XX/a/m-1/resend");
+  EXPECT_EQ(type.status, 400) << type.body;
+  EXPECT_EQ(Json(type.body)["cause"].as_string(), "INVALID_MSG_FORMAT");
+  auto unknown = Admin("POST", "/messages/AS/as-1/m-1/resend");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  EXPECT_EQ(Json(unknown.body)["status"].as_int64(), 404);
+}
+
 }  // namespace
 }  // namespace msgin5g
