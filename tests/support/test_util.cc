@@ -14,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -169,8 +170,50 @@ TestCerts MakeTestCerts(const std::string& dir) {
   return c;
 }
 
+namespace {
+
+bool TcpPortFree(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+// The kernel's ephemeral range (ports it gives to bind(0) and to outgoing connections).
+std::pair<int, int> EphemeralRange() {
+  int low = 32768, high = 60999;
+  std::ifstream f("/proc/sys/net/ipv4/ip_local_port_range");
+  f >> low >> high;
+  return {low, high};
+}
+
+}  // namespace
+
+// A port below the ephemeral range: a port the kernel handed out for bind(0) can be handed out
+// again to any process binding port 0 or connecting somewhere before the test's daemon binds it
+// (a daemon started with this port in its configuration then fails with "Address already in
+// use"). Below the range only another FreePort can pick it, at random among thousands.
 int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  static std::mutex mu;
+  static std::mt19937 rng(static_cast<std::uint32_t>(getpid()) ^
+                          static_cast<std::uint32_t>(std::random_device{}()));
+  std::lock_guard<std::mutex> lock(mu);
+  const auto [low, high] = EphemeralRange();
+  (void)high;
+  const int first = 10000;
+  if (low - first >= 1000) {
+    std::uniform_int_distribution<int> pick(first, low - 1);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const int port = pick(rng);
+      if (TcpPortFree(port)) return port;
+    }
+  }
+  // Fallback: one the kernel picks (may be in the ephemeral range).
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
