@@ -1018,6 +1018,11 @@ TEST_F(GatewaySmsE2E, SmscDownThirtySecondsWithGatewayKilledDuringOutageAndDurin
   // The late receipts go to a gateway that cannot answer (SIGSTOP), and it is killed with all of
   // them on its socket.
   ASSERT_EQ(kill(gw_->proc().pid(), SIGSTOP), 0);
+  // Answers the gateway sent just before it stopped may still be in the SMSC's socket or on its
+  // way to our transcript: let the SMSC read them, then a command round trip (its ack comes after
+  // every event it logged before) puts them before the mark.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  smsc_->Command({{"cmd", "counters"}});
   const std::size_t release_mark = smsc_->EventCount();
   EXPECT_EQ(smsc_->ReleaseReceipts(), static_cast<int>(kLateReceipts));
   const auto in_flight = smsc_->WaitForEvents(ts::EventWith("deliver_sm", "kind", "receipt"),
