@@ -966,21 +966,25 @@ TEST_F(EngineClockTest, OpenBreakerSendsNothingUntilItsPauseEndsThenOneProbe) {
   channel_.Hold(true);
   QueueSix("ue-1");  // two in flight (the per-UE limit), four ready
   ASSERT_TRUE(channel_.WaitForSent(2));
-  channel_.AnswerHeld(DeliveryResult::Kind::kTransient);  // two in a row: open
+  // One failure leaves the breaker closed, so the freed slot takes the next ready entry; the
+  // answers are given in two steps because answering both at once races that refill.
+  channel_.AnswerFirst(1, DeliveryResult::Kind::kTransient);
+  ASSERT_TRUE(channel_.WaitForSent(3));
+  channel_.AnswerHeld(DeliveryResult::Kind::kTransient);  // the second in a row opens it
   Settle();
   auto open = Destination("coap://10.0.0.1:5683");
   EXPECT_EQ(open.breaker, "open");
   EXPECT_GE(open.blocked_until_ms, clock_.NowMs() + 5000);
   EXPECT_LE(open.blocked_until_ms, clock_.NowMs() + 10000);
   Advance(std::chrono::seconds(4));
-  EXPECT_EQ(channel_.sent().size(), 2u);  // nothing while open
+  EXPECT_EQ(channel_.sent().size(), 3u);  // nothing while open
   Advance(std::chrono::seconds(7));       // past the pause: one probe, not the per-UE two
-  ASSERT_TRUE(channel_.WaitForSent(3));
+  ASSERT_TRUE(channel_.WaitForSent(4));
   Settle();
-  EXPECT_EQ(channel_.sent().size(), 3u);
+  EXPECT_EQ(channel_.sent().size(), 4u);
   EXPECT_EQ(Destination("coap://10.0.0.1:5683").breaker, "half-open");
   channel_.AnswerHeld(DeliveryResult::Kind::kDelivered);  // the probe gets through: closed
-  ASSERT_TRUE(channel_.WaitForSent(5));
+  ASSERT_TRUE(channel_.WaitForSent(6));
   EXPECT_EQ(Destination("coap://10.0.0.1:5683").breaker, "closed");
 }
 
