@@ -130,9 +130,10 @@ class Admin {
                            std::function<void(Result<MessageView>)> done) = 0;
   virtual void Stats(std::function<void(Result<BrokerStats>)> done) = 0;
 
-  // The `limit` largest queues (writer thread: O(recipients) per call).
+  // The `limit` largest queues (reader thread: O(recipients) per call, under the usage lock).
   virtual void ListQueues(std::size_t limit, std::function<void(Result<QueueList>)> done) = 0;
-  // AS registrations, and up to `ue_limit` UE registrations after `ue_after` (O(UEs) per call).
+  // AS registrations, and up to `ue_limit` UE registrations after `ue_after` (reader thread: a
+  // range scan from `ue_after`, O(ue_limit) per call).
   virtual void ListRegistrations(std::string ue_after, std::size_t ue_limit,
                                  std::function<void(Result<RegistrationList>)> done) = 0;
 

@@ -276,6 +276,7 @@ Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& sto
   auto state = store.Recover([&](const storage::QueueEntryRecord& q) {
     seqs.push_back(q.seq);
     // Before the writer thread owns usage_ (Load runs after this, on it).
+    std::lock_guard<std::mutex> lock(b->usage_mu_);
     b->usage_.Add(q.recipient, q.payload_bytes);
     if (channel != nullptr) b->recovered_entries_.push_back({q, nullptr});
   });
@@ -359,18 +360,21 @@ void DurableBroker::StopDelivery() {
 
 void DurableBroker::Submit(storage::Store::Op fn, storage::Store::Done done, std::size_t bytes_hint,
                            bool bounded) {
-  auto queued = std::make_shared<std::vector<QueuedEntry>>();
+  auto after = std::make_shared<AfterDurable>();
   store_.Submit(
-      [this, fn = std::move(fn), queued](Txn& txn) {
-        op_queued_.clear();
+      [this, fn = std::move(fn), after](Txn& txn) {
+        op_after_ = {};
         Status st = fn(txn);
-        if (st.ok()) queued->swap(op_queued_);
-        op_queued_.clear();
+        if (st.ok()) std::swap(*after, op_after_);
+        op_after_ = {};
         return st;
       },
-      [this, done = std::move(done), queued](Status st) {
-        // The write is durable now: the engine may deliver what it queued.
-        if (st.ok() && engine_ && !queued->empty()) engine_->Add(std::move(*queued));
+      [this, done = std::move(done), after](Status st) {
+        // The write is durable now: the engine may deliver what it queued, and what it took counts.
+        if (st.ok()) {
+          for (const auto& a : after->accepted) metrics_->Accepted(a.operation, a.dest, a.outcome);
+          if (engine_ && !after->queued.empty()) engine_->Add(std::move(after->queued));
+        }
         if (done) done(st);
       },
       bytes_hint, bounded);
@@ -401,6 +405,7 @@ void DurableBroker::PublishUe(const std::string& ue_id) {
                                                                  : options_.ue_max_segment_bytes});
   }
   metrics_->UesAsleep(asleep_.size());
+  sizes_.ues_asleep = asleep_.size();
   // Only this UE's entries move (not a full re-placement: see UeRouteChanged).
   if (engine_) engine_->UeRouteChanged(ue_id);
 }
@@ -423,13 +428,27 @@ void DurableBroker::Load(const storage::RecoveredState& state) {
   });
   // The bounds count what is open on disk, across restarts.
   for (const auto& s : state.open_segment_sets) open_segments_.Put(s);
-  metrics_->OpenSets(open_segments_.size());
+  OpenSetsChanged();
   RebuildRoutes();
   for (std::size_t i = 0; i < 3; ++i) queued_[i] = state.queue_entries_by_priority[i];
   queued_bytes_ = state.queued_bytes;
   UpdateQueueMetrics();
+  RegistrationsChanged();
+  sizes_.groups = groups_.size();
+  sizes_.routing_rules = rules_.size();
+  for (const auto& [t, subs] : topics_) sizes_.topic_subscriptions += subs.size();
+}
+
+void DurableBroker::RegistrationsChanged() {
   metrics_->Usage("ue_registrations", static_cast<double>(ues_.size()));
   metrics_->Usage("as_registrations", static_cast<double>(registrations_.size()));
+  sizes_.ue_registrations = ues_.size();
+  sizes_.as_registrations = registrations_.size();
+}
+
+void DurableBroker::OpenSetsChanged() {
+  metrics_->OpenSets(open_segments_.size());
+  sizes_.open_segment_sets = open_segments_.size();
 }
 
 void DurableBroker::UpdateQueueMetrics() {
@@ -523,7 +542,10 @@ void DurableBroker::EnqueueCounted(Txn& txn, const std::shared_ptr<const Message
   txn.Enqueue(*m, r, due_ms);
   queued_[static_cast<std::size_t>(m->priority)]++;
   queued_bytes_ += m->payload.size();
-  usage_.Add(r, m->payload.size());
+  {
+    std::lock_guard<std::mutex> lock(usage_mu_);
+    usage_.Add(r, m->payload.size());
+  }
   if (!engine_) return;  // nothing delivers: nothing to hand over
   storage::QueueEntryRecord q;
   q.recipient = r;
@@ -532,7 +554,7 @@ void DurableBroker::EnqueueCounted(Txn& txn, const std::shared_ptr<const Message
   q.seq = m->seq;
   q.payload_bytes = static_cast<std::uint32_t>(m->payload.size());
   q.expiry_ms = m->expiry_ms;
-  op_queued_.push_back({std::move(q), m});
+  op_after_.queued.push_back({std::move(q), m});
 }
 
 void DurableBroker::QueueReport(Txn& txn, const Address& to, const Address& about_recipient,
@@ -600,7 +622,7 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
     out->kind = AcceptOutcome::Kind::kFailed;
     out->failure_cause = full_cause;
     out->remembered = false;
-    metrics_->Accepted(operation, m.destination.type, OutcomeKind::kFailed);
+    CountAccepted(operation, m.destination.type, OutcomeKind::kFailed);
     return Status::Ok();
   }
 
@@ -675,7 +697,7 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
   idem.outcome = ToStored(out->kind);
   idem.failure_cause = out->failure_cause;
   txn.PutIdempotency(m.origin, idem_key, idem);
-  metrics_->Accepted(operation, m.destination.type, idem.outcome);
+  CountAccepted(operation, m.destination.type, idem.outcome);
   UpdateQueueMetrics();
   return Status::Ok();
 }
@@ -743,7 +765,7 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
   if (set->received < set->total) {
     txn.PutSegmentSet(*set);
     open_segments_.Put(*set);
-    metrics_->OpenSets(open_segments_.size());
+    OpenSetsChanged();
   } else {
     // Complete: reassemble in segment order into one message whose msgId is the segId.
     auto parts = txn.TakeSegments(m.origin, seg.segment_id);
@@ -773,7 +795,7 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
     // open on disk and must stay in open_segments_ too (swept on timeout like any other).
     if (!st.ok()) return st;
     open_segments_.Erase(key);
-    metrics_->OpenSets(open_segments_.size());
+    OpenSetsChanged();
     // The completing segment's answer points at the reassembled message (earlier segments' answers
     // say only that the segment was taken).
     if (auto whole_idem = txn.GetIdempotency(m.origin, whole_key)) idem.seq = whole_idem->seq;
@@ -873,7 +895,7 @@ bool DurableBroker::SweepSlice(Txn& txn, SweepRun& run) {
   ++run.result.slices;
   run.result.sets += n;
   metrics_->ExpiredSets(n);
-  metrics_->OpenSets(open_segments_.size());
+  OpenSetsChanged();
   UpdateQueueMetrics();  // failure reports queued above
   return expired(open_segments_.Oldest());
 }
@@ -938,7 +960,7 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
           out->kind = AcceptOutcome::Kind::kFailed;
           out->failure_cause = full_cause;
           out->remembered = false;
-          metrics_->Accepted("deliver-report", r.destination.type, OutcomeKind::kFailed);
+          CountAccepted("deliver-report", r.destination.type, OutcomeKind::kFailed);
           return Status::Ok();
         }
         MSGIN5G_RETURN_IF_ERROR(AdmitQueued(to.size(), 0));
@@ -953,7 +975,7 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
         if (to.empty()) out->failure_cause = "no recipient for the report";
         txn.PutIdempotency(r.origin, key,
                            {0, ToStored(out->kind), out->failure_cause, now + DefaultTtlMs()});
-        metrics_->Accepted("deliver-report", r.destination.type, ToStored(out->kind));
+        CountAccepted("deliver-report", r.destination.type, ToStored(out->kind));
         UpdateQueueMetrics();
         return Status::Ok();
       },
@@ -993,7 +1015,10 @@ void DurableBroker::Finish(const storage::QueueEntryRecord& entry,
         const auto p = static_cast<std::size_t>(entry.priority);
         if (p < 3 && queued_[p] > 0) queued_[p]--;
         queued_bytes_ -= std::min<std::uint64_t>(queued_bytes_.load(), entry.payload_bytes);
-        usage_.Remove(entry.recipient, entry.payload_bytes);
+        {
+          std::lock_guard<std::mutex> lock(usage_mu_);
+          usage_.Remove(entry.recipient, entry.payload_bytes);
+        }
         // Reports are about messages, never about reports; a gateway that took the message sends
         // its own (kHandedOver).
         if (m != nullptr && m->kind == MessageKind::kMessage && m->report_requested &&
@@ -1087,7 +1112,7 @@ void DurableBroker::RegisterAs(AsRegistration registration,
         registration_by_svc_[reg.as_svc_id] = reg.registration_id;
         registrations_[reg.registration_id] = reg;
         *out = std::move(reg);
-        metrics_->Usage("as_registrations", static_cast<double>(registrations_.size()));
+        RegistrationsChanged();
         RebuildRoutes();
         return Status::Ok();
       },
@@ -1107,7 +1132,7 @@ void DurableBroker::DeregisterAs(std::string registration_id, std::string reques
         txn.DeleteAsRegistration(id);
         registration_by_svc_.erase(it->second.as_svc_id);
         registrations_.erase(it);
-        metrics_->Usage("as_registrations", static_cast<double>(registrations_.size()));
+        RegistrationsChanged();
         RebuildRoutes();
         return Status::Ok();
       },
@@ -1131,7 +1156,7 @@ void DurableBroker::RegisterUe(UeRegistration registration, std::function<void(S
         asleep_.erase(reg.ue_id);
         std::string id = reg.ue_id;
         ues_[id] = std::move(reg);
-        metrics_->Usage("ue_registrations", static_cast<double>(ues_.size()));
+        RegistrationsChanged();
         PublishUe(id);  // unparks the UE's stored messages
         return Status::Ok();
       },
@@ -1152,7 +1177,7 @@ void DurableBroker::DeregisterUe(std::string ue_id, std::string from_endpoint,
         asleep_.erase(id);
         PublishUe(id);
         txn.DeleteUeRegistration(id);
-        metrics_->Usage("ue_registrations", static_cast<double>(ues_.size()));
+        RegistrationsChanged();
         return Status::Ok();
       },
       std::move(done));
@@ -1198,6 +1223,7 @@ void DurableBroker::PutGroup(GroupRecord group, std::function<void(Status)> done
         g.members.erase(std::unique(g.members.begin(), g.members.end()), g.members.end());
         txn.PutGroup(g);
         groups_[g.group_id] = std::move(g);
+        sizes_.groups = groups_.size();
         return Status::Ok();
       },
       std::move(done));
@@ -1207,6 +1233,7 @@ void DurableBroker::DeleteGroup(std::string group_id, std::function<void(Status)
   Submit(
       [this, id = std::move(group_id)](Txn& txn) {
         if (groups_.erase(id) == 0) return Status::NotFound("no group '" + id + "'");
+        sizes_.groups = groups_.size();
         txn.DeleteGroup(id);
         return Status::Ok();
       },
@@ -1257,12 +1284,7 @@ void DurableBroker::RemoveGroupMember(std::string group_id, Address member,
 }
 
 void DurableBroker::ListGroups(std::function<void(Result<std::vector<GroupRecord>>)> done) {
-  Run<std::vector<GroupRecord>>(
-      [this](Txn&, std::vector<GroupRecord>* out) {
-        for (const auto& [id, g] : groups_) out->push_back(g);
-        return Status::Ok();
-      },
-      std::move(done));
+  store_.Query([done = std::move(done)](storage::Reader& r) { done(r.Groups()); });
 }
 
 // --- admin: topics ---
@@ -1271,7 +1293,8 @@ void DurableBroker::Subscribe(TopicSubscriptionRecord s, std::function<void(Stat
   Submit(
       [this, s = std::move(s)](Txn& txn) {
         txn.PutTopicSubscription(s);
-        topics_[s.topic][s.subscriber] = s.expiry_ms;
+        auto& subs = topics_[s.topic];
+        if (subs.insert_or_assign(s.subscriber, s.expiry_ms).second) ++sizes_.topic_subscriptions;
         return Status::Ok();
       },
       std::move(done));
@@ -1285,6 +1308,7 @@ void DurableBroker::Unsubscribe(std::string topic, Address subscriber,
         if (it == topics_.end() || it->second.erase(subscriber) == 0) {
           return Status::NotFound("no such subscription to '" + topic + "'");
         }
+        --sizes_.topic_subscriptions;
         if (it->second.empty()) topics_.erase(it);
         txn.DeleteTopicSubscription(topic, subscriber);
         return Status::Ok();
@@ -1294,14 +1318,15 @@ void DurableBroker::Unsubscribe(std::string topic, Address subscriber,
 
 void DurableBroker::ListSubscribers(
     std::string topic, std::function<void(Result<std::vector<TopicSubscriptionRecord>>)> done) {
-  Run<std::vector<TopicSubscriptionRecord>>(
-      [this, topic = std::move(topic)](Txn&, std::vector<TopicSubscriptionRecord>* out) {
-        auto it = topics_.find(topic);
-        if (it == topics_.end()) return Status::Ok();
-        for (const auto& [sub, expiry] : it->second) out->push_back({topic, sub, expiry});
-        return Status::Ok();
-      },
-      std::move(done));
+  store_.Query([topic = std::move(topic), done = std::move(done)](storage::Reader& r) {
+    auto subs = r.TopicSubscribers(topic);
+    // Stored by (type, id length, id): listed by address as the other lists are.
+    if (subs.ok()) {
+      std::sort(subs->begin(), subs->end(),
+                [](const auto& a, const auto& b) { return a.subscriber < b.subscriber; });
+    }
+    done(std::move(subs));
+  });
 }
 
 // --- admin: routing rules ---
@@ -1322,6 +1347,7 @@ void DurableBroker::PutRoutingRule(RoutingRuleRecord rule, std::function<void(St
         std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
           return std::tie(a.order, a.name) < std::tie(b.order, b.name);
         });
+        sizes_.routing_rules = rules_.size();
         RebuildRoutes();
         return Status::Ok();
       },
@@ -1335,6 +1361,7 @@ void DurableBroker::DeleteRoutingRule(std::string name, std::function<void(Statu
                                [&](const auto& r) { return r.name == name; });
         if (it == rules_.end()) return Status::NotFound("no routing rule '" + name + "'");
         rules_.erase(it);
+        sizes_.routing_rules = rules_.size();
         txn.DeleteRoutingRule(name);
         RebuildRoutes();
         return Status::Ok();
@@ -1344,12 +1371,15 @@ void DurableBroker::DeleteRoutingRule(std::string name, std::function<void(Statu
 
 void DurableBroker::ListRoutingRules(
     std::function<void(Result<std::vector<RoutingRuleRecord>>)> done) {
-  Run<std::vector<RoutingRuleRecord>>(
-      [this](Txn&, std::vector<RoutingRuleRecord>* out) {
-        *out = rules_;
-        return Status::Ok();
-      },
-      std::move(done));
+  store_.Query([done = std::move(done)](storage::Reader& r) {
+    auto rules = r.RoutingRules();
+    if (rules.ok()) {  // in the order they are tried
+      std::sort(rules->begin(), rules->end(), [](const auto& a, const auto& b) {
+        return std::tie(a.order, a.name) < std::tie(b.order, b.name);
+      });
+    }
+    done(std::move(rules));
+  });
 }
 
 // --- admin: API client policies ---
@@ -1378,15 +1408,14 @@ void DurableBroker::DeleteClientPolicy(std::string client_id, std::function<void
 
 void DurableBroker::ListClientPolicies(
     std::function<void(Result<std::vector<ClientPolicyRecord>>)> done) {
-  Run<std::vector<ClientPolicyRecord>>(
-      [this](Txn&, std::vector<ClientPolicyRecord>* out) {
-        for (const auto& [id, json] : client_policies_) out->push_back({id, json});
-        return Status::Ok();
-      },
-      std::move(done));
+  store_.Query([done = std::move(done)](storage::Reader& r) { done(r.ClientPolicies()); });
 }
 
 // --- admin: inspection (reader thread, committed data) ---
+//
+// Every read-only admin call is answered off the writer: from the reader thread (committed data:
+// written, possibly not yet fsync'd) or from counters. A read never waits behind a write batch or
+// its fsync, and is never refused because the write queue is full.
 
 void DurableBroker::SummarizeQueue(Address recipient,
                                    std::function<void(Result<QueueSummary>)> done) {
@@ -1440,20 +1469,18 @@ void DurableBroker::FindMessage(Address origin, std::string msg_id,
 }
 
 void DurableBroker::Stats(std::function<void(Result<BrokerStats>)> done) {
-  Run<BrokerStats>(
-      [this](Txn&, BrokerStats* s) {
-        for (std::size_t i = 0; i < 3; ++i) s->queued_by_priority[i] = queued_[i].load();
-        s->queued_bytes = queued_bytes_.load();
-        s->registrations = registrations_.size();
-        s->groups = groups_.size();
-        for (const auto& [t, subs] : topics_) s->topic_subscriptions += subs.size();
-        s->routing_rules = rules_.size();
-        s->open_segment_sets = open_segments_.size();
-        s->storage_pending = store_.pending();
-        s->storage_healthy = store_.healthy();
-        return Status::Ok();
-      },
-      std::move(done));
+  // Counters only: answered on the caller's thread.
+  BrokerStats s;
+  for (std::size_t i = 0; i < 3; ++i) s.queued_by_priority[i] = queued_[i].load();
+  s.queued_bytes = queued_bytes_.load();
+  s.registrations = sizes_.as_registrations.load();
+  s.groups = sizes_.groups.load();
+  s.topic_subscriptions = sizes_.topic_subscriptions.load();
+  s.routing_rules = sizes_.routing_rules.load();
+  s.open_segment_sets = sizes_.open_segment_sets.load();
+  s.storage_pending = store_.pending();
+  s.storage_healthy = store_.healthy();
+  done(std::move(s));
 }
 
 Status DurableBroker::DrainingStatus() {
@@ -1473,30 +1500,39 @@ void DurableBroker::PurgeQueue(Address recipient, std::function<void(Result<Remo
   engine_->Remove(std::move(recipient), std::nullopt, "purged by an operator", std::move(done));
 }
 
-void DurableBroker::DeleteMessage(Address origin, std::string msg_id,
-                                  std::function<void(Result<Removed>)> done) {
+template <class T>
+void DurableBroker::OnFoundMessage(Address origin, std::string msg_id,
+                                   std::function<void(Result<T>)> done,
+                                   std::function<void(const MessageView&,
+                                                      std::function<void(Result<T>)>)> act) {
   if (!engine_) return done(Status::Unavailable("delivery is off (delivery.enabled = false)"));
   FindMessage(std::move(origin), std::move(msg_id),
-              [this, done = std::move(done)](Result<MessageView> m) mutable {
+              [done = std::move(done), act = std::move(act)](Result<MessageView> m) mutable {
                 if (!m.ok()) return done(m.status());
-                if (m->seq == 0) return done(Removed{});  // stored nothing (or long finished)
-                engine_->Remove(std::nullopt, m->seq, "deleted by an operator", std::move(done));
+                act(*m, std::move(done));
               });
+}
+
+void DurableBroker::DeleteMessage(Address origin, std::string msg_id,
+                                  std::function<void(Result<Removed>)> done) {
+  OnFoundMessage<Removed>(
+      std::move(origin), std::move(msg_id), std::move(done), [this](const MessageView& m, auto answer) {
+        if (m.seq == 0) return answer(Removed{});  // stored nothing (or long finished)
+        engine_->Remove(std::nullopt, m.seq, "deleted by an operator", std::move(answer));
+      });
 }
 
 void DurableBroker::ResendMessage(Address origin, std::string msg_id,
                                   std::function<void(Result<Resent>)> done) {
-  if (!engine_) return done(Status::Unavailable("delivery is off (delivery.enabled = false)"));
-  FindMessage(std::move(origin), std::move(msg_id),
-              [this, done = std::move(done)](Result<MessageView> m) mutable {
-                if (!m.ok()) return done(m.status());
-                if (m->seq == 0 || m->kind.empty()) {
-                  return done(Status::Conflict(
-                      "the message is no longer stored: every recipient was delivered or failed "
-                      "(messages show lists them); nothing is left to resend"));
-                }
-                engine_->RetryNow(m->seq, [done = std::move(done)](Resent r) { done(r); });
-              });
+  OnFoundMessage<Resent>(
+      std::move(origin), std::move(msg_id), std::move(done), [this](const MessageView& m, auto answer) {
+        if (m.seq == 0 || m.kind.empty()) {
+          return answer(Status::Conflict(
+              "the message is no longer stored: every recipient was delivered or failed "
+              "(messages show lists them); nothing is left to resend"));
+        }
+        engine_->RetryNow(m.seq, [answer = std::move(answer)](Resent r) { answer(r); });
+      });
 }
 
 void DurableBroker::ListDestinations(
@@ -1526,51 +1562,46 @@ void DurableBroker::ListGateways(std::function<void(Result<std::vector<GatewayVi
 }
 
 void DurableBroker::ListQueues(std::size_t limit, std::function<void(Result<QueueList>)> done) {
-  Run<QueueList>(
-      [this, limit](Txn&, QueueList* out) {
-        out->recipients = usage_.recipients();
-        for (auto& [recipient, use] : usage_.Largest(limit)) {
-          out->largest.push_back({std::move(recipient), use.messages, use.bytes});
-        }
-        return Status::Ok();
-      },
-      std::move(done));
+  // On the reader thread: one pass over every recipient's counts (O(n log limit)), which holds
+  // the writer's usage_ lock for that long but never waits for a batch or an fsync.
+  store_.Query([this, limit, done = std::move(done)](storage::Reader&) {
+    QueueList out;
+    {
+      std::lock_guard<std::mutex> lock(usage_mu_);
+      out.recipients = usage_.recipients();
+      for (auto& [recipient, use] : usage_.Largest(limit)) {
+        out.largest.push_back({std::move(recipient), use.messages, use.bytes});
+      }
+    }
+    done(std::move(out));
+  });
 }
 
 void DurableBroker::ListRegistrations(std::string ue_after, std::size_t ue_limit,
                                       std::function<void(Result<RegistrationList>)> done) {
-  Run<RegistrationList>(
-      [this, ue_after = std::move(ue_after), ue_limit](Txn&, RegistrationList* out) {
-        for (const auto& [id, reg] : registrations_) out->as.push_back(reg);
-        std::sort(out->as.begin(), out->as.end(), [](const auto& a, const auto& b) {
-          return a.as_svc_id != b.as_svc_id ? a.as_svc_id < b.as_svc_id
-                                            : a.registration_id < b.registration_id;
-        });
-        out->ue_total = ues_.size();
-        out->ue_asleep = asleep_.size();
-        // The first ue_limit ids after ue_after, with a bounded max-heap (ues_ is unordered).
-        std::vector<const UeRegistration*> heap;
-        auto less = [](const UeRegistration* a, const UeRegistration* b) { return a->ue_id < b->ue_id; };
-        std::size_t after = 0;  // ids past ue_after
-        for (const auto& [id, reg] : ues_) {
-          if (!ue_after.empty() && id <= ue_after) continue;
-          ++after;
-          if (ue_limit == 0) continue;
-          if (heap.size() < ue_limit) {
-            heap.push_back(&reg);
-            std::push_heap(heap.begin(), heap.end(), less);
-          } else if (id < heap.front()->ue_id) {
-            std::pop_heap(heap.begin(), heap.end(), less);
-            heap.back() = &reg;
-            std::push_heap(heap.begin(), heap.end(), less);
-          }
-        }
-        std::sort_heap(heap.begin(), heap.end(), less);
-        for (const auto* reg : heap) out->ue.push_back({*reg, asleep_.count(reg->ue_id) != 0});
-        out->ue_more = after > heap.size();
-        return Status::Ok();
-      },
-      std::move(done));
+  // Stored registrations from the reader thread; "asleep" is a registered UE without a route in
+  // the UE directory (shared, locked), the totals are the writer's cache sizes.
+  store_.Query([this, ue_after = std::move(ue_after), ue_limit,
+                done = std::move(done)](storage::Reader& r) {
+    RegistrationList out;
+    auto as = r.AsRegistrations();
+    if (!as.ok()) return done(as.status());
+    out.as = std::move(*as);
+    std::sort(out.as.begin(), out.as.end(), [](const auto& a, const auto& b) {
+      return a.as_svc_id != b.as_svc_id ? a.as_svc_id < b.as_svc_id
+                                        : a.registration_id < b.registration_id;
+    });
+    auto page = r.UeRegistrations(ue_after, ue_limit);
+    if (!page.ok()) return done(page.status());
+    for (auto& ue : page->ues) {
+      const bool asleep = !ue_routes_->Find(ue.ue_id).has_value();
+      out.ue.push_back({std::move(ue), asleep});
+    }
+    out.ue_more = page->more;
+    out.ue_total = sizes_.ue_registrations.load();
+    out.ue_asleep = sizes_.ues_asleep.load();
+    done(std::move(out));
+  });
 }
 
 void DurableBroker::CreateBackup(std::string name, std::function<void(Result<BackupInfo>)> done) {

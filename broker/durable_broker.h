@@ -214,6 +214,9 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   std::uint64_t TotalQueued() const { return queued_[0] + queued_[1] + queued_[2]; }
   // Updates the queue gauges (and the bounds' usage). Writer thread.
   void UpdateQueueMetrics();
+  // After registrations_ / ues_ or open_segments_ changed: their gauges and sizes_. Writer thread.
+  void RegistrationsChanged();
+  void OpenSetsChanged();
   std::int64_t DefaultTtlMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
   }
@@ -242,6 +245,11 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void UpdateGroup(std::string group_id, std::function<Status(GroupRecord&)> change,
                    std::function<void(Status)> done);
 
+  // Finds (origin, msg_id) on the reader thread and hands it to `act` with `done`; answers
+  // Unavailable when delivery is off and the lookup's error when there is no such message.
+  template <class T>
+  void OnFoundMessage(Address origin, std::string msg_id, std::function<void(Result<T>)> done,
+                      std::function<void(const MessageView&, std::function<void(Result<T>)>)> act);
   // Submits a writer operation whose result is a T.
   template <class T>
   void Run(std::function<Status(storage::Txn&, T*)> fn, std::function<void(Result<T>)> done,
@@ -262,16 +270,30 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void PublishUe(const std::string& ue_id);
   std::map<std::string, GroupRecord> groups_;
   std::map<std::string, std::map<Address, std::int64_t>> topics_;  // topic -> subscriber -> expiry
-  std::vector<RoutingRuleRecord> rules_;
-  std::map<std::string, std::string> client_policies_;  // client id -> JSON (admin API)                            // sorted by (order, name)
+  std::vector<RoutingRuleRecord> rules_;  // sorted by (order, name)
+  std::map<std::string, std::string> client_policies_;  // client id -> JSON (admin API)
   OpenSegmentSets open_segments_;
-  QueueUsage usage_;  // queued entries per recipient (bounds)
+  QueueUsage usage_;  // queued entries per recipient (bounds); changed under usage_mu_
   std::shared_ptr<const RouteTable> routes_;
   // Fan-out messages with two or more entries still queued: seq -> how many. A message not here
   // has one entry left (or none).
   std::unordered_map<std::uint64_t, std::uint32_t> remaining_;
-  // Entries queued by the operation running now (moved out when it returns).
-  std::vector<QueuedEntry> op_queued_;
+  // What the operation running now leaves for after its write is durable (moved out when it
+  // returns OK, dropped when it was refused): the entries it queued, for the delivery engine, and
+  // the accept outcomes it decided, for the metrics (a counted message is a stored one).
+  struct AcceptCount {
+    const char* operation;
+    AddressType dest;
+    storage::OutcomeKind outcome;
+  };
+  struct AfterDurable {
+    std::vector<QueuedEntry> queued;
+    std::vector<AcceptCount> accepted;
+  };
+  AfterDurable op_after_;
+  void CountAccepted(const char* operation, AddressType dest, storage::OutcomeKind outcome) {
+    op_after_.accepted.push_back({operation, dest, outcome});
+  }
 
   // Answers of recent messages, for retries (any thread).
   RecentOutcomes recent_;
@@ -279,6 +301,21 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   // Read by Stats and metrics from any thread.
   std::atomic<std::uint64_t> queued_[3] = {0, 0, 0};
   std::atomic<std::uint64_t> queued_bytes_{0};
+  // Sizes of the writer's caches, set by the writer after each change, for Stats and the
+  // registration list (answered off the writer: admin reads never wait behind a write batch).
+  struct CacheSizes {
+    std::atomic<std::size_t> as_registrations{0};
+    std::atomic<std::size_t> ue_registrations{0};
+    std::atomic<std::size_t> ues_asleep{0};
+    std::atomic<std::size_t> groups{0};
+    std::atomic<std::size_t> topic_subscriptions{0};
+    std::atomic<std::size_t> routing_rules{0};
+    std::atomic<std::size_t> open_segment_sets{0};
+  };
+  CacheSizes sizes_;
+  // Guards usage_'s changes (writer) against ListQueues (reader thread); the writer reads it
+  // without the lock, being its only writer.
+  mutable std::mutex usage_mu_;
 
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<storage::BackupService> backups_;  // null when backups are off

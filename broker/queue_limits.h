@@ -1,7 +1,8 @@
 // Bounds on what the broker holds (docs/limits.md): queued entries and their payload bytes in all
 // and per recipient, UE and AS registrations. QueueUsage counts queued entries per recipient; it
-// is owned by the store's writer thread (like the broker's other caches: no locks), filled from
-// every queue entry at recovery, so a restart does not reset the counts.
+// is changed by the store's writer thread only (the broker takes a lock around changes and
+// around the admin queue list), filled from every queue entry at recovery, so a restart does not
+// reset the counts.
 #pragma once
 
 #include <algorithm>

@@ -856,58 +856,41 @@ Result<RecoveredState> Store::Recover(
     return it->status();
   };
   auto view = [](const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); };
-  rocksdb::Status s;
-  s = scan(keys::kAsRegistrations, [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
-    AsRegistrationRecord r;
-    if (codec::Decode(view(v), &r)) out.registrations.push_back(std::move(r));
+  // The registry kinds through the reader's scans, so that a restart loads what an admin list
+  // shows.
+  Reader reader(*this);
+  Status listed = Status::Ok();
+  auto take = [&listed](auto result, auto* into) {
+    if (!listed.ok()) return;
+    if (!result.ok()) {
+      listed = result.status();
+      return;
+    }
+    *into = std::move(*result);
+  };
+  take(reader.AsRegistrations(), &out.registrations);
+  take(reader.Groups(), &out.groups);
+  take(reader.TopicSubscriptions(), &out.topics);
+  take(reader.RoutingRules(), &out.routing_rules);
+  take(reader.ClientPolicies(), &out.client_policies);
+  Result<UeRegistrationPage> ues = reader.UeRegistrations({}, ~std::size_t{0});
+  if (listed.ok() && !ues.ok()) listed = ues.status();
+  if (!listed.ok()) return Status::Unavailable("recovery scan failed: " + listed.message());
+  out.ue_registrations = std::move(ues->ues);
+  rocksdb::Status s = scan(keys::kQueue, [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
+    std::string_view key = view(k);
+    std::size_t at = 0;
+    Address a;
+    if (!keys::ReadAddress(key, &at, &a) || at >= key.size()) return;
+    auto p = static_cast<std::size_t>(static_cast<unsigned char>(key[at]));
+    if (p < 3) ++out.queue_entries_by_priority[p];
+    QueueEntryRecord q;
+    if (codec::Decode(view(v), &q)) out.queued_bytes += q.payload_bytes;
+    if (on_queue_entry && ParseQueueKey(k, at, &q)) {
+      q.recipient = std::move(a);
+      on_queue_entry(q);
+    }
   });
-  if (s.ok()) {
-    s = scan(keys::kGroups, [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
-      GroupRecord r;
-      if (codec::Decode(view(v), &r)) out.groups.push_back(std::move(r));
-    });
-  }
-  if (s.ok()) {
-    s = scan(keys::kTopics, [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
-      TopicSubscriptionRecord r;
-      if (codec::Decode(view(v), &r)) out.topics.push_back(std::move(r));
-    });
-  }
-  if (s.ok()) {
-    s = scan(keys::kRouting, [&](const rocksdb::Slice&, const rocksdb::Slice& v) {
-      RoutingRuleRecord r;
-      if (codec::Decode(view(v), &r)) out.routing_rules.push_back(std::move(r));
-    });
-  }
-  if (s.ok()) {
-    s = scan(keys::kMeta, [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
-      std::string_view key = view(k);
-      if (key.substr(0, keys::kUeRegistrationPrefix.size()) == keys::kUeRegistrationPrefix) {
-        UeRegistrationRecord r;
-        if (codec::Decode(view(v), &r)) out.ue_registrations.push_back(std::move(r));
-        return;
-      }
-      if (key.substr(0, keys::kClientPolicyPrefix.size()) != keys::kClientPolicyPrefix) return;
-      out.client_policies.push_back(
-          {std::string(key.substr(keys::kClientPolicyPrefix.size())), std::string(view(v))});
-    });
-  }
-  if (s.ok()) {
-    s = scan(keys::kQueue, [&](const rocksdb::Slice& k, const rocksdb::Slice& v) {
-      std::string_view key = view(k);
-      std::size_t at = 0;
-      Address a;
-      if (!keys::ReadAddress(key, &at, &a) || at >= key.size()) return;
-      auto p = static_cast<std::size_t>(static_cast<unsigned char>(key[at]));
-      if (p < 3) ++out.queue_entries_by_priority[p];
-      QueueEntryRecord q;
-      if (codec::Decode(view(v), &q)) out.queued_bytes += q.payload_bytes;
-      if (on_queue_entry && ParseQueueKey(k, at, &q)) {
-        q.recipient = std::move(a);
-        on_queue_entry(q);
-      }
-    });
-  }
   if (s.ok()) {
     std::uint64_t n = 0;
     db_->GetIntProperty(cfs_[keys::kMessages], "rocksdb.estimate-num-keys", &n);

@@ -141,6 +141,12 @@ class Txn {
   Status read_error_;
 };
 
+// One page of the UE registrations, in UE Service ID order.
+struct UeRegistrationPage {
+  std::vector<UeRegistrationRecord> ues;
+  bool more = false;  // registrations past the page exist
+};
+
 // Read-only access to committed data, on the reader thread.
 class Reader {
  public:
@@ -150,6 +156,17 @@ class Reader {
   QueueSummary SummarizeQueue(const Address& recipient);
   // Up to `limit` queue entries of `recipient`, in delivery order (priority, due time, seq).
   std::vector<QueueEntryRecord> ListQueue(const Address& recipient, std::size_t limit);
+
+  // The registry kinds, in key order (storage/registry_reads.cc). Unavailable when the scan
+  // failed: a list cut short would look complete.
+  Result<std::vector<AsRegistrationRecord>> AsRegistrations();
+  Result<std::vector<GroupRecord>> Groups();                         // by group id
+  Result<std::vector<TopicSubscriptionRecord>> TopicSubscriptions();  // every topic
+  Result<std::vector<TopicSubscriptionRecord>> TopicSubscribers(const std::string& topic);
+  Result<std::vector<RoutingRuleRecord>> RoutingRules();  // by name
+  Result<std::vector<ClientPolicyRecord>> ClientPolicies();  // by client id
+  // Up to `limit` UE registrations with ids after `after` ("" = from the first).
+  Result<UeRegistrationPage> UeRegistrations(std::string_view after, std::size_t limit);
 
  private:
   friend class Store;
@@ -263,11 +280,6 @@ class Store {
   // One batch written ahead of the fsync in progress: on 2 cores deeper pipelines measured slower
   // (smaller batches, more switching; bench/RESULTS.md).
   static constexpr std::size_t kMaxUnsynced = 1;
-  // Serializes db_->Write (writer) and db_->SyncWAL (sync thread): building a batch overlaps the
-  // fsync, the write itself does not. RocksDB 7.8 must never see SyncWAL after a failed WAL append
-  // (an assertion in its file writer aborts the process on a full disk); failed_ is set under
-  // this lock before it is released.
-  std::mutex io_mu_;
   std::mutex smu_;
   std::condition_variable scv_;
   std::deque<Committed> unsynced_;

@@ -4,6 +4,7 @@
 
 #include "common/clock.h"
 #include "tests/support/async_wait.h"
+#include "tests/support/failing_sync_fs.h"
 #include "tests/support/metric_value.h"
 #include "tests/support/writer_gate.h"
 #include "broker/durable_broker.h"
@@ -26,6 +27,8 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 
 #include "metrics/registry.h"
 #include "storage/store.h"
@@ -1312,6 +1315,30 @@ TEST_F(DurableBrokerTest, StateSurvivesReopen) {
   EXPECT_EQ(TotalQueued(later), TotalQueued(before) + 1 + 1 + 3 + 1);
 }
 
+// An accept is counted once its write is durable: one that storage refused (a failed fsync) got
+// an error answer and is not in the counts.
+TEST_F(DurableBrokerTest, AcceptsAreCountedOnlyOnceDurable) {
+  auto fs = std::make_shared<testing_support::FailingSyncFs>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  ASSERT_NE(env, nullptr);
+  store_options_.env_for_testing = env.get();
+  registry_ = std::make_unique<metrics::Registry>();
+  Open();
+  const std::string stored =
+      "msgin5g_broker_accepted_messages_total{dest_type=\"UE\",operation=\"deliver-as-message\","
+      "outcome=\"DELY_STORED\"}";
+  SubmitOk(Msg(As("svc-1"), Ue("ue-1"), "m-1", true, "one"), Kind::kStored);
+  EXPECT_EQ(Sample(registry_->Serialize(), stored), 1);
+
+  fs->failing = true;
+  auto refused = Submit(Msg(As("svc-1"), Ue("ue-1"), "m-2", true, "two"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
+  EXPECT_GT(fs->failures.load(), 0);
+  EXPECT_EQ(Sample(registry_->Serialize(), stored), 1);
+  Close();  // before `env` goes
+}
+
 TEST_F(DurableBrokerTest, MetricsCountOutcomesAndQueuedEntries) {
   registry_ = std::make_unique<metrics::Registry>();
   Open();
@@ -1367,6 +1394,144 @@ TEST(GlobMatchTest, Cases) {
     EXPECT_EQ(GlobMatch(c.pattern, c.text), c.match)
         << "pattern '" << c.pattern << "' text '" << c.text << "'";
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin reads off the writer
+// ---------------------------------------------------------------------------------------------
+
+// Whether `start(done)` calls done within `within` (the call itself must not block either).
+template <class T, class F>
+std::optional<T> Within(std::chrono::milliseconds within, F start) {
+  auto p = std::make_shared<std::promise<T>>();
+  auto f = p->get_future();
+  start([p](T v) { p->set_value(std::move(v)); });
+  if (f.wait_for(within) != std::future_status::ready) return std::nullopt;
+  return f.get();
+}
+
+TEST_F(DurableBrokerTest, AdminReadsAnswerWhileTheWriterIsHeldAndTheWriteQueueIsFull) {
+  store_options_.max_pending_ops = 2;
+  Open();
+  ASSERT_TRUE(PutGroup("g1", {Ue("ue-1"), Ue("ue-2")}).ok());
+  ASSERT_TRUE(Subscribe("t1", Ue("ue-3")).ok());
+  ASSERT_TRUE(Subscribe("t1", Ue("ue-10")).ok());
+  ASSERT_TRUE(PutRule("r-late", "ue-9*", "gw-a", 20).ok());
+  ASSERT_TRUE(PutRule("r-early", "ue-8*", "", 10).ok());
+  ASSERT_TRUE(Call<Status>([&](auto done) {
+                broker_->PutClientPolicy({"client-1", R"({"scopes":[]})"}, std::move(done));
+              }).ok());
+  ASSERT_TRUE(Register("svc-1", "http://127.0.0.1:1/a").ok());
+  for (const char* id : {"ue-c", "ue-a", "ue-b"}) {
+    UeRegistration r;
+    r.ue_id = id;
+    r.endpoint = std::string("coap://127.0.0.1:1/") + id;
+    ASSERT_TRUE(Call<Status>([&](auto done) { broker_->RegisterUe(r, std::move(done)); }).ok());
+  }
+  broker_->UeUnreachable("ue-b");
+  SubmitOk(Msg(As("svc-1"), Ue("ue-7"), "m-1", true, "stored"), Kind::kStored);
+  // UeUnreachable has no answer: a write behind it shows it ran.
+  ASSERT_TRUE(PutGroup("g2", {Ue("ue-1")}).ok());
+
+  WriterGate gate(*store_);  // the writer is inside an operation until released
+  // Fill the write queue: the next write is refused at once.
+  std::vector<std::future<Status>> queued;
+  for (int i = 0; i < 2; ++i) {
+    auto p = std::make_shared<std::promise<Status>>();
+    queued.push_back(p->get_future());
+    broker_->PutGroup(GroupRecord{"q" + std::to_string(i), {Ue("ue-1")}},
+                      [p](Status st) { p->set_value(st); });
+  }
+  auto refused = Within<Status>(5s, [&](auto done) {
+    broker_->PutGroup(GroupRecord{"refused", {Ue("ue-1")}}, std::move(done));
+  });
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->code(), StatusCode::kResourceExhausted);
+
+  auto groups = Within<Result<std::vector<GroupRecord>>>(
+      5s, [&](auto done) { broker_->ListGroups(std::move(done)); });
+  ASSERT_TRUE(groups.has_value()) << "ListGroups waited for the writer";
+  ASSERT_TRUE(groups->ok());
+  ASSERT_EQ(groups->value().size(), 2u);
+  EXPECT_EQ(groups->value()[0].group_id, "g1");
+  EXPECT_THAT(groups->value()[0].members, ElementsAre(Ue("ue-1"), Ue("ue-2")));
+  EXPECT_EQ(groups->value()[1].group_id, "g2");
+
+  auto subs = Within<Result<std::vector<TopicSubscriptionRecord>>>(
+      5s, [&](auto done) { broker_->ListSubscribers("t1", std::move(done)); });
+  ASSERT_TRUE(subs.has_value()) << "ListSubscribers waited for the writer";
+  ASSERT_TRUE(subs->ok());
+  std::vector<std::string> sub_ids;
+  for (const auto& s : subs->value()) sub_ids.push_back(s.subscriber.id);
+  EXPECT_THAT(sub_ids, ElementsAre("ue-10", "ue-3"));  // by address, not by stored key length
+
+  auto rules = Within<Result<std::vector<RoutingRuleRecord>>>(
+      5s, [&](auto done) { broker_->ListRoutingRules(std::move(done)); });
+  ASSERT_TRUE(rules.has_value()) << "ListRoutingRules waited for the writer";
+  ASSERT_TRUE(rules->ok());
+  ASSERT_EQ(rules->value().size(), 2u);
+  EXPECT_EQ(rules->value()[0].name, "r-early");  // in the order they are tried
+  EXPECT_EQ(rules->value()[1].name, "r-late");
+
+  auto clients = Within<Result<std::vector<ClientPolicyRecord>>>(
+      5s, [&](auto done) { broker_->ListClientPolicies(std::move(done)); });
+  ASSERT_TRUE(clients.has_value()) << "ListClientPolicies waited for the writer";
+  ASSERT_TRUE(clients->ok());
+  ASSERT_EQ(clients->value().size(), 1u);
+  EXPECT_EQ(clients->value()[0].client_id, "client-1");
+  EXPECT_EQ(clients->value()[0].json, R"({"scopes":[]})");
+
+  auto stats = Within<Result<BrokerStats>>(5s, [&](auto done) { broker_->Stats(std::move(done)); });
+  ASSERT_TRUE(stats.has_value()) << "Stats waited for the writer";
+  ASSERT_TRUE(stats->ok());
+  EXPECT_EQ(stats->value().groups, 2u);
+  EXPECT_EQ(stats->value().topic_subscriptions, 2u);
+  EXPECT_EQ(stats->value().routing_rules, 2u);
+  EXPECT_EQ(stats->value().registrations, 1u);
+  EXPECT_EQ(TotalQueued(stats->value()), 1u);
+
+  auto queues = Within<Result<QueueList>>(
+      5s, [&](auto done) { broker_->ListQueues(10, std::move(done)); });
+  ASSERT_TRUE(queues.has_value()) << "ListQueues waited for the writer";
+  ASSERT_TRUE(queues->ok());
+  EXPECT_EQ(queues->value().recipients, 1u);
+  ASSERT_EQ(queues->value().largest.size(), 1u);
+  EXPECT_EQ(queues->value().largest[0].recipient, Ue("ue-7"));
+
+  // UEs by id, paged; "ue-b" stopped answering.
+  auto page1 = Within<Result<RegistrationList>>(
+      5s, [&](auto done) { broker_->ListRegistrations("", 2, std::move(done)); });
+  ASSERT_TRUE(page1.has_value()) << "ListRegistrations waited for the writer";
+  ASSERT_TRUE(page1->ok());
+  const RegistrationList& l1 = page1->value();
+  ASSERT_EQ(l1.as.size(), 1u);
+  EXPECT_EQ(l1.as[0].as_svc_id, "svc-1");
+  ASSERT_EQ(l1.ue.size(), 2u);
+  EXPECT_EQ(l1.ue[0].registration.ue_id, "ue-a");
+  EXPECT_FALSE(l1.ue[0].asleep);
+  EXPECT_EQ(l1.ue[1].registration.ue_id, "ue-b");
+  EXPECT_TRUE(l1.ue[1].asleep);
+  EXPECT_TRUE(l1.ue_more);
+  EXPECT_EQ(l1.ue_total, 3u);
+  EXPECT_EQ(l1.ue_asleep, 1u);
+  auto page2 = Within<Result<RegistrationList>>(
+      5s, [&](auto done) { broker_->ListRegistrations("ue-b", 2, std::move(done)); });
+  ASSERT_TRUE(page2.has_value());
+  ASSERT_TRUE(page2->ok());
+  ASSERT_EQ(page2->value().ue.size(), 1u);
+  EXPECT_EQ(page2->value().ue[0].registration.ue_id, "ue-c");
+  EXPECT_EQ(page2->value().ue[0].registration.endpoint, "coap://127.0.0.1:1/ue-c");
+  EXPECT_FALSE(page2->value().ue_more);
+
+  // Nothing of the queued writes showed: they still wait for the writer.
+  for (auto& f : queued) EXPECT_EQ(f.wait_for(0ms), std::future_status::timeout);
+  gate.Release();
+  for (auto& f : queued) EXPECT_TRUE(Await(std::move(f)).ok());
+  auto after = Call<Result<std::vector<GroupRecord>>>(
+      [&](auto done) { broker_->ListGroups(std::move(done)); });
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->size(), 4u);  // g1, g2, q0, q1: "refused" was not stored
+  EXPECT_EQ(Stats().groups, 4u);
 }
 
 }  // namespace

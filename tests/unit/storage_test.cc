@@ -32,6 +32,7 @@
 
 #include "tests/support/async_wait.h"
 #include "tests/support/metric_value.h"
+#include "tests/support/failing_sync_fs.h"
 #include "tests/support/writer_gate.h"
 #include "metrics/registry.h"
 #include "storage/codec.h"
@@ -1307,75 +1308,9 @@ TEST_F(StoreTest, MetricsCountBatchesBytesAndRejections) {
   EXPECT_EQ(Sample(text, "msgin5g_storage_write_failures_total"), 0);
 }
 
-// --- Fault injection: a file system whose syncs fail once `failing` is set ---
+// --- Fault injection: tests/support/failing_sync_fs.h ---
 
-class FailingSyncFile : public rocksdb::FSWritableFileOwnerWrapper {
- public:
-  FailingSyncFile(std::unique_ptr<rocksdb::FSWritableFile> f, const std::atomic<bool>* failing,
-                  std::atomic<int>* failures)
-      : FSWritableFileOwnerWrapper(std::move(f)), failing_(failing), failures_(failures) {}
-
-  rocksdb::IOStatus Sync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
-    if (Fail()) return rocksdb::IOStatus::IOError("injected Sync failure");
-    return FSWritableFileOwnerWrapper::Sync(o, d);
-  }
-  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
-    if (Fail()) return rocksdb::IOStatus::IOError("injected Fsync failure");
-    return FSWritableFileOwnerWrapper::Fsync(o, d);
-  }
-  rocksdb::IOStatus RangeSync(std::uint64_t offset, std::uint64_t nbytes,
-                              const rocksdb::IOOptions& o, rocksdb::IODebugContext* d) override {
-    if (Fail()) return rocksdb::IOStatus::IOError("injected RangeSync failure");
-    return FSWritableFileOwnerWrapper::RangeSync(offset, nbytes, o, d);
-  }
-
- private:
-  bool Fail() {
-    if (!failing_->load()) return false;
-    failures_->fetch_add(1);
-    return true;
-  }
-  const std::atomic<bool>* failing_;
-  std::atomic<int>* failures_;
-};
-
-class FailingSyncFs : public rocksdb::FileSystemWrapper {
- public:
-  explicit FailingSyncFs(const std::shared_ptr<rocksdb::FileSystem>& base)
-      : FileSystemWrapper(base) {}
-  const char* Name() const override { return "msgin5g-test-FailingSyncFs"; }
-
-  rocksdb::IOStatus NewWritableFile(const std::string& f, const rocksdb::FileOptions& o,
-                                    std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                    rocksdb::IODebugContext* d) override {
-    rocksdb::IOStatus s = target()->NewWritableFile(f, o, r, d);
-    if (s.ok()) Wrap(r);
-    return s;
-  }
-  rocksdb::IOStatus ReopenWritableFile(const std::string& f, const rocksdb::FileOptions& o,
-                                       std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                       rocksdb::IODebugContext* d) override {
-    rocksdb::IOStatus s = target()->ReopenWritableFile(f, o, r, d);
-    if (s.ok()) Wrap(r);
-    return s;
-  }
-  rocksdb::IOStatus ReuseWritableFile(const std::string& f, const std::string& old,
-                                      const rocksdb::FileOptions& o,
-                                      std::unique_ptr<rocksdb::FSWritableFile>* r,
-                                      rocksdb::IODebugContext* d) override {
-    rocksdb::IOStatus s = target()->ReuseWritableFile(f, old, o, r, d);
-    if (s.ok()) Wrap(r);
-    return s;
-  }
-
-  std::atomic<bool> failing{false};
-  std::atomic<int> failures{0};
-
- private:
-  void Wrap(std::unique_ptr<rocksdb::FSWritableFile>* r) {
-    *r = std::make_unique<FailingSyncFile>(std::move(*r), &failing, &failures);
-  }
-};
+using testing_support::FailingSyncFs;
 
 TEST_F(StoreTest, FailedSyncIsStickyAndAcknowledgedWritesSurviveReopen) {
   auto fs = std::make_shared<FailingSyncFs>(rocksdb::FileSystem::Default());
