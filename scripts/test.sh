@@ -24,7 +24,8 @@ run_suite build "." "${g1_release[@]}"
 echo "== ASan + UBSan build ($(date -u +%T)) =="
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-run_suite build-asan "." -DMSGIN5G_SANITIZE="address;undefined" -DCMAKE_BUILD_TYPE=Debug \
+# No load generators here: no test runs them, and the optimised build already compiles them.
+run_suite build-asan "." -DMSGIN5G_SANITIZE="address;undefined" -DCMAKE_BUILD_TYPE=Debug -DMSGIN5G_BUILD_BENCH=OFF \
   -DCMAKE_CXX_FLAGS_DEBUG="-g1" -DCMAKE_C_FLAGS_DEBUG="-g1"
 unset ASAN_OPTIONS UBSAN_OPTIONS
 echo "== TSan build ($(date -u +%T)) =="
