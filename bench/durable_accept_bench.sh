@@ -9,7 +9,7 @@ source bench/lib.sh
 TOTAL=${1:-200000}
 ensure_built
 work=$(mktemp -d)
-trap 'stop_daemon; kill $NG_PID 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'kill $NG_PID 2>/dev/null || true; stop_daemon || true; rm -rf "$work"' EXIT
 NG_PID=
 
 run_msgin5gd() { # label, extra args...
