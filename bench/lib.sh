@@ -29,7 +29,7 @@ start_daemon() {
   METRICS=$(python3 -c "import json;print(json.load(open('$work/ready.json'))['metrics'])")
 }
 
-stop_daemon() { kill -TERM "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null || true; }
+stop_daemon() { kill -TERM "$DAEMON_PID" 2>/dev/null || true; wait "$DAEMON_PID" 2>/dev/null || true; }
 
 # metric NAME: the sum of a metric's samples on the running daemon.
 metric() {
