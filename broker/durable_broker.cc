@@ -19,6 +19,13 @@ namespace msgin5g::broker {
 
 namespace {
 
+// Routing rules in the order they are tried: by `order`, then by name.
+void SortInTriedOrder(std::vector<RoutingRuleRecord>& rules) {
+  std::sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.order, a.name) < std::tie(b.order, b.name);
+  });
+}
+
 using storage::IdempotencyRecord;
 using storage::MessageKind;
 using storage::MessageRecord;
@@ -423,9 +430,7 @@ void DurableBroker::Load(const storage::RecoveredState& state) {
     ues_[u.ue_id] = u;
     PublishUe(u.ue_id);
   }
-  std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.order, a.name) < std::tie(b.order, b.name);
-  });
+  SortInTriedOrder(rules_);
   // The bounds count what is open on disk, across restarts.
   for (const auto& s : state.open_segment_sets) open_segments_.Put(s);
   OpenSetsChanged();
@@ -1344,9 +1349,7 @@ void DurableBroker::PutRoutingRule(RoutingRuleRecord rule, std::function<void(St
                                     [&](const auto& r) { return r.name == rule.name; }),
                      rules_.end());
         rules_.push_back(rule);
-        std::sort(rules_.begin(), rules_.end(), [](const auto& a, const auto& b) {
-          return std::tie(a.order, a.name) < std::tie(b.order, b.name);
-        });
+        SortInTriedOrder(rules_);
         sizes_.routing_rules = rules_.size();
         RebuildRoutes();
         return Status::Ok();
@@ -1373,11 +1376,7 @@ void DurableBroker::ListRoutingRules(
     std::function<void(Result<std::vector<RoutingRuleRecord>>)> done) {
   store_.Query([done = std::move(done)](storage::Reader& r) {
     auto rules = r.RoutingRules();
-    if (rules.ok()) {  // in the order they are tried
-      std::sort(rules->begin(), rules->end(), [](const auto& a, const auto& b) {
-        return std::tie(a.order, a.name) < std::tie(b.order, b.name);
-      });
-    }
+    if (rules.ok()) SortInTriedOrder(*rules);
     done(std::move(rules));
   });
 }
