@@ -134,28 +134,65 @@ class Exchanger {
     return std::nullopt;
   }
 
+  // The request is written and the answer parsed without Beast's stream algorithms: those are
+  // instantiated once per stream type and made this file the slowest of the project to compile
+  // (52 s optimised, 92 s under ASan). Only write and read_some are per stream; the parser is one.
   template <class Stream>
   Result<HttpResponse> Talk(Stream& s, const HttpRequest& req) {
-    http::request<http::string_body> msg(http::string_to_verb(req.method), req.target, 11);
-    msg.set(http::field::host, "localhost");
-    msg.set(http::field::user_agent, "msgin5gctl/" MSGIN5G_VERSION);
-    msg.set(http::field::accept, "application/json, application/problem+json");
-    if (!req.token.empty()) msg.set(http::field::authorization, "Bearer " + req.token);
-    if (!req.body.empty()) {
-      msg.set(http::field::content_type, "application/json");
-      msg.body() = req.body;
+    const std::string text = RequestText(req);
+    if (auto ec = Await(io_, [&](auto h) { net::async_write(s, net::buffer(text), h); })) {
+      return Fail("send to", ec);
     }
-    msg.prepare_payload();
-    if (auto ec = Await(io_, [&](auto h) { http::async_write(s, msg, h); })) return Fail("send to", ec);
-    beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxBody);
-    if (auto ec = Await(io_, [&](auto h) { http::async_read(s, buffer, parser, h); })) {
-      return Fail("read the answer of", ec);
+    std::string pending;  // bytes read that the parser has not consumed yet
+    char chunk[16 * 1024];
+    while (!parser.is_done()) {
+      std::size_t n = 0;
+      auto ec = Await(io_, [&](auto h) {
+        s.async_read_some(net::buffer(chunk), [&n, h](beast::error_code rec, std::size_t got) mutable {
+          n = got;
+          h(rec);
+        });
+      });
+      if (ec == net::error::eof || ec == net::ssl::error::stream_truncated) {
+        beast::error_code pec;
+        parser.put_eof(pec);  // an answer delimited by the end of the connection is complete
+        if (pec) return Fail("read the answer of", pec);
+        break;
+      }
+      if (ec) return Fail("read the answer of", ec);
+      pending.append(chunk, n);
+      if (auto err = Feed(parser, pending)) return *err;
     }
     const auto& res = parser.get();
     return HttpResponse{static_cast<int>(res.result_int()),
                         std::string(res[http::field::content_type]), res.body()};
+  }
+
+  static std::string RequestText(const HttpRequest& req) {
+    std::string text = req.method + " " + req.target + " HTTP/1.1\r\n";
+    text += "Host: localhost\r\nUser-Agent: msgin5gctl/" MSGIN5G_VERSION "\r\n";
+    text += "Accept: application/json, application/problem+json\r\nConnection: close\r\n";
+    if (!req.token.empty()) text += "Authorization: Bearer " + req.token + "\r\n";
+    if (!req.body.empty()) text += "Content-Type: application/json\r\n";
+    if (!req.body.empty() || req.method == "POST" || req.method == "PUT") {
+      text += "Content-Length: " + std::to_string(req.body.size()) + "\r\n";
+    }
+    return text + "\r\n" + req.body;
+  }
+
+  // Hands the parser what it can take of `pending` and keeps the rest for the next read.
+  std::optional<Error> Feed(http::response_parser<http::string_body>& parser, std::string& pending) {
+    while (!pending.empty() && !parser.is_done()) {
+      beast::error_code ec;
+      std::size_t used = parser.put(net::buffer(pending), ec);
+      if (ec == http::error::need_more) ec = {};
+      if (ec) return Fail("read the answer of", ec);
+      pending.erase(0, used);
+      if (used == 0) break;  // the parser wants more bytes than are here
+    }
+    return std::nullopt;
   }
 
   const Endpoint& e_;
