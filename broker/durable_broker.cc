@@ -4,14 +4,12 @@
 
 #include <algorithm>
 #include <future>
-#include <initializer_list>
 #include <map>
-#include <tuple>
-#include <random>
 
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-
+#include "broker/broker_metrics.h"
+#include "broker/ledger.h"
+#include "broker/registry.h"
+#include "broker/stored_names.h"
 #include "common/clock.h"
 #include "common/logging.h"
 
@@ -19,27 +17,11 @@ namespace msgin5g::broker {
 
 namespace {
 
-// Routing rules in the order they are tried: by `order`, then by name.
-void SortInTriedOrder(std::vector<RoutingRuleRecord>& rules) {
-  std::sort(rules.begin(), rules.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.order, a.name) < std::tie(b.order, b.name);
-  });
-}
-
 using storage::IdempotencyRecord;
 using storage::MessageKind;
 using storage::MessageRecord;
 using storage::OutcomeKind;
 using storage::Txn;
-
-
-std::string RandomId() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[33];
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng()));
-  return buf;
-}
 
 OutcomeKind ToStored(AcceptOutcome::Kind k) {
   switch (k) {
@@ -61,32 +43,6 @@ AcceptOutcome FromStored(const IdempotencyRecord& r) {
   return o;
 }
 
-const char* OutcomeName(OutcomeKind k) {
-  switch (k) {
-    case OutcomeKind::kAccepted: return "ACCEPTED";
-    case OutcomeKind::kStored: return "DELY_STORED";
-    case OutcomeKind::kFailed: return "DELY_FAILED";
-  }
-  return "UNKNOWN";
-}
-
-const char* RecipientStateName(storage::RecipientState s) {
-  switch (s) {
-    case storage::RecipientState::kQueued: return "QUEUED";
-    case storage::RecipientState::kDelivered: return "DELIVERED";
-    case storage::RecipientState::kFailed: return "FAILED";
-    case storage::RecipientState::kExpired: return "EXPIRED";
-  }
-  return "UNKNOWN";
-}
-
-// Reports, and messages reassembled from segments, are idempotent in key spaces apart from
-// ordinary msgIds (which the API keeps free of control characters).
-std::string ReportKey(const std::string& msg_id) { return std::string("\x01report:") + msg_id; }
-std::string SegmentMessageKey(const std::string& seg_id) {
-  return std::string("\x02segment:") + seg_id;
-}
-
 // Ids end up in RocksDB keys with 16-bit lengths; the API allows far less (1 KiB).
 constexpr std::size_t kMaxIdBytes = 4096;
 bool IdsFit(const Message& m) {
@@ -106,156 +62,6 @@ std::string QueueFullCause(const Address& r, const char* bound) {
 
 }  // namespace
 
-// What the broker counts.
-class DurableBroker::Metrics {
- public:
-  Metrics(metrics::Registry* r, const BrokerOptions& options) {
-    if (r == nullptr) return;
-    accepted_ = &prometheus::BuildCounter()
-                     .Name("msgin5g_broker_accepted_messages_total")
-                     .Help("Messages and reports answered, by operation, destination type and outcome")
-                     .Register(r->prom());
-    queued_ = &prometheus::BuildGauge()
-                   .Name("msgin5g_broker_queued_messages")
-                   .Help("Queue entries waiting for delivery, by priority")
-                   .Register(r->prom());
-    queued_bytes_ = &prometheus::BuildGauge()
-                         .Name("msgin5g_broker_queued_bytes")
-                         .Help("Payload bytes referenced by waiting queue entries")
-                         .Register(r->prom())
-                         .Add({});
-    for (const char* p : {"HIGH", "MIDDLE", "LOW"}) {
-      by_priority_.push_back(&queued_->Add({{"priority", p}}));
-    }
-    open_sets_ = &prometheus::BuildGauge()
-                      .Name("msgin5g_broker_open_segment_sets")
-                      .Help("Incomplete inbound segment sets held (bounded by "
-                            "broker.max_open_segment_sets)")
-                      .Register(r->prom())
-                      .Add({});
-    auto& refused = prometheus::BuildCounter()
-                        .Name("msgin5g_broker_segment_sets_refused_total")
-                        .Help("Segments refused because they would open a set past a bound, by "
-                              "bound (total: 503, originator: 429)")
-                        .Register(r->prom());
-    refused_total_ = &refused.Add({{"bound", "total"}});
-    refused_originator_ = &refused.Add({{"bound", "originator"}});
-    expired_sets_ = &prometheus::BuildCounter()
-                         .Name("msgin5g_broker_segment_sets_expired_total")
-                         .Help("Incomplete segment sets dropped after broker.segment_timeout_ms")
-                         .Register(r->prom())
-                         .Add({});
-    auto& limit = prometheus::BuildGauge()
-                      .Name("msgin5g_broker_limit")
-                      .Help("Configured bound, by bound (docs/limits.md)")
-                      .Register(r->prom());
-    const QueueLimits& l = options.limits;
-    for (auto [bound, value] : std::initializer_list<std::pair<const char*, double>>{
-             {"queued_messages", double(l.max_queued_messages)},
-             {"queued_bytes", double(l.max_queued_bytes)},
-             {"recipient_queued_messages", double(l.max_queued_messages_per_recipient)},
-             {"recipient_queued_bytes", double(l.max_queued_bytes_per_recipient)},
-             {"as_queued_messages", double(l.max_queued_messages_per_as)},
-             {"as_queued_bytes", double(l.max_queued_bytes_per_as)},
-             {"ue_registrations", double(l.max_ue_registrations)},
-             {"as_registrations", double(l.max_as_registrations)},
-             {"open_segment_sets", double(options.max_open_segment_sets)},
-             {"open_segment_sets_per_originator",
-              double(options.max_open_segment_sets_per_originator)}}) {
-      limit.Add({{"bound", bound}}).Set(value);
-    }
-    auto& usage = prometheus::BuildGauge()
-                      .Name("msgin5g_broker_usage")
-                      .Help("Current use of a global bound (msgin5g_broker_limit), by bound")
-                      .Register(r->prom());
-    for (const char* b : {"queued_messages", "queued_bytes", "ue_registrations",
-                          "as_registrations", "open_segment_sets"}) {
-      usage_[b] = &usage.Add({{"bound", b}});
-    }
-    auto& near = prometheus::BuildGauge()
-                     .Name("msgin5g_broker_recipients_near_limit")
-                     .Help("Recipients whose queue holds 90 % or more of its per-recipient bound "
-                           "(recipient_ or as_queued_messages / _bytes)")
-                     .Register(r->prom());
-    near_messages_ = &near.Add({{"bound", "recipient_queued_messages"}});
-    near_bytes_ = &near.Add({{"bound", "recipient_queued_bytes"}});
-    ues_asleep_ = &prometheus::BuildGauge()
-                       .Name("msgin5g_broker_ues_asleep")
-                       .Help("Registered UEs that stopped answering: their messages wait for "
-                             "their next contact (registered UEs: msgin5g_broker_usage"
-                             "{bound=\"ue_registrations\"})")
-                       .Register(r->prom())
-                       .Add({});
-    recipients_ = &prometheus::BuildGauge()
-                       .Name("msgin5g_broker_queued_recipients")
-                       .Help("Recipients with at least one queued entry")
-                       .Register(r->prom())
-                       .Add({});
-    auto& refused_limit = prometheus::BuildCounter()
-                              .Name("msgin5g_broker_limit_refused_total")
-                              .Help("Messages, reports and registrations refused or not queued "
-                                    "because of a bound, by bound")
-                              .Register(r->prom());
-    for (const char* b : {"queued_messages", "queued_bytes", "recipient_queued_messages",
-                          "recipient_queued_bytes", "as_queued_messages", "as_queued_bytes",
-                          "ue_registrations", "as_registrations"}) {
-      refused_limit_[b] = &refused_limit.Add({{"bound", b}});
-    }
-  }
-  // `bound`: one of the names registered above.
-  void Refused(const std::string& bound) {
-    if (auto it = refused_limit_.find(bound); it != refused_limit_.end()) it->second->Increment();
-  }
-  void Usage(const char* bound, double v) {
-    if (auto it = usage_.find(bound); it != usage_.end()) it->second->Set(v);
-  }
-  void Recipients(const QueueUsage& u) {
-    if (recipients_ == nullptr) return;
-    recipients_->Set(static_cast<double>(u.recipients()));
-    near_messages_->Set(static_cast<double>(u.near_messages()));
-    near_bytes_->Set(static_cast<double>(u.near_bytes()));
-  }
-  void UesAsleep(std::size_t n) {
-    if (ues_asleep_) ues_asleep_->Set(static_cast<double>(n));
-  }
-  void OpenSets(std::size_t n) {
-    if (open_sets_) open_sets_->Set(static_cast<double>(n));
-  }
-  void RefusedSet(bool per_originator) {
-    if (refused_total_) (per_originator ? refused_originator_ : refused_total_)->Increment();
-  }
-  void ExpiredSets(std::size_t n) {
-    if (expired_sets_ && n > 0) expired_sets_->Increment(static_cast<double>(n));
-  }
-  void Accepted(const char* operation, AddressType dest, OutcomeKind outcome) {
-    if (accepted_ == nullptr) return;
-    accepted_->Add({{"operation", operation}, {"dest_type", AddressTypeName(dest)},
-                    {"outcome", OutcomeName(outcome)}})
-        .Increment();
-  }
-  void Queued(const std::atomic<std::uint64_t>* by_priority, std::uint64_t bytes) {
-    if (queued_ == nullptr) return;
-    for (std::size_t i = 0; i < 3; ++i) by_priority_[i]->Set(static_cast<double>(by_priority[i].load()));
-    queued_bytes_->Set(static_cast<double>(bytes));
-  }
-
- private:
-  prometheus::Family<prometheus::Counter>* accepted_ = nullptr;
-  prometheus::Family<prometheus::Gauge>* queued_ = nullptr;
-  prometheus::Gauge* queued_bytes_ = nullptr;
-  std::vector<prometheus::Gauge*> by_priority_;
-  prometheus::Gauge* open_sets_ = nullptr;
-  prometheus::Counter* refused_total_ = nullptr;
-  prometheus::Counter* refused_originator_ = nullptr;
-  prometheus::Counter* expired_sets_ = nullptr;
-  std::map<std::string, prometheus::Gauge*> usage_;
-  std::map<std::string, prometheus::Counter*> refused_limit_;
-  prometheus::Gauge* near_messages_ = nullptr;
-  prometheus::Gauge* near_bytes_ = nullptr;
-  prometheus::Gauge* recipients_ = nullptr;
-  prometheus::Gauge* ues_asleep_ = nullptr;
-};
-
 // One sweep across its slices. Touched by one slice at a time (writer thread, then that slice's
 // done on the sync thread, which queues the next: ordered by the store's locks).
 struct DurableBroker::SweepRun {
@@ -269,37 +75,38 @@ DurableBroker::DurableBroker(storage::Store& store, BrokerOptions options,
                              metrics::Registry* metrics)
     : store_(store),
       options_(std::move(options)),
-      metrics_(std::make_unique<Metrics>(metrics, options_)),
-      usage_(options_.limits) {}
+      metrics_(std::make_unique<BrokerMetrics>(
+          metrics, options_.limits,
+          SegmentSetBounds{options_.max_open_segment_sets,
+                           options_.max_open_segment_sets_per_originator})),
+      ledger_(std::make_unique<Ledger>(store, options_.limits, DefaultTtlMs(), *metrics_)),
+      registry_(std::make_unique<Registry>(
+          Registry::Options{options_.limits, options_.gateways, options_.broadcast_gateway,
+                            options_.ue_max_segment_bytes, options_.store_for_unknown_recipient},
+          *metrics_)) {}
 
 Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& store,
                                                              BrokerOptions options,
                                                              metrics::Registry* metrics,
                                                              DeliveryChannel* channel) {
   std::unique_ptr<DurableBroker> b(new DurableBroker(store, std::move(options), metrics));
-  // Every queued entry goes to the delivery engine; fan-out messages with several entries left
-  // need their count (sorted sequence numbers: runs of equal seqs).
-  std::vector<std::uint64_t> seqs;
+  // Every queued entry goes to the delivery engine, and counts against its recipient's bounds.
   auto state = store.Recover([&](const storage::QueueEntryRecord& q) {
-    seqs.push_back(q.seq);
-    // Before the writer thread owns usage_ (Load runs after this, on it).
-    std::lock_guard<std::mutex> lock(b->usage_mu_);
-    b->usage_.Add(q.recipient, q.payload_bytes);
+    b->ledger_->AddRecovered(q);
     if (channel != nullptr) b->recovered_entries_.push_back({q, nullptr});
   });
   if (!state.ok()) return state.status();
-  std::sort(seqs.begin(), seqs.end());
-  for (std::size_t i = 0; i < seqs.size();) {
-    std::size_t j = i;
-    while (j < seqs.size() && seqs[j] == seqs[i]) ++j;
-    if (j - i > 1) b->remaining_[seqs[i]] = static_cast<std::uint32_t>(j - i);
-    i = j;
-  }
-  seqs = {};
+  b->ledger_->FinishRecovery();
   b->recovered_ = *state;
   if (channel != nullptr) {
-    b->engine_ = std::make_unique<DeliveryEngine>(b->options_.delivery, *channel,
-                                                  static_cast<OutcomeSink&>(*b), metrics);
+    b->engine_ = std::make_unique<DeliveryEngine>(b->options_.delivery, *channel, *b->ledger_,
+                                                  metrics);
+    b->ledger_->SetEngine(b->engine_.get());
+    DeliveryEngine* engine = b->engine_.get();
+    b->registry_->SetRouteSink({[engine](std::shared_ptr<const RouteTable> routes) {
+                                  engine->SetRoutes(std::move(routes));
+                                },
+                                [engine](const std::string& ue_id) { engine->UeRouteChanged(ue_id); }});
   }
   // Load the caches on the writer thread, which owns them from now on.
   std::promise<void> loaded;
@@ -365,130 +172,27 @@ void DurableBroker::StopDelivery() {
   if (engine_) engine_->Stop();
 }
 
-void DurableBroker::Submit(storage::Store::Op fn, storage::Store::Done done, std::size_t bytes_hint,
-                           bool bounded) {
-  auto after = std::make_shared<AfterDurable>();
-  store_.Submit(
-      [this, fn = std::move(fn), after](Txn& txn) {
-        op_after_ = {};
-        Status st = fn(txn);
-        if (st.ok()) std::swap(*after, op_after_);
-        op_after_ = {};
-        return st;
-      },
-      [this, done = std::move(done), after](Status st) {
-        // The write is durable now: the engine may deliver what it queued, and what it took counts.
-        if (st.ok()) {
-          for (const auto& a : after->accepted) metrics_->Accepted(a.operation, a.dest, a.outcome);
-          if (engine_ && !after->queued.empty()) engine_->Add(std::move(after->queued));
-        }
-        if (done) done(st);
-      },
-      bytes_hint, bounded);
-}
-
-void DurableBroker::RebuildRoutes() {
-  auto t = std::make_shared<RouteTable>();
-  for (const auto& [id, r] : registrations_) t->as_targets[r.as_svc_id] = r.target_uri;
-  t->ues = ue_routes_;
-  t->rules = rules_;
-  for (const auto& g : options_.gateways) {
-    t->gateways[g.name] = g;
-    if (g.kind != GatewayKind::kBg) continue;
-    for (const auto& area : g.areas) t->broadcast_areas.emplace_back(area, g.name);
-  }
-  t->broadcast_gateway = options_.broadcast_gateway;
-  routes_ = t;
-  if (engine_) engine_->SetRoutes(std::move(t));
-}
-
-void DurableBroker::PublishUe(const std::string& ue_id) {
-  auto it = ues_.find(ue_id);
-  if (it == ues_.end() || asleep_.count(ue_id) != 0) {
-    ue_routes_->Erase(ue_id);
-  } else {
-    const auto& u = it->second;
-    ue_routes_->Put(ue_id, {u.endpoint, u.max_segment_bytes != 0 ? u.max_segment_bytes
-                                                                 : options_.ue_max_segment_bytes});
-  }
-  metrics_->UesAsleep(asleep_.size());
-  sizes_.ues_asleep = asleep_.size();
-  // Only this UE's entries move (not a full re-placement: see UeRouteChanged).
-  if (engine_) engine_->UeRouteChanged(ue_id);
-}
 
 void DurableBroker::Load(const storage::RecoveredState& state) {
-  for (const auto& r : state.registrations) {
-    registrations_[r.registration_id] = r;
-    registration_by_svc_[r.as_svc_id] = r.registration_id;
-  }
-  for (const auto& g : state.groups) groups_[g.group_id] = g;
-  for (const auto& t : state.topics) topics_[t.topic][t.subscriber] = t.expiry_ms;
-  rules_ = state.routing_rules;
-  for (const auto& p : state.client_policies) client_policies_[p.client_id] = p.json;
-  for (const auto& u : state.ue_registrations) {
-    ues_[u.ue_id] = u;
-    PublishUe(u.ue_id);
-  }
-  SortInTriedOrder(rules_);
+  registry_->Load(state);
   // The bounds count what is open on disk, across restarts.
   for (const auto& s : state.open_segment_sets) open_segments_.Put(s);
   OpenSetsChanged();
-  RebuildRoutes();
-  for (std::size_t i = 0; i < 3; ++i) queued_[i] = state.queue_entries_by_priority[i];
-  queued_bytes_ = state.queued_bytes;
-  UpdateQueueMetrics();
-  RegistrationsChanged();
-  sizes_.groups = groups_.size();
-  sizes_.routing_rules = rules_.size();
-  for (const auto& [t, subs] : topics_) sizes_.topic_subscriptions += subs.size();
-}
-
-void DurableBroker::RegistrationsChanged() {
-  metrics_->Usage("ue_registrations", static_cast<double>(ues_.size()));
-  metrics_->Usage("as_registrations", static_cast<double>(registrations_.size()));
-  sizes_.ue_registrations = ues_.size();
-  sizes_.as_registrations = registrations_.size();
+  ledger_->SetTotals(state.queue_entries_by_priority, state.queued_bytes);
 }
 
 void DurableBroker::OpenSetsChanged() {
   metrics_->OpenSets(open_segments_.size());
-  sizes_.open_segment_sets = open_segments_.size();
+  open_segment_sets_ = open_segments_.size();
 }
 
-void DurableBroker::UpdateQueueMetrics() {
-  metrics_->Queued(queued_, queued_bytes_.load());
-  metrics_->Usage("queued_messages", static_cast<double>(TotalQueued()));
-  metrics_->Usage("queued_bytes", static_cast<double>(queued_bytes_.load()));
-  metrics_->Recipients(usage_);
-}
 
-Status DurableBroker::AdmitQueued(std::uint64_t entries, std::uint64_t bytes) {
-  const QueueLimits& l = options_.limits;
-  const std::uint64_t n = TotalQueued();
-  if (n + entries > l.max_queued_messages) {
-    metrics_->Refused("queued_messages");
-    return Status::ResourceExhausted("the queues hold " + std::to_string(n) +
-                                     " entries (broker.max_queued_messages " +
-                                     std::to_string(l.max_queued_messages) +
-                                     "): nothing new until messages are delivered or expire");
-  }
-  const std::uint64_t b = queued_bytes_.load();
-  if (b + bytes > l.max_queued_bytes) {
-    metrics_->Refused("queued_bytes");
-    return Status::ResourceExhausted("the queues hold " + std::to_string(b) +
-                                     " payload bytes (broker.max_queued_bytes " +
-                                     std::to_string(l.max_queued_bytes) +
-                                     "): nothing new until messages are delivered or expire");
-  }
-  return Status::Ok();
-}
 
 template <class T>
 void DurableBroker::Run(std::function<Status(Txn&, T*)> fn, std::function<void(Result<T>)> done,
                         std::size_t bytes_hint) {
   auto result = std::make_shared<T>();
-  Submit([fn = std::move(fn), result](Txn& txn) { return fn(txn, result.get()); },
+  ledger_->Submit([fn = std::move(fn), result](Txn& txn) { return fn(txn, result.get()); },
                 [done = std::move(done), result](Status st) {
                   if (!st.ok()) {
                     done(st);
@@ -497,91 +201,6 @@ void DurableBroker::Run(std::function<Status(Txn&, T*)> fn, std::function<void(R
                   }
                 },
                 bytes_hint);
-}
-
-// --- routing ---
-
-bool DurableBroker::Reachable(const Address& a) const {
-  // UEs routed "direct" (MSGin5G-1) are reachable while registered over CoAP.
-  return routes_->Resolve(a).has_value();
-}
-
-Status DurableBroker::Resolve(const Address& dest, std::int64_t now_ms, std::vector<Resolved>* out) {
-  switch (dest.type) {
-    case AddressType::kAs:
-      if (registration_by_svc_.count(dest.id) == 0 && !options_.store_for_unknown_recipient) {
-        return Status::NotFound("no registered AS '" + dest.id + "'");
-      }
-      out->push_back({dest, Reachable(dest)});
-      return Status::Ok();
-    case AddressType::kUe:
-    case AddressType::kBroadcast:
-      out->push_back({dest, Reachable(dest)});
-      return Status::Ok();
-    case AddressType::kGroup: {
-      auto it = groups_.find(dest.id);
-      if (it == groups_.end()) {
-        if (!options_.store_for_unknown_recipient) {
-          return Status::NotFound("no group '" + dest.id + "'");
-        }
-        out->push_back({dest, false});
-        return Status::Ok();
-      }
-      for (const auto& m : it->second.members) out->push_back({m, Reachable(m)});
-      return Status::Ok();
-    }
-    case AddressType::kTopic: {
-      auto it = topics_.find(dest.id);
-      if (it == topics_.end()) return Status::Ok();
-      for (const auto& [sub, expiry] : it->second) {
-        if (expiry == 0 || expiry > now_ms) out->push_back({sub, Reachable(sub)});
-      }
-      return Status::Ok();
-    }
-  }
-  return Status::InvalidArgument("unsupported destination type");
-}
-
-void DurableBroker::EnqueueCounted(Txn& txn, const std::shared_ptr<const MessageRecord>& m,
-                                   const Address& r, std::int64_t due_ms) {
-  txn.Enqueue(*m, r, due_ms);
-  queued_[static_cast<std::size_t>(m->priority)]++;
-  queued_bytes_ += m->payload.size();
-  {
-    std::lock_guard<std::mutex> lock(usage_mu_);
-    usage_.Add(r, m->payload.size());
-  }
-  if (!engine_) return;  // nothing delivers: nothing to hand over
-  storage::QueueEntryRecord q;
-  q.recipient = r;
-  q.priority = m->priority;
-  q.due_ms = due_ms;
-  q.seq = m->seq;
-  q.payload_bytes = static_cast<std::uint32_t>(m->payload.size());
-  q.expiry_ms = m->expiry_ms;
-  op_after_.queued.push_back({std::move(q), m});
-}
-
-void DurableBroker::QueueReport(Txn& txn, const Address& to, const Address& about_recipient,
-                                const std::string& msg_id, storage::ReportStatus status,
-                                const std::string& cause, std::int64_t now_ms) {
-  auto rp = std::make_shared<MessageRecord>();
-  MessageRecord& r = *rp;
-  r.seq = txn.NextSeq();
-  r.kind = MessageKind::kReport;
-  r.ingress = Ingress::kServer;
-  r.origin = about_recipient;
-  r.destination = to;
-  r.msg_id = msg_id;
-  r.priority = Priority::kMiddle;
-  r.store_and_forward = true;
-  r.accepted_ms = now_ms;
-  r.expiry_ms = now_ms + DefaultTtlMs();
-  r.report_status = status;
-  r.failure_cause = cause;
-  r.recipient_count = 1;
-  txn.PutMessage(r);
-  EnqueueCounted(txn, rp, to, now_ms);
 }
 
 // --- messages ---
@@ -596,20 +215,20 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
   if (m.segment) return AcceptSegment(txn, m, out);
 
   const std::int64_t now = UnixMillis();
-  std::vector<Resolved> recipients;
-  Status st = Resolve(m.destination, now, &recipients);
+  std::vector<Registry::Resolved> recipients;
+  Status st = registry_->Resolve(m.destination, now, &recipients);
   if (!st.ok()) return st;
 
   // Recipients whose own queue is at its bound are set apart: not queued (docs/limits.md).
   const std::uint64_t bytes = m.payload.size();
-  std::vector<Resolved> full;
+  std::vector<Registry::Resolved> full;
   std::string full_cause;
   {
-    std::vector<Resolved> kept;
+    std::vector<Registry::Resolved> kept;
     kept.reserve(recipients.size());
     for (auto& r : recipients) {
       if (r.reachable || m.store_and_forward) {
-        if (const char* bound = usage_.Passed(r.recipient, bytes)) {
+        if (const char* bound = ledger_->usage().Passed(r.recipient, bytes)) {
           const bool as = r.recipient.type == AddressType::kAs;
           metrics_->Refused(std::string(as ? "as_queued_" : "recipient_queued_") + bound);
           if (full_cause.empty()) full_cause = QueueFullCause(r.recipient, bound);
@@ -627,7 +246,7 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
     out->kind = AcceptOutcome::Kind::kFailed;
     out->failure_cause = full_cause;
     out->remembered = false;
-    CountAccepted(operation, m.destination.type, OutcomeKind::kFailed);
+    ledger_->CountAccepted(operation, m.destination.type, OutcomeKind::kFailed);
     return Status::Ok();
   }
 
@@ -651,7 +270,7 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
   const std::int64_t ttl_ms = DefaultTtlMs();
   if (out->kind != AcceptOutcome::Kind::kFailed) {
     // At most one entry per recipient (its copy, or a failure report without payload).
-    MSGIN5G_RETURN_IF_ERROR(AdmitQueued(recipients.size() + (m.report_requested ? full.size() : 0),
+    MSGIN5G_RETURN_IF_ERROR(ledger_->AdmitQueued(recipients.size() + (m.report_requested ? full.size() : 0),
                                         recipients.size() * bytes));
     auto shared = std::make_shared<MessageRecord>();
     MessageRecord& rec = *shared;
@@ -677,20 +296,20 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
       if (r.reachable || m.store_and_forward) ++queued;
     }
     rec.recipient_count = queued;
-    if (queued > 1) remaining_[rec.seq] = queued;
+    ledger_->TrackFanOut(rec.seq, queued);
     txn.PutMessage(rec);
     for (const auto& r : recipients) {
       if (r.reachable || m.store_and_forward) {
-        EnqueueCounted(txn, shared, r.recipient, now);
+        ledger_->Enqueue(txn, shared, r.recipient, now);
       } else if (m.report_requested) {
-        QueueReport(txn, m.origin, r.recipient, m.msg_id, storage::ReportStatus::kFailed,
+        ledger_->QueueReport(txn, m.origin, r.recipient, m.msg_id, storage::ReportStatus::kFailed,
                     "recipient not reachable", now);
       }
     }
     if (m.report_requested) {
       for (const auto& r : full) {
-        QueueReport(txn, m.origin, r.recipient, m.msg_id, storage::ReportStatus::kFailed,
-                    QueueFullCause(r.recipient, usage_.Passed(r.recipient, bytes)), now);
+        ledger_->QueueReport(txn, m.origin, r.recipient, m.msg_id, storage::ReportStatus::kFailed,
+                    QueueFullCause(r.recipient, ledger_->usage().Passed(r.recipient, bytes)), now);
       }
     }
     idem.seq = rec.seq;
@@ -702,8 +321,8 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
   idem.outcome = ToStored(out->kind);
   idem.failure_cause = out->failure_cause;
   txn.PutIdempotency(m.origin, idem_key, idem);
-  CountAccepted(operation, m.destination.type, idem.outcome);
-  UpdateQueueMetrics();
+  ledger_->CountAccepted(operation, m.destination.type, idem.outcome);
+  ledger_->UpdateMetrics();
   return Status::Ok();
 }
 
@@ -720,8 +339,8 @@ Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* o
   }
   if (!set) {
     // Check before storing anything: an unknown recipient is refused on the first segment.
-    std::vector<Resolved> probe;
-    Status st = Resolve(m.destination, now, &probe);
+    std::vector<Registry::Resolved> probe;
+    Status st = registry_->Resolve(m.destination, now, &probe);
     if (!st.ok()) return st;
     // A set that stays open after this segment counts against the bounds (a single-segment set
     // completes at once and is never held).
@@ -841,7 +460,7 @@ bool DurableBroker::SweepExpiredSegments(std::function<void(SegmentSweepResult)>
 void DurableBroker::SubmitSweepSlice(std::shared_ptr<SweepRun> run) {
   // Not bounded by the queue limit: one slice at most is queued at any time (the next is queued
   // only when this one is durable), behind the writes that arrived meanwhile.
-  Submit(
+  ledger_->Submit(
       [this, run](Txn& txn) {
         if (!sweep_stop_.load()) {
           run->more = SweepSlice(txn, *run);
@@ -887,7 +506,7 @@ bool DurableBroker::SweepSlice(Txn& txn, SweepRun& run) {
     txn.TakeSegments(s.origin, s.seg_id);
     txn.DeleteSegmentSet(s);
     if (s.report_requested) {
-      QueueReport(txn, s.origin, s.destination, s.msg_id, storage::ReportStatus::kFailed,
+      ledger_->QueueReport(txn, s.origin, s.destination, s.msg_id, storage::ReportStatus::kFailed,
                   "segment reassembly timed out (" + std::to_string(s.received) + " of " +
                       std::to_string(s.total) + " segments)",
                   now);
@@ -901,7 +520,7 @@ bool DurableBroker::SweepSlice(Txn& txn, SweepRun& run) {
   run.result.sets += n;
   metrics_->ExpiredSets(n);
   OpenSetsChanged();
-  UpdateQueueMetrics();  // failure reports queued above
+  ledger_->UpdateMetrics();  // failure reports queued above
   return expired(open_segments_.Oldest());
 }
 
@@ -946,14 +565,14 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
           return Status::Ok();
         }
         const std::int64_t now = UnixMillis();
-        std::vector<Resolved> to;
-        Status st = Resolve(r.destination, now, &to);
+        std::vector<Registry::Resolved> to;
+        Status st = registry_->Resolve(r.destination, now, &to);
         if (!st.ok()) return st;
         // The bounds, as for messages: recipients at theirs get no copy; the total refuses.
         std::string full_cause;
         const std::size_t resolved = to.size();
-        std::erase_if(to, [&](const Resolved& t) {
-          const char* bound = usage_.Passed(t.recipient, 0);
+        std::erase_if(to, [&](const Registry::Resolved& t) {
+          const char* bound = ledger_->usage().Passed(t.recipient, 0);
           if (bound == nullptr) return false;
           metrics_->Refused(std::string(t.recipient.type == AddressType::kAs ? "as_queued_"
                                                                              : "recipient_queued_") +
@@ -965,14 +584,14 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
           out->kind = AcceptOutcome::Kind::kFailed;
           out->failure_cause = full_cause;
           out->remembered = false;
-          CountAccepted("deliver-report", r.destination.type, OutcomeKind::kFailed);
+          ledger_->CountAccepted("deliver-report", r.destination.type, OutcomeKind::kFailed);
           return Status::Ok();
         }
-        MSGIN5G_RETURN_IF_ERROR(AdmitQueued(to.size(), 0));
+        MSGIN5G_RETURN_IF_ERROR(ledger_->AdmitQueued(to.size(), 0));
         bool reachable = false;
         for (const auto& t : to) {
           reachable = reachable || t.reachable;
-          QueueReport(txn, t.recipient, r.origin, r.msg_id, r.status, r.failure_cause, now);
+          ledger_->QueueReport(txn, t.recipient, r.origin, r.msg_id, r.status, r.failure_cause, now);
         }
         out->kind = to.empty() ? AcceptOutcome::Kind::kFailed
                     : reachable ? AcceptOutcome::Kind::kAccepted
@@ -980,310 +599,111 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
         if (to.empty()) out->failure_cause = "no recipient for the report";
         txn.PutIdempotency(r.origin, key,
                            {0, ToStored(out->kind), out->failure_cause, now + DefaultTtlMs()});
-        CountAccepted("deliver-report", r.destination.type, ToStored(out->kind));
-        UpdateQueueMetrics();
+        ledger_->CountAccepted("deliver-report", r.destination.type, ToStored(out->kind));
+        ledger_->UpdateMetrics();
         return Status::Ok();
       },
       std::move(done));
 }
 
-// --- delivery outcomes (OutcomeSink) ---
-
-void DurableBroker::Finish(const storage::QueueEntryRecord& entry,
-                          std::shared_ptr<const MessageRecord> message, Final final,
-                          std::string cause, std::function<void(Status)> done) {
-  Submit(
-      [this, entry, message = std::move(message), final, cause = std::move(cause)](Txn& txn) {
-        std::optional<MessageRecord> loaded;
-        const MessageRecord* m = message.get();
-        if (m == nullptr) {
-          loaded = txn.GetCommittedMessage(entry.seq);
-          if (loaded) m = &*loaded;
-        }
-        const bool fan_out = m != nullptr && m->recipient_count > 1;
-        bool last = true;
-        if (fan_out) {
-          if (auto it = remaining_.find(entry.seq); it != remaining_.end()) {
-            last = --it->second == 0;
-            if (it->second <= 1) remaining_.erase(it);  // one left: "not here" says so
-          }
-        }
-        using storage::RecipientState;
-        const bool delivered = final == Final::kDelivered || final == Final::kHandedOver;
-        const RecipientState state = delivered                  ? RecipientState::kDelivered
-                                     : final == Final::kFailed  ? RecipientState::kFailed
-                                                                : RecipientState::kExpired;
-        txn.FinishEntry(entry, state, last, fan_out);
-        if (!delivered && m != nullptr && m->kind == MessageKind::kMessage) {
-          RecordUndelivered(txn, *m, entry, state, cause);
-        }
-        const auto p = static_cast<std::size_t>(entry.priority);
-        if (p < 3 && queued_[p] > 0) queued_[p]--;
-        queued_bytes_ -= std::min<std::uint64_t>(queued_bytes_.load(), entry.payload_bytes);
-        {
-          std::lock_guard<std::mutex> lock(usage_mu_);
-          usage_.Remove(entry.recipient, entry.payload_bytes);
-        }
-        // Reports are about messages, never about reports; a gateway that took the message sends
-        // its own (kHandedOver).
-        if (m != nullptr && m->kind == MessageKind::kMessage && m->report_requested &&
-            final != Final::kHandedOver) {
-          QueueReport(txn, m->origin, entry.recipient, m->msg_id,
-                      final == Final::kDelivered ? storage::ReportStatus::kSuccess
-                                                 : storage::ReportStatus::kFailed,
-                      cause, UnixMillis());
-        }
-        UpdateQueueMetrics();
-        return Status::Ok();
-      },
-      std::move(done), 0, /*bounded=*/false);
-}
 
 // A message that did not reach a recipient must leave a trace after it is gone: a log line for
 // the operator, and the recipient's final state and cause kept with the message's idempotency
 // record (the admin message view reads it for as long as the msgId is remembered).
-void DurableBroker::RecordUndelivered(storage::Txn& txn, const MessageRecord& m,
-                                      const storage::QueueEntryRecord& entry,
-                                      storage::RecipientState state, const std::string& cause) {
-  MSGIN5G_LOG_LIMITED(::msgin5g::log::Level::kWarn, 100, "delivery",
-                      "message msgId=\"%s\" oriAddr=%s:%s to %s:%s %s: %s", m.msg_id.c_str(),
-                      AddressTypeName(m.origin.type), m.origin.id.c_str(),
-                      AddressTypeName(entry.recipient.type), entry.recipient.id.c_str(),
-                      state == storage::RecipientState::kExpired ? "expired" : "failed",
-                      cause.c_str());
-  // Reassembled messages are remembered under their segment set's key.
-  for (const std::string& key : {m.msg_id, SegmentMessageKey(m.msg_id)}) {
-    auto idem = txn.GetIdempotency(m.origin, key);
-    if (!idem || idem->seq != m.seq) continue;  // not this message's record (or already gone)
-    if (idem->undelivered.size() < storage::IdempotencyRecord::kMaxUndeliveredKept) {
-      idem->undelivered.push_back({entry.recipient, state, cause.substr(0, 512), UnixMillis()});
-    } else {
-      idem->undelivered_more++;
-    }
-    txn.PutIdempotency(m.origin, key, *idem);
-    return;
-  }
-}
 
-void DurableBroker::Reschedule(const storage::QueueEntryRecord& entry, std::int64_t due_ms,
-                              std::uint32_t attempts, std::function<void(Status)> done) {
-  Submit(
-      [entry, due_ms, attempts](Txn& txn) {
-        txn.RescheduleEntry(entry, due_ms, attempts);
-        return Status::Ok();
-      },
-      std::move(done), 0, /*bounded=*/false);
-}
 
-void DurableBroker::LoadMessages(
-    std::vector<std::uint64_t> seqs,
-    std::function<void(std::vector<std::shared_ptr<const MessageRecord>>)> done) {
-  store_.Query([seqs = std::move(seqs), done = std::move(done)](storage::Reader& r) {
-    std::vector<std::shared_ptr<const MessageRecord>> out;
-    out.reserve(seqs.size());
-    for (auto seq : seqs) {
-      auto m = r.GetMessage(seq);
-      out.push_back(m ? std::make_shared<const MessageRecord>(std::move(*m)) : nullptr);
-    }
-    done(std::move(out));
-  });
-}
 
-// --- AS registrations ---
+// --- registrations, groups, topics, routing rules, client policies (the Registry) ---
 
 void DurableBroker::RegisterAs(AsRegistration registration,
                                std::function<void(Result<AsRegistration>)> done) {
   Run<AsRegistration>(
       [this, reg = std::move(registration)](Txn& txn, AsRegistration* out) mutable {
-        // Re-registration of an asSvcId replaces the old registration (the AS restarted).
-        if (auto old = registration_by_svc_.find(reg.as_svc_id); old != registration_by_svc_.end()) {
-          const std::string& owner = registrations_.at(old->second).owner;
-          if (!owner.empty() && owner != reg.owner) {
-            return Status(StatusCode::kPermissionDenied,
-                          "asSvcId " + reg.as_svc_id + " is registered by another client");
-          }
-          txn.DeleteAsRegistration(old->second);
-          registrations_.erase(old->second);
-          registration_by_svc_.erase(old);
-        } else if (registrations_.size() >= options_.limits.max_as_registrations) {
-          metrics_->Refused("as_registrations");
-          return Status::ResourceExhausted(
-              "AS registrations at broker.max_as_registrations (" +
-              std::to_string(options_.limits.max_as_registrations) +
-              "): a new asSvcId can register once another deregisters");
-        }
-        reg.registration_id = RandomId();
-        txn.PutAsRegistration(reg);
-        registration_by_svc_[reg.as_svc_id] = reg.registration_id;
-        registrations_[reg.registration_id] = reg;
-        *out = std::move(reg);
-        RegistrationsChanged();
-        RebuildRoutes();
-        return Status::Ok();
+        return registry_->RegisterAs(txn, std::move(reg), out);
       },
       std::move(done));
 }
 
 void DurableBroker::DeregisterAs(std::string registration_id, std::string requester,
                                  std::function<void(Status)> done) {
-  Submit(
+  ledger_->Submit(
       [this, id = std::move(registration_id), requester = std::move(requester)](Txn& txn) {
-        auto it = registrations_.find(id);
-        if (it == registrations_.end()) return Status::NotFound("no AS registration " + id);
-        if (!it->second.owner.empty() && it->second.owner != requester) {
-          return Status(StatusCode::kPermissionDenied,
-                        "registration " + id + " belongs to another client");
-        }
-        txn.DeleteAsRegistration(id);
-        registration_by_svc_.erase(it->second.as_svc_id);
-        registrations_.erase(it);
-        RegistrationsChanged();
-        RebuildRoutes();
-        return Status::Ok();
+        return registry_->DeregisterAs(txn, id, requester);
       },
       std::move(done));
 }
 
-// --- MSGin5G-1 UE registrations ---
-
 void DurableBroker::RegisterUe(UeRegistration registration, std::function<void(Status)> done) {
-  Submit(
+  ledger_->Submit(
       [this, reg = std::move(registration)](Txn& txn) mutable {
-        // A known UE may always register again; a new one only below the bound.
-        if (ues_.size() >= options_.limits.max_ue_registrations && ues_.count(reg.ue_id) == 0) {
-          metrics_->Refused("ue_registrations");
-          return Status::ResourceExhausted(
-              "UE registrations at broker.max_ue_registrations (" +
-              std::to_string(options_.limits.max_ue_registrations) +
-              "): a new UE can register once another deregisters");
-        }
-        txn.PutUeRegistration(reg);
-        asleep_.erase(reg.ue_id);
-        std::string id = reg.ue_id;
-        ues_[id] = std::move(reg);
-        RegistrationsChanged();
-        PublishUe(id);  // unparks the UE's stored messages
-        return Status::Ok();
+        return registry_->RegisterUe(txn, std::move(reg));
       },
       std::move(done));
 }
 
 void DurableBroker::DeregisterUe(std::string ue_id, std::string from_endpoint,
                                  std::function<void(Status)> done) {
-  Submit(
+  ledger_->Submit(
       [this, id = std::move(ue_id), from = std::move(from_endpoint)](Txn& txn) {
-        auto it = ues_.find(id);
-        if (it == ues_.end()) return Status::NotFound("UE " + id + " is not registered");
-        if (!from.empty() && it->second.endpoint != from) {
-          return Status(StatusCode::kPermissionDenied,
-                        "UE " + id + " is registered at another address");
-        }
-        ues_.erase(it);
-        asleep_.erase(id);
-        PublishUe(id);
-        txn.DeleteUeRegistration(id);
-        RegistrationsChanged();
-        return Status::Ok();
+        return registry_->DeregisterUe(txn, id, from);
       },
       std::move(done));
 }
 
 void DurableBroker::UeContact(std::string ue_id, std::string endpoint, bool may_move,
                               std::function<void(Status)> done) {
-  Submit(
+  ledger_->Submit(
       [this, id = std::move(ue_id), endpoint = std::move(endpoint), may_move](Txn& txn) {
-        auto it = ues_.find(id);
-        if (it == ues_.end()) return Status::NotFound("UE " + id + " is not registered");
-        if (!may_move && it->second.endpoint != endpoint) {
-          return Status(StatusCode::kPermissionDenied,
-                        "UE " + id + " is registered at another address (send REG from this one)");
-        }
-        bool woke = asleep_.erase(id) != 0;
-        if (it->second.endpoint != endpoint) {
-          it->second.endpoint = endpoint;
-          txn.PutUeRegistration(it->second);
-          woke = true;
-        }
-        if (woke) PublishUe(id);
-        return Status::Ok();
+        return registry_->UeContact(txn, id, endpoint, may_move);
       },
       std::move(done));
 }
 
 void DurableBroker::UeUnreachable(std::string ue_id) {
-  Submit(
+  ledger_->Submit(
       [this, id = std::move(ue_id)](Txn&) {
-        if (ues_.count(id) != 0 && asleep_.insert(id).second) PublishUe(id);
+        registry_->UeUnreachable(id);
         return Status::Ok();
       },
       [](Status) {});
 }
 
-// --- admin: groups ---
-
 void DurableBroker::PutGroup(GroupRecord group, std::function<void(Status)> done) {
-  Submit(
-      [this, g = std::move(group)](Txn& txn) mutable {
-        std::sort(g.members.begin(), g.members.end());
-        g.members.erase(std::unique(g.members.begin(), g.members.end()), g.members.end());
-        txn.PutGroup(g);
-        groups_[g.group_id] = std::move(g);
-        sizes_.groups = groups_.size();
-        return Status::Ok();
-      },
-      std::move(done));
+  ledger_->Submit([this, g = std::move(group)](
+                      Txn& txn) mutable { return registry_->PutGroup(txn, std::move(g)); },
+                  std::move(done));
 }
 
 void DurableBroker::DeleteGroup(std::string group_id, std::function<void(Status)> done) {
-  Submit(
-      [this, id = std::move(group_id)](Txn& txn) {
-        if (groups_.erase(id) == 0) return Status::NotFound("no group '" + id + "'");
-        sizes_.groups = groups_.size();
-        txn.DeleteGroup(id);
-        return Status::Ok();
-      },
-      std::move(done));
-}
-
-void DurableBroker::UpdateGroup(std::string group_id, std::function<Status(GroupRecord&)> change,
-                                std::function<void(Status)> done) {
-  Submit(
-      [this, id = std::move(group_id), change = std::move(change)](Txn& txn) {
-        auto it = groups_.find(id);
-        if (it == groups_.end()) return Status::NotFound("no group '" + id + "'");
-        GroupRecord g = it->second;  // changed on a copy: the cache moves only on success
-        Status st = change(g);
-        if (!st.ok()) return st;
-        std::sort(g.members.begin(), g.members.end());
-        txn.PutGroup(g);
-        it->second = std::move(g);
-        return Status::Ok();
-      },
+  ledger_->Submit(
+      [this, id = std::move(group_id)](Txn& txn) { return registry_->DeleteGroup(txn, id); },
       std::move(done));
 }
 
 void DurableBroker::AddGroupMember(std::string group_id, Address member,
                                    std::function<void(Status)> done) {
-  UpdateGroup(
-      std::move(group_id),
-      [member = std::move(member)](GroupRecord& g) {
-        if (std::find(g.members.begin(), g.members.end(), member) == g.members.end()) {
-          g.members.push_back(member);  // already a member: nothing to add (idempotent)
-        }
-        return Status::Ok();
+  ledger_->Submit(
+      [this, id = std::move(group_id), member = std::move(member)](Txn& txn) {
+        return registry_->UpdateGroup(txn, id, [&member](GroupRecord& g) {
+          if (std::find(g.members.begin(), g.members.end(), member) == g.members.end()) {
+            g.members.push_back(member);  // already a member: nothing to add (idempotent)
+          }
+          return Status::Ok();
+        });
       },
       std::move(done));
 }
 
 void DurableBroker::RemoveGroupMember(std::string group_id, Address member,
                                       std::function<void(Status)> done) {
-  UpdateGroup(
-      std::move(group_id),
-      [member = std::move(member)](GroupRecord& g) {
-        auto m = std::find(g.members.begin(), g.members.end(), member);
-        if (m == g.members.end()) return Status::NotFound("not a member of '" + g.group_id + "'");
-        g.members.erase(m);
-        return Status::Ok();
+  ledger_->Submit(
+      [this, id = std::move(group_id), member = std::move(member)](Txn& txn) {
+        return registry_->UpdateGroup(txn, id, [&member](GroupRecord& g) {
+          auto m = std::find(g.members.begin(), g.members.end(), member);
+          if (m == g.members.end()) return Status::NotFound("not a member of '" + g.group_id + "'");
+          g.members.erase(m);
+          return Status::Ok();
+        });
       },
       std::move(done));
 }
@@ -1292,31 +712,16 @@ void DurableBroker::ListGroups(std::function<void(Result<std::vector<GroupRecord
   store_.Query([done = std::move(done)](storage::Reader& r) { done(r.Groups()); });
 }
 
-// --- admin: topics ---
-
 void DurableBroker::Subscribe(TopicSubscriptionRecord s, std::function<void(Status)> done) {
-  Submit(
-      [this, s = std::move(s)](Txn& txn) {
-        txn.PutTopicSubscription(s);
-        auto& subs = topics_[s.topic];
-        if (subs.insert_or_assign(s.subscriber, s.expiry_ms).second) ++sizes_.topic_subscriptions;
-        return Status::Ok();
-      },
-      std::move(done));
+  ledger_->Submit([this, s = std::move(s)](Txn& txn) { return registry_->Subscribe(txn, s); },
+                  std::move(done));
 }
 
 void DurableBroker::Unsubscribe(std::string topic, Address subscriber,
                                 std::function<void(Status)> done) {
-  Submit(
+  ledger_->Submit(
       [this, topic = std::move(topic), subscriber = std::move(subscriber)](Txn& txn) {
-        auto it = topics_.find(topic);
-        if (it == topics_.end() || it->second.erase(subscriber) == 0) {
-          return Status::NotFound("no such subscription to '" + topic + "'");
-        }
-        --sizes_.topic_subscriptions;
-        if (it->second.empty()) topics_.erase(it);
-        txn.DeleteTopicSubscription(topic, subscriber);
-        return Status::Ok();
+        return registry_->Unsubscribe(txn, topic, subscriber);
       },
       std::move(done));
 }
@@ -1334,41 +739,15 @@ void DurableBroker::ListSubscribers(
   });
 }
 
-// --- admin: routing rules ---
-
 void DurableBroker::PutRoutingRule(RoutingRuleRecord rule, std::function<void(Status)> done) {
-  Submit(
-      [this, rule = std::move(rule)](Txn& txn) {
-        if (!rule.gateway.empty() &&
-            std::none_of(options_.gateways.begin(), options_.gateways.end(),
-                         [&](const GatewayInfo& g) { return g.name == rule.gateway; })) {
-          return Status::InvalidArgument("no gateway '" + rule.gateway + "' is configured");
-        }
-        txn.PutRoutingRule(rule);
-        rules_.erase(std::remove_if(rules_.begin(), rules_.end(),
-                                    [&](const auto& r) { return r.name == rule.name; }),
-                     rules_.end());
-        rules_.push_back(rule);
-        SortInTriedOrder(rules_);
-        sizes_.routing_rules = rules_.size();
-        RebuildRoutes();
-        return Status::Ok();
-      },
+  ledger_->Submit(
+      [this, rule = std::move(rule)](Txn& txn) { return registry_->PutRoutingRule(txn, rule); },
       std::move(done));
 }
 
 void DurableBroker::DeleteRoutingRule(std::string name, std::function<void(Status)> done) {
-  Submit(
-      [this, name = std::move(name)](Txn& txn) {
-        auto it = std::find_if(rules_.begin(), rules_.end(),
-                               [&](const auto& r) { return r.name == name; });
-        if (it == rules_.end()) return Status::NotFound("no routing rule '" + name + "'");
-        rules_.erase(it);
-        sizes_.routing_rules = rules_.size();
-        txn.DeleteRoutingRule(name);
-        RebuildRoutes();
-        return Status::Ok();
-      },
+  ledger_->Submit(
+      [this, name = std::move(name)](Txn& txn) { return registry_->DeleteRoutingRule(txn, name); },
       std::move(done));
 }
 
@@ -1381,27 +760,15 @@ void DurableBroker::ListRoutingRules(
   });
 }
 
-// --- admin: API client policies ---
-
 void DurableBroker::PutClientPolicy(ClientPolicyRecord policy, std::function<void(Status)> done) {
-  Submit(
-      [this, p = std::move(policy)](Txn& txn) {
-        txn.PutClientPolicy(p);
-        client_policies_[p.client_id] = p.json;
-        return Status::Ok();
-      },
+  ledger_->Submit(
+      [this, p = std::move(policy)](Txn& txn) { return registry_->PutClientPolicy(txn, p); },
       std::move(done));
 }
 
 void DurableBroker::DeleteClientPolicy(std::string client_id, std::function<void(Status)> done) {
-  Submit(
-      [this, id = std::move(client_id)](Txn& txn) {
-        if (client_policies_.erase(id) == 0) {
-          return Status::NotFound("no client '" + id + "' set through the admin API");
-        }
-        txn.DeleteClientPolicy(id);
-        return Status::Ok();
-      },
+  ledger_->Submit(
+      [this, id = std::move(client_id)](Txn& txn) { return registry_->DeleteClientPolicy(txn, id); },
       std::move(done));
 }
 
@@ -1470,13 +837,14 @@ void DurableBroker::FindMessage(Address origin, std::string msg_id,
 void DurableBroker::Stats(std::function<void(Result<BrokerStats>)> done) {
   // Counters only: answered on the caller's thread.
   BrokerStats s;
-  for (std::size_t i = 0; i < 3; ++i) s.queued_by_priority[i] = queued_[i].load();
-  s.queued_bytes = queued_bytes_.load();
-  s.registrations = sizes_.as_registrations.load();
-  s.groups = sizes_.groups.load();
-  s.topic_subscriptions = sizes_.topic_subscriptions.load();
-  s.routing_rules = sizes_.routing_rules.load();
-  s.open_segment_sets = sizes_.open_segment_sets.load();
+  for (std::size_t i = 0; i < 3; ++i) s.queued_by_priority[i] = ledger_->queued(i);
+  s.queued_bytes = ledger_->queued_bytes();
+  const auto& sizes = registry_->sizes();
+  s.registrations = sizes.as_registrations.load();
+  s.groups = sizes.groups.load();
+  s.topic_subscriptions = sizes.topic_subscriptions.load();
+  s.routing_rules = sizes.routing_rules.load();
+  s.open_segment_sets = open_segment_sets_.load();
   s.storage_pending = store_.pending();
   s.storage_healthy = store_.healthy();
   done(std::move(s));
@@ -1561,18 +929,9 @@ void DurableBroker::ListGateways(std::function<void(Result<std::vector<GatewayVi
 }
 
 void DurableBroker::ListQueues(std::size_t limit, std::function<void(Result<QueueList>)> done) {
-  // On the reader thread: one pass over every recipient's counts (O(n log limit)), which holds
-  // the writer's usage_ lock for that long but never waits for a batch or an fsync.
+  // On the reader thread: never behind a write batch or its fsync.
   store_.Query([this, limit, done = std::move(done)](storage::Reader&) {
-    QueueList out;
-    {
-      std::lock_guard<std::mutex> lock(usage_mu_);
-      out.recipients = usage_.recipients();
-      for (auto& [recipient, use] : usage_.Largest(limit)) {
-        out.largest.push_back({std::move(recipient), use.messages, use.bytes});
-      }
-    }
-    done(std::move(out));
+    done(ledger_->ListQueues(limit));
   });
 }
 
@@ -1593,12 +952,12 @@ void DurableBroker::ListRegistrations(std::string ue_after, std::size_t ue_limit
     auto page = r.UeRegistrations(ue_after, ue_limit);
     if (!page.ok()) return done(page.status());
     for (auto& ue : page->ues) {
-      const bool asleep = !ue_routes_->Find(ue.ue_id).has_value();
+      const bool asleep = !registry_->UeAwake(ue.ue_id);
       out.ue.push_back({std::move(ue), asleep});
     }
     out.ue_more = page->more;
-    out.ue_total = sizes_.ue_registrations.load();
-    out.ue_asleep = sizes_.ues_asleep.load();
+    out.ue_total = registry_->sizes().ue_registrations.load();
+    out.ue_asleep = registry_->sizes().ues_asleep.load();
     done(std::move(out));
   });
 }

@@ -3,9 +3,12 @@
 // Every decision that needs shared state (idempotency, registrations, groups, topics, routing)
 // runs inside a storage operation on the store's single writer thread, so the in-memory caches are
 // owned by that thread and need no locks, and an answer is given only after the batch holding the
-// message is fsync'd. What is stored per message: the payload once (messages CF), one small queue
-// entry and one recipient-state record per recipient, the expiry index entry and the idempotency
-// record (oriAddr, msgId) -> outcome.
+// message is fsync'd. Queue entries (enqueue, the delivery engine's outcomes, totals, bounds) are
+// the Ledger's (ledger.h): every write goes through it. Registrations, groups, topics, routing
+// rules and the recipients of an address are the Registry's (registry.h). What is stored per
+// message: the payload once (messages CF), one small queue entry per recipient, a recipient-state
+// record per recipient of a fan-out message, and the idempotency record (oriAddr, msgId) ->
+// outcome.
 //
 // Routing (destAddr.addrType): AS -> its registration (unregistered: NotFound, or stored when
 // store_for_unknown_recipient); UE -> reachable when a routing rule sends it to a gateway,
@@ -47,7 +50,10 @@
 
 #include "broker/admin.h"
 #include "broker/broker.h"
+#include "broker/broker_metrics.h"
 #include "broker/delivery_engine.h"
+#include "broker/ledger.h"
+#include "broker/registry.h"
 #include "broker/open_segment_sets.h"
 #include "broker/queue_limits.h"
 #include "broker/recent_outcomes.h"
@@ -91,7 +97,7 @@ struct BrokerOptions {
   storage::BackupOptions backup;
 };
 
-class DurableBroker final : public Broker, public Admin, private OutcomeSink {
+class DurableBroker final : public Broker, public Admin {
  public:
   // Loads registrations, groups, topics and routing rules from `store` (which must outlive the
   // broker) and starts the ticker (segment timeouts).
@@ -181,12 +187,6 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   void StopDelivery();
 
  private:
-  class Metrics;
-  struct Resolved {
-    Address recipient;
-    bool reachable = false;
-  };
-
   DurableBroker(storage::Store& store, BrokerOptions options, metrics::Registry* metrics);
   void Load(const storage::RecoveredState& state);
 
@@ -195,13 +195,6 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   Status Accept(storage::Txn& txn, const Message& m, AcceptOutcome* out, const char* operation,
                 const std::string* idempotency_key = nullptr);
   Status AcceptSegment(storage::Txn& txn, const Message& m, AcceptOutcome* out);
-  Status Resolve(const Address& dest, std::int64_t now_ms, std::vector<Resolved>* out);
-  bool Reachable(const Address& a) const;
-  void QueueReport(storage::Txn& txn, const Address& to, const Address& about_recipient,
-                   const std::string& msg_id, storage::ReportStatus status,
-                   const std::string& cause, std::int64_t now_ms);
-  void EnqueueCounted(storage::Txn& txn, const std::shared_ptr<const storage::MessageRecord>& m,
-                      const Address& r, std::int64_t due_ms);
   struct SweepRun;
   void SubmitSweepSlice(std::shared_ptr<SweepRun> run);
   // One slice: drops timed-out sets, oldest first, within the slice bounds. Writer thread. True
@@ -209,42 +202,11 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
   bool SweepSlice(storage::Txn& txn, SweepRun& run);
   // Refuses a segment that would open one more set past the bounds. Writer thread.
   Status AdmitNewSegmentSet(const Address& origin);
-  // Refuses `entries` more queue entries with `bytes` payload bytes past the total bounds.
-  Status AdmitQueued(std::uint64_t entries, std::uint64_t bytes);
-  std::uint64_t TotalQueued() const { return queued_[0] + queued_[1] + queued_[2]; }
-  // Updates the queue gauges (and the bounds' usage). Writer thread.
-  void UpdateQueueMetrics();
-  // After registrations_ / ues_ or open_segments_ changed: their gauges and sizes_. Writer thread.
-  void RegistrationsChanged();
+  // After open_segments_ changed: its gauge and size. Writer thread.
   void OpenSetsChanged();
   std::int64_t DefaultTtlMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
   }
-  // A new route snapshot from registrations_, rules_ and the configured gateways, handed to the
-  // engine. Writer thread.
-  void RebuildRoutes();
-
-  // OutcomeSink (called by the engine).
-  void Finish(const storage::QueueEntryRecord& entry,
-              std::shared_ptr<const storage::MessageRecord> message, Final final, std::string cause,
-              std::function<void(Status)> done) override;
-  void RecordUndelivered(storage::Txn& txn, const storage::MessageRecord& m,
-                         const storage::QueueEntryRecord& entry,
-                         storage::RecipientState state, const std::string& cause);
-  void Reschedule(const storage::QueueEntryRecord& entry, std::int64_t due_ms,
-                  std::uint32_t attempts, std::function<void(Status)> done) override;
-  void LoadMessages(
-      std::vector<std::uint64_t> seqs,
-      std::function<void(std::vector<std::shared_ptr<const storage::MessageRecord>>)> done) override;
-
-  // Every broker write goes through here: entries queued by `fn` (EnqueueCounted) are handed to
-  // the delivery engine once the write is durable, and dropped if the operation was refused.
-  void Submit(storage::Store::Op fn, storage::Store::Done done, std::size_t bytes_hint = 0,
-              bool bounded = true);
-  // Applies `change` to a copy of group `group_id` and stores it; NotFound for an unknown group.
-  void UpdateGroup(std::string group_id, std::function<Status(GroupRecord&)> change,
-                   std::function<void(Status)> done);
-
   // Finds (origin, msg_id) on the reader thread and hands it to `act` with `done`; answers
   // Unavailable when delivery is off and the lookup's error when there is no such message.
   template <class T>
@@ -257,65 +219,18 @@ class DurableBroker final : public Broker, public Admin, private OutcomeSink {
 
   storage::Store& store_;
   BrokerOptions options_;
-  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<BrokerMetrics> metrics_;
+  // Queue entries, their counts and bounds, delivery outcomes; every write goes through it.
+  std::unique_ptr<Ledger> ledger_;
+  // Registrations, groups, topics, routing rules, client policies; where messages go.
+  std::unique_ptr<Registry> registry_;
   storage::RecoveredState recovered_;
 
   // Owned by the store's writer thread.
-  std::unordered_map<std::string, AsRegistration> registrations_;    // by registration_id
-  std::unordered_map<std::string, std::string> registration_by_svc_;  // asSvcId -> id
-  std::unordered_map<std::string, UeRegistration> ues_;               // by UE Service ID
-  std::unordered_set<std::string> asleep_;  // registered UEs that stopped answering (no route)
-  std::shared_ptr<RouteTable::UeDirectory> ue_routes_ = std::make_shared<RouteTable::UeDirectory>();
-  // Publishes `ue_id`'s route (registered and awake) or its absence into ue_routes_.
-  void PublishUe(const std::string& ue_id);
-  std::map<std::string, GroupRecord> groups_;
-  std::map<std::string, std::map<Address, std::int64_t>> topics_;  // topic -> subscriber -> expiry
-  std::vector<RoutingRuleRecord> rules_;  // sorted by (order, name)
-  std::map<std::string, std::string> client_policies_;  // client id -> JSON (admin API)
   OpenSegmentSets open_segments_;
-  QueueUsage usage_;  // queued entries per recipient (bounds); changed under usage_mu_
-  std::shared_ptr<const RouteTable> routes_;
-  // Fan-out messages with two or more entries still queued: seq -> how many. A message not here
-  // has one entry left (or none).
-  std::unordered_map<std::uint64_t, std::uint32_t> remaining_;
-  // What the operation running now leaves for after its write is durable (moved out when it
-  // returns OK, dropped when it was refused): the entries it queued, for the delivery engine, and
-  // the accept outcomes it decided, for the metrics (a counted message is a stored one).
-  struct AcceptCount {
-    const char* operation;
-    AddressType dest;
-    storage::OutcomeKind outcome;
-  };
-  struct AfterDurable {
-    std::vector<QueuedEntry> queued;
-    std::vector<AcceptCount> accepted;
-  };
-  AfterDurable op_after_;
-  void CountAccepted(const char* operation, AddressType dest, storage::OutcomeKind outcome) {
-    op_after_.accepted.push_back({operation, dest, outcome});
-  }
-
+  std::atomic<std::size_t> open_segment_sets_{0};  // its size, for Stats (any thread)
   // Answers of recent messages, for retries (any thread).
   RecentOutcomes recent_;
-
-  // Read by Stats and metrics from any thread.
-  std::atomic<std::uint64_t> queued_[3] = {0, 0, 0};
-  std::atomic<std::uint64_t> queued_bytes_{0};
-  // Sizes of the writer's caches, set by the writer after each change, for Stats and the
-  // registration list (answered off the writer: admin reads never wait behind a write batch).
-  struct CacheSizes {
-    std::atomic<std::size_t> as_registrations{0};
-    std::atomic<std::size_t> ue_registrations{0};
-    std::atomic<std::size_t> ues_asleep{0};
-    std::atomic<std::size_t> groups{0};
-    std::atomic<std::size_t> topic_subscriptions{0};
-    std::atomic<std::size_t> routing_rules{0};
-    std::atomic<std::size_t> open_segment_sets{0};
-  };
-  CacheSizes sizes_;
-  // Guards usage_'s changes (writer) against ListQueues (reader thread); the writer reads it
-  // without the lock, being its only writer.
-  mutable std::mutex usage_mu_;
 
   std::unique_ptr<DeliveryEngine> engine_;
   std::unique_ptr<storage::BackupService> backups_;  // null when backups are off
