@@ -9,6 +9,7 @@
 #include "broker/broker_metrics.h"
 #include "broker/ledger.h"
 #include "broker/registry.h"
+#include "broker/segment_assembly.h"
 #include "broker/stored_names.h"
 #include "common/clock.h"
 #include "common/logging.h"
@@ -22,26 +23,6 @@ using storage::MessageKind;
 using storage::MessageRecord;
 using storage::OutcomeKind;
 using storage::Txn;
-
-OutcomeKind ToStored(AcceptOutcome::Kind k) {
-  switch (k) {
-    case AcceptOutcome::Kind::kAccepted: return OutcomeKind::kAccepted;
-    case AcceptOutcome::Kind::kStored: return OutcomeKind::kStored;
-    case AcceptOutcome::Kind::kFailed: return OutcomeKind::kFailed;
-  }
-  return OutcomeKind::kAccepted;
-}
-
-AcceptOutcome FromStored(const IdempotencyRecord& r) {
-  AcceptOutcome o;
-  switch (r.outcome) {
-    case OutcomeKind::kAccepted: o.kind = AcceptOutcome::Kind::kAccepted; break;
-    case OutcomeKind::kStored: o.kind = AcceptOutcome::Kind::kStored; break;
-    case OutcomeKind::kFailed: o.kind = AcceptOutcome::Kind::kFailed; break;
-  }
-  o.failure_cause = r.failure_cause;
-  return o;
-}
 
 // Ids end up in RocksDB keys with 16-bit lengths; the API allows far less (1 KiB).
 constexpr std::size_t kMaxIdBytes = 4096;
@@ -62,14 +43,6 @@ std::string QueueFullCause(const Address& r, const char* bound) {
 
 }  // namespace
 
-// One sweep across its slices. Touched by one slice at a time (writer thread, then that slice's
-// done on the sync thread, which queues the next: ordered by the store's locks).
-struct DurableBroker::SweepRun {
-  std::function<void(SegmentSweepResult)> done;
-  SegmentSweepResult result;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
-  bool more = false;  // set by the last slice
-};
 
 DurableBroker::DurableBroker(storage::Store& store, BrokerOptions options,
                              metrics::Registry* metrics)
@@ -83,7 +56,14 @@ DurableBroker::DurableBroker(storage::Store& store, BrokerOptions options,
       registry_(std::make_unique<Registry>(
           Registry::Options{options_.limits, options_.gateways, options_.broadcast_gateway,
                             options_.ue_max_segment_bytes, options_.store_for_unknown_recipient},
-          *metrics_)) {}
+          *metrics_)),
+      segments_(std::make_unique<SegmentAssembly>(
+          SegmentAssembly::Options{options_.max_open_segment_sets,
+                                   options_.max_open_segment_sets_per_originator,
+                                   options_.max_reassembled_bytes, options_.segment_timeout,
+                                   options_.segment_sweep_slice_sets,
+                                   options_.segment_sweep_slice_time, DefaultTtlMs()},
+          *ledger_, *registry_, *metrics_)) {}
 
 Result<std::unique_ptr<DurableBroker>> DurableBroker::Create(storage::Store& store,
                                                              BrokerOptions options,
@@ -159,7 +139,7 @@ DurableBroker::~DurableBroker() {
 }
 
 void DurableBroker::BeginShutdown() {
-  sweep_stop_.store(true);
+  segments_->Stop();
   {
     std::lock_guard<std::mutex> lock(ticker_mu_);
     stopping_ = true;
@@ -175,15 +155,8 @@ void DurableBroker::StopDelivery() {
 
 void DurableBroker::Load(const storage::RecoveredState& state) {
   registry_->Load(state);
-  // The bounds count what is open on disk, across restarts.
-  for (const auto& s : state.open_segment_sets) open_segments_.Put(s);
-  OpenSetsChanged();
+  segments_->Load(state.open_segment_sets);
   ledger_->SetTotals(state.queue_entries_by_priority, state.queued_bytes);
-}
-
-void DurableBroker::OpenSetsChanged() {
-  metrics_->OpenSets(open_segments_.size());
-  open_segment_sets_ = open_segments_.size();
 }
 
 
@@ -212,7 +185,13 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
     *out = FromStored(*seen);  // a repeat: the first answer, nothing new stored
     return Status::Ok();
   }
-  if (m.segment) return AcceptSegment(txn, m, out);
+  if (m.segment) {
+    return segments_->Accept(
+        txn, m, out,
+        [this](Txn& t, const Message& whole, const std::string& key, AcceptOutcome* o) {
+          return Accept(t, whole, o, "reassembled", &key);
+        });
+  }
 
   const std::int64_t now = UnixMillis();
   std::vector<Registry::Resolved> recipients;
@@ -324,204 +303,6 @@ Status DurableBroker::Accept(Txn& txn, const Message& m, AcceptOutcome* out, con
   ledger_->CountAccepted(operation, m.destination.type, idem.outcome);
   ledger_->UpdateMetrics();
   return Status::Ok();
-}
-
-Status DurableBroker::AcceptSegment(Txn& txn, const Message& m, AcceptOutcome* out) {
-  const auto& seg = *m.segment;
-  const std::int64_t now = UnixMillis();
-  auto set = txn.GetSegmentSet(m.origin, seg.segment_id);
-  if (set && set->total != seg.total) {
-    return Status::InvalidArgument("totalSegCount " + std::to_string(seg.total) +
-                                   " differs from the set's " + std::to_string(set->total));
-  }
-  if (set && set->destination != m.destination) {
-    return Status::InvalidArgument("segment destination differs from the set's");
-  }
-  if (!set) {
-    // Check before storing anything: an unknown recipient is refused on the first segment.
-    std::vector<Registry::Resolved> probe;
-    Status st = registry_->Resolve(m.destination, now, &probe);
-    if (!st.ok()) return st;
-    // A set that stays open after this segment counts against the bounds (a single-segment set
-    // completes at once and is never held).
-    if (seg.total > 1) MSGIN5G_RETURN_IF_ERROR(AdmitNewSegmentSet(m.origin));
-    set = storage::SegmentSetRecord{m.origin, seg.segment_id, m.destination, m.msg_id, now,
-                                    seg.total, 0, m.report_requested};
-  }
-  IdempotencyRecord idem;
-  if (auto held = txn.GetSegment(m.origin, seg.segment_id, seg.number)) {
-    // A repeat is fine (answered as before); the same number with other bytes is not: which of
-    // the two should the reassembled message hold? Refused, nothing changed.
-    if (held->header.payload != m.payload) {
-      return Status::InvalidArgument("segment " + std::to_string(seg.number) + " of " +
-                                     seg.segment_id + " was already received with other content");
-    }
-  } else {
-    if (set->bytes + m.payload.size() > options_.max_reassembled_bytes) {
-      return Status(StatusCode::kPayloadTooLarge,
-                    "segments of " + seg.segment_id + " exceed " +
-                        std::to_string(options_.max_reassembled_bytes) + " bytes");
-    }
-    set->bytes += m.payload.size();
-    storage::SegmentRecord s;
-    s.header.origin = m.origin;
-    s.header.destination = m.destination;
-    s.header.app_id = m.app_id;
-    s.header.msg_id = m.msg_id;
-    s.header.payload = m.payload;
-    s.header.priority = m.priority;
-    s.header.report_requested = m.report_requested;
-    s.header.store_and_forward = m.store_and_forward;
-    s.header.ingress = m.ingress;
-    s.header.latency = m.latency;
-    if (m.expiry) {
-      s.header.expiry_ms =
-          std::chrono::duration_cast<std::chrono::milliseconds>(m.expiry->time_since_epoch()).count();
-    }
-    s.number = seg.number;
-    s.total = seg.total;
-    s.last = seg.last;
-    txn.PutSegment(m.origin, seg.segment_id, s);
-    set->received++;
-  }
-  out->kind = AcceptOutcome::Kind::kAccepted;
-  const auto key = std::make_pair(m.origin, seg.segment_id);
-  if (set->received < set->total) {
-    txn.PutSegmentSet(*set);
-    open_segments_.Put(*set);
-    OpenSetsChanged();
-  } else {
-    // Complete: reassemble in segment order into one message whose msgId is the segId.
-    auto parts = txn.TakeSegments(m.origin, seg.segment_id);
-    txn.DeleteSegmentSet(*set);
-    std::sort(parts.begin(), parts.end(),
-              [](const auto& a, const auto& b) { return a.number < b.number; });
-    Message whole = m;
-    whole.segment.reset();
-    whole.msg_id = seg.segment_id;
-    whole.payload.clear();
-    for (const auto& p : parts) whole.payload += p.header.payload;
-    // Message-level parameters come from the first segment.
-    if (!parts.empty()) {
-      const auto& first = parts.front().header;
-      whole.app_id = first.app_id;
-      whole.priority = first.priority;
-      whole.report_requested = first.report_requested;
-      whole.store_and_forward = first.store_and_forward;
-      if (first.expiry_ms != 0) {
-        whole.expiry = TimePoint(std::chrono::milliseconds(first.expiry_ms));
-      }
-    }
-    const std::string whole_key = SegmentMessageKey(seg.segment_id);
-    Status st = Accept(txn, whole, out, "reassembled", &whole_key);
-    out->remembered = true;  // the set is consumed: this segment's answer is final
-    // Refused (e.g. the recipient is gone): the store rolls this operation back, so the set stays
-    // open on disk and must stay in open_segments_ too (swept on timeout like any other).
-    if (!st.ok()) return st;
-    open_segments_.Erase(key);
-    OpenSetsChanged();
-    // The completing segment's answer points at the reassembled message (earlier segments' answers
-    // say only that the segment was taken).
-    if (auto whole_idem = txn.GetIdempotency(m.origin, whole_key)) idem.seq = whole_idem->seq;
-  }
-  idem.outcome = ToStored(out->kind);
-  idem.failure_cause = out->failure_cause;
-  idem.expiry_ms = now + DefaultTtlMs();
-  txn.PutIdempotency(m.origin, m.msg_id, idem);
-  return Status::Ok();
-}
-
-Status DurableBroker::AdmitNewSegmentSet(const Address& origin) {
-  if (open_segments_.size() >= options_.max_open_segment_sets) {
-    metrics_->RefusedSet(false);
-    return Status::ResourceExhausted(
-        "too many open segment sets (" + std::to_string(open_segments_.size()) +
-        ", broker.max_open_segment_sets): no new set until others complete or time out");
-  }
-  const std::size_t mine = open_segments_.CountFrom(origin);
-  if (mine >= options_.max_open_segment_sets_per_originator) {
-    metrics_->RefusedSet(true);
-    return Status(StatusCode::kRateLimited,
-                  "originator " + origin.id + " has " + std::to_string(mine) +
-                      " open segment sets (broker.max_open_segment_sets_per_originator): no new "
-                      "set until its others complete or time out");
-  }
-  return Status::Ok();
-}
-
-bool DurableBroker::SweepExpiredSegments(std::function<void(SegmentSweepResult)> done) {
-  if (sweep_stop_.load() || sweeping_.exchange(true)) return false;
-  auto run = std::make_shared<SweepRun>();
-  run->done = std::move(done);
-  SubmitSweepSlice(std::move(run));
-  return true;
-}
-
-void DurableBroker::SubmitSweepSlice(std::shared_ptr<SweepRun> run) {
-  // Not bounded by the queue limit: one slice at most is queued at any time (the next is queued
-  // only when this one is durable), behind the writes that arrived meanwhile.
-  ledger_->Submit(
-      [this, run](Txn& txn) {
-        if (!sweep_stop_.load()) {
-          run->more = SweepSlice(txn, *run);
-        } else {  // stopped before this slice: say whether anything was left undone
-          const auto* oldest = open_segments_.Oldest();
-          run->more = oldest != nullptr &&
-                      UnixMillis() - oldest->first_seen_ms >= options_.segment_timeout.count();
-        }
-        return Status::Ok();
-      },
-      [this, run](Status st) {
-        if (st.ok() && run->more && !sweep_stop_.load()) return SubmitSweepSlice(run);
-        run->result.stopped = !st.ok() || run->more;
-        if (run->result.sets > 0) {
-          LOG_INFO("broker", "dropped %zu timed-out segment sets in %zu slices (%lld ms)%s",
-                   run->result.sets, run->result.slices,
-                   static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                              std::chrono::steady_clock::now() - run->started)
-                                              .count()),
-                   run->result.stopped ? ", stopped before the end" : "");
-        }
-        sweeping_.store(false);
-        if (run->done) run->done(run->result);
-      },
-      0, /*bounded=*/false);
-}
-
-bool DurableBroker::SweepSlice(Txn& txn, SweepRun& run) {
-  const std::int64_t now = UnixMillis();
-  const std::int64_t limit = options_.segment_timeout.count();
-  const auto deadline = std::chrono::steady_clock::now() + options_.segment_sweep_slice_time;
-  auto expired = [&](const storage::SegmentSetRecord* s) {
-    return s != nullptr && now - s->first_seen_ms >= limit;
-  };
-  std::size_t n = 0;
-  // Oldest first: the first set not yet timed out ends the sweep.
-  while (expired(open_segments_.Oldest())) {
-    if (n >= options_.segment_sweep_slice_sets ||
-        (n > 0 && std::chrono::steady_clock::now() >= deadline)) {
-      break;
-    }
-    const storage::SegmentSetRecord s = *open_segments_.Oldest();
-    txn.TakeSegments(s.origin, s.seg_id);
-    txn.DeleteSegmentSet(s);
-    if (s.report_requested) {
-      ledger_->QueueReport(txn, s.origin, s.destination, s.msg_id, storage::ReportStatus::kFailed,
-                  "segment reassembly timed out (" + std::to_string(s.received) + " of " +
-                      std::to_string(s.total) + " segments)",
-                  now);
-    }
-    LOG_DEBUG("broker", "segment set %s from %s timed out with %u of %u segments",
-              s.seg_id.c_str(), s.origin.id.c_str(), s.received, s.total);
-    open_segments_.Erase(OpenSegmentSets::KeyOf(s));
-    ++n;
-  }
-  ++run.result.slices;
-  run.result.sets += n;
-  metrics_->ExpiredSets(n);
-  OpenSetsChanged();
-  ledger_->UpdateMetrics();  // failure reports queued above
-  return expired(open_segments_.Oldest());
 }
 
 void DurableBroker::SubmitMessage(Message message,
@@ -844,7 +625,7 @@ void DurableBroker::Stats(std::function<void(Result<BrokerStats>)> done) {
   s.groups = sizes.groups.load();
   s.topic_subscriptions = sizes.topic_subscriptions.load();
   s.routing_rules = sizes.routing_rules.load();
-  s.open_segment_sets = open_segment_sets_.load();
+  s.open_segment_sets = segments_->open();
   s.storage_pending = store_.pending();
   s.storage_healthy = store_.healthy();
   done(std::move(s));
@@ -970,6 +751,10 @@ void DurableBroker::CreateBackup(std::string name, std::function<void(Result<Bac
 void DurableBroker::ListBackups(std::function<void(Result<std::vector<BackupInfo>>)> done) {
   if (!backups_) return done(Status::NotFound("backups are off (storage.backup_dir is empty)"));
   backups_->List(std::move(done));
+}
+
+bool DurableBroker::SweepExpiredSegments(std::function<void(SegmentSweepResult)> done) {
+  return segments_->Sweep(std::move(done));
 }
 
 }  // namespace msgin5g::broker

@@ -5,10 +5,10 @@
 // owned by that thread and need no locks, and an answer is given only after the batch holding the
 // message is fsync'd. Queue entries (enqueue, the delivery engine's outcomes, totals, bounds) are
 // the Ledger's (ledger.h): every write goes through it. Registrations, groups, topics, routing
-// rules and the recipients of an address are the Registry's (registry.h). What is stored per
-// message: the payload once (messages CF), one small queue entry per recipient, a recipient-state
-// record per recipient of a fan-out message, and the idempotency record (oriAddr, msgId) ->
-// outcome.
+// rules and the recipients of an address are the Registry's (registry.h); segment sets the
+// SegmentAssembly's (segment_assembly.h). What is stored per message: the payload once (messages
+// CF), one small queue entry per recipient, a recipient-state record per recipient of a fan-out
+// message, and the idempotency record (oriAddr, msgId) -> outcome.
 //
 // Routing (destAddr.addrType): AS -> its registration (unregistered: NotFound, or stored when
 // store_for_unknown_recipient); UE -> reachable when a routing rule sends it to a gateway,
@@ -54,7 +54,7 @@
 #include "broker/delivery_engine.h"
 #include "broker/ledger.h"
 #include "broker/registry.h"
-#include "broker/open_segment_sets.h"
+#include "broker/segment_assembly.h"
 #include "broker/queue_limits.h"
 #include "broker/recent_outcomes.h"
 #include "broker/route_table.h"
@@ -168,11 +168,7 @@ class DurableBroker final : public Broker, public Admin {
   void DeliveryCounts(std::function<void(DeliveryEngine::Counts)> done);
 
   // What a sweep of timed-out segment sets did.
-  struct SegmentSweepResult {
-    std::size_t sets = 0;    // sets dropped
-    std::size_t slices = 0;  // writer operations it took
-    bool stopped = false;    // ended by BeginShutdown (or a storage failure) before it was done
-  };
+  using SegmentSweepResult = SegmentAssembly::SweepResult;
   // Starts a sweep of the timed-out segment sets now (the ticker does every
   // segment_sweep_interval); `done`, if set, runs (on the storage sync thread) when it ended.
   // False, and `done` is not called, when a sweep is already running.
@@ -194,16 +190,6 @@ class DurableBroker final : public Broker, public Admin {
   // `idempotency_key` defaults to m.msg_id; reassembled segments use their own key space.
   Status Accept(storage::Txn& txn, const Message& m, AcceptOutcome* out, const char* operation,
                 const std::string* idempotency_key = nullptr);
-  Status AcceptSegment(storage::Txn& txn, const Message& m, AcceptOutcome* out);
-  struct SweepRun;
-  void SubmitSweepSlice(std::shared_ptr<SweepRun> run);
-  // One slice: drops timed-out sets, oldest first, within the slice bounds. Writer thread. True
-  // when timed-out sets remain.
-  bool SweepSlice(storage::Txn& txn, SweepRun& run);
-  // Refuses a segment that would open one more set past the bounds. Writer thread.
-  Status AdmitNewSegmentSet(const Address& origin);
-  // After open_segments_ changed: its gauge and size. Writer thread.
-  void OpenSetsChanged();
   std::int64_t DefaultTtlMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
   }
@@ -226,9 +212,8 @@ class DurableBroker final : public Broker, public Admin {
   std::unique_ptr<Registry> registry_;
   storage::RecoveredState recovered_;
 
-  // Owned by the store's writer thread.
-  OpenSegmentSets open_segments_;
-  std::atomic<std::size_t> open_segment_sets_{0};  // its size, for Stats (any thread)
+  // Inbound segment sets: stored, reassembled, swept on timeout.
+  std::unique_ptr<SegmentAssembly> segments_;
   // Answers of recent messages, for retries (any thread).
   RecentOutcomes recent_;
 
@@ -242,9 +227,6 @@ class DurableBroker final : public Broker, public Admin {
   std::condition_variable ticker_cv_;
   bool stopping_ = false;
   std::thread ticker_;
-  // Set by BeginShutdown: no new sweep, no next slice.
-  std::atomic<bool> sweep_stop_{false};
-  std::atomic<bool> sweeping_{false};  // a sweep's slices are queued or running
 };
 
 }  // namespace msgin5g::broker
