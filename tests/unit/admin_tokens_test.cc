@@ -42,7 +42,9 @@ TEST(AdminTokens, EveryBadLineIsNamed) {
             "tokens:2: expected NAME ROLE sha256:HEX");
   EXPECT_THAT(Error("ops admin " + h), HasSubstr("tokens:1: role must be read-only or read-write"));
   EXPECT_THAT(Error("o/ps read-only " + h), HasSubstr("token name must be 1 to 64"));
-  EXPECT_THAT(Error(std::string(65, 'a') + " read-only " + h), HasSubstr("token name must be"));
+  std::string too_long(65, 'a');
+  too_long.append(" read-only ").append(h);
+  EXPECT_THAT(Error(too_long), HasSubstr("token name must be"));
   EXPECT_THAT(Error("ops read-only sha1:" + h.substr(7)), HasSubstr("the hash must be sha256:"));
   EXPECT_THAT(Error("ops read-only " + h.substr(0, h.size() - 1)), HasSubstr("64 hex digits"));
   EXPECT_THAT(Error("ops read-only " + h.substr(0, h.size() - 1) + "g"),
