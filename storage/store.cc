@@ -15,6 +15,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/write_batch.h>
@@ -44,6 +45,27 @@ class IdempotencyExpiryFilter final : public rocksdb::CompactionFilter {
     return codec::Decode(std::string_view(value.data(), value.size()), &r) && Expired(r);
   }
   const char* Name() const override { return "msgin5g.IdempotencyExpiry"; }
+};
+
+// The prefix of a queue key: the recipient's address (type, u16 length, id) and the priority.
+// Not a RocksDB prefix_extractor (nothing on disk depends on it): the memtable keeps one insert
+// hint per prefix, and a recipient's entries come in rising due time and seq, so each insert
+// starts next to the previous one of its queue instead of searching the skip list from the top.
+class QueueKeyPrefix final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "msgin5g.QueueKeyPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), Length(key));
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() >= 3 && Length(key) <= key.size();
+  }
+
+ private:
+  static std::size_t Length(const rocksdb::Slice& key) {
+    const auto* p = reinterpret_cast<const unsigned char*>(key.data());
+    return 3 + ((std::size_t{p[1]} << 8) | p[2]) + 1;
+  }
 };
 
 std::string RocksError(const char* what, const rocksdb::Status& s) {
@@ -528,6 +550,12 @@ Status Store::OpenDb() {
   for (int i = 0; i < keys::kCfCount; ++i) descriptors.emplace_back(keys::CfName(i), cf_opts);
   static IdempotencyExpiryFilter idempotency_filter;  // stateless, shared by every store
   descriptors[keys::kIdempotency].options.compaction_filter = &idempotency_filter;
+  // Insert hints (memtable only; see QueueKeyPrefix): messages are keyed by a rising seq, so a
+  // prefix of its high 4 bytes makes nearly every insert an append; queue entries by recipient.
+  descriptors[keys::kMessages].options.memtable_insert_with_hint_prefix_extractor.reset(
+      rocksdb::NewFixedPrefixTransform(4));
+  descriptors[keys::kQueue].options.memtable_insert_with_hint_prefix_extractor =
+      std::make_shared<QueueKeyPrefix>();
   rocksdb::DB* raw = nullptr;
   rocksdb::DBOptions db_opts(opts);
   rocksdb::Status s = rocksdb::DB::Open(db_opts, options_.path, descriptors, &cfs_, &raw);
