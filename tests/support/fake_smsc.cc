@@ -131,6 +131,9 @@ JsonLinesProcess::~JsonLinesProcess() {
   }
   if (reader_.joinable()) reader_.join();
   if (out_fd_ >= 0) close(out_fd_);
+  // The child's stderr is kept only for a failed test to read afterwards: passing runs would
+  // otherwise leave one file per process in the temporary directory.
+  if (!::testing::Test::HasFailure()) unlink(stderr_path_.c_str());
 }
 
 void JsonLinesProcess::ReadLoop() {
