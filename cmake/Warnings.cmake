@@ -2,6 +2,12 @@
 function(msgin5g_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow=local
                                            -Wnon-virtual-dtor -Wno-missing-field-initializers)
+  if(MSGIN5G_UNITY_BUILD)
+    # In a batch every .cc but the first is an included file, and GCC then warns about each class
+    # with a member of a type from that file's anonymous namespace: true of the batch, not of the
+    # code.
+    target_compile_options(${target} PRIVATE -Wno-subobject-linkage)
+  endif()
   if(MSGIN5G_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()
