@@ -24,6 +24,8 @@ template <std::int64_t Config::*M>
 auto Int() { return config::Int<Config, M>(); }
 template <bool Config::*M>
 auto Bool() { return config::Bool<Config, M>(); }
+template <std::vector<std::string> Config::*M>
+auto List() { return config::List<Config, M>(); }
 
 const std::vector<Option>& Options() {
   static const std::vector<Option> kOptions = {
@@ -215,6 +217,11 @@ const std::vector<Option>& Options() {
        "(127/8, ::1, localhost, 10/8, 172.16/12, 192.168/16, fc00::/7). With mode off they are "
        "always accepted; link-local addresses and our own listeners never are.",
        Bool<&Config::delivery_allow_private_targets>()},
+      {"delivery.plaintext_targets", Type::kStringList, "[]", 0, 0,
+       "With security.mode tls or oauth2: the hosts (\"host\" for any port, or \"host:port\") "
+       "that http:// may name: AS targetUris, gateways' api_root, delivery.oauth2_token_url. "
+       "Every other destination must be https://. Not consulted with mode off.",
+       List<&Config::delivery_plaintext_targets>()},
       {"delivery.tls_cert_file", Type::kString, "\"\"", 0, 0,
        "Client certificate (PEM chain) presented to https:// targets that ask for one (mTLS).",
        Str<&Config::delivery_tls_cert_file>()},
@@ -513,6 +520,27 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
   if (c.security_mode != "off" && c.security_mode != "tls" && c.security_mode != "oauth2") {
     bad("security.mode", "must be off, tls or oauth2");
   }
+  bool targets_parse = true;
+  for (const auto& t : c.delivery_plaintext_targets) {
+    if (auto p = api::TargetUriPolicy::ParsePlaintextTarget(t); !p.ok()) {
+      bad("delivery.plaintext_targets", p.status().message());
+      targets_parse = false;
+    }
+  }
+  if (targets_parse && (c.security_mode == "tls" || c.security_mode == "oauth2")) {
+    // Outbound requests to destinations the configuration names are held to TLS too.
+    auto policy = MakeTargetPolicy(c);
+    for (const auto& g : c.gateways) {
+      if (auto st = policy->CheckTransport(g.api_root); !st.ok()) {
+        bad("gateways." + g.name + ".api_root", st.message());
+      }
+    }
+    if (!c.delivery_oauth2_token_url.empty()) {
+      if (auto st = policy->CheckTransport(c.delivery_oauth2_token_url); !st.ok()) {
+        bad("delivery.oauth2_token_url", st.message());
+      }
+    }
+  }
   if (c.security_mode == "tls" && !c.tls_enabled) {
     bad("security.mode", "\"tls\" needs tls.enabled");
   }
@@ -626,6 +654,16 @@ std::string ConfigHelp() {
          "  issuers.NAME.{issuer, public_key_file} (file only)\n"
          "      An external token issuer whose signatures are trusted.\n";
   return config::Help(Options(), out.str());
+}
+
+std::shared_ptr<api::TargetUriPolicy> MakeTargetPolicy(const Config& c) {
+  const bool secure = c.security_mode != "off";
+  std::vector<api::TargetUriPolicy::PlaintextTarget> plaintext;
+  for (const auto& t : c.delivery_plaintext_targets) {
+    if (auto p = api::TargetUriPolicy::ParsePlaintextTarget(t); p.ok()) plaintext.push_back(*p);
+  }
+  return std::make_shared<api::TargetUriPolicy>(!secure || c.delivery_allow_private_targets,
+                                                secure, std::move(plaintext));
 }
 
 Result<Config> LoadConfig(const std::string& file, const std::vector<std::string>& overrides) {

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "api/delivery/target_uri.h"
 #include "common/status.h"
 
 namespace msgin5g::daemon {
@@ -77,6 +79,9 @@ struct Config {
   std::string delivery_tls_ca_file;
   bool delivery_tls_verify = true;
   bool delivery_allow_private_targets = false;  // only consulted with security.mode tls/oauth2
+  // host or host:port that http:// may name with security.mode tls/oauth2 (AS targetUris, gateway
+  // api_roots, the outbound token endpoint); every other destination must be https://.
+  std::vector<std::string> delivery_plaintext_targets;
 
   // [gateways.NAME] tables: message gateways that routing rules may name.
   struct Gateway {
@@ -164,5 +169,9 @@ std::string ConfigHelp();
 // syntax error is "FILE:LINE:COLUMN: description"; toml++ stops there, so it is the file's only
 // line (the --set overrides are still checked).
 Result<Config> LoadConfig(const std::string& file, const std::vector<std::string>& overrides);
+
+// Where outbound requests may go, from security.mode and the delivery.* keys of a validated
+// Config (api/delivery/target_uri.h).
+std::shared_ptr<api::TargetUriPolicy> MakeTargetPolicy(const Config& c);
 
 }  // namespace msgin5g::daemon

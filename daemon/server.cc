@@ -116,8 +116,7 @@ int Server::StartBroker() {
   // Where AS deliveries may go (api/delivery/target_uri.h): checked at registration and before
   // each delivery. Our own listeners are refused as targets: the configured addresses now, the
   // bound ports (port 0 in tests) once listening.
-  targets_ = std::make_shared<api::TargetUriPolicy>(cfg_.security_mode == "off" ||
-                                                    cfg_.delivery_allow_private_targets);
+  targets_ = MakeTargetPolicy(cfg_);
   for (const auto* listen : {&cfg_.api_listen, &cfg_.metrics_listen, &cfg_.admin_listen,
                              &cfg_.coap_listen, &cfg_.coap_dtls_listen, &cfg_.coap_dtls_cert_listen}) {
     OwnListener(*listen, 0);

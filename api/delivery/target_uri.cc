@@ -171,6 +171,97 @@ bool TargetUriPolicy::IsOwnListener(const ip::address& address, std::uint16_t po
   return false;
 }
 
+namespace {
+
+// The host of `u` in the normal form Check stores: an IPv4 address in dotted decimal (also when
+// written as the resolver would read "127.1" or "0x7f000001"), an IPv6 address in brackets, a
+// name decoded and lower case. Empty when there is none.
+std::string NormalHost(const boost::urls::url_view& u) {
+  switch (u.host_type()) {
+    case boost::urls::host_type::ipv4:
+      return ip::address_v4(u.host_ipv4_address().to_uint()).to_string();
+    case boost::urls::host_type::ipv6: {
+      auto bytes = u.host_ipv6_address().to_bytes();
+      ip::address_v6::bytes_type b;
+      std::copy(bytes.begin(), bytes.end(), b.begin());
+      return "[" + ip::address_v6(b).to_string() + "]";
+    }
+    case boost::urls::host_type::name: {
+      std::string host = Lower(DecodeAll(u.encoded_host()));
+      std::string bare = host;
+      if (!bare.empty() && bare.back() == '.') bare.pop_back();
+      in_addr a4{};
+      if (!bare.empty() && inet_aton(bare.c_str(), &a4) != 0) {
+        return ip::address_v4(ntohl(a4.s_addr)).to_string();
+      }
+      return host;
+    }
+    default:
+      return {};
+  }
+}
+
+// The port of `u` if it has one: 0 when it is out of range.
+std::optional<std::uint32_t> PortOf(const boost::urls::url_view& u) {
+  if (!u.has_port() || u.port().empty()) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : u.port()) {
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');  // the parser allows digits only
+    if (v > 65535) return 0;
+  }
+  return v;
+}
+
+}  // namespace
+
+Result<TargetUriPolicy::PlaintextTarget> TargetUriPolicy::ParsePlaintextTarget(
+    std::string_view text) {
+  const std::string uri = "http://" + std::string(text);
+  auto parsed = boost::urls::parse_uri(uri);
+  const auto bad = [&] {
+    return Status::InvalidArgument("'" + std::string(text) +
+                                   "' is not a host or host:port (e.g. as.example.net:8080)");
+  };
+  if (text.empty() || !parsed) return bad();
+  const boost::urls::url_view& u = *parsed;
+  if (u.has_userinfo() || !u.encoded_path().empty() || u.has_query() || u.has_fragment()) {
+    return bad();
+  }
+  PlaintextTarget t;
+  t.host = NormalHost(u);
+  if (t.host.empty() || (u.host_type() == boost::urls::host_type::name && !HostNameChars(t.host))) {
+    return bad();
+  }
+  if (u.has_port()) {
+    auto p = PortOf(u);
+    if (!p || *p == 0) return bad();
+    t.port = static_cast<std::uint16_t>(*p);
+  }
+  return t;
+}
+
+bool TargetUriPolicy::PlaintextAllowed(const std::string& host, std::uint16_t port) const {
+  return std::any_of(plaintext_.begin(), plaintext_.end(), [&](const PlaintextTarget& t) {
+    return t.host == host && (!t.port || *t.port == port);
+  });
+}
+
+Status TargetUriPolicy::CheckTransport(std::string_view uri) const {
+  auto parsed = boost::urls::parse_uri(uri);
+  if (!parsed) return Status::InvalidArgument("must be an absolute URI");
+  const std::string scheme = Lower(parsed->scheme());
+  if (scheme == "https" || !require_tls_) return Status::Ok();
+  auto port = PortOf(*parsed);
+  if (scheme != "http" || (port && *port == 0)) {
+    return Status::InvalidArgument("must be an http or https URI");
+  }
+  const std::string host = NormalHost(*parsed);
+  const auto p = static_cast<std::uint16_t>(port.value_or(80));
+  if (PlaintextAllowed(host, p)) return Status::Ok();
+  return Status::InvalidArgument("must be https:// while security.mode requires TLS (" + host +
+                                 ":" + std::to_string(p) + " is not in delivery.plaintext_targets)");
+}
+
 Result<std::string> TargetUriPolicy::Check(std::string_view uri) const {
   if (uri.size() > kMaxBytes) {
     return Status::InvalidArgument("must be at most " + std::to_string(kMaxBytes) + " bytes");
@@ -257,6 +348,11 @@ Result<std::string> TargetUriPolicy::Check(std::string_view uri) const {
       return Status::InvalidArgument("must not address one of this server's own listeners");
     }
     host = literal->is_v6() ? "[" + literal->to_string() + "]" : literal->to_string();
+  }
+  if (scheme == "http" && require_tls_ && !PlaintextAllowed(host, port)) {
+    return Status::InvalidArgument("must be https:// while security.mode requires TLS (" + host +
+                                   ":" + std::to_string(port) +
+                                   " is not in delivery.plaintext_targets)");
   }
 
   // Path: normalised segment by segment; ".." above the root is refused rather than clamped, so

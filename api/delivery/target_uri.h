@@ -18,10 +18,16 @@
 //   unless private targets are allowed: loopback 127.0.0.0/8 and ::1 (and the name "localhost"),
 //           10/8, 172.16/12, 192.168/16, fc00::/7.
 // IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) are judged as the IPv4 address they carry.
+//
+// Transport: with TLS required (msgin5gd: security.mode tls or oauth2) an http:// URI is refused
+// unless its host, or host and port, is listed as a plaintext target (delivery.plaintext_targets):
+// the SBI security of TS 33.501 and of the change request's clause 10 protects both directions,
+// and a callback in clear would carry every message and, with OAuth2, our bearer token.
 #pragma once
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,9 +44,23 @@ class TargetUriPolicy {
   // Longest targetUri accepted (it is stored with the registration and sent on every delivery).
   static constexpr std::size_t kMaxBytes = 2048;
 
+  // A destination that http:// may name while TLS is required: a host (any port) or a host and
+  // port, in the normal form Check compares with (see ParsePlaintextTarget).
+  struct PlaintextTarget {
+    std::string host;
+    std::optional<std::uint16_t> port;
+  };
+
+  // "host", "host:port", "a.b.c.d[:port]" or "[v6][:port]" (names compared case-insensitively,
+  // addresses in their normal form, so "0x7f.1" is 127.0.0.1); InvalidArgument otherwise.
+  static Result<PlaintextTarget> ParsePlaintextTarget(std::string_view text);
+
   // `allow_private`: loopback and private ranges may be targets (msgin5gd: true with
-  // security.mode off, else delivery.allow_private_targets).
-  explicit TargetUriPolicy(bool allow_private = true) : allow_private_(allow_private) {}
+  // security.mode off, else delivery.allow_private_targets). `require_tls`: http:// only to the
+  // `plaintext` targets (msgin5gd: security.mode tls or oauth2, delivery.plaintext_targets).
+  explicit TargetUriPolicy(bool allow_private = true, bool require_tls = false,
+                           std::vector<PlaintextTarget> plaintext = {})
+      : allow_private_(allow_private), require_tls_(require_tls), plaintext_(std::move(plaintext)) {}
 
   // One of our own listeners; targets at it are refused. Thread-safe: msgin5gd adds the bound
   // addresses once it listens, while deliveries may already be checked.
@@ -49,10 +69,17 @@ class TargetUriPolicy {
   // The normal form of `uri`, or InvalidArgument with the reason (worded to follow "/targetUri").
   Result<std::string> Check(std::string_view uri) const;
 
+  // The transport rule alone, for destinations the configuration names (gateways' api_root, the
+  // token endpoint), which the address rules do not apply to: OK, or InvalidArgument saying why.
+  Status CheckTransport(std::string_view uri) const;
+
  private:
   bool IsOwnListener(const boost::asio::ip::address& address, std::uint16_t port) const;
+  bool PlaintextAllowed(const std::string& host, std::uint16_t port) const;
 
   const bool allow_private_;
+  const bool require_tls_;
+  const std::vector<PlaintextTarget> plaintext_;
   mutable std::mutex mu_;
   std::vector<std::pair<boost::asio::ip::address, std::uint16_t>> own_;
 };

@@ -129,7 +129,12 @@ TEST_F(SbiHardeningE2E, PrivateTargetsNeedTheirKeyWhenSecurityIsOn) {
     return Str(Json(r.body), "access_token");
   };
 
-  Start({"--config", conf_dir.File("oauth2.toml")});
+  // The hosts below may be named over http:// (TLS is otherwise required in this mode: see
+  // HttpTargetsNeedTlsWhenSecurityIsOn): this test is about their address ranges.
+  const std::string plaintext =
+      R"(delivery.plaintext_targets=["10.0.0.1","127.0.0.1","localhost","[fd00::1]",)"
+      R"("192.168.1.10","192.0.2.1","169.254.169.254"])";
+  Start({"--config", conf_dir.File("oauth2.toml"), "--set", plaintext});
   std::string t = token();
   for (const char* priv : {"http://10.0.0.1/cb", "http://127.0.0.1:9/cb", "http://localhost:9/cb",
                            "http://[fd00::1]/cb", "http://192.168.1.10/cb"}) {
@@ -139,7 +144,8 @@ TEST_F(SbiHardeningE2E, PrivateTargetsNeedTheirKeyWhenSecurityIsOn) {
   EXPECT_EQ(Registrations(), 0);
   EXPECT_EQ(Post(kRegistrations, Registration("as-1", "http://192.0.2.1/cb"), t).status, 201);
 
-  Start({"--config", conf_dir.File("oauth2.toml"), "--set", "delivery.allow_private_targets=true"});
+  Start({"--config", conf_dir.File("oauth2.toml"), "--set", "delivery.allow_private_targets=true",
+         "--set", plaintext});
   t = token();
   EXPECT_EQ(Post(kRegistrations, Registration("as-1", "http://10.0.0.1/cb"), t).status, 201);
   // Link-local and our own listeners stay refused whatever the key says.
@@ -148,6 +154,36 @@ TEST_F(SbiHardeningE2E, PrivateTargetsNeedTheirKeyWhenSecurityIsOn) {
   Expect400(Post(kRegistrations, Registration("as-2", "http://" + d().admin() + "/admin/v1"), t),
             "MANDATORY_IE_INCORRECT", "/targetUri", "admin listener");
   EXPECT_EQ(Registrations(), 1);
+}
+
+// With security.mode tls or oauth2 every destination must be https:// unless the configuration
+// names its host (any port) or host and port in delivery.plaintext_targets (mode off allows
+// http:// to any host the address rules accept). Refused registrations store nothing.
+TEST_F(SbiHardeningE2E, HttpTargetsNeedTlsWhenSecurityIsOn) {
+  ts::TempDir conf_dir;
+  ts::WriteFile(conf_dir.File("oauth2.toml"),
+                "[security]\nmode = \"oauth2\"\ntoken_endpoint = true\n[clients.as-1]\n"
+                "secret_hash = \"" + api::auth::HashSecret("pw") + "\"\n");
+  Start({"--config", conf_dir.File("oauth2.toml"), "--set",
+         R"(delivery.plaintext_targets=["192.0.2.7:8080","AS.Example.Net"])"});
+  auto r = ts::Curl({"--http2-prior-knowledge", "-d", "grant_type=client_credentials", "-d",
+                     "client_id=as-1", "-d", "client_secret=pw",
+                     "http://" + d().sbi() + "/oauth2/token"});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string t = Str(Json(r.body), "access_token");
+
+  for (const char* plain : {"http://192.0.2.1/cb", "http://192.0.2.7/cb" /* port 80, not 8080 */,
+                            "HTTP://192.0.2.1:8080/cb", "http://other.example.net/cb"}) {
+    auto refused = Post(kRegistrations, Registration("as-1", plain), t);
+    Expect400(refused, "MANDATORY_IE_INCORRECT", "/targetUri", plain);
+    EXPECT_NE(refused.body.find("https://"), std::string::npos) << plain << ": " << refused.body;
+  }
+  EXPECT_EQ(Registrations(), 0);
+  EXPECT_EQ(Post(kRegistrations, Registration("as-1", "https://192.0.2.1/cb"), t).status, 201);
+  EXPECT_EQ(Post(kRegistrations, Registration("as-2", "http://192.0.2.7:8080/cb"), t).status, 201);
+  EXPECT_EQ(Post(kRegistrations, Registration("as-3", "http://as.example.net:9000/cb"), t).status,
+            201);
+  EXPECT_EQ(Registrations(), 3);
 }
 
 // Defence in depth: a registration stored while loopback targets were acceptable (mode off) is
@@ -191,7 +227,8 @@ TEST_F(SbiHardeningE2E, AStoredTargetTheCurrentSettingsRefuseIsNeverSentTo) {
   daemon_ = std::make_unique<ts::Daemon>(
       dir.File("data"), dir.path(),
       std::vector<std::string>{"--config", dir.File("oauth2.toml"), "--set",
-                               "delivery.allow_private_targets=true"});
+                               "delivery.allow_private_targets=true", "--set",
+                               R"(delivery.plaintext_targets=["127.0.0.1"])"});
   ASSERT_TRUE(d().ok());
   tok = ts::Curl({"--http2-prior-knowledge", "-d", "grant_type=client_credentials", "-d",
                   "client_id=gw-1", "-d", "client_secret=pw", "http://" + d().sbi() + "/oauth2/token"});

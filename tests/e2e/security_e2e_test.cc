@@ -1245,7 +1245,7 @@ TEST_F(SecurityE2E, RegistrationsBelongToTheClientThatMadeThem) {
   ExpectRefused("B deletes A's registration", not_owner,
                 [&] { return Call("DELETE", location, "", Bearer(b)); });
   ExpectRefused("B registers A's asSvcId", not_owner, [&] {
-    return Call("POST", kRegistrations, R"({"asSvcId":"as-owned","targetUri":"http://192.0.2.1/b"})",
+    return Call("POST", kRegistrations, R"({"asSvcId":"as-owned","targetUri":"https://192.0.2.1/b"})",
                 Bearer(b));
   });
   EXPECT_EQ(Json(Admin("GET", "/stats").body)["registrations"].to_number<int>(), 1);

@@ -641,6 +641,35 @@ TEST_F(ConfigTest, SecurityModeOauth2NeedsTokenEndpointOrAnIssuer) {
   EXPECT_EQ(Load("", {"security.mode=off"}).issuers.size(), 0u);
 }
 
+TEST_F(ConfigTest, SecureModesHoldConfiguredDestinationsToTls) {
+  const std::string gw = "[gateways.sms]\ntype = \"l3g\"\napi_root = \"http://10.0.0.5:8090\"\n";
+  const std::vector<std::string> oauth2 = {"security.mode=oauth2", "security.token_endpoint=true"};
+  // Mode off: http:// gateways are accepted as before.
+  EXPECT_EQ(Load(Write(gw)).gateways.size(), 1u);
+  std::string msg = Error(Write(gw), oauth2);
+  EXPECT_THAT(msg, HasSubstr("gateways.sms.api_root"));
+  EXPECT_THAT(msg, HasSubstr("https://"));
+  EXPECT_THAT(msg, HasSubstr("delivery.plaintext_targets"));
+  // Listed: accepted; another port of the listed host is not.
+  auto with = [&](const std::string& list) {
+    auto v = oauth2;
+    v.push_back("delivery.plaintext_targets=" + list);
+    return v;
+  };
+  EXPECT_EQ(Load(Write(gw), with(R"(["10.0.0.5:8090"])")).delivery_plaintext_targets.size(), 1u);
+  EXPECT_EQ(Load(Write(gw), with(R"(["10.0.0.5"])")).gateways.size(), 1u);
+  EXPECT_THAT(Error(Write(gw), with(R"(["10.0.0.5:8091"])")), HasSubstr("gateways.sms.api_root"));
+  // https:// needs no entry; the outbound token endpoint follows the same rule.
+  EXPECT_EQ(Load(Write("[gateways.sms]\ntype = \"l3g\"\napi_root = \"https://10.0.0.5\"\n"),
+                 oauth2).gateways.size(), 1u);
+  auto token = oauth2;
+  token.push_back("delivery.oauth2_token_url=http://idp.example.net/token");
+  EXPECT_THAT(Error("", token), HasSubstr("delivery.oauth2_token_url"));
+  // Entries are checked in every mode.
+  EXPECT_THAT(Error("", {R"(delivery.plaintext_targets=["http://x/"])"}),
+              HasSubstr("delivery.plaintext_targets"));
+}
+
 TEST_F(ConfigTest, SecurityIntegerBoundsAndServerId) {
   EXPECT_THAT(Error("", {"security.token_leeway_s=31"}), HasSubstr("security.token_leeway_s"));
   EXPECT_THAT(Error("", {"security.token_leeway_s=-1"}), HasSubstr("security.token_leeway_s"));

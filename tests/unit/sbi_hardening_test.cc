@@ -124,6 +124,51 @@ TEST(TargetUri, OwnListenersAreRefusedEvenWhenPrivateTargetsAreAllowed) {
   EXPECT_FALSE(Refused(p, "https://127.0.0.1/x"));
 }
 
+TEST(TargetUri, PlaintextTargetsParseToTheNormalFormChecksCompare) {
+  auto parse = [](std::string_view t) {
+    auto r = TargetUriPolicy::ParsePlaintextTarget(t);
+    if (!r.ok()) return "REFUSED: " + r.status().message();
+    return r->host + (r->port ? ":" + std::to_string(*r->port) : std::string(" any"));
+  };
+  EXPECT_EQ(parse("AS.Example.Net"), "as.example.net any");
+  EXPECT_EQ(parse("as.example.net:8080"), "as.example.net:8080");
+  EXPECT_EQ(parse("0x7f.1:80"), "127.0.0.1:80") << "read as the resolver reads it";
+  EXPECT_EQ(parse("[FD00::1]:9"), "[fd00::1]:9");
+  for (const char* bad : {"", "as.example.net:0", "as.example.net:65536", "http://as.example.net",
+                          "as.example.net/cb", "u@as.example.net", "as.example.net?q", "a b",
+                          "[fd00::1"}) {
+    EXPECT_TRUE(parse(bad).rfind("REFUSED: ", 0) == 0) << bad << " -> " << parse(bad);
+  }
+}
+
+TEST(TargetUri, TlsRequiredRefusesHttpButToTheListedPlaintextTargets) {
+  auto entry = [](std::string_view t) { return *TargetUriPolicy::ParsePlaintextTarget(t); };
+  TargetUriPolicy p(/*allow_private=*/true, /*require_tls=*/true,
+                    {entry("as.example.net"), entry("192.0.2.7:8080"), entry("[fd00::1]:9")});
+  EXPECT_EQ(Normal(p, "https://192.0.2.1/cb"), "https://192.0.2.1/cb");
+  EXPECT_EQ(Normal(p, "http://AS.example.net:1234/cb"), "http://as.example.net:1234/cb");
+  EXPECT_EQ(Normal(p, "http://192.0.2.7:8080/cb"), "http://192.0.2.7:8080/cb");
+  EXPECT_EQ(Normal(p, "http://[fd00::1]:9/cb"), "http://[fd00::1]:9/cb");
+  EXPECT_EQ(Normal(p, "http://3221225991:8080/cb"), "http://192.0.2.7:8080/cb")
+      << "the same address written as a number";
+  for (const char* plain : {"http://192.0.2.7/cb", "http://192.0.2.7:8081/cb",
+                            "http://other.example.net/cb", "http://[fd00::1]/cb",
+                            "HTTP://192.0.2.1/cb"}) {
+    auto r = p.Check(plain);
+    ASSERT_FALSE(r.ok()) << plain;
+    EXPECT_NE(r.status().message().find("https://"), std::string::npos) << r.status().message();
+  }
+  // The transport rule alone (configured destinations): no address rules, the same TLS rule.
+  EXPECT_TRUE(p.CheckTransport("https://169.254.1.1/x").ok());
+  EXPECT_TRUE(p.CheckTransport("http://as.example.net/x").ok());
+  EXPECT_FALSE(p.CheckTransport("http://gw.example.net/x").ok());
+  EXPECT_FALSE(p.CheckTransport("http://192.0.2.7/x").ok()) << "port 80 is not 8080";
+  // Without TLS required, http:// goes anywhere the address rules allow.
+  TargetUriPolicy off(true, false);
+  EXPECT_EQ(Normal(off, "http://192.0.2.1/cb"), "http://192.0.2.1/cb");
+  EXPECT_TRUE(off.CheckTransport("http://gw.example.net/x").ok());
+}
+
 // A registration stored before these checks: the channel fails it permanently and sends nothing
 // (the target is unreachable anyway; a send would come back as a transient connect error).
 TEST(TargetUri, DeliveryChannelRefusesAStoredTargetThatFails) {
