@@ -173,32 +173,49 @@ bool TargetUriPolicy::IsOwnListener(const ip::address& address, std::uint16_t po
 
 namespace {
 
-// The host of `u` in the normal form Check stores: an IPv4 address in dotted decimal (also when
-// written as the resolver would read "127.1" or "0x7f000001"), an IPv6 address in brackets, a
-// name decoded and lower case. Empty when there is none.
-std::string NormalHost(const boost::urls::url_view& u) {
+// The host of `u`: `literal` when it is an address (also a name the resolver reads as one, as
+// "127.1" or "0x7f000001"), and `host` in the normal form Check stores and compares: an IPv4
+// address in dotted decimal, an IPv6 address in brackets, a name decoded and lower case. `host`
+// is empty when there is none, or a name with other characters than letters, digits, '-', '.',
+// '_'.
+struct Host {
+  std::string host;
+  std::optional<ip::address> literal;
+};
+
+Host HostOf(const boost::urls::url_view& u) {
+  Host h;
   switch (u.host_type()) {
     case boost::urls::host_type::ipv4:
-      return ip::address_v4(u.host_ipv4_address().to_uint()).to_string();
+      h.literal = ip::address_v4(u.host_ipv4_address().to_uint());
+      break;
     case boost::urls::host_type::ipv6: {
       auto bytes = u.host_ipv6_address().to_bytes();
       ip::address_v6::bytes_type b;
       std::copy(bytes.begin(), bytes.end(), b.begin());
-      return "[" + ip::address_v6(b).to_string() + "]";
+      h.literal = ip::address_v6(b);
+      break;
     }
     case boost::urls::host_type::name: {
-      std::string host = Lower(DecodeAll(u.encoded_host()));
-      std::string bare = host;
-      if (!bare.empty() && bare.back() == '.') bare.pop_back();
+      std::string name = Lower(DecodeAll(u.encoded_host()));
+      if (name.empty() || !HostNameChars(name)) return h;
+      std::string bare = name;
+      if (bare.back() == '.') bare.pop_back();
       in_addr a4{};
       if (!bare.empty() && inet_aton(bare.c_str(), &a4) != 0) {
-        return ip::address_v4(ntohl(a4.s_addr)).to_string();
+        h.literal = ip::address_v4(ntohl(a4.s_addr));
+      } else {
+        h.host = std::move(name);
       }
-      return host;
+      break;
     }
     default:
-      return {};
+      return h;
   }
+  if (h.literal) {
+    h.host = h.literal->is_v6() ? "[" + h.literal->to_string() + "]" : h.literal->to_string();
+  }
+  return h;
 }
 
 // The port of `u` if it has one: 0 when it is out of range.
@@ -228,10 +245,8 @@ Result<TargetUriPolicy::PlaintextTarget> TargetUriPolicy::ParsePlaintextTarget(
     return bad();
   }
   PlaintextTarget t;
-  t.host = NormalHost(u);
-  if (t.host.empty() || (u.host_type() == boost::urls::host_type::name && !HostNameChars(t.host))) {
-    return bad();
-  }
+  t.host = HostOf(u).host;
+  if (t.host.empty()) return bad();
   if (u.has_port()) {
     auto p = PortOf(u);
     if (!p || *p == 0) return bad();
@@ -255,7 +270,7 @@ Status TargetUriPolicy::CheckTransport(std::string_view uri) const {
   if (scheme != "http" || (port && *port == 0)) {
     return Status::InvalidArgument("must be an http or https URI");
   }
-  const std::string host = NormalHost(*parsed);
+  const std::string host = HostOf(*parsed).host;
   const auto p = static_cast<std::uint16_t>(port.value_or(80));
   if (PlaintextAllowed(host, p)) return Status::Ok();
   return Status::InvalidArgument("must be https:// while security.mode requires TLS (" + host +
@@ -285,69 +300,39 @@ Result<std::string> TargetUriPolicy::Check(std::string_view uri) const {
   // Port (an empty one, "host:", is the default).
   std::uint16_t port = scheme == "https" ? 443 : 80;
   std::string port_text;
-  if (u.has_port() && !u.port().empty()) {
-    std::string_view p = u.port();
-    std::uint32_t v = 0;
-    for (char c : p) {
-      v = v * 10 + static_cast<std::uint32_t>(c - '0');  // the parser allows digits only
-      if (v > 65535) break;
-    }
-    if (v == 0 || v > 65535) return Status::InvalidArgument("must have a port from 1 to 65535");
-    port = static_cast<std::uint16_t>(v);
-    port_text = ":" + std::to_string(v);
+  if (auto p = PortOf(u)) {
+    if (*p == 0) return Status::InvalidArgument("must have a port from 1 to 65535");
+    port = static_cast<std::uint16_t>(*p);
+    port_text = ":" + std::to_string(*p);
   }
 
   // Host: a literal address, or a name (not resolved; see the header).
-  std::optional<ip::address> literal;
-  std::string host;
-  switch (u.host_type()) {
-    case boost::urls::host_type::ipv4:
-      literal = ip::address_v4(u.host_ipv4_address().to_uint());
-      break;
-    case boost::urls::host_type::ipv6: {
-      auto bytes = u.host_ipv6_address().to_bytes();
-      ip::address_v6::bytes_type b;
-      std::copy(bytes.begin(), bytes.end(), b.begin());
-      literal = ip::address_v6(b);
-      break;
-    }
-    case boost::urls::host_type::name: {
-      host = Lower(DecodeAll(u.encoded_host()));
-      if (host.empty() || !HostNameChars(host)) {
-        return Status::InvalidArgument("must have a DNS name or an IP address as host");
-      }
-      std::string bare = host;
-      if (bare.back() == '.') bare.pop_back();
-      // The resolver reads "127.1", "0x7f000001" or "2130706433" as IPv4 addresses; so do we.
-      in_addr a4{};
-      if (!bare.empty() && inet_aton(bare.c_str(), &a4) != 0) {
-        literal = ip::address_v4(ntohl(a4.s_addr));
-      } else if (bare == "localhost" ||
-                 (bare.size() > 10 && bare.compare(bare.size() - 10, 10, ".localhost") == 0)) {
-        // RFC 6761 6.3: always loopback. Judged as 127.0.0.1, kept as written.
-        if (!allow_private_) {
-          return Status::InvalidArgument(
-              "must not be a loopback address (delivery.allow_private_targets)");
-        }
-        if (IsOwnListener(ip::address_v4::loopback(), port)) {
-          return Status::InvalidArgument("must not address one of this server's own listeners");
-        }
-      }
-      break;
-    }
-    default:
-      return Status::InvalidArgument("must have a DNS name or an IP address as host");
-  }
-  if (literal) {
+  const Host h = HostOf(u);
+  const std::string& host = h.host;
+  if (host.empty()) return Status::InvalidArgument("must have a DNS name or an IP address as host");
+  if (h.literal) {
     const char* why = "";
-    Range r = Classify(*literal, &why);
+    Range r = Classify(*h.literal, &why);
     if (r == Range::kNeverAllowed || (r == Range::kPrivate && !allow_private_)) {
       return Status::InvalidArgument(why);
     }
-    if (IsOwnListener(Unmapped(*literal), port)) {
+    if (IsOwnListener(Unmapped(*h.literal), port)) {
       return Status::InvalidArgument("must not address one of this server's own listeners");
     }
-    host = literal->is_v6() ? "[" + literal->to_string() + "]" : literal->to_string();
+  } else {
+    std::string_view bare = host;
+    if (bare.back() == '.') bare.remove_suffix(1);
+    if (bare == "localhost" ||
+        (bare.size() > 10 && bare.compare(bare.size() - 10, 10, ".localhost") == 0)) {
+      // RFC 6761 6.3: always loopback. Judged as 127.0.0.1, kept as written.
+      if (!allow_private_) {
+        return Status::InvalidArgument(
+            "must not be a loopback address (delivery.allow_private_targets)");
+      }
+      if (IsOwnListener(ip::address_v4::loopback(), port)) {
+        return Status::InvalidArgument("must not address one of this server's own listeners");
+      }
+    }
   }
   if (scheme == "http" && require_tls_ && !PlaintextAllowed(host, port)) {
     return Status::InvalidArgument("must be https:// while security.mode requires TLS (" + host +
