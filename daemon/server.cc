@@ -6,6 +6,8 @@
 #include <fstream>
 #include <thread>
 
+#include <prometheus/counter.h>
+
 #include "api/handlers/admin_routes.h"
 #include "api/handlers/backup_routes.h"
 #include "api/handlers/client_routes.h"
@@ -139,6 +141,15 @@ int Server::StartBroker() {
       return kExitConfig;
     }
     copts.tls = client_tls.value();
+    // Reconnects resume the destination's previous TLS session (api/http/tls_session_cache.h).
+    auto& handshakes = prometheus::BuildCounter()
+                           .Name("msgin5g_delivery_tls_handshakes_total")
+                           .Help("Outbound TLS handshakes to ASs and gateways, by whether they "
+                                 "resumed the destination's previous session")
+                           .Register(registry_.prom());
+    prometheus::Counter* full = &handshakes.Add({{"resumed", "false"}});
+    prometheus::Counter* resumed = &handshakes.Add({{"resumed", "true"}});
+    copts.on_tls_handshake = [full, resumed](bool r) { (r ? resumed : full)->Increment(); };
     std::optional<api::auth::OutboundTokenOptions> tokens;
     if (!cfg_.delivery_oauth2_token_url.empty()) {
       tokens = api::auth::OutboundTokenOptions{cfg_.delivery_oauth2_token_url,

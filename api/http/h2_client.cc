@@ -58,9 +58,10 @@ Result<Target> ParseTarget(const std::string& url) {
 // One connection to one authority. Lives on the client's io_context.
 class H2Client::Connection : public std::enable_shared_from_this<H2Client::Connection> {
  public:
-  Connection(asio::io_context& ioc, const ClientOptions& options, Target target)
-      : ioc_(ioc), options_(options), target_(std::move(target)), resolver_(ioc),
-        connect_timer_(ioc) {}
+  Connection(asio::io_context& ioc, const ClientOptions& options, TlsSessionCache& sessions,
+             Target target)
+      : ioc_(ioc), options_(options), sessions_(sessions), target_(std::move(target)),
+        resolver_(ioc), connect_timer_(ioc) {}
 
   ~Connection() {
     if (h2_ != nullptr) nghttp2_session_del(h2_);
@@ -92,7 +93,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
     Flush();
   }
 
-  void Close() { Fail(Status::Unavailable("client closed")); }
+  void Close() { Fail(Status::Unavailable("client closed"), /*orderly=*/true); }
 
  private:
   struct Pending {
@@ -130,14 +131,31 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
     Finish(p, Status(StatusCode::kDeadlineExceeded, "request timed out"));
   }
 
-  void Fail(const Status& status) {
+  // `orderly`: we end a healthy connection (Close, or HTTP/2 is done with it after GOAWAY), so
+  // over TLS a close_notify is sent first. Servers that keep sessions in a cache (rather than in
+  // stateless tickets) drop the session of a connection that ended without one, and the next
+  // connect could not resume.
+  void Fail(const Status& status, bool orderly = false) {
     if (failed_) return;
     failed_ = true;
     boost::system::error_code ec;
     connect_timer_.cancel();
     resolver_.cancel();
-    if (tls_) tls_->lowest_layer().close(ec);
-    if (socket_) socket_->close(ec);
+    if (tls_) {
+      // Tickets that would arrive from now on are not stored: the cache may be gone by then.
+      TlsSessionCache::Detach(tls_->native_handle());
+    }
+    bool tls_intact = tls_ && ready_ && !tls_failed_;
+    if (orderly && tls_intact && !writing_) {
+      StartTlsShutdown();
+    } else {
+      // Without a close_notify OpenSSL marks the session of a freed SSL as not resumable. As far
+      // as TLS goes this end is still clean unless the TLS layer itself failed (an alert, a bad
+      // record): say so, and the session stays resumable for servers with stateless tickets.
+      if (tls_intact) SSL_set_shutdown(tls_->native_handle(), SSL_SENT_SHUTDOWN);
+      if (tls_) tls_->lowest_layer().close(ec);
+      if (socket_) socket_->close(ec);
+    }
     auto queued = std::move(queued_);
     auto streams = std::move(streams_);
     for (auto& p : queued) Finish(p, status);
@@ -202,24 +220,31 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
         SSL_CTX_get_verify_mode(options_.tls->native_handle()) != SSL_VERIFY_NONE) {
       SSL_set1_host(tls_->native_handle(), target_.host.c_str());
     }
+    sessions_.Attach(tls_->native_handle(), &session_slot_, target_.key());
     tls_->async_handshake(asio::ssl::stream_base::client,
                           [self = shared_from_this()](const boost::system::error_code& e) {
-                            if (self->failed_) return;
-                            if (e) {
-                              self->Fail(Status::Unavailable("TLS handshake with " +
-                                                             self->target_.key() + ": " + e.message()));
-                              return;
-                            }
-                            const unsigned char* alpn = nullptr;
-                            unsigned int len = 0;
-                            SSL_get0_alpn_selected(self->tls_->native_handle(), &alpn, &len);
-                            if (len != 2 || std::memcmp(alpn, "h2", 2) != 0) {
-                              self->Fail(Status::Unavailable(self->target_.key() +
-                                                             " did not negotiate h2 (ALPN)"));
-                              return;
-                            }
-                            self->StartSession();
+                            self->OnHandshake(e);
                           });
+  }
+
+  void OnHandshake(const boost::system::error_code& e) {
+    if (failed_) return;
+    if (e) {
+      sessions_.Forget(target_.key());
+      Fail(Status::Unavailable("TLS handshake with " + target_.key() + ": " + e.message()));
+      return;
+    }
+    const unsigned char* alpn = nullptr;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(tls_->native_handle(), &alpn, &len);
+    if (len != 2 || std::memcmp(alpn, "h2", 2) != 0) {
+      Fail(Status::Unavailable(target_.key() + " did not negotiate h2 (ALPN)"));
+      return;
+    }
+    bool resumed = SSL_session_reused(tls_->native_handle()) == 1;
+    LOG_DEBUG("http", "TLS to %s: %s handshake", target_.key().c_str(), resumed ? "resumed" : "full");
+    if (options_.on_tls_handshake) options_.on_tls_handshake(resumed);
+    StartSession();
   }
 
   void StartSession() {
@@ -383,11 +408,47 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
     }
   }
 
+  // A failure of the TLS layer itself (not a TCP reset or EOF) makes the session unfit to resume.
+  void NoteTlsError(const boost::system::error_code& ec) {
+    if (ec.category() == asio::error::get_ssl_category()) tls_failed_ = true;
+  }
+
+  // close_notify needs the stream to itself: the read loop always has a read outstanding, so it
+  // is cancelled first and the alert goes out once that read has returned. The socket is closed
+  // when the peer answers with its own close_notify, or after a second.
+  void StartTlsShutdown() {
+    shutdown_wanted_ = true;
+    boost::system::error_code ec;
+    tls_->lowest_layer().cancel(ec);
+    if (!reading_) SendCloseNotify();
+  }
+
+  void SendCloseNotify() {
+    if (shutdown_sent_) return;
+    shutdown_sent_ = true;
+    connect_timer_.expires_after(std::chrono::seconds(1));
+    connect_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      boost::system::error_code ignored;
+      if (!ec) self->tls_->lowest_layer().close(ignored);
+    });
+    tls_->async_shutdown([self = shared_from_this()](const boost::system::error_code&) {
+      boost::system::error_code ignored;
+      self->connect_timer_.cancel();
+      self->tls_->lowest_layer().close(ignored);
+    });
+  }
+
   void DoRead() {
     if (failed_) return;
+    reading_ = true;
     AsyncReadSome([self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-      if (self->failed_) return;
+      self->reading_ = false;
+      if (self->failed_) {
+        if (self->shutdown_wanted_) self->SendCloseNotify();
+        return;
+      }
       if (ec) {
+        self->NoteTlsError(ec);
         self->Fail(Status::Unavailable("connection to " + self->target_.key() + " lost: " +
                                        ec.message()));
         return;
@@ -419,7 +480,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
     RunCompletions();
     if (out_.empty()) {
       if (nghttp2_session_want_read(h2_) == 0 && nghttp2_session_want_write(h2_) == 0) {
-        Fail(Status::Unavailable("connection to " + target_.key() + " closed"));
+        Fail(Status::Unavailable("connection to " + target_.key() + " closed"), /*orderly=*/true);
       }
       return;
     }
@@ -429,6 +490,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
       self->writing_ = false;
       self->inflight_.clear();
       if (ec) {
+        self->NoteTlsError(ec);
         self->Fail(Status::Unavailable("write to " + self->target_.key() + ": " + ec.message()));
         return;
       }
@@ -438,10 +500,12 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
 
   asio::io_context& ioc_;
   const ClientOptions& options_;
+  TlsSessionCache& sessions_;
   Target target_;
   tcp::resolver resolver_;
   asio::steady_timer connect_timer_;
   std::unique_ptr<tcp::socket> socket_;
+  TlsSessionCache::Slot session_slot_;  // before tls_: the SSL points to it until freed
   std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
   nghttp2_session* h2_ = nullptr;
   std::array<uint8_t, 16 * 1024> rbuf_{};
@@ -453,6 +517,10 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
   bool connecting_ = false;
   bool ready_ = false;
   bool failed_ = false;
+  bool tls_failed_ = false;
+  bool reading_ = false;
+  bool shutdown_wanted_ = false;
+  bool shutdown_sent_ = false;
   bool goaway_ = false;
   bool writing_ = false;
 };
@@ -478,7 +546,7 @@ void H2Client::SendOnLoop(ClientRequest request, Callback done) {
   }
   auto& conn = pool_[target->key()];
   if (!conn || !conn->usable()) {
-    conn = std::make_shared<Connection>(ioc_, options_, *target);
+    conn = std::make_shared<Connection>(ioc_, options_, sessions_, *target);
   }
   conn->Submit(std::move(request), std::move(*target), std::move(done));
 }

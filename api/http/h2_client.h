@@ -4,6 +4,7 @@
 // Threads: everything runs on the io_context given at construction; Send may be called from any
 // thread and `done` always runs on that io_context. A connection that fails fails its requests
 // with Unavailable and is replaced on the next Send; one that received GOAWAY takes no new streams.
+// TLS sessions are kept per authority and resumed when a connection is replaced.
 #pragma once
 
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "api/http/message.h"
+#include "api/http/tls_session_cache.h"
 #include "common/status.h"
 
 namespace msgin5g::api::http {
@@ -30,6 +32,9 @@ struct ClientOptions {
   std::size_t max_response_bytes = 4 << 20;
   // Required for https:// URLs (see MakeClientTlsContext).
   std::shared_ptr<boost::asio::ssl::context> tls;
+  // Called on the client's io_context after each successful TLS handshake: true when it resumed
+  // the authority's previous session (api/http/tls_session_cache.h), false for a full handshake.
+  std::function<void(bool resumed)> on_tls_handshake;
 };
 
 struct ClientRequest {
@@ -65,6 +70,7 @@ class H2Client {
 
   boost::asio::io_context& ioc_;
   ClientOptions options_;
+  TlsSessionCache sessions_;  // before pool_: connections refer to it
   std::unordered_map<std::string, std::shared_ptr<Connection>> pool_;  // io_context thread only
 };
 

@@ -6,6 +6,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "api/http/tls_session_cache.h"
+
 namespace msgin5g::api::http {
 
 namespace {
@@ -204,6 +206,7 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(const Tl
   }
   static const unsigned char kAlpn[] = {2, 'h', '2'};
   SSL_CTX_set_alpn_protos(native, kAlpn, sizeof(kAlpn));
+  TlsSessionCache::Install(native);  // sessions kept per authority by each H2Client
   return ctx;
 }
 

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "api/auth/secret_hash.h"
+#include "api/http/tls_context.h"
 #include "api/sbi/codec.h"
 #include "tests/support/daemon_harness.h"
 #include "tests/support/json_util.h"
@@ -239,6 +240,65 @@ TEST_F(SbiHardeningE2E, AStoredTargetTheCurrentSettingsRefuseIsNeverSentTo) {
                 .status,
             200);
   ASSERT_TRUE(as.WaitFor("/as/as-1/deliver-message", 1, 20s)) << d().log();
+}
+
+// Outbound TLS (TLS both ways): the daemon checks the AS's certificate against
+// delivery.tls_ca_file, presents delivery.tls_cert_file to an AS that asks for one, and once the
+// AS restarted, reconnects by resuming the TLS session rather than with a full handshake.
+TEST_F(SbiHardeningE2E, DeliveryOverMutualTlsResumesTheSessionAfterTheAsRestarts) {
+  ts::TempDir pki;
+  auto certs = ts::MakeTestCerts(pki.path());
+  api::http::TlsOptions server_tls;
+  server_tls.cert_file = certs.server_cert;
+  server_tls.key_file = certs.server_key;
+  server_tls.ca_file = certs.ca_cert;
+  server_tls.require_client_cert = true;
+  auto ctx = api::http::MakeServerTlsContext(server_tls);
+  ASSERT_TRUE(ctx.ok()) << ctx.status().ToString();
+  ts::Receiver as(*ctx);
+  ASSERT_EQ(as.url().rfind("https://", 0), 0u);
+  const std::vector<std::string> tls_delivery = {
+      "--set", "delivery.tls_ca_file=" + certs.ca_cert, "--set", "delivery.retry_initial_ms=100"};
+  std::vector<std::string> with_cert = tls_delivery;
+  with_cert.insert(with_cert.end(), {"--set", "delivery.tls_cert_file=" + certs.server_cert,
+                                     "--set", "delivery.tls_key_file=" + certs.server_key});
+  Start(with_cert);
+  ASSERT_EQ(Post(kRegistrations, Registration("as-1", as.as_target("as-1"))).status, 201);
+  auto send = [&](const std::string& id) {
+    return Post(kDeliverUe, R"({"oriAddr":{"addrType":"UE","addr":"ue-1"},)"
+                            R"("destAddr":{"addrType":"AS","addr":"as-1"},"msgId":")" + id +
+                                R"(","stoAndFwInd":true,"payload":"hi"})")
+        .status;
+  };
+  ASSERT_EQ(send("tls-1"), 200);
+  ASSERT_TRUE(as.WaitFor("/as/as-1/deliver-message", 1, 20s)) << d().log();
+  // The AS saw our certificate (its first SAN DNS name).
+  EXPECT_EQ(as.received("/deliver-message")[0].peer_identity, "localhost");
+
+  as.Stop();
+  as.Start();
+  ASSERT_EQ(send("tls-2"), 200);
+  ASSERT_TRUE(as.WaitFor("/as/as-1/deliver-message", 2, 20s)) << d().log();
+  auto metrics = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
+  EXPECT_EQ(ts::MetricValue(metrics, R"(msgin5g_delivery_tls_handshakes_total{resumed="false"})"), 1)
+      << metrics;
+  EXPECT_EQ(ts::MetricValue(metrics, R"(msgin5g_delivery_tls_handshakes_total{resumed="true"})"), 1)
+      << metrics;
+
+  // Without a client certificate the AS refuses the handshake: a transient failure, retried,
+  // never delivered.
+  Start(tls_delivery);
+  ASSERT_EQ(Post(kRegistrations, Registration("as-1", as.as_target("as-1"))).status, 201);
+  ASSERT_EQ(send("tls-3"), 200);
+  ASSERT_TRUE(ts::WaitFor(
+      [&] {
+        auto m = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
+        return ts::MetricValue(
+                   m, R"(msgin5g_delivery_attempts_total{channel="as",result="transient_failure"})") >= 2;
+      },
+      20s))
+      << d().log();
+  EXPECT_EQ(as.received("/deliver-message").size(), 2u);
 }
 
 std::string AsMessage(const std::string& msg_id, const std::string& expr_time) {

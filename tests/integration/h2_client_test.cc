@@ -9,7 +9,9 @@
 
 #include <filesystem>
 #include <future>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -33,11 +35,12 @@ using ClientHarness = ts::ClientThread;
 // nghttpd serving a docroot on a free port; waits until it accepts connections.
 class Nghttpd {
  public:
-  Nghttpd(const ts::TempDir& dir, const ts::TestCerts* certs) {
+  // port 0: a free one.
+  Nghttpd(const ts::TempDir& dir, const ts::TestCerts* certs, int port = 0) {
     docroot_ = dir.File("docroot");
     std::filesystem::create_directories(docroot_);
     ts::WriteFile(docroot_ + "/hello.txt", "hello from nghttpd\n");
-    port_ = ts::FreePort();
+    port_ = port != 0 ? port : ts::FreePort();
     std::vector<std::string> argv = {"nghttpd", "-d", docroot_, "--address=127.0.0.1"};
     if (certs == nullptr) argv.push_back("--no-tls");
     argv.push_back(std::to_string(port_));
@@ -111,6 +114,69 @@ TEST(H2Client, GetsFileFromNghttpdOverTls) {
   auto r = c.Call(Get("https://127.0.0.1:" + std::to_string(server.port()) + "/hello.txt"));
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->body, "hello from nghttpd\n");
+}
+
+// Client options trusting `ca_file` that record each TLS handshake: resumed or full.
+class HandshakeLog {
+ public:
+  ClientOptions Options(const std::string& ca_file) {
+    api::http::TlsOptions t;
+    t.ca_file = ca_file;
+    auto ctx = api::http::MakeClientTlsContext(t);
+    EXPECT_TRUE(ctx.ok());
+    ClientOptions o;
+    if (ctx.ok()) o.tls = *ctx;
+    o.on_tls_handshake = [this](bool resumed) {
+      std::lock_guard<std::mutex> lock(mu_);
+      resumed_.push_back(resumed);
+    };
+    return o;
+  }
+  std::vector<bool> resumed() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return resumed_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<bool> resumed_;
+};
+
+TEST(H2Client, ResumesTheTlsSessionWhenItReconnects) {
+  ts::TempDir dir;
+  auto certs = ts::MakeTestCerts(dir.path());
+  Nghttpd server(dir, &certs);
+  HandshakeLog log;
+  ClientHarness c(log.Options(certs.ca_cert));
+  std::string url = "https://127.0.0.1:" + std::to_string(server.port()) + "/hello.txt";
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Call(Get(url));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body, "hello from nghttpd\n");
+    c.CloseConnections();
+  }
+  EXPECT_EQ(log.resumed(), (std::vector<bool>{false, true, true}));
+}
+
+TEST(H2Client, FallsBackToAFullHandshakeWhenTheServerForgotTheSession) {
+  ts::TempDir dir;
+  auto certs = ts::MakeTestCerts(dir.path());
+  HandshakeLog log;
+  ClientHarness c(log.Options(certs.ca_cert));
+  int port = 0;
+  {
+    Nghttpd first(dir, &certs);
+    port = first.port();
+    auto r = c.Call(Get("https://127.0.0.1:" + std::to_string(port) + "/hello.txt"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+  // A new server process has new ticket keys: the stored session is refused, the handshake
+  // completes in full instead of failing.
+  c.CloseConnections();
+  Nghttpd second(dir, &certs, port);
+  auto r = c.Call(Get("https://127.0.0.1:" + std::to_string(port) + "/hello.txt"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(log.resumed(), (std::vector<bool>{false, false}));
 }
 
 TEST(H2Client, RejectsServerCertificateFromUnknownCa) {

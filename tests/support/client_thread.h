@@ -38,6 +38,8 @@ class ClientThread {
   void Send(api::http::ClientRequest req, api::http::H2Client::Callback done) {
     client_->Send(std::move(req), std::move(done));
   }
+  // Closes the client's connections: the next request opens a new one.
+  void CloseConnections() { client_->Close(); }
   Result<api::http::Response> Call(api::http::ClientRequest req) {
     std::promise<Result<api::http::Response>> p;
     client_->Send(std::move(req), [&p](Result<api::http::Response> r) { p.set_value(std::move(r)); });

@@ -32,12 +32,13 @@ struct Receiver::Impl {
   std::unique_ptr<HttpMetrics> metrics;
   std::unique_ptr<IoPool> pool;
   std::unique_ptr<Server> server;
+  std::shared_ptr<boost::asio::ssl::context> tls;
 
-  Impl() {
+  explicit Impl(std::shared_ptr<boost::asio::ssl::context> t) : tls(std::move(t)) {
     auto record = [this](Request& req, Responder r) {
       std::unique_lock<std::mutex> lock(mu);
       received.push_back({req.path, req.body, std::chrono::steady_clock::now(),
-                          std::string(req.header("authorization"))});
+                          std::string(req.header("authorization")), req.peer_identity});
       cv.notify_all();
       if (status == 0) {
         parked.push_back(std::move(r));
@@ -62,6 +63,7 @@ struct Receiver::Impl {
     ServerOptions o;
     o.name = "receiver";
     o.listen = "127.0.0.1:" + std::to_string(port);
+    o.tls = tls;
     pool = std::make_unique<IoPool>(1);
     server = std::make_unique<Server>(*pool, o, router, metrics.get());
     Status st = server->Listen();
@@ -90,14 +92,21 @@ struct Receiver::Impl {
   }
 };
 
-Receiver::Receiver() : impl_(std::make_unique<Impl>()) { impl_->Listen(); }
+Receiver::Receiver() : Receiver(nullptr) {}
+
+Receiver::Receiver(std::shared_ptr<boost::asio::ssl::context> tls)
+    : impl_(std::make_unique<Impl>(std::move(tls))) {
+  impl_->Listen();
+}
 
 Receiver::~Receiver() {
   impl_->Close();
   if (impl_->placeholder >= 0) ::close(impl_->placeholder);
 }
 
-std::string Receiver::url() const { return "http://127.0.0.1:" + std::to_string(impl_->port); }
+std::string Receiver::url() const {
+  return (impl_->tls ? "https://127.0.0.1:" : "http://127.0.0.1:") + std::to_string(impl_->port);
+}
 
 void Receiver::set_status(int status, std::string retry_after) {
   std::lock_guard<std::mutex> lock(impl_->mu);

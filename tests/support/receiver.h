@@ -1,7 +1,8 @@
 // A real HTTP/2 peer for delivery tests: an application server and message gateways in one
 // process, on our own server (h2c on 127.0.0.1). It records every request and answers each with the
 // status the test chose, or never (hang). It can be stopped and started again on the same port
-// (an AS that is down for a while).
+// (an AS that is down for a while). Over TLS when given a server context (the same one across
+// Stop and Start, so its session tickets stay valid, as an AS's would across a restart).
 //
 // Paths: AS targetUri = url() + "/as/NAME" -> /as/NAME/deliver-message and /deliver-report;
 // gateways at url() as apiRoot -> /msgg-{l3g,n3g,bg}delivery/v1/deliver-message (+ deliver-report).
@@ -14,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/ssl/context.hpp>
+
 #include "api/http/responder.h"
 
 namespace msgin5g::testing_support {
@@ -23,14 +26,16 @@ struct Received {
   std::string body;
   std::chrono::steady_clock::time_point at;
   std::string authorization;  // the Authorization header, if any
+  std::string peer_identity;  // the verified TLS client identity, if any
 };
 
 class Receiver {
  public:
-  Receiver();  // listening on a free port
+  Receiver();  // h2c, listening on a free port
+  explicit Receiver(std::shared_ptr<boost::asio::ssl::context> tls);  // h2 over TLS
   ~Receiver();
 
-  std::string url() const;  // http://127.0.0.1:PORT
+  std::string url() const;  // http://127.0.0.1:PORT, or https:// over TLS
   std::string as_target(const std::string& name) const { return url() + "/as/" + name; }
 
   // 0: never answer (the request hangs until the client gives up). Default 204.
