@@ -66,6 +66,11 @@ const std::vector<Option>& Options() {
        "msgin5gd's SBI: messages and reports from legacy / non-3GPP UEs go to "
        "{api_root}/msgs-msgdelivery/v1/deliver-ue-message and /deliver-report.",
        Str<&Config::server_api_root>()},
+      {"server.allow_plaintext", Type::kBool, "false", 0, 0,
+       "Allow an http:// server.api_root or server.oauth2_token_url while tls.enabled is true or "
+       "OAuth2 is configured (otherwise both must be https://: a secured gateway does not send "
+       "its tokens, client secret or messages in the clear).",
+       Bool<&Config::server_allow_plaintext>()},
       {"server.request_timeout_ms", Type::kInt, "10000", 100, 600000,
        "Deadline of one request to msgin5gd.", Int<&Config::server_request_timeout_ms>()},
       {"server.retry_initial_ms", Type::kInt, "500", 10, 600000,
@@ -290,6 +295,18 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
   }
   if (c.server_api_root.rfind("http://", 0) != 0 && c.server_api_root.rfind("https://", 0) != 0) {
     bad("server.api_root", "must be an http:// or https:// URL");
+  }
+  // Security on one side means TLS on the other: with our own API on TLS or OAuth2 towards
+  // msgin5gd, a plaintext upstream would carry the bearer token and client secret in the clear.
+  const bool secured = c.tls_enabled || !c.server_oauth2_token_url.empty();
+  if (secured && !c.server_allow_plaintext) {
+    for (auto [key, url] : {std::pair{"server.api_root", &c.server_api_root},
+                            std::pair{"server.oauth2_token_url", &c.server_oauth2_token_url}}) {
+      if (url->rfind("http://", 0) == 0) {
+        bad(key, "must be https:// when tls.enabled is true or OAuth2 is configured "
+                 "(server.allow_plaintext = true allows http://)");
+      }
+    }
   }
   if (c.server_tls_cert_file.empty() != c.server_tls_key_file.empty()) {
     bad(c.server_tls_cert_file.empty() ? "server.tls_key_file" : "server.tls_cert_file",

@@ -32,6 +32,7 @@ struct Config {
 
   // Consumer side: msgin5gd's MSGS_MSGDelivery (deliver-ue-message, deliver-report).
   std::string server_api_root;
+  bool server_allow_plaintext = false;
   std::int64_t server_request_timeout_ms = 0;
   std::int64_t server_retry_initial_ms = 0;
   std::int64_t server_retry_max_ms = 0;

@@ -18,7 +18,8 @@ TEST(GatewayCli, PrintedDefaultConfigIsTheShippedOneAndValid) {
   ts::TempDir dir;
   auto printed = ts::Run({kGateway, "--print-default-config"});
   ASSERT_EQ(printed.exit_code, 0);
-  EXPECT_EQ(ts::ReadFile(std::string(MSGIN5G_SOURCE_DIR) + "/packaging/msgin5g-gatewayd.toml"),
+  const std::string shipped = std::string(MSGIN5G_SOURCE_DIR).append("/packaging/msgin5g-gatewayd.toml");
+  EXPECT_EQ(ts::ReadFile(shipped),
             printed.out);
   ts::WriteFile(dir.File("default.toml"), printed.out);
   auto check = ts::Run({kGateway, "--config", dir.File("default.toml"), "--check-config"});
@@ -54,6 +55,26 @@ TEST(GatewayCli, RoleSettingsThatCannotWorkExit78WithTheirKey) {
   auto admin = ts::Run({kGateway, "--set", "admin.listen=0.0.0.0:8091", "--check-config"});
   EXPECT_EQ(admin.exit_code, 78);
   EXPECT_NE(admin.err.find("admin.listen: must be a loopback address"), std::string::npos) << admin.err;
+  // Secured on one side, secured on the other: http:// towards msgin5gd needs its key.
+  auto certs = ts::MakeTestCerts(dir.path());
+  for (std::vector<std::string> secured :
+       {std::vector<std::string>{"--set", "tls.enabled=true", "--set",
+                                 "tls.cert_file=" + certs.server_cert, "--set",
+                                 "tls.key_file=" + certs.server_key},
+        std::vector<std::string>{"--set", "server.api_root=https://127.0.0.1:8443", "--set",
+                                 "server.oauth2_token_url=http://127.0.0.1:8443/oauth2/token"}}) {
+    std::vector<std::string> argv = {kGateway, "--check-config"};
+    argv.insert(argv.end(), secured.begin(), secured.end());
+    auto plain = ts::Run(argv);
+    EXPECT_EQ(plain.exit_code, 78) << plain.err;
+    EXPECT_NE(plain.err.find(secured[1] == "tls.enabled=true" ? "server.api_root: must be https://"
+                                                              : "server.oauth2_token_url: must be https://"),
+              std::string::npos)
+        << plain.err;
+    argv.insert(argv.end(), {"--set", "server.allow_plaintext=true"});
+    auto allowed = ts::Run(argv);
+    EXPECT_EQ(allowed.exit_code, 0) << allowed.err;
+  }
   auto unknown = ts::Run({kGateway, "--nonsense"});
   EXPECT_EQ(unknown.exit_code, 64);
 }
