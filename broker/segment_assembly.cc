@@ -40,12 +40,33 @@ Status SegmentAssembly::Accept(Txn& txn, const Message& m, AcceptOutcome* out,
   const auto& seg = *m.segment;
   const std::int64_t now = UnixMillis();
   auto set = txn.GetSegmentSet(m.origin, seg.segment_id);
-  if (set && set->total != seg.total) {
-    return Status::InvalidArgument("totalSegCount " + std::to_string(seg.total) +
-                                   " differs from the set's " + std::to_string(set->total));
+  // The set's size: totalSegCount is required on the first segment only (TS 23.554 8.5) and may
+  // repeat on others; the segment with lastSegFlag says it too (its number). Whatever says it
+  // must agree with what was said before and with the numbers already received.
+  std::uint32_t told = seg.total;
+  if (seg.last) {
+    if (told != 0 && told != seg.number) {
+      return Status::InvalidArgument("lastSegFlag on segment " + std::to_string(seg.number) +
+                                     " of a set of " + std::to_string(told));
+    }
+    told = seg.number;
   }
-  if (set && set->destination != m.destination) {
-    return Status::InvalidArgument("segment destination differs from the set's");
+  if (set) {
+    if (told != 0 && set->total != 0 && told != set->total) {
+      return Status::InvalidArgument("totalSegCount " + std::to_string(told) +
+                                     " differs from the set's " + std::to_string(set->total));
+    }
+    if (told != 0 && set->max_number > told) {
+      return Status::InvalidArgument("a set of " + std::to_string(told) + " segments, but segment " +
+                                     std::to_string(set->max_number) + " was received");
+    }
+    if (set->total != 0 && seg.number > set->total) {
+      return Status::InvalidArgument("segment " + std::to_string(seg.number) + " of a set of " +
+                                     std::to_string(set->total));
+    }
+    if (set->destination != m.destination) {
+      return Status::InvalidArgument("segment destination differs from the set's");
+    }
   }
   if (!set) {
     // Check before storing anything: an unknown recipient is refused on the first segment.
@@ -54,9 +75,16 @@ Status SegmentAssembly::Accept(Txn& txn, const Message& m, AcceptOutcome* out,
     if (!st.ok()) return st;
     // A set that stays open after this segment counts against the bounds (a single-segment set
     // completes at once and is never held).
-    if (seg.total > 1) MSGIN5G_RETURN_IF_ERROR(AdmitNewSet(m.origin));
+    if (told != 1) MSGIN5G_RETURN_IF_ERROR(AdmitNewSet(m.origin));
     set = storage::SegmentSetRecord{m.origin, seg.segment_id, m.destination, m.msg_id, now,
-                                    seg.total, 0, m.report_requested};
+                                    told, 0, m.report_requested};
+  }
+  if (set->total == 0) set->total = told;
+  if (seg.number == 1) {
+    // The first segment carries the message-level fields: the failure report of a set that
+    // times out names its msgId, and goes out only if it asked for reports.
+    set->msg_id = m.msg_id;
+    set->report_requested = m.report_requested;
   }
   IdempotencyRecord idem;
   if (auto held = txn.GetSegment(m.origin, seg.segment_id, seg.number)) {
@@ -93,10 +121,11 @@ Status SegmentAssembly::Accept(Txn& txn, const Message& m, AcceptOutcome* out,
     s.last = seg.last;
     txn.PutSegment(m.origin, seg.segment_id, s);
     set->received++;
+    set->max_number = std::max(set->max_number, seg.number);
   }
   out->kind = AcceptOutcome::Kind::kAccepted;
   const auto key = std::make_pair(m.origin, seg.segment_id);
-  if (set->received < set->total) {
+  if (set->total == 0 || set->received < set->total) {
     txn.PutSegmentSet(*set);
     open_.Put(*set);
     OpenChanged();
@@ -211,7 +240,8 @@ bool SegmentAssembly::Slice(Txn& txn, Run& run) {
     if (s.report_requested) {
       ledger_.QueueReport(txn, s.origin, s.destination, s.msg_id, storage::ReportStatus::kFailed,
                           "segment reassembly timed out (" + std::to_string(s.received) + " of " +
-                              std::to_string(s.total) + " segments)",
+                              (s.total != 0 ? std::to_string(s.total) : std::string("?")) +
+                              " segments)",
                           now);
     }
     LOG_DEBUG("broker", "segment set %s from %s timed out with %u of %u segments",

@@ -61,9 +61,9 @@ inline const char* PriorityName(Priority p) {
 
 struct SegmentInfo {
   std::string segment_id;
-  std::uint32_t total = 0;   // totalSegCount
+  std::uint32_t total = 0;   // totalSegCount; 0: not given (required on the first segment only)
   std::uint32_t number = 0;  // segNumb, 1-based
-  bool last = false;
+  bool last = false;         // lastSegFlag: this segment's number is the total
 };
 
 struct Message {

@@ -1,5 +1,7 @@
 #include "gateway/downlink.h"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
@@ -60,10 +62,13 @@ void DownlinkIntake::Start() {
       auto role = roles_by_name_.find(Str(o, "role"));
       if (role == roles_by_name_.end()) continue;  // a role since turned off: left to expire
       OpenSet& s = sets_[set_key];
+      // Each record holds the total as known when it was stored (0: not yet): the largest wins.
+      const auto* total = o.if_contains("total");
+      if (total != nullptr && total->is_int64() && total->as_int64() > 0 && total->as_int64() <= 65535) {
+        s.total = std::max(s.total, static_cast<std::uint32_t>(total->as_int64()));
+      }
       if (s.role == nullptr) {
         s.role = role->second;
-        const auto* total = o.if_contains("total");
-        s.total = total != nullptr && total->is_int64() ? static_cast<std::uint32_t>(total->as_int64()) : 1;
         s.first = std::chrono::steady_clock::now();
         s.head.ori = AddrFrom(o.if_contains("ori"));
         s.head.dest = AddrFrom(o.if_contains("dest"));
@@ -165,17 +170,27 @@ void DownlinkIntake::OnSegment(Role& role, Downlink d, const SegmentOf& seg, Don
     }
     if (auto refused = role.Admit(probe)) return done(std::move(*refused));
     it = sets_.emplace(set_key, OpenSet{}).first;
-    it->second.total = seg.total;
     it->second.first = std::chrono::steady_clock::now();
     it->second.head = probe;
     it->second.head.payload.clear();
     it->second.role = &role;
   }
   OpenSet& s = it->second;
-  if (seg.total != s.total) {
+  const std::uint32_t highest = s.payloads.empty() ? 0 : s.payloads.rbegin()->first;
+  if (seg.total != 0 && s.total != 0 && seg.total != s.total) {
     return done(MakeProblem(400, cause::kMandatoryIeIncorrect,
                             "totalSegCount differs from the set's (" + std::to_string(s.total) + ")",
                             {{"/segParams/totalSegCount", "differs from earlier segments"}}));
+  }
+  if (seg.total != 0 && highest > seg.total) {
+    return done(MakeProblem(400, cause::kMandatoryIeIncorrect,
+                            "segment " + std::to_string(highest) + " of this set was received",
+                            {{"/segParams/totalSegCount", "below a segment number received"}}));
+  }
+  if (s.total != 0 && seg.number > s.total) {
+    return done(MakeProblem(400, cause::kMandatoryIeIncorrect,
+                            "the set has " + std::to_string(s.total) + " segments",
+                            {{"/segParams/segNumb", "beyond the set's totalSegCount"}}));
   }
   if (auto held = s.payloads.find(seg.number); held != s.payloads.end()) {
     if (held->second == d.payload) return done(Response::Empty(204));  // a repeat
@@ -190,7 +205,9 @@ void DownlinkIntake::OnSegment(Role& role, Downlink d, const SegmentOf& seg, Don
   s.bytes += d.payload.size();
   open_bytes_ += d.payload.size();
   s.payloads[seg.number] = d.payload;
-  if (s.payloads.size() < s.total) {
+  if (s.total == 0) s.total = seg.total;
+  if (seg.number == 1) s.head.report_wanted = d.report_wanted;  // the first segment's say
+  if (s.total == 0 || s.payloads.size() < s.total) {
     json::object rec{{"role", role.name()},   {"total", s.total},
                      {"ori", ToJson(s.head.ori)}, {"dest", ToJson(s.head.dest)},
                      {"msgId", s.head.msg_id}, {"payload", d.payload}};

@@ -50,7 +50,7 @@ struct Downlink {
 
 struct SegmentOf {
   std::string seg_id;
-  std::uint32_t total = 0;
+  std::uint32_t total = 0;  // 0: this segment does not say (only the first and last must)
   std::uint32_t number = 0;
 };
 
@@ -94,7 +94,7 @@ class DownlinkIntake {
 
  private:
   struct OpenSet {
-    std::uint32_t total = 0;
+    std::uint32_t total = 0;  // 0: no segment said yet
     std::map<std::uint32_t, std::string> payloads;  // what arrived, by segment number
     std::size_t bytes = 0;
     std::chrono::steady_clock::time_point first;

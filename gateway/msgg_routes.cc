@@ -26,8 +26,11 @@ std::optional<Response> Check(const T& in, std::string_view dest_type, std::opti
   if (auto bad = s.Problem()) return bad;
   if (in.segInd.value_or(false)) {
     const auto& p = *in.segParams;
-    *seg = SegmentOf{*p.segId, static_cast<std::uint32_t>(*p.totalSegCount),
-                     static_cast<std::uint32_t>(*p.segNumb)};
+    // totalSegCount is required on the first segment only; lastSegFlag tells it too.
+    const auto number = static_cast<std::uint32_t>(*p.segNumb);
+    auto total = static_cast<std::uint32_t>(p.totalSegCount.value_or(0));
+    if (total == 0 && p.lastSegFlag.value_or(false)) total = number;
+    *seg = SegmentOf{*p.segId, total, number};
   }
   return std::nullopt;
 }

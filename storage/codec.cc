@@ -289,6 +289,7 @@ std::string Encode(const SegmentSetRecord& r) {
   ToPb(r.destination, p.mutable_destination());
   p.set_msg_id(r.msg_id);
   p.set_bytes(r.bytes);
+  p.set_max_number(r.max_number);
   return p.SerializeAsString();
 }
 
@@ -304,6 +305,7 @@ bool Decode(std::string_view s, SegmentSetRecord* r) {
   r->destination = FromPb(p.destination());
   r->msg_id = p.msg_id();
   r->bytes = p.bytes();
+  r->max_number = p.max_number();
   return true;
 }
 

@@ -159,10 +159,11 @@ struct SegmentSetRecord {
   Address destination;
   std::string msg_id;
   std::int64_t first_seen_ms = 0;
-  std::uint32_t total = 0;
+  std::uint32_t total = 0;       // 0: not known yet (the first and last segments tell it)
   std::uint32_t received = 0;
   bool report_requested = false;
-  std::uint64_t bytes = 0;  // payload bytes received so far
+  std::uint64_t bytes = 0;       // payload bytes received so far
+  std::uint32_t max_number = 0;  // highest segNumb received (0 in sets stored before it was kept)
 };
 
 // Per destination, for the admin queue view.

@@ -923,7 +923,8 @@ class CoapServer::Impl {
       done(std::move(a));  // first: its separate response leaves before any SEGCONFIR
       if (!stored) return;
       Post([this, ue, seg] {
-        auto acts = inbound_.Stored(ue, seg.segment_id, seg.total, seg.number,
+        const std::uint32_t total = seg.total != 0 ? seg.total : seg.last ? seg.number : 0;
+        auto acts = inbound_.Stored(ue, seg.segment_id, total, seg.number,
                                     std::chrono::steady_clock::now());
         if (acts.empty()) return;
         // On the next pass, after coap_io_process has sent the answer triggered in this one

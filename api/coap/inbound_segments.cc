@@ -7,22 +7,31 @@ std::vector<InboundSegments::Action> InboundSegments::Stored(const std::string& 
                                                              std::uint32_t total,
                                                              std::uint32_t number,
                                                              Clock::time_point now) {
-  if (total == 0 || number == 0 || number > total) return {};
+  constexpr std::uint32_t kMaxNumber = 65535;
+  if (number == 0 || number > kMaxNumber || (total != 0 && number > total)) return {};
   auto key = std::make_pair(ue, seg_id);
   auto it = sets_.find(key);
   if (it == sets_.end()) {
     if (total == 1 || sets_.size() >= options_.max_sets || Finished(key, now)) return {};
     it = sets_.emplace(std::move(key), Set{}).first;
-    it->second.have.assign(total, false);
   }
   Set& s = it->second;
-  if (s.have.size() != total) return {};  // the broker refuses a changed total; ignore it here too
+  if (total != 0) {
+    if (s.total == 0) {
+      s.total = total;
+    } else if (s.total != total) {
+      return {};  // the broker refuses a changed total; ignore it here too
+    }
+    if (s.have.size() > total) return {};  // likewise a total below a number already stored
+    s.have.resize(total, false);
+  }
+  if (s.have.size() < number) s.have.resize(number, false);  // total still unknown
   if (!s.have[number - 1]) {
     s.have[number - 1] = true;
     ++s.count;
   }
   s.last_progress = now;
-  if (s.count < total) return {};
+  if (s.total == 0 || s.count < s.total) return {};
   const bool asked = s.requests > 0;
   sets_.erase(it);
   Finish(std::move(key), now);

@@ -51,8 +51,11 @@ class InboundSegments {
 
   explicit InboundSegments(Options options) : options_(options) {}
 
-  // Segment `number` of `total` in `ue`'s set `seg_id` is stored. When this completes a set
-  // that was asked for (a SEGREC went out), returns the SUCCESS confirmation to send.
+  // Segment `number` of `total` in `ue`'s set `seg_id` is stored. `total` 0: not known from
+  // this segment (only the first carries totalSegCount, and the last tells it by lastSegFlag);
+  // until some segment tells it, the missing ones are the gaps below the highest number seen.
+  // When this completes a set that was asked for (a SEGREC went out), returns the SUCCESS
+  // confirmation to send.
   std::vector<Action> Stored(const std::string& ue, const std::string& seg_id, std::uint32_t total,
                              std::uint32_t number, Clock::time_point now);
 
@@ -71,7 +74,8 @@ class InboundSegments {
 
  private:
   struct Set {
-    std::vector<bool> have;
+    std::uint32_t total = 0;  // 0: not known yet
+    std::vector<bool> have;   // total flags once known, else up to the highest number seen
     std::uint32_t count = 0;
     int requests = 0;
     Clock::time_point last_progress;

@@ -77,7 +77,8 @@ broker::Message ToBrokerMessage(Semantics& s, T& in, broker::Ingress ingress,
     seg.segment_id = p.segId.value_or("");
     seg.total = static_cast<std::uint32_t>(p.totalSegCount.value_or(0));
     seg.number = static_cast<std::uint32_t>(p.segNumb.value_or(0));
-    seg.last = p.lastSegFlag.value_or(seg.number == seg.total);
+    // Without the flag, the segment whose number is the total is the last (0: total not given).
+    seg.last = p.lastSegFlag.value_or(seg.total != 0 && seg.number == seg.total);
     m.segment = seg;
   }
   return m;

@@ -111,13 +111,16 @@ void CheckSegmentation(Semantics& s, const std::optional<bool>& seg_ind,
   const auto& p = *params;
   if (!p.segId || p.segId->empty()) s.Missing("/segParams/segId");
   if (p.segId) CheckId(s, "/segParams/segId", *p.segId, true);
-  if (!p.totalSegCount) s.Missing("/segParams/totalSegCount");
   if (!p.segNumb) s.Missing("/segParams/segNumb");
+  // TS 23.554 8.5: the total is carried by the first segment; later ones may repeat it.
+  if (!p.totalSegCount && p.segNumb && *p.segNumb == 1) s.Missing("/segParams/totalSegCount");
   if (p.totalSegCount && (*p.totalSegCount < 1 || *p.totalSegCount > 65535)) {
     s.Bad("/segParams/totalSegCount", "must be between 1 and 65535", true);
   }
-  if (p.segNumb && p.totalSegCount && ((*p.segNumb) < 1 || (*p.segNumb) > (*p.totalSegCount))) {
-    s.Bad("/segParams/segNumb", "must be between 1 and totalSegCount", true);
+  if (p.segNumb && (*p.segNumb < 1 || *p.segNumb > 65535)) {
+    s.Bad("/segParams/segNumb", "must be between 1 and 65535", true);
+  } else if (p.segNumb && p.totalSegCount && *p.segNumb > *p.totalSegCount) {
+    s.Bad("/segParams/segNumb", "must not exceed totalSegCount", true);
   }
 }
 

@@ -160,6 +160,32 @@ std::string Segment(const std::string& msg_id, const std::string& seg_id, int n,
          R"(,"segNumb":)" + std::to_string(n) + "}}";
 }
 
+// TS 23.554 8.5: the total is carried by the first segment, the last segment carries
+// lastSegFlag; the others need neither.
+TEST_F(BrokerE2E, OnlyTheFirstSegmentNeedsTheTotal) {
+  Start();
+  ASSERT_TRUE(d().ok());
+  auto seg = [](const std::string& id, const std::string& params, const std::string& payload) {
+    return R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-seg"},)"
+           R"("msgId":")" + id + R"(","stoAndFwInd":true,"segInd":true,"payload":")" + payload +
+           R"(","segParams":{"segId":"F1",)" + params + "}}";
+  };
+  ASSERT_EQ(Post(kDeliverAs, seg("f-2", R"("segNumb":2)", "BB")).status, 200);
+  ASSERT_EQ(Post(kDeliverAs, seg("f-3", R"("segNumb":3,"lastSegFlag":true)", "CC")).status, 200);
+  // The first segment without its total: 400 naming it, nothing stored.
+  auto missing = Post(kDeliverAs, seg("f-1", R"("segNumb":1)", "AA"));
+  EXPECT_EQ(missing.status, 400) << missing.body;
+  EXPECT_NE(missing.body.find("/segParams/totalSegCount"), std::string::npos) << missing.body;
+  EXPECT_EQ(QueueCount("UE", "ue-seg"), 0u);
+  auto zero = Post(kDeliverAs, seg("f-0", R"("segNumb":0)", "AA"));
+  EXPECT_EQ(zero.status, 400) << zero.body;
+  EXPECT_NE(zero.body.find("/segParams/segNumb"), std::string::npos) << zero.body;
+  ASSERT_EQ(Post(kDeliverAs, seg("f-1", R"("segNumb":1,"totalSegCount":3)", "AA")).status, 200);
+  EXPECT_EQ(QueueCount("UE", "ue-seg"), 1u);
+  auto m = Json(Admin("GET", "/messages/AS/as-1/F1").body);
+  EXPECT_EQ(m["payloadBytes"].to_number<std::uint64_t>(), 6u);
+}
+
 // A segment whose msgId equals the segId must not make the reassembled message look like a repeat
 // (it would be acknowledged and dropped).
 TEST_F(BrokerE2E, SegmentWithMsgIdEqualToSegIdStillReassembles) {

@@ -53,6 +53,30 @@ TEST(InboundSegments, AStalledSetIsAskedForThenConfirmed) {
   EXPECT_EQ(t.size(), 0u);
 }
 
+// Only the first segment carries the total (and the last tells it by lastSegFlag, passed here as
+// total = its number): before either arrived, the gaps below the highest number are missing.
+TEST(InboundSegments, WithTheTotalUnknownTheGapsAreAskedFor) {
+  auto t = Tracker();
+  EXPECT_TRUE(t.Stored("ue", "s", 0, 3, t0).empty());
+  EXPECT_TRUE(t.Stored("ue", "s", 0, 4, t0).empty());
+  EXPECT_EQ(t.size(), 1u);
+  auto due = t.Due(t0 + 1s);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].missing, (std::vector<std::uint32_t>{1, 2}));
+  // The first one says 5: 2 and 5 are missing now; the last one (5) completes it.
+  EXPECT_TRUE(t.Stored("ue", "s", 5, 1, t0 + 1100ms).empty());
+  EXPECT_EQ(t.Due(t0 + 2100ms).at(0).missing, (std::vector<std::uint32_t>{2, 5}));
+  EXPECT_TRUE(t.Stored("ue", "s", 0, 2, t0 + 2200ms).empty());
+  auto done = t.Stored("ue", "s", 5, 5, t0 + 2300ms);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].kind, Kind::kConfirmSuccess);
+  EXPECT_EQ(t.size(), 0u);
+  // A total below a number already stored is ignored (the broker refuses it).
+  t.Stored("ue", "u", 0, 4, t0);
+  t.Stored("ue", "u", 3, 1, t0);
+  EXPECT_EQ(t.Due(t0 + 1s).at(0).missing, (std::vector<std::uint32_t>{1, 2, 3}));
+}
+
 TEST(InboundSegments, GivesUpAfterMaxRequests) {
   auto t = Tracker(2);
   t.Stored("ue", "s", 3, 2, t0);

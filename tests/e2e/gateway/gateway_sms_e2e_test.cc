@@ -492,6 +492,43 @@ TEST_F(GatewayApiE2E, BadRequestsAreProblemsAndSendNothing) {
   EXPECT_EQ(health.status, 200);
 }
 
+// Segments straight to the gateway (as msgin5gd sends a payload beyond the gateway's
+// max_segment_bytes): only the first carries totalSegCount, the last lastSegFlag (TS 23.554
+// 8.5). The gateway answers each, sends one SMS with the whole text once the set is complete, and
+// refuses a segment that contradicts the set.
+TEST_F(GatewayApiE2E, SegmentsNeedTheTotalOnlyOnTheFirstAndBecomeOneSms) {
+  ASSERT_NO_FATAL_FAILURE(StartGatewayOnly());
+  auto seg = [](const std::string& msg_id, json::object params, const std::string& payload) {
+    params["segId"] = "gw-seg";
+    json::object m{{"oriAddr", {{"addrType", "AS"}, {"addr", "as-1"}}},
+                   {"destAddr", {{"addrType", "UE"}, {"addr", "ue-sms-1"}}},
+                   {"msgId", msg_id},
+                   {"payload", payload},
+                   {"segInd", true},
+                   {"segParams", params}};
+    return json::serialize(m);
+  };
+  EXPECT_EQ(PostGw(seg("gw-seg#3", {{"segNumb", 3}, {"lastSegFlag", true}}, "three")).status, 204);
+  EXPECT_EQ(PostGw(seg("gw-seg#2", {{"segNumb", 2}}, "two ")).status, 204);
+  // The open set, its total not known yet, is on disk: kill -9 loses none of it.
+  gw_->Kill();
+  ASSERT_NO_FATAL_FAILURE(StartGateway());
+  // The first without its total; then a total below a number received: refused.
+  ExpectProblem(PostGw(seg("gw-seg#1", {{"segNumb", 1}}, "one ")), 400, "MANDATORY_IE_MISSING",
+                "/segParams/totalSegCount");
+  ExpectProblem(PostGw(seg("gw-seg#1", {{"segNumb", 1}, {"totalSegCount", 2}}, "one ")), 400,
+                "MANDATORY_IE_INCORRECT", "/segParams/totalSegCount");
+  EXPECT_TRUE(smsc_->submits().empty()) << Describe(smsc_->submits());
+  EXPECT_EQ(PostGw(seg("gw-seg#1", {{"segNumb", 1}, {"totalSegCount", 3}}, "one ")).status, 204);
+  auto subs = WaitSubmitsTo("4670000001", 1, 10s);
+  ASSERT_EQ(subs.size(), 1u) << Describe(smsc_->submits()) << gw_->log();
+  EXPECT_EQ(subs[0].short_message, "one two three");
+  // A segment past the completed set's total: nothing more is sent.
+  auto beyond = PostGw(seg("gw-seg#4", {{"segNumb", 4}}, "four"));
+  EXPECT_EQ(beyond.status / 100, 2) << "answered as the completed set: " << beyond.body;
+  EXPECT_EQ(smsc_->submits().size(), 1u) << Describe(smsc_->submits());
+}
+
 // ---------------------------------------------------------------------------------------------
 // 3. MO SMS.
 
