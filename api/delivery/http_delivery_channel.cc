@@ -5,6 +5,7 @@
 #include "api/sbi/codec.h"
 #include "api/sbi/models.h"
 #include "api/sbi/peer_answer.h"
+#include "broker/segmented_send.h"
 
 namespace msgin5g::api {
 
@@ -31,7 +32,9 @@ T MessageBody(const broker::Outbound& out) {
   if (!m.app_id.empty()) v.appId = m.app_id;
   v.msgId = m.msg_id;
   if (m.report_requested) v.delivStReqInd = true;
-  v.payload = std::string(out.payload);
+  // payload is optional (TS 29.538): a message that came without one goes out without one, not
+  // with an empty string.
+  if (!out.payload.empty()) v.payload = std::string(out.payload);
   if (out.segment) {
     v.segInd = true;
     v.segParams = sbi::MessageSegmentParameters{
@@ -39,7 +42,7 @@ T MessageBody(const broker::Outbound& out) {
         static_cast<std::int64_t>(out.segment->number), out.segment->last};
     // Each segment is a message of its own: its msgId must differ from its siblings' (and from
     // an earlier attempt's, whose segId differs).
-    v.msgId = out.segment->segment_id + "#" + std::to_string(out.segment->number);
+    v.msgId = broker::SegmentMessageId(out.segment->segment_id, out.segment->number);
   }
   return v;
 }

@@ -386,6 +386,21 @@ TEST(BuildRequestTest, L3gAndN3gMessages) {
   EXPECT_EQ(n3g.value->payload.value_or("<none>"), "hello");
 }
 
+// payload is optional in every *MessageDelivery: a message accepted without one is delivered
+// without one (not with "payload":""), to ASs and gateways alike.
+TEST(BuildRequestTest, AMessageWithoutPayloadIsSentWithoutOne) {
+  MessageRecord m = BaseMessage();
+  m.payload.clear();
+  for (const auto& route : {AsRoute("http://as1.example/cb"),
+                            GwRoute(GatewayKind::kL3g, "https://l3g.example")}) {
+    ClientRequest req = Build(route, Out(m, route.kind == Route::Kind::kAs ? As("as-1") : Ue("ue-1")));
+    EXPECT_EQ(req.body.find("payload"), std::string::npos) << req.body;
+  }
+  m.payload = "x";
+  ClientRequest req = Build(AsRoute("http://as1.example/cb"), Out(m, As("as-1")));
+  EXPECT_NE(req.body.find(R"("payload":"x")"), std::string::npos) << req.body;
+}
+
 TEST(BuildRequestTest, BgMessagesCarryPriorityAndRefuseReports) {
   const std::pair<Priority, std::string> cases[] = {
       {Priority::kHigh, "HIGH"}, {Priority::kMiddle, "MIDDLE"}, {Priority::kLow, "LOW"}};
