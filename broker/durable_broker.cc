@@ -10,6 +10,7 @@
 #include "broker/ledger.h"
 #include "broker/registry.h"
 #include "broker/segment_assembly.h"
+#include "broker/segmented_send.h"
 #include "broker/stored_names.h"
 #include "common/clock.h"
 #include "common/logging.h"
@@ -336,11 +337,37 @@ void DurableBroker::SubmitMessage(Message message,
       bytes);
 }
 
+std::optional<std::string> DurableBroker::OriginatorsMessageId(Txn& txn, const Report& r) {
+  auto about = MessageIdOfSegmentId(r.msg_id);
+  if (!about) return std::nullopt;
+  // Only when the originator sent M and not an id that merely looks like a part of it.
+  auto sent = [&](const std::string& id) {
+    return txn.GetIdempotency(r.destination, id).has_value() ||
+           txn.GetIdempotency(r.destination, SegmentMessageKey(id)).has_value();
+  };
+  if (sent(r.msg_id) || !sent(*about)) return std::nullopt;
+  return about;
+}
+
 void DurableBroker::SubmitReport(Report report, std::function<void(Result<AcceptOutcome>)> done) {
   if (!accepting_.load()) return done(DrainingStatus());
   Run<AcceptOutcome>(
-      [this, r = std::move(report)](Txn& txn, AcceptOutcome* out) {
-        const std::string key = ReportKey(r.msg_id);
+      [this, r = std::move(report)](Txn& txn, AcceptOutcome* out) mutable {
+        std::string key = ReportKey(r.msg_id);
+        if (auto about = OriginatorsMessageId(txn, r)) {
+          // About one part (or the reassembled set) of message M: the originator hears about M.
+          // One success and one failure at most per message; a success after a failure is not
+          // passed on (a failed part failed the message).
+          const std::string failed_key = ReportKey(*about) + "\x01failed";
+          key = r.status == ReportStatus::kFailed ? failed_key : ReportKey(*about);
+          if (r.status != ReportStatus::kFailed) {
+            if (auto failed = txn.GetIdempotency(r.origin, failed_key)) {
+              *out = FromStored(*failed);
+              return Status::Ok();
+            }
+          }
+          r.msg_id = *about;
+        }
         if (auto seen = txn.GetIdempotency(r.origin, key)) {
           *out = FromStored(*seen);
           return Status::Ok();

@@ -190,6 +190,9 @@ class DurableBroker final : public Broker, public Admin {
   // `idempotency_key` defaults to m.msg_id; reassembled segments use their own key space.
   Status Accept(storage::Txn& txn, const Message& m, AcceptOutcome* out, const char* operation,
                 const std::string* idempotency_key = nullptr);
+  // A report about "M#n", "M~a" or "M~a#n" (broker/segmented_send.h) is about M when the
+  // report's recipient sent M (and no message of that very id): M, else nullopt.
+  static std::optional<std::string> OriginatorsMessageId(storage::Txn& txn, const Report& r);
   std::int64_t DefaultTtlMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(options_.default_ttl).count();
   }

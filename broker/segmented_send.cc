@@ -25,6 +25,35 @@ std::vector<std::string_view> SplitPayload(std::string_view payload, std::size_t
   return parts;
 }
 
+std::string SegmentMessageId(const std::string& seg_id, std::uint32_t number) {
+  return seg_id + "#" + std::to_string(number);
+}
+
+namespace {
+
+// `s` ends with `sep` followed by at least one digit (and nothing else): the part before it.
+std::optional<std::string_view> StripNumberSuffix(std::string_view s, char sep) {
+  const auto at = s.rfind(sep);
+  if (at == std::string_view::npos || at == 0 || at + 1 == s.size() || s.size() - at > 11) {
+    return std::nullopt;
+  }
+  for (std::size_t i = at + 1; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return std::nullopt;
+  }
+  return s.substr(0, at);
+}
+
+}  // namespace
+
+std::optional<std::string> MessageIdOfSegmentId(std::string_view id) {
+  auto base = StripNumberSuffix(id, '#');
+  std::string_view set = base ? *base : id;
+  auto message = StripNumberSuffix(set, '~');
+  if (message) return std::string(*message);
+  if (base) return std::string(*base);
+  return std::nullopt;
+}
+
 int Severity(DeliveryResult::Kind k) {
   switch (k) {
     case DeliveryResult::Kind::kDelivered: return 0;

@@ -22,6 +22,15 @@ namespace msgin5g::broker {
 // JSON strings). max == 0 or a payload that fits: one part.
 std::vector<std::string_view> SplitPayload(std::string_view payload, std::size_t max);
 
+// The msgId of part `number` of set `seg_id` ("{segId}#{number}"): each part is a request of its
+// own, and its msgId must differ from its siblings' and from an earlier attempt's.
+std::string SegmentMessageId(const std::string& seg_id, std::uint32_t number);
+
+// The message a segment's or a set's id names: "M#n" (a part), "M~a" (the set of attempt a, as a
+// receiver that reassembled it names the whole) and "M~a#n" give M; anything else nullopt. A
+// receiver's report about one of those ids is a report about M.
+std::optional<std::string> MessageIdOfSegmentId(std::string_view id);
+
 // How bad an answer is, for combining the answers to several parts.
 int Severity(DeliveryResult::Kind k);
 

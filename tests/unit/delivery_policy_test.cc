@@ -168,6 +168,18 @@ TEST(SegmentedSendTest, ARetryIsAFreshSet) {
   EXPECT_EQ(SegmentedSend(Parts(2), "m-1", 3).segment_id(), "m-1~3");
 }
 
+TEST(SegmentedSendTest, PartAndSetIdsNameTheirMessage) {
+  EXPECT_EQ(SegmentMessageId("m-1~3", 2), "m-1~3#2");
+  EXPECT_EQ(MessageIdOfSegmentId("m-1#2"), "m-1");
+  EXPECT_EQ(MessageIdOfSegmentId("m-1~3#12"), "m-1");
+  EXPECT_EQ(MessageIdOfSegmentId("m-1~3"), "m-1");
+  EXPECT_EQ(MessageIdOfSegmentId("a#b#7"), "a#b");
+  for (const char* plain : {"m-1", "m-1#", "m-1#x", "#3", "~2", "m~x#3x", "m#12345678901"}) {
+    EXPECT_FALSE(MessageIdOfSegmentId(plain).has_value()) << plain;
+  }
+  EXPECT_EQ(MessageIdOfSegmentId("m~x#3"), "m~x");  // "~x" is no attempt number
+}
+
 TEST(SegmentedSendTest, AFailureStopsNewPartsAndTheWorstAnswerDecides) {
   SegmentedSend set(Parts(20), "m-2", 0);
   std::size_t sent = 0;

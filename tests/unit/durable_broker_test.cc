@@ -631,6 +631,49 @@ TEST_F(DurableBrokerTest, BroadcastNeedsAGateway) {
            Kind::kFailed);
 }
 
+// A receiver that reports about each part of a segmented delivery ("M#n", "M~a#n") or about
+// the set it reassembled ("M~a"): the originator hears about M, the id it sent, once for
+// success and once for failure at most, and nothing after a failure.
+TEST_F(DurableBrokerTest, ReportsAboutPartsOfAMessageNameTheMessage) {
+  Open();
+  ASSERT_TRUE(Register("svc-r", "https://as.example/cb").ok());
+  SubmitOk(Msg(As("svc-r"), Ue("ue-r"), "big", true), Kind::kStored);
+  SubmitOk(Msg(As("svc-r"), Ue("ue-r"), "lit", true), Kind::kStored);
+  SubmitOk(Msg(As("svc-r"), Ue("ue-r"), "lit#2", true), Kind::kStored);
+  auto report = [&](const std::string& id, ReportStatus status) {
+    Report rep;
+    rep.origin = Ue("ue-r");
+    rep.destination = As("svc-r");
+    rep.msg_id = id;
+    rep.status = status;
+    auto r = SubmitReport(rep);
+    EXPECT_TRUE(r.ok()) << id << ": " << r.status().ToString();
+  };
+  auto reports = [&] {
+    std::vector<std::pair<std::string, ReportStatus>> out;
+    for (const auto& e : ListQueue(As("svc-r"))) {
+      auto m = StoredMessage(e.seq);
+      if (m) out.emplace_back(m->msg_id, m->report_status);
+    }
+    return out;
+  };
+  using P = std::pair<std::string, ReportStatus>;
+  report("big#1", ReportStatus::kSuccess);
+  report("big~1#2", ReportStatus::kSuccess);  // a second success: not passed on again
+  EXPECT_EQ(reports(), (std::vector<P>{{"big", ReportStatus::kSuccess}}));
+  report("big~1#3", ReportStatus::kFailed);  // a part failed: the message did
+  report("big~1", ReportStatus::kFailed);
+  report("big#4", ReportStatus::kSuccess);
+  EXPECT_EQ(reports(), (std::vector<P>{{"big", ReportStatus::kSuccess}, {"big", ReportStatus::kFailed}}));
+  // Ids that only look like parts: "lit#2" was sent as such, "other" was never sent.
+  report("lit#2", ReportStatus::kSuccess);
+  report("other#1", ReportStatus::kSuccess);
+  auto all = reports();
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[2].first, "lit#2");
+  EXPECT_EQ(all[3].first, "other#1");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Segments
 // ---------------------------------------------------------------------------------------------
@@ -793,6 +836,60 @@ TEST_F(DurableBrokerTest, InconsistentSegmentsAreRejected) {
   auto unknown = Submit(Segment(origin, As("svc-none"), "n1", "T", 1, 2, "x"));
   EXPECT_EQ(unknown.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(Stats().open_segment_sets, 0u);
+}
+
+// TS 23.554 8.5: only the first segment carries the total; the last one carries lastSegFlag.
+// Segments that arrive before either are held with the total unknown.
+TEST_F(DurableBrokerTest, TheTotalMayComeOnlyWithTheFirstOrTheLastSegment) {
+  Open();
+  const Address origin = As("svc-seg");
+  const Address dest = Ue("ue-seg");
+  auto part = [&](const std::string& id, const std::string& set, std::uint32_t n,
+                  std::uint32_t total, bool last, const std::string& bytes) {
+    Message m = Segment(origin, dest, id, set, n, total, bytes);
+    m.segment->last = last;
+    return m;
+  };
+  // Total from the first segment, which arrives last.
+  SubmitOk(part("a3", "A", 3, 0, false, "3"), Kind::kAccepted);
+  SubmitOk(part("a2", "A", 2, 0, false, "2"), Kind::kAccepted);
+  EXPECT_EQ(Stats().open_segment_sets, 1u);
+  Reopen();  // an open set with the total unknown survives a restart
+  EXPECT_EQ(Stats().open_segment_sets, 1u);
+  SubmitOk(part("a1", "A", 1, 3, false, "1"), Kind::kStored);
+  auto a = Find(origin, "A");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(StoredMessage(a->seq)->payload, "123");
+
+  // Total from the last segment's flag: 1 and 2 carry none.
+  SubmitOk(part("b2", "B", 2, 0, false, "y"), Kind::kAccepted);
+  SubmitOk(part("b3", "B", 3, 0, true, "z"), Kind::kAccepted);
+  SubmitOk(part("b1", "B", 1, 0, false, "x"), Kind::kStored);
+  auto b = Find(origin, "B");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(StoredMessage(b->seq)->payload, "xyz");
+  EXPECT_EQ(Stats().open_segment_sets, 0u);
+
+  // What contradicts the set is refused and changes nothing.
+  SubmitOk(part("c4", "C", 4, 0, false, "4"), Kind::kAccepted);
+  auto too_small = Submit(part("c1", "C", 1, 3, false, "1"));  // but segment 4 was received
+  ASSERT_FALSE(too_small.ok());
+  EXPECT_EQ(too_small.status().code(), StatusCode::kInvalidArgument);
+  auto early_last = Submit(part("c2", "C", 2, 5, true, "2"));  // lastSegFlag on 2 of 5
+  EXPECT_EQ(early_last.status().code(), StatusCode::kInvalidArgument);
+  SubmitOk(part("c1", "C", 1, 5, false, "1"), Kind::kAccepted);
+  auto beyond = Submit(part("c6", "C", 6, 0, false, "6"));  // the set has 5
+  EXPECT_EQ(beyond.status().code(), StatusCode::kInvalidArgument);
+  auto last_mismatch = Submit(part("c3", "C", 3, 0, true, "3"));  // 3 cannot be the last of 5
+  EXPECT_EQ(last_mismatch.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_FALSE(Find(origin, "c6").ok()) << "nothing stored for a refused segment";
+  for (std::uint32_t n : {2u, 3u}) {
+    SubmitOk(part("c" + std::to_string(n), "C", n, 0, false, std::to_string(n)), Kind::kAccepted);
+  }
+  SubmitOk(part("c5", "C", 5, 0, true, "5"), Kind::kStored);
+  auto c = Find(origin, "C");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(StoredMessage(c->seq)->payload, "12345");
 }
 
 TEST_F(DurableBrokerTest, TimedOutSegmentSetIsDroppedWithAFailureReport) {
