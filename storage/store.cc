@@ -768,6 +768,7 @@ void Store::WriterLoop() {
       // thread builds the next batch. Nothing is answered before the fsync that covers it.
       rocksdb::WriteOptions wo;
       wo.sync = false;
+      std::unique_lock<std::mutex> wal(wal_mu_);
       rocksdb::Status s = db_->Write(wo, &batch);
       if (!s.ok()) {
         // Unknown outcome: the batch may or may not be on disk. Nothing in it is acknowledged;
@@ -781,6 +782,7 @@ void Store::WriterLoop() {
         persisted_seq_ = next_seq_;
         wrote = true;
       }
+      wal.unlock();
     }
 
     {
@@ -822,6 +824,7 @@ void Store::SyncLoop() {
       bytes += c.bytes;
       wrote = true;
     }
+    std::unique_lock<std::mutex> wal(wal_mu_);  // see wal_mu_: no SyncWAL after a failed write
     if (failed_.load()) {
       st = Status::Unavailable("storage is refusing writes after a write failure");
     } else if (wrote && options_.sync) {
@@ -837,6 +840,7 @@ void Store::SyncLoop() {
     } else if (wrote) {
       metrics_->Batch(ops, 0, bytes);
     }
+    wal.unlock();
     for (auto& c : work) {
       for (std::size_t i = 0; i < c.ops.size(); ++i) {
         Status r = c.results[i];

@@ -280,6 +280,11 @@ class Store {
   // One batch written ahead of the fsync in progress: on 2 cores deeper pipelines measured slower
   // (smaller batches, more switching; bench/RESULTS.md).
   static constexpr std::size_t kMaxUnsynced = 1;
+  // Held around the writer's WAL write and the syncer's check-and-SyncWAL, so that a SyncWAL never
+  // starts on a WAL writer whose append just failed: RocksDB 7.8 asserts on that (Debian builds it
+  // with assertions on, so it would abort the process on a full disk) where it should return the
+  // error. The writer still builds its next batch during an fsync; only the Write call waits.
+  std::mutex wal_mu_;
   std::mutex smu_;
   std::condition_variable scv_;
   std::deque<Committed> unsynced_;
