@@ -358,7 +358,7 @@ void DurableBroker::SubmitReport(Report report, std::function<void(Result<Accept
           // About one part (or the reassembled set) of message M: the originator hears about M.
           // One success and one failure at most per message; a success after a failure is not
           // passed on (a failed part failed the message).
-          const std::string failed_key = ReportKey(*about) + "\x01failed";
+          const std::string failed_key = ReportKey(*about) + "\x01" "failed";
           key = r.status == ReportStatus::kFailed ? failed_key : ReportKey(*about);
           if (r.status != ReportStatus::kFailed) {
             if (auto failed = txn.GetIdempotency(r.origin, failed_key)) {
