@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(
   # toolchain
   g++ cmake ninja-build pkg-config
+  clang-14  # the libFuzzer targets of tests/fuzz (scripts/fuzz.sh)
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libnghttp2-dev libssl-dev librocksdb-dev libprotobuf-dev protobuf-compiler
