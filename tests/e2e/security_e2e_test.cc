@@ -33,6 +33,7 @@
 
 #include "api/auth/jwt.h"
 #include "tests/support/daemon_harness.h"
+#include "tests/support/base64url.h"
 #include "tests/support/json_util.h"
 #include "tests/support/metric_value.h"
 #include "tests/support/test_util.h"
@@ -249,22 +250,7 @@ struct SecurityConf {
 // ----------------------------------------------------------------------------------------------
 // Token crafting
 
-std::string B64Url(std::string_view in) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += a[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0) out += a[(acc << (6 - bits)) & 63];
-  return out;
-}
+using testing_support::B64Url;
 
 std::string B64UrlDecode(std::string_view in) {
   std::string out;

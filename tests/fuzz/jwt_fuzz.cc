@@ -14,27 +14,13 @@
 #include <vector>
 
 #include "api/auth/jwt.h"
+#include "tests/support/base64url.h"
 
 namespace {
 
 namespace auth = msgin5g::api::auth;
 
-std::string B64Url(std::string_view in) {
-  static const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(a[(acc >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(a[(acc << (6 - bits)) & 63]);
-  return out;
-}
+using msgin5g::testing_support::B64Url;
 
 struct Signer {
   EVP_PKEY* key = nullptr;

@@ -29,6 +29,7 @@
 
 #include "api/auth/authorizer.h"
 #include "api/auth/jwt.h"
+#include "tests/support/base64url.h"
 #include "api/auth/policy.h"
 #include "api/auth/rate_limiter.h"
 #include "api/auth/scope.h"
@@ -142,22 +143,7 @@ std::string SelfSignedCertPem(EVP_PKEY* k) {
   return s;
 }
 
-std::string B64Url(std::string_view in) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  std::string out;
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    acc = (acc << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out += kAlphabet[(acc >> bits) & 63];
-    }
-  }
-  if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 63];
-  return out;
-}
+using testing_support::B64Url;
 
 std::string FromB64Url(std::string s) {
   for (auto& ch : s) ch = ch == '-' ? '+' : ch == '_' ? '/' : ch;
