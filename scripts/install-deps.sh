@@ -7,6 +7,7 @@ set -euo pipefail
 PKGS=(
   # toolchain
   g++ cmake ninja-build pkg-config
+  lld  # links the sanitizer trees of scripts/test.sh (a quarter of ld.bfd's time there)
   clang-14  # the libFuzzer targets of tests/fuzz (scripts/fuzz.sh)
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
