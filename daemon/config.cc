@@ -206,6 +206,14 @@ const std::vector<Option>& Options() {
       {"delivery.payload_cache_mb", Type::kInt, "128", 0, 65536,
        "Payloads of pending messages kept in memory; older ones are read back from RocksDB.",
        Int<&Config::delivery_payload_cache_mb>()},
+      {"delivery.http1_fallback", Type::kBool, "true", 0, 0,
+       "Speak HTTP/1.1 to a destination that does not speak HTTP/2: one whose TLS handshake "
+       "selects ALPN http/1.1 or none, or that answers the h2c preface with anything but a "
+       "SETTINGS frame. Remembered per destination until restart and logged once; false: such deliveries fail.",
+       Bool<&Config::delivery_http1_fallback>()},
+      {"delivery.http1_connections", Type::kInt, "8", 1, 1024,
+       "Connections kept to one HTTP/1.1 destination (one request at a time each).",
+       Int<&Config::delivery_http1_connections>()},
       {"delivery.tls_ca_file", Type::kString, "\"\"", 0, 0,
        "CA bundle for https:// targets (empty: the system store).",
        Str<&Config::delivery_tls_ca_file>()},

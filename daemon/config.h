@@ -76,6 +76,8 @@ struct Config {
   std::int64_t delivery_max_attempts_without_store = 0;
   std::int64_t delivery_breaker_failures = 0;
   std::int64_t delivery_payload_cache_mb = 0;
+  bool delivery_http1_fallback = true;
+  std::int64_t delivery_http1_connections = 0;
   std::string delivery_tls_ca_file;
   bool delivery_tls_verify = true;
   bool delivery_allow_private_targets = false;  // only consulted with security.mode tls/oauth2

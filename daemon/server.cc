@@ -125,7 +125,8 @@ int Server::StartBroker() {
   }
   api::SetMaxMessageTtl(std::chrono::seconds(cfg_.broker_max_ttl_s));
 
-  // Outbound HTTP/2 for ASs and gateways (https:// targets verified against the CA bundle).
+  // Outbound HTTP/2 (HTTP/1.1 where a destination speaks only that) for ASs and gateways;
+  // https:// targets verified against the CA bundle.
   if (cfg_.delivery_enabled) {
     api::http::ClientOptions copts;
     copts.connect_timeout = std::chrono::milliseconds(cfg_.delivery_connect_timeout_ms);
@@ -150,6 +151,17 @@ int Server::StartBroker() {
     prometheus::Counter* full = &handshakes.Add({{"resumed", "false"}});
     prometheus::Counter* resumed = &handshakes.Add({{"resumed", "true"}});
     copts.on_tls_handshake = [full, resumed](bool r) { (r ? resumed : full)->Increment(); };
+    copts.http1_fallback = cfg_.delivery_http1_fallback;
+    copts.http1_connections = static_cast<std::size_t>(cfg_.delivery_http1_connections);
+    prometheus::Counter* http1 = &prometheus::BuildCounter()
+                                      .Name("msgin5g_delivery_http1_fallbacks_total")
+                                      .Help("Destinations found to speak HTTP/1.1 only, and "
+                                            "spoken to over HTTP/1.1 since")
+                                      .Register(registry_.prom())
+                                      .Add({});
+    copts.on_http1_fallback = [http1](const std::string&, const std::string&) {
+      http1->Increment();
+    };
     std::optional<api::auth::OutboundTokenOptions> tokens;
     if (!cfg_.delivery_oauth2_token_url.empty()) {
       tokens = api::auth::OutboundTokenOptions{cfg_.delivery_oauth2_token_url,

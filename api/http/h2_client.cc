@@ -6,62 +6,27 @@
 #include <cstring>
 #include <deque>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/url/parse.hpp>
 
+#include "api/http/client_transport.h"
 #include "common/logging.h"
 
 namespace msgin5g::api::http {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-
-namespace {
-
-struct Target {
-  bool tls = false;
-  std::string host;
-  std::string port;
-  std::string authority;  // host[:port] as sent in :authority
-  std::string path;       // path and query
-  std::string key() const { return (tls ? "https://" : "http://") + host + ":" + port; }
-};
-
-Result<Target> ParseTarget(const std::string& url) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed) return Status::InvalidArgument("bad URL: " + url);
-  Target t;
-  std::string scheme(parsed->scheme());
-  if (scheme == "https") {
-    t.tls = true;
-  } else if (scheme != "http") {
-    return Status::InvalidArgument("unsupported URL scheme: " + scheme);
-  }
-  t.host = std::string(parsed->encoded_host());
-  if (t.host.empty()) return Status::InvalidArgument("URL without host: " + url);
-  if (t.host.size() > 2 && t.host.front() == '[') t.host = t.host.substr(1, t.host.size() - 2);
-  t.port = parsed->has_port() ? std::string(parsed->port()) : (t.tls ? "443" : "80");
-  t.authority = std::string(parsed->encoded_authority());
-  t.path = std::string(parsed->encoded_path());
-  if (t.path.empty()) t.path = "/";
-  if (parsed->has_query()) t.path += "?" + std::string(parsed->encoded_query());
-  return t;
-}
-
-}  // namespace
+using Clock = std::chrono::steady_clock;
 
 // One connection to one authority. Lives on the client's io_context.
 class H2Client::Connection : public std::enable_shared_from_this<H2Client::Connection> {
  public:
-  Connection(asio::io_context& ioc, const ClientOptions& options, TlsSessionCache& sessions,
-             Target target)
-      : ioc_(ioc), options_(options), sessions_(sessions), target_(std::move(target)),
-        resolver_(ioc), connect_timer_(ioc) {}
+  Connection(H2Client& client, asio::io_context& ioc, const ClientOptions& options,
+             TlsSessionCache& sessions, ClientTarget target)
+      : client_(client), ioc_(ioc), options_(options), target_(target),
+        transport_(ioc, options, sessions, std::move(target)), shutdown_timer_(ioc) {}
 
   ~Connection() {
     if (h2_ != nullptr) nghttp2_session_del(h2_);
@@ -70,13 +35,14 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
   // False once the connection failed, was closed, or received GOAWAY: the pool makes a new one.
   bool usable() const { return !failed_ && !goaway_; }
 
-  void Submit(ClientRequest request, Target target, Callback done) {
+  void Submit(ClientRequest request, ClientTarget target, Callback done) {
     auto pending = std::make_shared<Pending>();
     pending->request = std::move(request);
     pending->target = std::move(target);
     pending->done = std::move(done);
-    auto timeout = pending->request.timeout.value_or(options_.request_timeout);
-    pending->timer = std::make_unique<asio::steady_timer>(ioc_, timeout);
+    pending->deadline =
+        Clock::now() + pending->request.timeout.value_or(options_.request_timeout);
+    pending->timer = std::make_unique<asio::steady_timer>(ioc_, pending->deadline);
     pending->timer->async_wait(
         [w = weak_from_this(), p = std::weak_ptr<Pending>(pending)](const boost::system::error_code& ec) {
           if (ec) return;
@@ -98,8 +64,9 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
  private:
   struct Pending {
     ClientRequest request;
-    Target target;
+    ClientTarget target;
     Callback done;
+    Clock::time_point deadline;
     std::unique_ptr<asio::steady_timer> timer;
     int32_t stream_id = -1;
     Response response;
@@ -138,23 +105,13 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
   void Fail(const Status& status, bool orderly = false) {
     if (failed_) return;
     failed_ = true;
-    boost::system::error_code ec;
-    connect_timer_.cancel();
-    resolver_.cancel();
-    if (tls_) {
-      // Tickets that would arrive from now on are not stored: the cache may be gone by then.
-      TlsSessionCache::Detach(tls_->native_handle());
-    }
-    bool tls_intact = tls_ && ready_ && !tls_failed_;
+    // Tickets that would arrive from now on are not stored: the cache may be gone by then.
+    transport_.DetachSessions();
+    bool tls_intact = transport_.tls() != nullptr && ready_ && !tls_failed_;
     if (orderly && tls_intact && !writing_) {
       StartTlsShutdown();
     } else {
-      // Without a close_notify OpenSSL marks the session of a freed SSL as not resumable. As far
-      // as TLS goes this end is still clean unless the TLS layer itself failed (an alert, a bad
-      // record): say so, and the session stays resumable for servers with stateless tickets.
-      if (tls_intact) SSL_set_shutdown(tls_->native_handle(), SSL_SENT_SHUTDOWN);
-      if (tls_) tls_->lowest_layer().close(ec);
-      if (socket_) socket_->close(ec);
+      transport_.Close(tls_intact);
     }
     auto queued = std::move(queued_);
     auto streams = std::move(streams_);
@@ -162,93 +119,67 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
     for (auto& [id, p] : streams) Finish(p, status);
   }
 
+  // The peer speaks HTTP/1.1 only. Nothing sent here reached it as a request (an HTTP/1.1
+  // server reads our preface as one malformed request and answers that), so every request not
+  // yet answered moves to the client's HTTP/1.1 connections of this authority, deadlines kept.
+  void FallBackToHttp1(const std::string& why) {
+    if (!options_.http1_fallback) {
+      Fail(Status::Unavailable(target_.key() + " speaks HTTP/1.1 only (" + why +
+                               ") and the HTTP/1.1 fallback is off"));
+      return;
+    }
+    failed_ = true;
+    transport_.DetachSessions();
+    transport_.Close(/*tls_clean=*/transport_.tls() != nullptr && !tls_failed_);
+    std::vector<QueuedRequest> moved;
+    auto take = [&](const std::shared_ptr<Pending>& p) {
+      if (p->finished) return;
+      p->finished = true;
+      p->timer->cancel();
+      moved.push_back({std::move(p->request), std::move(p->target), p->deadline,
+                       std::move(p->done)});
+    };
+    auto queued = std::move(queued_);
+    auto streams = std::move(streams_);
+    for (auto& p : queued) take(p);
+    for (auto& [id, p] : streams) take(p);
+    client_.MoveToHttp1(target_, why, std::move(moved));
+  }
+
   // --- connect ---
 
   void Connect() {
     connecting_ = true;
-    connect_timer_.expires_after(options_.connect_timeout);
-    connect_timer_.async_wait([w = weak_from_this()](const boost::system::error_code& ec) {
-      if (ec) return;
-      if (auto self = w.lock()) {
-        if (!self->ready_) self->Fail(Status::Unavailable("connect timed out to " + self->target_.key()));
-      }
-    });
-    resolver_.async_resolve(
-        target_.host, target_.port,
-        [self = shared_from_this()](const boost::system::error_code& ec,
-                                    tcp::resolver::results_type results) {
-          if (self->failed_) return;
-          if (ec) {
-            self->Fail(Status::Unavailable("resolve " + self->target_.host + ": " + ec.message()));
-            return;
-          }
-          self->socket_ = std::make_unique<tcp::socket>(self->ioc_);
-          asio::async_connect(*self->socket_, results,
-                              [self](const boost::system::error_code& ec2, const tcp::endpoint&) {
-                                self->OnConnected(ec2);
-                              });
-        });
+    // Over TLS the server picks: ALPN "http/1.1" (or none) means it speaks HTTP/1.1 only.
+    static const std::string kH2("\x02h2", 3);
+    static const std::string kH2OrHttp11("\x02h2\x08http/1.1", 12);
+    transport_.Connect(options_.http1_fallback ? kH2OrHttp11 : kH2, shared_from_this(),
+                       [this](Status s) { OnTransport(std::move(s)); });
   }
 
-  void OnConnected(const boost::system::error_code& ec) {
+  void OnTransport(Status s) {
     if (failed_) return;
-    if (ec) {
-      Fail(Status::Unavailable("connect " + target_.key() + ": " + ec.message()));
+    if (!s.ok()) {
+      Fail(s);
       return;
     }
-    boost::system::error_code ignored;
-    // A connect to a loopback port nobody listens on can pick that very port as its source and
-    // connect to itself (TCP simultaneous open): it would hold the port its server needs.
-    auto local = socket_->local_endpoint(ignored);
-    if (!ignored && local == socket_->remote_endpoint(ignored)) {
-      Fail(Status::Unavailable("connect " + target_.key() + ": connected to itself (no listener)"));
-      return;
-    }
-    socket_->set_option(tcp::no_delay(true), ignored);
-    if (!target_.tls) {
+    if (transport_.tls() == nullptr) {
+      sniffing_ = true;  // cleartext: the first bytes tell an HTTP/1.x server (DoRead)
       StartSession();
       return;
     }
-    if (!options_.tls) {
-      Fail(Status::InvalidArgument("https URL but no client TLS context configured"));
-      return;
+    std::string alpn = transport_.alpn();
+    if (alpn == "h2") {
+      StartSession();
+    } else if (alpn.empty() || alpn == "http/1.1") {
+      FallBackToHttp1(alpn.empty() ? "its TLS handshake selected no ALPN protocol"
+                                   : "its TLS handshake selected ALPN http/1.1");
+    } else {
+      Fail(Status::Unavailable(target_.key() + " selected ALPN " + alpn));
     }
-    tls_ = std::make_unique<asio::ssl::stream<tcp::socket>>(std::move(*socket_), *options_.tls);
-    socket_.reset();
-    SSL_set_tlsext_host_name(tls_->native_handle(), target_.host.c_str());
-    if (options_.tls->native_handle() != nullptr &&
-        SSL_CTX_get_verify_mode(options_.tls->native_handle()) != SSL_VERIFY_NONE) {
-      SSL_set1_host(tls_->native_handle(), target_.host.c_str());
-    }
-    sessions_.Attach(tls_->native_handle(), &session_slot_, target_.key());
-    tls_->async_handshake(asio::ssl::stream_base::client,
-                          [self = shared_from_this()](const boost::system::error_code& e) {
-                            self->OnHandshake(e);
-                          });
-  }
-
-  void OnHandshake(const boost::system::error_code& e) {
-    if (failed_) return;
-    if (e) {
-      sessions_.Forget(target_.key());
-      Fail(Status::Unavailable("TLS handshake with " + target_.key() + ": " + e.message()));
-      return;
-    }
-    const unsigned char* alpn = nullptr;
-    unsigned int len = 0;
-    SSL_get0_alpn_selected(tls_->native_handle(), &alpn, &len);
-    if (len != 2 || std::memcmp(alpn, "h2", 2) != 0) {
-      Fail(Status::Unavailable(target_.key() + " did not negotiate h2 (ALPN)"));
-      return;
-    }
-    bool resumed = SSL_session_reused(tls_->native_handle()) == 1;
-    LOG_DEBUG("http", "TLS to %s: %s handshake", target_.key().c_str(), resumed ? "resumed" : "full");
-    if (options_.on_tls_handshake) options_.on_tls_handshake(resumed);
-    StartSession();
   }
 
   void StartSession() {
-    connect_timer_.cancel();
     nghttp2_session_callbacks* cbs;
     nghttp2_session_callbacks_new(&cbs);
     nghttp2_session_callbacks_set_on_header_callback(cbs, &OnHeader);
@@ -391,20 +322,11 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
   // --- I/O loops (same shape as the server session) ---
 
   template <class F>
-  void AsyncReadSome(F&& f) {
-    if (tls_) {
-      tls_->async_read_some(asio::buffer(rbuf_), std::forward<F>(f));
-    } else {
-      socket_->async_read_some(asio::buffer(rbuf_), std::forward<F>(f));
-    }
-  }
-
-  template <class F>
   void AsyncWrite(F&& f) {
-    if (tls_) {
-      asio::async_write(*tls_, asio::buffer(inflight_), std::forward<F>(f));
+    if (transport_.tls() != nullptr) {
+      asio::async_write(*transport_.tls(), asio::buffer(inflight_), std::forward<F>(f));
     } else {
-      asio::async_write(*socket_, asio::buffer(inflight_), std::forward<F>(f));
+      asio::async_write(*transport_.socket(), asio::buffer(inflight_), std::forward<F>(f));
     }
   }
 
@@ -418,30 +340,29 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
   // when the peer answers with its own close_notify, or after a second.
   void StartTlsShutdown() {
     shutdown_wanted_ = true;
-    boost::system::error_code ec;
-    tls_->lowest_layer().cancel(ec);
+    transport_.CancelIo();
     if (!reading_) SendCloseNotify();
   }
 
   void SendCloseNotify() {
     if (shutdown_sent_) return;
     shutdown_sent_ = true;
-    connect_timer_.expires_after(std::chrono::seconds(1));
-    connect_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-      boost::system::error_code ignored;
-      if (!ec) self->tls_->lowest_layer().close(ignored);
+    shutdown_timer_.expires_after(std::chrono::seconds(1));
+    shutdown_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->transport_.Close(/*tls_clean=*/false);
     });
-    tls_->async_shutdown([self = shared_from_this()](const boost::system::error_code&) {
-      boost::system::error_code ignored;
-      self->connect_timer_.cancel();
-      self->tls_->lowest_layer().close(ignored);
+    transport_.tls()->async_shutdown([self = shared_from_this()](const boost::system::error_code&) {
+      self->shutdown_timer_.cancel();
+      self->transport_.Close(/*tls_clean=*/false);
     });
   }
 
   void DoRead() {
     if (failed_) return;
     reading_ = true;
-    AsyncReadSome([self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+    transport_.AsyncReadSome(asio::buffer(rbuf_), [self = shared_from_this()](
+                                                      const boost::system::error_code& ec,
+                                                      std::size_t n) {
       self->reading_ = false;
       if (self->failed_) {
         if (self->shutdown_wanted_) self->SendCloseNotify();
@@ -453,7 +374,22 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
                                        ec.message()));
         return;
       }
-      ssize_t rv = nghttp2_session_mem_recv(self->h2_, self->rbuf_.data(), n);
+      const uint8_t* data = self->rbuf_.data();
+      if (self->sniffing_) {
+        switch (self->Sniff(n)) {
+          case SniffResult::kHttp1:
+            return;
+          case SniffResult::kNeedMore:
+            self->DoRead();
+            return;
+          case SniffResult::kHttp2:
+            data = reinterpret_cast<const uint8_t*>(self->sniffed_.data());
+            n = self->sniffed_.size();
+            break;
+        }
+      }
+      ssize_t rv = nghttp2_session_mem_recv(self->h2_, data, n);
+      self->sniffed_.clear();
       self->RunCompletions();
       if (rv < 0) {
         self->Fail(Status::Unavailable(std::string("HTTP/2 protocol error: ") +
@@ -463,6 +399,34 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
       self->Flush();
       self->DoRead();
     });
+  }
+
+  enum class SniffResult { kHttp2, kHttp1, kNeedMore };
+
+  // The first bytes of a cleartext peer. An HTTP/2 server's first frame is its SETTINGS (RFC
+  // 9113 §3.4): a 9-byte header of type 4 on stream 0. An HTTP/1.x server reads our preface as a
+  // malformed request and answers it with a status line ("HTTP/1.1 400 Bad Request"), or, as
+  // Python's http.server does, with a bare error page: either way not a SETTINGS frame. Bytes
+  // read while undecided are kept in sniffed_.
+  SniffResult Sniff(std::size_t n) {
+    static constexpr std::string_view kStatusLine = "HTTP/";
+    static constexpr std::size_t kFrameHeader = 9;
+    sniffed_.append(reinterpret_cast<const char*>(rbuf_.data()), n);
+    std::string_view got(sniffed_);
+    bool status_line = got.substr(0, kStatusLine.size()) == kStatusLine.substr(0, got.size());
+    if (got.size() < (status_line ? kStatusLine.size() : kFrameHeader)) return SniffResult::kNeedMore;
+    if (!status_line && got[3] == 0x04 && (got[5] & 0x7f) == 0 && got[6] == 0 && got[7] == 0 &&
+        got[8] == 0) {
+      sniffing_ = false;
+      return SniffResult::kHttp2;
+    }
+    std::string first;  // the start of its answer, printable, for the log
+    for (char c : got.substr(0, 40)) {
+      if (c == '\r' || c == '\n') break;
+      first += (c >= 0x20 && c < 0x7f) ? c : '.';
+    }
+    FallBackToHttp1("it answered the HTTP/2 preface with \"" + first + "\", not a SETTINGS frame");
+    return SniffResult::kHttp1;
   }
 
   void Flush() {
@@ -498,19 +462,17 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
     });
   }
 
+  H2Client& client_;
   asio::io_context& ioc_;
   const ClientOptions& options_;
-  TlsSessionCache& sessions_;
-  Target target_;
-  tcp::resolver resolver_;
-  asio::steady_timer connect_timer_;
-  std::unique_ptr<tcp::socket> socket_;
-  TlsSessionCache::Slot session_slot_;  // before tls_: the SSL points to it until freed
-  std::unique_ptr<asio::ssl::stream<tcp::socket>> tls_;
+  const ClientTarget target_;
+  ClientTransport transport_;
+  asio::steady_timer shutdown_timer_;
   nghttp2_session* h2_ = nullptr;
   std::array<uint8_t, 16 * 1024> rbuf_{};
   std::string out_;
   std::string inflight_;
+  std::string sniffed_;
   std::deque<std::shared_ptr<Pending>> queued_;
   std::unordered_map<int32_t, std::shared_ptr<Pending>> streams_;
   std::vector<std::pair<std::shared_ptr<Pending>, Result<Response>>> to_finish_;
@@ -523,6 +485,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
   bool shutdown_sent_ = false;
   bool goaway_ = false;
   bool writing_ = false;
+  bool sniffing_ = false;
 };
 
 H2Client::H2Client(asio::io_context& ioc, ClientOptions options)
@@ -530,6 +493,7 @@ H2Client::H2Client(asio::io_context& ioc, ClientOptions options)
 
 H2Client::~H2Client() {
   for (auto& [k, c] : pool_) c->Close();
+  for (auto& [k, p] : h1_pools_) p->Close();
 }
 
 void H2Client::Send(ClientRequest request, Callback done) {
@@ -539,22 +503,49 @@ void H2Client::Send(ClientRequest request, Callback done) {
 }
 
 void H2Client::SendOnLoop(ClientRequest request, Callback done) {
-  auto target = ParseTarget(request.url);
+  auto target = ParseClientTarget(request.url);
   if (!target.ok()) {
     done(target.status());
     return;
   }
-  auto& conn = pool_[target->key()];
+  std::string key = target->key();
+  if (http1_.contains(key)) {
+    auto deadline = std::chrono::steady_clock::now() +
+                    request.timeout.value_or(options_.request_timeout);
+    Http1Pool(key).Submit({std::move(request), std::move(*target), deadline, std::move(done)});
+    return;
+  }
+  auto& conn = pool_[key];
   if (!conn || !conn->usable()) {
-    conn = std::make_shared<Connection>(ioc_, options_, sessions_, *target);
+    conn = std::make_shared<Connection>(*this, ioc_, options_, sessions_, *target);
   }
   conn->Submit(std::move(request), std::move(*target), std::move(done));
+}
+
+H1ClientPool& H2Client::Http1Pool(const std::string& key) {
+  auto& pool = h1_pools_[key];
+  if (!pool) pool = std::make_shared<H1ClientPool>(ioc_, options_, sessions_);
+  return *pool;
+}
+
+void H2Client::MoveToHttp1(const ClientTarget& target, const std::string& why,
+                           std::vector<QueuedRequest> requests) {
+  std::string key = target.key();
+  if (http1_.insert(key).second) {
+    LOG_WARN("http", "%s speaks HTTP/1.1 only (%s): HTTP/1.1 to it from now on", key.c_str(),
+             why.c_str());
+    if (options_.on_http1_fallback) options_.on_http1_fallback(key, why);
+  }
+  auto& pool = Http1Pool(key);
+  for (auto& r : requests) pool.Submit(std::move(r));
 }
 
 void H2Client::Close() {
   asio::post(ioc_, [this] {
     for (auto& [k, c] : pool_) c->Close();
     pool_.clear();
+    for (auto& [k, p] : h1_pools_) p->Close();
+    h1_pools_.clear();
   });
 }
 

@@ -1,5 +1,8 @@
-// HTTP/2 client: a connection pool per authority (scheme://host:port), many streams multiplexed on
-// one connection, h2c with prior knowledge for http:// and h2 over TLS (ALPN) for https://.
+// The outbound HTTP client, HTTP/2 first: one connection per authority (scheme://host:port), many
+// streams multiplexed on it, h2c with prior knowledge for http:// and h2 over TLS (ALPN) for
+// https://. An authority found to speak HTTP/1.1 only (ALPN over TLS; over cleartext, an answer to
+// the preface that is not a SETTINGS frame) is remembered, logged once, and spoken to over HTTP/1.1
+// from then on (h1_client_pool.h); the requests that found out move there unanswered.
 //
 // Threads: everything runs on the io_context given at construction; Send may be called from any
 // thread and `done` always runs on that io_context. A connection that fails fails its requests
@@ -7,43 +10,23 @@
 // TLS sessions are kept per authority and resumed when a connection is replaced.
 #pragma once
 
-#include <chrono>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 
+#include "api/http/client_options.h"
+#include "api/http/client_target.h"
+#include "api/http/h1_client_pool.h"
 #include "api/http/message.h"
 #include "api/http/tls_session_cache.h"
 #include "common/status.h"
 
 namespace msgin5g::api::http {
-
-struct ClientOptions {
-  // TCP connect (+ TLS handshake) deadline. Default: 5 s.
-  std::chrono::milliseconds connect_timeout{5000};
-  // Default per-request deadline, from Send to the complete response. Default: 10 s.
-  std::chrono::milliseconds request_timeout{10000};
-  // Larger response bodies fail the request with ResourceExhausted. Default: 4 MiB.
-  std::size_t max_response_bytes = 4 << 20;
-  // Required for https:// URLs (see MakeClientTlsContext).
-  std::shared_ptr<boost::asio::ssl::context> tls;
-  // Called on the client's io_context after each successful TLS handshake: true when it resumed
-  // the authority's previous session (api/http/tls_session_cache.h), false for a full handshake.
-  std::function<void(bool resumed)> on_tls_handshake;
-};
-
-struct ClientRequest {
-  std::string method = "POST";
-  std::string url;  // absolute: http://host:port/path?query or https://...
-  Headers headers;  // lower-case names
-  std::string body;
-  std::optional<std::chrono::milliseconds> timeout;  // overrides ClientOptions::request_timeout
-};
 
 class H2Client {
  public:
@@ -67,11 +50,19 @@ class H2Client {
 
  private:
   void SendOnLoop(ClientRequest request, Callback done);
+  H1ClientPool& Http1Pool(const std::string& key);
+  // Called by a connection that found its peer speaks HTTP/1.1 only, with what it had not sent
+  // or had no answer to.
+  void MoveToHttp1(const ClientTarget& target, const std::string& why,
+                   std::vector<QueuedRequest> requests);
 
   boost::asio::io_context& ioc_;
   ClientOptions options_;
-  TlsSessionCache sessions_;  // before pool_: connections refer to it
-  std::unordered_map<std::string, std::shared_ptr<Connection>> pool_;  // io_context thread only
+  TlsSessionCache sessions_;  // before the pools: connections refer to it
+  // io_context thread only:
+  std::unordered_map<std::string, std::shared_ptr<Connection>> pool_;
+  std::unordered_set<std::string> http1_;  // authorities that speak HTTP/1.1 only
+  std::unordered_map<std::string, std::shared_ptr<H1ClientPool>> h1_pools_;
 };
 
 }  // namespace msgin5g::api::http

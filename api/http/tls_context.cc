@@ -204,8 +204,7 @@ Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(const Tl
       return Status::InvalidArgument(OpenSslError("tls: cannot load client certificate"));
     }
   }
-  static const unsigned char kAlpn[] = {2, 'h', '2'};
-  SSL_CTX_set_alpn_protos(native, kAlpn, sizeof(kAlpn));
+  // Each connection sets its own ALPN list (h2, with http/1.1 when it may fall back).
   TlsSessionCache::Install(native);  // sessions kept per authority by each H2Client
   return ctx;
 }

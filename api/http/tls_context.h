@@ -34,7 +34,7 @@ std::string PeerIdentity(SSL* ssl, bool* psk);
 // Builds a server SSL context whose ALPN callback prefers "h2" and falls back to "http/1.1".
 Result<std::shared_ptr<boost::asio::ssl::context>> MakeServerTlsContext(const TlsOptions& options);
 
-// Builds a client SSL context offering ALPN "h2".
+// Builds a client SSL context; the ALPN list is set per connection (api/http/client_transport.h).
 Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(const TlsOptions& options);
 
 }  // namespace msgin5g::api::http

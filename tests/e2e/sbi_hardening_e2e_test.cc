@@ -4,6 +4,8 @@
 // member's pointer and stores nothing; what is accepted is delivered where it should be.
 #include <signal.h>
 
+#include <set>
+
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
@@ -11,6 +13,7 @@
 #include "api/http/tls_context.h"
 #include "api/sbi/codec.h"
 #include "tests/support/daemon_harness.h"
+#include "tests/support/http1_server.h"
 #include "tests/support/json_util.h"
 #include "tests/support/metric_value.h"
 #include "tests/support/receiver.h"
@@ -299,6 +302,63 @@ TEST_F(SbiHardeningE2E, DeliveryOverMutualTlsResumesTheSessionAfterTheAsRestarts
       20s))
       << d().log();
   EXPECT_EQ(as.received("/deliver-message").size(), 2u);
+}
+
+// An AS whose callback server speaks HTTP/1.1 only (Python's http.server), over cleartext and
+// over TLS: messages and reports reach it, msgin5gd finds out once per AS and says so once.
+TEST_F(SbiHardeningE2E, AnHttp1OnlyAsReceivesMessagesAndReports) {
+  ts::TempDir pki;
+  auto certs = ts::MakeTestCerts(pki.path());
+  ts::Http1Server plain;
+  ts::Http1Server tls({.tls = &certs});
+  ASSERT_TRUE(plain.ok() && tls.ok());
+  Start({"--set", "delivery.tls_ca_file=" + certs.ca_cert});
+  ASSERT_EQ(Post(kRegistrations, Registration("as-1", plain.url() + "/cb")).status, 201);
+  ASSERT_EQ(Post(kRegistrations, Registration("as-2", tls.url() + "/cb")).status, 201);
+  for (const std::string as : {"as-1", "as-2"}) {
+    for (int i = 0; i < 10; ++i) {
+      auto r = Post(kDeliverUe, R"({"oriAddr":{"addrType":"UE","addr":"ue-1"},)"
+                                R"("destAddr":{"addrType":"AS","addr":")" + as +
+                                    R"("},"msgId":")" + as + "-m" + std::to_string(i) +
+                                    R"(","stoAndFwInd":true,"payload":"hi"})");
+      ASSERT_EQ(r.status, 200) << r.body;
+    }
+    auto rep = Post(kReport, R"({"oriAddr":{"addrType":"UE","addr":"ue-1"},)"
+                             R"("destAddr":{"addrType":"AS","addr":")" + as +
+                                 R"("},"msgId":"from-)" + as + R"(","delivSt":"REPT_DELY_SUCCESS"})");
+    ASSERT_EQ(rep.status, 200) << rep.body;
+  }
+  for (auto* as : {&plain, &tls}) {
+    ASSERT_TRUE(as->WaitFor("/cb/deliver-message", 10, 20s)) << d().log();
+    ASSERT_TRUE(as->WaitFor("/cb/deliver-report", 1, 20s)) << d().log();
+    std::set<std::string> ids;
+    for (const auto& q : as->received()) {
+      EXPECT_EQ(q.version, "HTTP/1.1");
+      EXPECT_EQ(q.headers.at("content-type"), "application/json");
+      if (q.path == "/cb/deliver-message") {
+        auto m = api::sbi::DecodeUEMessageDelivery(q.body);
+        ASSERT_TRUE(m.ok()) << q.body;
+        EXPECT_EQ(m.value->payload, "hi");
+        ids.insert(m.value->msgId);
+      } else {
+        EXPECT_EQ(q.path, "/cb/deliver-report");
+        auto rep = api::sbi::DecodeDeliveryStatusReport(q.body);
+        ASSERT_TRUE(rep.ok()) << q.body;
+        EXPECT_EQ(rep.value->delivSt, "REPT_DELY_SUCCESS");
+      }
+    }
+    EXPECT_EQ(ids.size(), 10u) << "each message once";
+  }
+  auto metrics = ts::Curl({"http://" + d().metrics() + "/metrics"}).body;
+  EXPECT_EQ(ts::MetricValue(metrics, "msgin5g_delivery_http1_fallbacks_total"), 2) << metrics;
+  std::string log = d().log();
+  std::size_t found = 0;
+  for (auto at = log.find("speaks HTTP/1.1 only"); at != std::string::npos;
+       at = log.find("speaks HTTP/1.1 only", at + 1)) {
+    ++found;
+  }
+  EXPECT_EQ(found, 2u) << log;
+  EXPECT_NE(log.find("ALPN http/1.1"), std::string::npos) << log;
 }
 
 std::string AsMessage(const std::string& msg_id, const std::string& expr_time) {

@@ -1,5 +1,6 @@
 // Our HTTP/2 client against a real third-party server: nghttpd (cleartext and TLS), plus failure
-// paths (connection refused, timeouts, bad URLs).
+// paths (connection refused, timeouts, bad URLs); and its HTTP/1.1 fallback against Python's
+// http.server (tests/support/http1_server.py), a server that speaks HTTP/1.1 only.
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -18,6 +19,7 @@
 #include "api/http/h2_client.h"
 #include "api/http/tls_context.h"
 #include "tests/support/client_thread.h"
+#include "tests/support/http1_server.h"
 #include "tests/support/test_util.h"
 
 namespace msgin5g {
@@ -228,6 +230,156 @@ TEST(H2Client, SilentPeerTimesOut) {
   EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
   close(fd);
+}
+
+// --- HTTP/1.1 peers ---
+
+ClientRequest PostTo(const std::string& url, const std::string& body) {
+  ClientRequest r;
+  r.url = url;
+  r.headers = {{"content-type", "application/json"}};
+  r.body = body;
+  return r;
+}
+
+// Client options that record each HTTP/1.1 fallback: the authority and why.
+class FallbackLog {
+ public:
+  void Watch(ClientOptions& o) {
+    o.on_http1_fallback = [this](const std::string& authority, const std::string& why) {
+      std::lock_guard<std::mutex> lock(mu_);
+      seen_.emplace_back(authority, why);
+    };
+  }
+  std::vector<std::pair<std::string, std::string>> seen() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return seen_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<std::string, std::string>> seen_;
+};
+
+TEST(H2Client, SpeaksHttp1ToAServerThatAnswersThePrefaceWithHttp1) {
+  ts::Http1Server server;
+  ASSERT_TRUE(server.ok());
+  FallbackLog log;
+  ClientOptions o;
+  log.Watch(o);
+  ClientHarness c(o);
+  auto r = c.Call(PostTo(server.url() + "/echo/1", R"({"n":1})"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, R"({"n":1})");
+  EXPECT_EQ(FindHeader(r->headers, "x-protocol"), "HTTP/1.1");
+
+  // Remembered: 30 more at once go straight to HTTP/1.1, over several kept-alive connections.
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 30; ++i) {
+    threads.emplace_back([&, i] {
+      auto x = c.Call(PostTo(server.url() + "/echo/" + std::to_string(i), "body " + std::to_string(i)));
+      if (x.ok() && x->status == 200 && x->body == "body " + std::to_string(i)) ++ok;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 30);
+  auto seen = log.seen();
+  ASSERT_EQ(seen.size(), 1u) << "found out once";
+  EXPECT_EQ(seen[0].first, "http://127.0.0.1:" + std::to_string(server.port()));
+  // Python's http.server answers the preface with a bare error page, no status line.
+  EXPECT_NE(seen[0].second.find("not a SETTINGS frame"), std::string::npos) << seen[0].second;
+
+  // Every request reached the server once, as HTTP/1.1 with our headers and Host.
+  auto got = server.received();
+  ASSERT_EQ(got.size(), 31u);
+  for (const auto& q : got) {
+    EXPECT_EQ(q.version, "HTTP/1.1");
+    EXPECT_EQ(q.method, "POST");
+    EXPECT_EQ(q.headers.at("host"), "127.0.0.1:" + std::to_string(server.port()));
+    EXPECT_EQ(q.headers.at("content-type"), "application/json");
+  }
+  EXPECT_EQ(got[0].body, R"({"n":1})");
+}
+
+TEST(H2Client, SpeaksHttp1OverTlsWhenAlpnSelectsIt) {
+  ts::TempDir dir;
+  auto certs = ts::MakeTestCerts(dir.path());
+  ts::Http1Server server({.tls = &certs});
+  ASSERT_TRUE(server.ok());
+  FallbackLog log;
+  HandshakeLog handshakes;
+  ClientOptions o = handshakes.Options(certs.ca_cert);
+  log.Watch(o);
+  ClientHarness c(o);
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Call(PostTo(server.url() + "/echo", "over tls"));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(r->body, "over tls");
+    EXPECT_EQ(FindHeader(r->headers, "x-protocol"), "HTTP/1.1");
+  }
+  auto seen = log.seen();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_NE(seen[0].second.find("ALPN http/1.1"), std::string::npos) << seen[0].second;
+  // The handshake that found out, then one for the HTTP/1.1 connection; it stays open after.
+  EXPECT_EQ(handshakes.resumed().size(), 2u);
+}
+
+TEST(H2Client, WithoutTheFallbackAnHttp1ServerIsUnavailable) {
+  ts::Http1Server server;
+  ASSERT_TRUE(server.ok());
+  ClientOptions o;
+  o.http1_fallback = false;
+  ClientHarness c(o);
+  auto r = c.Call(PostTo(server.url() + "/echo", "x"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(r.status().message().find("HTTP/1.1 only"), std::string::npos) << r.status().ToString();
+  EXPECT_TRUE(server.received().empty());
+}
+
+TEST(H2Client, Http1RequestOnAConnectionTheServerClosedWhileIdleIsSentAgain) {
+  ts::Http1Server server({.idle_timeout_s = 0.3});
+  ASSERT_TRUE(server.ok());
+  ClientHarness c;
+  ASSERT_TRUE(c.Call(PostTo(server.url() + "/echo", "first")).ok());
+  std::this_thread::sleep_for(1s);  // the server closes the kept-alive connection
+  auto r = c.Call(PostTo(server.url() + "/echo", "second"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "second");
+  // "Connection: close" is honoured: the next request opens a new connection.
+  auto closed = c.Call(PostTo(server.url() + "/close", ""));
+  ASSERT_TRUE(closed.ok()) << closed.status().ToString();
+  EXPECT_EQ(closed->status, 204);
+  auto after = c.Call(PostTo(server.url() + "/echo", "third"));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->body, "third");
+  auto got = server.received();
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[1].body, "second");
+}
+
+TEST(H2Client, Http1DeadlinesAndResponseLimitsHold) {
+  ts::Http1Server server;
+  ASSERT_TRUE(server.ok());
+  ClientOptions o;
+  o.max_response_bytes = 1 << 20;
+  ClientHarness c(o);
+  ASSERT_TRUE(c.Call(PostTo(server.url() + "/echo", "warm up")).ok());
+  ClientRequest slow = PostTo(server.url() + "/slow", "");
+  slow.timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  auto r = c.Call(slow);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kDeadlineExceeded);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  auto big = c.Call(PostTo(server.url() + "/big", ""));
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.status().code(), StatusCode::kResourceExhausted);
+  auto fine = c.Call(PostTo(server.url() + "/echo", "still fine"));
+  ASSERT_TRUE(fine.ok()) << fine.status().ToString();
+  EXPECT_EQ(fine->body, "still fine");
 }
 
 }  // namespace
