@@ -245,6 +245,41 @@ const std::vector<Option>& Options() {
        Str<&Config::delivery_oauth2_client_secret>()},
       {"delivery.oauth2_scope", Type::kString, "\"\"", 0, 0,
        "scope requested with outbound tokens (empty: none).", Str<&Config::delivery_oauth2_scope>()},
+      {"capif.enabled", Type::kBool, "false", 0, 0,
+       "Work with a CAPIF core function (TS 29.222): publish our APIs and trust its token keys.",
+       Bool<&Config::capif_enabled>()},
+      {"capif.api_root", Type::kString, "\"\"", 0, 0,
+       "The CAPIF core function's apiRoot (https://host:port); http:// only with security.mode "
+       "off or a delivery.plaintext_targets entry.",
+       Str<&Config::capif_api_root>()},
+      {"capif.apf_id", Type::kString, "\"\"", 0, 0,
+       "Our API publishing function's id at the CAPIF core function (needed to publish).",
+       Str<&Config::capif_apf_id>()},
+      {"capif.publish", Type::kBool, "true", 0, 0,
+       "Publish msgs-asregistration and msgs-msgdelivery on start (Publish_Service_API); the "
+       "serviceApiIds are kept in {storage.path}/capif-published.json and updated after a restart.",
+       Bool<&Config::capif_publish>()},
+      {"capif.advertise", Type::kString, "\"\"", 0, 0,
+       "host:port of our SBI as API invokers reach it (the published interface); empty: "
+       "api.listen as bound.",
+       Str<&Config::capif_advertise>()},
+      {"capif.issuer", Type::kString, "\"\"", 0, 0,
+       "The iss of the CAPIF core function's tokens (needed with capif.keys_url).",
+       Str<&Config::capif_issuer>()},
+      {"capif.keys_url", Type::kString, "\"\"", 0, 0,
+       "The CAPIF core function's token signing keys as a JWK set (RFC 7517); fetched at start, "
+       "every capif.keys_refresh_s and when a token names an unknown kid. Empty: none fetched.",
+       Str<&Config::capif_keys_url>()},
+      {"capif.keys_refresh_s", Type::kInt, "300", 1, 86400,
+       "Seconds between fetches of capif.keys_url.", Int<&Config::capif_keys_refresh_s>()},
+      {"capif.tls_ca_file", Type::kString, "\"\"", 0, 0,
+       "CA bundle for the CAPIF core function's certificate (empty: the system store).",
+       Str<&Config::capif_tls_ca_file>()},
+      {"capif.tls_cert_file", Type::kString, "\"\"", 0, 0,
+       "Our client certificate (PEM chain) towards the CAPIF core function (mTLS).",
+       Str<&Config::capif_tls_cert_file>()},
+      {"capif.tls_key_file", Type::kString, "\"\"", 0, 0,
+       "Private key of capif.tls_cert_file.", Str<&Config::capif_tls_key_file>()},
       {"security.mode", Type::kString, "\"off\"", 0, 0,
        "SBI caller authentication: off (anonymous allowed), tls (a configured client's certificate "
        "or TLS-PSK identity required) or oauth2 (a Bearer token required).",
@@ -548,12 +583,38 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
         bad("delivery.oauth2_token_url", st.message());
       }
     }
+    if (c.capif_enabled) {
+      for (const auto* key : {"capif.api_root", "capif.keys_url"}) {
+        const std::string& url = std::string(key) == "capif.api_root" ? c.capif_api_root
+                                                                      : c.capif_keys_url;
+        if (url.empty()) continue;
+        if (auto st = policy->CheckTransport(url); !st.ok()) bad(key, st.message());
+      }
+    }
+  }
+  if (c.capif_enabled) {
+    auto is_url = [](const std::string& u) {
+      return u.rfind("https://", 0) == 0 || u.rfind("http://", 0) == 0;
+    };
+    if (!is_url(c.capif_api_root)) bad("capif.api_root", "must be an https:// (or http://) URL");
+    if (c.capif_publish && c.capif_apf_id.empty()) bad("capif.apf_id", "needs a value to publish");
+    if (!c.capif_keys_url.empty() && !is_url(c.capif_keys_url)) {
+      bad("capif.keys_url", "must be an https:// (or http://) URL");
+    }
+    if (!c.capif_keys_url.empty() && c.capif_issuer.empty()) {
+      bad("capif.issuer", "needs a value with capif.keys_url (the iss of the CCF's tokens)");
+    }
+    if (!c.capif_advertise.empty() && c.capif_advertise.rfind(':') == std::string::npos) {
+      bad("capif.advertise", "must be host:port");
+    }
   }
   if (c.security_mode == "tls" && !c.tls_enabled) {
     bad("security.mode", "\"tls\" needs tls.enabled");
   }
-  if (c.security_mode == "oauth2" && !c.security_token_endpoint && c.issuers.empty()) {
-    bad("security.mode", "\"oauth2\" needs security.token_endpoint or an [issuers.NAME] key");
+  if (c.security_mode == "oauth2" && !c.security_token_endpoint && c.issuers.empty() &&
+      !(c.capif_enabled && !c.capif_keys_url.empty())) {
+    bad("security.mode",
+        "\"oauth2\" needs security.token_endpoint, an [issuers.NAME] key or capif.keys_url");
   }
   if (c.security_server_id.empty()) {
     bad("security.server_id", "must not be empty");

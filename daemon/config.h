@@ -97,6 +97,17 @@ struct Config {
 
   std::string security_mode;  // off | tls | oauth2
   std::string security_server_id;
+  bool capif_enabled = false;
+  std::string capif_api_root;
+  std::string capif_apf_id;
+  bool capif_publish = true;
+  std::string capif_advertise;
+  std::string capif_issuer;
+  std::string capif_keys_url;
+  std::int64_t capif_keys_refresh_s = 0;
+  std::string capif_tls_ca_file;
+  std::string capif_tls_cert_file;
+  std::string capif_tls_key_file;
   bool security_token_endpoint = false;
   std::string security_issuer;
   std::string security_signing_key_file;

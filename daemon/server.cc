@@ -102,7 +102,56 @@ int Server::Start(const std::string& ready_file) {
   if (int rc = StartSecurity(); rc != 0) return rc;
   BuildRouters();
   if (int rc = Listen(); rc != 0) return rc;
+  if (int rc = StartCapif(); rc != 0) return rc;
   Announce(ready_file);
+  return 0;
+}
+
+// CAPIF (TS 29.222): our APIs published at the core function, its token keys fetched. After
+// Listen, so that the published interface is the port actually bound.
+int Server::StartCapif() {
+  if (!cfg_.capif_enabled) return 0;
+  api::capif::CcfOptions o;
+  o.api_root = cfg_.capif_api_root;
+  while (!o.api_root.empty() && o.api_root.back() == '/') o.api_root.pop_back();
+  o.apf_id = cfg_.capif_apf_id;
+  o.aef_id = cfg_.security_server_id;
+  o.publish = cfg_.capif_publish;
+  std::string advertise = cfg_.capif_advertise.empty() ? Addr(sbi_->local_endpoint())
+                                                       : cfg_.capif_advertise;
+  auto colon = advertise.rfind(':');
+  o.interface_host = advertise.substr(0, colon);
+  if (o.interface_host.size() > 2 && o.interface_host.front() == '[') {
+    o.interface_host = o.interface_host.substr(1, o.interface_host.size() - 2);
+  }
+  o.interface_port = std::atoi(advertise.c_str() + colon + 1);
+  o.api_prefix = cfg_.api_root;
+  o.security_methods = cfg_.security_mode == "oauth2" ? std::vector<std::string>{"OAUTH"}
+                       : cfg_.security_mode == "tls"
+                           ? std::vector<std::string>{"PKI", "PSK"}
+                           : std::vector<std::string>{"PKI", "PSK", "OAUTH"};
+  o.state_file = cfg_.storage_path + "/capif-published.json";
+  o.issuer = cfg_.capif_issuer;
+  o.keys_url = cfg_.capif_keys_url;
+  o.keys_refresh = std::chrono::seconds(cfg_.capif_keys_refresh_s);
+  api::http::TlsOptions topts;
+  topts.ca_file = cfg_.capif_tls_ca_file;
+  topts.cert_file = cfg_.capif_tls_cert_file;
+  topts.key_file = cfg_.capif_tls_key_file;
+  auto ctx = api::http::MakeClientTlsContext(topts);
+  if (!ctx.ok()) {
+    LOG_ERROR("main", "capif TLS: %s", ctx.status().message().c_str());
+    return kExitConfig;
+  }
+  o.client.tls = ctx.value();
+  ccf_ = std::make_unique<api::capif::CcfClient>(
+      std::move(o),
+      [this](std::vector<api::auth::TrustedIssuer> keys) {
+        authorizer_->SetFetchedIssuers(std::move(keys));
+      },
+      registry_);
+  authorizer_->OnUnknownKey([this] { ccf_->RefreshKeysSoon(); });
+  ccf_->Start();
   return 0;
 }
 
@@ -214,7 +263,7 @@ int Server::StartSecurity() {
     }
     signing_key_ = std::move(key.value());
     std::string iss = cfg_.security_issuer.empty() ? cfg_.security_server_id : cfg_.security_issuer;
-    own_issuer_.push_back({iss, signing_key_->alg, signing_key_->public_pem});
+    own_issuer_.push_back({iss, signing_key_->alg, signing_key_->public_pem, {}});
   }
   authorizer_->SetIssuers([this] {
     auto all = security_->issuers;
@@ -381,6 +430,7 @@ void Server::Stop() {
     ops_->Shutdown(std::chrono::milliseconds(1000));
     pool_->Abort();
   }
+  ccf_.reset();  // no request calls the authorizer's unknown-key hook any more
   // Delivery stops before the channel goes, the channel before the broker (its late answers post
   // to the engine the broker owns).
   if (broker_) broker_->StopDelivery();

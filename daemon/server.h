@@ -23,6 +23,7 @@
 #include "api/auth/authorizer.h"
 #include "api/auth/policy_store.h"
 #include "api/auth/token_endpoint.h"
+#include "api/capif/ccf_client.h"
 #include "api/coap/coap_server.h"
 #include "api/delivery/http_delivery_channel.h"
 #include "api/delivery/split_channel.h"
@@ -72,6 +73,7 @@ class Server {
   int StartBroker();
   int StartCoap();
   int StartSecurity();
+  int StartCapif();
   void BuildRouters();
   int Listen();
   void Announce(const std::string& ready_file);
@@ -81,6 +83,7 @@ class Server {
   // Prepare().
   metrics::Registry registry_;
   std::unique_ptr<api::auth::Authorizer> authorizer_;
+  std::unique_ptr<api::capif::CcfClient> ccf_;  // after authorizer_: it feeds it keys
   std::unique_ptr<api::auth::PolicyStore> policy_store_;
   std::optional<SecuritySetup> security_;
   std::shared_ptr<boost::asio::ssl::context> tls_, ops_tls_;

@@ -58,7 +58,20 @@ std::shared_ptr<const PolicySet> Authorizer::policies() const {
 
 void Authorizer::SetIssuers(std::vector<TrustedIssuer> issuers) {
   std::lock_guard<std::mutex> lock(mu_);
-  issuers_ = std::make_shared<const std::vector<TrustedIssuer>>(std::move(issuers));
+  configured_ = std::move(issuers);
+  RebuildIssuers();
+}
+
+void Authorizer::SetFetchedIssuers(std::vector<TrustedIssuer> issuers) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fetched_ = std::move(issuers);
+  RebuildIssuers();
+}
+
+void Authorizer::RebuildIssuers() {
+  auto all = std::make_shared<std::vector<TrustedIssuer>>(configured_);
+  all->insert(all->end(), fetched_.begin(), fetched_.end());
+  issuers_ = std::move(all);
   verified_.clear();  // a removed key must stop working at once
 }
 
@@ -104,7 +117,12 @@ Result<std::shared_ptr<const Authorizer::Verified>> Authorizer::VerifyCached(std
     issuers = issuers_;
   }
   auto claims = VerifyToken(token, *issuers, now, options_.leeway_s);
-  if (!claims.ok()) return claims.status();
+  if (!claims.ok()) {
+    if (claims.status().code() == StatusCode::kNotFound && unknown_key_) {
+      unknown_key_();
+    }
+    return claims.status();
+  }
   auto v = std::make_shared<Verified>();
   v->registration = CheckScope(*claims, options_.server_id, kApiAsRegistration);
   v->delivery = CheckScope(*claims, options_.server_id, kApiMsgDelivery);

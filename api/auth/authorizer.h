@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,7 +52,16 @@ class Authorizer {
 
   void SetPolicies(std::shared_ptr<const PolicySet> policies);
   std::shared_ptr<const PolicySet> policies() const;
+  // The issuers of the configuration (and msgin5gd's own token endpoint): replaced on SIGHUP.
   void SetIssuers(std::vector<TrustedIssuer> issuers);
+  // Keys fetched at run time (a CAPIF core function's JWK set, api/capif/ccf_client.h), trusted
+  // beside the configured ones; replaced whole at each fetch.
+  void SetFetchedIssuers(std::vector<TrustedIssuer> issuers);
+  // Called (on the I/O thread, so it must be quick) when a token names a kid that no key of its
+  // trusted issuer has: the issuer may have rotated its keys. Set before serving.
+  void OnUnknownKey(std::function<void()> hook) {
+    unknown_key_ = std::move(hook);
+  }
   const AuthOptions& options() const { return options_; }
 
   // Wraps the handler of an operation of `api`: on success the request carries client_id and
@@ -90,9 +100,14 @@ class Authorizer {
   std::optional<http::Response> Check(http::Request& req, std::string_view api);
   void Count(std::string_view outcome);
 
+  void RebuildIssuers();  // under mu_: issuers_ = configured_ + fetched_
+
   AuthOptions options_;
+  std::function<void()> unknown_key_;
   mutable std::mutex mu_;
   std::shared_ptr<const PolicySet> policies_;
+  std::vector<TrustedIssuer> configured_;
+  std::vector<TrustedIssuer> fetched_;
   std::shared_ptr<const std::vector<TrustedIssuer>> issuers_;
   std::unordered_map<std::string, std::shared_ptr<const Verified>, StringHash, std::equal_to<>>
       verified_;  // token -> verification, under mu_

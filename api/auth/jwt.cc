@@ -15,6 +15,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "api/auth/base64url.h"
+
 namespace msgin5g::api::auth {
 
 namespace {
@@ -84,31 +86,6 @@ Result<SigningKey> FromPrivateKey(EVP_PKEY* key, const std::string& what) {
   return k;
 }
 
-// base64url without padding (RFC 7515 §2) -> bytes; false on a bad character.
-bool Base64UrlDecode(std::string_view in, std::string* out) {
-  static const auto kTable = [] {
-    std::array<int, 256> t{};
-    t.fill(-1);
-    const char* a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(a[i])] = i;
-    return t;
-  }();
-  out->clear();
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = kTable[static_cast<unsigned char>(c)];
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return bits < 6;  // a lone trailing character cannot encode a byte
-}
-
 Status Invalid(std::string reason) { return Status(StatusCode::kUnauthenticated, std::move(reason)); }
 
 std::string StringClaim(const nlohmann::json& j, const char* name) {
@@ -150,10 +127,11 @@ Result<SigningKey> LoadOrCreateSigningKey(const std::string& path) {
 Result<std::string> SignToken(const SigningKey& key, const TokenClaims& c) {
   try {
     jwt::jwt_object obj{jwt::params::algorithm(key.alg), jwt::params::secret(key.private_pem)};
+    if (!key.kid.empty()) obj.header().add_header("kid", key.kid);
     auto& p = obj.payload();
     p.add_claim("iss", c.iss);
     p.add_claim("exp", c.exp);
-    p.add_claim("iat", c.iat);
+    if (c.iat != 0) p.add_claim("iat", c.iat);
     p.add_claim("scope", c.scope);
     if (!c.sub.empty()) p.add_claim("sub", c.sub);
     if (!c.client_id.empty()) p.add_claim("client_id", c.client_id);
@@ -181,7 +159,7 @@ Result<TrustedIssuer> LoadTrustedIssuer(const std::string& issuer, const std::st
   if (!key) return Status::InvalidArgument(path + ": not a PEM public key or certificate");
   auto alg = AlgorithmFor(key.get(), path);
   if (!alg.ok()) return alg.status();
-  return TrustedIssuer{issuer, *alg, ToPem(key.get(), false)};
+  return TrustedIssuer{issuer, *alg, ToPem(key.get(), false), {}};
 }
 
 Result<TokenClaims> VerifyToken(std::string_view token, const std::vector<TrustedIssuer>& issuers,
@@ -203,34 +181,54 @@ Result<TokenClaims> VerifyToken(std::string_view token, const std::vector<Truste
   nlohmann::json payload = nlohmann::json::parse(payload_json, nullptr, false);
   if (!header.is_object() || !payload.is_object()) return Invalid("token header or claims are not JSON objects");
   std::string alg = StringClaim(header, "alg");
+  std::string kid = StringClaim(header, "kid");
   std::string iss = StringClaim(payload, "iss");
-  const TrustedIssuer* trusted = nullptr;
+  // The issuer's keys: all of them, or the one the token's kid names (an issuer that rotates
+  // its keys has several; keys configured without a kid match any kid).
+  std::vector<const TrustedIssuer*> keys;
+  bool issuer_known = false;
+  bool alg_known = false;
   for (const auto& t : issuers) {
-    if (t.issuer == iss) {
-      trusted = &t;
-      break;
-    }
+    if (t.issuer != iss) continue;
+    issuer_known = true;
+    if (!kid.empty() && !t.kid.empty() && t.kid != kid) continue;
+    if (t.alg != alg) continue;
+    alg_known = true;
+    keys.push_back(&t);
   }
-  if (trusted == nullptr) return Invalid("token issuer is not trusted");
-  if (alg != trusted->alg) return Invalid("token algorithm '" + alg + "' is not accepted");
+  if (!issuer_known) return Invalid("token issuer is not trusted");
+  if (keys.empty()) {
+    for (const auto& t : issuers) alg_known |= t.issuer == iss && t.alg == alg;
+    if (alg_known && !kid.empty()) {
+      // kNotFound: the authorizer may fetch the issuer's keys again (a rotation).
+      return Status(StatusCode::kNotFound, "token key id '" + kid.substr(0, 64) +
+                                               "' is not a known key of its issuer");
+    }
+    return Invalid("token algorithm '" + alg.substr(0, 16) + "' is not accepted");
+  }
   auto exp = payload.find("exp");
   if (exp == payload.end() || !exp->is_number_integer()) return Invalid("token has no exp");
-  try {
-    std::error_code ec;
-    auto obj = jwt::decode(jwt::string_view(token.data(), token.size()),
-                           jwt::params::algorithms({trusted->alg}), ec,
-                           jwt::params::secret(trusted->public_pem), jwt::params::verify(true),
-                           jwt::params::leeway(static_cast<std::uint32_t>(leeway_s)));
-    if (ec) {
-      if (ec == jwt::VerificationErrc::TokenExpired) return Invalid("token expired");
-      if (ec == jwt::VerificationErrc::InvalidSignature || ec == jwt::AlgorithmErrc::VerificationErr) {
-        return Invalid("token signature is invalid");
+  Status verdict = Invalid("token signature is invalid");
+  for (const TrustedIssuer* key : keys) {
+    try {
+      std::error_code ec;
+      auto obj = jwt::decode(jwt::string_view(token.data(), token.size()),
+                             jwt::params::algorithms({key->alg}), ec,
+                             jwt::params::secret(key->public_pem), jwt::params::verify(true),
+                             jwt::params::leeway(static_cast<std::uint32_t>(leeway_s)));
+      if (!ec) {
+        verdict = Status::Ok();
+        break;
       }
-      return Invalid("token rejected: " + ec.message());
+      if (ec == jwt::VerificationErrc::TokenExpired) return Invalid("token expired");
+      if (ec != jwt::VerificationErrc::InvalidSignature && ec != jwt::AlgorithmErrc::VerificationErr) {
+        return Invalid("token rejected: " + ec.message());
+      }
+    } catch (const std::exception& e) {
+      return Invalid(std::string("token rejected: ") + e.what());
     }
-  } catch (const std::exception& e) {
-    return Invalid(std::string("token rejected: ") + e.what());
   }
+  if (!verdict.ok()) return verdict;
   TokenClaims c;
   c.iss = iss;
   c.sub = StringClaim(payload, "sub");
@@ -261,7 +259,8 @@ Result<TokenClaims> VerifyToken(std::string_view token, const std::vector<Truste
       }
     }
   }
-  if (c.Subject().empty()) return Invalid("token names no client (client_id or sub)");
+  // A token without client_id or sub is valid: TS 29.222 AccessTokenClaims (a CAPIF core
+  // function's token) has only iss, scope and exp. The authorizer names its caller by the issuer.
   return c;
 }
 

@@ -27,8 +27,11 @@ struct TokenClaims {
   std::int64_t iat = 0;
   std::string jti;
 
-  // The caller the token speaks for: client_id, else sub.
-  const std::string& Subject() const { return client_id.empty() ? sub : client_id; }
+  // The caller the token speaks for: client_id, else sub, else (a CAPIF token with only the
+  // claims TS 29.222 requires: iss, scope, exp) the issuer, whose grant the token is.
+  const std::string& Subject() const {
+    return !client_id.empty() ? client_id : !sub.empty() ? sub : iss;
+  }
 };
 
 // A private signing key (PEM) with the JWS algorithm its type implies.
@@ -36,6 +39,7 @@ struct SigningKey {
   std::string alg;          // "ES256" or "RS256"
   std::string private_pem;
   std::string public_pem;   // SubjectPublicKeyInfo, for our own verifier
+  std::string kid;          // sent as the JWS header's kid when not empty
 };
 
 // Loads a PEM private key: EC P-256 -> ES256, RSA (>= 2048 bits) -> RS256; anything else is
@@ -46,18 +50,21 @@ Result<SigningKey> LoadOrCreateSigningKey(const std::string& path);
 
 Result<std::string> SignToken(const SigningKey& key, const TokenClaims& claims);
 
-// A public key trusted for tokens whose `iss` equals `issuer`.
+// A public key trusted for tokens whose `iss` equals `issuer`. An issuer may have several (a key
+// rotation): a token whose header names a kid is checked with that key only.
 struct TrustedIssuer {
   std::string issuer;
   std::string alg;         // "ES256" or "RS256", from the key type
   std::string public_pem;
+  std::string kid;         // empty: matches any kid (a key configured as a PEM file)
 };
 
 // Reads a PEM public key or certificate; the algorithm follows from its key type.
 Result<TrustedIssuer> LoadTrustedIssuer(const std::string& issuer, const std::string& path);
 
 // Checks format, issuer, algorithm, signature and exp (with `leeway_s`, at most 30 s). Errors are
-// kUnauthenticated with a short reason fit for `error_description` (it names no secrets).
+// kUnauthenticated with a short reason fit for `error_description` (it names no secrets), or
+// kNotFound when the header's kid names no key of a trusted issuer (its keys may have rotated).
 Result<TokenClaims> VerifyToken(std::string_view token, const std::vector<TrustedIssuer>& issuers,
                                 std::int64_t now_s, std::int64_t leeway_s);
 

@@ -1,7 +1,8 @@
-// libFuzzer target: bearer tokens. Mode 0 verifies the input as a token (format, base64url,
-// header, signature: what an attacker sends). Mode 1 signs the input as the token's claims with
-// a trusted key (ES256, made at start), so the claims parser behind the signature check is
-// reached too: it must refuse or accept, never crash.
+// libFuzzer target: bearer tokens and issuers' key sets. Mode 0 verifies the input as a token
+// (format, base64url, header, signature: what an attacker sends). Mode 1 signs the input as the
+// token's claims with a trusted key (ES256, made at start), so the claims parser behind the
+// signature check is reached too: it must refuse or accept, never crash. Mode 2 parses the input
+// as a JWK set (what a CAPIF core function's key URL returns).
 #include <openssl/ec.h>
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/auth/jwks.h"
 #include "api/auth/jwt.h"
 #include "tests/support/base64url.h"
 
@@ -31,7 +33,8 @@ struct Signer {
     PEM_write_bio_PUBKEY(bio, key);
     char* pem = nullptr;
     long n = BIO_get_mem_data(bio, &pem);
-    issuers.push_back({"https://issuer.fuzz", "ES256", std::string(pem, static_cast<std::size_t>(n))});
+    issuers.push_back(
+        {"https://issuer.fuzz", "ES256", std::string(pem, static_cast<std::size_t>(n)), {}});
     BIO_free(bio);
   }
   // header.payload.signature with a valid ES256 signature (raw r || s, RFC 7518 3.4).
@@ -63,10 +66,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
   const std::int64_t now = 1'800'000'000;
-  if (data[0] % 2 == 0) {
-    (void)auth::VerifyToken(rest, signer.issuers, now, 30);
-  } else {
-    (void)auth::VerifyToken(signer.Sign(rest), signer.issuers, now, 30);
+  switch (data[0] % 3) {
+    case 0:
+      (void)auth::VerifyToken(rest, signer.issuers, now, 30);
+      break;
+    case 1:
+      (void)auth::VerifyToken(signer.Sign(rest), signer.issuers, now, 30);
+      break;
+    default:
+      (void)auth::ParseJwks(rest, "https://issuer.fuzz");
+      break;
   }
   return 0;
 }

@@ -21,6 +21,7 @@
 #include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <jwt/jwt.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -28,6 +29,8 @@
 #include <openssl/x509.h>
 
 #include "api/auth/authorizer.h"
+#include "api/auth/base64url.h"
+#include "api/auth/jwks.h"
 #include "api/auth/jwt.h"
 #include "tests/support/base64url.h"
 #include "api/auth/policy.h"
@@ -221,7 +224,7 @@ const Keys& K() {
 }
 
 TrustedIssuer IssuerOf(const std::string& iss, const SigningKey& key) {
-  return TrustedIssuer{iss, key.alg, key.public_pem};
+  return TrustedIssuer{iss, key.alg, key.public_pem, {}};
 }
 
 TokenClaims Claims(const std::string& iss, const std::string& client, const std::string& scope,
@@ -239,6 +242,14 @@ std::string Sign(const SigningKey& key, const TokenClaims& c) {
   auto t = SignToken(key, c);
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   return t.ok() ? *t : std::string();
+}
+
+// The claims part of a token, decoded.
+std::string PayloadOf(const std::string& token) {
+  auto d1 = token.find('.'), d2 = token.find('.', d1 + 1);
+  std::string out;
+  EXPECT_TRUE(api::auth::Base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1), &out));
+  return out;
 }
 
 // A token with a JSON header and payload of our choosing and `sig` (already base64url) as
@@ -554,15 +565,23 @@ TEST(JwtVerify, ExpiryAllowsTheLeewayAndNoMore) {
   EXPECT_TRUE(VerifyToken(later, {issuer}, exp, 0).ok());
 }
 
-TEST(JwtVerify, RequiresClientIdOrSub) {
+TEST(JwtVerify, TheCallerIsClientIdElseSubElseTheIssuer) {
   std::int64_t now = NowS();
   const TrustedIssuer issuer = IssuerOf("ccf", K().ec);
+  // TS 29.222 AccessTokenClaims: iss, scope and exp only (no iat either).
   TokenClaims none = Claims("ccf", "", "3gpp#msgin5g:msgs-msgdelivery", now + 60);
-  ExpectUnauthenticated(VerifyToken(Sign(K().ec, none), {issuer}, now, 0), "client");
+  none.iat = 0;
+  std::string minimal = Sign(K().ec, none);
+  auto payload = nlohmann::json::parse(PayloadOf(minimal));
+  EXPECT_EQ(payload.size(), 3u) << payload.dump();
+  auto v = VerifyToken(minimal, {issuer}, now, 0);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->Subject(), "ccf");
+  EXPECT_EQ(CheckScope(*v, "msgin5g", kApiMsgDelivery), ScopeCheck::kGranted);
 
   TokenClaims sub_only = none;
   sub_only.sub = "nf-1";
-  auto v = VerifyToken(Sign(K().ec, sub_only), {issuer}, now, 0);
+  v = VerifyToken(Sign(K().ec, sub_only), {issuer}, now, 0);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->Subject(), "nf-1");
   EXPECT_EQ(v->client_id, "");
@@ -572,6 +591,95 @@ TEST(JwtVerify, RequiresClientIdOrSub) {
   v = VerifyToken(Sign(K().ec, both), {issuer}, now, 0);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->Subject(), "as-1");  // client_id wins over sub
+}
+
+TEST(JwtVerify, AKidPicksThatKeyOfTheIssuer) {
+  std::int64_t now = NowS();
+  TokenClaims c = Claims("ccf", "as-1", "3gpp#msgin5g:msgs-msgdelivery", now + 60);
+  SigningKey k1 = K().ec, k2 = K().ec2;
+  k1.kid = "k1";
+  k2.kid = "k2";
+  TrustedIssuer t1 = IssuerOf("ccf", K().ec), t2 = IssuerOf("ccf", K().ec2);
+  t1.kid = "k1";
+  t2.kid = "k2";
+  EXPECT_TRUE(VerifyToken(Sign(k1, c), {t1, t2}, now, 0).ok());
+  EXPECT_TRUE(VerifyToken(Sign(k2, c), {t1, t2}, now, 0).ok());
+  // Signed with k2's key but naming k1: checked with k1 only, so refused.
+  SigningKey liar = K().ec2;
+  liar.kid = "k1";
+  ExpectBadSignature(VerifyToken(Sign(liar, c), {t1, t2}, now, 0));
+  // A kid the issuer has no key for: kNotFound, so the caller may fetch the keys again.
+  SigningKey k3 = K().ec2;
+  k3.kid = "k3";
+  auto r = VerifyToken(Sign(k3, c), {t1}, now, 0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound) << r.status().ToString();
+  // Keys configured without a kid match any kid; without a kid every key of the issuer is tried.
+  EXPECT_TRUE(VerifyToken(Sign(k3, c), {IssuerOf("ccf", K().ec2)}, now, 0).ok());
+  EXPECT_TRUE(VerifyToken(Sign(K().ec2, c), {t1, t2}, now, 0).ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// jwks.h
+
+TEST(Jwks, KeysRoundTripThroughJwkAndVerifyTokens) {
+  std::int64_t now = NowS();
+  auto ec = ToJwk(K().ec, "ec-1");
+  auto rsa = ToJwk(K().rsa, "rsa-1");
+  ASSERT_TRUE(ec.ok() && rsa.ok());
+  auto ec_json = nlohmann::json::parse(*ec);
+  EXPECT_EQ(ec_json["kty"], "EC");
+  EXPECT_EQ(ec_json["crv"], "P-256");
+  EXPECT_EQ(ec_json["alg"], "ES256");
+  EXPECT_EQ(nlohmann::json::parse(*rsa)["kty"], "RSA");
+  auto set = ParseJwks("{\"keys\":[" + *ec + "," + *rsa + "]}", "ccf");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  ASSERT_EQ(set->keys.size(), 2u);
+  EXPECT_TRUE(set->skipped.empty());
+  EXPECT_EQ(set->keys[0].alg, "ES256");
+  EXPECT_EQ(set->keys[0].kid, "ec-1");
+  EXPECT_EQ(set->keys[0].public_pem, K().ec.public_pem);
+  EXPECT_EQ(set->keys[1].alg, "RS256");
+  EXPECT_EQ(set->keys[1].public_pem, K().rsa.public_pem);
+  SigningKey rsa_key = K().rsa;
+  rsa_key.kid = "rsa-1";
+  TokenClaims c = Claims("ccf", "", "3gpp#msgin5g:msgs-msgdelivery", now + 60);
+  EXPECT_TRUE(VerifyToken(Sign(rsa_key, c), set->keys, now, 0).ok());
+}
+
+TEST(Jwks, TakesTheKeyOfAnX5cCertificate) {
+  std::string pem = ReadText(K().rsa_cert_file);
+  auto begin = pem.find('\n') + 1, end = pem.find("-----END");
+  std::string b64;
+  for (char ch : pem.substr(begin, end - begin)) {
+    if (ch != '\n') b64 += ch;
+  }
+  auto set = ParseJwks(R"({"keys":[{"kty":"RSA","kid":"c","x5c":[")" + b64 + R"("]}]})", "ccf");
+  ASSERT_TRUE(set.ok()) << set.status().ToString();
+  ASSERT_EQ(set->keys.size(), 1u) << (set->skipped.empty() ? "" : set->skipped[0]);
+  EXPECT_EQ(set->keys[0].public_pem, K().rsa.public_pem);
+}
+
+TEST(Jwks, SkipsWhatCannotSignAndRefusesWhatIsNoSet) {
+  auto ec = nlohmann::json::parse(*ToJwk(K().ec, "ok"));
+  auto enc = ec;
+  enc["use"] = "enc";
+  auto wrong_alg = ec;
+  wrong_alg["alg"] = "RS256";
+  auto short_x = ec;
+  short_x["x"] = "AAAA";
+  auto p384 = ec;
+  p384["crv"] = "P-384";
+  nlohmann::json set = {{"keys", {ec, enc, wrong_alg, short_x, p384, "text",
+                                  {{"kty", "oct"}, {"k", "c2VjcmV0"}}}}};
+  auto parsed = ParseJwks(set.dump(), "ccf");
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->keys.size(), 1u);
+  EXPECT_EQ(parsed->keys[0].kid, "ok");
+  EXPECT_EQ(parsed->skipped.size(), 6u);
+  for (const char* bad : {"", "[]", "{}", R"({"keys":{}})", "not json"}) {
+    EXPECT_FALSE(ParseJwks(bad, "ccf").ok()) << bad;
+  }
 }
 
 TEST(JwtVerify, AcceptsScopeAsAListAndAudAsAString) {
@@ -1613,7 +1721,7 @@ class TokenEndpointTest : public testing::Test {
     EXPECT_EQ(JsonField(r, "expires_in"), "600");
     EXPECT_EQ(JsonField(r, "scope"), scope);
     std::string token = JsonField(r, "access_token");
-    auto v = VerifyToken(token, {TrustedIssuer{"msgin5g-as", "ES256", K().ec.public_pem}}, NowS(), 0);
+    auto v = VerifyToken(token, {TrustedIssuer{"msgin5g-as", "ES256", K().ec.public_pem, {}}}, NowS(), 0);
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     if (!v.ok()) return {};
     EXPECT_EQ(v->iss, "msgin5g-as");

@@ -1,0 +1,300 @@
+#include "api/capif/ccf_client.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
+#include "api/auth/jwks.h"
+#include "common/logging.h"
+
+namespace msgin5g::api::capif {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kMaxPublishBackoff = std::chrono::milliseconds(60000);
+constexpr auto kMinKeyFetchInterval = std::chrono::seconds(1);
+constexpr auto kKeyRetry = std::chrono::seconds(5);
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::ostringstream s;
+  if (f) s << f.rdbuf();
+  return s.str();
+}
+
+// Writes `content` to `path` through a fsync'd temporary file and a rename: a crash leaves the
+// old file or the new one, never half of one.
+bool WriteAtomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
+// The serviceApiId of a 201: the body's apiId, else the last segment of Location.
+std::string CreatedId(const http::Response& r) {
+  boost::system::error_code ec;
+  auto v = json::parse(r.body, ec);
+  if (!ec && v.is_object()) {
+    if (const auto* id = v.as_object().if_contains("apiId"); id != nullptr && id->is_string()) {
+      return std::string(id->as_string());
+    }
+  }
+  std::string_view location = http::FindHeader(r.headers, "location");
+  auto slash = location.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(location.substr(slash + 1));
+}
+
+}  // namespace
+
+CcfClient::CcfClient(CcfOptions options, KeysCallback on_keys, metrics::Registry& registry)
+    : options_(std::move(options)), on_keys_(std::move(on_keys)), guard_(ioc_.get_executor()),
+      publish_timer_(ioc_), keys_timer_(ioc_) {
+  client_ = std::make_unique<http::H2Client>(ioc_, options_.client);
+  auto& published = prometheus::BuildGauge()
+                        .Name("msgin5g_capif_published")
+                        .Help("1 when the API is published at the CAPIF core function")
+                        .Register(registry.prom());
+  for (const auto& api : options_.api_names) published_gauges_.push_back(&published.Add({{"api", api}}));
+  auto& fetches = prometheus::BuildCounter()
+                      .Name("msgin5g_capif_key_fetches_total")
+                      .Help("Fetches of the CAPIF core function's token signing keys, by result")
+                      .Register(registry.prom());
+  fetch_ok_ = &fetches.Add({{"result", "ok"}});
+  fetch_failed_ = &fetches.Add({{"result", "failed"}});
+  keys_ = &prometheus::BuildGauge()
+               .Name("msgin5g_capif_keys")
+               .Help("Token signing keys of the CAPIF core function in use")
+               .Register(registry.prom())
+               .Add({});
+  // What an earlier run published: updated in place rather than published again.
+  boost::system::error_code ec;
+  auto state = json::parse(ReadAll(options_.state_file), ec);
+  if (!ec && state.is_object()) {
+    for (const auto& [api, id] : state.as_object()) {
+      if (id.is_string()) ids_[std::string(api)] = std::string(id.as_string());
+    }
+  }
+}
+
+CcfClient::~CcfClient() {
+  stopping_ = true;  // nothing is rescheduled from here on, so run() returns
+  asio::post(ioc_, [this] {
+    publish_timer_.cancel();
+    keys_timer_.cancel();
+    client_->Close();
+  });
+  guard_.reset();
+  if (thread_.joinable()) {
+    thread_.join();
+  } else {
+    ioc_.run();  // never started: the close runs here
+  }
+  client_.reset();
+}
+
+void CcfClient::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "capif");
+    ioc_.run();
+  });
+  asio::post(ioc_, [this] {
+    if (options_.publish && !options_.api_names.empty()) Publish(0);
+    if (!options_.keys_url.empty()) FetchKeys();
+  });
+}
+
+std::map<std::string, std::string> CcfClient::published() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ids_;
+}
+
+std::string CcfClient::CollectionUrl() const {
+  return options_.api_root + "/published-apis/v1/" + options_.apf_id + "/service-apis";
+}
+
+// ServiceAPIDescription (TS29222_CAPIF_Publish_Service_API.yaml): apiName, and one AefProfile
+// with aefId, versions [v1], protocol, dataFormat, securityMethods and the interface.
+std::string CcfClient::Description(const std::string& api_name) const {
+  json::object iface;
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(options_.interface_host, ec);
+  if (ec) {
+    iface["fqdn"] = options_.interface_host;
+  } else if (addr.is_v4()) {
+    iface["ipv4Addr"] = options_.interface_host;
+  } else {
+    iface["ipv6Addr"] = options_.interface_host;
+  }
+  iface["port"] = options_.interface_port;
+  if (!options_.api_prefix.empty()) iface["apiPrefix"] = options_.api_prefix;
+  json::array methods;
+  for (const auto& m : options_.security_methods) methods.emplace_back(m);
+  json::object profile{
+      {"aefId", options_.aef_id},
+      {"versions", json::array{json::object{{"apiVersion", "v1"}}}},
+      {"protocol", "HTTP_2"},
+      {"dataFormat", "JSON"},
+      {"interfaceDescriptions", json::array{iface}},
+  };
+  if (!methods.empty()) profile["securityMethods"] = methods;
+  json::object d{
+      {"apiName", api_name},
+      {"aefProfiles", json::array{profile}},
+      {"description", "MSGin5G Server (TS 29.538 " + api_name + ")"},
+  };
+  return json::serialize(d);
+}
+
+void CcfClient::Publish(std::size_t index) {
+  if (stopping_ || index >= options_.api_names.size()) return;
+  const std::string api = options_.api_names[index];
+  std::string known;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = ids_.find(api); it != ids_.end()) known = it->second;
+  }
+  http::ClientRequest req;
+  req.method = known.empty() ? "POST" : "PUT";
+  req.url = known.empty() ? CollectionUrl() : CollectionUrl() + "/" + known;
+  req.headers = {{"content-type", "application/json"}};
+  req.body = Description(api);
+  client_->Send(std::move(req), [this, index, api, known](Result<http::Response> r) {
+    if (!r.ok()) {
+      LOG_WARN_LIMITED("capif", "publishing %s at %s: %s; retrying", api.c_str(),
+                       options_.api_root.c_str(), r.status().message().c_str());
+      RetryPublish(index);
+      return;
+    }
+    if (!known.empty() && r->status == 404) {
+      LOG_INFO("capif", "%s: serviceApiId %s is unknown to the CAPIF core function; publishing anew",
+               api.c_str(), known.c_str());
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        ids_.erase(api);
+      }
+      Publish(index);
+      return;
+    }
+    bool created = known.empty() && r->status == 201;
+    bool updated = !known.empty() && (r->status == 200 || r->status == 204);
+    std::string id = created ? CreatedId(*r) : known;
+    if ((!created && !updated) || id.empty()) {
+      LOG_WARN_LIMITED("capif", "publishing %s: the CAPIF core function answered %d %.200s; retrying",
+                       api.c_str(), r->status, r->body.c_str());
+      RetryPublish(index);
+      return;
+    }
+    Published(index, id);
+    Publish(index + 1);
+  });
+}
+
+void CcfClient::RetryPublish(std::size_t index) {
+  if (stopping_) return;
+  publish_timer_.expires_after(publish_backoff_);
+  publish_backoff_ = std::min(publish_backoff_ * 2, kMaxPublishBackoff);
+  publish_timer_.async_wait([this, index](const boost::system::error_code& ec) {
+    if (!ec) Publish(index);
+  });
+}
+
+void CcfClient::Published(std::size_t index, const std::string& id) {
+  publish_backoff_ = 1000ms;
+  const std::string& api = options_.api_names[index];
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    ids_[api] = id;
+  }
+  published_gauges_[index]->Set(1);
+  LOG_INFO("capif", "%s published at %s as serviceApiId %s", api.c_str(), options_.api_root.c_str(),
+           id.c_str());
+  SaveState();
+}
+
+void CcfClient::SaveState() {
+  json::object o;
+  for (const auto& [api, id] : published()) o[api] = id;
+  if (!WriteAtomically(options_.state_file, json::serialize(o))) {
+    LOG_WARN("capif", "cannot write %s: the next start publishes again", options_.state_file.c_str());
+  }
+}
+
+void CcfClient::RefreshKeysSoon() {
+  asio::post(ioc_, [this] {
+    if (options_.keys_url.empty() || fetching_) return;
+    if (std::chrono::steady_clock::now() - last_fetch_ < kMinKeyFetchInterval) return;
+    FetchKeys();
+  });
+}
+
+void CcfClient::ScheduleKeys(std::chrono::milliseconds after) {
+  if (stopping_) return;
+  keys_timer_.expires_after(after);
+  keys_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !fetching_) FetchKeys();
+  });
+}
+
+void CcfClient::FetchKeys() {
+  if (stopping_) return;
+  fetching_ = true;
+  last_fetch_ = std::chrono::steady_clock::now();
+  http::ClientRequest req;
+  req.method = "GET";
+  req.url = options_.keys_url;
+  req.headers = {{"accept", "application/json"}};
+  client_->Send(std::move(req), [this](Result<http::Response> r) {
+    fetching_ = false;
+    std::string why;
+    if (!r.ok()) {
+      why = r.status().message();
+    } else if (r->status != 200) {
+      why = "status " + std::to_string(r->status);
+    } else {
+      auto keys = auth::ParseJwks(r->body, options_.issuer);
+      if (!keys.ok()) {
+        why = keys.status().message();
+      } else {
+        for (const auto& s : keys->skipped) LOG_WARN("capif", "keys at %s: %s", options_.keys_url.c_str(), s.c_str());
+        if (keys->keys.empty()) {
+          why = "no usable key";
+        } else {
+          fetch_ok_->Increment();
+          keys_->Set(static_cast<double>(keys->keys.size()));
+          LOG_DEBUG("capif", "%zu keys of %s from %s", keys->keys.size(), options_.issuer.c_str(),
+                    options_.keys_url.c_str());
+          on_keys_(std::move(keys->keys));
+          ScheduleKeys(options_.keys_refresh);
+          return;
+        }
+      }
+    }
+    fetch_failed_->Increment();
+    LOG_WARN_LIMITED("capif", "fetching the CAPIF core function's keys from %s: %s; keeping the "
+                     "keys in use", options_.keys_url.c_str(), why.c_str());
+    ScheduleKeys(std::min<std::chrono::milliseconds>(kKeyRetry, options_.keys_refresh));
+  });
+}
+
+}  // namespace msgin5g::api::capif

@@ -1,0 +1,107 @@
+// msgin5gd's side of CAPIF (TS 29.222) towards a CAPIF core function (CCF), as the API publishing
+// function (APF) and API exposing function (AEF) of its two northbound APIs:
+// - Publish_Service_API: on start, each API (msgs-asregistration, msgs-msgdelivery) is published
+//   with POST {apiRoot}/published-apis/v1/{apfId}/service-apis, and the serviceApiId the CCF
+//   returns is kept in a state file; after a restart the same id is updated with PUT (a 404
+//   publishes anew), so the CCF does not collect one copy per restart. A CCF that cannot be
+//   reached is retried with backoff (1 s doubling to 60 s); serving does not wait for it.
+// - The CCF's token signing keys: a JWK set fetched from `keys_url` at start, every
+//   `keys_refresh`, and soon after a token names an unknown kid (at most once a second), handed
+//   to the authorizer. A fetch that fails keeps the keys already fetched.
+//
+// Threads: its own ("capif"), with its own HTTP client; the callbacks run there.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "api/auth/jwt.h"
+#include "api/http/client_options.h"
+#include "api/http/h2_client.h"
+#include "metrics/registry.h"
+
+namespace prometheus {
+class Counter;
+class Gauge;
+}  // namespace prometheus
+
+namespace msgin5g::api::capif {
+
+struct CcfOptions {
+  std::string api_root;  // the CCF's apiRoot: https://host:port[/prefix]
+  std::string apf_id;    // our APF identifier at the CCF
+  std::string aef_id;    // our AEF identifier (security.server_id): aefProfiles[].aefId
+  bool publish = true;
+  std::vector<std::string> api_names = {"msgs-asregistration", "msgs-msgdelivery"};
+  // Our SBI as invokers reach it: InterfaceDescription ipv4Addr / ipv6Addr / fqdn, port and
+  // apiPrefix (api.api_root); the protocol and security methods of AefProfile.
+  std::string interface_host;
+  int interface_port = 0;
+  std::string api_prefix;
+  std::vector<std::string> security_methods;  // PSK, PKI, OAUTH
+  std::string state_file;                     // serviceApiIds by API name (JSON)
+
+  std::string issuer;    // the iss of the CCF's tokens
+  std::string keys_url;  // the CCF's JWK set; empty: none fetched
+  std::chrono::seconds keys_refresh{300};
+
+  http::ClientOptions client;  // TLS towards the CCF (mTLS with our certificate)
+};
+
+class CcfClient {
+ public:
+  using KeysCallback = std::function<void(std::vector<auth::TrustedIssuer>)>;
+
+  CcfClient(CcfOptions options, KeysCallback on_keys, metrics::Registry& registry);
+  ~CcfClient();  // stops
+  CcfClient(const CcfClient&) = delete;
+  CcfClient& operator=(const CcfClient&) = delete;
+
+  void Start();
+  // Fetches the keys again now unless that was done less than a second ago. Any thread.
+  void RefreshKeysSoon();
+  // serviceApiId by API name, for those published so far.
+  std::map<std::string, std::string> published() const;
+
+ private:
+  void Publish(std::size_t index);
+  void RetryPublish(std::size_t index);
+  void Published(std::size_t index, const std::string& id);
+  void FetchKeys();
+  void ScheduleKeys(std::chrono::milliseconds after);
+  std::string Description(const std::string& api_name) const;
+  std::string CollectionUrl() const;
+  void SaveState();
+
+  CcfOptions options_;
+  KeysCallback on_keys_;
+  boost::asio::io_context ioc_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  std::unique_ptr<http::H2Client> client_;
+  boost::asio::steady_timer publish_timer_;
+  boost::asio::steady_timer keys_timer_;
+  std::chrono::milliseconds publish_backoff_{1000};
+  std::chrono::steady_clock::time_point last_fetch_{};
+  bool fetching_ = false;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  std::map<std::string, std::string> ids_;  // under mu_
+  std::vector<prometheus::Gauge*> published_gauges_;
+  prometheus::Counter* fetch_ok_ = nullptr;
+  prometheus::Counter* fetch_failed_ = nullptr;
+  prometheus::Gauge* keys_ = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace msgin5g::api::capif

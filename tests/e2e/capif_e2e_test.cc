@@ -1,0 +1,199 @@
+// msgin5gd with a CAPIF core function (TS 29.222): tests/support/ccf_server.py plays the CCF,
+// over TLS, checking what it receives against TS29222_CAPIF_Publish_Service_API.yaml.
+// - Publish_Service_API: both APIs published on start, also when the CCF comes up late; the same
+//   serviceApiIds updated after a restart; published anew when the CCF forgot them.
+// - The CCF's token keys: a token with only iss, scope and exp (TS 29.222 AccessTokenClaims)
+//   signed with a fetched key is accepted; a rotated key is picked up; a retired one stops
+//   working; the CCF going down keeps the keys in use.
+#include <chrono>
+#include <set>
+#include <thread>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "api/auth/jwks.h"
+#include "api/auth/jwt.h"
+#include "tests/support/daemon_harness.h"
+#include "tests/support/http1_server.h"
+#include "tests/support/json_util.h"
+#include "tests/support/metric_value.h"
+#include "tests/support/test_util.h"
+
+namespace msgin5g {
+namespace {
+
+using namespace std::chrono_literals;
+namespace ts = testing_support;
+namespace auth = api::auth;
+using ts::Json;
+using ts::Str;
+
+const std::string kIssuer = "ccf.test";
+
+class CapifE2E : public ::testing::Test {
+ protected:
+  CapifE2E() : certs_(ts::MakeTestCerts(pki_.path())) {}
+
+  void StartCcf(int port = 0) {
+    ccf_.reset();
+    ccf_ = std::make_unique<ts::Http1Server>(ts::Http1Server::Options{
+        .tls = &certs_, .script = "ccf_server.py", .args = {"--keys", pki_.File("jwks.json")},
+        .port = port});
+    ASSERT_TRUE(ccf_->ok());
+  }
+  std::string CcfRoot(int port) const { return "https://127.0.0.1:" + std::to_string(port); }
+
+  void StartDaemon(int ccf_port, std::vector<std::string> extra = {}) {
+    daemon_.reset();
+    std::vector<std::string> args = {"--set", "capif.enabled=true",
+                                     "--set", "capif.api_root=" + CcfRoot(ccf_port),
+                                     "--set", "capif.apf_id=apf-1",
+                                     "--set", "capif.tls_ca_file=" + certs_.ca_cert};
+    args.insert(args.end(), extra.begin(), extra.end());
+    daemon_ = std::make_unique<ts::Daemon>(data_.File("data"), data_.path(), args);
+    ASSERT_TRUE(daemon_->ok());
+  }
+  ts::Daemon& d() { return *daemon_; }
+  double Metric(const std::string& series) {
+    return ts::MetricValue(ts::Curl({"http://" + d().metrics() + "/metrics"}).body, series);
+  }
+
+  // The publish requests the CCF answered with `status`.
+  std::vector<ts::Http1Request> Answered(const std::string& method, int status) {
+    std::vector<ts::Http1Request> out;
+    for (auto& r : ccf_->received()) {
+      if (r.method == method && r.status == status) out.push_back(r);
+    }
+    return out;
+  }
+
+  void WriteKeys(const std::vector<std::pair<const auth::SigningKey*, std::string>>& keys) {
+    std::string jwks = "{\"keys\":[";
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      auto jwk = auth::ToJwk(*keys[i].first, keys[i].second);
+      ASSERT_TRUE(jwk.ok()) << jwk.status().ToString();
+      jwks += (i ? "," : "") + *jwk;
+    }
+    ts::WriteFile(pki_.File("jwks.json.tmp"), jwks + "]}");
+    std::rename(pki_.File("jwks.json.tmp").c_str(), pki_.File("jwks.json").c_str());
+  }
+
+  // A token as a CCF issues it: iss, scope and exp only, the key's kid in the header.
+  static std::string CcfToken(auth::SigningKey key, const std::string& kid) {
+    key.kid = kid;
+    auth::TokenClaims c;
+    c.iss = kIssuer;
+    c.scope = "3gpp#msgin5g:msgs-msgdelivery";
+    c.exp = std::chrono::duration_cast<std::chrono::seconds>(
+                std::chrono::system_clock::now().time_since_epoch()).count() + 300;
+    auto t = auth::SignToken(key, c);
+    EXPECT_TRUE(t.ok());
+    return t.ok() ? *t : "";
+  }
+
+  // POSTs a message to ue-1 with `token`; counts the 200s in accepted_.
+  int Deliver(const std::string& token, const std::string& msg_id) {
+    int status = ts::Curl({"--http2-prior-knowledge", "-H", "content-type: application/json", "-H",
+                     "authorization: Bearer " + token, "--data-binary",
+                     R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},)"
+                     R"("msgId":")" + msg_id + R"(","stoAndFwInd":true,"payload":"hi"})",
+                     "http://" + d().sbi() + "/msgs-msgdelivery/v1/deliver-as-message"})
+                     .status;
+    if (status == 200) ++accepted_;
+    return status;
+  }
+  std::uint64_t Queued() {
+    auto j = Json(d().Admin("GET", "/queues/UE/ue-1").body);
+    return j.contains("count") ? j["count"].to_number<std::uint64_t>() : 0;
+  }
+
+  ts::TempDir pki_;
+  ts::TestCerts certs_;
+  ts::TempDir data_;
+  std::unique_ptr<ts::Http1Server> ccf_;
+  std::unique_ptr<ts::Daemon> daemon_;
+  std::uint64_t accepted_ = 0;
+};
+
+TEST_F(CapifE2E, PublishesBothApisAndUpdatesThemAfterARestart) {
+  int port = ts::FreePort();
+  // The CCF is not up yet: msgin5gd serves anyway and keeps trying.
+  StartDaemon(port);
+  EXPECT_EQ(Metric(R"(msgin5g_capif_published{api="msgs-msgdelivery"})"), 0);
+  StartCcf(port);
+  ASSERT_TRUE(ts::WaitFor([&] { return Answered("POST", 201).size() == 2; }, 20s)) << d().log();
+  std::map<std::string, std::string> ids;  // apiName -> path of the published resource
+  for (const auto& r : Answered("POST", 201)) {
+    EXPECT_EQ(r.path, "/published-apis/v1/apf-1/service-apis");
+    auto desc = Json(r.body);
+    auto& profile = desc["aefProfiles"].as_array()[0].as_object();
+    EXPECT_EQ(Str(profile, "aefId"), "msgin5g");  // security.server_id
+    EXPECT_EQ(Str(profile, "protocol"), "HTTP_2");
+    auto& iface = profile["interfaceDescriptions"].as_array()[0].as_object();
+    EXPECT_EQ(Str(iface, "ipv4Addr"), "127.0.0.1");
+    EXPECT_EQ(std::to_string(iface["port"].as_int64()),
+              d().sbi().substr(d().sbi().rfind(':') + 1));
+    ids[Str(desc, "apiName")] = "";
+  }
+  EXPECT_EQ(ids.size(), 2u);
+  EXPECT_TRUE(ids.contains("msgs-asregistration") && ids.contains("msgs-msgdelivery"));
+  ASSERT_TRUE(ts::WaitFor(
+      [&] { return Metric(R"(msgin5g_capif_published{api="msgs-msgdelivery"})") == 1; }, 5s));
+  EXPECT_NE(d().log().find("published at"), std::string::npos);
+
+  // Restarted, msgin5gd updates what it published (PUT to the same ids) instead of adding more.
+  StartDaemon(port);
+  ASSERT_TRUE(ts::WaitFor([&] { return Answered("PUT", 200).size() == 2; }, 20s)) << d().log();
+  EXPECT_EQ(Answered("POST", 201).size(), 2u);
+  std::set<std::string> put_paths;
+  for (const auto& r : Answered("PUT", 200)) put_paths.insert(r.path);
+  EXPECT_EQ(put_paths.size(), 2u);
+
+  // A CCF that forgot them (restarted: it keeps them in memory) answers 404: published anew.
+  StartCcf(port);
+  StartDaemon(port);
+  ASSERT_TRUE(ts::WaitFor([&] { return Answered("POST", 201).size() == 2; }, 20s)) << d().log();
+  EXPECT_EQ(Answered("PUT", 404).size(), 2u);
+  EXPECT_TRUE(Answered("POST", 400).empty()) << "every description met the schema";
+}
+
+TEST_F(CapifE2E, TokensSignedWithTheCcfsKeysAreAcceptedAsTheKeysRotate) {
+  auto a = auth::LoadOrCreateSigningKey(pki_.File("a.pem"));
+  auto b = auth::LoadOrCreateSigningKey(pki_.File("b.pem"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  WriteKeys({{&*a, "k1"}});
+  int port = ts::FreePort();
+  StartCcf(port);
+  StartDaemon(port, {"--set", "security.mode=oauth2", "--set", "capif.publish=false",
+                     "--set", "capif.issuer=" + kIssuer,
+                     "--set", "capif.keys_url=" + CcfRoot(port) + "/keys",
+                     "--set", "capif.keys_refresh_s=1"});
+  ASSERT_TRUE(ts::WaitFor([&] { return Metric("msgin5g_capif_keys") == 1; }, 10s)) << d().log();
+
+  EXPECT_EQ(Deliver(CcfToken(*a, "k1"), "m-1"), 200) << d().log();
+  // Not yet in the CCF's set: refused, stored nothing.
+  std::string with_b = CcfToken(*b, "k2");
+  EXPECT_EQ(Deliver(with_b, "m-2"), 401);
+  // The CCF rotates: k2 joins. The unknown kid makes msgin5gd fetch the keys again.
+  WriteKeys({{&*a, "k1"}, {&*b, "k2"}});
+  int n = 2;
+  ASSERT_TRUE(ts::WaitFor([&] { return Deliver(with_b, "m-" + std::to_string(++n)) == 200; }, 10s))
+      << d().log();
+  // k1 retired: refused once the periodic fetch (every second here) has seen it go.
+  WriteKeys({{&*b, "k2"}});
+  std::string with_a = CcfToken(*a, "k1");
+  ASSERT_TRUE(ts::WaitFor([&] { return Deliver(with_a, "m-" + std::to_string(++n)) == 401; }, 10s));
+  // The CCF goes down: the keys fetched stay in use.
+  ccf_.reset();
+  double failed = Metric(R"(msgin5g_capif_key_fetches_total{result="failed"})");
+  ASSERT_TRUE(ts::WaitFor(
+      [&] { return Metric(R"(msgin5g_capif_key_fetches_total{result="failed"})") > failed; }, 15s));
+  EXPECT_EQ(Deliver(with_b, "m-last"), 200);
+  // Exactly the accepted ones were stored; every refusal stored nothing.
+  EXPECT_GE(accepted_, 3u);
+  EXPECT_EQ(Queued(), accepted_);
+}
+
+}  // namespace
+}  // namespace msgin5g
