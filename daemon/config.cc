@@ -272,6 +272,11 @@ const std::vector<Option>& Options() {
        Str<&Config::capif_keys_url>()},
       {"capif.keys_refresh_s", Type::kInt, "300", 1, 86400,
        "Seconds between fetches of capif.keys_url.", Int<&Config::capif_keys_refresh_s>()},
+      {"capif.invoker_cache_ttl_s", Type::kInt, "300", 1, 86400,
+       "With security.mode tls: seconds a CAPIF core function's answer about an invoker "
+       "(trustedInvokers) is kept; a certificate or PSK identity that names no configured client "
+       "is let in only on that answer (503 when the CCF cannot be asked).",
+       Int<&Config::capif_invoker_cache_ttl_s>()},
       {"capif.tls_ca_file", Type::kString, "\"\"", 0, 0,
        "CA bundle for the CAPIF core function's certificate (empty: the system store).",
        Str<&Config::capif_tls_ca_file>()},

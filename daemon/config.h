@@ -105,6 +105,7 @@ struct Config {
   std::string capif_issuer;
   std::string capif_keys_url;
   std::int64_t capif_keys_refresh_s = 0;
+  std::int64_t capif_invoker_cache_ttl_s = 0;
   std::string capif_tls_ca_file;
   std::string capif_tls_cert_file;
   std::string capif_tls_key_file;

@@ -134,6 +134,7 @@ int Server::StartCapif() {
   o.issuer = cfg_.capif_issuer;
   o.keys_url = cfg_.capif_keys_url;
   o.keys_refresh = std::chrono::seconds(cfg_.capif_keys_refresh_s);
+  o.invoker_ttl = std::chrono::seconds(cfg_.capif_invoker_cache_ttl_s);
   api::http::TlsOptions topts;
   topts.ca_file = cfg_.capif_tls_ca_file;
   topts.cert_file = cfg_.capif_tls_cert_file;
@@ -151,6 +152,8 @@ int Server::StartCapif() {
       },
       registry_);
   authorizer_->OnUnknownKey([this] { ccf_->RefreshKeysSoon(); });
+  // Invokers by certificate or PSK that are not configured clients: the CCF decides.
+  if (cfg_.security_mode == "tls") authorizer_->SetInvokerAuthority(ccf_.get());
   ccf_->Start();
   return 0;
 }
@@ -430,7 +433,10 @@ void Server::Stop() {
     ops_->Shutdown(std::chrono::milliseconds(1000));
     pool_->Abort();
   }
-  ccf_.reset();  // no request calls the authorizer's unknown-key hook any more
+  // No request reaches the authorizer any more, so neither its unknown-key hook nor the invoker
+  // authority is called.
+  if (authorizer_) authorizer_->SetInvokerAuthority(nullptr);
+  ccf_.reset();
   // Delivery stops before the channel goes, the channel before the broker (its late answers post
   // to the engine the broker owns).
   if (broker_) broker_->StopDelivery();

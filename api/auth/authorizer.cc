@@ -3,6 +3,8 @@
 #include <array>
 #include <chrono>
 
+#include <boost/asio/post.hpp>
+
 #include "api/auth/bearer.h"
 #include "api/auth/scope.h"
 #include "api/http/problem.h"
@@ -41,7 +43,7 @@ Authorizer::Authorizer(AuthOptions options, metrics::Registry* registry)
                  outcome::kMalformedHeader, outcome::kInvalidToken, outcome::kWrongServer,
                  outcome::kInsufficientScope, outcome::kApiNotAllowed, outcome::kRateLimited,
                  outcome::kAddressNotAllowed, outcome::kNotOwner, outcome::kTokenIssued,
-                 outcome::kTokenRefused}) {
+                 outcome::kTokenRefused, outcome::kInvokerRefused, outcome::kInvokerUnverified}) {
     by_outcome_[std::string(o)] = &decisions_->Add({{"outcome", std::string(o)}});
   }
 }
@@ -118,8 +120,13 @@ Result<std::shared_ptr<const Authorizer::Verified>> Authorizer::VerifyCached(std
   }
   auto claims = VerifyToken(token, *issuers, now, options_.leeway_s);
   if (!claims.ok()) {
-    if (claims.status().code() == StatusCode::kNotFound && unknown_key_) {
-      unknown_key_();
+    if (claims.status().code() == StatusCode::kNotFound) {
+      std::function<void()> hook;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        hook = unknown_key_;
+      }
+      if (hook) hook();
     }
     return claims.status();
   }
@@ -135,7 +142,8 @@ Result<std::shared_ptr<const Authorizer::Verified>> Authorizer::VerifyCached(std
   return std::shared_ptr<const Verified>(std::move(v));
 }
 
-std::optional<Response> Authorizer::Check(http::Request& req, std::string_view api) {
+std::optional<Response> Authorizer::Check(http::Request& req, std::string_view api,
+                                          bool* ask_authority) {
   auto policies = this->policies();
   const ClientPolicy* policy = nullptr;
   std::string_view authz = req.header("authorization");
@@ -188,6 +196,26 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
     if (policy == nullptr && !req.peer_psk) policy = policies->Find(req.peer_identity);
     req.client_id = policy != nullptr ? policy->client_id : req.peer_identity;
   }
+  InvokerAuthority* authority = invokers_.load();
+  if (options_.mode == SecurityMode::kTls && !by_token && policy == nullptr &&
+      !req.peer_identity.empty() && authority != nullptr) {
+    // Not one of ours: the CAPIF core function decides (cached, or asked by Guard).
+    switch (authority->Cached(req.peer_identity, req.peer_psk, api)) {
+      case InvokerVerdict::kAllowed:
+        req.client_id = req.peer_identity;
+        Count(outcome::kAuthenticated);
+        return std::nullopt;
+      case InvokerVerdict::kRefused:
+        Refused(req, outcome::kInvokerRefused,
+                "the CAPIF core function does not trust it for " + std::string(api));
+        return MakeProblem(403, cause::kApiNotAllowed,
+                           "the CAPIF core function does not authorize this invoker for " +
+                               std::string(api));
+      case InvokerVerdict::kUnknown:
+        *ask_authority = true;
+        return std::nullopt;
+    }
+  }
   if (options_.mode == SecurityMode::kTls && !by_token && policy == nullptr) {
     Refused(req, outcome::kMissingToken, req.peer_identity.empty()
                                               ? "no verified TLS client identity"
@@ -226,9 +254,48 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
 http::Handler Authorizer::Guard(std::string api, http::Handler inner) {
   return [this, api = std::move(api), inner = std::move(inner)](http::Request& req,
                                                                 http::Responder r) {
-    if (auto refusal = Check(req, api)) return r.Send(std::move(*refusal));
-    inner(req, std::move(r));
+    bool ask = false;
+    if (auto refusal = Check(req, api, &ask)) return r.Send(std::move(*refusal));
+    if (!ask) return inner(req, std::move(r));
+    AskAuthority(req, api, inner, std::move(r));
   };
+}
+
+void Authorizer::AskAuthority(http::Request& req, const std::string& api,
+                              const http::Handler& inner, http::Responder r) {
+  // The session's request lives as long as this call: the one resumed later is a copy.
+  auto held = std::make_shared<http::Request>(req);
+  InvokerAuthority* authority = invokers_.load();
+  if (authority == nullptr) return r.Send(MakeProblem(503, cause::kCapifUnavailable, "shutting down"));
+  authority->Ask(req.peer_identity, req.peer_psk, api,
+                 [this, held, api, inner, r](Result<InvokerVerdict> verdict) mutable {
+    auto resume = [this, held, api, inner, r, verdict = std::move(verdict)]() mutable {
+      http::Request& q = *held;
+      if (!verdict.ok()) {
+        Refused(q, outcome::kInvokerUnverified, verdict.status().message());
+        Response resp = MakeProblem(503, cause::kCapifUnavailable,
+                                    "the CAPIF core function cannot be asked about this invoker");
+        resp.headers.push_back({"retry-after", "5"});
+        return r.Send(std::move(resp));
+      }
+      if (*verdict != InvokerVerdict::kAllowed) {
+        Refused(q, outcome::kInvokerRefused, "the CAPIF core function does not trust it for " + api);
+        return r.Send(MakeProblem(403, cause::kApiNotAllowed,
+                                  "the CAPIF core function does not authorize this invoker for " +
+                                      api));
+      }
+      q.client_id = q.peer_identity;
+      Count(outcome::kAuthenticated);
+      inner(q, std::move(r));
+    };
+    // Handlers run on their session's thread, as they would without the detour.
+    auto executor = r.executor();
+    if (executor) {
+      boost::asio::post(executor, std::move(resume));
+    } else {
+      resume();
+    }
+  });
 }
 
 std::optional<Response> Authorizer::AdmitAddresses(const http::Request& req,

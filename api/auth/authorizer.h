@@ -11,6 +11,7 @@
 // swapped whole (SIGHUP, admin API) behind a mutex; readers copy a shared_ptr.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -24,6 +25,7 @@
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 
+#include "api/auth/invoker_authority.h"
 #include "api/auth/jwt.h"
 #include "api/auth/policy.h"
 #include "api/auth/rate_limiter.h"
@@ -58,10 +60,16 @@ class Authorizer {
   // beside the configured ones; replaced whole at each fetch.
   void SetFetchedIssuers(std::vector<TrustedIssuer> issuers);
   // Called (on the I/O thread, so it must be quick) when a token names a kid that no key of its
-  // trusted issuer has: the issuer may have rotated its keys. Set before serving.
+  // trusted issuer has: the issuer may have rotated its keys.
   void OnUnknownKey(std::function<void()> hook) {
+    std::lock_guard<std::mutex> lock(mu_);
     unknown_key_ = std::move(hook);
   }
+  // In security.mode tls, an invoker whose certificate or PSK identity names no configured
+  // client is let in only on `authority`'s word (the CAPIF core function): allowed, refused with
+  // 403, or 503 + Retry-After when it cannot be asked. Null: such invokers get 401 as without
+  // CAPIF. The authority must outlive the requests that were let through to it.
+  void SetInvokerAuthority(InvokerAuthority* authority) { invokers_.store(authority); }
   const AuthOptions& options() const { return options_; }
 
   // Wraps the handler of an operation of `api`: on success the request carries client_id and
@@ -97,15 +105,20 @@ class Authorizer {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
   };
   Result<std::shared_ptr<const Verified>> VerifyCached(std::string_view token);
-  std::optional<http::Response> Check(http::Request& req, std::string_view api);
+  // nullopt: allowed, unless *ask_authority is set: then the invoker authority decides.
+  std::optional<http::Response> Check(http::Request& req, std::string_view api,
+                                      bool* ask_authority);
+  void AskAuthority(http::Request& req, const std::string& api, const http::Handler& inner,
+                    http::Responder r);
   void Count(std::string_view outcome);
 
   void RebuildIssuers();  // under mu_: issuers_ = configured_ + fetched_
 
   AuthOptions options_;
-  std::function<void()> unknown_key_;
+  std::atomic<InvokerAuthority*> invokers_{nullptr};
   mutable std::mutex mu_;
   std::shared_ptr<const PolicySet> policies_;
+  std::function<void()> unknown_key_;  // under mu_
   std::vector<TrustedIssuer> configured_;
   std::vector<TrustedIssuer> fetched_;
   std::shared_ptr<const std::vector<TrustedIssuer>> issuers_;
@@ -131,6 +144,8 @@ inline constexpr std::string_view kAddressNotAllowed = "address_not_allowed";
 inline constexpr std::string_view kNotOwner = "not_owner";
 inline constexpr std::string_view kTokenIssued = "token_issued";
 inline constexpr std::string_view kTokenRefused = "token_refused";
+inline constexpr std::string_view kInvokerRefused = "invoker_refused";      // by the CCF
+inline constexpr std::string_view kInvokerUnverified = "invoker_unverified";  // CCF unreachable
 }  // namespace outcome
 
 }  // namespace msgin5g::api::auth

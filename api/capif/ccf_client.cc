@@ -3,7 +3,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <optional>
 #include <fstream>
 #include <sstream>
 
@@ -295,6 +297,153 @@ void CcfClient::FetchKeys() {
                      "keys in use", options_.keys_url.c_str(), why.c_str());
     ScheduleKeys(std::min<std::chrono::milliseconds>(kKeyRetry, options_.keys_refresh));
   });
+}
+
+}  // namespace msgin5g::api::capif
+
+namespace msgin5g::api::capif {
+
+namespace {
+
+constexpr std::size_t kMaxCachedInvokers = 100000;
+
+// An identity as one path segment (RFC 3986 unreserved characters kept, the rest %XX): a
+// certificate's SAN URI has ':' and '/'.
+std::string PathSegment(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string InvokerKey(const std::string& invoker, bool psk) {
+  return (psk ? "psk:" : "pki:") + invoker;
+}
+
+}  // namespace
+
+auth::InvokerVerdict CcfClient::Cached(const std::string& invoker, bool psk, std::string_view api) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = invokers_.find(InvokerKey(invoker, psk));
+  if (it == invokers_.end() || it->second.expires <= std::chrono::steady_clock::now()) {
+    return auth::InvokerVerdict::kUnknown;
+  }
+  auto a = it->second.allowed.find(std::string(api));
+  return a != it->second.allowed.end() && a->second ? auth::InvokerVerdict::kAllowed
+                                                    : auth::InvokerVerdict::kRefused;
+}
+
+void CcfClient::Ask(const std::string& invoker, bool psk, std::string_view api,
+                    std::function<void(Result<auth::InvokerVerdict>)> done) {
+  asio::post(ioc_, [this, invoker, psk, api = std::string(api), done = std::move(done)]() mutable {
+    if (stopping_) {
+      done(Status::Unavailable("shutting down"));
+      return;
+    }
+    std::string key = InvokerKey(invoker, psk);
+    // Answered while this question waited for the thread?
+    auto cached = Cached(invoker, psk, api);
+    if (cached != auth::InvokerVerdict::kUnknown) {
+      done(cached);
+      return;
+    }
+    auto& waiting = asking_[key];
+    waiting.emplace_back(api, std::move(done));
+    if (waiting.size() == 1) AskCcf(key, invoker, psk);
+  });
+}
+
+void CcfClient::AskCcf(const std::string& key, const std::string& invoker, bool psk) {
+  http::ClientRequest req;
+  req.method = "GET";
+  req.url = options_.api_root + "/capif-security/v1/trustedInvokers/" + PathSegment(invoker) +
+            "?authenticationInfo=true&authorizationInfo=true";
+  req.headers = {{"accept", "application/json"}};
+  client_->Send(std::move(req), [this, key, invoker, psk](Result<http::Response> r) {
+    auto waiters = std::move(asking_[key]);
+    asking_.erase(key);
+    std::optional<InvokerEntry> entry;
+    std::string why;
+    if (!r.ok()) {
+      why = r.status().message();
+    } else if (r->status == 200) {
+      entry = Judge(r->body, psk);
+    } else if (r->status == 404) {
+      entry = InvokerEntry{};  // not a trusted invoker: nothing allowed
+    } else {
+      why = "status " + std::to_string(r->status);
+    }
+    if (!entry) {
+      LOG_WARN_LIMITED("capif", "trustedInvokers/%s at %s: %s; the invoker is refused with 503",
+                       invoker.c_str(), options_.api_root.c_str(), why.c_str());
+      for (auto& [api, done] : waiters) done(Status::Unavailable("CAPIF core function: " + why));
+      return;
+    }
+    entry->expires = std::chrono::steady_clock::now() + options_.invoker_ttl;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (invokers_.size() >= kMaxCachedInvokers) invokers_.clear();
+      invokers_[key] = *entry;
+    }
+    for (auto& [api, done] : waiters) {
+      auto a = entry->allowed.find(api);
+      done(a != entry->allowed.end() && a->second ? auth::InvokerVerdict::kAllowed
+                                                  : auth::InvokerVerdict::kRefused);
+    }
+  });
+}
+
+// ServiceSecurity (TS29222_CAPIF_Security_API.yaml): which of our APIs its securityInfo grants.
+CcfClient::InvokerEntry CcfClient::Judge(const std::string& body, bool psk) const {
+  InvokerEntry entry;
+  for (const auto& api : options_.api_names) entry.allowed[api] = false;
+  boost::system::error_code ec;
+  auto doc = json::parse(body, ec);
+  const json::array* infos = nullptr;
+  if (!ec && doc.is_object()) {
+    if (const auto* v = doc.as_object().if_contains("securityInfo"); v && v->is_array()) {
+      infos = &v->as_array();
+    }
+  }
+  if (infos == nullptr) return entry;  // nothing granted by an answer we cannot read
+  const std::string method = psk ? "PSK" : "PKI";
+  auto ids = published();
+  for (const auto& v : *infos) {
+    if (!v.is_object()) continue;
+    const auto& info = v.as_object();
+    auto str = [&](const char* name) {
+      const auto* x = info.if_contains(name);
+      return x && x->is_string() ? std::string(x->as_string()) : std::string();
+    };
+    bool ours = str("aefId") == options_.aef_id;
+    if (!ours && !info.contains("aefId")) {
+      const auto* iface = info.if_contains("interfaceDetails");
+      const auto* port = iface && iface->is_object() ? iface->as_object().if_contains("port") : nullptr;
+      ours = port && port->is_int64() && port->as_int64() == options_.interface_port;
+    }
+    if (!ours) continue;
+    bool method_ok = false;
+    if (info.contains("selSecurityMethod")) {
+      method_ok = str("selSecurityMethod") == method;
+    } else if (const auto* pref = info.if_contains("prefSecurityMethods"); pref && pref->is_array()) {
+      for (const auto& m : pref->as_array()) method_ok |= m.is_string() && m.as_string() == method;
+    }
+    if (!method_ok) continue;
+    std::string api_id = str("apiId");
+    for (auto& [api, allowed] : entry.allowed) {
+      auto id = ids.find(api);
+      if (api_id.empty() || (id != ids.end() && id->second == api_id)) allowed = true;
+    }
+  }
+  return entry;
 }
 
 }  // namespace msgin5g::api::capif

@@ -8,6 +8,14 @@
 // - The CCF's token signing keys: a JWK set fetched from `keys_url` at start, every
 //   `keys_refresh`, and soon after a token names an unknown kid (at most once a second), handed
 //   to the authorizer. A fetch that fails keeps the keys already fetched.
+// - The Security API's trustedInvokers (TS 29.222 5.6.2.4): an invoker that authenticated by
+//   certificate or TLS-PSK and is no configured client is looked up with
+//   GET {apiRoot}/capif-security/v1/trustedInvokers/{apiInvokerId}?authenticationInfo=true&
+//   authorizationInfo=true (its identity is the apiInvokerId). It is allowed an API when one
+//   securityInfo entry names our aefId (or, by interfaceDetails, our port), the method it used
+//   (PKI or PSK) as selected (or preferred), and that API's serviceApiId or no apiId; 404 means
+//   not trusted. Answers are cached for `invoker_ttl`; concurrent questions about one invoker
+//   share one request. No answer (the CCF down, a 5xx, a timeout) is never taken as an allow.
 //
 // Threads: its own ("capif"), with its own HTTP client; the callbacks run there.
 #pragma once
@@ -26,6 +34,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "api/auth/invoker_authority.h"
 #include "api/auth/jwt.h"
 #include "api/http/client_options.h"
 #include "api/http/h2_client.h"
@@ -56,15 +65,17 @@ struct CcfOptions {
   std::string keys_url;  // the CCF's JWK set; empty: none fetched
   std::chrono::seconds keys_refresh{300};
 
+  std::chrono::seconds invoker_ttl{300};  // trustedInvokers answers kept this long
+
   http::ClientOptions client;  // TLS towards the CCF (mTLS with our certificate)
 };
 
-class CcfClient {
+class CcfClient : public auth::InvokerAuthority {
  public:
   using KeysCallback = std::function<void(std::vector<auth::TrustedIssuer>)>;
 
   CcfClient(CcfOptions options, KeysCallback on_keys, metrics::Registry& registry);
-  ~CcfClient();  // stops
+  ~CcfClient() override;  // stops
   CcfClient(const CcfClient&) = delete;
   CcfClient& operator=(const CcfClient&) = delete;
 
@@ -74,7 +85,19 @@ class CcfClient {
   // serviceApiId by API name, for those published so far.
   std::map<std::string, std::string> published() const;
 
+  // auth::InvokerAuthority (thread-safe).
+  auth::InvokerVerdict Cached(const std::string& invoker, bool psk, std::string_view api) override;
+  void Ask(const std::string& invoker, bool psk, std::string_view api,
+           std::function<void(Result<auth::InvokerVerdict>)> done) override;
+
  private:
+  struct InvokerEntry {
+    std::map<std::string, bool> allowed;  // by API name
+    std::chrono::steady_clock::time_point expires;
+  };
+  using Waiter = std::pair<std::string, std::function<void(Result<auth::InvokerVerdict>)>>;
+  void AskCcf(const std::string& key, const std::string& invoker, bool psk);
+  InvokerEntry Judge(const std::string& service_security, bool psk) const;
   void Publish(std::size_t index);
   void RetryPublish(std::size_t index);
   void Published(std::size_t index, const std::string& id);
@@ -97,6 +120,8 @@ class CcfClient {
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::map<std::string, std::string> ids_;  // under mu_
+  std::map<std::string, InvokerEntry> invokers_;  // "pki:" / "psk:" + identity, under mu_
+  std::map<std::string, std::vector<Waiter>> asking_;  // capif thread only
   std::vector<prometheus::Gauge*> published_gauges_;
   prometheus::Counter* fetch_ok_ = nullptr;
   prometheus::Counter* fetch_failed_ = nullptr;

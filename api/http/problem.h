@@ -43,6 +43,7 @@ inline constexpr std::string_view kInvalidAccessToken = "INVALID_ACCESS_TOKEN";
 inline constexpr std::string_view kInsufficientScope = "INSUFFICIENT_SCOPE";
 inline constexpr std::string_view kInsufficientRole = "INSUFFICIENT_ROLE";  // project (admin API)
 inline constexpr std::string_view kApiNotAllowed = "API_NOT_ALLOWED";
+inline constexpr std::string_view kCapifUnavailable = "CAPIF_UNAVAILABLE";  // project: 503
 inline constexpr std::string_view kRecipientNotAllowed = "RECIPIENT_NOT_ALLOWED";
 inline constexpr std::string_view kOriginatorNotAllowed = "ORIGINATOR_NOT_ALLOWED";
 inline constexpr std::string_view kSuccess = "SUCCESS";  // ASRegistrationAck.result on 201

@@ -57,6 +57,7 @@ class Responder::State {
   std::atomic<bool> answered_{false};
 
  public:
+  const boost::asio::any_io_executor& executor() const { return executor_; }
   std::function<void(int)> observer_;  // set before the request is handed on
 };
 
@@ -67,6 +68,10 @@ Responder::Responder(std::weak_ptr<ResponseSink> sink, boost::asio::any_io_execu
 
 void Responder::Send(Response response) const {
   if (state_) state_->Send(std::move(response));
+}
+
+boost::asio::any_io_executor Responder::executor() const {
+  return state_ ? state_->executor() : boost::asio::any_io_executor();
 }
 
 void Responder::OnSend(std::function<void(int status)> observer) const {

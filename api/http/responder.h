@@ -38,6 +38,9 @@ class Responder {
   // Sends the response (first call only). Thread-safe with respect to other copies.
   void Send(Response response) const;
 
+  // The session's executor, where a handler resumed from another thread should run.
+  boost::asio::any_io_executor executor() const;
+
   // `observer` sees the status of the answer when it is sent (on the sending thread), e.g. for an
   // audit line. Set it before handing the Responder on; one observer per request.
   void OnSend(std::function<void(int status)> observer) const;

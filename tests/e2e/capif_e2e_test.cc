@@ -5,6 +5,9 @@
 // - The CCF's token keys: a token with only iss, scope and exp (TS 29.222 AccessTokenClaims)
 //   signed with a fetched key is accepted; a rotated key is picked up; a retired one stops
 //   working; the CCF going down keeps the keys in use.
+// - trustedInvokers: in security.mode tls, an invoker whose certificate names no configured
+//   client is let in on the CCF's word only, for the APIs it grants; while the CCF is down its
+//   cached answer holds for the TTL, then 503.
 #include <chrono>
 #include <set>
 #include <thread>
@@ -33,12 +36,15 @@ const std::string kIssuer = "ccf.test";
 
 class CapifE2E : public ::testing::Test {
  protected:
-  CapifE2E() : certs_(ts::MakeTestCerts(pki_.path())) {}
+  CapifE2E() : certs_(ts::MakeTestCerts(pki_.path())) {
+    ts::WriteFile(pki_.File("invokers.json"), "{}");
+  }
 
   void StartCcf(int port = 0) {
     ccf_.reset();
     ccf_ = std::make_unique<ts::Http1Server>(ts::Http1Server::Options{
-        .tls = &certs_, .script = "ccf_server.py", .args = {"--keys", pki_.File("jwks.json")},
+        .tls = &certs_, .script = "ccf_server.py",
+        .args = {"--keys", pki_.File("jwks.json"), "--invokers", pki_.File("invokers.json")},
         .port = port});
     ASSERT_TRUE(ccf_->ok());
   }
@@ -193,6 +199,70 @@ TEST_F(CapifE2E, TokensSignedWithTheCcfsKeysAreAcceptedAsTheKeysRotate) {
   // Exactly the accepted ones were stored; every refusal stored nothing.
   EXPECT_GE(accepted_, 3u);
   EXPECT_EQ(Queued(), accepted_);
+}
+
+TEST_F(CapifE2E, InvokersByCertificateAreLetInOnTheCcfsWordOnly) {
+  int port = ts::FreePort();
+  StartCcf(port);
+  StartDaemon(port, {"--set", "security.mode=tls", "--set", "tls.enabled=true",
+                     "--set", "tls.cert_file=" + certs_.server_cert,
+                     "--set", "tls.key_file=" + certs_.server_key,
+                     "--set", "tls.ca_file=" + certs_.ca_cert,
+                     "--set", "capif.invoker_cache_ttl_s=3"});
+  ASSERT_TRUE(ts::WaitFor(
+      [&] { return Metric(R"(msgin5g_capif_published{api="msgs-msgdelivery"})") == 1; }, 20s))
+      << d().log();
+  auto ids = Json(ts::ReadFile(data_.File("data") + "/capif-published.json"));
+  const std::string delivery_id = Str(ids, "msgs-msgdelivery");
+  ASSERT_FALSE(delivery_id.empty());
+  // The invoker: the test certificate, whose identity (its first SAN DNS name) is "localhost".
+  auto call = [&](const std::string& path, const std::string& body) {
+    return ts::Curl({"--http2", "--cacert", certs_.ca_cert, "--cert", certs_.server_cert, "--key",
+                     certs_.server_key, "-H", "content-type: application/json", "--data-binary",
+                     body, "https://" + d().sbi() + path});
+  };
+  std::uint64_t sent = 0, allowed = 0;
+  auto deliver = [&] {
+    auto res = call("/msgs-msgdelivery/v1/deliver-as-message",
+                    R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},)"
+                    R"("msgId":"t-)" + std::to_string(++sent) + R"(","stoAndFwInd":true,"payload":"hi"})");
+    if (res.status == 200) ++allowed;
+    return res;
+  };
+
+  // Unknown to the CCF (404): 403, nothing stored.
+  auto r = deliver();
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(Str(Json(r.body), "cause"), "API_NOT_ALLOWED") << r.body;
+  EXPECT_EQ(Queued(), 0u);
+  auto asked = ccf_->received();
+  ASSERT_FALSE(asked.empty());
+  EXPECT_EQ(asked.back().path,
+            "/capif-security/v1/trustedInvokers/localhost?authenticationInfo=true&authorizationInfo=true");
+
+  // The CCF trusts it now, by PKI, for msgs-msgdelivery only. The refusal above is cached for 3 s.
+  ts::WriteFile(pki_.File("invokers.json"),
+                R"({"localhost":{"notificationDestination":"https://as.test/notify","securityInfo":[)"
+                R"({"aefId":"msgin5g","apiId":")" + delivery_id +
+                    R"(","prefSecurityMethods":["PKI"],"selSecurityMethod":"PKI"}]}})");
+  std::this_thread::sleep_for(3200ms);
+  r = deliver();
+  ASSERT_EQ(r.status, 200) << r.body << d().log();
+  auto reg = call("/msgs-asregistration/v1/registrations", R"({"asSvcId":"as-x"})");
+  EXPECT_EQ(reg.status, 403) << reg.body;  // not granted that API
+
+  // The CCF goes down: its cached answer holds for the TTL, then no answer means 503, never a
+  // silent allow.
+  ccf_.reset();
+  r = deliver();
+  EXPECT_EQ(r.status, 200) << r.body;
+  ASSERT_TRUE(ts::WaitFor([&] { return deliver().status == 503; }, 10s));
+  r = deliver();
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(Str(Json(r.body), "cause"), "CAPIF_UNAVAILABLE") << r.body;
+  EXPECT_NE(r.headers.find("retry-after:"), std::string::npos) << r.headers;
+  EXPECT_GE(allowed, 2u);
+  EXPECT_EQ(Queued(), allowed) << "exactly the allowed messages were stored";
 }
 
 }  // namespace

@@ -4,11 +4,16 @@ what msgin5gd uses of TS29222_CAPIF_Publish_Service_API.yaml, checked against th
 schemas, plus the CCF's token signing keys.
 
   ccf_server.py PORT_FILE LOG_FILE [--port N] [--tls CERT KEY] [--keys JWKS_FILE]
+                [--invokers FILE]
 
   POST {root}/published-apis/v1/{apfId}/service-apis        201 + Location, the apiId assigned
   PUT  {root}/published-apis/v1/{apfId}/service-apis/{id}   200, or 404 for an unknown id
   GET  {root}/published-apis/v1/{apfId}/service-apis        200, what is published
   GET  /keys                                                200, JWKS_FILE as it is now
+  GET  {root}/capif-security/v1/trustedInvokers/{apiInvokerId}?authenticationInfo=..&
+       authorizationInfo=..                                 200 with FILE's ServiceSecurity for
+                                                            that id (a JSON object by id, read
+                                                            at each request), else 404
 A ServiceAPIDescription that breaks the schema (required members, oneOf, enums, apiId in a POST)
 gets 400 ProblemDetails naming the member. Every request is appended to LOG_FILE as one JSON line
 {method, path, body, status}. What is published lives in memory: a restarted CCF forgot it."""
@@ -17,6 +22,7 @@ import json
 import re
 import sys
 import threading
+import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler
 
@@ -29,6 +35,7 @@ PROTOCOLS = {"HTTP_1_1", "HTTP_2", "MQTT", "WEBSOCKET"}
 DATA_FORMATS = {"JSON", "XML", "PROTOBUF3"}
 COLLECTION = re.compile(r"^/published-apis/v1/([^/]+)/service-apis$")
 ITEM = re.compile(r"^/published-apis/v1/([^/]+)/service-apis/([^/]+)$")
+INVOKER = re.compile(r"^/capif-security/v1/trustedInvokers/([^/?]+)(\?.*)?$")
 
 
 def check_description(d, creating):
@@ -83,6 +90,7 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     log_path = ""
     keys_path = ""
+    invokers_path = ""
 
     def log_message(self, fmt, *args):
         pass
@@ -116,6 +124,21 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/keys":
             with open(self.keys_path) as f:
                 self.reply(200, json.load(f))
+            return
+        m = INVOKER.match(self.path)
+        if m:
+            query = urllib.parse.parse_qs((m.group(2) or "?")[1:])
+            for name in ("authenticationInfo", "authorizationInfo"):
+                if any(v not in ("true", "false") for v in query.get(name, [])):
+                    self.problem(400, name + " must be true or false", name)
+                    return
+            invoker = urllib.parse.unquote(m.group(1))
+            with open(self.invokers_path) as f:
+                invokers = json.load(f)
+            if invoker not in invokers:
+                self.problem(404, "no trusted invoker " + invoker)
+                return
+            self.reply(200, invokers[invoker])
             return
         m = COLLECTION.match(self.path)
         if m:
@@ -173,9 +196,11 @@ def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p.add_argument("--keys", default="")
+    p.add_argument("--invokers", default="")
     a = p.parse_args()
     Handler.log_path = a.log_file
     Handler.keys_path = a.keys
+    Handler.invokers_path = a.invokers
     return serve(Handler, a.port_file, a.port, a.tls)
 
 

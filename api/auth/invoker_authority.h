@@ -1,0 +1,29 @@
+// Who decides about an API invoker that authenticated by certificate or TLS-PSK and is not a
+// configured client: with CAPIF, the CAPIF core function (TS 29.222 5.6.2.4, the Security API's
+// trustedInvokers resource; api/capif/ccf_client.h). The authorizer asks it in security.mode
+// tls, and never lets such an invoker in without its answer.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace msgin5g::api::auth {
+
+enum class InvokerVerdict { kAllowed, kRefused, kUnknown };
+
+class InvokerAuthority {
+ public:
+  virtual ~InvokerAuthority() = default;
+  // The decision still cached for `invoker` (a certificate identity, or a PSK identity when
+  // `psk`) and `api`, or kUnknown. Called on I/O threads: it must not block.
+  virtual InvokerVerdict Cached(const std::string& invoker, bool psk, std::string_view api) = 0;
+  // Asks; `done` gets kAllowed or kRefused, or Unavailable when no answer could be had. It may
+  // run on any thread.
+  virtual void Ask(const std::string& invoker, bool psk, std::string_view api,
+                   std::function<void(Result<InvokerVerdict>)> done) = 0;
+};
+
+}  // namespace msgin5g::api::auth
