@@ -375,7 +375,13 @@ void CcfClient::AskCcf(const std::string& key, const std::string& invoker, bool 
     if (!r.ok()) {
       why = r.status().message();
     } else if (r->status == 200) {
-      entry = Judge(r->body, psk);
+      bool undecided = false;
+      entry = Judge(r->body, psk, &undecided);
+      if (undecided) {
+        // It names an apiId while ours is not published yet: neither allowed nor refused.
+        entry.reset();
+        why = "an apiId of its answer is not known yet (publishing under way)";
+      }
     } else if (r->status == 404) {
       entry = InvokerEntry{};  // not a trusted invoker: nothing allowed
     } else {
@@ -402,7 +408,8 @@ void CcfClient::AskCcf(const std::string& key, const std::string& invoker, bool 
 }
 
 // ServiceSecurity (TS29222_CAPIF_Security_API.yaml): which of our APIs its securityInfo grants.
-CcfClient::InvokerEntry CcfClient::Judge(const std::string& body, bool psk) const {
+CcfClient::InvokerEntry CcfClient::Judge(const std::string& body, bool psk,
+                                         bool* undecided) const {
   InvokerEntry entry;
   for (const auto& api : options_.api_names) entry.allowed[api] = false;
   boost::system::error_code ec;
@@ -441,8 +448,13 @@ CcfClient::InvokerEntry CcfClient::Judge(const std::string& body, bool psk) cons
     for (auto& [api, allowed] : entry.allowed) {
       auto id = ids.find(api);
       if (api_id.empty() || (id != ids.end() && id->second == api_id)) allowed = true;
+      if (!api_id.empty() && id == ids.end()) *undecided = true;
     }
   }
+  // An answer that allows every API is decided whatever the ids still unknown would have said.
+  bool all = true;
+  for (const auto& [api, allowed] : entry.allowed) all = all && allowed;
+  if (all) *undecided = false;
   return entry;
 }
 
