@@ -589,11 +589,11 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
       }
     }
     if (c.capif_enabled) {
-      for (const auto* key : {"capif.api_root", "capif.keys_url"}) {
-        const std::string& url = std::string(key) == "capif.api_root" ? c.capif_api_root
-                                                                      : c.capif_keys_url;
-        if (url.empty()) continue;
-        if (auto st = policy->CheckTransport(url); !st.ok()) bad(key, st.message());
+      for (const auto& [key, url] : {std::pair<const char*, const std::string*>{
+                                         "capif.api_root", &c.capif_api_root},
+                                     {"capif.keys_url", &c.capif_keys_url}}) {
+        if (url->empty()) continue;
+        if (auto st = policy->CheckTransport(*url); !st.ok()) bad(key, st.message());
       }
     }
   }

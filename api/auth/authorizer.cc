@@ -200,21 +200,10 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
   if (options_.mode == SecurityMode::kTls && !by_token && policy == nullptr &&
       !req.peer_identity.empty() && authority != nullptr) {
     // Not one of ours: the CAPIF core function decides (cached, or asked by Guard).
-    switch (authority->Cached(req.peer_identity, req.peer_psk, api)) {
-      case InvokerVerdict::kAllowed:
-        req.client_id = req.peer_identity;
-        Count(outcome::kAuthenticated);
-        return std::nullopt;
-      case InvokerVerdict::kRefused:
-        Refused(req, outcome::kInvokerRefused,
-                "the CAPIF core function does not trust it for " + std::string(api));
-        return MakeProblem(403, cause::kApiNotAllowed,
-                           "the CAPIF core function does not authorize this invoker for " +
-                               std::string(api));
-      case InvokerVerdict::kUnknown:
-        *ask_authority = true;
-        return std::nullopt;
-    }
+    InvokerVerdict verdict = authority->Cached(req.peer_identity, req.peer_psk, api);
+    if (verdict != InvokerVerdict::kUnknown) return Judged(req, api, verdict);
+    *ask_authority = true;
+    return std::nullopt;
   }
   if (options_.mode == SecurityMode::kTls && !by_token && policy == nullptr) {
     Refused(req, outcome::kMissingToken, req.peer_identity.empty()
@@ -261,6 +250,20 @@ http::Handler Authorizer::Guard(std::string api, http::Handler inner) {
   };
 }
 
+std::optional<Response> Authorizer::Judged(http::Request& req, std::string_view api,
+                                           InvokerVerdict verdict) {
+  if (verdict == InvokerVerdict::kAllowed) {
+    req.client_id = req.peer_identity;
+    Count(outcome::kAuthenticated);
+    return std::nullopt;
+  }
+  Refused(req, outcome::kInvokerRefused,
+          "the CAPIF core function does not trust it for " + std::string(api));
+  return MakeProblem(403, cause::kApiNotAllowed,
+                     "the CAPIF core function does not authorize this invoker for " +
+                         std::string(api));
+}
+
 void Authorizer::AskAuthority(http::Request& req, const std::string& api,
                               const http::Handler& inner, http::Responder r) {
   // The session's request lives as long as this call: the one resumed later is a copy.
@@ -278,14 +281,7 @@ void Authorizer::AskAuthority(http::Request& req, const std::string& api,
         resp.headers.push_back({"retry-after", "5"});
         return r.Send(std::move(resp));
       }
-      if (*verdict != InvokerVerdict::kAllowed) {
-        Refused(q, outcome::kInvokerRefused, "the CAPIF core function does not trust it for " + api);
-        return r.Send(MakeProblem(403, cause::kApiNotAllowed,
-                                  "the CAPIF core function does not authorize this invoker for " +
-                                      api));
-      }
-      q.client_id = q.peer_identity;
-      Count(outcome::kAuthenticated);
+      if (auto refusal = Judged(q, api, *verdict)) return r.Send(std::move(*refusal));
       inner(q, std::move(r));
     };
     // Handlers run on their session's thread, as they would without the detour.

@@ -110,6 +110,9 @@ class Authorizer {
                                       bool* ask_authority);
   void AskAuthority(http::Request& req, const std::string& api, const http::Handler& inner,
                     http::Responder r);
+  // The invoker authority's verdict applied: the caller named, or the 403.
+  std::optional<http::Response> Judged(http::Request& req, std::string_view api,
+                                       InvokerVerdict verdict);
   void Count(std::string_view outcome);
 
   void RebuildIssuers();  // under mu_: issuers_ = configured_ + fetched_

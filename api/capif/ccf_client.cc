@@ -67,6 +67,29 @@ std::string CreatedId(const http::Response& r) {
   return slash == std::string_view::npos ? std::string() : std::string(location.substr(slash + 1));
 }
 
+constexpr std::size_t kMaxCachedInvokers = 100000;
+
+// An identity as one path segment (RFC 3986 unreserved characters kept, the rest %XX): a
+// certificate's SAN URI has ':' and '/'.
+std::string PathSegment(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string InvokerKey(const std::string& invoker, bool psk) {
+  return (psk ? "psk:" : "pki:") + invoker;
+}
+
 }  // namespace
 
 CcfClient::CcfClient(CcfOptions options, KeysCallback on_keys, metrics::Registry& registry)
@@ -299,36 +322,6 @@ void CcfClient::FetchKeys() {
   });
 }
 
-}  // namespace msgin5g::api::capif
-
-namespace msgin5g::api::capif {
-
-namespace {
-
-constexpr std::size_t kMaxCachedInvokers = 100000;
-
-// An identity as one path segment (RFC 3986 unreserved characters kept, the rest %XX): a
-// certificate's SAN URI has ':' and '/'.
-std::string PathSegment(const std::string& s) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-std::string InvokerKey(const std::string& invoker, bool psk) {
-  return (psk ? "psk:" : "pki:") + invoker;
-}
-
-}  // namespace
 
 auth::InvokerVerdict CcfClient::Cached(const std::string& invoker, bool psk, std::string_view api) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -378,9 +371,10 @@ void CcfClient::AskCcf(const std::string& key, const std::string& invoker, bool 
       bool undecided = false;
       entry = Judge(r->body, psk, &undecided);
       if (undecided) {
-        // It names an apiId while ours is not published yet: neither allowed nor refused.
+        // Unreadable, or naming an apiId while ours is not published yet: neither allowed nor
+        // refused.
         entry.reset();
-        why = "an apiId of its answer is not known yet (publishing under way)";
+        why = "its answer cannot be judged (not a ServiceSecurity, or an apiId not known yet)";
       }
     } else if (r->status == 404) {
       entry = InvokerEntry{};  // not a trusted invoker: nothing allowed
@@ -420,7 +414,10 @@ CcfClient::InvokerEntry CcfClient::Judge(const std::string& body, bool psk,
       infos = &v->as_array();
     }
   }
-  if (infos == nullptr) return entry;  // nothing granted by an answer we cannot read
+  if (infos == nullptr) {  // an answer we cannot read is no answer: 503, nothing cached
+    *undecided = true;
+    return entry;
+  }
   const std::string method = psk ? "PSK" : "PKI";
   auto ids = published();
   for (const auto& v : *infos) {

@@ -97,7 +97,8 @@ class CcfClient : public auth::InvokerAuthority {
   };
   using Waiter = std::pair<std::string, std::function<void(Result<auth::InvokerVerdict>)>>;
   void AskCcf(const std::string& key, const std::string& invoker, bool psk);
-  // `undecided`: an entry names an apiId while one of our APIs has no serviceApiId yet.
+  // `undecided`: the answer is no ServiceSecurity, or an entry names an apiId while one of our
+  // APIs has no serviceApiId yet.
   InvokerEntry Judge(const std::string& service_security, bool psk, bool* undecided) const;
   void Publish(std::size_t index);
   void RetryPublish(std::size_t index);

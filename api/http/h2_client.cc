@@ -25,7 +25,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
  public:
   Connection(H2Client& client, asio::io_context& ioc, const ClientOptions& options,
              TlsSessionCache& sessions, ClientTarget target)
-      : client_(client), ioc_(ioc), options_(options), target_(target),
+      : client_(client), ioc_(ioc), options_(options),
         transport_(ioc, options, sessions, std::move(target)), shutdown_timer_(ioc) {}
 
   ~Connection() {
@@ -60,6 +60,8 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
   }
 
   void Close() { Fail(Status::Unavailable("client closed"), /*orderly=*/true); }
+
+  const ClientTarget& target() const { return transport_.target(); }
 
  private:
   struct Pending {
@@ -124,7 +126,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
   // yet answered moves to the client's HTTP/1.1 connections of this authority, deadlines kept.
   void FallBackToHttp1(const std::string& why) {
     if (!options_.http1_fallback) {
-      Fail(Status::Unavailable(target_.key() + " speaks HTTP/1.1 only (" + why +
+      Fail(Status::Unavailable(target().key() + " speaks HTTP/1.1 only (" + why +
                                ") and the HTTP/1.1 fallback is off"));
       return;
     }
@@ -143,7 +145,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
     auto streams = std::move(streams_);
     for (auto& p : queued) take(p);
     for (auto& [id, p] : streams) take(p);
-    client_.MoveToHttp1(target_, why, std::move(moved));
+    client_.MoveToHttp1(target(), why, std::move(moved));
   }
 
   // --- connect ---
@@ -175,7 +177,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
       FallBackToHttp1(alpn.empty() ? "its TLS handshake selected no ALPN protocol"
                                    : "its TLS handshake selected ALPN http/1.1");
     } else {
-      Fail(Status::Unavailable(target_.key() + " selected ALPN " + alpn));
+      Fail(Status::Unavailable(target().key() + " selected ALPN " + alpn));
     }
   }
 
@@ -370,7 +372,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
       }
       if (ec) {
         self->NoteTlsError(ec);
-        self->Fail(Status::Unavailable("connection to " + self->target_.key() + " lost: " +
+        self->Fail(Status::Unavailable("connection to " + self->target().key() + " lost: " +
                                        ec.message()));
         return;
       }
@@ -444,7 +446,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
     RunCompletions();
     if (out_.empty()) {
       if (nghttp2_session_want_read(h2_) == 0 && nghttp2_session_want_write(h2_) == 0) {
-        Fail(Status::Unavailable("connection to " + target_.key() + " closed"), /*orderly=*/true);
+        Fail(Status::Unavailable("connection to " + target().key() + " closed"), /*orderly=*/true);
       }
       return;
     }
@@ -455,7 +457,7 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
       self->inflight_.clear();
       if (ec) {
         self->NoteTlsError(ec);
-        self->Fail(Status::Unavailable("write to " + self->target_.key() + ": " + ec.message()));
+        self->Fail(Status::Unavailable("write to " + self->target().key() + ": " + ec.message()));
         return;
       }
       self->Flush();
@@ -465,7 +467,6 @@ class H2Client::Connection : public std::enable_shared_from_this<H2Client::Conne
   H2Client& client_;
   asio::io_context& ioc_;
   const ClientOptions& options_;
-  const ClientTarget target_;
   ClientTransport transport_;
   asio::steady_timer shutdown_timer_;
   nghttp2_session* h2_ = nullptr;
@@ -536,6 +537,7 @@ void H2Client::MoveToHttp1(const ClientTarget& target, const std::string& why,
              why.c_str());
     if (options_.on_http1_fallback) options_.on_http1_fallback(key, why);
   }
+  pool_.erase(key);  // the connection that found out (its handlers keep it alive until they end)
   auto& pool = Http1Pool(key);
   for (auto& r : requests) pool.Submit(std::move(r));
 }

@@ -670,6 +670,39 @@ TEST_F(ConfigTest, SecureModesHoldConfiguredDestinationsToTls) {
               HasSubstr("delivery.plaintext_targets"));
 }
 
+TEST_F(ConfigTest, CapifNeedsItsCoreFunctionAndHoldsItToTls) {
+  const std::vector<std::string> on = {"capif.enabled=true", "capif.api_root=https://ccf.example",
+                                       "capif.apf_id=apf-1"};
+  Config c = Load("", on);
+  EXPECT_TRUE(c.capif_enabled);
+  EXPECT_TRUE(c.capif_publish);
+  EXPECT_EQ(c.capif_keys_refresh_s, 300);
+  EXPECT_EQ(c.capif_invoker_cache_ttl_s, 300);
+  auto with = [&](std::vector<std::string> more) {
+    auto v = on;
+    v.insert(v.end(), more.begin(), more.end());
+    return v;
+  };
+  EXPECT_THAT(Error("", {"capif.enabled=true"}), HasSubstr("capif.api_root"));
+  EXPECT_THAT(Error("", with({"capif.apf_id="})), HasSubstr("capif.apf_id"));
+  EXPECT_EQ(Load("", with({"capif.apf_id=", "capif.publish=false"})).capif_apf_id, "");
+  EXPECT_THAT(Error("", with({"capif.keys_url=https://ccf.example/keys"})),
+              HasSubstr("capif.issuer"));
+  EXPECT_THAT(Error("", with({"capif.keys_url=ftp://x", "capif.issuer=ccf"})),
+              HasSubstr("capif.keys_url"));
+  EXPECT_THAT(Error("", with({"capif.advertise=no-port"})), HasSubstr("capif.advertise"));
+  EXPECT_THAT(Error("", with({"capif.invoker_cache_ttl_s=0"})), HasSubstr("invoker_cache_ttl_s"));
+  // oauth2 may rest on the CCF's keys alone.
+  EXPECT_EQ(Load("", with({"security.mode=oauth2", "capif.keys_url=https://ccf.example/keys",
+                           "capif.issuer=ccf"})).security_mode, "oauth2");
+  // In a secure mode the CCF is reached over https:// unless its host is listed.
+  auto plain = with({"security.mode=oauth2", "security.token_endpoint=true",
+                     "capif.api_root=http://10.0.0.9:8443"});
+  EXPECT_THAT(Error("", plain), HasSubstr("capif.api_root"));
+  plain.push_back(R"(delivery.plaintext_targets=["10.0.0.9"])");
+  EXPECT_EQ(Load("", plain).capif_api_root, "http://10.0.0.9:8443");
+}
+
 TEST_F(ConfigTest, SecurityIntegerBoundsAndServerId) {
   EXPECT_THAT(Error("", {"security.token_leeway_s=31"}), HasSubstr("security.token_leeway_s"));
   EXPECT_THAT(Error("", {"security.token_leeway_s=-1"}), HasSubstr("security.token_leeway_s"));
