@@ -251,10 +251,11 @@ void CcfClient::Published(std::size_t index, const std::string& id) {
     std::lock_guard<std::mutex> lock(mu_);
     ids_[api] = id;
   }
+  // Recorded before the gauge says so: whoever sees "published" finds the id in the state file.
+  SaveState();
   published_gauges_[index]->Set(1);
   LOG_INFO("capif", "%s published at %s as serviceApiId %s", api.c_str(), options_.api_root.c_str(),
            id.c_str());
-  SaveState();
 }
 
 void CcfClient::SaveState() {
