@@ -16,6 +16,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/byte_mutator.h"
 #include "tests/support/coap_wire.h"
 #include "tests/support/daemon_harness.h"
 #include "tests/support/metric_value.h"
@@ -72,52 +73,6 @@ std::vector<Bytes> Seeds() {
   }
   return s;
 }
-
-class Mutator {
- public:
-  explicit Mutator(std::uint64_t seed) : rng_(seed) {}
-
-  Bytes Next(const std::vector<Bytes>& seeds) {
-    Bytes d = seeds[Pick(seeds.size())];
-    const int n = static_cast<int>(Pick(5));  // 0: the seed as it is (sequences must arrive whole)
-    for (int i = 0; i < n; ++i) Mutate(d, seeds);
-    return d;
-  }
-
- private:
-  std::size_t Pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
-  char Byte() { return static_cast<char>(Pick(256)); }
-
-  void Mutate(Bytes& d, const std::vector<Bytes>& seeds) {
-    if (d.empty()) d.push_back(Byte());
-    switch (Pick(9)) {
-      case 0: d[Pick(d.size())] ^= static_cast<char>(1 << Pick(8)); break;                 // bit flip
-      case 1: d[Pick(d.size())] = Byte(); break;                                             // byte
-      case 2: d[Pick(std::min<std::size_t>(d.size(), 24))] = Byte(); break;                  // header/options
-      case 3: d.insert(d.begin() + static_cast<long>(Pick(d.size() + 1)), Byte()); break;    // insert
-      case 4: d.erase(d.begin() + static_cast<long>(Pick(d.size()))); break;                 // delete
-      case 5: d.resize(Pick(d.size() + 1)); break;                                           // truncate
-      case 6: {                                                                              // splice
-        const Bytes& o = seeds[Pick(seeds.size())];
-        const std::size_t at = Pick(d.size() + 1), from = Pick(o.size() + 1);
-        d = d.substr(0, at) + o.substr(from);
-        break;
-      }
-      case 7: {  // repeat a slice (options repeated, lengths off)
-        const std::size_t at = Pick(d.size()), len = 1 + Pick(std::min<std::size_t>(8, d.size() - at));
-        d.insert(at, d.substr(at, len));
-        break;
-      }
-      default: {  // an interesting value in a byte: option delta/length nibbles, 0xff, 0
-        static constexpr std::array<unsigned char, 8> k = {0x00, 0xff, 0x0d, 0x0e, 0xd0, 0xe0, 0x0f, 0xf0};
-        d[Pick(d.size())] = static_cast<char>(k[Pick(k.size())]);
-      }
-    }
-    if (d.size() > 1400) d.resize(1400);
-  }
-
-  std::mt19937_64 rng_;
-};
 
 std::string Metrics(ts::Daemon& d) { return ts::Curl({"http://" + d.metrics() + "/metrics"}).body; }
 
@@ -176,7 +131,7 @@ TEST(CoapFuzz, MutatedDatagramsLeaveTheDaemonUpAndStoreNothing) {
   std::cout << "seed " << seed << " (MSGIN5G_COAP_FUZZ_SEED)\n";
 
   const std::vector<Bytes> seeds = Seeds();
-  Mutator mutate(seed);
+  ts::ByteMutator mutate(seed, 1400);  // a datagram on a 1500-byte MTU
   std::vector<std::unique_ptr<Peer>> peers;
   for (int i = 0; i < 8; ++i) peers.push_back(std::make_unique<Peer>(d.coap_port()));
   Peer probe(d.coap_port());
