@@ -6,25 +6,32 @@
 //
 // Input: the first byte is the mode.
 // - bit 0 clear, raw: records of a 2-byte header (bit 15: which port; bits 0..14: length)
-//   followed by that many bytes, each sent as one datagram (at most 1400 bytes). The message id
-//   of every datagram is XORed with a per-input number, so that what one input sends is not
-//   taken as a retransmission of an earlier input's datagram (libcoap deduplicates for 247 s);
-//   repeats within one input stay repeats.
+//   followed by that many bytes, each sent as one datagram (cut to 1400 bytes). The message id
+//   of every datagram is XORed with a per-input number, so that what one input sends is seldom
+//   a retransmission of an earlier input's datagram (ids are 16 bits: they wrap after 65,536
+//   inputs); repeats within one input stay repeats.
 // - bit 0 set, JSON: records separated by a zero byte, each one byte of flags (bit 0: which
 //   port; bit 1: non-confirmable) then a JSON body, sent as POST /msgin5g, Content-Format 50,
 //   with a fresh message id and token: the fuzzer works on the MSGin5G-1 bodies (docs/coap.md).
 // After the datagrams, each port that sent one sends a GET and waits for its answer (4.05):
 // libcoap handles a port's datagrams in order, so when that is answered every datagram before
-// it has been handled. No answer within 5 s is a hang (abort). The store lives in /dev/shm when
-// there is one (fsyncs there cost nothing) and grows over the run, as a daemon's would.
+// it has been read and dispatched. What the broker does with them afterwards (the fsync, the
+// separate response, deliveries) runs on beside the next input, as in a daemon: a crash there
+// may show during a later input, and the input saved may not repeat it alone. No answer to the
+// GET within MSGIN5G_COAP_FUZZ_HANG_SECONDS (5; the replay tests allow 30) is a hang (abort).
+// The store lives in /dev/shm when there is one (fsyncs there cost nothing) and grows over the
+// run, as a daemon's would; stores of runs that crashed (their process gone) are removed at
+// start.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdint>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -71,6 +78,27 @@ void RemoveDir() {
   std::filesystem::remove_all(dir, ec);
 }
 
+constexpr char kDirPrefix[] = "coap-server-fuzz-";
+
+// Stores named after processes that are gone: a crash skips the exit handlers.
+void RemoveStaleStores(const std::string& parent) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(parent, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(kDirPrefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + sizeof kDirPrefix - 1, nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(e.path(), ec);
+    }
+  }
+}
+
+std::chrono::seconds HangLimit() {
+  const char* v = std::getenv("MSGIN5G_COAP_FUZZ_HANG_SECONDS");
+  const long s = v != nullptr ? std::strtol(v, nullptr, 10) : 0;
+  return std::chrono::seconds(s > 0 ? s : 5);
+}
+
 // What runs for the whole process: never torn down (the threads of the endpoint and the broker
 // run until the process ends).
 struct Rig {
@@ -81,12 +109,15 @@ struct Rig {
   std::unique_ptr<coap::CoapServer> server;
   int peers[2] = {-1, -1};
   std::uint16_t epoch = 0;  // per input: XORed into message ids, in the tokens
-  std::uint16_t next_mid = 0;
+  std::uint16_t json_mid = 0;   // ids of the JSON requests: 0..0x7fff
+  std::uint16_t sync_mid = 0;   // ids of the sync GETs: 0x8000..0xffff
+  std::chrono::seconds hang_limit = HangLimit();
 
   Rig() {
     msgin5g::log::SetLevel(msgin5g::log::Level::kError);  // a refused request is not news here
-    std::string tmpl = (access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    tmpl += "/coap-server-fuzz-XXXXXX";
+    const std::string parent = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    RemoveStaleStores(parent);
+    std::string tmpl = parent + "/" + kDirPrefix + std::to_string(getpid()) + "-XXXXXX";
     if (mkdtemp(tmpl.data()) == nullptr) Die("no scratch directory");
     dir = tmpl;
     std::fprintf(stderr, "coap_server_fuzz: store in %s (left there by a crash)\n", dir.c_str());
@@ -119,14 +150,14 @@ struct Rig {
     (void)send(peers[peer], d.data(), d.size(), 0);
   }
 
-  // Sends a GET /msgin5g from `peer` until an answer carrying its message id comes back (the
-  // 4.05, or whatever a datagram with that id got before): everything sent earlier has been
-  // handled. (Not a CoAP ping: libcoap answers at most one ping per session in 250 ms.)
+  // Sends a GET /msgin5g from `peer` until its answer comes back (an ACK with its message id
+  // and token): everything sent earlier has been dispatched. (Not a CoAP ping: libcoap answers
+  // at most one ping per session in 250 ms.)
   void Sync(int peer) {
-    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    const auto deadline = std::chrono::steady_clock::now() + hang_limit;
     char buf[2048];
     while (std::chrono::steady_clock::now() < deadline) {
-      const std::uint16_t mid = static_cast<std::uint16_t>(0x8000 | next_mid++);
+      const std::uint16_t mid = static_cast<std::uint16_t>(0x8000 | sync_mid++);
       Send(peer, wire::Pdu(wire::kCon, 1, mid, "sync", {{wire::kUriPath, "msgin5g"}}, ""));
       const auto retry = std::chrono::steady_clock::now() + 500ms;
       while (std::chrono::steady_clock::now() < retry) {
@@ -136,11 +167,15 @@ struct Rig {
         while ((n = recv(peers[peer], buf, sizeof buf, 0)) >= 4) {
           const auto got = static_cast<std::uint16_t>((static_cast<unsigned char>(buf[2]) << 8) |
                                                       static_cast<unsigned char>(buf[3]));
-          if (got == mid) return;
+          const bool ack = ((static_cast<unsigned char>(buf[0]) >> 4) & 3) == wire::kAck;
+          const std::size_t tkl = static_cast<unsigned char>(buf[0]) & 0x0f;
+          if (ack && got == mid && tkl == 4 && n >= 8 && std::memcmp(buf + 4, "sync", 4) == 0) {
+            return;
+          }
         }
       }
     }
-    Die("the CoAP endpoint answered nothing for 5 s (hang)");
+    Die("the CoAP endpoint answered no request for MSGIN5G_COAP_FUZZ_HANG_SECONDS (hang)");
   }
 };
 
@@ -150,7 +185,7 @@ Rig& TheRig() {
 }
 
 std::string Json(Rig& r, bool non, const std::string& body) {
-  const std::uint16_t mid = static_cast<std::uint16_t>(r.next_mid++ & 0x7fff);
+  const std::uint16_t mid = static_cast<std::uint16_t>(r.json_mid++ & 0x7fff);
   std::string token = {static_cast<char>(r.epoch >> 8), static_cast<char>(r.epoch & 0xff),
                        static_cast<char>(mid >> 8), static_cast<char>(mid & 0xff)};
   return wire::Pdu(non ? wire::kNon : wire::kCon, wire::kPost, mid, token,
@@ -182,8 +217,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const unsigned header = (static_cast<unsigned>(data[i]) << 8) | data[i + 1];
       i += 2;
       peer = static_cast<int>(header >> 15);
-      const std::size_t n = std::min<std::size_t>({header & 0x7fffu, size - i, kMaxDatagram});
-      d.assign(reinterpret_cast<const char*>(data + i), n);
+      const std::size_t n = std::min<std::size_t>(header & 0x7fffu, size - i);
+      d.assign(reinterpret_cast<const char*>(data + i), std::min(n, kMaxDatagram));
       i += n;
       if (d.size() >= 4) {
         d[2] = static_cast<char>(d[2] ^ (r.epoch >> 8));

@@ -9,8 +9,10 @@
 // TARGET_replay.crash-input beside the binary, and the seed is printed first, so that a run can
 // be repeated.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdint>
@@ -20,6 +22,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -55,15 +58,28 @@ void SaveCurrentInput() {
   (void)!write(2, "\n", 1);
 }
 
+// Without sanitizers only: under them, their own handlers report the crash (with its stack)
+// and call the death callback.
 void OnFatalSignal(int sig) {
   SaveCurrentInput();
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
+  std::raise(sig);  // SA_RESETHAND: the default action now
+}
+
+void CatchFatalSignals() {
+  struct sigaction sa {};
+  sa.sa_handler = &OnFatalSignal;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) sigaction(sig, &sa, nullptr);
 }
 
 void Run(const std::string& input) {
   g_current = &input;
-  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(input.data()), input.size());
+  // A heap copy of exactly the input's size, as libFuzzer passes it: a read one byte past the
+  // end is then an ASan report, not the string's terminating NUL.
+  std::unique_ptr<std::uint8_t[]> copy(new std::uint8_t[input.size()]);
+  std::memcpy(copy.get(), input.data(), input.size());
+  LLVMFuzzerTestOneInput(copy.get(), input.size());
   g_current = nullptr;
 }
 
@@ -87,21 +103,29 @@ int main(int argc, char** argv) {
     }
   }
   std::snprintf(g_crash_path, sizeof g_crash_path, "%s.crash-input", argv[0]);
-  if (__sanitizer_set_death_callback != nullptr) __sanitizer_set_death_callback(&SaveCurrentInput);
-  for (int sig : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) std::signal(sig, &OnFatalSignal);
+  if (__sanitizer_set_death_callback != nullptr) {
+    __sanitizer_set_death_callback(&SaveCurrentInput);
+  } else {
+    CatchFatalSignals();
+  }
 
-  std::vector<std::string> corpus;
+  // In path order: the same seed then makes the same run on any machine.
+  std::vector<std::filesystem::path> files;
   for (const auto& dir : dirs) {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-      if (!e.is_regular_file()) continue;
-      std::ifstream in(e.path(), std::ios::binary);
-      corpus.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (e.is_regular_file()) files.push_back(e.path());
     }
     if (ec) {
       std::fprintf(stderr, "replay: cannot read %s: %s\n", dir.c_str(), ec.message().c_str());
       return 2;
     }
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<std::string> corpus;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    corpus.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   if (corpus.empty()) {
     std::fprintf(stderr, "replay: no seed inputs in the corpus directories given\n");
