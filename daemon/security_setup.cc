@@ -49,13 +49,50 @@ Result<std::shared_ptr<boost::asio::ssl::context>> BuildSbiTls(const Config& cfg
   if (auth != nullptr) {
     t.psk_lookup = [auth](std::string_view identity, std::string* key) {
       auto policies = auth->policies();
-      const auto* p = policies->FindByPskIdentity(identity);
-      if (p == nullptr) return false;
-      *key = p->psk_key;
-      return true;
+      if (const auto* p = policies->FindByPskIdentity(identity)) {
+        *key = p->psk_key;
+        return true;
+      }
+      // An invoker the CAPIF core function onboarded, its key fetched before the handshake.
+      auto* authority = auth->invoker_authority();
+      return authority != nullptr && authority->CachedPskKey(std::string(identity), key);
     };
   }
   return api::http::MakeServerTlsContext(t);
+}
+
+namespace {
+
+// An identity worth asking the CCF about: an apiInvokerId is printable text. A session ticket
+// offered for resumption is binary and is the TLS library's business.
+bool LooksLikeInvokerId(const std::string& id) {
+  if (id.empty() || id.size() > 256) return false;
+  for (unsigned char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+PskPrefetch BuildPskPrefetch(const Config& cfg, api::auth::Authorizer* auth) {
+  if (!cfg.capif_enabled || cfg.security_mode != "tls" || auth == nullptr) return {};
+  return [auth](std::vector<std::string> identities, api::http::ServerOptions::PskReady ready) {
+    auto* authority = auth->invoker_authority();  // set once the CCF client runs
+    auto policies = auth->policies();
+    std::string key;
+    for (const auto& id : identities) {
+      if (!LooksLikeInvokerId(id) || policies->FindByPskIdentity(id) != nullptr) continue;
+      if (authority == nullptr) return ready(id);  // the CCF client is not up yet
+      if (authority->CachedPskKey(id, &key)) break;
+      // The first identity that needs asking is asked; clients offer one external PSK.
+      authority->FetchPskKey(id, [id, ready = std::move(ready)](bool asked) {
+        ready(asked ? std::string() : id);
+      });
+      return;
+    }
+    ready(std::string());
+  };
 }
 
 Result<std::shared_ptr<boost::asio::ssl::context>> BuildOpsTls(const Config& cfg) {

@@ -3,7 +3,9 @@
 // startup, by --check-config and on SIGHUP, so a bad file is refused the same way every time.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include <boost/asio/ssl/context.hpp>
@@ -11,6 +13,7 @@
 #include "api/auth/authorizer.h"
 #include "api/auth/jwt.h"
 #include "api/auth/policy.h"
+#include "api/http/server.h"
 #include "common/status.h"
 #include "daemon/config.h"
 
@@ -28,6 +31,13 @@ Result<SecuritySetup> BuildSecurity(const Config& cfg);
 // SIGHUP that changes them needs no new context.
 Result<std::shared_ptr<boost::asio::ssl::context>> BuildSbiTls(const Config& cfg,
                                                                api::auth::Authorizer* auth);
+
+// With CAPIF in security.mode tls: fetches the TLS-PSK key of an identity a ClientHello offers
+// that no configured client has, from `auth`'s invoker authority (the CCF client), before the
+// handshake (api::http::ServerOptions::psk_prefetch). Empty otherwise.
+using PskPrefetch = std::function<void(std::vector<std::string> identities,
+                                       api::http::ServerOptions::PskReady ready)>;
+PskPrefetch BuildPskPrefetch(const Config& cfg, api::auth::Authorizer* auth);
 
 // The admin and metrics listeners' TLS context (same certificate, no PSK).
 Result<std::shared_ptr<boost::asio::ssl::context>> BuildOpsTls(const Config& cfg);

@@ -310,7 +310,9 @@ void Server::BuildRouters() {
 
 int Server::Listen() {
   pool_ = std::make_unique<IoPool>(threads_);
-  sbi_ = std::make_unique<api::http::Server>(*pool_, SbiServerOptionsFrom(cfg_, tls_), *sbi_router_,
+  auto sbi_opts = SbiServerOptionsFrom(cfg_, tls_);
+  if (sbi_opts.tls) sbi_opts.psk_prefetch = BuildPskPrefetch(cfg_, authorizer_.get());
+  sbi_ = std::make_unique<api::http::Server>(*pool_, std::move(sbi_opts), *sbi_router_,
                                              sbi_metrics_.get());
   api::http::ServerOptions ops_opts;
   ops_opts.name = "metrics";

@@ -205,6 +205,18 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
     *ask_authority = true;
     return std::nullopt;
   }
+  if (options_.mode == SecurityMode::kTls && !by_token && req.peer_identity.empty() &&
+      !req.peer_psk_unresolved.empty()) {
+    // It offered a PSK the CAPIF core function holds, and the CCF could not be asked.
+    Refused(req, outcome::kInvokerUnverified,
+            "the key of TLS-PSK identity " + req.peer_psk_unresolved.substr(0, 64) +
+                " could not be asked of the CAPIF core function");
+    Response resp = MakeProblem(503, cause::kCapifUnavailable,
+                                "the CAPIF core function cannot be asked for this invoker's "
+                                "TLS-PSK key");
+    resp.headers.push_back({"retry-after", "5"});
+    return resp;
+  }
   if (options_.mode == SecurityMode::kTls && !by_token && policy == nullptr) {
     Refused(req, outcome::kMissingToken, req.peer_identity.empty()
                                               ? "no verified TLS client identity"

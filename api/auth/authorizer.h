@@ -70,6 +70,7 @@ class Authorizer {
   // 403, or 503 + Retry-After when it cannot be asked. Null: such invokers get 401 as without
   // CAPIF. The authority must outlive the requests that were let through to it.
   void SetInvokerAuthority(InvokerAuthority* authority) { invokers_.store(authority); }
+  InvokerAuthority* invoker_authority() const { return invokers_.load(); }
   const AuthOptions& options() const { return options_; }
 
   // Wraps the handler of an operation of `api`: on success the request carries client_id and

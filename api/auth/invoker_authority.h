@@ -24,6 +24,21 @@ class InvokerAuthority {
   // run on any thread.
   virtual void Ask(const std::string& invoker, bool psk, std::string_view api,
                    std::function<void(Result<InvokerVerdict>)> done) = 0;
+
+  // TLS-PSK keys the authority hands out (with CAPIF: the key the CCF gives the AEF for an
+  // invoker it onboarded, TS 33.122 6.5.2.2). CachedPskKey: the key still cached for `identity`;
+  // any thread, never blocks. FetchPskKey: makes sure it is cached if the authority has one,
+  // then runs `ready` (on any thread) with true when it could be asked (whatever it said),
+  // false when no answer could be had.
+  virtual bool CachedPskKey(const std::string& identity, std::string* key) {
+    (void)identity;
+    (void)key;
+    return false;
+  }
+  virtual void FetchPskKey(const std::string& identity, std::function<void(bool asked)> ready) {
+    (void)identity;
+    ready(true);
+  }
 };
 
 }  // namespace msgin5g::api::auth

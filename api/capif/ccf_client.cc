@@ -16,6 +16,7 @@
 #include <prometheus/gauge.h>
 
 #include "api/auth/jwks.h"
+#include "api/auth/policy.h"
 #include "common/logging.h"
 
 namespace msgin5g::api::capif {
@@ -68,6 +69,7 @@ std::string CreatedId(const http::Response& r) {
 }
 
 constexpr std::size_t kMaxCachedInvokers = 100000;
+constexpr std::size_t kMaxPskBytes = 256;  // OpenSSL's PSK_MAX_PSK_LEN is 512
 
 // An identity as one path segment (RFC 3986 unreserved characters kept, the rest %XX): a
 // certificate's SAN URI has ':' and '/'.
@@ -112,6 +114,16 @@ CcfClient::CcfClient(CcfOptions options, KeysCallback on_keys, metrics::Registry
                .Help("Token signing keys of the CAPIF core function in use")
                .Register(registry.prom())
                .Add({});
+  auto& psk = prometheus::BuildCounter()
+                  .Name("msgin5g_capif_psk_key_lookups_total")
+                  .Help("TLS-PSK keys asked of the CAPIF core function before a handshake, by "
+                        "result (found, none: it has no key for the identity, failed: no "
+                        "answer, busy: too many questions outstanding)")
+                  .Register(registry.prom());
+  psk_found_ = &psk.Add({{"result", "found"}});
+  psk_none_ = &psk.Add({{"result", "none"}});
+  psk_failed_ = &psk.Add({{"result", "failed"}});
+  psk_busy_ = &psk.Add({{"result", "busy"}});
   // What an earlier run published: updated in place rather than published again.
   boost::system::error_code ec;
   auto state = json::parse(ReadAll(options_.state_file), ec);
@@ -355,6 +367,48 @@ void CcfClient::Ask(const std::string& invoker, bool psk, std::string_view api,
   });
 }
 
+bool CcfClient::CachedPskKey(const std::string& identity, std::string* key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = invokers_.find(InvokerKey(identity, true));
+  if (it == invokers_.end() || it->second.expires <= std::chrono::steady_clock::now() ||
+      it->second.psk_key.empty()) {
+    return false;
+  }
+  *key = it->second.psk_key;
+  return true;
+}
+
+void CcfClient::FetchPskKey(const std::string& identity, std::function<void(bool)> ready) {
+  asio::post(ioc_, [this, identity, ready = std::move(ready)]() mutable {
+    std::string key = InvokerKey(identity, true);
+    bool fresh = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = invokers_.find(key);
+      fresh = it != invokers_.end() && it->second.expires > std::chrono::steady_clock::now();
+    }
+    if (fresh) return ready(true);  // a cached answer, with or without a key, is the answer
+    if (stopping_) return ready(false);
+    auto& waiting = asking_[key];
+    if (waiting.empty() && key_questions_ >= kMaxKeyQuestions) {
+      asking_.erase(key);
+      psk_busy_->Increment();
+      LOG_WARN_LIMITED("capif", "%zu TLS-PSK keys are being asked of the CAPIF core function "
+                       "already: the handshake of %.64s goes on without asking", key_questions_,
+                       identity.c_str());
+      return ready(false);
+    }
+    ++key_questions_;
+    // A waiter for no API: it only needs the answer cached.
+    waiting.emplace_back(std::string(), [this, ready = std::move(ready)](
+                                            Result<auth::InvokerVerdict> answer) {
+      --key_questions_;
+      ready(answer.ok());
+    });
+    if (waiting.size() == 1) AskCcf(key, identity, true);
+  });
+}
+
 void CcfClient::AskCcf(const std::string& key, const std::string& invoker, bool psk) {
   http::ClientRequest req;
   req.method = "GET";
@@ -382,12 +436,16 @@ void CcfClient::AskCcf(const std::string& key, const std::string& invoker, bool 
     } else {
       why = "status " + std::to_string(r->status);
     }
+    bool key_asked = false;
+    for (const auto& [api, done] : waiters) key_asked |= api.empty();
     if (!entry) {
       LOG_WARN_LIMITED("capif", "trustedInvokers/%s at %s: %s; the invoker is refused with 503",
                        invoker.c_str(), options_.api_root.c_str(), why.c_str());
+      if (key_asked) psk_failed_->Increment();
       for (auto& [api, done] : waiters) done(Status::Unavailable("CAPIF core function: " + why));
       return;
     }
+    if (key_asked) (entry->psk_key.empty() ? psk_none_ : psk_found_)->Increment();
     entry->expires = std::chrono::steady_clock::now() + options_.invoker_ttl;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -442,6 +500,16 @@ CcfClient::InvokerEntry CcfClient::Judge(const std::string& body, bool psk,
       for (const auto& m : pref->as_array()) method_ok |= m.is_string() && m.as_string() == method;
     }
     if (!method_ok) continue;
+    if (psk && entry.psk_key.empty()) {
+      std::string key;
+      std::string hex = str("authenticationInfo");
+      if (!hex.empty() && auth::DecodeHex(hex, &key) && key.size() <= kMaxPskBytes) {
+        entry.psk_key = std::move(key);
+      } else if (!hex.empty()) {
+        LOG_WARN_LIMITED("capif", "a PSK authenticationInfo of the CAPIF core function is not a "
+                         "hex key of 1 to %zu bytes: ignored", kMaxPskBytes);
+      }
+    }
     std::string api_id = str("apiId");
     for (auto& [api, allowed] : entry.allowed) {
       auto id = ids.find(api);

@@ -16,6 +16,12 @@
 //   (PKI or PSK) as selected (or preferred), and that API's serviceApiId or no apiId; 404 means
 //   not trusted. Answers are cached for `invoker_ttl`; concurrent questions about one invoker
 //   share one request. No answer (the CCF down, a 5xx, a timeout) is never taken as an allow.
+// - TLS-PSK keys of invokers the CCF onboarded: the same GET, asked before the TLS handshake of
+//   a ClientHello offering an unknown PSK identity (api/http/client_hello.h). The key is the
+//   `authenticationInfo` of a securityInfo entry that names us and PSK, in hex (TS 29.222 leaves
+//   its format open; TS 33.122 derives a 256-bit K_AEF); it is cached with the answer. At most
+//   kMaxKeyQuestions are asked at once: a flood of made-up identities cannot queue requests to
+//   the CCF without bound.
 //
 // Threads: its own ("capif"), with its own HTTP client; the callbacks run there.
 #pragma once
@@ -89,10 +95,15 @@ class CcfClient : public auth::InvokerAuthority {
   auth::InvokerVerdict Cached(const std::string& invoker, bool psk, std::string_view api) override;
   void Ask(const std::string& invoker, bool psk, std::string_view api,
            std::function<void(Result<auth::InvokerVerdict>)> done) override;
+  bool CachedPskKey(const std::string& identity, std::string* key) override;
+  void FetchPskKey(const std::string& identity, std::function<void(bool)> ready) override;
+
+  static constexpr std::size_t kMaxKeyQuestions = 64;
 
  private:
   struct InvokerEntry {
     std::map<std::string, bool> allowed;  // by API name
+    std::string psk_key;                  // PSK invokers: the key the CCF gave, if any
     std::chrono::steady_clock::time_point expires;
   };
   using Waiter = std::pair<std::string, std::function<void(Result<auth::InvokerVerdict>)>>;
@@ -128,6 +139,11 @@ class CcfClient : public auth::InvokerAuthority {
   prometheus::Counter* fetch_ok_ = nullptr;
   prometheus::Counter* fetch_failed_ = nullptr;
   prometheus::Gauge* keys_ = nullptr;
+  std::size_t key_questions_ = 0;  // capif thread only
+  prometheus::Counter* psk_found_ = nullptr;
+  prometheus::Counter* psk_none_ = nullptr;
+  prometheus::Counter* psk_failed_ = nullptr;
+  prometheus::Counter* psk_busy_ = nullptr;
   std::thread thread_;
 };
 

@@ -428,6 +428,7 @@ class H1ServerSession final : public Connection,
     req.peer_address = peer_.address;
     req.peer_identity = peer_.identity;
     req.peer_psk = peer_.psk;
+    req.peer_psk_unresolved = peer_.psk_unresolved;
     req.peer_uid = peer_.uid;
     req.method = std::string(msg.method_string());
     req.target = std::string(msg.target());

@@ -320,6 +320,7 @@ class H2ServerSession final : public Connection,
     s.request.peer_address = peer_.address;
     s.request.peer_identity = peer_.identity;
     s.request.peer_psk = peer_.psk;
+    s.request.peer_psk_unresolved = peer_.psk_unresolved;
     s.request.peer_uid = peer_.uid;
     if (s.request.method.empty() || s.request.target.empty()) {
       RejectEarly(stream_id, MakeProblem(400, cause::kInvalidMsgFormat, "missing :method or :path"));

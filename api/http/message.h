@@ -38,6 +38,10 @@ struct Request {
   std::string peer_address;
   std::string peer_identity;
   bool peer_psk = false;
+  // A TLS-PSK identity the client offered whose key could not be had because the CAPIF core
+  // function could not be asked (ServerOptions::psk_prefetch): the handshake went on without
+  // it, so the client has no verified identity, and a 503 tells it to come back.
+  std::string peer_psk_unresolved;
   // On a Unix-socket listener: the connecting process's user id (SO_PEERCRED); -1 on TCP.
   std::int64_t peer_uid = -1;
   // The authenticated client (set by the security guard), empty when anonymous.

@@ -15,6 +15,7 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "api/http/client_hello.h"
 #include "api/http/sessions.h"
 #include "api/http/tls_context.h"
 #include "common/logging.h"
@@ -33,6 +34,12 @@ std::string RemoteAddress(const tcp::socket& s) {
   return (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
          ":" + std::to_string(ep.port());
 }
+
+// Enough for any ClientHello a client sends in practice (OpenSSL's are under 2 KB; a post-quantum
+// key share adds about 1.2 KB); a longer one is handed to the handshake unread. A handshake
+// holds the first size until its hello proves longer, so slow handshakes cost 2 KB each.
+constexpr std::size_t kFirstPeekBytes = 2 << 10;
+constexpr std::size_t kPeekBytes = 16 << 10;
 
 constexpr std::string_view kH2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -114,15 +121,66 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
         self->stream_.lowest_layer().close(ignored);
       }
     });
+    if (ctx_->options.psk_prefetch) {
+      Peek();
+    } else {
+      Handshake();
+    }
+  }
+
+ private:
+  void Handshake() {
     stream_.async_handshake(asio::ssl::stream_base::server,
                             [self = shared_from_this()](const boost::system::error_code& ec) {
                               self->Done(ec);
                             });
   }
 
- private:
+  // Reads the ClientHello without consuming it (MSG_PEEK), so OpenSSL reads it again from the
+  // socket. Readiness is no signal once some bytes wait unread, so an incomplete hello is
+  // peeked again after a growing pause (1 ms doubling to 64 ms) until the handshake deadline.
+  void Peek() {
+    stream_.next_layer().async_wait(
+        tcp::socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
+          if (!ec) self->PeekNow();
+        });
+  }
+
+  void PeekNow() {
+    ssize_t n = ::recv(stream_.next_layer().native_handle(), peeked_.data(), peeked_.size(),
+                       MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Peek();
+    if (n <= 0) return Handshake();  // closed or failed: the handshake reports it
+    std::vector<std::string> ids;
+    auto scan = ScanClientHelloPskIdentities(
+        std::string_view(peeked_.data(), static_cast<std::size_t>(n)), &ids);
+    if (scan == ClientHelloScan::kNeedMore && static_cast<std::size_t>(n) == peeked_.size() &&
+        peeked_.size() < kPeekBytes) {
+      peeked_.resize(kPeekBytes);  // a long hello: look at more of it now
+      return PeekNow();
+    }
+    if (scan == ClientHelloScan::kNeedMore && static_cast<std::size_t>(n) < peeked_.size()) {
+      peek_timer_.expires_after(peek_pause_);
+      peek_pause_ = std::min(peek_pause_ * 2, std::chrono::milliseconds(64));
+      peek_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+        if (!ec) self->PeekNow();
+      });
+      return;
+    }
+    std::vector<char>().swap(peeked_);
+    if (ids.empty()) return Handshake();
+    ctx_->options.psk_prefetch(std::move(ids), [self = shared_from_this()](std::string unresolved) {
+      auto ex = self->stream_.get_executor();
+      asio::post(ex, [self, unresolved = std::move(unresolved)]() mutable {
+        self->psk_unresolved_ = std::move(unresolved);
+        self->Handshake();
+      });
+    });
+  }
+
   void Done(const boost::system::error_code& ec) {
     timer_.cancel();
+    peek_timer_.cancel();
     if (ec) {
       LOG_DEBUG("tls", "handshake failed: %s", ec.message().c_str());
       boost::system::error_code ignored;
@@ -137,6 +195,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
     peer.tls = true;
     peer.address = RemoteAddress(stream_.next_layer());
     peer.identity = PeerIdentity(stream_.native_handle(), &peer.psk);
+    if (peer.identity.empty()) peer.psk_unresolved = std::move(psk_unresolved_);
     if (h2 && ctx_->options.enable_http2) {
       StartH2ServerSession(ctx_, std::move(stream_), std::string(), std::move(peer));
     } else if (!h2 && ctx_->options.enable_http1) {
@@ -151,6 +210,10 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
   std::shared_ptr<asio::ssl::context> tls_;  // declared before stream_, which refers to it
   asio::ssl::stream<tcp::socket> stream_;
   asio::steady_timer timer_;
+  asio::steady_timer peek_timer_{stream_.get_executor()};
+  std::chrono::milliseconds peek_pause_{1};
+  std::string psk_unresolved_;
+  std::vector<char> peeked_ = std::vector<char>(kFirstPeekBytes);
 };
 
 }  // namespace

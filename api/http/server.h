@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -56,6 +57,15 @@ struct ServerOptions {
   std::chrono::milliseconds handshake_timeout{10000};
   // null: cleartext. Otherwise TLS with ALPN h2 / http/1.1.
   std::shared_ptr<boost::asio::ssl::context> tls;
+  // TLS 1.3 external PSKs whose keys are fetched on demand (the CAPIF core function's): when
+  // set, the server reads the PSK identities of each ClientHello before the handshake
+  // (api/http/client_hello.h) and calls this with them; the handshake starts when `ready` runs
+  // (on any thread), so the TLS context's PSK lookup can find what was fetched. `ready` names
+  // the identity whose key could not be asked for (empty otherwise): a client that then has no
+  // verified identity carries it as Request::peer_psk_unresolved. Not called for a ClientHello
+  // without identities.
+  using PskReady = std::function<void(std::string unresolved)>;
+  std::function<void(std::vector<std::string> identities, PskReady ready)> psk_prefetch;
 };
 
 // One accepted connection, whatever its protocol. Owned by shared_ptr (pending async operations

@@ -18,6 +18,9 @@ struct PeerInfo {
   std::string address;   // "ip:port"
   std::string identity;  // verified TLS identity (see Request::peer_identity)
   bool psk = false;
+  // A TLS-PSK identity the ClientHello offered whose key could not be fetched because whoever
+  // holds it could not be asked (see Request::peer_psk_unresolved).
+  std::string psk_unresolved;
   std::int64_t uid = -1;  // the peer process's user id on a Unix socket (SO_PEERCRED); -1 on TCP
 };
 

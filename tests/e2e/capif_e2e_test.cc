@@ -8,6 +8,10 @@
 // - trustedInvokers: in security.mode tls, an invoker whose certificate names no configured
 //   client is let in on the CCF's word only, for the APIs it grants; while the CCF is down its
 //   cached answer holds for the TTL, then 503.
+// - TLS-PSK keys from the CCF: an invoker the CCF onboarded connects with the key the CCF's
+//   answer carries (authenticationInfo), fetched before the handshake; a wrong key fails the
+//   handshake, an identity the CCF does not know gets 401 (no identity), and the CCF down gets
+//   503 once the cached key has expired; nothing else is stored.
 #include <chrono>
 #include <set>
 #include <thread>
@@ -61,6 +65,26 @@ class CapifE2E : public ::testing::Test {
     ASSERT_TRUE(daemon_->ok());
   }
   ts::Daemon& d() { return *daemon_; }
+
+  // The CCF, then msgin5gd in security.mode tls (invoker answers cached 3 s) with `extra`; once
+  // msgs-msgdelivery is published, its serviceApiId (empty if it never was).
+  std::string StartPublishedTlsDaemon(std::vector<std::string> extra = {}) {
+    int port = ts::FreePort();
+    StartCcf(port);
+    std::vector<std::string> args = {"--set", "security.mode=tls", "--set", "tls.enabled=true",
+                                     "--set", "tls.cert_file=" + certs_.server_cert,
+                                     "--set", "tls.key_file=" + certs_.server_key,
+                                     "--set", "capif.invoker_cache_ttl_s=3"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    StartDaemon(port, args);
+    if (!daemon_->ok() ||
+        !ts::WaitFor([&] { return Metric(R"(msgin5g_capif_published{api="msgs-msgdelivery"})") == 1; },
+                     20s)) {
+      ADD_FAILURE() << "msgs-msgdelivery not published:\n" << d().log();
+      return {};
+    }
+    return Str(Json(ts::ReadFile(data_.File("data") + "/capif-published.json")), "msgs-msgdelivery");
+  }
   double Metric(const std::string& series) {
     return ts::MetricValue(ts::Curl({"http://" + d().metrics() + "/metrics"}).body, series);
   }
@@ -202,18 +226,7 @@ TEST_F(CapifE2E, TokensSignedWithTheCcfsKeysAreAcceptedAsTheKeysRotate) {
 }
 
 TEST_F(CapifE2E, InvokersByCertificateAreLetInOnTheCcfsWordOnly) {
-  int port = ts::FreePort();
-  StartCcf(port);
-  StartDaemon(port, {"--set", "security.mode=tls", "--set", "tls.enabled=true",
-                     "--set", "tls.cert_file=" + certs_.server_cert,
-                     "--set", "tls.key_file=" + certs_.server_key,
-                     "--set", "tls.ca_file=" + certs_.ca_cert,
-                     "--set", "capif.invoker_cache_ttl_s=3"});
-  ASSERT_TRUE(ts::WaitFor(
-      [&] { return Metric(R"(msgin5g_capif_published{api="msgs-msgdelivery"})") == 1; }, 20s))
-      << d().log();
-  auto ids = Json(ts::ReadFile(data_.File("data") + "/capif-published.json"));
-  const std::string delivery_id = Str(ids, "msgs-msgdelivery");
+  const std::string delivery_id = StartPublishedTlsDaemon({"--set", "tls.ca_file=" + certs_.ca_cert});
   ASSERT_FALSE(delivery_id.empty());
   // The invoker: the test certificate, whose identity (its first SAN DNS name) is "localhost".
   auto call = [&](const std::string& path, const std::string& body) {
@@ -261,6 +274,71 @@ TEST_F(CapifE2E, InvokersByCertificateAreLetInOnTheCcfsWordOnly) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(Str(Json(r.body), "cause"), "CAPIF_UNAVAILABLE") << r.body;
   EXPECT_NE(r.headers.find("retry-after:"), std::string::npos) << r.headers;
+  EXPECT_GE(allowed, 2u);
+  EXPECT_EQ(Queued(), allowed) << "exactly the allowed messages were stored";
+}
+
+TEST_F(CapifE2E, PskInvokersConnectWithTheKeyTheCcfGives) {
+  const std::string delivery_id = StartPublishedTlsDaemon();  // no CA: PSK clients only
+  ASSERT_FALSE(delivery_id.empty());
+  const std::string key = "8f2a66c1d04b7e3a9c5d21f0e6b8a47d3c1e9f5b2a7d6c4e8b0f3a1d5c7e9b2a";
+  ts::WriteFile(pki_.File("invokers.json"),
+                R"({"inv-psk":{"notificationDestination":"https://as.test/notify","securityInfo":[)"
+                R"({"aefId":"msgin5g","apiId":")" + delivery_id +
+                    R"(","prefSecurityMethods":["PSK"],"selSecurityMethod":"PSK",)"
+                    R"("authenticationInfo":")" + key + R"("}]}})");
+  std::uint64_t sent = 0, allowed = 0;
+  auto deliver = [&](const std::string& identity, const std::string& psk) {
+    auto r = ts::SClient(d().sbi(), {"-psk", psk, "-psk_identity", identity}, "POST",
+                         "/msgs-msgdelivery/v1/deliver-as-message",
+                         R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},)"
+                         R"("msgId":"p-)" + std::to_string(++sent) + R"(","stoAndFwInd":true,"payload":"hi"})");
+    if (r.status == 200) ++allowed;
+    return r;
+  };
+  auto asked = [&](const std::string& identity) {
+    std::size_t n = 0;
+    for (const auto& r : ccf_->received()) {
+      n += r.path.rfind("/capif-security/v1/trustedInvokers/" + identity + "?", 0) == 0;
+    }
+    return n;
+  };
+  auto lookups = [&](const std::string& result) {
+    return Metric(R"(msgin5g_capif_psk_key_lookups_total{result=")" + result + R"("})");
+  };
+
+  // The CCF's key lets it in, for the API it grants; the key and the verdict came in one answer.
+  auto r = deliver("inv-psk", key);
+  ASSERT_EQ(r.status, 200) << r.body << r.err << d().log();
+  EXPECT_EQ(asked("inv-psk"), 1u);
+  EXPECT_EQ(lookups("found"), 1);
+  auto reg = ts::SClient(d().sbi(), {"-psk", key, "-psk_identity", "inv-psk"}, "POST",
+                         "/msgs-asregistration/v1/registrations", R"({"asSvcId":"as-x"})");
+  EXPECT_EQ(reg.status, 403) << reg.body;
+  EXPECT_EQ(Str(Json(reg.body), "cause"), "API_NOT_ALLOWED") << reg.body;
+  // Another key for that identity: the handshake fails, no HTTP answer.
+  r = deliver("inv-psk", std::string(64, 'a'));
+  EXPECT_EQ(r.status, 0) << r.body;
+  // An identity the CCF does not know (404): the handshake goes on by certificate, so the
+  // client has no identity: 401. The CCF's answer is cached.
+  for (int i = 0; i < 2; ++i) {
+    r = deliver("nobody", key);
+    EXPECT_EQ(r.status, 401) << r.body;
+    EXPECT_EQ(Str(Json(r.body), "cause"), "MISSING_ACCESS_TOKEN") << r.body;
+  }
+  EXPECT_EQ(asked("nobody"), 1u);
+  EXPECT_EQ(lookups("none"), 1);
+
+  // The CCF down: the cached key works for the TTL, then 503 with Retry-After, never an allow.
+  ccf_.reset();
+  r = deliver("inv-psk", key);
+  EXPECT_EQ(r.status, 200) << r.body << r.err;
+  ASSERT_TRUE(ts::WaitFor([&] { return deliver("inv-psk", key).status == 503; }, 10s));
+  r = deliver("inv-psk", key);
+  EXPECT_EQ(r.status, 503) << r.body;
+  EXPECT_EQ(Str(Json(r.body), "cause"), "CAPIF_UNAVAILABLE") << r.body;
+  EXPECT_NE(r.headers.find("retry-after: 5"), std::string::npos) << r.headers;
+  EXPECT_GE(lookups("failed"), 1);
   EXPECT_GE(allowed, 2u);
   EXPECT_EQ(Queued(), allowed) << "exactly the allowed messages were stored";
 }

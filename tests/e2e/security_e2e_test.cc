@@ -439,33 +439,10 @@ class SecurityE2E : public ::testing::Test {
     return Str(Json(r.body), "access_token");
   }
 
-  // ---- TLS through openssl s_client: one HTTP/1.1 request with Connection: close. The answer is
-  // returned as a CurlResult (status 0 when no HTTP answer came); `out` keeps s_client's report.
+  // ---- TLS through openssl s_client (ts::SClient)
   ts::CurlResult SClient(const std::vector<std::string>& tls_options, const std::string& method,
                          const std::string& path, const std::string& body, std::string* report) {
-    std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-    if (!body.empty()) {
-      req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-             "\r\n";
-    }
-    req += "\r\n" + body;
-    std::vector<std::string> argv = {"openssl", "s_client", "-ign_eof", "-connect", d().sbi()};
-    argv.insert(argv.end(), tls_options.begin(), tls_options.end());
-    auto r = ts::Run(argv, req, 20s);
-    ts::CurlResult c;
-    c.exit_code = r.exit_code;
-    c.err = r.err;
-    if (report != nullptr) *report = r.out + r.err;
-    auto at = r.out.find("HTTP/1.1 ");
-    if (at == std::string::npos) return c;
-    c.http_version = "1.1";
-    c.status = std::atoi(r.out.c_str() + at + 9);
-    auto end = r.out.find("\r\n\r\n", at);
-    if (end == std::string::npos) return c;
-    c.headers = ToLower(r.out.substr(at, end + 2 - at));
-    auto len = Header(c.headers, "content-length");
-    c.body = r.out.substr(end + 4, len ? std::stoul(*len) : std::string::npos);
-    return c;
+    return ts::SClient(d().sbi(), tls_options, method, path, body, report);
   }
   static std::vector<std::string> Psk(const std::string& identity, const std::string& key_hex,
                                       bool tls12 = false) {

@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
+#include <map>
+#include <mutex>
 #include <cctype>
 #include <cstdlib>
 #include <thread>
@@ -14,7 +17,11 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <openssl/ssl.h>
+
+#include "api/http/client_hello.h"
 #include "api/http/tls_context.h"
+#include "tests/support/byte_mutator.h"
 #include "tests/support/server_fixture.h"
 #include "tests/support/test_util.h"
 
@@ -693,6 +700,246 @@ TEST(HttpServer, TlsWithAlpnServesH2AndHttp1) {
   auto [data, closed] = raw.ReadUntilClose();
   EXPECT_TRUE(closed);
   EXPECT_EQ(data.find("HTTP/1.1 200"), std::string::npos);
+}
+
+// ---- TLS-PSK keys fetched before the handshake (ServerOptions::psk_prefetch)
+
+// The first flight of a real OpenSSL client: a ClientHello offering TLS 1.3 and, when `identity`
+// is not empty, that external PSK (as `openssl s_client -psk` sends it).
+std::string OpenSslClientHello(const std::string& identity) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  SSL* ssl = SSL_new(ctx);
+  static std::string psk_identity;
+  psk_identity = identity;
+  if (!identity.empty()) {
+    SSL_set_psk_client_callback(ssl, [](SSL*, const char*, char* id, unsigned int max_id,
+                                        unsigned char* psk, unsigned int max_psk) -> unsigned int {
+      if (psk_identity.size() + 1 > max_id || max_psk < 16) return 0;
+      std::memcpy(id, psk_identity.c_str(), psk_identity.size() + 1);
+      std::memset(psk, 0x11, 16);  // the key PskPrefetchServer gives
+      return 16;
+    });
+  }
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  SSL_set_bio(ssl, in, out);
+  SSL_connect(ssl);  // wants to read the server's answer: the ClientHello is in `out`
+  char* data = nullptr;
+  long n = BIO_get_mem_data(out, &data);
+  std::string hello(data, static_cast<std::size_t>(n));
+  SSL_free(ssl);
+  SSL_CTX_free(ctx);
+  return hello;
+}
+
+TEST(ClientHello, PskIdentitiesAreReadFromARealClientHello) {
+  using api::http::ClientHelloScan;
+  using api::http::ScanClientHelloPskIdentities;
+  std::string hello = OpenSslClientHello("invoker-7");
+  ASSERT_GT(hello.size(), 100u);
+  std::vector<std::string> ids;
+  EXPECT_EQ(ScanClientHelloPskIdentities(hello, &ids), ClientHelloScan::kDone);
+  EXPECT_EQ(ids, std::vector<std::string>{"invoker-7"});
+
+  // Every proper prefix is a hello still arriving.
+  for (std::size_t n = 0; n < hello.size(); ++n) {
+    ASSERT_EQ(ScanClientHelloPskIdentities(std::string_view(hello).substr(0, n), &ids),
+              ClientHelloScan::kNeedMore) << n;
+  }
+  // The same handshake message split over two records (RFC 8446 §5.1 allows it).
+  std::string body = hello.substr(5);
+  auto record = [&](std::string_view frag) {
+    std::string r = hello.substr(0, 3);
+    r += static_cast<char>(frag.size() >> 8);
+    r += static_cast<char>(frag.size() & 0xff);
+    return r + std::string(frag);
+  };
+  std::string split = record(std::string_view(body).substr(0, 50)) +
+                      record(std::string_view(body).substr(50));
+  EXPECT_EQ(ScanClientHelloPskIdentities(split, &ids), ClientHelloScan::kDone);
+  EXPECT_EQ(ids, std::vector<std::string>{"invoker-7"});
+
+  // No PSK offered: a whole hello with no identities.
+  EXPECT_EQ(ScanClientHelloPskIdentities(OpenSslClientHello(""), &ids), ClientHelloScan::kDone);
+  EXPECT_TRUE(ids.empty());
+  // Not TLS at all, or not a hello.
+  EXPECT_EQ(ScanClientHelloPskIdentities("GET / HTTP/1.1\r\n\r\n", &ids),
+            ClientHelloScan::kNotAHello);
+  const std::string alert("\x15\x03\x03\x00\x02\x02\x28", 7);
+  EXPECT_EQ(ScanClientHelloPskIdentities(alert, &ids), ClientHelloScan::kNotAHello);
+  std::string server_hello = hello;
+  server_hello[5] = 2;
+  EXPECT_EQ(ScanClientHelloPskIdentities(server_hello, &ids), ClientHelloScan::kNotAHello);
+}
+
+TEST(ClientHello, MutatedHellosAreScannedWithinTheirBytes) {
+  // Under ASan any read past the input fails the test; the scan itself must always answer.
+  std::string hello = OpenSslClientHello("invoker-7");
+  testing_support::ByteMutator mutate(7, 4096, 64);
+  const std::vector<std::string> seeds = {hello, OpenSslClientHello("")};
+  std::vector<std::string> ids;
+  int done = 0;
+  for (int i = 0; i < 20000; ++i) {
+    std::string m = mutate.Next(seeds);
+    auto copy = std::make_unique<char[]>(m.size());  // exact size: ASan sees any overread
+    std::memcpy(copy.get(), m.data(), m.size());
+    auto scan = api::http::ScanClientHelloPskIdentities(std::string_view(copy.get(), m.size()), &ids);
+    EXPECT_LE(ids.size(), 4u);
+    if (scan != api::http::ClientHelloScan::kDone) {
+      EXPECT_TRUE(ids.empty());
+    }
+    done += scan == api::http::ClientHelloScan::kDone;
+  }
+  EXPECT_GT(done, 0);  // some mutations keep the hello readable
+}
+
+// A TLS server whose PSK keys come only from psk_prefetch, which answers after a delay from
+// another thread, as the CCF client does: identities "known-*" get the key 0x11 x 16, the others
+// none.
+class PskPrefetchServer {
+ public:
+  explicit PskPrefetchServer(const testing_support::TestCerts& certs) {
+    api::http::TlsOptions t;
+    t.cert_file = certs.server_cert;
+    t.key_file = certs.server_key;
+    t.psk_lookup = [this](std::string_view id, std::string* key) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = keys_.find(std::string(id));
+      if (it == keys_.end()) return false;
+      *key = it->second;
+      return true;
+    };
+    auto ctx = api::http::MakeServerTlsContext(t);
+    EXPECT_TRUE(ctx.ok()) << ctx.status().ToString();
+    api::http::ServerOptions o;
+    o.tls = *ctx;
+    o.psk_prefetch = [this](std::vector<std::string> ids, api::http::ServerOptions::PskReady ready) {
+      std::lock_guard<std::mutex> lock(mu_);
+      asked_.insert(asked_.end(), ids.begin(), ids.end());
+      threads_.emplace_back([this, ids, ready = std::move(ready)] {
+        std::this_thread::sleep_for(200ms);
+        {
+          std::lock_guard<std::mutex> held(mu_);
+          for (const auto& id : ids) {
+            if (id.rfind("known-", 0) == 0) keys_[id] = std::string(16, '\x11');
+          }
+        }
+        ready(std::string());
+      });
+    };
+    fixture_ = std::make_unique<ServerFixture>(o);
+  }
+  ~PskPrefetchServer() {
+    fixture_.reset();
+    for (auto& t : threads_) t.join();
+  }
+  ServerFixture& f() { return *fixture_; }
+  std::vector<std::string> asked() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return asked_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> keys_;
+  std::vector<std::string> asked_;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<ServerFixture> fixture_;
+};
+
+TEST(HttpServer, Tls13PskKeysAreFetchedBeforeTheHandshake) {
+  testing_support::TempDir dir;
+  auto certs = testing_support::MakeTestCerts(dir.path());
+  PskPrefetchServer s(certs);
+  const std::string address = "127.0.0.1:" + std::to_string(s.f().port());
+  std::string report;
+  auto post = [&](const std::string& identity, const std::string& key_hex) {
+    return testing_support::SClient(address, {"-psk", key_hex, "-psk_identity", identity}, "POST",
+                                    "/echo", "{\"from\":\"" + identity + "\"}", &report);
+  };
+  const std::string key(32, '1');
+  // A key the prefetch found: the handshake waited for it and used it.
+  auto r = post("known-1", key);
+  EXPECT_EQ(r.status, 200) << report;
+  EXPECT_EQ(report.find("Server certificate"), std::string::npos) << "not a PSK handshake";
+  EXPECT_EQ(s.asked(), std::vector<std::string>{"known-1"});
+  // Another key for it: the binder does not verify and the handshake fails.
+  r = post("known-1", std::string(32, '2'));
+  EXPECT_EQ(r.status, 0) << report;
+  // No key to be had: OpenSSL ignores the PSK and authenticates by certificate, so the client
+  // is served without a PSK identity.
+  r = post("stranger", key);
+  EXPECT_EQ(r.status, 200) << report;
+  EXPECT_NE(report.find("Server certificate"), std::string::npos) << report;
+  EXPECT_EQ(s.asked(), (std::vector<std::string>{"known-1", "known-1", "stranger"}));
+  EXPECT_EQ(s.f().echoed(),
+            (std::vector<std::string>{"{\"from\":\"known-1\"}", "{\"from\":\"stranger\"}"}));
+  // A certificate client offers no PSK: nothing is asked.
+  auto c = Curl({"--http1.1", "--cacert", certs.ca_cert, "-H", "content-type: text/plain", "-d",
+                 "hi", s.f().base_url() + "/echo"});
+  EXPECT_EQ(c.status, 200) << c.err;
+  EXPECT_EQ(s.asked().size(), 3u);
+}
+
+TEST(HttpServer, ClientHelloArrivingInPiecesIsPeekedUntilWhole) {
+  testing_support::TempDir dir;
+  auto certs = testing_support::MakeTestCerts(dir.path());
+  PskPrefetchServer s(certs);
+  std::string hello = OpenSslClientHello("known-2");
+  RawConnection raw(s.f().port());
+  raw.Send(hello.substr(0, 40));
+  std::this_thread::sleep_for(150ms);
+  EXPECT_TRUE(s.asked().empty());
+  raw.Send(hello.substr(40));
+  // The whole hello was read by the peek, then by OpenSSL: its answer is a handshake record.
+  std::string answer = raw.ReadSome(5000ms);
+  ASSERT_FALSE(answer.empty());
+  EXPECT_EQ(answer[0], '\x16');
+  EXPECT_EQ(s.asked(), std::vector<std::string>{"known-2"});
+}
+
+// `hello` with an unknown extension of `pad` bytes put first, its three lengths fixed.
+std::string PaddedHello(const std::string& hello, std::size_t pad) {
+  auto u16 = [&](std::size_t at) {
+    return static_cast<std::size_t>(static_cast<unsigned char>(hello[at])) << 8 |
+           static_cast<unsigned char>(hello[at + 1]);
+  };
+  auto put16 = [](std::string& s, std::size_t at, std::size_t v) {
+    s[at] = static_cast<char>(v >> 8);
+    s[at + 1] = static_cast<char>(v & 0xff);
+  };
+  std::size_t at = 5 + 4 + 2 + 32;
+  at += 1 + static_cast<unsigned char>(hello[at]);  // session id
+  at += 2 + u16(at);                                 // cipher suites
+  at += 1 + static_cast<unsigned char>(hello[at]);  // compression
+  std::string ext = "\xfa\xfa";
+  ext += static_cast<char>(pad >> 8);
+  ext += static_cast<char>(pad & 0xff);
+  ext += std::string(pad, 'p');
+  std::string out = hello.substr(0, at + 2) + ext + hello.substr(at + 2);
+  put16(out, at, u16(at) + ext.size());
+  put16(out, 3, u16(3) + ext.size());
+  std::size_t hs = (static_cast<std::size_t>(static_cast<unsigned char>(hello[6])) << 16 | u16(7)) +
+                   ext.size();
+  out[6] = static_cast<char>(hs >> 16);
+  put16(out, 7, hs & 0xffff);
+  return out;
+}
+
+TEST(HttpServer, LongClientHelloIsPeekedWhole) {
+  testing_support::TempDir dir;
+  auto certs = testing_support::MakeTestCerts(dir.path());
+  PskPrefetchServer s(certs);
+  std::string hello = PaddedHello(OpenSslClientHello("known-3"), 5000);
+  std::vector<std::string> ids;
+  ASSERT_EQ(api::http::ScanClientHelloPskIdentities(hello, &ids), api::http::ClientHelloScan::kDone);
+  ASSERT_EQ(ids, std::vector<std::string>{"known-3"});
+  RawConnection raw(s.f().port());
+  raw.Send(hello);
+  // The padding changed what the PSK binder covers, so the handshake itself fails; what counts
+  // is that a hello longer than the first peek was read whole and its identity asked for.
+  raw.ReadSome(5000ms);
+  EXPECT_EQ(s.asked(), std::vector<std::string>{"known-3"});
 }
 
 TEST(HttpServer, FullStorageQueueAnswers503WithRetryAfterAndStoresNothing) {

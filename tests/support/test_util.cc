@@ -290,6 +290,39 @@ CurlResult Curl(std::vector<std::string> args) {
   return c;
 }
 
+CurlResult SClient(const std::string& address, const std::vector<std::string>& tls_options,
+                   const std::string& method, const std::string& path, const std::string& body,
+                   std::string* report) {
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!body.empty()) {
+    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+           "\r\n";
+  }
+  req += "\r\n" + body;
+  std::vector<std::string> argv = {"openssl", "s_client", "-ign_eof", "-connect", address};
+  argv.insert(argv.end(), tls_options.begin(), tls_options.end());
+  auto r = Run(argv, req, std::chrono::seconds(20));
+  CurlResult c;
+  c.exit_code = r.exit_code;
+  c.err = r.err;
+  if (report != nullptr) *report = r.out + r.err;
+  auto at = r.out.find("HTTP/1.1 ");
+  if (at == std::string::npos) return c;
+  c.http_version = "1.1";
+  c.status = std::atoi(r.out.c_str() + at + 9);
+  auto end = r.out.find("\r\n\r\n", at);
+  if (end == std::string::npos) return c;
+  c.headers = r.out.substr(at, end + 2 - at);
+  std::transform(c.headers.begin(), c.headers.end(), c.headers.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  std::size_t len = std::string::npos;
+  if (auto cl = c.headers.find("\ncontent-length: "); cl != std::string::npos) {
+    len = std::strtoul(c.headers.c_str() + cl + 17, nullptr, 10);
+  }
+  c.body = r.out.substr(end + 4, len);
+  return c;
+}
+
 long EnvInt(const char* name, long fallback) {
   const char* v = std::getenv(name);
   if (v == nullptr || *v == '\0') return fallback;

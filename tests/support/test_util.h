@@ -91,6 +91,14 @@ struct CurlResult {
 };
 CurlResult Curl(std::vector<std::string> args);
 
+// One HTTP/1.1 request with Connection: close over `openssl s_client -connect address` with
+// `tls_options` (e.g. -psk KEY -psk_identity ID, for the TLS-PSK no curl here speaks). The
+// answer as a CurlResult (status 0 when no HTTP answer came; headers lower-cased); `report`
+// keeps what s_client printed.
+CurlResult SClient(const std::string& address, const std::vector<std::string>& tls_options,
+                   const std::string& method, const std::string& path, const std::string& body,
+                   std::string* report = nullptr);
+
 // The integer in environment variable `name`, or `fallback` when unset or not a number.
 long EnvInt(const char* name, long fallback);
 
