@@ -74,7 +74,17 @@ forget() { local p=$1 keep=(); for q in "${PIDS[@]}"; do [ "$q" = "$p" ] || keep
 stop_pid() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; forget "$1"; }
 now() { date +%s.%N; }
 # CPU seconds (user + system) a process has used so far; nothing when it is gone.
-cpu_s() { awk -v t="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || true; }
+CLK_TCK=$(getconf CLK_TCK)
+cpu_s() { awk -v t="$CLK_TCK" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat" 2>/dev/null || true; }
+# The CPU seconds of the processes a subshell ran, from the `times` it printed to FILE when they
+# had exited (its second line: children's user and system time). The short-lived processes
+# (load, publisher, device) are run that way, so that nothing polls /proc while they work: the
+# earlier polling every 20 ms spawned an awk and a getconf twice each time, 4-8% of the 2 cores
+# during a run, taken from whichever side was CPU-bound.
+times_s() {
+  sed -n 2p "$1" 2>/dev/null | tr 'ms' '  ' |
+    awk '{printf "%.2f", $1 * 60 + $2 + $3 * 60 + $4}'
+}
 
 # start_broker DIR: a private mosquitto (nothing from /etc/mosquitto), sets BROKER_PORT, BROKER_PID.
 # - no persistence: neither side asks the broker to keep anything across its restart here;
@@ -114,8 +124,9 @@ EOF
 # after COUNT messages; waits for its SUBACK. Sets DEVICE_PID.
 start_device() {
   local count=$1 out=$2
-  stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -i "bench-device-$RANDOM" -d \
-    -t 'msgin5g/+/down' -C "$count" -F '%U %p' >"$out" 2>&1 &
+  ( stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -i "bench-device-$RANDOM" -d \
+      -t 'msgin5g/+/down' -C "$count" -F '%U %p' >"$out" 2>&1
+    times >"$out.times" ) &
   DEVICE_PID=$!
   DEVICE_CPU=0
   PIDS+=("$DEVICE_PID")
@@ -124,15 +135,14 @@ start_device() {
 }
 
 # wait_device OUT TIMEOUT_S: waits for the device to have its COUNT messages.
-# Sets DEVICE_CPU: the device's CPU seconds, read last just before it exited.
+# Sets DEVICE_CPU: the device's CPU seconds over its whole life (it only subscribed before).
 wait_device() {
   local out=$1 limit=$2 i=0
-  local c
   while kill -0 "$DEVICE_PID" 2>/dev/null; do
-    c=$(cpu_s "$DEVICE_PID"); [ -n "$c" ] && DEVICE_CPU=$c
     i=$((i + 1))
     if [ "$i" -gt $((limit * 20)) ]; then
       echo "device: only $(grep -sc '^[0-9]' "$out") messages after ${limit}s" >&2
+      pkill -TERM -P "$DEVICE_PID" 2>/dev/null || true
       stop_pid "$DEVICE_PID"
       return 1
     fi
@@ -140,6 +150,7 @@ wait_device() {
   done
   wait "$DEVICE_PID" 2>/dev/null || true
   forget "$DEVICE_PID"
+  DEVICE_CPU=$(times_s "$out.times")
 }
 
 # measure OUT T0: "rate=.. window=.. received=.. unique=.." from the device's output.
@@ -171,29 +182,22 @@ run_direct() {
   mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -M "$INFLIGHT" -l -t msgin5g/ue-0/down <"$dir/warmup.txt"
   wait_device "$dir/warmup.out" 60
   start_device "$N" "$dir/device.out"
-  local c_b c_d t0
-  c_b=$(cpu_s "$BROKER_PID"); c_d=$(cpu_s "$DEVICE_PID")
+  local c_b t0
+  c_b=$(cpu_s "$BROKER_PID")
   t0=$(now)
-  ( exec mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -M "$INFLIGHT" -l -t msgin5g/ue-0/down <"$dir/lines.txt" ) &
+  ( mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -M "$INFLIGHT" -l -t msgin5g/ue-0/down <"$dir/lines.txt"
+    times >"$dir/pub.times" ) &
   local pub=$!
   PIDS+=("$pub")
-  # The publisher's CPU, read just before it exits.
-  local c_p=0
-  local c
-  while kill -0 "$pub" 2>/dev/null; do
-    c=$(cpu_s "$pub"); [ -n "$c" ] && c_p=$c
-    c=$(cpu_s "$DEVICE_PID"); [ -n "$c" ] && DEVICE_CPU=$c
-    sleep 0.02
-  done
   wait "$pub" 2>/dev/null || true
   forget "$pub"
+  local c_p; c_p=$(times_s "$dir/pub.times")
   wait_device "$dir/device.out" 300
   local dev_cpu=$DEVICE_CPU
   local m; m=$(measure "$dir/device.out" "$t0")
-  printf '%-8s run %s  rate %6s msg/s  window %6s msg/s  received %s unique %s  cpu: mosquitto %ss mosquitto_pub >=%ss mosquitto_sub >=%ss\n' \
+  printf '%-8s run %s  rate %6s msg/s  window %6s msg/s  received %s unique %s  cpu: mosquitto %ss mosquitto_pub %ss mosquitto_sub %ss\n' \
     direct "$run" "$(field "$m" rate)" "$(field "$m" window)" "$(field "$m" received)" "$(field "$m" unique)" \
-    "$(python3 -c "print('%.2f' % ($(cpu_s "$BROKER_PID") - $c_b))")" "$c_p" \
-    "$(python3 -c "print('%.2f' % ($dev_cpu - $c_d))")"
+    "$(python3 -c "print('%.2f' % ($(cpu_s "$BROKER_PID") - $c_b))")" "$c_p" "$dev_cpu"
   echo "$(field "$m" rate) $(field "$m" window)" >"$work/rate.direct.$run"
   stop_pid "$BROKER_PID"
 }
@@ -244,20 +248,19 @@ EOF
   "$LOAD" "http://$SBI/msgs-msgdelivery/v1/deliver-as-message" "$WARMUP" "$CONC" "$STREAMS" "$BYTES" "$UES" "w$run" >/dev/null
   wait_device "$dir/warmup.out" 120
   start_device "$N" "$dir/device.out"
-  local c_b c_s c_g c_d t0 syncs0 dsyncs0
-  c_b=$(cpu_s "$BROKER_PID"); c_s=$(cpu_s "$DAEMON_PID"); c_g=$(cpu_s "$gw_pid"); c_d=$(cpu_s "$DEVICE_PID")
+  local c_b c_s c_g t0 syncs0 dsyncs0
+  c_b=$(cpu_s "$BROKER_PID"); c_s=$(cpu_s "$DAEMON_PID"); c_g=$(cpu_s "$gw_pid")
   syncs0=$(gmetric msgin5g_gateway_storage_syncs_total)
   t0=$(now)
-  "$LOAD" "http://$SBI/msgs-msgdelivery/v1/deliver-as-message" "$N" "$CONC" "$STREAMS" "$BYTES" "$UES" "r$run" >"$dir/load.out" &
-  local load_pid=$! c_l=0 c
+  ( "$LOAD" "http://$SBI/msgs-msgdelivery/v1/deliver-as-message" "$N" "$CONC" "$STREAMS" "$BYTES" "$UES" "r$run" >"$dir/load.out"
+    rc=$?
+    times >"$dir/load.times"
+    exit $rc ) &
+  local load_pid=$!
   PIDS+=("$load_pid")
-  while kill -0 "$load_pid" 2>/dev/null; do
-    c=$(cpu_s "$load_pid"); [ -n "$c" ] && c_l=$c
-    c=$(cpu_s "$DEVICE_PID"); [ -n "$c" ] && DEVICE_CPU=$c
-    sleep 0.02
-  done
   wait "$load_pid" || { echo "accept_load failed" >&2; cat "$dir/load.out" >&2; }
   forget "$load_pid"
+  local c_l; c_l=$(times_s "$dir/load.times")
   local out; out=$(cat "$dir/load.out")
   wait_device "$dir/device.out" 300 || true
   local dev_cpu=$DEVICE_CPU
@@ -267,12 +270,11 @@ EOF
   printf '%-8s run %s  rate %6s msg/s  window %6s msg/s  received %s unique %s  accepted %s msg/s (p50 %s us p99 %s us)\n' \
     ours "$run" "$(field "$m" rate)" "$(field "$m" window)" "$(field "$m" received)" "$(field "$m" unique)" \
     "$(field "$out" rps)" "$(field "$out" p50_us)" "$(field "$out" p99_us)"
-  printf '         cpu over %ss: msgin5gd %ss  gatewayd %ss  mosquitto %ss  accept_load >=%ss  mosquitto_sub >=%ss;  gateway fsyncs %s (%s msgs each), publishes %s, retries to gateway %s\n' \
+  printf '         cpu over %ss: msgin5gd %ss  gatewayd %ss  mosquitto %ss  accept_load %ss  mosquitto_sub %ss;  gateway fsyncs %s (%s msgs each), publishes %s, retries to gateway %s\n' \
     "$(field "$m" span)" \
     "$(python3 -c "print('%.2f' % ($(cpu_s "$DAEMON_PID") - $c_s))")" \
     "$(python3 -c "print('%.2f' % ($(cpu_s "$gw_pid") - $c_g))")" \
-    "$(python3 -c "print('%.2f' % ($(cpu_s "$BROKER_PID") - $c_b))")" "$c_l" \
-    "$(python3 -c "print('%.2f' % ($dev_cpu - $c_d))")" \
+    "$(python3 -c "print('%.2f' % ($(cpu_s "$BROKER_PID") - $c_b))")" "$c_l" "$dev_cpu" \
     "$((syncs1 - syncs0))" "$(python3 -c "d=$syncs1-$syncs0; print('%.1f' % ($N/d) if d else '-')")" \
     "$(gmetric 'msgin5g_gateway_n3g_total{outcome="published"}')" "$(metric msgin5g_delivery_retries_total)"
   echo "$(field "$m" rate) $(field "$m" window)" >"$work/rate.ours.$run"
