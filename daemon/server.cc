@@ -10,6 +10,7 @@
 
 #include "api/handlers/admin_routes.h"
 #include "api/handlers/backup_routes.h"
+#include "api/handlers/capif_routes.h"
 #include "api/handlers/client_routes.h"
 #include "api/handlers/drain_routes.h"
 #include "api/handlers/inventory_routes.h"
@@ -155,6 +156,7 @@ int Server::StartCapif() {
   // Invokers by certificate or PSK that are not configured clients: the CCF decides.
   if (cfg_.security_mode == "tls") authorizer_->SetInvokerAuthority(ccf_.get());
   ccf_->Start();
+  ccf_live_.store(ccf_.get());
   return 0;
 }
 
@@ -300,6 +302,7 @@ void Server::BuildRouters() {
   api::AddInventoryRoutes(*admin_router_, *broker_);
   drain_ = std::make_unique<Drain>(*broker_, ready_);
   api::AddDrainRoutes(*admin_router_, *drain_);
+  if (cfg_.capif_enabled) api::AddCapifRoutes(*admin_router_, [this] { return ccf_live_.load(); });
   api::LoadStoredClients(*broker_, *policy_store_);
   admin_guard_ = std::make_unique<api::auth::AdminGuard>(&registry_);
   admin_guard_->SetTokens(std::move(admin_tokens_));
@@ -438,6 +441,7 @@ void Server::Stop() {
   // No request reaches the authorizer any more, so neither its unknown-key hook nor the invoker
   // authority is called.
   if (authorizer_) authorizer_->SetInvokerAuthority(nullptr);
+  ccf_live_.store(nullptr);
   ccf_.reset();
   // Delivery stops before the channel goes, the channel before the broker (its late answers post
   // to the engine the broker owns).

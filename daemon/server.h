@@ -84,6 +84,8 @@ class Server {
   metrics::Registry registry_;
   std::unique_ptr<api::auth::Authorizer> authorizer_;
   std::unique_ptr<api::capif::CcfClient> ccf_;  // after authorizer_: it feeds it keys
+  // ccf_ as the admin routes see it: they are served before it exists (it starts after Listen).
+  std::atomic<api::capif::CcfClient*> ccf_live_{nullptr};
   std::unique_ptr<api::auth::PolicyStore> policy_store_;
   std::optional<SecuritySetup> security_;
   std::shared_ptr<boost::asio::ssl::context> tls_, ops_tls_;

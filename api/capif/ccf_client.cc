@@ -367,6 +367,51 @@ void CcfClient::Ask(const std::string& invoker, bool psk, std::string_view api,
   });
 }
 
+std::size_t CcfClient::ForgetInvoker(const std::string& invoker) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return invokers_.erase(InvokerKey(invoker, false)) + invokers_.erase(InvokerKey(invoker, true));
+}
+
+void CcfClient::RevokeInvoker(std::string invoker, std::vector<std::string> api_names,
+                              std::string cause, std::function<void(Status)> done) {
+  asio::post(ioc_, [this, invoker = std::move(invoker), api_names = std::move(api_names),
+                    cause = std::move(cause), done = std::move(done)]() mutable {
+    if (stopping_) return done(Status::Unavailable("shutting down"));
+    const auto ids = published();
+    json::array api_ids;
+    for (const auto& api : api_names.empty() ? options_.api_names : api_names) {
+      if (auto it = ids.find(api); it != ids.end()) api_ids.emplace_back(it->second);
+    }
+    if (api_ids.empty()) {
+      return done(Status::Conflict("none of those APIs is published at the CAPIF core function yet"));
+    }
+    http::ClientRequest req;
+    req.method = "POST";
+    req.url = options_.api_root + "/capif-security/v1/trustedInvokers/" + PathSegment(invoker) +
+              "/delete";
+    req.headers = {{"content-type", "application/json"}};
+    req.body = json::serialize(json::object{{"apiInvokerId", invoker},
+                                            {"aefId", options_.aef_id},
+                                            {"apiIds", std::move(api_ids)},
+                                            {"cause", cause}});
+    client_->Send(std::move(req), [this, invoker, done = std::move(done)](Result<http::Response> r) {
+      if (!r.ok()) {
+        return done(Status::Unavailable("CAPIF core function: " + r.status().message()));
+      }
+      if (r->status != 204 && r->status != 200 && r->status != 404) {
+        return done(Status::Unavailable("the CAPIF core function answered " +
+                                        std::to_string(r->status) + " " + r->body.substr(0, 200)));
+      }
+      ForgetInvoker(invoker);
+      LOG_INFO("capif", "invoker %.128s: authorization revoked at the CAPIF core function (%d)",
+               invoker.c_str(), r->status);
+      done(r->status == 404 ? Status::NotFound("the CAPIF core function does not know invoker " +
+                                               invoker)
+                            : Status());
+    });
+  });
+}
+
 bool CcfClient::CachedPskKey(const std::string& identity, std::string* key) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = invokers_.find(InvokerKey(identity, true));

@@ -100,6 +100,18 @@ class CcfClient : public auth::InvokerAuthority {
 
   static constexpr std::size_t kMaxKeyQuestions = 64;
 
+  // Admin API (api/handlers/capif_routes.h). ForgetInvoker: drops what is cached about
+  // `invoker` (its answers by certificate and by PSK, and its PSK key), so that its next
+  // request asks the CCF again; how many entries went. Any thread.
+  std::size_t ForgetInvoker(const std::string& invoker);
+  // Revokes `invoker`'s authorization for `api_names` (empty: every API of ours published) at
+  // the CCF with the Security API (POST trustedInvokers/{id}/delete, a SecurityNotification of
+  // our aefId, those serviceApiIds and `cause`), then forgets it. `done` (on the capif thread):
+  // Ok; NotFound when the CCF does not know the invoker (forgotten all the same); Conflict when
+  // none of those APIs is published yet; Unavailable when the CCF gave no 204.
+  void RevokeInvoker(std::string invoker, std::vector<std::string> api_names, std::string cause,
+                     std::function<void(Status)> done);
+
  private:
   struct InvokerEntry {
     std::map<std::string, bool> allowed;  // by API name

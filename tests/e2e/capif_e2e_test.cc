@@ -12,6 +12,9 @@
 //   answer carries (authenticationInfo), fetched before the handshake; a wrong key fails the
 //   handshake, an identity the CCF does not know gets 401 (no identity), and the CCF down gets
 //   503 once the cached key has expired; nothing else is stored.
+// - Revocation through the admin API: the invoker's authorization revoked at the CCF
+//   (trustedInvokers/{id}/delete, a SecurityNotification checked against the YAML) and its cached
+//   allow dropped at once; forgetting alone makes the next request ask the CCF again.
 #include <chrono>
 #include <set>
 #include <thread>
@@ -341,6 +344,73 @@ TEST_F(CapifE2E, PskInvokersConnectWithTheKeyTheCcfGives) {
   EXPECT_GE(lookups("failed"), 1);
   EXPECT_GE(allowed, 2u);
   EXPECT_EQ(Queued(), allowed) << "exactly the allowed messages were stored";
+}
+
+TEST_F(CapifE2E, InvokersRevokedThroughTheAdminApiAreRefusedAtOnce) {
+  // Answers cached for 300 s: whatever changes below does so through the admin API, not a TTL.
+  const std::string delivery_id = StartPublishedTlsDaemon(
+      {"--set", "tls.ca_file=" + certs_.ca_cert, "--set", "capif.invoker_cache_ttl_s=300"});
+  ASSERT_FALSE(delivery_id.empty());
+  const std::string registration_id =
+      Str(Json(ts::ReadFile(data_.File("data") + "/capif-published.json")), "msgs-asregistration");
+  const std::string trusted =
+      R"({"localhost":{"notificationDestination":"https://as.test/notify","securityInfo":[)"
+      R"({"aefId":"msgin5g","apiId":")" + delivery_id +
+      R"(","prefSecurityMethods":["PKI"],"selSecurityMethod":"PKI"}]}})";
+  ts::WriteFile(pki_.File("invokers.json"), trusted);
+  std::uint64_t sent = 0;
+  auto deliver = [&] {  // as the certificate invoker "localhost"
+    return ts::Curl({"--http2", "--cacert", certs_.ca_cert, "--cert", certs_.server_cert, "--key",
+                     certs_.server_key, "-H", "content-type: application/json", "--data-binary",
+                     R"({"oriAddr":{"addrType":"AS","addr":"as-1"},"destAddr":{"addrType":"UE","addr":"ue-1"},)"
+                     R"("msgId":"r-)" + std::to_string(++sent) + R"(","stoAndFwInd":true,"payload":"hi"})",
+                     "https://" + d().sbi() + "/msgs-msgdelivery/v1/deliver-as-message"});
+  };
+  auto revocations = [&] { return Answered("POST", 204).size(); };
+  ASSERT_EQ(deliver().status, 200) << d().log();
+
+  // Bad requests: ProblemDetails, nothing sent to the CCF.
+  for (const auto& [body, param] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"cause":"BORED"})", "/cause"},
+           {R"({"apis":["msgs-elsewhere"]})", "/apis"},
+           {R"({"apis":[]})", "/apis"}}) {
+    auto bad = d().Admin("POST", "/capif/invokers/localhost/revoke", body);
+    EXPECT_EQ(bad.status, 400) << bad.body;
+    EXPECT_NE(bad.body.find(param), std::string::npos) << bad.body;
+  }
+  EXPECT_EQ(revocations(), 0u);
+
+  // Revoked at the CCF for both APIs, and refused here at once despite the cached allow.
+  auto rv = d().Admin("POST", "/capif/invokers/localhost/revoke", R"({"cause":"OVERLIMIT_USAGE"})");
+  ASSERT_EQ(rv.status, 204) << rv.body << d().log();
+  ASSERT_EQ(revocations(), 1u);
+  auto sent_note = Json(Answered("POST", 204)[0].body);
+  EXPECT_EQ(Str(sent_note, "apiInvokerId"), "localhost");
+  EXPECT_EQ(Str(sent_note, "aefId"), "msgin5g");
+  EXPECT_EQ(Str(sent_note, "cause"), "OVERLIMIT_USAGE");
+  std::set<std::string> ids;
+  for (const auto& v : sent_note["apiIds"].as_array()) ids.insert(std::string(v.as_string()));
+  EXPECT_EQ(ids, (std::set<std::string>{delivery_id, registration_id}));
+  auto r = deliver();
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(Str(Json(r.body), "cause"), "API_NOT_ALLOWED") << r.body;
+
+  // Trusted again at the CCF: the refusal is cached for 300 s until it is forgotten.
+  ts::WriteFile(pki_.File("invokers.json"), trusted);
+  EXPECT_EQ(deliver().status, 403);
+  auto fg = d().Admin("DELETE", "/capif/invokers/localhost");
+  EXPECT_EQ(fg.status, 204) << fg.body;
+  EXPECT_EQ(deliver().status, 200);
+
+  // An invoker the CCF does not know: 404. The CCF down: 503 and nothing forgotten.
+  auto unknown = d().Admin("POST", "/capif/invokers/nobody/revoke");
+  EXPECT_EQ(unknown.status, 404) << unknown.body;
+  ccf_.reset();
+  auto down = d().Admin("POST", "/capif/invokers/localhost/revoke");
+  EXPECT_EQ(down.status, 503) << down.body;
+  EXPECT_EQ(Str(Json(down.body), "cause"), "CAPIF_UNAVAILABLE") << down.body;
+  EXPECT_EQ(deliver().status, 200) << "the cached allow stays when the CCF did not revoke";
+  EXPECT_EQ(Queued(), 3u);
 }
 
 }  // namespace

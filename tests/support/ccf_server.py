@@ -14,11 +14,15 @@ schemas, plus the CCF's token signing keys.
        authorizationInfo=..                                 200 with FILE's ServiceSecurity for
                                                             that id (a JSON object by id, read
                                                             at each request), else 404
+  POST {root}/capif-security/v1/trustedInvokers/{apiInvokerId}/delete   a SecurityNotification:
+       204, and the invoker's securityInfo entries for those apiIds (and those naming no apiId)
+       leave FILE; 404 for an unknown invoker; 400 for a body that breaks the schema
 A ServiceAPIDescription that breaks the schema (required members, oneOf, enums, apiId in a POST)
 gets 400 ProblemDetails naming the member. Every request is appended to LOG_FILE as one JSON line
 {method, path, body, status}. What is published lives in memory: a restarted CCF forgot it."""
 import argparse
 import json
+import os
 import re
 import sys
 import threading
@@ -36,6 +40,24 @@ DATA_FORMATS = {"JSON", "XML", "PROTOBUF3"}
 COLLECTION = re.compile(r"^/published-apis/v1/([^/]+)/service-apis$")
 ITEM = re.compile(r"^/published-apis/v1/([^/]+)/service-apis/([^/]+)$")
 INVOKER = re.compile(r"^/capif-security/v1/trustedInvokers/([^/?]+)(\?.*)?$")
+REVOKE = re.compile(r"^/capif-security/v1/trustedInvokers/([^/?]+)/delete$")
+CAUSES = {"OVERLIMIT_USAGE", "UNEXPECTED_REASON"}
+
+
+def check_notification(n, invoker):
+    """The first SecurityNotification schema violation as (pointer, reason), or None."""
+    if not isinstance(n, dict):
+        return ("", "SecurityNotification must be an object")
+    if n.get("apiInvokerId") != invoker:
+        return ("/apiInvokerId", "required, the invoker of the path")
+    if "aefId" in n and not isinstance(n["aefId"], str):
+        return ("/aefId", "string")
+    ids = n.get("apiIds")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        return ("/apiIds", "required array of strings with minItems 1")
+    if n.get("cause") not in CAUSES:
+        return ("/cause", "required Cause: OVERLIMIT_USAGE or UNEXPECTED_REASON")
+    return None
 
 
 def check_description(d, creating):
@@ -172,8 +194,37 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(201 if creating else 200, dict(d, apiId=api_id),
                    {"location": location} if creating else None)
 
+    def revoke(self, invoker):
+        try:
+            n = json.loads(self.request_body)
+        except ValueError:
+            self.problem(400, "body is not JSON")
+            return
+        bad = check_notification(n, invoker)
+        if bad:
+            self.problem(400, bad[1], bad[0])
+            return
+        with LOCK:
+            with open(self.invokers_path) as f:
+                invokers = json.load(f)
+            if invoker in invokers:
+                entry = invokers[invoker]
+                entry["securityInfo"] = [i for i in entry.get("securityInfo", [])
+                                         if i.get("apiId") and i["apiId"] not in n["apiIds"]]
+                with open(self.invokers_path + ".tmp", "w") as f:
+                    json.dump(invokers, f)
+                os.replace(self.invokers_path + ".tmp", self.invokers_path)
+        if invoker not in invokers:
+            self.problem(404, "no trusted invoker " + invoker)
+            return
+        self.reply(204)
+
     def do_POST(self):
         self.read_body()
+        m = REVOKE.match(self.path)
+        if m:
+            self.revoke(urllib.parse.unquote(m.group(1)))
+            return
         m = COLLECTION.match(self.path)
         if not m:
             self.problem(404, "no such resource")
