@@ -82,8 +82,23 @@ cpu_s() { awk -v t="$CLK_TCK" '{printf "%.2f", ($14 + $15) / t}' "/proc/$1/stat"
 # earlier polling every 20 ms spawned an awk and a getconf twice each time, 4-8% of the 2 cores
 # during a run, taken from whichever side was CPU-bound.
 times_s() {
-  sed -n 2p "$1" 2>/dev/null | tr 'ms' '  ' |
-    awk '{printf "%.2f", $1 * 60 + $2 + $3 * 60 + $4}'
+  [ -s "$1" ] || { echo 0; return 0; }
+  sed -n 2p "$1" | tr 'ms' '  ' | awk '{printf "%.2f", $1 * 60 + $2 + $3 * 60 + $4}'
+}
+# timed TIMES_FILE COMMAND...: in a subshell, runs COMMAND (stdin passed on), then writes its
+# `times` to TIMES_FILE; exits with COMMAND's status; a TERM (cleanup) is passed on to COMMAND.
+timed() {
+  local f=$1
+  shift
+  set +e
+  "$@" <&0 &
+  local c=$!
+  trap 'kill -TERM $c 2>/dev/null' TERM
+  wait "$c"
+  local rc=$?
+  [ "$rc" -gt 128 ] && wait "$c"
+  times >"$f"
+  exit "$rc"
 }
 
 # start_broker DIR: a private mosquitto (nothing from /etc/mosquitto), sets BROKER_PORT, BROKER_PID.
@@ -124,9 +139,8 @@ EOF
 # after COUNT messages; waits for its SUBACK. Sets DEVICE_PID.
 start_device() {
   local count=$1 out=$2
-  ( stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -i "bench-device-$RANDOM" -d \
-      -t 'msgin5g/+/down' -C "$count" -F '%U %p' >"$out" 2>&1
-    times >"$out.times" ) &
+  ( timed "$out.times" stdbuf -oL mosquitto_sub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 \
+      -i "bench-device-$RANDOM" -d -t 'msgin5g/+/down' -C "$count" -F '%U %p' ) >"$out" 2>&1 &
   DEVICE_PID=$!
   DEVICE_CPU=0
   PIDS+=("$DEVICE_PID")
@@ -142,7 +156,6 @@ wait_device() {
     i=$((i + 1))
     if [ "$i" -gt $((limit * 20)) ]; then
       echo "device: only $(grep -sc '^[0-9]' "$out") messages after ${limit}s" >&2
-      pkill -TERM -P "$DEVICE_PID" 2>/dev/null || true
       stop_pid "$DEVICE_PID"
       return 1
     fi
@@ -185,8 +198,8 @@ run_direct() {
   local c_b t0
   c_b=$(cpu_s "$BROKER_PID")
   t0=$(now)
-  ( mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -M "$INFLIGHT" -l -t msgin5g/ue-0/down <"$dir/lines.txt"
-    times >"$dir/pub.times" ) &
+  ( timed "$dir/pub.times" mosquitto_pub -h 127.0.0.1 -p "$BROKER_PORT" -q 1 -M "$INFLIGHT" -l \
+      -t msgin5g/ue-0/down ) <"$dir/lines.txt" &
   local pub=$!
   PIDS+=("$pub")
   wait "$pub" 2>/dev/null || true
@@ -252,10 +265,8 @@ EOF
   c_b=$(cpu_s "$BROKER_PID"); c_s=$(cpu_s "$DAEMON_PID"); c_g=$(cpu_s "$gw_pid")
   syncs0=$(gmetric msgin5g_gateway_storage_syncs_total)
   t0=$(now)
-  ( "$LOAD" "http://$SBI/msgs-msgdelivery/v1/deliver-as-message" "$N" "$CONC" "$STREAMS" "$BYTES" "$UES" "r$run" >"$dir/load.out"
-    rc=$?
-    times >"$dir/load.times"
-    exit $rc ) &
+  ( timed "$dir/load.times" "$LOAD" "http://$SBI/msgs-msgdelivery/v1/deliver-as-message" "$N" \
+      "$CONC" "$STREAMS" "$BYTES" "$UES" "r$run" ) >"$dir/load.out" &
   local load_pid=$!
   PIDS+=("$load_pid")
   wait "$load_pid" || { echo "accept_load failed" >&2; cat "$dir/load.out" >&2; }

@@ -15,6 +15,7 @@ namespace msgin5g::api::auth {
 namespace {
 
 using http::MakeProblem;
+using http::SetRetryAfter;
 using http::Response;
 namespace cause = http::cause;
 
@@ -214,7 +215,9 @@ std::optional<Response> Authorizer::Check(http::Request& req, std::string_view a
     Response resp = MakeProblem(503, cause::kCapifUnavailable,
                                 "the CAPIF core function cannot be asked for this invoker's "
                                 "TLS-PSK key");
-    resp.headers.push_back({"retry-after", "5"});
+    SetRetryAfter(resp, 5);
+    // This connection's handshake went on without the key: only a new one can use it.
+    resp.close_connection = true;
     return resp;
   }
   if (options_.mode == SecurityMode::kTls && !by_token && policy == nullptr) {
@@ -290,7 +293,7 @@ void Authorizer::AskAuthority(http::Request& req, const std::string& api,
         Refused(q, outcome::kInvokerUnverified, verdict.status().message());
         Response resp = MakeProblem(503, cause::kCapifUnavailable,
                                     "the CAPIF core function cannot be asked about this invoker");
-        resp.headers.push_back({"retry-after", "5"});
+        SetRetryAfter(resp, 5);
         return r.Send(std::move(resp));
       }
       if (auto refusal = Judged(q, api, *verdict)) return r.Send(std::move(*refusal));

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <optional>
@@ -369,7 +370,24 @@ void CcfClient::Ask(const std::string& invoker, bool psk, std::string_view api,
 
 std::size_t CcfClient::ForgetInvoker(const std::string& invoker) {
   std::lock_guard<std::mutex> lock(mu_);
+  ++forget_generation_;
   return invokers_.erase(InvokerKey(invoker, false)) + invokers_.erase(InvokerKey(invoker, true));
+}
+
+// Room for one more answer. Made-up identities (anyone may offer one in a ClientHello) leave
+// refusals behind: the expired entries go first, then the refusals, and only then everything,
+// so that such a flood does not push out the invokers that are let in.
+void CcfClient::MakeRoomLocked() {
+  if (invokers_.size() < kMaxCachedInvokers) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(invokers_, [now](const auto& kv) { return kv.second.expires <= now; });
+  if (invokers_.size() < kMaxCachedInvokers) return;
+  std::erase_if(invokers_, [](const auto& kv) {
+    const InvokerEntry& e = kv.second;
+    return e.psk_key.empty() &&
+           std::none_of(e.allowed.begin(), e.allowed.end(), [](const auto& a) { return a.second; });
+  });
+  if (invokers_.size() >= kMaxCachedInvokers) invokers_.clear();
 }
 
 void CcfClient::RevokeInvoker(std::string invoker, std::vector<std::string> api_names,
@@ -379,8 +397,10 @@ void CcfClient::RevokeInvoker(std::string invoker, std::vector<std::string> api_
     if (stopping_) return done(Status::Unavailable("shutting down"));
     const auto ids = published();
     json::array api_ids;
-    for (const auto& api : api_names.empty() ? options_.api_names : api_names) {
-      if (auto it = ids.find(api); it != ids.end()) api_ids.emplace_back(it->second);
+    for (const auto& api : options_.api_names) {
+      bool named = api_names.empty() ||
+                   std::find(api_names.begin(), api_names.end(), api) != api_names.end();
+      if (auto it = ids.find(api); named && it != ids.end()) api_ids.emplace_back(it->second);
     }
     if (api_ids.empty()) {
       return done(Status::Conflict("none of those APIs is published at the CAPIF core function yet"));
@@ -397,6 +417,11 @@ void CcfClient::RevokeInvoker(std::string invoker, std::vector<std::string> api_
     client_->Send(std::move(req), [this, invoker, done = std::move(done)](Result<http::Response> r) {
       if (!r.ok()) {
         return done(Status::Unavailable("CAPIF core function: " + r.status().message()));
+      }
+      if (r->status >= 400 && r->status < 500 && r->status != 404) {
+        // It refused what we sent: retrying the same will not help.
+        return done(Status::Internal("the CAPIF core function refused the revocation: " +
+                                     std::to_string(r->status) + " " + r->body.substr(0, 200)));
       }
       if (r->status != 204 && r->status != 200 && r->status != 404) {
         return done(Status::Unavailable("the CAPIF core function answered " +
@@ -426,28 +451,33 @@ bool CcfClient::CachedPskKey(const std::string& identity, std::string* key) {
 void CcfClient::FetchPskKey(const std::string& identity, std::function<void(bool)> ready) {
   asio::post(ioc_, [this, identity, ready = std::move(ready)]() mutable {
     std::string key = InvokerKey(identity, true);
+    // An answer about to expire is asked again: the handshake that follows must still find it.
+    const auto margin = std::min<std::chrono::steady_clock::duration>(
+        std::chrono::seconds(10), options_.invoker_ttl / 4);
     bool fresh = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       auto it = invokers_.find(key);
-      fresh = it != invokers_.end() && it->second.expires > std::chrono::steady_clock::now();
+      fresh = it != invokers_.end() &&
+              it->second.expires > std::chrono::steady_clock::now() + margin;
     }
     if (fresh) return ready(true);  // a cached answer, with or without a key, is the answer
     if (stopping_) return ready(false);
     auto& waiting = asking_[key];
-    if (waiting.empty() && key_questions_ >= kMaxKeyQuestions) {
-      asking_.erase(key);
-      psk_busy_->Increment();
-      LOG_WARN_LIMITED("capif", "%zu TLS-PSK keys are being asked of the CAPIF core function "
-                       "already: the handshake of %.64s goes on without asking", key_questions_,
-                       identity.c_str());
-      return ready(false);
+    if (waiting.empty()) {
+      if (key_questions_.size() >= kMaxKeyQuestions) {
+        asking_.erase(key);
+        psk_busy_->Increment();
+        LOG_WARN_LIMITED("capif", "%zu TLS-PSK keys are being asked of the CAPIF core function "
+                         "already: the handshake of %.64s goes on without asking",
+                         key_questions_.size(), identity.c_str());
+        return ready(false);
+      }
+      key_questions_.insert(key);  // a question of its own, counted until answered
     }
-    ++key_questions_;
     // A waiter for no API: it only needs the answer cached.
-    waiting.emplace_back(std::string(), [this, ready = std::move(ready)](
+    waiting.emplace_back(std::string(), [ready = std::move(ready)](
                                             Result<auth::InvokerVerdict> answer) {
-      --key_questions_;
       ready(answer.ok());
     });
     if (waiting.size() == 1) AskCcf(key, identity, true);
@@ -460,9 +490,15 @@ void CcfClient::AskCcf(const std::string& key, const std::string& invoker, bool 
   req.url = options_.api_root + "/capif-security/v1/trustedInvokers/" + PathSegment(invoker) +
             "?authenticationInfo=true&authorizationInfo=true";
   req.headers = {{"accept", "application/json"}};
-  client_->Send(std::move(req), [this, key, invoker, psk](Result<http::Response> r) {
+  std::uint64_t generation;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    generation = forget_generation_;
+  }
+  client_->Send(std::move(req), [this, key, invoker, psk, generation](Result<http::Response> r) {
     auto waiters = std::move(asking_[key]);
     asking_.erase(key);
+    key_questions_.erase(key);
     std::optional<InvokerEntry> entry;
     std::string why;
     if (!r.ok()) {
@@ -494,8 +530,12 @@ void CcfClient::AskCcf(const std::string& key, const std::string& invoker, bool 
     entry->expires = std::chrono::steady_clock::now() + options_.invoker_ttl;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (invokers_.size() >= kMaxCachedInvokers) invokers_.clear();
-      invokers_[key] = *entry;
+      // An answer sent for before an admin forgot invokers may predate a revocation: it serves
+      // the requests that waited for it, and is not kept.
+      if (generation == forget_generation_) {
+        MakeRoomLocked();
+        invokers_[key] = *entry;
+      }
     }
     for (auto& [api, done] : waiters) {
       auto a = entry->allowed.find(api);

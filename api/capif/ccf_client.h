@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -108,7 +109,8 @@ class CcfClient : public auth::InvokerAuthority {
   // the CCF with the Security API (POST trustedInvokers/{id}/delete, a SecurityNotification of
   // our aefId, those serviceApiIds and `cause`), then forgets it. `done` (on the capif thread):
   // Ok; NotFound when the CCF does not know the invoker (forgotten all the same); Conflict when
-  // none of those APIs is published yet; Unavailable when the CCF gave no 204.
+  // none of those APIs is published yet; Internal when the CCF refused it (another 4xx);
+  // Unavailable when it gave no answer or a 5xx.
   void RevokeInvoker(std::string invoker, std::vector<std::string> api_names, std::string cause,
                      std::function<void(Status)> done);
 
@@ -123,6 +125,7 @@ class CcfClient : public auth::InvokerAuthority {
   // `undecided`: the answer is no ServiceSecurity, or an entry names an apiId while one of our
   // APIs has no serviceApiId yet.
   InvokerEntry Judge(const std::string& service_security, bool psk, bool* undecided) const;
+  void MakeRoomLocked();  // under mu_
   void Publish(std::size_t index);
   void RetryPublish(std::size_t index);
   void Published(std::size_t index, const std::string& id);
@@ -151,7 +154,8 @@ class CcfClient : public auth::InvokerAuthority {
   prometheus::Counter* fetch_ok_ = nullptr;
   prometheus::Counter* fetch_failed_ = nullptr;
   prometheus::Gauge* keys_ = nullptr;
-  std::size_t key_questions_ = 0;  // capif thread only
+  std::set<std::string> key_questions_;  // keys asked for a PSK handshake; capif thread only
+  std::uint64_t forget_generation_ = 0;   // ForgetInvoker calls so far, under mu_
   prometheus::Counter* psk_found_ = nullptr;
   prometheus::Counter* psk_none_ = nullptr;
   prometheus::Counter* psk_failed_ = nullptr;

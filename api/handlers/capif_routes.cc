@@ -17,7 +17,7 @@ namespace json = boost::json;
 Response NotStarted() {
   Response r = MakeProblem(503, http::cause::kCapifUnavailable,
                            "the CAPIF core function client is not running yet");
-  r.headers.push_back({"retry-after", "1"});
+  http::SetRetryAfter(r, 1);
   return r;
 }
 
@@ -46,7 +46,7 @@ void AddCapifRoutes(http::Router& router, std::function<capif::CcfClient*()> ccf
             if (ok) apis.emplace_back(a.as_string());
           }
           if (!ok) {
-            return r.Send(MakeProblem(400, http::cause::kMandatoryIeIncorrect,
+            return r.Send(MakeProblem(400, http::cause::kOptionalIeIncorrect,
                                       "/apis must be a non-empty array of msgs-asregistration, "
                                       "msgs-msgdelivery",
                                       {{"/apis", "not a list of our API names"}}));
@@ -56,7 +56,7 @@ void AddCapifRoutes(http::Router& router, std::function<capif::CcfClient*()> ccf
         if (const auto* c = body->if_contains("cause")) {
           if (!c->is_string() || (c->as_string() != "OVERLIMIT_USAGE" &&
                                   c->as_string() != "UNEXPECTED_REASON")) {
-            return r.Send(MakeProblem(400, http::cause::kMandatoryIeIncorrect,
+            return r.Send(MakeProblem(400, http::cause::kOptionalIeIncorrect,
                                       "/cause must be OVERLIMIT_USAGE or UNEXPECTED_REASON",
                                       {{"/cause", "not a Cause of TS 29.222"}}));
           }
@@ -70,8 +70,12 @@ void AddCapifRoutes(http::Router& router, std::function<capif::CcfClient*()> ccf
                                 if (st.code() == StatusCode::kUnavailable) {
                                   Response resp = MakeProblem(503, http::cause::kCapifUnavailable,
                                                               st.message());
-                                  resp.headers.push_back({"retry-after", "5"});
+                                  http::SetRetryAfter(resp, 5);
                                   return r.Send(std::move(resp));
+                                }
+                                if (st.code() == StatusCode::kInternal) {  // the CCF refused it
+                                  return r.Send(MakeProblem(
+                                      502, http::cause::kUnspecifiedNfFailure, st.message()));
                                 }
                                 r.Send(admin_json::Error(st));
                               });

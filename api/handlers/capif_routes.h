@@ -7,7 +7,8 @@
 //          "OVERLIMIT_USAGE" | "UNEXPECTED_REASON" (default)} -> 204: the authorization is revoked
 //          at the CCF (TS 29.222 Security API, trustedInvokers/{id}/delete, as the AEF), then
 //          forgotten here. 404 when the CCF does not know the invoker, 409 when none of those
-//          APIs is published yet, 503 CAPIF_UNAVAILABLE when the CCF gave no 204.
+//          APIs is published yet, 502 when the CCF refused the revocation (a 4xx but 404),
+//          503 CAPIF_UNAVAILABLE when it gave no answer or a 5xx.
 // Both answer 503 CAPIF_UNAVAILABLE until the CCF client runs (it starts after the listeners).
 #pragma once
 

@@ -458,6 +458,7 @@ class H1ServerSession final : public Connection,
     res->result(static_cast<unsigned>(response.status));
     for (auto& h : response.headers) res->set(h.name, h.value);
     res->body() = std::move(response.body);
+    if (response.close_connection) keep_alive_ = false;
     res->keep_alive(keep_alive_ && !shutting_down_);  // false: "Connection: close"
     res->prepare_payload();
     // A client that stops reading must not hold the connection forever.

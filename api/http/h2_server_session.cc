@@ -300,6 +300,7 @@ class H2ServerSession final : public Connection,
     if (rv != 0) {
       nghttp2_submit_rst_stream(h2_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
     }
+    if (response.close_connection) GracefulShutdown();
   }
 
   // Answers a stream before its request is complete (413, 431) via the usual Responder path.

@@ -60,6 +60,10 @@ struct Response {
   int status = 200;
   Headers headers;  // do not set content-length; the session does
   std::string body;
+  // The connection should not serve further requests: HTTP/1.1 answers "Connection: close",
+  // HTTP/2 sends GOAWAY after this stream (what is in flight still completes). For an answer
+  // that holds for the connection, not the request (a TLS identity that could not be resolved).
+  bool close_connection = false;
 
   Response() = default;
   Response(int s, std::string content_type, std::string b) : status(s), body(std::move(b)) {

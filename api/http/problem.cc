@@ -1,5 +1,6 @@
 #include "api/http/problem.h"
 
+#include <algorithm>
 #include <atomic>
 
 #include <boost/json.hpp>
@@ -79,6 +80,13 @@ Response MakeProblem(int status, std::string_view cause, std::string detail,
     r.headers.push_back({"retry-after", std::to_string(g_retry_after.load())});
   }
   return r;
+}
+
+void SetRetryAfter(Response& response, int seconds) {
+  auto& h = response.headers;
+  h.erase(std::remove_if(h.begin(), h.end(), [](const Header& x) { return x.name == "retry-after"; }),
+          h.end());
+  h.push_back({"retry-after", std::to_string(seconds)});
 }
 
 Response ProblemFromStatus(const Status& status, std::string_view cause) {

@@ -75,6 +75,8 @@ Response ProblemFromStatus(const Status& status, std::string_view cause = {});
 
 // Seconds advertised in Retry-After on 503/429. Default: 1.
 void SetRetryAfterSeconds(int seconds);
+// Sets the answer's Retry-After to `seconds`, replacing the default MakeProblem put on a 503/429.
+void SetRetryAfter(Response& response, int seconds);
 int RetryAfterSeconds();
 
 }  // namespace msgin5g::api::http

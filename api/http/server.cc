@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -37,7 +38,8 @@ std::string RemoteAddress(const tcp::socket& s) {
 
 // Enough for any ClientHello a client sends in practice (OpenSSL's are under 2 KB; a post-quantum
 // key share adds about 1.2 KB); a longer one is handed to the handshake unread. A handshake
-// holds the first size until its hello proves longer, so slow handshakes cost 2 KB each.
+// holds the first size until its hello proves longer than that (then 16 KB, until the hello is
+// whole or the handshake deadline passes).
 constexpr std::size_t kFirstPeekBytes = 2 << 10;
 constexpr std::size_t kPeekBytes = 16 << 10;
 
@@ -147,8 +149,15 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
   }
 
   void PeekNow() {
-    ssize_t n = ::recv(stream_.next_layer().native_handle(), peeked_.data(), peeked_.size(),
-                       MSG_PEEK | MSG_DONTWAIT);
+    const int fd = stream_.next_layer().native_handle();
+    // Nothing new since the last look: wait again without copying and scanning it all again
+    // (a client sending a hello slowly costs an ioctl per pause).
+    int waiting = 0;
+    if (fd >= 0 && ::ioctl(fd, FIONREAD, &waiting) == 0 && peeked_bytes_ > 0 &&
+        static_cast<std::size_t>(waiting) == peeked_bytes_) {
+      return PeekLater();
+    }
+    ssize_t n = ::recv(fd, peeked_.data(), peeked_.size(), MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Peek();
     if (n <= 0) return Handshake();  // closed or failed: the handshake reports it
     std::vector<std::string> ids;
@@ -160,12 +169,8 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
       return PeekNow();
     }
     if (scan == ClientHelloScan::kNeedMore && static_cast<std::size_t>(n) < peeked_.size()) {
-      peek_timer_.expires_after(peek_pause_);
-      peek_pause_ = std::min(peek_pause_ * 2, std::chrono::milliseconds(64));
-      peek_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-        if (!ec) self->PeekNow();
-      });
-      return;
+      peeked_bytes_ = static_cast<std::size_t>(n);
+      return PeekLater();
     }
     std::vector<char>().swap(peeked_);
     if (ids.empty()) return Handshake();
@@ -175,6 +180,14 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
         self->psk_unresolved_ = std::move(unresolved);
         self->Handshake();
       });
+    });
+  }
+
+  void PeekLater() {
+    peek_timer_.expires_after(peek_pause_);
+    peek_pause_ = std::min(peek_pause_ * 2, std::chrono::milliseconds(64));
+    peek_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->PeekNow();
     });
   }
 
@@ -212,6 +225,7 @@ class TlsHandshake : public std::enable_shared_from_this<TlsHandshake> {
   asio::steady_timer timer_;
   asio::steady_timer peek_timer_{stream_.get_executor()};
   std::chrono::milliseconds peek_pause_{1};
+  std::size_t peeked_bytes_ = 0;  // what the last incomplete peek saw
   std::string psk_unresolved_;
   std::vector<char> peeked_ = std::vector<char>(kFirstPeekBytes);
 };

@@ -830,8 +830,8 @@ class PskPrefetchServer {
     fixture_ = std::make_unique<ServerFixture>(o);
   }
   ~PskPrefetchServer() {
+    for (auto& t : threads_) t.join();  // their ready() posts to the fixture's server
     fixture_.reset();
-    for (auto& t : threads_) t.join();
   }
   ServerFixture& f() { return *fixture_; }
   std::vector<std::string> asked() {

@@ -1490,6 +1490,28 @@ TEST_F(AuthorizerTest, PskIdentityMapsToItsClient) {
   EXPECT_EQ(Guard(kApiMsgDelivery, cert_as_psk).status, 401);
 }
 
+TEST_F(AuthorizerTest, PskIdentityWhoseKeyCouldNotBeAskedIs503AndClosesTheConnection) {
+  Init(SecurityMode::kTls);
+  // The handshake went on by certificate because the CAPIF core function could not be asked
+  // for the key of the identity the client offered.
+  http::Request q = SbiRequest();
+  q.peer_psk_unresolved = "invoker-9";
+  http::Response r = Guard(kApiMsgDelivery, q);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(ran_, 0);
+  EXPECT_EQ(JsonField(r, "cause"), "CAPIF_UNAVAILABLE");
+  EXPECT_EQ(Header(r, "retry-after"), "5");
+  EXPECT_TRUE(r.close_connection) << "only a new connection can carry the key";
+  EXPECT_EQ(Decisions("invoker_unverified"), 1);
+  // Without that, the same anonymous client is the usual 401, on a connection that stays.
+  http::Response plain = Guard(kApiMsgDelivery, SbiRequest());
+  EXPECT_EQ(plain.status, 401);
+  EXPECT_FALSE(plain.close_connection);
+  // A valid token decides, whatever the handshake did.
+  q.headers.push_back({"authorization", Bearer("as-1", kDeliveryScope)});
+  EXPECT_EQ(Guard(kApiMsgDelivery, q).status, 200);
+}
+
 TEST_F(AuthorizerTest, ModeOffAdmitsAnonymousCallers) {
   Init(SecurityMode::kOff);
   http::Response r = Guard(kApiMsgDelivery, SbiRequest());
