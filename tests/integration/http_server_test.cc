@@ -942,6 +942,29 @@ TEST(HttpServer, LongClientHelloIsPeekedWhole) {
   EXPECT_EQ(s.asked(), std::vector<std::string>{"known-3"});
 }
 
+// A handler's answer may end its connection: HTTP/1.1 says Connection: close and closes, HTTP/2
+// sends GOAWAY once the answer is out (the CAPIF 503 for a PSK key that could not be fetched).
+TEST(HttpServer, AnswerThatClosesItsConnection) {
+  ServerFixture f;
+  RawConnection raw(f.port());
+  raw.Send("GET /last HTTP/1.1\r\nHost: x\r\n\r\nPOST /echo HTTP/1.1\r\nHost: x\r\n"
+           "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi");
+  auto [data, closed] = raw.ReadUntilClose();
+  EXPECT_TRUE(closed);
+  auto answers = SplitResponses(data);
+  ASSERT_EQ(answers.size(), 1u) << data;
+  EXPECT_EQ(answers[0].status, 200);
+  EXPECT_NE(answers[0].headers.find("\r\nconnection: close\r\n"), std::string::npos) << data;
+  EXPECT_TRUE(f.echoed().empty()) << "the request after it was not served";
+
+  auto h2 = testing_support::Run({"nghttp", "-v", f.base_url() + "/last"}, "", 20s);
+  EXPECT_NE(h2.out.find("last"), std::string::npos) << h2.out;
+  EXPECT_NE(h2.out.find("recv GOAWAY frame"), std::string::npos) << h2.out;
+  // Without the flag the connection stays (nghttp ends it with its own GOAWAY, which it sends).
+  auto plain = testing_support::Run({"nghttp", "-v", f.base_url() + "/slow/0"}, "", 20s);
+  EXPECT_EQ(plain.out.find("recv GOAWAY frame"), std::string::npos) << plain.out;
+}
+
 TEST(HttpServer, FullStorageQueueAnswers503WithRetryAfterAndStoresNothing) {
   storage::StoreOptions so;
   so.max_pending_ops = 16;

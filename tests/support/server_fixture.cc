@@ -38,6 +38,12 @@ ServerFixture::ServerFixture(ServerOptions options, storage::StoreOptions so)
     std::lock_guard<std::mutex> lock(parked_mu_);
     parked_.push_back(std::move(r));
   });
+  // An answer that ends its connection (Response::close_connection).
+  router_.Add("GET", "/last", "last", [](Request&, Responder r) {
+    Response resp(200, "text/plain", "last");
+    resp.close_connection = true;
+    r.Send(std::move(resp));
+  });
   // The handler drops its Responder without answering: the client must get 500, not hang.
   router_.Add("GET", "/forget", "forget", [](Request&, Responder) {});
   api::AddMsgsRoutes(router_, *broker_, "", auth_);
