@@ -18,6 +18,8 @@
 
 #include <boost/json.hpp>
 
+#include "tools/msgin5g-ue/swarm.h"
+
 namespace {
 
 namespace json = boost::json;
@@ -36,6 +38,7 @@ struct Args {
   int count = 0, seconds = 10, wakes = 1, sleep_ms = 1000, ues = 1, expect = 0, max_seg = 0;
   int timeout = 30;  // seconds to wait for the answer to one request
   int window = 16;   // load: UEs waking at the same time
+  int sockets = 16;  // swarm: UDP sockets the UEs share
 };
 
 // Over DTLS the server knows the UE by its identity and follows it to a new address; over plain
@@ -68,6 +71,11 @@ Usage:
                  (default 16): each registers once
                  and drains its pending messages; prints delivered msgs/s, the p50/p99 time from
                  its REG to its last expected message, and a summary line as JSON
+   msgin5g-ue [options] swarm --ues N [--expect M] [--seconds S] [--window W] [--sockets K]
+                 the same as load without libcoap, for many UEs: they share K UDP sockets
+                 (default 16), each UE sending from an address of its own in 127.1.0.0/16 and up
+                 (loopback servers only, IPv4); a few dozen bytes per UE, so 100,000 UEs fit in
+                 one process and the simulator's cost does not grow with their number
  Options: --server HOST:PORT (default 127.0.0.1:5683), --ue ID (default ue-1), --prefix P (load),
           --psk-key HEX (DTLS-PSK with identity = the UE id; then the port is the coaps one),
           --timeout S (wait for one answer, default 30; a wrong PSK key is never answered),
@@ -588,6 +596,7 @@ Args Parse(int argc, char** argv) {
     else if (s == "--max-seg") a.max_seg = std::atoi(need().c_str());
     else if (s == "--timeout") a.timeout = std::atoi(need().c_str());
     else if (s == "--window") a.window = std::atoi(need().c_str());
+    else if (s == "--sockets") a.sockets = std::atoi(need().c_str());
     else if (s == "--seg-size") a.seg_size = std::atoi(need().c_str());
     else if (s == "--skip-seg") a.skip_seg = std::atoi(need().c_str());
     else if (s == "--lose-seg") a.lose_seg = std::atoi(need().c_str());
@@ -608,6 +617,18 @@ Args Parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   Args a = Parse(argc, argv);
+  if (a.command == "swarm") {
+    msgin5g::ue::SwarmOptions o;
+    o.server = a.server;
+    o.prefix = a.prefix;
+    o.ues = a.ues;
+    o.expect = a.expect;
+    o.seconds = a.seconds;
+    o.window = a.window;
+    o.sockets = a.sockets;
+    o.max_seg = a.max_seg;
+    return msgin5g::ue::RunSwarm(o);
+  }
   // load: one socket per simulated UE.
   rlimit nofile{};
   if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
