@@ -8,13 +8,14 @@
 # libcoap simulator, one socket and one libcoap session per UE (at most the file limit).
 # Then, with msgin5gd stopped (the two must not share the 2 cores), the same scenario on Mosquitto
 # with persistent MQTT sessions (bench/mosquitto_ue_baseline.sh), if it is installed.
-# Usage: [SIM=swarm|load] bench/coap_ue_bench.sh [UES] [PER_UE] [PAYLOAD_BYTES]   (defaults 10000 2 100)
+# Usage: [SIM=swarm|load] [ENGINE=msgin5g|libcoap] bench/coap_ue_bench.sh [UES] [PER_UE] [PAYLOAD_BYTES]   (defaults 10000 2 100)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UES=${1:-10000}
 PER=${2:-2}
 BYTES=${3:-100}
 SIM=${SIM:-swarm}
+ENGINE=${ENGINE:-msgin5g}  # coap.udp_engine: msgin5g (our own datagram loop) or libcoap
 source bench/lib.sh
 ensure_built
 UE_TOOL=./build/tools/msgin5g-ue
@@ -26,7 +27,7 @@ trap cleanup EXIT
 
 rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$DAEMON_PID/status"; }
 
-start_daemon "$work" "$work/data" --set api.threads=1
+start_daemon "$work" "$work/data" --set api.threads=1 --set coap.udp_engine="$ENGINE"
 rss_idle=$(rss_mb)
 coap_port=$(python3 -c "import json;print(json.load(open('$work/ready.json'))['coap_port'])")
 total=$((UES * PER))
@@ -49,7 +50,7 @@ done
 pending=$(metric msgin5g_delivery_pending_entries)
 stop_daemon
 DAEMON_PID=  # so that the exit trap does not signal a pid that may have been reused
-echo "machine: $(nproc) cores; $UES UEs x $PER messages of $BYTES bytes; msgin5gd api.threads=1; simulator: msgin5g-ue $SIM"
+echo "machine: $(nproc) cores; $UES UEs x $PER messages of $BYTES bytes; msgin5gd api.threads=1, coap.udp_engine=$ENGINE; simulator: msgin5g-ue $SIM"
 echo "store (accept_load): $(cat "$work/load.out")"
 echo "wake and drain (msgin5g-ue $SIM): $(cat "$work/ue.out")"
 echo "msgin5gd RSS: ${rss_idle} MB idle, ${rss_before} MB with everything parked, ${rss_after} MB after the drain; per UE over idle: $(( ((rss_before - rss_idle) * 1048576) / UES )) bytes parked, $(( ((rss_after - rss_idle) * 1048576) / UES )) bytes after the drain (every UE awake); entries still pending: $pending"

@@ -309,6 +309,10 @@ const std::vector<Option>& Options() {
       {"coap.listen", Type::kString, "\"127.0.0.1:5683\"", 0, 0,
        "MSGin5G-1 CoAP endpoint for UEs over UDP (coap://), host:port; empty: off.",
        Str<&Config::coap_listen>()},
+      {"coap.udp_engine", Type::kString, "\"msgin5g\"", 0, 0,
+       "What serves coap.listen: \"msgin5g\" (our own datagram loop, whose cost per message does "
+       "not grow with the number of UEs) or \"libcoap\" (libcoap 4.3.1, as DTLS is).",
+       Str<&Config::coap_udp_engine>()},
       {"coap.dtls_listen", Type::kString, "\"\"", 0, 0,
        "CoAP over DTLS with PSK (coaps://), host:port, keys from [ues.ID]; empty: off.",
        Str<&Config::coap_dtls_listen>()},
@@ -510,6 +514,9 @@ void Validate(const Config& c, const Locations& locs, Errors& errors) {
   }
   if (c.broker_unknown_recipient != "reject" && c.broker_unknown_recipient != "store") {
     bad("broker.unknown_recipient", "must be \"reject\" or \"store\"");
+  }
+  if (c.coap_udp_engine != "msgin5g" && c.coap_udp_engine != "libcoap") {
+    bad("coap.udp_engine", "must be \"msgin5g\" or \"libcoap\"");
   }
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
       c.log_level != "error") {

@@ -139,6 +139,7 @@ struct Config {
   std::vector<Issuer> issuers;
 
   std::string coap_listen;
+  std::string coap_udp_engine;  // "msgin5g" or "libcoap"
   std::string coap_dtls_listen;
   bool coap_insecure_udp = false;
   std::int64_t coap_ack_timeout_ms = 0;

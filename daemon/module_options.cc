@@ -86,6 +86,7 @@ bool CoapEnabled(const Config& cfg) {
 api::coap::CoapOptions CoapOptionsFrom(const Config& cfg) {
   api::coap::CoapOptions co;
   co.listen = cfg.coap_listen;
+  co.udp_libcoap = cfg.coap_udp_engine == "libcoap";
   co.dtls_listen = cfg.coap_dtls_listen;
   co.ack_timeout = std::chrono::milliseconds(cfg.coap_ack_timeout_ms);
   co.max_retransmit = static_cast<int>(cfg.coap_max_retransmit);

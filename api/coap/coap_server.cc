@@ -3,6 +3,7 @@
 #include "api/coap/inbound_blocks.h"
 #include "api/coap/inbound_segments.h"
 #include "api/coap/sent_segments.h"
+#include "api/coap/udp_endpoint.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -236,11 +237,24 @@ class CoapServer::Impl {
         return Status::InvalidArgument("coap: cannot set up DTLS-PSK");
       }
     }
-    if (!options_.listen.empty()) {
+    if (!options_.listen.empty() && options_.udp_libcoap) {
       auto a = ToCoapAddress(options_.listen);
       if (!a.ok()) return Status::InvalidArgument("coap.listen: " + a.status().message());
       udp_ = coap_new_endpoint(ctx_, &*a, COAP_PROTO_UDP);
       if (udp_ == nullptr) return Status::Unavailable("coap: cannot listen on udp " + options_.listen);
+    } else if (!options_.listen.empty()) {
+      // Our own datagram loop (udp_endpoint.h): its cost per message does not grow with the
+      // number of UEs, where libcoap's does.
+      UdpEndpoint::Options uo;
+      uo.ack_timeout = options_.ack_timeout;
+      uo.max_retransmit = options_.max_retransmit;
+      own_udp_ = std::make_unique<UdpEndpoint>(
+          uo, [this](const UdpEndpoint::Request& r, UdpEndpoint::Exchange& ex) { OnUdpRequest(r, ex); });
+      if (Status st = own_udp_->Open(options_.listen); !st.ok()) {
+        return st.code() == StatusCode::kInvalidArgument
+                   ? Status::InvalidArgument("coap.listen: " + st.message())
+                   : Status::Unavailable("coap: " + st.message());
+      }
     }
     if (!options_.dtls_listen.empty()) {
       auto a = ToCoapAddress(options_.dtls_listen);
@@ -268,10 +282,14 @@ class CoapServer::Impl {
       ev.data.fd = cfd;
       epoll_ctl(epoll_, EPOLL_CTL_ADD, cfd, &ev);
     }
+    if (own_udp_ != nullptr) {
+      ev.data.fd = own_udp_->fd();  // edge-triggered too: Loop reads until the socket is empty
+      epoll_ctl(epoll_, EPOLL_CTL_ADD, own_udp_->fd(), &ev);
+    }
     ev.events = EPOLLIN;
     ev.data.fd = wake_;
     epoll_ctl(epoll_, EPOLL_CTL_ADD, wake_, &ev);
-    udp_port_ = PortOf(udp_);
+    udp_port_ = own_udp_ != nullptr ? own_udp_->port() : PortOf(udp_);
     dtls_port_ = PortOf(dtls_);
     dtls_cert_port_ = PortOf(dtls_cert_);
     thread_ = std::thread([this] {
@@ -315,8 +333,9 @@ class CoapServer::Impl {
       }
       for (auto* s : later_refs_) coap_session_release(s);
       later_refs_.clear();
-      for (auto& [endpoint, s] : sessions_) coap_session_release(s);
+      for (auto& [endpoint, peer] : sessions_) Release(peer);
       sessions_.clear();
+      own_udp_.reset();  // after the posted work above: separate responses may still go to it
       coap_free_context(ctx_);
       ctx_ = nullptr;
       if (ctx_pki_ != nullptr) coap_free_context(ctx_pki_);
@@ -453,6 +472,30 @@ class CoapServer::Impl {
     for (auto& o : items) o.done(r);
   }
 
+  // How a UE endpoint is reached: a libcoap session (DTLS, or UDP on libcoap), referenced while
+  // kept, or an address on our own UDP endpoint.
+  struct Peer {
+    coap_session_t* session = nullptr;
+    UdpPeer udp;
+  };
+  static bool SamePeer(const Peer& a, const Peer& b) {
+    return a.session == b.session && (a.session != nullptr || a.udp.Key() == b.udp.Key());
+  }
+  static void Release(const Peer& p) {
+    if (p.session != nullptr) coap_session_release(p.session);
+  }
+
+  // A request whose body is whole, whichever transport it came on, and how to answer it: `now`
+  // during the handling call, or the function `later(msgType)` returns, from any thread.
+  struct Req {
+    Peer peer;
+    std::string endpoint;  // "coap://ip:port" / "coaps://ip:port"
+    std::string identity;  // the DTLS identity; empty on plain UDP
+    bool pki = false;      // came on the certificate endpoint
+    std::function<void(std::string_view type, Answer)> now;
+    std::function<std::function<void(Answer)>(std::string type)> later;
+  };
+
   struct PendingKey {
     coap_session_t* session;
     std::string token;
@@ -488,6 +531,11 @@ class CoapServer::Impl {
           work.swap(inbox_);
         }
         for (auto& fn : work) fn();
+      }
+      if (own_udp_ != nullptr) {
+        // A bounded batch per pass, so that posted work (the fsync's answers) is not starved.
+        if (own_udp_->ReadSome(1024)) more_io_ = true;
+        own_udp_->RunTimers(std::chrono::steady_clock::now());
       }
       Drain(ctx_, timing_[0]);
       if (ctx_pki_ != nullptr) Drain(ctx_pki_, timing_[1]);
@@ -569,6 +617,10 @@ class CoapServer::Impl {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
       ms = std::min<int>(ms, static_cast<int>(std::max<std::int64_t>(left, 0)));
     }
+    if (own_udp_ != nullptr && own_udp_->NextDeadline() != UdpEndpoint::Clock::time_point::max()) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(own_udp_->NextDeadline() - now);
+      ms = std::min<int>(ms, static_cast<int>(std::max<std::int64_t>(left.count() + 1, 0)));
+    }
     return ms;
   }
 
@@ -580,13 +632,15 @@ class CoapServer::Impl {
   }
 
   // Keeps the session the UE was last heard on: deliveries go out over it (its NAT binding).
-  void RememberSession(const std::string& endpoint, coap_session_t* s) {
-    auto [it, fresh] = sessions_.try_emplace(endpoint, s);
+  void RememberSession(const std::string& endpoint, const Peer& p) {
+    auto [it, fresh] = sessions_.try_emplace(endpoint, p);
     if (!fresh) {
-      if (it->second == s) return;
-      coap_session_release(it->second);
-      it->second = s;
+      if (SamePeer(it->second, p)) return;
+      Release(it->second);
+      it->second = p;
     }
+    if (p.session == nullptr) return;  // our own UDP endpoint: an address, nothing to hold
+    coap_session_t* s = p.session;
     coap_session_reference(s);
     // NSTART stays 1 (RFC 7252 §4.7): one outstanding confirmable message per UE, so a lost and
     // retransmitted one is never overtaken and the UE sees our priority order. (A separate
@@ -605,7 +659,7 @@ class CoapServer::Impl {
     auto [it_ue, fresh] = ue_endpoint_.try_emplace(ue, endpoint);
     if (!fresh && it_ue->second != endpoint) {
       if (auto old = sessions_.find(it_ue->second); old != sessions_.end()) {
-        coap_session_release(old->second);
+        Release(old->second);
         sessions_.erase(old);
       }
       it_ue->second = endpoint;
@@ -630,7 +684,7 @@ class CoapServer::Impl {
 
   void ForgetSession(coap_session_t* s) {
     for (auto it = sessions_.begin(); it != sessions_.end();) {
-      if (it->second == s) {
+      if (it->second.session == s) {
         coap_session_release(s);
         it = sessions_.erase(it);
       } else {
@@ -872,7 +926,7 @@ class CoapServer::Impl {
   // A MSG or IMDN is also "the UE is awake here": that is recorded first (NotFound: the UE is
   // not registered, so nothing is stored and its session is not kept), then `submit` runs with
   // the function that answers. `s` stays alive until the answer (Later holds a reference).
-  void ContactThen(coap_session_t* s, const std::string& ue, const std::string& endpoint,
+  void ContactThen(const Peer& s, const std::string& ue, const std::string& endpoint,
                    bool authenticated, std::function<void(Answer)> done,
                    std::function<void(std::function<void(Answer)>)> submit) {
     last_heard_[ue] = std::chrono::steady_clock::now();
@@ -1078,7 +1132,88 @@ class CoapServer::Impl {
                                                       : cause::kInvalidMsgFormat;
       return now_answer("unknown", Problem(step.status, c, step.detail));
     }
-    std::string body = std::move(step.body);
+    Req r;
+    r.peer.session = s;
+    r.endpoint = endpoint;
+    // With DTLS (PSK or certificate) the identity is the UE: it may speak only for itself.
+    r.identity = PeerIdentity(s);
+    r.pki = ctx_pki_ != nullptr && coap_session_get_context(s) == ctx_pki_;
+    r.now = now_answer;
+    r.later = [&](std::string type) { return Later(s, req, std::move(type)); };
+    HandleBody(r, std::move(step.body));
+  }
+
+  // A request from our own UDP endpoint: the checks libcoap's resource table and block-wise
+  // layer make on the other transports, then the same handling.
+  void OnUdpRequest(const UdpEndpoint::Request& in, UdpEndpoint::Exchange& ex) {
+    auto answer = [&](std::string_view type, Answer a, std::optional<wire::Block> echo = {}) {
+      Count(type, a.code);
+      ex.Now(ToUdp(std::move(a), echo));
+    };
+    if (in.path != "msgin5g") {
+      return answer("unknown", Problem(404, cause::kResourceUriStructureNotFound,
+                                       "no such resource: MSGin5G-1 requests are POST /msgin5g"));
+    }
+    if (in.code != wire::kPost) {
+      return answer("unknown", Problem(405, cause::kMethodNotAllowed, "/msgin5g takes POST only"));
+    }
+    if (in.bad_option != 0) {  // RFC 7252 §5.4.1: an unrecognised critical option is 4.02
+      return answer("unknown", Problem(402, cause::kInvalidMsgFormat,
+                                       "unrecognised critical option " + std::to_string(in.bad_option)));
+    }
+    if (in.bad_block1) {
+      return answer("unknown", Problem(400, cause::kInvalidMsgFormat, "a Block1 option that does not decode"));
+    }
+    const std::size_t offset =
+        in.block1 ? static_cast<std::size_t>(in.block1->number) * in.block1->size : 0;
+    const bool more = in.block1 && in.block1->more;
+    auto step = blocks_.Add(in.endpoint, offset, more, in.payload, std::chrono::steady_clock::now());
+    if (step.kind == InboundBlocks::Step::Kind::kContinue) {
+      UdpAnswer cont;
+      cont.code = wire::kContinue;
+      cont.block1 = in.block1;
+      return ex.Now(std::move(cont));
+    }
+    std::optional<wire::Block> echo;
+    if (in.block1) echo = wire::Block{in.block1->number, false, in.block1->size};
+    if (step.kind == InboundBlocks::Step::Kind::kRefused) {
+      const std::string_view c = step.status == 413   ? cause::kPayloadTooLarge
+                                 : step.status == 503 ? cause::kNfCongestion
+                                                      : cause::kInvalidMsgFormat;
+      return answer("unknown", Problem(step.status, c, step.detail), echo);
+    }
+    Req r;
+    r.peer.udp = in.peer;
+    r.endpoint = in.endpoint;
+    r.now = [&](std::string_view type, Answer a) { answer(type, std::move(a), echo); };
+    r.later = [&](std::string type) -> std::function<void(Answer)> {
+      auto fn = ex.Later();
+      return [this, fn = std::move(fn), type = std::move(type), echo](Answer a) {
+        Post([this, fn, type, echo, a = std::move(a)]() mutable {
+          Count(type, a.code);
+          fn(ToUdp(std::move(a), echo));
+        });
+      };
+    };
+    HandleBody(r, std::move(step.body));
+  }
+
+  static UdpAnswer ToUdp(Answer a, std::optional<wire::Block> echo) {
+    UdpAnswer u;
+    u.code = static_cast<std::uint8_t>(a.code);
+    u.body = std::move(a.body);
+    // Overload (5.03) and rate limits (4.29) say when to come back in Max-Age (RFC 8516).
+    if (a.code == COAP_RESPONSE_CODE(503) || a.code == COAP_RESPONSE_CODE(429)) {
+      u.max_age = http::RetryAfterSeconds();
+    }
+    u.block1 = echo;
+    return u;
+  }
+
+  // A whole request body (blocks put together) from whichever transport, and how to answer it.
+  void HandleBody(const Req& r, std::string body) {
+    const auto& now_answer = r.now;
+    const std::string& endpoint = r.endpoint;
     json::error_code ec;
     json::value v = json::parse(body, ec);
     if (ec || !v.is_object()) {
@@ -1087,9 +1222,8 @@ class CoapServer::Impl {
     }
     const json::object& o = v.as_object();
     std::string type = StringMember(o, "msgType");
-    // With DTLS (PSK or certificate) the identity is the UE: it may speak only for itself.
-    const std::string identity = PeerIdentity(s);
-    if (identity.empty() && coap_session_get_context(s) == ctx_pki_ && ctx_pki_ != nullptr) {
+    const std::string& identity = r.identity;
+    if (identity.empty() && r.pki) {
       // Cannot happen (OnCertIdentity refuses a nameless certificate); never taken for UDP.
       return now_answer(type, Problem(403, cause::kOriginatorNotAllowed, "no UE identity"));
     }
@@ -1101,7 +1235,7 @@ class CoapServer::Impl {
         return now_answer(type, Problem(403, cause::kOriginatorNotAllowed, why));
       }
       if (type == "DEREG") {
-        auto done = Later(s, req, type);
+        auto done = r.later(type);
         if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
         // Plain UDP: only from the address the UE registered from (anyone can send a DEREG).
         broker_.DeregisterUe(ue, identity.empty() ? endpoint : std::string(),
@@ -1110,7 +1244,7 @@ class CoapServer::Impl {
             Post([this, ue] {  // a deregistered UE's session is not kept
               if (auto e = ue_endpoint_.find(ue); e != ue_endpoint_.end()) {
                 if (auto found = sessions_.find(e->second); found != sessions_.end()) {
-                  coap_session_release(found->second);
+                  Release(found->second);
                   sessions_.erase(found);
                 }
                 blocks_.Forget(e->second);
@@ -1147,18 +1281,18 @@ class CoapServer::Impl {
       // A refused REG (e.g. past broker.max_ue_registrations) keeps nothing it added here.
       const bool new_session = sessions_.count(endpoint) == 0;
       const bool new_ue = last_heard_.count(ue) == 0;
-      RememberSession(endpoint, s);
+      RememberSession(endpoint, r.peer);
       last_heard_[ue] = std::chrono::steady_clock::now();
-      auto done = Later(s, req, type);
+      auto done = r.later(type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
-      broker_.RegisterUe(std::move(reg), [this, done, ue, endpoint, s, new_session,
+      broker_.RegisterUe(std::move(reg), [this, done, ue, endpoint, peer = r.peer, new_session,
                                           new_ue](Status st) {
         if (!st.ok()) {
-          Post([this, ue, endpoint, s, new_session, new_ue] {
+          Post([this, ue, endpoint, peer, new_session, new_ue] {
             if (new_ue && ue_endpoint_.count(ue) == 0) last_heard_.erase(ue);
             if (auto it = sessions_.find(endpoint);
-                new_session && it != sessions_.end() && it->second == s) {
-              coap_session_release(s);
+                new_session && it != sessions_.end() && SamePeer(it->second, peer)) {
+              Release(it->second);
               sessions_.erase(it);
             }
           });
@@ -1187,11 +1321,11 @@ class CoapServer::Impl {
         return now_answer(type, Problem(403, cause::kOriginatorNotAllowed, why,
                                         {{"/oriAddr", "not this UE"}}));
       }
-      auto done = Later(s, req, type);
+      auto done = r.later(type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
       const std::string ue = m.origin.id;  // a copy: `m` moves into the lambda below
       if (m.segment && options_.segment_recovery_requests > 0) done = TrackSegment(ue, *m.segment, done);
-      ContactThen(s, ue, endpoint, !identity.empty(), std::move(done),
+      ContactThen(r.peer, ue, endpoint, !identity.empty(), std::move(done),
                   [this, m = std::move(m), ori = decoded.value->oriAddr](
                       std::function<void(Answer)> answer) mutable {
                     std::string msg_id = m.msg_id;
@@ -1217,10 +1351,10 @@ class CoapServer::Impl {
                                         "a UE reports as itself (oriAddr UE)",
                                         {{"/oriAddr", "must be this UE"}}));
       }
-      auto done = Later(s, req, type);
+      auto done = r.later(type);
       if (!done) return now_answer(type, Problem(500, cause::kSystemFailure, "no async slot"));
       const std::string ue = rep.origin.id;  // a copy: `rep` moves into the lambda below
-      ContactThen(s, ue, endpoint, !identity.empty(), std::move(done),
+      ContactThen(r.peer, ue, endpoint, !identity.empty(), std::move(done),
                   [this, rep = std::move(rep), ori = decoded.value->oriAddr](
                       std::function<void(Answer)> answer) mutable {
                     std::string msg_id = rep.msg_id;
@@ -1258,7 +1392,23 @@ class CoapServer::Impl {
       done({DeliveryResult::Kind::kTransient, {}, "UE has no CoAP session: waiting for it"});
       return;
     }
-    coap_session_t* s = it->second;
+    if (it->second.session == nullptr) {
+      // Our own UDP endpoint: it retransmits, and goes block-wise past one block.
+      PendingKey key{nullptr, std::to_string(++own_sends_)};
+      pending_[key] = {ue, endpoint, std::move(done)};
+      own_udp_->Send(it->second.udp, std::move(body), [this, key](UdpEndpoint::Outcome o) {
+        auto p = pending_.find(key);
+        if (p == pending_.end()) return;  // settled meanwhile (the UE moved, or went to sleep)
+        if (o.answered) {
+          auto d = std::move(p->second.done);
+          pending_.erase(p);
+          return d(ResultOfCode(o.code));
+        }
+        NoAnswer(p, o.reset ? "UE unreachable" : "UE did not answer");
+      });
+      return;
+    }
+    coap_session_t* s = it->second.session;
     coap_pdu_t* pdu = coap_new_pdu(COAP_MESSAGE_CON, COAP_REQUEST_CODE_POST, s);
     if (pdu == nullptr) {
       done({DeliveryResult::Kind::kTransient, {}, "coap: cannot make a PDU"});
@@ -1306,18 +1456,20 @@ class CoapServer::Impl {
     if (it == self->pending_.end()) return COAP_RESPONSE_OK;
     auto done = std::move(it->second.done);
     self->pending_.erase(it);
-    int code = coap_pdu_get_code(received);
-    int cls = code >> 5;
+    done(ResultOfCode(coap_pdu_get_code(received)));
+    return COAP_RESPONSE_OK;
+  }
+
+  // A UE's answer to our request: 2.xx delivered; 4.xx (but 4.08, 4.29) refused for good.
+  static DeliveryResult ResultOfCode(int code) {
+    const int cls = code >> 5;
     std::string detail = "CoAP " + std::to_string(cls) + "." + (code % 32 < 10 ? "0" : "") +
                          std::to_string(code % 32);
-    if (cls == 2) {
-      done({DeliveryResult::Kind::kDelivered, {}, ""});
-    } else if (cls == 4 && code != COAP_RESPONSE_CODE(429) && code != COAP_RESPONSE_CODE(408)) {
-      done({DeliveryResult::Kind::kPermanent, {}, detail});
-    } else {
-      done({DeliveryResult::Kind::kTransient, {}, detail});
+    if (cls == 2) return {DeliveryResult::Kind::kDelivered, {}, ""};
+    if (cls == 4 && code != COAP_RESPONSE_CODE(429) && code != COAP_RESPONSE_CODE(408)) {
+      return {DeliveryResult::Kind::kPermanent, {}, detail};
     }
-    return COAP_RESPONSE_OK;
+    return {DeliveryResult::Kind::kTransient, {}, detail};
   }
 
   static void OnNack(coap_session_t* s, const coap_pdu_t* sent, const coap_nack_reason_t reason,
@@ -1327,6 +1479,12 @@ class CoapServer::Impl {
     if (coap_pdu_get_code(sent) != COAP_REQUEST_CODE_POST) return;  // our separate responses
     auto it = self->FindPending(s, coap_pdu_get_token(sent));
     if (it == self->pending_.end()) return;
+    self->NoAnswer(it, reason == COAP_NACK_TOO_MANY_RETRIES ? "UE did not answer" : "UE unreachable");
+  }
+
+  // The request `it` got no answer (every retransmission unanswered, or a Reset).
+  void NoAnswer(std::map<PendingKey, Pending>::iterator it, const char* why) {
+    auto* self = this;
     auto p = std::move(it->second);
     self->pending_.erase(it);
     if (auto heard = self->last_heard_.find(p.ue);
@@ -1339,7 +1497,6 @@ class CoapServer::Impl {
     // No answer after the retransmissions: the UE sleeps. Its messages wait, parked, until it is
     // heard from again (UeContact / RegisterUe).
     self->broker_.UeUnreachable(p.ue);
-    const char* why = reason == COAP_NACK_TOO_MANY_RETRIES ? "UE did not answer" : "UE unreachable";
     // Whatever else waits for that UE there would time out the same way, one after another: give
     // all of it up now (it is stored; it goes out when the UE is heard from again). The queue
     // first, so that completing the failed request does not send the next one.
@@ -1365,8 +1522,9 @@ class CoapServer::Impl {
       }
       auto found = self->sessions_.find(endpoint);
       if (found == self->sessions_.end()) return;
-      coap_session_t* dead = found->second;
+      coap_session_t* dead = found->second.session;
       self->sessions_.erase(found);
+      if (dead == nullptr) return;  // our own UDP endpoint: forgetting the address is all
       coap_session_disconnected(dead, COAP_NACK_NOT_DELIVERABLE);
       coap_session_release(dead);
     });
@@ -1402,7 +1560,9 @@ class CoapServer::Impl {
   prometheus::Counter* aggregated_ = nullptr;
   prometheus::Family<prometheus::Counter>* recovery_ = nullptr;
   coap_context_t* ctx_ = nullptr;
-  coap_endpoint_t* udp_ = nullptr;
+  coap_endpoint_t* udp_ = nullptr;  // coap.listen on libcoap (coap.udp_engine = "libcoap")
+  std::unique_ptr<UdpEndpoint> own_udp_;  // coap.listen on our own datagram loop (the default)
+  std::uint64_t own_sends_ = 0;  // pending_ keys of requests sent through own_udp_
   coap_endpoint_t* dtls_ = nullptr;
   coap_context_t* ctx_pki_ = nullptr;  // DTLS with certificates, when configured
   coap_endpoint_t* dtls_cert_ = nullptr;
@@ -1414,7 +1574,7 @@ class CoapServer::Impl {
   std::mutex mu_;
   std::deque<std::function<void()>> inbox_;
   // coap-io thread only.
-  std::unordered_map<std::string, coap_session_t*> sessions_;  // endpoint -> referenced session
+  std::unordered_map<std::string, Peer> sessions_;  // endpoint -> how to reach it (sessions referenced)
   std::unordered_map<std::string, std::string> ue_endpoint_;    // UE -> its current endpoint
   std::map<PendingKey, Pending> pending_;
   std::unordered_map<std::string, std::deque<Outgoing>> queues_;  // by endpoint, not yet sent

@@ -31,6 +31,9 @@ namespace msgin5g::api::coap {
 
 struct CoapOptions {
   std::string listen = "127.0.0.1:5683";  // UDP (coap://); empty: off
+  // UDP on libcoap instead of our own datagram loop (api/coap/udp_endpoint.h), whose cost per
+  // message does not grow with the number of UEs (docs/coap.md).
+  bool udp_libcoap = false;
   std::string dtls_listen;                // DTLS with PSK (coaps://); empty: off
   // DTLS-PSK keys by identity (the identity must be the UE Service ID the UE registers).
   std::function<bool(std::string_view identity, std::string* key)> psk_lookup;
