@@ -12,7 +12,7 @@ JOBS=${FUZZ_JOBS:-2}
 TREE=${FUZZ_TREE:-build-fuzz}
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(sbi_codec_fuzz storage_records_fuzz jwt_fuzz http_server_fuzz coap_server_fuzz
-  tls_client_hello_fuzz)
+  tls_client_hello_fuzz coap_wire_fuzz)
 
 echo "== fuzz build ($(date +%T)) =="
 cmake -S . -B "$TREE" -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=Debug \

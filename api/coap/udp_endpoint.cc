@@ -299,7 +299,8 @@ void UdpEndpoint::HandleRequest(const UdpPeer& peer, const wire::Message& m) {
 void UdpEndpoint::Answer(const UdpPeer& peer, const wire::Message& req, UdpAnswer a, bool separate) {
   wire::Builder b;
   if (separate) {
-    b.type = req.type == wire::Type::kCon ? wire::Type::kCon : wire::Type::kNon;
+    const bool con = req.type == wire::Type::kCon && txs_.size() < options_.max_outstanding;
+    b.type = con ? wire::Type::kCon : wire::Type::kNon;
     b.message_id = NextMid();
   } else if (req.type == wire::Type::kCon) {
     b.type = wire::Type::kAck;

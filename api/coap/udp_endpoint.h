@@ -71,6 +71,11 @@ class UdpEndpoint {
     // many (the oldest go first past it: a retransmission that late is then handled again).
     std::size_t max_remembered = 131072;
     std::size_t max_block2_copies = 4096;  // large answers kept for their later blocks
+    // Confirmable messages of ours waiting for an ACK, beyond which a separate response goes out
+    // non-confirmable (no retransmission state kept): whoever floods us with requests from many
+    // addresses cannot make us hold a retransmission per request. Our own requests (Send) are
+    // bounded by the delivery engine (one outstanding per UE).
+    std::size_t max_outstanding = 65536;
     // How long a request acknowledged empty waits for its separate response.
     std::chrono::milliseconds separate_timeout{30000};
   };

@@ -1,6 +1,6 @@
-// libFuzzer target: the CoAP endpoint UEs talk to (api/coap), running as in msgin5gd: libcoap on
-// its own thread, a durable broker on a real RocksDB store, the endpoint as the broker's channel
-// to UEs. The input is a sequence of UDP datagrams sent from two loopback ports (two UEs, or a
+// libFuzzer target: the CoAP endpoint UEs talk to (api/coap), running as in msgin5gd: our own UDP
+// endpoint (api/coap/udp_endpoint) on the CoAP thread, a durable broker on a real RocksDB store,
+// the endpoint as the broker's channel to UEs. The input is a sequence of UDP datagrams sent from two loopback ports (two UEs, or a
 // UE and an impersonator), so that sequences reach the stateful paths: REG then MSG, block-wise
 // transfers, segment sets, SEGREC and SEGCONFIR for what the server sent.
 //
@@ -14,7 +14,7 @@
 //   port; bit 1: non-confirmable) then a JSON body, sent as POST /msgin5g, Content-Format 50,
 //   with a fresh message id and token: the fuzzer works on the MSGin5G-1 bodies (docs/coap.md).
 // After the datagrams, each port that sent one sends a GET and waits for its answer (4.05):
-// libcoap handles a port's datagrams in order, so when that is answered every datagram before
+// The endpoint handles a port's datagrams in order, so when that is answered every datagram before
 // it has been read and dispatched. What the broker does with them afterwards (the fsync, the
 // separate response, deliveries) runs on beside the next input, as in a daemon: a crash there
 // may show during a later input, and the input saved may not repeat it alone. No answer to the
