@@ -86,6 +86,11 @@ std::string WithMsgType(std::string_view type, const std::string& object) {
   return out;
 }
 
+// Input echoed in a detail, cut to 64 bytes: an answer stays one datagram whatever was sent.
+std::string Shortened(std::string_view s) {
+  return s.size() <= 64 ? std::string(s) : std::string(s.substr(0, 64)) + "...";
+}
+
 bool BadId(std::string_view id) {
   if (id.empty() || id.size() > 1024) return true;
   for (char c : id) {
@@ -1375,7 +1380,7 @@ class CoapServer::Impl {
     now_answer("unknown",
                Problem(400, cause::kMandatoryIeIncorrect,
                        type.empty() ? std::string("msgType is required")
-                                    : "unknown msgType '" + type +
+                                    : "unknown msgType '" + Shortened(type) +
                                           "' (REG, DEREG, MSG, IMDN, MSGRESP, SEGREC, SEGCONFIR)",
                        {{"/msgType", "must be REG, DEREG, MSG, IMDN, MSGRESP, SEGREC or SEGCONFIR"}}));
   }
@@ -1399,10 +1404,14 @@ class CoapServer::Impl {
       own_udp_->Send(it->second.udp, std::move(body), [this, key](UdpEndpoint::Outcome o) {
         auto p = pending_.find(key);
         if (p == pending_.end()) return;  // settled meanwhile (the UE moved, or went to sleep)
-        if (o.answered) {
+        if (o.answered || o.acked) {
+          // Acknowledged but never answered: the UE is awake (no parking), the message is tried
+          // again later.
           auto d = std::move(p->second.done);
           pending_.erase(p);
-          return d(ResultOfCode(o.code));
+          return d(o.answered ? ResultOfCode(o.code)
+                              : DeliveryResult{DeliveryResult::Kind::kTransient, {},
+                                               "UE acknowledged but did not answer"});
         }
         NoAnswer(p, o.reset ? "UE unreachable" : "UE did not answer");
       });

@@ -104,7 +104,6 @@ std::function<void(UdpAnswer)> UdpEndpoint::Exchange::Later() {
 UdpEndpoint::UdpEndpoint(Options options, Handler handler)
     : options_(options), handler_(std::move(handler)) {
   const std::uint64_t s = Seed();
-  mid_ = static_cast<std::uint16_t>(s);
   next_token_ = s | 1;
 }
 
@@ -225,8 +224,16 @@ void UdpEndpoint::Handle(const UdpPeer& peer, std::string_view d) {
   if (m.type == wire::Type::kCon) {
     std::string key = peer.Key();
     AppendMid(&key, m.message_id);
+    request_hash_ = std::hash<std::string_view>{}(d);
     if (auto it = seen_.find(key); it != seen_.end()) {
-      if (!it->second.answer.empty()) Transmit(peer, it->second.answer);  // a duplicate (§4.5)
+      // A duplicate (§4.5): the same answer again, a few times at most. The same ID with other
+      // bytes is not a retransmission of anything: dropped.
+      Seen& seen = it->second;
+      if (seen.request_hash == request_hash_ && seen.replays < options_.max_retransmit &&
+          !seen.answer.empty()) {
+        ++seen.replays;
+        Transmit(peer, seen.answer);
+      }
       return;
     }
   }
@@ -263,7 +270,7 @@ void UdpEndpoint::HandleRequest(const UdpPeer& peer, const wire::Message& m) {
       b.payload = body.substr(off, blk->size);
       if (m.type != wire::Type::kCon) {
         b.type = wire::Type::kNon;
-        b.message_id = NextMid();
+        b.message_id = NextMid(peer);
       }
       std::string datagram = wire::Serialize(b);
       if (m.type == wire::Type::kCon) {
@@ -301,13 +308,13 @@ void UdpEndpoint::Answer(const UdpPeer& peer, const wire::Message& req, UdpAnswe
   if (separate) {
     const bool con = req.type == wire::Type::kCon && txs_.size() < options_.max_outstanding;
     b.type = con ? wire::Type::kCon : wire::Type::kNon;
-    b.message_id = NextMid();
+    b.message_id = NextMid(peer);
   } else if (req.type == wire::Type::kCon) {
     b.type = wire::Type::kAck;
     b.message_id = req.message_id;
   } else {
     b.type = wire::Type::kNon;
-    b.message_id = NextMid();
+    b.message_id = NextMid(peer);
   }
   b.code = a.code;
   b.token = std::string(req.token);
@@ -322,11 +329,19 @@ void UdpEndpoint::Answer(const UdpPeer& peer, const wire::Message& req, UdpAnswe
     b.payload = a.body.substr(0, bs);
     const auto now = Clock::now();
     const std::string pkey = peer.Key();
-    block2_[pkey] = Copy{std::move(a.body), a.code, now + ExchangeLifetime()};
-    block2_order_.emplace_back(now + ExchangeLifetime(), pkey);
-    while (block2_.size() > options_.max_block2_copies && !block2_order_.empty()) {
+    Copy& copy = block2_[pkey];  // one per peer: a newer large answer replaces the older
+    block2_bytes_ = block2_bytes_ - copy.body.size() + a.body.size();
+    copy = Copy{std::move(a.body), a.code, now + ExchangeLifetime()};
+    block2_order_.emplace_back(copy.expires, pkey);
+    // Bounded by count and bytes, and the order list too (a peer refreshing its copy adds to it).
+    while (!block2_order_.empty() &&
+           (block2_.size() > options_.max_block2_copies || block2_bytes_ > options_.max_block2_bytes ||
+            block2_order_.size() > 2 * options_.max_block2_copies)) {
       auto& [when, k] = block2_order_.front();
-      if (auto it = block2_.find(k); it != block2_.end() && it->second.expires == when) block2_.erase(it);
+      if (auto it = block2_.find(k); it != block2_.end() && it->second.expires == when) {
+        block2_bytes_ -= it->second.body.size();
+        block2_.erase(it);
+      }
       block2_order_.pop_front();
     }
   } else {
@@ -419,7 +434,7 @@ void UdpEndpoint::SendBlock(std::uint64_t id) {
   wire::Builder b;
   b.type = wire::Type::kCon;
   b.code = wire::kPost;
-  b.message_id = NextMid();
+  b.message_id = NextMid(tx.peer);
   b.token = TokenBytes(tx.token);
   b.Add(wire::kUriPath, "msgin5g").AddUint(wire::kContentFormat, wire::kFormatJson);
   b.Add(wire::kBlock1, wire::EncodeBlock({tx.block, off + bs < tx.body.size(), bs}));
@@ -438,7 +453,7 @@ void UdpEndpoint::SendBlock(std::uint64_t id) {
 
 std::uint64_t UdpEndpoint::StartTx(Tx tx, wire::Builder b) {
   const std::uint64_t id = next_tx_++;
-  b.message_id = NextMid();
+  b.message_id = NextMid(tx.peer);
   if (tx.token != 0) b.token = TokenBytes(tx.token);
   tx.mid = b.message_id;
   tx.key = tx.peer.Key();
@@ -477,7 +492,7 @@ void UdpEndpoint::RunTimers(Clock::time_point now) {
     if (it == txs_.end() || it->second.deadline != when) continue;  // finished or re-armed
     Tx& tx = it->second;
     if (tx.acked || tx.retransmits >= options_.max_retransmit) {
-      Finish(id, {false, 0, false});
+      Finish(id, {false, 0, false, tx.acked});
       continue;
     }
     ++tx.retransmits;
@@ -496,27 +511,72 @@ UdpEndpoint::Clock::time_point UdpEndpoint::NextDeadline() const {
 
 void UdpEndpoint::Remember(const std::string& key, std::string answer, Clock::time_point now) {
   auto [it, fresh] = seen_.try_emplace(key);
+  seen_bytes_ = seen_bytes_ - it->second.answer.size() + answer.size();
   it->second.answer = std::move(answer);
   if (!fresh) return;
   it->second.expires = now + ExchangeLifetime();
+  it->second.request_hash = request_hash_;
   seen_order_.emplace_back(it->second.expires, key);
-  while (seen_.size() > options_.max_remembered && !seen_order_.empty()) {
+  while (!seen_order_.empty() &&
+         (seen_.size() > options_.max_remembered || seen_bytes_ > options_.max_remembered_bytes)) {
     auto& [when, k] = seen_order_.front();
-    if (auto old = seen_.find(k); old != seen_.end() && old->second.expires == when) seen_.erase(old);
+    if (auto old = seen_.find(k); old != seen_.end() && old->second.expires == when) {
+      seen_bytes_ -= old->second.answer.size();
+      seen_.erase(old);
+    }
     seen_order_.pop_front();
   }
+}
+
+std::uint16_t UdpEndpoint::NextMid(const UdpPeer& peer) {
+  std::string key = peer.Key();
+  auto it = mids_.find(key);
+  if (it == mids_.end()) {
+    // A peer new to us (or forgotten) starts at a random ID: whatever it saw from us before is
+    // then as unlikely to come again as any other ID.
+    static thread_local std::minstd_rand rng(static_cast<unsigned>(Seed()));
+    const auto expires = Clock::now() + ExchangeLifetime();
+    it = mids_.emplace(key, PeerMid{static_cast<std::uint16_t>(rng()), expires}).first;
+    mids_order_.emplace_back(expires, key);
+    while (mids_.size() > options_.max_mid_peers && !mids_order_.empty()) {
+      auto& [when, k] = mids_order_.front();
+      if (auto old = mids_.find(k); old != mids_.end() && old->second.expires == when) mids_.erase(old);
+      mids_order_.pop_front();
+    }
+    it = mids_.find(key);
+  }
+  // Never the ID of one of our messages to this peer that still waits for its ACK.
+  std::uint16_t mid = it->second.next++;
+  for (int i = 0; i < 8; ++i) {
+    std::string k = key;
+    AppendMid(&k, mid);
+    if (by_mid_.count(k) == 0) break;
+    mid = it->second.next++;
+  }
+  return mid;
 }
 
 void UdpEndpoint::ExpireSeen(Clock::time_point now) {
   while (!seen_order_.empty() && seen_order_.front().first <= now) {
     auto& [when, k] = seen_order_.front();
-    if (auto it = seen_.find(k); it != seen_.end() && it->second.expires == when) seen_.erase(it);
+    if (auto it = seen_.find(k); it != seen_.end() && it->second.expires == when) {
+      seen_bytes_ -= it->second.answer.size();
+      seen_.erase(it);
+    }
     seen_order_.pop_front();
   }
   while (!block2_order_.empty() && block2_order_.front().first <= now) {
     auto& [when, k] = block2_order_.front();
-    if (auto it = block2_.find(k); it != block2_.end() && it->second.expires == when) block2_.erase(it);
+    if (auto it = block2_.find(k); it != block2_.end() && it->second.expires == when) {
+      block2_bytes_ -= it->second.body.size();
+      block2_.erase(it);
+    }
     block2_order_.pop_front();
+  }
+  while (!mids_order_.empty() && mids_order_.front().first <= now) {
+    auto& [when, k] = mids_order_.front();
+    if (auto it = mids_.find(k); it != mids_.end() && it->second.expires == when) mids_.erase(it);
+    mids_order_.pop_front();
   }
 }
 
@@ -603,6 +663,10 @@ void UdpEndpoint::Close() {
   timers_ = {};
   seen_.clear();
   seen_order_.clear();
+  seen_bytes_ = 0;
+  mids_.clear();
+  mids_order_.clear();
+  block2_bytes_ = 0;
   block2_.clear();
   block2_order_.clear();
   out_.clear();

@@ -70,7 +70,13 @@ class UdpEndpoint {
     // Duplicate detection: answers kept per (peer, Message ID) for EXCHANGE_LIFETIME, at most this
     // many (the oldest go first past it: a retransmission that late is then handled again).
     std::size_t max_remembered = 131072;
-    std::size_t max_block2_copies = 4096;  // large answers kept for their later blocks
+    std::size_t max_remembered_bytes = 16 << 20;  // and at most this many bytes of answers
+    std::size_t max_block2_copies = 4096;  // large answers kept for their later blocks,
+    std::size_t max_block2_bytes = 8 << 20;  // and at most this many bytes of them
+    // Peers whose next Message ID is kept (RFC 7252 §4.4: no reuse towards one peer within
+    // EXCHANGE_LIFETIME); a peer past it, or forgotten after EXCHANGE_LIFETIME, starts again at a
+    // random one.
+    std::size_t max_mid_peers = 262144;
     // Confirmable messages of ours waiting for an ACK, beyond which a separate response goes out
     // non-confirmable (no retransmission state kept): whoever floods us with requests from many
     // addresses cannot make us hold a retransmission per request. Our own requests (Send) are
@@ -116,6 +122,7 @@ class UdpEndpoint {
     bool answered = false;
     std::uint8_t code = 0;
     bool reset = false;
+    bool acked = false;  // unanswered, but the peer acknowledged it (it is awake)
   };
   using OutcomeFn = std::function<void(Outcome)>;
 
@@ -142,6 +149,14 @@ class UdpEndpoint {
   // Requests sent and not yet finished, and answers remembered (for metrics and tests).
   std::size_t outstanding() const { return txs_.size(); }
   std::size_t remembered() const { return seen_.size(); }
+  // What the bounded tables hold (answers for duplicates, large answers' copies, their orders).
+  struct Usage {
+    std::size_t remembered_bytes, copies, copy_bytes, order_entries, mid_peers;
+  };
+  Usage usage() const {
+    return {seen_bytes_, block2_.size(), block2_bytes_,
+            seen_order_.size() + block2_order_.size() + mids_order_.size(), mids_.size()};
+  }
 
   // Drops every open exchange; the `done` of each unfinished Send runs with no answer.
   void Close();
@@ -150,6 +165,8 @@ class UdpEndpoint {
   struct Seen {  // an inbound confirmable request, by (peer, Message ID)
     std::string answer;  // the datagram to send again on a duplicate (empty ACK while deferred)
     Clock::time_point expires;
+    std::size_t request_hash = 0;  // a duplicate is the same datagram, not only the same ID
+    int replays = 0;               // at most max_retransmit: no amplifier for spoofed floods
   };
   struct Tx {  // a confirmable message of ours waiting for its ACK (and for requests, a response)
     UdpPeer peer;
@@ -180,7 +197,7 @@ class UdpEndpoint {
   void ExpireSeen(Clock::time_point now);
   void AckEmpty(const UdpPeer& peer, std::uint16_t mid);
   std::string Reset(std::uint16_t mid) const;
-  std::uint16_t NextMid() { return ++mid_; }
+  std::uint16_t NextMid(const UdpPeer& peer);
   Clock::duration ExchangeLifetime() const;
   Clock::duration Timeout(int retransmits) const;
 
@@ -188,20 +205,28 @@ class UdpEndpoint {
   Handler handler_;
   int fd_ = -1;
   std::uint16_t port_ = 0;
-  std::uint16_t mid_;
   std::uint64_t next_token_;
   std::uint64_t next_tx_ = 1;
 
   std::unordered_map<std::string, Seen> seen_;
   std::deque<std::pair<Clock::time_point, std::string>> seen_order_;  // expiry, oldest first
+  std::size_t seen_bytes_ = 0;
+  std::size_t request_hash_ = 0;  // of the datagram being handled (Remember files it)
+  struct PeerMid {
+    std::uint16_t next;
+    Clock::time_point expires;
+  };
+  std::unordered_map<std::string, PeerMid> mids_;  // by peer key
+  std::deque<std::pair<Clock::time_point, std::string>> mids_order_;
 
   struct Copy {  // a large answer, for the peer's requests of its later blocks
     std::string body;
-    std::uint8_t code;
-    Clock::time_point expires;
+    std::uint8_t code = 0;
+    Clock::time_point expires{};
   };
   std::unordered_map<std::string, Copy> block2_;  // by peer key
-  std::deque<std::pair<Clock::time_point, std::string>> block2_order_;
+  std::deque<std::pair<Clock::time_point, std::string>> block2_order_;  // one per copy made
+  std::size_t block2_bytes_ = 0;
 
   std::unordered_map<std::uint64_t, Tx> txs_;
   std::unordered_map<std::string, std::uint64_t> by_mid_;    // peer key + MID -> tx
