@@ -340,7 +340,10 @@ class CoapServer::Impl {
       later_refs_.clear();
       for (auto& [endpoint, peer] : sessions_) Release(peer);
       sessions_.clear();
-      own_udp_.reset();  // after the posted work above: separate responses may still go to it
+      // After the posted work above (answers whose fsync completed): they leave before the socket
+      // closes.
+      if (own_udp_ != nullptr) own_udp_->RunTimers(std::chrono::steady_clock::now());
+      own_udp_.reset();
       coap_free_context(ctx_);
       ctx_ = nullptr;
       if (ctx_pki_ != nullptr) coap_free_context(ctx_pki_);
