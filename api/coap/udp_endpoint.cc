@@ -321,9 +321,12 @@ void UdpEndpoint::Answer(const UdpPeer& peer, const wire::Message& req, UdpAnswe
   if (!a.body.empty()) b.AddUint(wire::kContentFormat, wire::kFormatJson);
   if (a.max_age >= 0) b.AddUint(kMaxAge, static_cast<std::uint32_t>(a.max_age));
   if (a.block1) b.Add(wire::kBlock1, wire::EncodeBlock(*a.block1));
-  if (a.body.size() > options_.block_size) {
+  auto bs = static_cast<std::uint32_t>(options_.block_size);
+  if (const auto* o = req.Find(wire::kBlock2)) {  // early negotiation (RFC 7959 §2.4): NUM 0
+    if (auto blk = wire::DecodeBlock(o->value); blk && blk->number == 0 && blk->size < bs) bs = blk->size;
+  }
+  if (a.body.size() > bs) {
     // Block2: the first block now, the rest from a copy when the peer asks for it.
-    const auto bs = static_cast<std::uint32_t>(options_.block_size);
     b.Add(wire::kBlock2, wire::EncodeBlock({0, true, bs}));
     b.AddUint(kSize2, static_cast<std::uint32_t>(a.body.size()));
     b.payload = a.body.substr(0, bs);
@@ -394,9 +397,16 @@ void UdpEndpoint::HandleResponse(const UdpPeer& peer, const wire::Message& m) {
   }
   Tx& tx = txs_.at(id);
   if (m.code == wire::kContinue && !tx.body.empty()) {
-    const std::size_t next = static_cast<std::size_t>(tx.block + 1) * options_.block_size;
+    std::size_t next = static_cast<std::size_t>(tx.block + 1) * tx.block_size;
     if (next < tx.body.size()) {
-      ++tx.block;
+      // A peer may ask for smaller blocks in its 2.31 (RFC 7959 §2.5): what it took so far
+      // stays taken, the rest goes in its size.
+      if (const auto* o = m.Find(wire::kBlock1)) {
+        if (auto blk = wire::DecodeBlock(o->value); blk && blk->size < tx.block_size) {
+          tx.block_size = blk->size;
+        }
+      }
+      tx.block = static_cast<std::uint32_t>(next / tx.block_size);
       return SendBlock(id);
     }
   }
@@ -411,6 +421,7 @@ void UdpEndpoint::Send(const UdpPeer& peer, std::string body, OutcomeFn done) {
   tx.done = std::move(done);
   if (body.size() > options_.block_size) {
     tx.body = std::move(body);
+    tx.block_size = static_cast<std::uint32_t>(options_.block_size);
     const std::uint64_t id = next_tx_++;
     by_token_[tx.token] = id;
     txs_.emplace(id, std::move(tx));
@@ -429,7 +440,7 @@ void UdpEndpoint::SendBlock(std::uint64_t id) {
   if (!tx.key.empty()) {
     if (auto it = by_mid_.find(tx.key); it != by_mid_.end() && it->second == id) by_mid_.erase(it);
   }
-  const auto bs = static_cast<std::uint32_t>(options_.block_size);
+  const std::uint32_t bs = tx.block_size;
   const std::size_t off = static_cast<std::size_t>(tx.block) * bs;
   wire::Builder b;
   b.type = wire::Type::kCon;

@@ -178,7 +178,8 @@ class UdpEndpoint {
     Clock::time_point deadline;
     bool acked = false;  // an empty ACK came: the response follows separately
     std::string body;    // a block-wise request: the whole body
-    std::uint32_t block = 0;
+    std::uint32_t block = 0;       // the block in flight, in units of block_size
+    std::uint32_t block_size = 0;  // ours, or the smaller one the peer asked for (RFC 7959 §2.5)
     OutcomeFn done;
   };
 

@@ -485,5 +485,63 @@ TEST_F(UdpEndpointTest, MessageIdsToOnePeerDoNotRepeat) {
   EXPECT_EQ(ep_->usage().mid_peers, 1u);
 }
 
+// RFC 7959 §2.5: a UE that takes the first 1,024 bytes but asks for 256-byte blocks in its 2.31
+// gets the rest in 256-byte blocks, numbered in that size (the next one is 4).
+TEST_F(UdpEndpointTest, APeerAskingForSmallerBlocksGetsTheRestInThem) {
+  Open();
+  std::string body(2500, 'x');
+  for (std::size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 26);
+  std::vector<UdpEndpoint::Outcome> outcomes;
+  ep_->Send(peer_->as_peer(), body, [&](UdpEndpoint::Outcome r) { outcomes.push_back(r); });
+  ep_->RunTimers(Clock::now());
+  std::string whole;
+  std::vector<std::uint32_t> numbers;
+  for (int round = 0; round < 20 && outcomes.empty(); ++round) {
+    auto got = Collect(1);
+    ASSERT_EQ(got.size(), 1u);
+    auto m = wire::Parse(got[0]);
+    ASSERT_TRUE(m.ok());
+    auto blk = wire::DecodeBlock(m->Find(wire::kBlock1)->value);
+    ASSERT_TRUE(blk.has_value());
+    EXPECT_EQ(blk->size, round == 0 ? 1024u : 256u);
+    EXPECT_EQ(static_cast<std::size_t>(blk->number) * blk->size, whole.size());
+    numbers.push_back(blk->number);
+    whole.append(m->payload);
+    wire::Builder a;
+    a.type = wire::Type::kAck;
+    a.code = blk->more ? wire::kContinue : wire::kChanged;
+    a.message_id = m->message_id;
+    a.token = std::string(m->token);
+    a.Add(wire::kBlock1, wire::EncodeBlock({blk->number, blk->more, 256}));
+    peer_->Send(a);
+    if (!blk->more) RunUntil([&](const auto&) { return !outcomes.empty(); });
+  }
+  EXPECT_EQ(whole, body);
+  ASSERT_GE(numbers.size(), 2u);
+  EXPECT_EQ(numbers[1], 4u);
+  EXPECT_EQ(numbers.size(), 1u + (2500u - 1024u + 255u) / 256u);
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_EQ(outcomes[0].code, wire::kChanged);
+}
+
+// RFC 7959 §2.4: a request whose Block2 (NUM 0) names a smaller size gets its answer in that size.
+TEST_F(UdpEndpointTest, AnAnswerComesInTheBlockSizeTheRequestAsksFor) {
+  Open();
+  const std::string big(700, 'z');
+  handler_ = [&](const UdpEndpoint::Request&, UdpEndpoint::Exchange& ex) { ex.Now({wire::kChanged, big}); };
+  auto req = Post(60, "s", "{}");
+  req.Add(wire::kBlock2, wire::EncodeBlock({0, false, 256}));
+  peer_->Send(req);
+  auto got = Collect(1);
+  ASSERT_EQ(got.size(), 1u);
+  auto m = wire::Parse(got[0]);
+  ASSERT_TRUE(m.ok());
+  auto blk = wire::DecodeBlock(m->Find(wire::kBlock2)->value);
+  ASSERT_TRUE(blk.has_value());
+  EXPECT_EQ(blk->size, 256u);
+  EXPECT_TRUE(blk->more);
+  EXPECT_EQ(m->payload.size(), 256u);
+}
+
 }  // namespace
 }  // namespace msgin5g::api::coap
