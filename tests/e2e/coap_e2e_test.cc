@@ -577,6 +577,31 @@ TEST_F(CoapE2E, BadInputIsRefusedWithDiagnosticsAndNothingStored) {
   expect_error("POST /other", other("post", "/other"), "4.04", 404,
                "RESOURCE_URI_STRUCTURE_NOT_FOUND");
   expect_error("PUT /a/b", other("put", "/a/b"), "4.04", 404, "RESOURCE_URI_STRUCTURE_NOT_FOUND");
+  {
+    // An unrecognised critical option (RFC 7252 §5.4.1; coap-client cannot send one): 4.02 with
+    // a ProblemDetails, the MSG it carries not stored.
+    namespace raw = ts::coap_wire;
+    raw::Peer peer(d().coap_port());
+    peer.Send(raw::Post(9, "bo", msg_head + R"("oriAddr":{"addrType":"UE","addr":"ue-1"},"msgId":"bo-1"})",
+                        {{9, "x"}}));
+    std::string answer;
+    ASSERT_TRUE(ts::WaitFor(
+        [&] {
+          pollfd p{peer.fd(), POLLIN, 0};
+          poll(&p, 1, 50);
+          for (const auto& g : peer.Drain()) answer = g;
+          return !answer.empty();
+        },
+        10s));
+    auto m = api::coap::wire::Parse(answer);
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(m->type, api::coap::wire::Type::kAck);
+    EXPECT_EQ(m->code, api::coap::wire::Code(4, 2));
+    auto p = Json(std::string(m->payload));
+    EXPECT_EQ(p["status"].as_int64(), 402);
+    EXPECT_EQ(Str(p, "cause"), "INVALID_MSG_FORMAT");
+    EXPECT_NE(Str(p, "detail").find("option 9"), std::string::npos) << Str(p, "detail");
+  }
 
   EXPECT_EQ(Queued(), before);
   EXPECT_EQ(QueueCount("UE", "ue-2"), 0u);
